@@ -1,0 +1,297 @@
+//! Errors: where a failure came from, whether the provider charged, whether a retry helps.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::Provider;
+
+/// Where a failure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorSource {
+    /// The client's configuration (base URL, token) was rejected before any call.
+    Config,
+    /// Our own validation rejected the query before any network call: nothing was spent.
+    Validation,
+    /// The network or HTTP layer: connect, timeout, reading the body.
+    Network,
+    /// The provider answered with one of its documented errors.
+    Provider,
+    /// The provider answered something that is not its JSON (HTML, empty, truncated).
+    Decode,
+}
+
+/// Whether the provider billed a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Charged {
+    /// Certainly not billed.
+    No,
+    /// Billed.
+    Yes,
+    /// Cannot be known (a timeout after the request left: the provider may have processed it).
+    Unknown,
+}
+
+/// What every provider-specific error type tells about itself.
+pub trait Failure: StdError + Send + Sync + 'static {
+    /// Whether the provider billed it.
+    fn charged(&self) -> Charged;
+    /// Whether sending the same query again may succeed.
+    fn retryable(&self) -> bool;
+}
+
+/// The error of every adapter's client: `V` is its validation error, `P` its provider error
+/// (each adapter names `type Error = proverka_core::Error<ValidationError, ProviderError>`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error<V, P> {
+    /// The client was built with a bad base URL, a missing token, …
+    Config(ConfigError),
+    /// The query was rejected locally; nothing was sent or spent.
+    Invalid(V),
+    /// The request could not be completed.
+    Transport(TransportError),
+    /// The provider answered with a documented error.
+    Provider(P),
+    /// The provider answered something that is not its JSON.
+    Malformed(MalformedAnswer),
+}
+
+impl<V: StdError + 'static, P: Failure> Error<V, P> {
+    /// Where the failure came from.
+    pub fn source_kind(&self) -> ErrorSource {
+        match self {
+            Self::Config(_) => ErrorSource::Config,
+            Self::Invalid(_) => ErrorSource::Validation,
+            Self::Transport(_) => ErrorSource::Network,
+            Self::Provider(_) => ErrorSource::Provider,
+            Self::Malformed(_) => ErrorSource::Decode,
+        }
+    }
+
+    /// Whether the provider billed the failed call.
+    pub fn charged(&self) -> Charged {
+        match self {
+            Self::Config(_) | Self::Invalid(_) => Charged::No,
+            Self::Transport(e) => e.charged(),
+            Self::Provider(p) => p.charged(),
+            // A body we cannot read may still have been billed; FSSP's HTML captcha pages are
+            // not, but we cannot tell them apart with certainty.
+            Self::Malformed(_) => Charged::Unknown,
+        }
+    }
+
+    /// Whether sending the same query again may succeed.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Config(_) | Self::Invalid(_) => false,
+            Self::Transport(e) => e.retryable(),
+            Self::Provider(p) => p.retryable(),
+            Self::Malformed(m) => m.retryable(),
+        }
+    }
+}
+
+impl<V: fmt::Display, P: fmt::Display> fmt::Display for Error<V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "configuration: {e}"),
+            Self::Invalid(e) => write!(f, "invalid query (nothing sent): {e}"),
+            Self::Transport(e) => e.fmt(f),
+            Self::Provider(e) => write!(f, "provider error: {e}"),
+            Self::Malformed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<V, P> StdError for Error<V, P>
+where
+    V: StdError + 'static,
+    P: StdError + 'static,
+{
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Invalid(e) => Some(e),
+            Self::Transport(e) => Some(e),
+            Self::Provider(e) => Some(e),
+            Self::Malformed(e) => Some(e),
+        }
+    }
+}
+
+impl<V, P> From<TransportError> for Error<V, P> {
+    fn from(e: TransportError) -> Self {
+        Self::Transport(e)
+    }
+}
+
+impl<V, P> From<ConfigError> for Error<V, P> {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl<V, P> From<MalformedAnswer> for Error<V, P> {
+    fn from(e: MalformedAnswer) -> Self {
+        Self::Malformed(e)
+    }
+}
+
+/// A client could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL does not parse.
+    #[error("base URL is not a valid URL")]
+    BadUrl,
+    /// The base URL is plain HTTP to a host that is not loopback. FSSP processes a request
+    /// redirected from HTTP to HTTPS twice (a double charge), and tokens travel in the query.
+    #[error("base URL must use https (plain http is allowed only for loopback hosts)")]
+    InsecureUrl,
+    /// A required credential is missing or malformed.
+    #[error("credential {name} is missing or malformed: {reason}")]
+    Credential {
+        /// The credential's name (`token`, `key`, `bearer`).
+        name: &'static str,
+        /// What is wrong with it (never the value).
+        reason: &'static str,
+    },
+    /// The HTTP client could not be created (TLS setup).
+    #[error("HTTP client could not be created")]
+    Client,
+}
+
+/// What went wrong in the network or HTTP layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// Could not connect (DNS, refused, TLS handshake).
+    Connect,
+    /// The provider did not answer within the timeout.
+    Timeout,
+    /// The connection broke while the request or the body was in flight.
+    Interrupted,
+    /// The provider redirected; redirects are never followed (see [`ConfigError::InsecureUrl`]).
+    Redirect,
+    /// Anything else reqwest reported.
+    Other,
+}
+
+/// A request that did not complete. Its `Display` names the provider and the path, never
+/// the query string (which holds the token and personal data).
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    provider: Provider,
+    path: String,
+    sent: bool,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error; `sent` says whether the request may have reached the provider.
+    pub fn new(
+        kind: TransportErrorKind,
+        provider: Provider,
+        path: impl Into<String>,
+        sent: bool,
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            provider,
+            path: path.into(),
+            sent,
+            source,
+        }
+    }
+
+    /// What failed.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The provider that was being called.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// Whether the provider may have billed the call: only if the request may have reached it.
+    pub fn charged(&self) -> Charged {
+        if self.sent {
+            Charged::Unknown
+        } else {
+            Charged::No
+        }
+    }
+
+    /// Timeouts, failed connects and broken connections may succeed when sent again.
+    pub fn retryable(&self) -> bool {
+        !matches!(self.kind, TransportErrorKind::Redirect)
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Connect => "could not connect to",
+            TransportErrorKind::Timeout => "timed out waiting for",
+            TransportErrorKind::Interrupted => "connection broken while talking to",
+            TransportErrorKind::Redirect => "refused a redirect from",
+            TransportErrorKind::Other => "request failed to",
+        };
+        write!(f, "{what} {} ({})", self.provider, self.path)
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// The provider answered something that is not its JSON: an HTML page (a captcha, a proxy's
+/// error page), an empty or truncated body, an unexpected HTTP status. Never a "no result".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{provider} answered HTTP {status} with {what}, not its JSON ({len} bytes)")]
+pub struct MalformedAnswer {
+    /// The provider.
+    pub provider: Provider,
+    /// The HTTP status.
+    pub status: u16,
+    /// What was seen: `"an empty body"`, `"an HTML page"`, `"invalid JSON"` …
+    pub what: &'static str,
+    /// The body's length (the body itself is not kept here: it may hold personal data).
+    pub len: usize,
+}
+
+impl MalformedAnswer {
+    /// Describes a body that is not usable JSON.
+    pub fn describe(provider: Provider, status: u16, body: &[u8]) -> Self {
+        let trimmed = body.trim_ascii_start();
+        let what = if trimmed.is_empty() {
+            "an empty body"
+        } else if trimmed.starts_with(b"<") {
+            "an HTML page"
+        } else {
+            "invalid JSON"
+        };
+        Self {
+            provider,
+            status,
+            what,
+            len: body.len(),
+        }
+    }
+
+    /// Garbage is worth retrying: a captcha page, a truncated body or a 5xx is transient.
+    pub fn retryable(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,51 @@
+//! # proverka-core
+//!
+//! What every proverka provider client shares, and the one trait the cache and the proxy work
+//! through:
+//!
+//! - values: [`Secret`] (never printed), [`Inn`] (checksum-validated ИНН), [`Date`] and
+//!   [`LenientDate`], [`Money`] (exact kopecks);
+//! - the query abstraction: [`Lookup`], [`CacheKey`], [`Cost`], [`UpstreamRequest`], and the
+//!   answer side, [`RawAnswer`] and [`Verdict`];
+//! - errors that say where a failure came from, whether the provider charged and whether a
+//!   retry helps: [`Error`], [`Failure`], [`TransportError`], [`MalformedAnswer`];
+//! - [`HttpSettings`] and [`HttpClient`] (HTTPS enforced, redirects refused, URLs redacted);
+//! - [`lenient`] serde helpers for provider JSON that is not always what its page says.
+//!
+//! ```
+//! use proverka_core::{Inn, Money, Date};
+//! let inn: Inn = "7707083893".parse()?;
+//! assert_eq!(Money::parse(" 18422.50 руб.")?.kopecks(), 1_842_250);
+//! assert_eq!(Date::parse_dmy("31.03.1990")?.to_iso(), "1990-03-31");
+//! # let _ = inn;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod answer;
+mod date;
+mod error;
+mod http;
+mod inn;
+mod key;
+pub mod lenient;
+mod lookup;
+mod money;
+mod provider;
+mod secret;
+
+pub use answer::{Charge, RawAnswer, Verdict};
+pub use date::{Date, DateError, LenientDate};
+pub use error::{
+    Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, TransportError,
+    TransportErrorKind,
+};
+pub use http::{Auth, DEFAULT_USER_AGENT, HttpClient, HttpSettings, is_loopback};
+pub use inn::{Inn, InnError, InnKind};
+pub use key::{CacheKey, CacheKeyBuilder, normalize_text};
+pub use lookup::{Lookup, UpstreamRequest};
+pub use money::{Money, MoneyError};
+pub use provider::{Cost, Provider};
+pub use secret::Secret;
+
+/// Re-exported so adapters and users name one version of these.
+pub use bytes::Bytes;

@@ -1,0 +1,74 @@
+//! [`Lookup`]: the one trait the cache and the proxy work through.
+
+use crate::{CacheKey, Cost, Provider, RawAnswer, Verdict};
+
+/// One query to one provider, already validated: building a value that implements `Lookup`
+/// is the validation, so a `Lookup` can be sent without further checks.
+///
+/// The cache calls [`cache_key`](Lookup::cache_key) to find an earlier answer and, after a
+/// fetch, [`judge`](Lookup::judge) to decide whether the answer may be stored. The HTTP layer
+/// calls [`upstream_request`](Lookup::upstream_request) and adds the credentials itself, so a
+/// `Lookup` never holds a secret.
+pub trait Lookup: Send + Sync {
+    /// The provider the query goes to.
+    fn provider(&self) -> Provider;
+
+    /// The canonical identity of the query (never holds a secret or readable personal data).
+    fn cache_key(&self) -> CacheKey;
+
+    /// What a call costs, before it is made.
+    fn cost(&self) -> Cost;
+
+    /// Path and query parameters to send, without credentials.
+    fn upstream_request(&self) -> UpstreamRequest;
+
+    /// Reads an answer and decides what it is: a storable answer, a provider error or garbage.
+    fn judge(&self, raw: &RawAnswer) -> Verdict;
+}
+
+/// What to send upstream, without credentials: the client adds those.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamRequest {
+    /// The path below the base URL, starting with `/`.
+    pub path: String,
+    /// Query parameters in the order they are sent.
+    pub query: Vec<(&'static str, String)>,
+}
+
+impl UpstreamRequest {
+    /// A request for `path` with no parameters yet.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            query: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter.
+    #[must_use]
+    pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    /// Adds a parameter when it has a value.
+    #[must_use]
+    pub fn optional(self, name: &'static str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(v) => self.param(name, v),
+            None => self,
+        }
+    }
+
+    /// The path and parameter names with every value hidden: what may be logged. Values hold
+    /// names, birth dates and INNs, and the client adds the token as a parameter too.
+    pub fn redacted(&self) -> String {
+        let mut s = self.path.clone();
+        for (i, (name, _)) in self.query.iter().enumerate() {
+            s.push(if i == 0 { '?' } else { '&' });
+            s.push_str(name);
+            s.push_str("=…");
+        }
+        s
+    }
+}

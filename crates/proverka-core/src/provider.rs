@@ -1,0 +1,64 @@
+//! [`Provider`] and [`Cost`]: who is asked, and what asking costs.
+
+use std::fmt;
+
+use crate::Money;
+
+/// One of the four upstream APIs proverka wraps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// api-cloud.ru FSSP: debts at the Federal Bailiff Service (ФССП).
+    Fssp,
+    /// Территориальная подсудность: the court with jurisdiction over an address.
+    Court,
+    /// api-assist.com: self-employed (НПД) tax payer status.
+    Npd,
+    /// Alfa-Bank BaaS: status of a self-employed registry (реестр самозанятых).
+    Alfa,
+}
+
+impl Provider {
+    /// Every provider, in a fixed order.
+    pub const ALL: [Self; 4] = [Self::Fssp, Self::Court, Self::Npd, Self::Alfa];
+
+    /// A short lowercase name, stable: it is part of cache keys and metric labels.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Fssp => "fssp",
+            Self::Court => "court",
+            Self::Npd => "npd",
+            Self::Alfa => "alfa",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one call to the provider costs, known before it is made (budgets use it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cost {
+    /// The provider does not charge for this query (FSSP `regionsList`).
+    Free,
+    /// The provider charges, typically this much (the exact price comes with the answer
+    /// where the provider reports it, as FSSP's `inquiry.price` does).
+    Paid {
+        /// The usual price of one call.
+        typical: Money,
+    },
+}
+
+impl Cost {
+    /// The typical price, zero when free.
+    pub fn typical(self) -> Money {
+        match self {
+            Self::Free => Money::ZERO,
+            Self::Paid { typical } => typical,
+        }
+    }
+}
