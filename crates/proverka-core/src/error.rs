@@ -290,6 +290,16 @@ impl MalformedAnswer {
         }
     }
 
+    /// Valid JSON that is none of the shapes the provider documents (`{}`, `[]`, `"ok"`).
+    pub fn unexpected_shape(provider: Provider, status: u16, body: &[u8]) -> Self {
+        Self {
+            provider,
+            status,
+            what: "JSON of an unknown shape",
+            len: body.len(),
+        }
+    }
+
     /// Garbage is worth retrying: a captcha page, a truncated body or a 5xx is transient.
     pub fn retryable(&self) -> bool {
         true

@@ -1,0 +1,368 @@
+//! FSSP error codes (код ошибки) from the provider's table, and the errors of this crate.
+
+use std::fmt;
+
+use proverka_core::{Charged, Failure};
+
+/// Every error code in the api-cloud.ru FSSP error table, plus [`ErrorCode::Unknown`].
+///
+/// The provider sends these with HTTP 200 in several shapes (`{"error":"503","message":…}`,
+/// `{"status":404,"error":"TIME_MAX_CONNECT","errormsg":…}`); [`ErrorCode::from_wire`] reads
+/// both. Code 107 has two meanings, told apart by the message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 888 — forbidden symbols in a parameter (`ИМЯ: forbidden symbols present`).
+    ForbiddenSymbols,
+    /// 766 — MISSING_MANDATORY_PARAMETER: mandatory parameters absent.
+    MissingMandatoryParameter,
+    /// 602 — TOKEN_NO_ACCESS: the token may not use this query type.
+    TokenNoAccess,
+    /// 504 — TOKEN_LOCKED_IN_THE_SYSTEM: blocked by quality control / automation.
+    TokenLocked,
+    /// 503 — TOKEN_NOT_REGISTERED_IN_THE_SYSTEM: unknown token.
+    TokenNotRegistered,
+    /// 502 — MISSING_REQUIRED_TOKEN_PARAMETER: no `token`.
+    MissingToken,
+    /// 500 — MISSING_REQUIRED_TYPE_PARAMETER: no `type`.
+    MissingType,
+    /// 499 — WRONG_TOKEN_KEY: the token is not 32 characters.
+    WrongTokenKey,
+    /// 498 — TOKEN_NO_MONEY: balance too low; top it up.
+    TokenNoMoney,
+    /// 460 — NO_REQUIRED_PARAMETERS: required parameters absent.
+    NoRequiredParameters,
+    /// 456 — MAX_LIMIT: too many simultaneous connections (потоки); retry later.
+    MaxLimit,
+    /// 404 — TIME_MAX_CONNECT: the source did not answer after the maximum number of
+    /// connection attempts; retry later.
+    TimeMaxConnect,
+    /// 123 — IP_NOT_REGISTERED_IN_THE_SYSTEM: the caller's IP is not the one set in the
+    /// account.
+    IpNotRegistered,
+    /// 111 — PARAMETER_CONFLICT: parameters that exclude each other.
+    ParameterConflict,
+    /// 107 — TYPEID_NOT_CORRECTED: `typeid` is not in the documented list.
+    TypeIdNotCorrected,
+    /// 107 — CONFLICT_LASTNAME_FIRSTNAME: lastname and firstname must differ.
+    ConflictLastnameFirstname,
+    /// 106 — MISSING_REQUIRED_number_PARAMETER (query type `id`, see `docs/providers/fssp.md`).
+    MissingDocumentNumber,
+    /// 105 — MISSING_REQUIRED_nameLegal_PARAMETER.
+    MissingNameLegal,
+    /// 104 — MISSING_REQUIRED_birthdate_PARAMETER.
+    MissingBirthdate,
+    /// 103 — MISSING_REQUIRED_region_PARAMETER (absent or wrong).
+    MissingRegion,
+    /// 102 — MISSING_REQUIRED_number_PARAMETER (query type `ip`).
+    MissingProceedingNumber,
+    /// 101 — MISSING_REQUIRED_lastname_PARAMETER.
+    MissingLastname,
+    /// 100 — MISSING_REQUIRED_firstname_PARAMETER.
+    MissingFirstname,
+    /// 15 — DATE_ERROR: a date value is wrong.
+    DateError,
+    /// 5 — TEST_TIME_OFF: the trial period is over.
+    TestTimeOff,
+    /// 3 — TOKEN_BLOCKED_BY_QUALITY_SERVICE: contact support.
+    TokenBlockedByQualityService,
+    /// 2 — TOKEN_TEHBLOCK: technical block set in the account's security settings.
+    TokenTechBlock,
+    /// 1 — API_SUSPENDED: the source does not answer; retry later.
+    ApiSuspended,
+    /// A code the table does not list: kept as sent.
+    Unknown {
+        /// The code as the provider sent it (a number or a name).
+        code: String,
+    },
+}
+
+struct Row {
+    code: ErrorCode,
+    number: u32,
+    name: &'static str,
+    meaning: &'static str,
+    retryable: bool,
+}
+
+macro_rules! table {
+    ($($variant:ident $number:literal $name:literal $retry:literal $meaning:literal;)*) => {
+        const TABLE: &[Row] = &[$(Row {
+            code: ErrorCode::$variant,
+            number: $number,
+            name: $name,
+            meaning: $meaning,
+            retryable: $retry,
+        },)*];
+    };
+}
+
+table! {
+    ForbiddenSymbols 888 "forbidden symbols present" false "В переменной присутствуют запрещенные символы";
+    MissingMandatoryParameter 766 "MISSING_MANDATORY_PARAMETER" false "Отсутствуют обязательные параметры";
+    TokenNoAccess 602 "TOKEN_NO_ACCESS" false "Нет доступа к запрашиваему методу запроса";
+    TokenLocked 504 "TOKEN_LOCKED_IN_THE_SYSTEM" false "Переданный токен заблокирован службой качества / автоматической системой";
+    TokenNotRegistered 503 "TOKEN_NOT_REGISTERED_IN_THE_SYSTEM" false "Переданный токен не зарегистрирован в системе";
+    MissingToken 502 "MISSING_REQUIRED_TOKEN_PARAMETER" false "Отсутствует параметр token";
+    MissingType 500 "MISSING_REQUIRED_TYPE_PARAMETER" false "Отсутствует параметр type";
+    WrongTokenKey 499 "WRONG_TOKEN_KEY" false "Вы указали значение параметра token в неверном формате, ключ должен содержать 32 символа.";
+    TokenNoMoney 498 "TOKEN_NO_MONEY" false "Для выполнения запроса недостаточно средств, пополните баланс.";
+    NoRequiredParameters 460 "NO_REQUIRED_PARAMETERS" false "Отсутствуют обязательные параметры";
+    MaxLimit 456 "MAX_LIMIT" true "Превышено количество одновременных соединений (потоки)";
+    TimeMaxConnect 404 "TIME_MAX_CONNECT" true "Достигнуто максимальное количество коннектов, при которых ресурс не вернул результата. Повторите попытку позже.";
+    IpNotRegistered 123 "IP_NOT_REGISTERED_IN_THE_SYSTEM" false "Сработала защита IP. Текущий IP не совпадает с заданным в ЛК";
+    ParameterConflict 111 "PARAMETER_CONFLICT" false "Вы указали параметры, которые конфликтуют между собой.";
+    TypeIdNotCorrected 107 "TYPEID_NOT_CORRECTED" false "Параметр typeid не корректен, смотрите доступный список в документации";
+    ConflictLastnameFirstname 107 "CONFLICT_LASTNAME_FIRSTNAME" false "Фамилия (lastname) и Имя (firstname) должны различаться";
+    MissingDocumentNumber 106 "MISSING_REQUIRED_number_PARAMETER" false "Отсутствует параметр number или указан неверно";
+    MissingNameLegal 105 "MISSING_REQUIRED_nameLegal_PARAMETER" false "Отсутствует параметр nameLegal или указан неверно";
+    MissingBirthdate 104 "MISSING_REQUIRED_birthdate_PARAMETER" false "Отсутствует обязательный параметр birthdate";
+    MissingRegion 103 "MISSING_REQUIRED_region_PARAMETER" false "Отсутствует параметр region или указан неверно";
+    MissingProceedingNumber 102 "MISSING_REQUIRED_number_PARAMETER" false "Отсутствует параметр number или указан неверно";
+    MissingLastname 101 "MISSING_REQUIRED_lastname_PARAMETER" false "Отсутствует параметр lastname или указан неверно";
+    MissingFirstname 100 "MISSING_REQUIRED_firstname_PARAMETER" false "Отсутствует параметр firstname или указан неверно";
+    DateError 15 "DATE_ERROR" false "Ошибка значения переданной даты";
+    TestTimeOff 5 "TEST_TIME_OFF" false "Закончился период тестирования";
+    TokenBlockedByQualityService 3 "TOKEN_BLOCKED_BY_QUALITY_SERVICE" false "Ваш токен заблокирован службой качества. Свяжитесь с технической поддержкой";
+    TokenTechBlock 2 "TOKEN_TEHBLOCK" false "Установлена техническая блокировка токена.";
+    ApiSuspended 1 "API_SUSPENDED" true "Работа этого API или метода временно приостановлена. Источник не отвечает. Повторите запрос позже.";
+}
+
+impl ErrorCode {
+    fn row(&self) -> Option<&'static Row> {
+        TABLE.iter().find(|r| r.code == *self)
+    }
+
+    /// Every documented code, in the page's order.
+    pub fn documented() -> impl Iterator<Item = ErrorCode> {
+        TABLE.iter().map(|r| r.code.clone())
+    }
+
+    /// Reads the code from an error body: `error` (a number, or a name such as
+    /// `TIME_MAX_CONNECT`), with `status` as the number when `error` is a name, and the
+    /// message to tell the two meanings of 107 apart.
+    pub fn from_wire(error: &str, status: Option<i64>, message: Option<&str>) -> Self {
+        let error = error.trim();
+        let number: Option<u32> = error.parse().ok();
+        let by_number = |n: u32| {
+            let rows: Vec<&Row> = TABLE.iter().filter(|r| r.number == n).collect();
+            match rows.as_slice() {
+                [] => None,
+                [one] => Some(one.code.clone()),
+                many => {
+                    let m = message.unwrap_or_default();
+                    many.iter()
+                        .find(|r| m.contains(r.name))
+                        .map(|r| r.code.clone())
+                        .or_else(|| {
+                            // Without a telling message, keep the number rather than guess.
+                            Some(Self::Unknown {
+                                code: n.to_string(),
+                            })
+                        })
+                }
+            }
+        };
+        if let Some(n) = number {
+            return by_number(n).unwrap_or(Self::Unknown {
+                code: error.to_owned(),
+            });
+        }
+        let by_name: Vec<&Row> = TABLE.iter().filter(|r| r.name == error).collect();
+        match by_name.as_slice() {
+            [one] => one.code.clone(),
+            _ => status
+                .and_then(|s| u32::try_from(s).ok())
+                .filter(|&s| s != 200)
+                .and_then(by_number)
+                .unwrap_or(Self::Unknown {
+                    code: error.to_owned(),
+                }),
+        }
+    }
+
+    /// The numeric code (`None` for an unknown, non-numeric one).
+    pub fn number(&self) -> Option<u32> {
+        match self {
+            Self::Unknown { code } => code.parse().ok(),
+            known => known.row().map(|r| r.number),
+        }
+    }
+
+    /// The provider's message constant (`MISSING_REQUIRED_lastname_PARAMETER`).
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Unknown { code } => code,
+            known => known.row().map_or("", |r| r.name),
+        }
+    }
+
+    /// The provider's own explanation, in Russian.
+    pub fn meaning(&self) -> &'static str {
+        self.row().map_or("Неизвестный код ошибки", |r| r.meaning)
+    }
+
+    /// Whether the provider billed a query that ended in this error. None of the documented
+    /// errors is billed (the page says money is not taken when the source fails).
+    pub fn charged(&self) -> Charged {
+        match self {
+            Self::Unknown { .. } => Charged::Unknown,
+            _ => Charged::No,
+        }
+    }
+
+    /// Whether the same query may succeed later: 456 MAX_LIMIT, 404 TIME_MAX_CONNECT and
+    /// 1 API_SUSPENDED. Everything else needs a change of query, token or balance first.
+    pub fn retryable(&self) -> bool {
+        self.row().is_some_and(|r| r.retryable)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.number()) {
+            (Self::Unknown { code }, _) => write!(f, "{code} (not in the provider's table)"),
+            (_, Some(n)) => write!(f, "{n} {}", self.name()),
+            (_, None) => f.write_str(self.name()),
+        }
+    }
+}
+
+/// An error answer from the FSSP API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("FSSP error {code}: {}", self.explanation())]
+pub struct ProviderError {
+    /// The code.
+    pub code: ErrorCode,
+    /// The provider's message (`message` or `errormsg`), when it sent one.
+    pub message: Option<String>,
+}
+
+impl ProviderError {
+    /// The provider's message, or the table's meaning when the message only repeats the code.
+    pub fn explanation(&self) -> &str {
+        match self.message.as_deref() {
+            Some(m) if m != self.code.name() && !m.trim().is_empty() => m,
+            _ => self.code.meaning(),
+        }
+    }
+}
+
+impl Failure for ProviderError {
+    fn charged(&self) -> Charged {
+        self.code.charged()
+    }
+    fn retryable(&self) -> bool {
+        self.code.retryable()
+    }
+}
+
+/// A query the provider would reject, caught before any network call (free).
+///
+/// It carries the code the provider itself would answer with, so the proxy can reply exactly
+/// as the provider would: see [`ValidationError::provider_body`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{param}: {reason} (provider code {code})")]
+pub struct ValidationError {
+    /// The provider's code for this failure.
+    pub code: ErrorCode,
+    /// The parameter at fault, as the provider names it.
+    pub param: &'static str,
+    /// What is wrong, in English.
+    pub reason: &'static str,
+}
+
+impl ValidationError {
+    pub(crate) fn new(code: ErrorCode, param: &'static str, reason: &'static str) -> Self {
+        Self {
+            code,
+            param,
+            reason,
+        }
+    }
+
+    /// The message the provider would send: `lastname: forbidden symbols present` for 888,
+    /// the code's constant otherwise.
+    pub fn provider_message(&self) -> String {
+        match self.code {
+            ErrorCode::ForbiddenSymbols => format!("{}: forbidden symbols present", self.param),
+            _ => self.code.name().to_owned(),
+        }
+    }
+
+    /// The body the provider would answer (with HTTP 200):
+    /// `{"error":"101","message":"MISSING_REQUIRED_lastname_PARAMETER"}`.
+    pub fn provider_body(&self) -> String {
+        serde_json::json!({
+            "error": self.code.number().map_or_else(|| self.code.name().to_owned(), |n| n.to_string()),
+            "message": self.provider_message(),
+        })
+        .to_string()
+    }
+}
+
+/// The error of every [`FsspClient`](crate::FsspClient) call.
+pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_shapes() {
+        assert_eq!(
+            ErrorCode::from_wire("503", None, Some("TOKEN_NOT_REGISTERED_IN_THE_SYSTEM")),
+            ErrorCode::TokenNotRegistered
+        );
+        assert_eq!(
+            ErrorCode::from_wire("TIME_MAX_CONNECT", Some(404), None),
+            ErrorCode::TimeMaxConnect
+        );
+        assert_eq!(
+            ErrorCode::from_wire("107", None, Some("CONFLICT_LASTNAME_FIRSTNAME")),
+            ErrorCode::ConflictLastnameFirstname
+        );
+        assert_eq!(
+            ErrorCode::from_wire("107", None, Some("TYPEID_NOT_CORRECTED")),
+            ErrorCode::TypeIdNotCorrected
+        );
+        assert_eq!(
+            ErrorCode::from_wire("107", None, None),
+            ErrorCode::Unknown { code: "107".into() }
+        );
+        assert_eq!(
+            ErrorCode::from_wire("SOMETHING_NEW", Some(200), None),
+            ErrorCode::Unknown {
+                code: "SOMETHING_NEW".into()
+            }
+        );
+        assert_eq!(ErrorCode::from_wire("777", None, None).number(), Some(777));
+    }
+
+    #[test]
+    fn retry_and_charge_table() {
+        for code in ErrorCode::documented() {
+            let expect_retry = matches!(
+                code,
+                ErrorCode::MaxLimit | ErrorCode::TimeMaxConnect | ErrorCode::ApiSuspended
+            );
+            assert_eq!(code.retryable(), expect_retry, "{code}");
+            assert_eq!(code.charged(), Charged::No, "{code}");
+        }
+        assert_eq!(ErrorCode::documented().count(), 28);
+    }
+
+    #[test]
+    fn provider_bodies() {
+        let e = ValidationError::new(ErrorCode::ForbiddenSymbols, "lastname", "bad");
+        assert_eq!(
+            e.provider_body(),
+            r#"{"error":"888","message":"lastname: forbidden symbols present"}"#
+        );
+        let e = ValidationError::new(ErrorCode::MissingLastname, "lastname", "absent");
+        assert_eq!(
+            e.provider_body(),
+            r#"{"error":"101","message":"MISSING_REQUIRED_lastname_PARAMETER"}"#
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! [`Lookup`] for every FSSP query: cache keys, upstream parameters, and the cache decision.
+
+use std::time::Duration;
+
+use proverka_core::{
+    CacheKey, CacheKeyBuilder, Charge, Cost, Lookup, Money, Provider, RawAnswer, UpstreamRequest,
+    Verdict,
+};
+
+use crate::error::ProviderError;
+use crate::model::{self, DebtorSearch, Inquiry, NotAnAnswer, Regions, WantedSearch};
+use crate::request::{
+    Alim, ByInn, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, RegionsList, Wanted,
+};
+
+/// The path of every FSSP query.
+pub const PATH: &str = "/api/fssp.php";
+
+/// How long a paid answer (found or "not found") is kept: the bailiffs' database changes
+/// daily, and a day-old debt list is what the provider's own cache gives.
+pub const ANSWER_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// How long the free region list is kept.
+pub const REGIONS_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The most one paid query costs per the page (0.6–1.4 RUB): budgets reserve this much.
+pub const MAX_PRICE: Money = Money::from_kopecks(140);
+
+/// The parts of a query that differ per type.
+pub(crate) trait Query {
+    const TYPE: QueryType;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest;
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder;
+}
+
+fn only_actual(flag: bool) -> Option<&'static str> {
+    flag.then_some("1")
+}
+
+fn person_params(p: &Person, r: UpstreamRequest) -> UpstreamRequest {
+    r.param("lastname", p.lastname())
+        .param("firstname", p.firstname())
+        .optional("secondname", p.secondname())
+        .param("birthdate", p.birthdate().to_dmy())
+        .param("region", p.region().as_param())
+        .optional("onlyActual", only_actual(p.only_actual()))
+}
+
+fn person_key(p: &Person, k: CacheKeyBuilder) -> CacheKeyBuilder {
+    let k = k
+        .text("lastname", p.lastname())
+        .text("firstname", p.firstname())
+        .exact("birthdate", p.birthdate().to_iso())
+        .exact("region", p.region().as_param())
+        .optional_exact("onlyActual", only_actual(p.only_actual()));
+    match p.secondname() {
+        Some(s) => k.text("secondname", s),
+        None => k,
+    }
+}
+
+impl Query for RegionsList {
+    const TYPE: QueryType = QueryType::RegionsList;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        r
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        k
+    }
+}
+
+impl Query for Physical {
+    const TYPE: QueryType = QueryType::Physical;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        person_params(self.person(), r)
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        person_key(self.person(), k)
+    }
+}
+
+impl Query for Alim {
+    const TYPE: QueryType = QueryType::Alim;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        person_params(self.person(), r)
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        person_key(self.person(), k)
+    }
+}
+
+impl Query for Legal {
+    const TYPE: QueryType = QueryType::Legal;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        r.param("nameLegal", self.name_legal())
+            .param("region", self.region().as_param())
+            .optional("address", self.address())
+            .optional("onlyActual", only_actual(self.is_only_actual()))
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        let k = k
+            .text("nameLegal", self.name_legal())
+            .exact("region", self.region().as_param())
+            .optional_exact("onlyActual", only_actual(self.is_only_actual()));
+        match self.address() {
+            Some(a) => k.text("address", a),
+            None => k,
+        }
+    }
+}
+
+impl Query for Ip {
+    const TYPE: QueryType = QueryType::Ip;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        r.param("number", self.number())
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        k.text("number", self.number())
+    }
+}
+
+impl Query for Id {
+    const TYPE: QueryType = QueryType::Id;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        r.param("number", self.number())
+            .param("region", self.region().to_string())
+            .optional("typeid", self.typeid().map(|t| t.id().to_string()))
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        k.exact("number", self.number())
+            .exact("region", self.region().to_string())
+            .optional_exact("typeid", self.typeid().map(|t| t.id().to_string()))
+    }
+}
+
+impl Query for ByInn {
+    const TYPE: QueryType = QueryType::Inn;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        r.param("inn", self.inn().to_string())
+            .param("region", self.region().as_param())
+            .optional("onlyActual", only_actual(self.is_only_actual()))
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        k.exact("inn", self.inn().to_string())
+            .exact("region", self.region().as_param())
+            .optional_exact("onlyActual", only_actual(self.is_only_actual()))
+    }
+}
+
+impl Query for Wanted {
+    const TYPE: QueryType = QueryType::Wanted;
+    fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
+        r.param("fio", self.fio())
+            .optional("region", self.region().map(|r| r.as_param()))
+    }
+    fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
+        k.text("fio", self.fio())
+            .optional_exact("region", self.region().map(|r| r.as_param()))
+    }
+}
+
+fn paid(inquiry: Option<&Inquiry>) -> Charge {
+    match inquiry.and_then(|i| i.price) {
+        Some(price) if price == Money::ZERO => Charge::Free,
+        price => Charge::Charged(price),
+    }
+}
+
+fn error_verdict(e: &ProviderError) -> Verdict {
+    Verdict::ProviderError {
+        code: match e.code.number() {
+            Some(n) => n.to_string(),
+            None => e.code.name().to_owned(),
+        },
+        charged: e.code.charged() == proverka_core::Charged::Yes,
+        retryable: e.code.retryable(),
+    }
+}
+
+/// The cache decision for an answer to a query of `kind`: found and "not found" answers are
+/// both paid and stored; provider errors and garbage are never stored; the free region list
+/// is stored for a day.
+pub fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
+    let result = match kind {
+        QueryType::RegionsList => {
+            model::parse_regions(raw.status, &raw.body).map(|_| (Charge::Free, REGIONS_TTL))
+        }
+        QueryType::Wanted => model::parse_answer::<WantedSearch>(raw.status, &raw.body)
+            .map(|w| (paid(w.inquiry.as_ref()), ANSWER_TTL)),
+        _ => model::parse_answer::<DebtorSearch>(raw.status, &raw.body)
+            .map(|d| (paid(d.inquiry()), ANSWER_TTL)),
+    };
+    match result {
+        Ok((charge, keep_for)) => Verdict::Answer { charge, keep_for },
+        Err(NotAnAnswer::Provider(e)) => error_verdict(&e),
+        Err(NotAnAnswer::Malformed(_)) => Verdict::Garbage { retryable: true },
+    }
+}
+
+fn cost(kind: QueryType) -> Cost {
+    match kind {
+        QueryType::RegionsList => Cost::Free,
+        _ => Cost::Paid { typical: MAX_PRICE },
+    }
+}
+
+macro_rules! lookup {
+    ($($ty:ty),*) => {$(
+        impl Lookup for $ty {
+            fn provider(&self) -> Provider {
+                Provider::Fssp
+            }
+            fn cache_key(&self) -> CacheKey {
+                self.key(CacheKey::builder(Provider::Fssp, <$ty as Query>::TYPE.as_str())).build()
+            }
+            fn cost(&self) -> Cost {
+                cost(<$ty as Query>::TYPE)
+            }
+            fn upstream_request(&self) -> UpstreamRequest {
+                self.params(UpstreamRequest::new(PATH).param("type", <$ty as Query>::TYPE.as_str()))
+            }
+            fn judge(&self, raw: &RawAnswer) -> Verdict {
+                judge(<$ty as Query>::TYPE, raw)
+            }
+        }
+    )*};
+}
+
+lookup!(RegionsList, Physical, Alim, Legal, Ip, Id, ByInn, Wanted);
+
+impl FsspQuery {
+    fn as_lookup(&self) -> &dyn Lookup {
+        match self {
+            Self::RegionsList(q) => q,
+            Self::Physical(q) => q,
+            Self::Legal(q) => q,
+            Self::Ip(q) => q,
+            Self::Id(q) => q,
+            Self::Inn(q) => q,
+            Self::Wanted(q) => q,
+            Self::Alim(q) => q,
+        }
+    }
+}
+
+impl Lookup for FsspQuery {
+    fn provider(&self) -> Provider {
+        Provider::Fssp
+    }
+    fn cache_key(&self) -> CacheKey {
+        self.as_lookup().cache_key()
+    }
+    fn cost(&self) -> Cost {
+        cost(self.query_type())
+    }
+    fn upstream_request(&self) -> UpstreamRequest {
+        self.as_lookup().upstream_request()
+    }
+    fn judge(&self, raw: &RawAnswer) -> Verdict {
+        judge(self.query_type(), raw)
+    }
+}
+
+/// Any parsed FSSP answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FsspAnswer {
+    /// `regionsList`.
+    Regions(Regions),
+    /// `physical`, `legal`, `ip`, `id`, `inn`, `alim`.
+    Debtors(DebtorSearch),
+    /// `wanted`.
+    Wanted(WantedSearch),
+}
+
+impl FsspAnswer {
+    /// Parses a raw answer to a query of `kind` (what the proxy does with a cached body).
+    ///
+    /// # Errors
+    /// [`crate::Error::Provider`] for an error body, [`crate::Error::Malformed`] for anything
+    /// that is not the provider's JSON.
+    pub fn from_raw(kind: QueryType, raw: &RawAnswer) -> Result<Self, crate::Error> {
+        let (status, body) = (raw.status, &raw.body[..]);
+        let result = match kind {
+            QueryType::RegionsList => model::parse_regions(status, body).map(Self::Regions),
+            QueryType::Wanted => model::parse_answer(status, body).map(Self::Wanted),
+            _ => model::parse_answer(status, body).map(Self::Debtors),
+        };
+        result.map_err(Into::into)
+    }
+}
+
+impl From<NotAnAnswer> for crate::Error {
+    fn from(e: NotAnAnswer) -> Self {
+        match e {
+            NotAnAnswer::Provider(p) => Self::Provider(p),
+            NotAnAnswer::Malformed(m) => Self::Malformed(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Region;
+
+    #[test]
+    fn error_codes_in_verdicts() {
+        let raw = RawAnswer::json(r#"{"status":404,"error":"TIME_MAX_CONNECT","errormsg":"x"}"#);
+        assert_eq!(
+            judge(QueryType::Physical, &raw),
+            Verdict::ProviderError {
+                code: "404".into(),
+                charged: false,
+                retryable: true
+            }
+        );
+        assert!(!crate::ErrorCode::from_wire("498", None, None).retryable());
+    }
+
+    #[test]
+    fn upstream_parameters() {
+        let q = Legal::new("аптека  23", Region::Code(23))
+            .unwrap()
+            .with_address("Сочи")
+            .unwrap();
+        assert_eq!(
+            q.upstream_request().query,
+            vec![
+                ("type", "legal".to_owned()),
+                ("nameLegal", "аптека 23".to_owned()),
+                ("region", "23".to_owned()),
+                ("address", "Сочи".to_owned()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,600 @@
+//! FSSP answers (ответы) as typed models, parsed leniently: see `docs/providers/fssp.md`.
+
+use proverka_core::lenient::{self, Extra};
+use proverka_core::{Date, LenientDate, MalformedAnswer, Money, Provider};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::error::{ErrorCode, ProviderError};
+
+/// `inquiry`: what the query cost and what is left (Информация о запросе).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct Inquiry {
+    /// Списание за запрос: the price of this query.
+    #[serde(default, deserialize_with = "lenient::money")]
+    pub price: Option<Money>,
+    /// Баланс после запроса: the balance after it (may be negative on credit).
+    #[serde(default, deserialize_with = "lenient::money")]
+    pub balance: Option<Money>,
+    /// Кредитный лимит.
+    #[serde(default, deserialize_with = "lenient::money")]
+    pub credit: Option<Money>,
+    /// Скорость запроса.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub speed: Option<i64>,
+    /// Попыток.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub attempts: Option<i64>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+fn inquiry<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Inquiry>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        v @ Value::Object(_) => Inquiry::deserialize(v).ok(),
+        _ => None,
+    })
+}
+
+/// The answer of `physical`, `legal`, `ip`, `id`, `inn` and `alim`: debtor records, or the
+/// paid "not found" answer (`count: 0`, `message: "В базе ФССП отсутствует"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct DebtorSearch {
+    /// Статус запроса (200), sent as a number or a string.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub status: Option<i64>,
+    /// Всего записей.
+    #[serde(default, rename = "countAll", deserialize_with = "lenient::int")]
+    pub count_all: Option<i64>,
+    /// Всего страниц найдено.
+    #[serde(default, rename = "pagesAll", deserialize_with = "lenient::int")]
+    pub pages_all: Option<i64>,
+    /// Количество записей в результате.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub count: Option<i64>,
+    /// Загружено страниц в результате.
+    #[serde(default, rename = "totalLoadedPage", deserialize_with = "lenient::int")]
+    pub total_loaded_page: Option<i64>,
+    /// Whether the "only open proceedings" filter was on.
+    #[serde(default, rename = "onlyActual", deserialize_with = "lenient::flag")]
+    pub only_actual: Option<bool>,
+    /// The records found.
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    pub records: Vec<DebtRecord>,
+    /// The provider's message (`В базе ФССП отсутствует` when nothing was found).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub message: Option<String>,
+    /// The cost of the query; see [`DebtorSearch::inquiry`] for the misplaced case.
+    #[serde(default, rename = "inquiry", deserialize_with = "inquiry")]
+    pub inquiry: Option<Inquiry>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl DebtorSearch {
+    /// Whether the provider found nothing (a paid answer all the same).
+    pub fn is_not_found(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The `inquiry` block, also where the provider printed it inside a record.
+    pub fn inquiry(&self) -> Option<&Inquiry> {
+        self.inquiry
+            .as_ref()
+            .or_else(|| self.records.iter().find_map(|r| r.inquiry.as_ref()))
+    }
+}
+
+/// One enforcement proceeding (исполнительное производство) of a debtor.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct DebtRecord {
+    /// ФИО or name of the debtor.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub debtor_name: Option<String>,
+    /// Address (legal entities) or place of birth (individuals).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub debtor_address: Option<String>,
+    /// Birth date of an individual, often masked (`31.03.****`); an INN for legal entities.
+    #[serde(default, deserialize_with = "debtor_dob")]
+    pub debtor_dob: Option<DebtorDob>,
+    /// Номер исполнительного производства.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub process_title: Option<String>,
+    /// Дата начала производства; sometimes followed by another number.
+    #[serde(default, deserialize_with = "process_date")]
+    pub process_date: Option<ProcessDate>,
+    /// Сводное исполнительное производство.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub process_total: Option<String>,
+    /// Реквизиты исполнительного документа, as one line.
+    #[serde(default, rename = "recIspDoc", deserialize_with = "lenient::text")]
+    pub rec_isp_doc: Option<String>,
+    /// Реквизиты исполнительного документа, itemised.
+    #[serde(default, rename = "recIspDocDetail", deserialize_with = "doc_detail")]
+    pub rec_isp_doc_detail: Option<DocDetail>,
+    /// Date and reason the proceeding ended, as one line.
+    #[serde(default, rename = "stopIP", deserialize_with = "lenient::text")]
+    pub stop_ip: Option<String>,
+    /// Date the proceeding ended.
+    #[serde(default, rename = "stopIPDate", deserialize_with = "lenient::date")]
+    pub stop_ip_date: Option<LenientDate>,
+    /// Article, part and point it ended under.
+    #[serde(default, rename = "stopIPReason", deserialize_with = "lenient::text")]
+    pub stop_ip_reason: Option<String>,
+    /// Предмет исполнения.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub subject: Option<String>,
+    /// The items of the debt, paid and unpaid.
+    #[serde(
+        default,
+        rename = "subjectArray",
+        deserialize_with = "lenient::one_or_many"
+    )]
+    pub subject_array: Vec<DebtItem>,
+    /// Общая сумма непогашенной задолженности.
+    #[serde(default, deserialize_with = "lenient::money")]
+    pub sum: Option<Money>,
+    /// Отдел судебных приставов.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub document_organization: Option<String>,
+    /// Наименование отдела.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub department_title: Option<String>,
+    /// Адрес отдела.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub department_address: Option<String>,
+    /// Вид исполнительного документа.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub document_type: Option<String>,
+    /// Пристав.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub officer_name: Option<String>,
+    /// The officer's phones, flattened from the nested arrays the provider sends.
+    #[serde(default, deserialize_with = "phones")]
+    pub officer_phones: Vec<String>,
+    /// An `inquiry` printed inside a record (seen on the page's `ip` sample).
+    #[serde(default, deserialize_with = "inquiry")]
+    pub inquiry: Option<Inquiry>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// What `debtor_dob` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DebtorDob {
+    /// A whole birth date.
+    Date(Date),
+    /// A birth date with masked parts (`31.03.****`), as printed.
+    Masked(String),
+    /// A legal entity's INN (10 or 12 digits), printed in this field for `legal`/`ip`.
+    Inn(String),
+    /// Anything else, as printed.
+    Raw(String),
+}
+
+fn debtor_dob<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DebtorDob>, D::Error> {
+    let Some(text) = lenient::text_of(Value::deserialize(d)?) else {
+        return Ok(None);
+    };
+    let t = text.trim();
+    Ok(Some(if let Ok(date) = Date::parse_dmy(t) {
+        DebtorDob::Date(date)
+    } else if t.contains('*') {
+        DebtorDob::Masked(text)
+    } else if (t.len() == 10 || t.len() == 12) && t.bytes().all(|b| b.is_ascii_digit()) {
+        DebtorDob::Inn(t.to_owned())
+    } else {
+        DebtorDob::Raw(text)
+    }))
+}
+
+/// `process_date`: a date, sometimes followed by another number
+/// (`"18.05.2017 1555/19/23072-СД"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessDate {
+    /// The date, when the field starts with a whole one.
+    pub date: Option<Date>,
+    /// What follows the date (a consolidated proceeding's number), if anything.
+    pub trailing: Option<String>,
+    /// The field as printed.
+    pub raw: String,
+}
+
+fn process_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProcessDate>, D::Error> {
+    Ok(lenient::text_of(Value::deserialize(d)?).map(|raw| {
+        let t = raw.trim();
+        let (head, tail) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+        let date = Date::parse_dmy(head).ok();
+        let trailing = date
+            .and(Some(tail.trim()))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        ProcessDate {
+            date,
+            trailing,
+            raw,
+        }
+    }))
+}
+
+/// `recIspDocDetail`: the executive document's particulars. Arrives as an object, as a list of
+/// `[key, value]` pairs, or as a list of one-key objects; all three are read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DocDetail {
+    /// Наименование органа, выдавшего документ.
+    pub doc_organization: Option<String>,
+    /// ИНН взыскателя-организации (as printed: the page's samples are not all valid INNs).
+    pub doc_claimer_inn: Option<String>,
+    /// Вид документа.
+    pub doc_type: Option<String>,
+    /// Дата принятия органом.
+    pub doc_date: Option<LenientDate>,
+    /// Номер документа.
+    pub document_num: Option<String>,
+    /// Keys not named above.
+    pub extra: Extra,
+}
+
+impl DocDetail {
+    fn set(&mut self, key: String, value: Value) {
+        let text = || lenient::text_of(value.clone());
+        match key.as_str() {
+            "doc_organization" => self.doc_organization = text(),
+            "doc_claimer_inn" => self.doc_claimer_inn = text(),
+            "doc_type" => self.doc_type = text(),
+            "doc_date" => self.doc_date = text().map(|s| LenientDate::parse(&s)),
+            "document_num" => self.document_num = text(),
+            _ => {
+                self.extra.insert(key, value);
+            }
+        }
+    }
+}
+
+fn doc_detail<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DocDetail>, D::Error> {
+    let mut detail = DocDetail::default();
+    let mut any = false;
+    let mut take = |detail: &mut DocDetail, k: String, v: Value| {
+        any = true;
+        detail.set(k, v);
+    };
+    match Value::deserialize(d)? {
+        Value::Object(map) => map.into_iter().for_each(|(k, v)| take(&mut detail, k, v)),
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::Array(pair) if pair.len() == 2 => {
+                        let mut it = pair.into_iter();
+                        if let (Some(Value::String(k)), Some(v)) = (it.next(), it.next()) {
+                            take(&mut detail, k, v);
+                        }
+                    }
+                    Value::Object(map) => {
+                        map.into_iter().for_each(|(k, v)| take(&mut detail, k, v));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(any.then_some(detail))
+}
+
+fn phones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    fn walk(v: Value, out: &mut Vec<String>) {
+        match v {
+            Value::Array(items) => items.into_iter().for_each(|i| walk(i, out)),
+            other => {
+                if let Some(s) = lenient::text_of(other) {
+                    out.push(s.trim().to_owned());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Value::deserialize(d)?, &mut out);
+    Ok(out)
+}
+
+/// One item of a debt (`subjectArray`): what it is for and how much.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct DebtItem {
+    /// Наименование.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub title: Option<String>,
+    /// Сумма, parsed from `" 18422.50 руб."`.
+    #[serde(default, deserialize_with = "lenient::money")]
+    pub sum: Option<Money>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The answer of `wanted`: the wanted register's records.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct WantedSearch {
+    /// Статус ответа.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub status: Option<i64>,
+    /// Всего найдено записей.
+    #[serde(default, rename = "countAll", deserialize_with = "lenient::int")]
+    pub count_all: Option<i64>,
+    /// Всего найдено страниц.
+    #[serde(default, rename = "pagesAll", deserialize_with = "lenient::int")]
+    pub pages_all: Option<i64>,
+    /// Количество записей в результате (when sent).
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub count: Option<i64>,
+    /// Всего загружено записей.
+    #[serde(
+        default,
+        rename = "totalLoadedCount",
+        deserialize_with = "lenient::int"
+    )]
+    pub total_loaded_count: Option<i64>,
+    /// Всего загружено страниц (at most 27).
+    #[serde(default, rename = "totalLoadedPage", deserialize_with = "lenient::int")]
+    pub total_loaded_page: Option<i64>,
+    /// The records.
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    pub records: Vec<WantedRecord>,
+    /// The provider's message, when nothing was found.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub message: Option<String>,
+    /// The cost of the query.
+    #[serde(default, deserialize_with = "inquiry")]
+    pub inquiry: Option<Inquiry>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One record of the wanted register.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WantedRecord {
+    /// Who or what is wanted.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub investigated_name: Option<String>,
+    /// Дата рождения (often masked).
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub birth_date: Option<LenientDate>,
+    /// Адрес должника.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub debtor_address: Option<String>,
+    /// Объект розыска.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub search_category: Option<String>,
+    /// Розыскное дело, №.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub search_docnumber: Option<String>,
+    /// Розыскное дело, дата.
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub search_date: Option<LenientDate>,
+    /// Исполнительное производство, №.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub ip_number: Option<String>,
+    /// Исполнительное производство, дата.
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub ip_risedate: Option<LenientDate>,
+    /// Исполнительное производство завершено.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub ip_number_compl: Option<String>,
+    /// ОСП, где осуществляется розыск.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub dep_init_name: Option<String>,
+    /// Адрес ОСП.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub dep_init_adr: Option<String>,
+    /// Код ОСП.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub dep_init_code: Option<String>,
+    /// Телефон дежурной части.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub dep_init_phone: Option<String>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The answer of `regionsList`.
+///
+/// The page shows no sample of this answer, so the reader accepts the shapes such lists take:
+/// a list of objects (`id`/`code`/`region` with `name`/`title`) or an object mapping numbers to
+/// names, at the top level or under `records`/`regions`/`result`/`data`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Regions {
+    /// The regions, in the provider's order.
+    pub regions: Vec<RegionEntry>,
+    /// The `inquiry` block, if sent (the query is free).
+    pub inquiry: Option<Inquiry>,
+}
+
+/// One region of `regionsList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionEntry {
+    /// The number to send as `region=`.
+    pub code: String,
+    /// The region's name.
+    pub name: Option<String>,
+}
+
+impl Regions {
+    fn from_value(v: Value) -> Option<Self> {
+        let Value::Object(mut map) = v else {
+            return None;
+        };
+        let inquiry = map
+            .remove("inquiry")
+            .and_then(|i| Inquiry::deserialize(i).ok());
+        let list = ["records", "regions", "result", "data"]
+            .iter()
+            .find_map(|k| map.remove(*k))
+            .unwrap_or_else(|| {
+                for k in ["status", "count", "countAll", "message"] {
+                    map.remove(k);
+                }
+                Value::Object(map)
+            });
+        let entry = |code: Option<String>, name: Option<String>| {
+            code.map(|code| RegionEntry {
+                code: code.trim().to_owned(),
+                name,
+            })
+        };
+        let regions: Vec<RegionEntry> = match list {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|item| match item {
+                    Value::Object(mut o) => {
+                        let code = ["id", "code", "region", "value", "number"]
+                            .iter()
+                            .find_map(|k| o.remove(*k).and_then(lenient::text_of));
+                        let name = ["name", "title", "text", "label"]
+                            .iter()
+                            .find_map(|k| o.remove(*k).and_then(lenient::text_of));
+                        entry(code, name)
+                    }
+                    _ => None,
+                })
+                .collect(),
+            Value::Object(o) => o
+                .into_iter()
+                .filter_map(|(k, v)| entry(Some(k), lenient::text_of(v)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        (!regions.is_empty()).then_some(Self { regions, inquiry })
+    }
+}
+
+/// Why a body is not a usable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NotAnAnswer {
+    /// One of the provider's error bodies.
+    Provider(ProviderError),
+    /// Not the provider's JSON.
+    Malformed(MalformedAnswer),
+}
+
+/// Finds an FSSP error in a parsed body: a non-empty `error`.
+fn provider_error(map: &serde_json::Map<String, Value>) -> Option<ProviderError> {
+    // `"error": 0` / `false` / `""` is how some answers say "no error".
+    let error = map
+        .get("error")
+        .cloned()
+        .and_then(lenient::text_of)
+        .filter(|e| !matches!(e.trim(), "0" | "false"))?;
+    let status = map.get("status").and_then(lenient::int_of);
+    let message = map
+        .get("message")
+        .or_else(|| map.get("errormsg"))
+        .cloned()
+        .and_then(lenient::text_of);
+    Some(ProviderError {
+        code: ErrorCode::from_wire(&error, status, message.as_deref()),
+        message,
+    })
+}
+
+/// Reads an answer body into `T`, telling error bodies and garbage apart first.
+///
+/// One pass over the bytes into `Value` for the error/shape check would double the cost of
+/// every parse, so the typed parse runs first and the error check reads the fields it keeps.
+pub(crate) fn parse_answer<T>(status: u16, body: &[u8]) -> Result<T, NotAnAnswer>
+where
+    T: serde::de::DeserializeOwned + HasShape,
+{
+    let parsed: T = serde_json::from_slice(body).map_err(|_| {
+        // Valid JSON of another shape (an array, a string) is told apart from broken bytes.
+        let valid_json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        NotAnAnswer::Malformed(if valid_json {
+            MalformedAnswer::unexpected_shape(Provider::Fssp, status, body)
+        } else {
+            MalformedAnswer::describe(Provider::Fssp, status, body)
+        })
+    })?;
+    if let Some(e) = parsed.error() {
+        return Err(NotAnAnswer::Provider(e));
+    }
+    if status != 200 || !parsed.looks_like_answer() {
+        return Err(NotAnAnswer::Malformed(MalformedAnswer::unexpected_shape(
+            Provider::Fssp,
+            status,
+            body,
+        )));
+    }
+    Ok(parsed)
+}
+
+/// Reads a `regionsList` body.
+pub(crate) fn parse_regions(status: u16, body: &[u8]) -> Result<Regions, NotAnAnswer> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        NotAnAnswer::Malformed(MalformedAnswer::describe(Provider::Fssp, status, body))
+    })?;
+    if let Value::Object(map) = &value
+        && let Some(e) = provider_error(map)
+    {
+        return Err(NotAnAnswer::Provider(e));
+    }
+    match Regions::from_value(value) {
+        Some(r) if status == 200 => Ok(r),
+        _ => Err(NotAnAnswer::Malformed(MalformedAnswer::unexpected_shape(
+            Provider::Fssp,
+            status,
+            body,
+        ))),
+    }
+}
+
+/// What the answer reader needs to know of a model.
+pub(crate) trait HasShape {
+    /// The provider error carried in the body, if it is an error body.
+    fn error(&self) -> Option<ProviderError>;
+    /// Whether the body has the fields of a real answer.
+    fn looks_like_answer(&self) -> bool;
+}
+
+fn error_in(extra: &Extra, status: Option<i64>, message: Option<&String>) -> Option<ProviderError> {
+    let mut map = serde_json::Map::new();
+    map.insert("error".into(), extra.get("error")?.clone());
+    if let Some(s) = status {
+        map.insert("status".into(), s.into());
+    }
+    if let Some(m) = message {
+        map.insert("message".into(), Value::String(m.clone()));
+    } else if let Some(m) = extra.get("errormsg") {
+        map.insert("errormsg".into(), m.clone());
+    }
+    provider_error(&map)
+}
+
+impl HasShape for DebtorSearch {
+    fn error(&self) -> Option<ProviderError> {
+        error_in(&self.extra, self.status, self.message.as_ref())
+    }
+    fn looks_like_answer(&self) -> bool {
+        !self.records.is_empty()
+            || self.count.is_some()
+            || self.count_all.is_some()
+            || self.message.is_some()
+    }
+}
+
+impl HasShape for WantedSearch {
+    fn error(&self) -> Option<ProviderError> {
+        error_in(&self.extra, self.status, self.message.as_ref())
+    }
+    fn looks_like_answer(&self) -> bool {
+        !self.records.is_empty()
+            || self.count.is_some()
+            || self.count_all.is_some()
+            || self.message.is_some()
+    }
+}
