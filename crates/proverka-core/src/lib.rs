@@ -9,7 +9,8 @@
 //!   answer side, [`RawAnswer`] and [`Verdict`];
 //! - errors that say where a failure came from, whether the provider charged and whether a
 //!   retry helps: [`Error`], [`Failure`], [`TransportError`], [`MalformedAnswer`];
-//! - [`HttpSettings`] and [`HttpClient`] (HTTPS enforced, redirects refused, URLs redacted);
+//! - [`HttpSettings`] and [`HttpClient`] (HTTPS enforced, redirects refused, URLs redacted),
+//!   and [`ClientBuilder`], the builder of every adapter's client;
 //! - [`lenient`] serde helpers for provider JSON that is not always what its page says.
 //!
 //! ```
@@ -22,6 +23,7 @@
 //! ```
 
 mod answer;
+mod builder;
 mod date;
 mod error;
 mod http;
@@ -34,6 +36,7 @@ mod provider;
 mod secret;
 
 pub use answer::{Charge, RawAnswer, Verdict};
+pub use builder::{ClientBuilder, Connect, require_credential};
 pub use date::{Date, DateError, LenientDate};
 pub use error::{
     Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, TransportError,

@@ -45,20 +45,26 @@ impl fmt::Display for Provider {
 pub enum Cost {
     /// The provider does not charge for this query (FSSP `regionsList`).
     Free,
-    /// The provider charges, typically this much (the exact price comes with the answer
-    /// where the provider reports it, as FSSP's `inquiry.price` does).
+    /// The provider charges (the exact price comes with the answer where the provider
+    /// reports it, as FSSP's `inquiry.price` does).
     Paid {
-        /// The usual price of one call.
-        typical: Money,
+        /// The most one call usually costs, where the provider's page says; `None` where the
+        /// price depends on the customer's tariff (the proxy's configuration supplies it).
+        typical: Option<Money>,
     },
 }
 
 impl Cost {
-    /// The typical price, zero when free.
-    pub fn typical(self) -> Money {
+    /// The typical price: zero when free, `None` when paid at a tariff's price.
+    pub fn typical(self) -> Option<Money> {
         match self {
-            Self::Free => Money::ZERO,
+            Self::Free => Some(Money::ZERO),
             Self::Paid { typical } => typical,
         }
+    }
+
+    /// Whether the provider charges for this query.
+    pub fn is_paid(self) -> bool {
+        matches!(self, Self::Paid { .. })
     }
 }

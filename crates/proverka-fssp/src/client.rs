@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use proverka_core::{
-    Auth, ConfigError, HttpClient, HttpSettings, Lookup, Provider, RawAnswer, Secret,
+    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer, Secret,
     TransportError,
 };
 
@@ -42,27 +42,34 @@ pub struct FsspClient {
     token: Secret,
 }
 
-/// Builds an [`FsspClient`].
-#[derive(Debug)]
-#[must_use]
-pub struct FsspClientBuilder {
-    token: Option<Secret>,
-    base_url: String,
-    timeout: Duration,
-    connect_timeout: Option<Duration>,
-    user_agent: Option<String>,
+/// Builds an [`FsspClient`]: see [`ClientBuilder`].
+pub type FsspClientBuilder = ClientBuilder<FsspClient>;
+
+impl Connect for FsspClient {
+    const PROVIDER: Provider = Provider::Fssp;
+    const DEFAULT_BASE_URL: &'static str = DEFAULT_BASE_URL;
+    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
+
+    /// Absent: the provider's 502; not 32 letters and digits: its 499 WRONG_TOKEN_KEY.
+    fn check_credential(token: Option<&Secret>) -> Result<(), ConfigError> {
+        check_token(token.ok_or(ConfigError::Credential {
+            name: "token",
+            reason: "no token given (provider error 502)",
+        })?)
+    }
+
+    fn from_parts(http: HttpClient, token: Option<Secret>) -> Self {
+        Self {
+            http,
+            token: token.unwrap_or_else(|| Secret::new("")),
+        }
+    }
 }
 
 impl FsspClient {
     /// A builder with the production host and a 400 s timeout.
     pub fn builder() -> FsspClientBuilder {
-        FsspClientBuilder {
-            token: None,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: None,
-            user_agent: None,
-        }
+        ClientBuilder::default()
     }
 
     /// Sends an FSSP lookup and returns the answer as it came (the proxy stores these bytes).
@@ -165,63 +172,6 @@ impl FsspClient {
     /// The query type of a lookup (for [`FsspAnswer::from_raw`]).
     pub fn query_type_of(q: &FsspQuery) -> QueryType {
         q.query_type()
-    }
-}
-
-impl FsspClientBuilder {
-    /// The personal API key (персональный ключ API), 32 characters.
-    pub fn token(mut self, token: impl Into<Secret>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-
-    /// Another base URL (HTTPS, or HTTP on loopback for tests and the sandbox).
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
-        self
-    }
-
-    /// The whole-request timeout (default 400 s, as the provider advises).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The `User-Agent` header.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// Builds the client.
-    ///
-    /// # Errors
-    /// [`ConfigError::Credential`] for a missing token or one that is not 32 characters (the
-    /// provider's error 499, caught for free), [`ConfigError::InsecureUrl`] for plain HTTP to a
-    /// host that is not loopback, [`ConfigError::BadUrl`].
-    pub fn build(self) -> Result<FsspClient, ConfigError> {
-        let token = self.token.ok_or(ConfigError::Credential {
-            name: "token",
-            reason: "no token given (provider error 502)",
-        })?;
-        check_token(&token)?;
-        let mut settings = HttpSettings::new(&self.base_url, self.timeout)?;
-        if let Some(t) = self.connect_timeout {
-            settings = settings.with_connect_timeout(t);
-        }
-        if let Some(ua) = self.user_agent {
-            settings = settings.with_user_agent(ua);
-        }
-        Ok(FsspClient {
-            http: HttpClient::new(Provider::Fssp, settings)?,
-            token,
-        })
     }
 }
 

@@ -200,7 +200,9 @@ pub fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
 fn cost(kind: QueryType) -> Cost {
     match kind {
         QueryType::RegionsList => Cost::Free,
-        _ => Cost::Paid { typical: MAX_PRICE },
+        _ => Cost::Paid {
+            typical: Some(MAX_PRICE),
+        },
     }
 }
 

@@ -15,23 +15,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const TOKEN: &str = "SeCrEt0token1never2in3logs456789";
 
 fn fixture(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/fssp")
-        .join(name);
-    std::fs::read_to_string(p).unwrap()
+    proverka_testkit::fixture("fssp", name)
 }
 
 async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    // Catch-all, lowest priority: an unmatched request gets an explanation, not a bare 404.
-    Mock::given(wiremock::matchers::any())
-        .respond_with(
-            ResponseTemplate::new(599).set_body_string("unmatched request: check the mocks"),
-        )
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
+    proverka_testkit::mock_server().await
 }
 
 fn client(server: &MockServer) -> FsspClient {
@@ -44,18 +32,11 @@ fn client(server: &MockServer) -> FsspClient {
 }
 
 fn json(body: String) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body, "application/json; charset=utf-8")
+    proverka_testkit::json_response(200, body)
 }
 
 fn assert_no_secret(e: &Error) {
-    let mut text = format!("{e} {e:?}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(&format!(" {s} {s:?}"));
-        source = s.source();
-    }
-    assert!(!text.contains(TOKEN), "token leaked: {text}");
-    assert!(!text.contains("Иванов"), "personal data leaked: {text}");
+    proverka_testkit::assert_no_leak(e, &[TOKEN, "Иванов"]);
 }
 
 fn physical() -> Physical {

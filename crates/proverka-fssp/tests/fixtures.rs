@@ -1,6 +1,6 @@
 //! Every fixture under `fixtures/fssp/` parsed, judged and snapshotted.
 
-use proverka_core::{Bytes, RawAnswer};
+use proverka_core::RawAnswer;
 use proverka_fssp::{FsspAnswer, QueryType, judge};
 use serde_json::json;
 
@@ -15,27 +15,16 @@ fn kind_for(name: &str) -> QueryType {
     }
 }
 
-fn fixture_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fssp")
-}
-
 #[test]
 fn there_are_at_least_25_fixtures() {
-    let n = std::fs::read_dir(fixture_dir()).unwrap().count();
+    let n = proverka_testkit::fixture_bodies("fssp").len();
     assert!(n >= 25, "only {n} fixtures");
 }
 
 #[test]
 fn every_fixture_parses_as_snapshotted() {
-    insta::glob!("../../../fixtures/fssp", "*.{json,html,txt}", |path| {
-        let name = path.file_name().unwrap().to_string_lossy();
-        let body = std::fs::read(path).unwrap();
-        let raw = RawAnswer {
-            status: 200,
-            content_type: Some("application/json; charset=utf-8".into()),
-            body: Bytes::from(body),
-        };
-        let kind = kind_for(&name);
+    proverka_testkit::snapshot_fixtures!("fssp", |name: &str, raw: RawAnswer| {
+        let kind = kind_for(name);
         let verdict = judge(kind, &raw);
         let parsed = match FsspAnswer::from_raw(kind, &raw) {
             Ok(answer) => serde_json::to_value(answer).unwrap(),
@@ -46,10 +35,10 @@ fn every_fixture_parses_as_snapshotted() {
                 "retryable": e.retryable(),
             }),
         };
-        insta::assert_json_snapshot!(json!({
+        json!({
             "query_type": kind.as_str(),
             "verdict": format!("{verdict:?}"),
             "parsed": parsed,
-        }));
+        })
     });
 }

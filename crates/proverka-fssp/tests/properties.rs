@@ -5,59 +5,12 @@ use proptest::prelude::*;
 use proverka_core::{Bytes, Lookup, RawAnswer};
 use proverka_fssp::{FsspAnswer, FsspQuery, QueryType, judge};
 
-fn fixtures() -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fssp");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
-        .collect();
-    files.sort();
-    files
-}
-
 fn parse_all_ways(body: Vec<u8>) {
     let raw = RawAnswer::json(Bytes::from(body));
     for kind in QueryType::ALL {
         let _ = judge(kind, &raw);
         let _ = FsspAnswer::from_raw(kind, &raw);
     }
-}
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Delete(usize),
-    Insert(usize, u8),
-    Truncate(usize),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::Delete),
-        (
-            any::<usize>(),
-            prop::sample::select(b"{}[]\":,0123456789-.tfn\\ ".to_vec())
-        )
-            .prop_map(|(i, b)| Mutation::Insert(i, b)),
-        any::<usize>().prop_map(Mutation::Truncate),
-    ]
-}
-
-fn apply(mut body: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations {
-        let len = body.len().max(1);
-        match *m {
-            Mutation::Flip(i, b) if !body.is_empty() => body[i % len] ^= b,
-            Mutation::Delete(i) if !body.is_empty() => {
-                body.remove(i % len);
-            }
-            Mutation::Insert(i, b) => body.insert(i % (body.len() + 1), b),
-            Mutation::Truncate(i) => body.truncate(i % (body.len() + 1)),
-            _ => {}
-        }
-    }
-    body
 }
 
 /// Letters the provider allows in names: Cyrillic with Ё/ё, Latin, digits, `-`.
@@ -102,11 +55,11 @@ proptest! {
     #[test]
     fn parser_never_panics_on_mutated_fixtures(
         pick in any::<prop::sample::Index>(),
-        mutations in prop::collection::vec(mutation(), 1..8),
+        mutations in proverka_testkit::mutations(),
     ) {
-        let all = fixtures();
-        let body = all[pick.index(all.len())].clone();
-        parse_all_ways(apply(body, &mutations));
+        let all = proverka_testkit::fixture_bodies("fssp");
+        let body = all[pick.index(all.len())].1.clone();
+        parse_all_ways(proverka_testkit::mutate(body, &mutations));
     }
 }
 

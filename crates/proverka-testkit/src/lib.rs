@@ -1,0 +1,153 @@
+//! Test support shared by the proverka crates (not published).
+//!
+//! - [`mock_server`]: a wiremock server on `127.0.0.1:0` whose catch-all explains unmatched
+//!   requests instead of answering a bare 404;
+//! - [`fixture`], [`fixture_bodies`]: the files under `fixtures/<provider>/`;
+//! - [`mutations`] and [`mutate`]: random damage to fixtures for "never panics" properties;
+//! - [`assert_no_leak`]: an error's whole `Display`/`Debug` chain holds none of the given
+//!   strings (tokens, personal data);
+//! - [`snapshot_fixtures!`]: one insta snapshot per fixture file.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub use insta;
+pub use proverka_core::{Bytes, RawAnswer};
+
+/// The repository's `fixtures/<provider>` folder.
+pub fn fixture_dir(provider: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(provider)
+}
+
+/// One fixture's text.
+///
+/// # Panics
+/// When the file does not exist: a test naming a missing fixture is itself wrong.
+pub fn fixture(provider: &str, name: &str) -> String {
+    let path = fixture_dir(provider).join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every fixture of a provider, sorted by name.
+///
+/// # Panics
+/// When the folder cannot be read.
+pub fn fixture_bodies(provider: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture_dir(provider))
+        .expect("fixture folder")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).expect("fixture"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A mock server with a lowest-priority catch-all that answers 599 and says why.
+pub async fn mock_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(599).set_body_string("unmatched request: check the mocks"),
+        )
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A JSON response with the providers' content type.
+pub fn json_response(status: u16, body: impl Into<String>) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.into(), "application/json; charset=utf-8")
+}
+
+/// Asserts that no string in `secrets` appears in the error's `Display` or `Debug`, nor in any
+/// error of its `source()` chain.
+///
+/// # Panics
+/// When one does.
+pub fn assert_no_leak(error: &(dyn StdError + 'static), secrets: &[&str]) {
+    let mut text = format!("{error} {error:?}");
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(&format!(" {s} {s:?}"));
+        source = s.source();
+    }
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret:?} leaked into: {text}");
+    }
+}
+
+/// One random change to a body.
+#[derive(Debug, Clone)]
+pub enum Mutation {
+    /// XOR a byte.
+    Flip(usize, u8),
+    /// Remove a byte.
+    Delete(usize),
+    /// Insert a JSON-ish byte.
+    Insert(usize, u8),
+    /// Cut the body short.
+    Truncate(usize),
+}
+
+/// A list of 1–8 random mutations.
+pub fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
+    let one = prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
+        any::<usize>().prop_map(Mutation::Delete),
+        (
+            any::<usize>(),
+            prop::sample::select(b"{}[]\":,0123456789-.tfn\\ ".to_vec())
+        )
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+        any::<usize>().prop_map(Mutation::Truncate),
+    ];
+    prop::collection::vec(one, 1..8)
+}
+
+/// Applies mutations to a body.
+pub fn mutate(mut body: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let len = body.len().max(1);
+        match *m {
+            Mutation::Flip(i, b) if !body.is_empty() => body[i % len] ^= b,
+            Mutation::Delete(i) if !body.is_empty() => {
+                body.remove(i % len);
+            }
+            Mutation::Insert(i, b) => body.insert(i % (body.len() + 1), b),
+            Mutation::Truncate(i) => body.truncate(i % (body.len() + 1)),
+            _ => {}
+        }
+    }
+    body
+}
+
+/// Snapshots one JSON value per fixture file of a provider: `snapshot_fixtures!("court",
+/// |name, raw| json!(…))`. Expands at the call site, so the snapshots live beside the calling
+/// test. Every fixture is read as an HTTP 200 JSON answer unless the closure changes `raw`.
+#[macro_export]
+macro_rules! snapshot_fixtures {
+    ($provider:literal, $describe:expr) => {{
+        let describe = $describe;
+        $crate::insta::glob!(
+            concat!("../../../fixtures/", $provider),
+            "*.{json,html,txt}",
+            |path| {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let body = std::fs::read(path).unwrap();
+                let raw = $crate::RawAnswer::json($crate::Bytes::from(body));
+                let value: serde_json::Value = describe(&name, raw);
+                $crate::insta::assert_json_snapshot!(value);
+            }
+        );
+    }};
+}
