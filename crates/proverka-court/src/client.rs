@@ -1,0 +1,118 @@
+//! [`CourtClient`].
+
+use std::time::Duration;
+
+use proverka_core::{
+    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer, Secret,
+    TransportError, require_credential,
+};
+
+use crate::Error;
+use crate::model::{self, Jurisdiction, NotAnAnswer};
+use crate::request::CourtQuery;
+
+/// The provider's host, an internationalised domain name: requests go to its punycode form
+/// `api.xn----7sbarabva2auedgdkhac2adbeqt1tna3e.xn--p1ai`.
+pub const DEFAULT_BASE_URL: &str = "https://api.территориальная-подсудность.рф";
+
+/// The timeout unless set (answers by address take seconds, by coordinates less).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client of the court jurisdiction API.
+///
+/// ```no_run
+/// use proverka_court::{Address, CourtClient, CourtQuery};
+/// # async fn run() -> Result<(), proverka_court::Error> {
+/// let client = CourtClient::builder().token("…").build()?;
+/// let address = Address::building_only("Казань, Московская 1, кв. 5").map_err(proverka_court::Error::Invalid)?;
+/// let found = client.find(&CourtQuery::address(address)).await?;
+/// println!("{:?} ({:?} queries left today)", found.court_fs, found.queries_left);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CourtClient {
+    http: HttpClient,
+    token: Secret,
+}
+
+/// Builds a [`CourtClient`]: see [`ClientBuilder`].
+pub type CourtClientBuilder = ClientBuilder<CourtClient>;
+
+impl Connect for CourtClient {
+    const PROVIDER: Provider = Provider::Court;
+    const DEFAULT_BASE_URL: &'static str = DEFAULT_BASE_URL;
+    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
+
+    fn check_credential(token: Option<&Secret>) -> Result<(), ConfigError> {
+        require_credential(token, "token")
+    }
+
+    fn from_parts(http: HttpClient, token: Option<Secret>) -> Self {
+        Self {
+            http,
+            token: token.unwrap_or_else(|| Secret::new("")),
+        }
+    }
+}
+
+impl CourtClient {
+    /// A builder with the provider's host.
+    pub fn builder() -> CourtClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL in use (punycode host).
+    pub fn base_url(&self) -> &proverka_core::HttpSettings {
+        self.http.settings()
+    }
+
+    /// Sends a query and returns the answer as it came.
+    ///
+    /// # Errors
+    /// [`TransportError`] when no answer arrived.
+    pub async fn fetch_raw<L: Lookup + ?Sized>(
+        &self,
+        lookup: &L,
+    ) -> Result<RawAnswer, TransportError> {
+        self.http
+            .get(
+                &lookup.upstream_request(),
+                Auth::Query("token", &self.token),
+            )
+            .await
+    }
+
+    /// The courts for an address or a point.
+    ///
+    /// # Errors
+    /// See [`Error`]; a business error (`data.status = 0`) is [`Error::Provider`].
+    pub async fn find(&self, query: &CourtQuery) -> Result<Jurisdiction, Error> {
+        let raw = self.fetch_raw(query).await?;
+        parse(&raw)
+    }
+
+    /// As [`find`](Self::find); when a coordinates query finds no court, asks once more with
+    /// the two numbers swapped, as the page advises. The retry spends one more query; it is
+    /// never made for address queries or when a court was found.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn find_trying_swapped(&self, query: &CourtQuery) -> Result<Jurisdiction, Error> {
+        let first = self.find(query).await?;
+        match query.swapped() {
+            Some(other) if !first.found() => self.find(&other).await,
+            _ => Ok(first),
+        }
+    }
+}
+
+/// Parses a raw court answer.
+///
+/// # Errors
+/// [`Error::Provider`] for `data.status = 0`, [`Error::Malformed`] for anything else.
+pub fn parse(raw: &RawAnswer) -> Result<Jurisdiction, Error> {
+    model::parse(raw.status, &raw.body).map_err(|e| match e {
+        NotAnAnswer::Provider { error, .. } => Error::Provider(error),
+        NotAnAnswer::Malformed(m) => Error::Malformed(m),
+    })
+}

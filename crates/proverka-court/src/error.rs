@@ -1,0 +1,142 @@
+//! Court errors: the error texts of the provider's table, and this crate's error type.
+
+use proverka_core::{Charged, Failure};
+
+/// A business error of the court API, sent with HTTP 200 as `data.status = 0` and the text in
+/// `data.error` (Описание ошибок).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// "Access to the API is denied by the user": unblock it in the account.
+    #[error("API access is blocked in the account (Access to the API is denied by the user)")]
+    AccessDenied,
+    /// "Query limit is null (0)": the daily limit is spent (renewed at 00:00 Moscow time on
+    /// the starter tariff) or the package is used up.
+    #[error("query limit is zero (Query limit is null (0))")]
+    QueryLimitZero,
+    /// "There are not enough funds on the balance".
+    #[error("not enough funds on the balance")]
+    NotEnoughFunds,
+    /// "The validity period of the tariff has expired".
+    #[error("the tariff has expired")]
+    TariffExpired,
+    /// "Unknown tariff type" (a technical error on the provider's side).
+    #[error("unknown tariff type (provider technical error)")]
+    UnknownTariffType,
+    /// "Tariff type is empty" (a technical error on the provider's side).
+    #[error("no tariff set for the user (provider technical error)")]
+    TariffTypeEmpty,
+    /// "403 Forbidden": parameters not as documented, or a wrong token.
+    #[error("403 Forbidden")]
+    Forbidden,
+    /// "401 Unauthorized": no token.
+    #[error("401 Unauthorized")]
+    Unauthorized,
+    /// "Non-correct recording of coordinates".
+    #[error("coordinates written incorrectly (Non-correct recording of coordinates)")]
+    BadCoordinates,
+    /// "Coords or address params not assigned".
+    #[error("neither coordinates nor address given (Coords or address params not assigned)")]
+    NoCoordsOrAddress,
+    /// "Data Base Error: […]": the provider's database failed.
+    #[error("provider database error: {0}")]
+    DatabaseError(String),
+    /// A text the table does not list, kept as sent.
+    #[error("court API error: {0}")]
+    Other(String),
+}
+
+const TEXTS: &[(&str, ProviderError)] = &[
+    (
+        "Access to the API is denied by the user",
+        ProviderError::AccessDenied,
+    ),
+    ("Query limit is null (0)", ProviderError::QueryLimitZero),
+    (
+        "There are not enough funds on the balance",
+        ProviderError::NotEnoughFunds,
+    ),
+    (
+        "The validity period of the tariff has expired",
+        ProviderError::TariffExpired,
+    ),
+    ("Unknown tariff type", ProviderError::UnknownTariffType),
+    ("Tariff type is empty", ProviderError::TariffTypeEmpty),
+    ("403 Forbidden", ProviderError::Forbidden),
+    ("401 Unauthorized", ProviderError::Unauthorized),
+    (
+        "Non-correct recording of coordinates",
+        ProviderError::BadCoordinates,
+    ),
+    (
+        "Coords or address params not assigned",
+        ProviderError::NoCoordsOrAddress,
+    ),
+];
+
+impl ProviderError {
+    /// Reads `data.error`.
+    pub fn from_text(text: &str) -> Self {
+        let t = text.trim();
+        if let Some(detail) = t.strip_prefix("Data Base Error:") {
+            return Self::DatabaseError(detail.trim().to_owned());
+        }
+        TEXTS
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(t))
+            .map_or_else(|| Self::Other(t.to_owned()), |(_, e)| e.clone())
+    }
+
+    /// The provider's own text for this error (what `data.error` holds).
+    pub fn provider_text(&self) -> String {
+        match self {
+            Self::DatabaseError(d) => format!("Data Base Error: {d}"),
+            Self::Other(t) => t.clone(),
+            known => TEXTS
+                .iter()
+                .find(|(_, e)| e == known)
+                .map_or_else(String::new, |(t, _)| (*t).to_owned()),
+        }
+    }
+}
+
+impl Failure for ProviderError {
+    /// Errors spend no query from the limit.
+    fn charged(&self) -> Charged {
+        match self {
+            Self::Other(_) => Charged::Unknown,
+            _ => Charged::No,
+        }
+    }
+
+    /// Only the provider's own database failure is worth retrying as is.
+    fn retryable(&self) -> bool {
+        matches!(self, Self::DatabaseError(_))
+    }
+}
+
+/// A query the provider would reject, caught before any network call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ValidationError {
+    /// The error the provider would answer with.
+    pub provider: ProviderError,
+    /// What is wrong, in English.
+    pub reason: &'static str,
+}
+
+impl ValidationError {
+    pub(crate) fn new(provider: ProviderError, reason: &'static str) -> Self {
+        Self { provider, reason }
+    }
+
+    /// The body the provider would answer with (HTTP 200):
+    /// `{"data":{"status":0,"error":"Non-correct recording of coordinates"}}`.
+    pub fn provider_body(&self) -> String {
+        serde_json::json!({"data": {"status": 0, "error": self.provider.provider_text()}})
+            .to_string()
+    }
+}
+
+/// The error of every [`CourtClient`](crate::CourtClient) call.
+pub type Error = proverka_core::Error<ValidationError, ProviderError>;

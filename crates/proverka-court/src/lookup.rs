@@ -1,0 +1,65 @@
+//! [`Lookup`] for court queries, and the cache decision.
+
+use std::time::Duration;
+
+use proverka_core::{
+    CacheKey, Charge, Cost, Failure, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
+};
+
+use crate::model::{self, NotAnAnswer};
+use crate::request::CourtQuery;
+
+/// The path (the page also shows `/api/`; both reach the same handler).
+pub const PATH: &str = "/api";
+
+/// How long an answer that found a court is kept: jurisdiction changes rarely.
+pub const FOUND_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How long "no court known" is kept: the provider adds courts daily.
+pub const NOT_FOUND_TTL: Duration = Duration::from_secs(3600);
+
+/// The cache decision for a court answer.
+pub fn judge(raw: &RawAnswer) -> Verdict {
+    match model::parse(raw.status, &raw.body) {
+        Ok(j) => Verdict::Answer {
+            // Each answer spends one query of the tariff's daily quota.
+            charge: Charge::Charged(None),
+            keep_for: if j.found() { FOUND_TTL } else { NOT_FOUND_TTL },
+        },
+        Err(NotAnAnswer::Provider { error, .. }) => Verdict::ProviderError {
+            code: error.provider_text(),
+            charged: false,
+            retryable: error.retryable(),
+        },
+        Err(NotAnAnswer::Malformed(_)) => Verdict::Garbage { retryable: true },
+    }
+}
+
+impl Lookup for CourtQuery {
+    fn provider(&self) -> Provider {
+        Provider::Court
+    }
+
+    fn cache_key(&self) -> CacheKey {
+        let (name, value) = self.key_value();
+        CacheKey::builder(Provider::Court, name)
+            .exact(name, value)
+            .build()
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::Paid { typical: None }
+    }
+
+    fn upstream_request(&self) -> UpstreamRequest {
+        let r = UpstreamRequest::new(PATH);
+        match self {
+            Self::Address(a) => r.param("address", a.as_str()),
+            Self::Coords { .. } => r.optional("coords", self.coords_param()),
+        }
+    }
+
+    fn judge(&self, raw: &RawAnswer) -> Verdict {
+        judge(raw)
+    }
+}

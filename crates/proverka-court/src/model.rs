@@ -1,0 +1,155 @@
+//! Court answers (ответ), read leniently.
+
+use proverka_core::lenient::{self, Extra};
+use proverka_core::{MalformedAnswer, Provider};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::ProviderError;
+
+/// A court: the district/city court (`court_fs`, районный/городской суд) or the magistrate's
+/// precinct (`court_ms`, участок мирового судьи).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Court {
+    /// Наименование суда.
+    pub title: Option<String>,
+    /// Адрес суда.
+    pub address: Option<String>,
+    /// Сайт суда: several space-separated values are split.
+    pub site: Vec<String>,
+    /// Email суда: several space-separated values are split.
+    pub email: Vec<String>,
+    /// Телефон суда (`phone` in the sample, `tel` in the field list and in the wild).
+    pub phone: Option<String>,
+    /// A court code, where sent.
+    pub code: Option<String>,
+    /// Fields not named above.
+    pub extra: Extra,
+}
+
+impl Court {
+    fn from_value(v: Value) -> Option<Self> {
+        let Value::Object(map) = v else {
+            return None;
+        };
+        let mut court = Self::default();
+        let split = |v: Value| {
+            lenient::text_of(v)
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        for (k, v) in map {
+            match k.as_str() {
+                "title" => court.title = lenient::text_of(v),
+                "address" => court.address = lenient::text_of(v),
+                "site" => court.site = split(v),
+                "email" => court.email = split(v),
+                "phone" | "tel" if court.phone.is_none() => court.phone = lenient::text_of(v),
+                "code" => court.code = lenient::text_of(v),
+                _ => {
+                    court.extra.insert(k, v);
+                }
+            }
+        }
+        Some(court)
+    }
+}
+
+/// A successful answer (`data.status = 1`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Jurisdiction {
+    /// `data.last`: queries left today.
+    pub queries_left: Option<i64>,
+    /// `request.address`: the address as the provider read it.
+    pub address: Option<String>,
+    /// `request.coords`: the coordinates as the provider read them.
+    pub coords: Option<String>,
+    /// The district/city court; `None` when the provider has none for the place yet.
+    pub court_fs: Option<Court>,
+    /// The magistrate's precinct; `None` when the provider has none for the place yet.
+    pub court_ms: Option<Court>,
+    /// Fields not named above (top level and `request`).
+    pub extra: Extra,
+}
+
+impl Jurisdiction {
+    /// Whether at least one court was found. "Both `null`" is a real answer: the provider adds
+    /// courts daily, so it is cached only briefly.
+    pub fn found(&self) -> bool {
+        self.court_fs.is_some() || self.court_ms.is_some()
+    }
+}
+
+/// Why a body is not a usable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NotAnAnswer {
+    Provider {
+        error: ProviderError,
+        queries_left: Option<i64>,
+    },
+    Malformed(MalformedAnswer),
+}
+
+/// `data.last` of any body that has one (answers and errors alike).
+pub fn queries_left(body: &[u8]) -> Option<i64> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v.get("data")
+        .and_then(|d| d.get("last"))
+        .and_then(lenient::int_of)
+}
+
+fn take_court(map: &mut Map<String, Value>, key: &str) -> Option<Court> {
+    map.remove(key).and_then(Court::from_value)
+}
+
+/// Reads a court API body. Courts are read under `request` (the sample) or at the top level
+/// (the field list); `tel` or `phone`.
+pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswer> {
+    let malformed = |what: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
+        NotAnAnswer::Malformed(what(Provider::Court, status, body))
+    };
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| malformed(MalformedAnswer::describe))?;
+    let Value::Object(mut top) = value else {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    };
+    let Some(Value::Object(mut data)) = top.remove("data") else {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    };
+    let queries_left = data.remove("last").as_ref().and_then(lenient::int_of);
+    let ok = data.remove("status").as_ref().and_then(lenient::int_of);
+    let error = data.remove("error").and_then(lenient::text_of);
+    match (ok, error) {
+        (Some(1), _) => {}
+        (_, Some(text)) => {
+            return Err(NotAnAnswer::Provider {
+                error: ProviderError::from_text(&text),
+                queries_left,
+            });
+        }
+        _ => return Err(malformed(MalformedAnswer::unexpected_shape)),
+    }
+    if status != 200 {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    }
+    let mut request = match top.remove("request") {
+        Some(Value::Object(r)) => r,
+        _ => Map::new(),
+    };
+    let mut answer = Jurisdiction {
+        queries_left,
+        address: request.remove("address").and_then(lenient::text_of),
+        coords: request.remove("coords").and_then(lenient::text_of),
+        court_fs: take_court(&mut request, "court_fs").or_else(|| take_court(&mut top, "court_fs")),
+        court_ms: take_court(&mut request, "court_ms").or_else(|| take_court(&mut top, "court_ms")),
+        extra: Extra::new(),
+    };
+    for (k, v) in data {
+        answer.extra.insert(format!("data.{k}"), v);
+    }
+    for (k, v) in request {
+        answer.extra.insert(format!("request.{k}"), v);
+    }
+    answer.extra.extend(top);
+    Ok(answer)
+}

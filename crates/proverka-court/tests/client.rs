@@ -1,0 +1,174 @@
+//! `CourtClient` against a local mock server.
+
+use std::time::Duration;
+
+use proverka_core::{ErrorSource, Lookup};
+use proverka_court::{Address, Coords, CourtClient, CourtQuery, Error, ProviderError};
+use proverka_testkit::{assert_no_leak, fixture, json_response, mock_server};
+use wiremock::matchers::{path, query_param};
+use wiremock::{Mock, MockServer};
+
+const TOKEN: &str = "court-token-SeCrEt-77a1f0";
+
+fn client(server: &MockServer) -> CourtClient {
+    CourtClient::builder()
+        .token(TOKEN)
+        .base_url(server.uri())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn kazan() -> CourtQuery {
+    CourtQuery::coords(Coords::new(55.796289, 49.108795).unwrap())
+}
+
+#[tokio::test]
+async fn finds_courts_by_address_and_sends_token() {
+    let server = mock_server().await;
+    Mock::given(path("/api"))
+        .and(query_param("address", "Казань, Московская 1"))
+        .and(query_param("token", TOKEN))
+        .respond_with(json_response(
+            200,
+            fixture("court", "found_both_courts.json"),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let q = CourtQuery::address(Address::building_only("Казань, Московская 1, кв. 3").unwrap());
+    let j = client(&server).find(&q).await.unwrap();
+    assert_eq!(j.queries_left, Some(48));
+    assert!(j.court_fs.is_some() && j.court_ms.is_some());
+}
+
+#[tokio::test]
+async fn business_errors_are_typed_and_carry_no_token() {
+    for (file, expected, retry) in [
+        (
+            "error_access_denied.json",
+            ProviderError::AccessDenied,
+            false,
+        ),
+        (
+            "error_query_limit_null.json",
+            ProviderError::QueryLimitZero,
+            false,
+        ),
+        (
+            "error_database_error.json",
+            ProviderError::DatabaseError("SQLSTATE[08006] connection failure".into()),
+            true,
+        ),
+        (
+            "error_unauthorized_401.json",
+            ProviderError::Unauthorized,
+            false,
+        ),
+    ] {
+        let server = mock_server().await;
+        Mock::given(path("/api"))
+            .respond_with(json_response(200, fixture("court", file)))
+            .mount(&server)
+            .await;
+        let e = client(&server).find(&kazan()).await.unwrap_err();
+        assert_no_leak(&e, &[TOKEN]);
+        assert_eq!(e.source_kind(), ErrorSource::Provider);
+        assert_eq!(e.retryable(), retry, "{file}");
+        assert!(
+            matches!(e, Error::Provider(ref p) if *p == expected),
+            "{file}: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn garbage_and_timeouts_are_typed() {
+    let server = mock_server().await;
+    Mock::given(path("/api"))
+        .respond_with(json_response(200, fixture("court", "html_page.html")))
+        .mount(&server)
+        .await;
+    let e = client(&server).find(&kazan()).await.unwrap_err();
+    assert_eq!(e.source_kind(), ErrorSource::Decode);
+
+    let slow = mock_server().await;
+    Mock::given(path("/api"))
+        .respond_with(
+            json_response(200, fixture("court", "found_both_courts.json"))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&slow)
+        .await;
+    let c = CourtClient::builder()
+        .token(TOKEN)
+        .base_url(slow.uri())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let e = c.find(&kazan()).await.unwrap_err();
+    assert_no_leak(&e, &[TOKEN]);
+    assert_eq!(e.source_kind(), ErrorSource::Network);
+}
+
+#[tokio::test]
+async fn swapped_retry_spends_one_more_query_only_when_nothing_was_found() {
+    let server = mock_server().await;
+    Mock::given(path("/api"))
+        .and(query_param("coords", "49.108795 55.796289"))
+        .respond_with(json_response(
+            200,
+            fixture("court", "not_found_both_null.json"),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api"))
+        .and(query_param("coords", "55.796289 49.108795"))
+        .respond_with(json_response(
+            200,
+            fixture("court", "page_sample_fs_only.json"),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let j = client(&server).find_trying_swapped(&kazan()).await.unwrap();
+    assert!(j.found());
+
+    let found_first = mock_server().await;
+    Mock::given(path("/api"))
+        .respond_with(json_response(
+            200,
+            fixture("court", "page_sample_fs_only.json"),
+        ))
+        .expect(1)
+        .mount(&found_first)
+        .await;
+    assert!(
+        client(&found_first)
+            .find_trying_swapped(&kazan())
+            .await
+            .unwrap()
+            .found()
+    );
+}
+
+#[test]
+fn the_default_host_is_punycode_and_https() {
+    let c = CourtClient::builder().token(TOKEN).build().unwrap();
+    let url = c.base_url().base_url();
+    assert_eq!(url.scheme(), "https");
+    assert_eq!(
+        url.host_str(),
+        Some("api.xn----7sbarabva2auedgdkhac2adbeqt1tna3e.xn--p1ai")
+    );
+    assert!(CourtClient::builder().build().is_err(), "token is required");
+    assert!(
+        CourtClient::builder()
+            .token(TOKEN)
+            .base_url("http://example.com")
+            .build()
+            .is_err()
+    );
+    assert!(!kazan().upstream_request().redacted().contains("55.79"));
+}
