@@ -33,6 +33,7 @@ pub mod lenient;
 mod lookup;
 mod money;
 mod provider;
+mod retry;
 mod secret;
 
 pub use answer::{Charge, RawAnswer, Verdict};
@@ -48,6 +49,7 @@ pub use key::{CacheKey, CacheKeyBuilder, normalize_text};
 pub use lookup::{Lookup, UpstreamRequest};
 pub use money::{Money, MoneyError};
 pub use provider::{Cost, Provider};
+pub use retry::RetryPolicy;
 pub use secret::Secret;
 
 /// Re-exported so adapters and users name one version of these.

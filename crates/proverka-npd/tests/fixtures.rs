@@ -1,0 +1,37 @@
+//! Every fixture under `fixtures/npd/` parsed, judged and snapshotted.
+
+use proverka_core::{Date, Lookup, RawAnswer};
+use proverka_npd::NpdQuery;
+use serde_json::json;
+
+#[test]
+fn there_are_at_least_10_fixtures() {
+    assert!(proverka_testkit::fixture_bodies("npd").len() >= 10);
+}
+
+#[test]
+fn every_fixture_parses_as_snapshotted() {
+    // A past date, so the verdict's TTL does not depend on the time of day.
+    let query = NpdQuery::new(
+        "540304378234".parse().unwrap(),
+        Some(Date::from_ymd(2022, 1, 1).unwrap()),
+    )
+    .unwrap();
+    proverka_testkit::snapshot_fixtures!("npd", |name: &str, mut raw: RawAnswer| {
+        // The provider sends its 403 and 400 codes with those HTTP statuses.
+        if name.starts_with("error_403") {
+            raw.status = 403;
+        } else if name.starts_with("error_40000") {
+            raw.status = 400;
+        }
+        let parsed = match proverka_npd::parse(&raw) {
+            Ok(status) => serde_json::to_value(status).unwrap(),
+            Err(e) => json!({
+                "error": e.to_string(),
+                "source": format!("{:?}", e.source_kind()),
+                "retryable": e.retryable(),
+            }),
+        };
+        json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw)), "parsed": parsed})
+    });
+}
