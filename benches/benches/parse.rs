@@ -22,5 +22,28 @@ fn fssp(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fssp);
+/// One fixture of each other adapter through its parser.
+fn others(c: &mut Criterion) {
+    let read = |p: &str, f: &str| {
+        RawAnswer::json(Bytes::from(
+            std::fs::read(proverka_benches::fixtures_dir().join(p).join(f)).unwrap_or_default(),
+        ))
+    };
+    let mut group = c.benchmark_group("adapters");
+    let court = read("court", "found_both_courts.json");
+    group.bench_function("court_found_both", |b| {
+        b.iter(|| proverka_court::parse(black_box(&court)))
+    });
+    let npd = read("npd", "found_self_employed.json");
+    group.bench_function("npd_found", |b| {
+        b.iter(|| proverka_npd::parse(black_box(&npd)))
+    });
+    let alfa = read("alfa", "foreign_citizen_id_card_list.json");
+    group.bench_function("alfa_two_accounts", |b| {
+        b.iter(|| proverka_alfa::parse(black_box(&alfa)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fssp, others);
 criterion_main!(benches);

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::Money;
+use crate::{Charged, Error, Failure, Money};
 
 /// A provider's answer exactly as it came: what the cache stores and the drop-in proxy route
 /// returns byte for byte.
@@ -78,6 +78,26 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict on a parse of an answer: a parsed answer is stored as `answer` decides, a
+    /// provider error is passed on with its code, anything else is garbage worth a retry.
+    pub fn of<T, V, P: Failure>(
+        parsed: Result<T, Error<V, P>>,
+        answer: impl FnOnce(&T) -> (Charge, Duration),
+    ) -> Self {
+        match parsed {
+            Ok(t) => {
+                let (charge, keep_for) = answer(&t);
+                Self::Answer { charge, keep_for }
+            }
+            Err(Error::Provider(p)) => Self::ProviderError {
+                code: p.code(),
+                charged: p.charged() == Charged::Yes,
+                retryable: p.retryable(),
+            },
+            Err(_) => Self::Garbage { retryable: true },
+        }
+    }
+
     /// How long to keep the answer, `None` for anything that must not be stored.
     pub fn keep_for(&self) -> Option<Duration> {
         match self {

@@ -40,6 +40,9 @@ pub trait Failure: StdError + Send + Sync + 'static {
     fn charged(&self) -> Charged;
     /// Whether sending the same query again may succeed.
     fn retryable(&self) -> bool;
+    /// The provider's code for it, as text (`"456"`, `"40301"`, `"invalid_token"`): what
+    /// metrics and [`Verdict::ProviderError`](crate::Verdict::ProviderError) carry.
+    fn code(&self) -> String;
 }
 
 /// The error of every adapter's client: `V` is its validation error, `P` its provider error

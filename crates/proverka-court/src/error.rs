@@ -113,6 +113,10 @@ impl Failure for ProviderError {
     fn retryable(&self) -> bool {
         matches!(self, Self::DatabaseError(_))
     }
+
+    fn code(&self) -> String {
+        self.provider_text()
+    }
 }
 
 /// A query the provider would reject, caught before any network call.

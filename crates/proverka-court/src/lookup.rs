@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use proverka_core::{
-    CacheKey, Charge, Cost, Failure, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
+    CacheKey, Charge, Cost, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
 };
 
-use crate::model::{self, NotAnAnswer};
 use crate::request::CourtQuery;
 
 /// The path (the page also shows `/api/`; both reach the same handler).
@@ -20,19 +19,11 @@ pub const NOT_FOUND_TTL: Duration = Duration::from_secs(3600);
 
 /// The cache decision for a court answer.
 pub fn judge(raw: &RawAnswer) -> Verdict {
-    match model::parse(raw.status, &raw.body) {
-        Ok(j) => Verdict::Answer {
-            // Each answer spends one query of the tariff's daily quota.
-            charge: Charge::Charged(None),
-            keep_for: if j.found() { FOUND_TTL } else { NOT_FOUND_TTL },
-        },
-        Err(NotAnAnswer::Provider { error, .. }) => Verdict::ProviderError {
-            code: error.provider_text(),
-            charged: false,
-            retryable: error.retryable(),
-        },
-        Err(NotAnAnswer::Malformed(_)) => Verdict::Garbage { retryable: true },
-    }
+    Verdict::of(crate::parse(raw), |j| {
+        // Each answer spends one query of the tariff's daily quota.
+        let keep_for = if j.found() { FOUND_TTL } else { NOT_FOUND_TTL };
+        (Charge::Charged(None), keep_for)
+    })
 }
 
 impl Lookup for CourtQuery {

@@ -255,6 +255,11 @@ impl Failure for ProviderError {
     fn retryable(&self) -> bool {
         self.code.retryable()
     }
+    fn code(&self) -> String {
+        self.code
+            .number()
+            .map_or_else(|| self.code.name().to_owned(), |n| n.to_string())
+    }
 }
 
 /// A query the provider would reject, caught before any network call (free).

@@ -7,7 +7,6 @@ use proverka_core::{
     Verdict,
 };
 
-use crate::error::ProviderError;
 use crate::model::{self, DebtorSearch, Inquiry, NotAnAnswer, Regions, WantedSearch};
 use crate::request::{
     Alim, ByInn, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, RegionsList, Wanted,
@@ -166,35 +165,15 @@ fn paid(inquiry: Option<&Inquiry>) -> Charge {
     }
 }
 
-fn error_verdict(e: &ProviderError) -> Verdict {
-    Verdict::ProviderError {
-        code: match e.code.number() {
-            Some(n) => n.to_string(),
-            None => e.code.name().to_owned(),
-        },
-        charged: e.code.charged() == proverka_core::Charged::Yes,
-        retryable: e.code.retryable(),
-    }
-}
-
 /// The cache decision for an answer to a query of `kind`: found and "not found" answers are
 /// both paid and stored; provider errors and garbage are never stored; the free region list
 /// is stored for a day.
 pub fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
-    let result = match kind {
-        QueryType::RegionsList => {
-            model::parse_regions(raw.status, &raw.body).map(|_| (Charge::Free, REGIONS_TTL))
-        }
-        QueryType::Wanted => model::parse_answer::<WantedSearch>(raw.status, &raw.body)
-            .map(|w| (paid(w.inquiry.as_ref()), ANSWER_TTL)),
-        _ => model::parse_answer::<DebtorSearch>(raw.status, &raw.body)
-            .map(|d| (paid(d.inquiry()), ANSWER_TTL)),
-    };
-    match result {
-        Ok((charge, keep_for)) => Verdict::Answer { charge, keep_for },
-        Err(NotAnAnswer::Provider(e)) => error_verdict(&e),
-        Err(NotAnAnswer::Malformed(_)) => Verdict::Garbage { retryable: true },
-    }
+    Verdict::of(FsspAnswer::from_raw(kind, raw), |answer| match answer {
+        FsspAnswer::Regions(_) => (Charge::Free, REGIONS_TTL),
+        FsspAnswer::Debtors(d) => (paid(d.inquiry()), ANSWER_TTL),
+        FsspAnswer::Wanted(w) => (paid(w.inquiry.as_ref()), ANSWER_TTL),
+    })
 }
 
 fn cost(kind: QueryType) -> Cost {

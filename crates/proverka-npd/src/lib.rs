@@ -203,6 +203,9 @@ impl Failure for ProviderError {
     fn retryable(&self) -> bool {
         matches!(self, Self::SourceUnavailable)
     }
+    fn code(&self) -> String {
+        ProviderError::code(self).map_or_else(|| "success=0".to_owned(), |c| c.to_string())
+    }
 }
 
 /// The error of every [`NpdClient`] call.
@@ -281,20 +284,12 @@ pub fn keep_for(date: Date, now: SystemTime) -> Duration {
 
 /// The cache decision for an answer to `query`.
 pub fn judge(query: &NpdQuery, raw: &RawAnswer) -> Verdict {
-    match parse(raw) {
-        Ok(_) => Verdict::Answer {
-            charge: Charge::Charged(None),
-            keep_for: keep_for(query.date, SystemTime::now()),
-        },
-        Err(Error::Provider(p)) => Verdict::ProviderError {
-            code: p
-                .code()
-                .map_or_else(|| "success=0".to_owned(), |c| c.to_string()),
-            charged: false,
-            retryable: p.retryable(),
-        },
-        Err(_) => Verdict::Garbage { retryable: true },
-    }
+    Verdict::of(parse(raw), |_| {
+        (
+            Charge::Charged(None),
+            keep_for(query.date, SystemTime::now()),
+        )
+    })
 }
 
 impl Lookup for NpdQuery {

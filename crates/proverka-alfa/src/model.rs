@@ -1,0 +1,346 @@
+//! Alfa-Bank registry answers, every field of the page typed.
+
+use proverka_core::LenientDate;
+use proverka_core::lenient::{self, Extra};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+            /// A value the page does not list (it says values may change), kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Reads the wire value; unknown values are kept.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($text => Self::$variant,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)*
+                    Self::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Self::parse(&lenient::text(d)?.unwrap_or_default()))
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// `listStatus`: the processing status of the uploaded list (статус обработки списка).
+    ListStatus {
+        /// NEW — accepted for processing.
+        New = "NEW",
+        /// SUCCESS — processed.
+        Success = "SUCCESS",
+        /// ERROR — processing failed.
+        Error = "ERROR",
+        /// IN_PROGRESS — being processed.
+        InProgress = "IN_PROGRESS",
+        /// TECHNICAL_ERROR — an unexpected technical error.
+        TechnicalError = "TECHNICAL_ERROR",
+        /// SIGNATURE_CHECKED — the registry's signature was checked (intermediate).
+        SignatureChecked = "SIGNATURE_CHECKED",
+    }
+);
+
+impl ListStatus {
+    /// Whether the list will not change any more (SUCCESS, ERROR, TECHNICAL_ERROR).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Success | Self::Error | Self::TechnicalError)
+    }
+}
+
+string_enum!(
+    /// `status` of one self-employed person in the system (статус самозанятого).
+    AccountStatus {
+        /// NEW — accepted for processing.
+        New = "NEW",
+        /// IN_PROGRESS — being processed.
+        InProgress = "IN_PROGRESS",
+        /// READY — added to the system.
+        Ready = "READY",
+        /// FAILED — adding failed.
+        Failed = "FAILED",
+        /// FAILED_SIGNATURE — the signature is not valid.
+        FailedSignature = "FAILED_SIGNATURE",
+        /// FAILED_BIND — the person refused to grant rights to Alfa-Bank.
+        FailedBind = "FAILED_BIND",
+        /// FAILED_REGISTRATION — the tax service refused registration.
+        FailedRegistration = "FAILED_REGISTRATION",
+        /// FAILED_CHECK_TAXPAYER_STATUS — unexpected answer from the tax service.
+        FailedCheckTaxpayerStatus = "FAILED_CHECK_TAXPAYER_STATUS",
+        /// FAILED_VERIFY — verifying the person's data failed.
+        FailedVerify = "FAILED_VERIFY",
+        /// FAILED_AGREEMENT — the agreement with Alfa-Bank was not signed.
+        FailedAgreement = "FAILED_AGREEMENT",
+        /// TECHNICAL_ERROR — a technical error.
+        TechnicalError = "TECHNICAL_ERROR",
+        /// BIND_REQUESTED — the person must confirm the rights in «Мой налог».
+        BindRequested = "BIND_REQUESTED",
+        /// REGISTRATION_REQUESTED — registration requested from the tax service.
+        RegistrationRequested = "REGISTRATION_REQUESTED",
+        /// AGREEMENT_SIGNED — the agreement is signed.
+        AgreementSigned = "AGREEMENT_SIGNED",
+        /// PASSPORT_CHECKED — the passport is checked.
+        PassportChecked = "PASSPORT_CHECKED",
+        /// CLIENT_DATA_CHECKED — the personal data are checked.
+        ClientDataChecked = "CLIENT_DATA_CHECKED",
+        /// TAXPAYER_STATUS_REQUESTED — status requested from the tax service.
+        TaxpayerStatusRequested = "TAXPAYER_STATUS_REQUESTED",
+        /// TAXPAYER_UNREGISTERED — removed from the tax register.
+        TaxpayerUnregistered = "TAXPAYER_UNREGISTERED",
+        /// TAXPAYER_UNBOUND — no rights granted to Alfa-Bank.
+        TaxpayerUnbound = "TAXPAYER_UNBOUND",
+        /// TAXPAYER_REGISTERED — registered with the tax service.
+        TaxpayerRegistered = "TAXPAYER_REGISTERED",
+        /// SIGNATURE_CHECKED — the signature is checked.
+        SignatureChecked = "SIGNATURE_CHECKED",
+        /// TAXPAYER_ALREADY_BOUND — rights already granted to Alfa-Bank.
+        TaxpayerAlreadyBound = "TAXPAYER_ALREADY_BOUND",
+        /// TAXPAYER_ALREADY_REGISTERED — already registered with the tax service.
+        TaxpayerAlreadyRegistered = "TAXPAYER_ALREADY_REGISTERED",
+    }
+);
+
+string_enum!(
+    /// `citizenship` (гражданство).
+    Citizenship {
+        /// RU — Russia.
+        Ru = "RU",
+        /// BY — Belarus.
+        By = "BY",
+        /// AM — Armenia.
+        Am = "AM",
+        /// KZ — Kazakhstan.
+        Kz = "KZ",
+        /// KG — Kyrgyzstan.
+        Kg = "KG",
+    }
+);
+
+string_enum!(
+    /// `idCard.type`: the document that confirms the right to live in Russia.
+    IdCardType {
+        /// residencePermit — вид на жительство.
+        ResidencePermit = "residencePermit",
+        /// residenceCertificate — документ, удостоверяющий проживание.
+        ResidenceCertificate = "residenceCertificate",
+        /// migrationCard — миграционная карта.
+        MigrationCard = "migrationCard",
+    }
+);
+
+/// `pagination`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    /// Records per page.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub limit: Option<i64>,
+    /// Records skipped.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub offset: Option<i64>,
+    /// All records of the list.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub total_count: Option<i64>,
+}
+
+/// The 200 answer: one page of a registry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registry {
+    /// Paging data.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+    /// The request's id.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub request_id: Option<String>,
+    /// The client's own id for the request.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub external_id: Option<String>,
+    /// The list's processing status.
+    #[serde(default)]
+    pub list_status: Option<ListStatus>,
+    /// When the request was created (ISO 8601, as sent).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub created_date: Option<String>,
+    /// The people on this page.
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    pub selfemployed_account: Vec<Account>,
+    /// Errors processing the list as a whole.
+    #[serde(default)]
+    pub error: Option<ListError>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One person of the list and their status.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// The person's data.
+    #[serde(default)]
+    pub selfemployed: Option<SelfEmployed>,
+    /// The person's status.
+    #[serde(default)]
+    pub status: Option<AccountStatus>,
+    /// When the status changed.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub updated_date: Option<String>,
+    /// Errors processing this record.
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    pub error_record: Vec<ErrorRecord>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The self-employed person (персональные данные: handle as such).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfEmployed {
+    /// Name and INN.
+    #[serde(default)]
+    pub personal_information: Option<PersonalInformation>,
+    /// Телефон.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub phone: Option<String>,
+    /// Дата рождения.
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub birth_date: Option<LenientDate>,
+    /// Место рождения.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub birth_place: Option<String>,
+    /// Гражданство.
+    #[serde(default)]
+    pub citizenship: Option<Citizenship>,
+    /// Паспорт.
+    #[serde(default)]
+    pub passport: Option<Passport>,
+    /// Адрес проживания.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub address: Option<String>,
+    /// Email.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub email: Option<String>,
+    /// Documents of the right to live in Russia (the page says a list, its sample shows one
+    /// object: both are read).
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    pub id_card: Vec<IdCard>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `personalInformation`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct PersonalInformation {
+    /// ИНН (kept as sent: the page's sample is not a valid INN).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub vatin: Option<String>,
+    /// Фамилия.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub surname: Option<String>,
+    /// Имя.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub name: Option<String>,
+    /// Отчество.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub patronymic: Option<String>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `passport`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Passport {
+    /// Серия (Russian passports).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub series: Option<String>,
+    /// Номер.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub number: Option<String>,
+    /// Дата выдачи.
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub date_of_issue: Option<LenientDate>,
+    /// Код подразделения (Russian passports).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub code_of_issue: Option<String>,
+    /// Дата окончания действия (foreign passports).
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub date_of_expiry: Option<LenientDate>,
+    /// Кем выдан.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub authority: Option<String>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `idCard`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdCard {
+    /// The document's type.
+    #[serde(default, rename = "type")]
+    pub kind: Option<IdCardType>,
+    /// Номер.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub number: Option<String>,
+    /// Valid from.
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub date_of_effective: Option<LenientDate>,
+    /// Valid until.
+    #[serde(default, deserialize_with = "lenient::date")]
+    pub date_of_expiry: Option<LenientDate>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `errorRecord`: an error processing one record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct ErrorRecord {
+    /// The field at fault.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub field: Option<String>,
+    /// What is wrong.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub message: Option<String>,
+}
+
+/// `error`: an error processing the list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct ListError {
+    /// Код ошибки.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub code: Option<String>,
+    /// Описание ошибки.
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub message: Option<String>,
+}

@@ -1,0 +1,28 @@
+//! Every fixture under `fixtures/alfa/` parsed, judged and snapshotted. A fixture named
+//! `error_<status>_…` is read with that HTTP status.
+
+use proverka_core::RawAnswer;
+use serde_json::json;
+
+#[test]
+fn there_are_at_least_10_fixtures() {
+    assert!(proverka_testkit::fixture_bodies("alfa").len() >= 10);
+}
+
+#[test]
+fn every_fixture_parses_as_snapshotted() {
+    proverka_testkit::snapshot_fixtures!("alfa", |name: &str, mut raw: RawAnswer| {
+        if let Some(status) = name.strip_prefix("error_").and_then(|r| r.get(..3)) {
+            raw.status = status.parse().unwrap();
+        }
+        let parsed = match proverka_alfa::parse(&raw) {
+            Ok(registry) => serde_json::to_value(registry).unwrap(),
+            Err(e) => json!({
+                "error": e.to_string(),
+                "source": format!("{:?}", e.source_kind()),
+                "retryable": e.retryable(),
+            }),
+        };
+        json!({"http_status": raw.status, "verdict": format!("{:?}", proverka_alfa::judge(&raw)), "parsed": parsed})
+    });
+}
