@@ -6,7 +6,10 @@
 //! - [`mutations`] and [`mutate`]: random damage to fixtures for "never panics" properties;
 //! - [`assert_no_leak`]: an error's whole `Display`/`Debug` chain holds none of the given
 //!   strings (tokens, personal data);
-//! - [`snapshot_fixtures!`]: one insta snapshot per fixture file.
+//! - [`snapshot_fixtures!`]: one insta snapshot per fixture file;
+//! - [`redis`]: real `redis-server` processes (and a 3-node cluster) on loopback ports.
+
+pub mod redis;
 
 use std::error::Error as StdError;
 use std::path::PathBuf;

@@ -1,0 +1,243 @@
+//! The value stored in Redis: a versioned binary envelope, optionally encrypted.
+//!
+//! ```text
+//! "PVK" 0x01 | flags (bit 0: encrypted)
+//! plain:     payload
+//! encrypted: nonce (12) | ChaCha20-Poly1305(payload, aad = the Redis key name)
+//! payload:   fetched_at_ms u64 | status u16 | verdict | ct_len u16 | ct | body_len u32 | body
+//! verdict:   0 | charge (0 free, 1 charged, 2 charged with kopecks i64) | keep_for_ms u64
+//!            1 | charged u8 | retryable u8 | code_len u16 | code
+//!            2 | retryable u8
+//! ```
+//!
+//! The Redis key name is the associated data, so an encrypted value copied under another key
+//! does not decrypt. Anything that fails to decode or decrypt is `None`: a miss, never a panic.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use proverka_core::{Bytes, Charge, Money, RawAnswer, Verdict};
+
+use crate::Answer;
+
+const MAGIC: &[u8; 4] = b"PVK\x01";
+const ENCRYPTED: u8 = 1;
+
+/// A 256-bit key for encrypting values at rest in Redis (ChaCha20-Poly1305).
+#[derive(Clone)]
+pub struct EncryptionKey([u8; 32]);
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey([redacted])")
+    }
+}
+
+impl EncryptionKey {
+    /// A key from 32 bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// A key from 64 hexadecimal digits.
+    ///
+    /// # Errors
+    /// When the text is not exactly 64 hex digits (the message never repeats it).
+    pub fn from_hex(hex: &str) -> Result<Self, &'static str> {
+        let hex = hex.trim();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("the encryption key must be 64 hexadecimal digits (32 bytes)");
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| "the encryption key must be hexadecimal")?;
+        }
+        Ok(Self(out))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Serialises an answer; `aad` is the Redis key name it is stored under.
+pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u8> {
+    let raw = &answer.raw;
+    let ct = raw.content_type.as_deref().unwrap_or("").as_bytes();
+    let ct = &ct[..ct.len().min(usize::from(u16::MAX))];
+    let mut p = Vec::with_capacity(raw.body.len() + ct.len() + 48);
+    p.extend_from_slice(&millis(answer.fetched_at).to_be_bytes());
+    p.extend_from_slice(&raw.status.to_be_bytes());
+    match &answer.verdict {
+        Verdict::Answer { charge, keep_for } => {
+            p.push(0);
+            match charge {
+                Charge::Charged(Some(m)) => {
+                    p.push(2);
+                    p.extend_from_slice(&m.kopecks().to_be_bytes());
+                }
+                Charge::Charged(None) => p.push(1),
+                _ => p.push(0),
+            }
+            p.extend_from_slice(&duration_ms(*keep_for).to_be_bytes());
+        }
+        Verdict::ProviderError {
+            code,
+            charged,
+            retryable,
+        } => {
+            p.push(1);
+            p.push(u8::from(*charged));
+            p.push(u8::from(*retryable));
+            let c = &code.as_bytes()[..code.len().min(usize::from(u16::MAX))];
+            p.extend_from_slice(&(c.len() as u16).to_be_bytes());
+            p.extend_from_slice(c);
+        }
+        Verdict::Garbage { retryable } => {
+            p.push(2);
+            p.push(u8::from(*retryable));
+        }
+        // `Verdict` is non-exhaustive: a future kind is stored as garbage, never as an answer.
+        _ => {
+            p.push(2);
+            p.push(1);
+        }
+    }
+    p.extend_from_slice(&(ct.len() as u16).to_be_bytes());
+    p.extend_from_slice(ct);
+    p.extend_from_slice(&(u32::try_from(raw.body.len()).unwrap_or(u32::MAX)).to_be_bytes());
+    p.extend_from_slice(&raw.body);
+
+    let mut out = Vec::with_capacity(p.len() + 40);
+    out.extend_from_slice(MAGIC);
+    match key {
+        None => {
+            out.push(0);
+            out.extend_from_slice(&p);
+        }
+        Some(k) => {
+            out.push(ENCRYPTED);
+            let cipher = ChaCha20Poly1305::new(Key::from_slice(k.bytes()));
+            let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
+            // Encryption with a fresh nonce and an in-memory buffer cannot fail.
+            let sealed = cipher
+                .encrypt(&nonce, Payload { msg: &p, aad })
+                .unwrap_or_default();
+            out.extend_from_slice(&nonce);
+            out.extend_from_slice(&sealed);
+        }
+    }
+    out
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+    }
+}
+
+/// Reads an envelope; `None` for anything that does not decode, decrypt or authenticate.
+pub fn decode(bytes: &[u8], key: Option<&EncryptionKey>, aad: &[u8]) -> Option<Answer> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (&flags, rest) = rest.split_first()?;
+    let plain;
+    let payload: &[u8] = match (flags, key) {
+        (0, _) => rest,
+        (ENCRYPTED, Some(k)) => {
+            if rest.len() < 12 {
+                return None;
+            }
+            let (nonce, sealed) = rest.split_at(12);
+            let cipher = ChaCha20Poly1305::new(Key::from_slice(k.bytes()));
+            plain = cipher
+                .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
+                .ok()?;
+            &plain
+        }
+        _ => return None,
+    };
+    let mut r = Reader(payload);
+    let fetched_at = UNIX_EPOCH + Duration::from_millis(r.u64()?);
+    let status = r.u16()?;
+    let verdict = match r.u8()? {
+        0 => {
+            let charge = match r.u8()? {
+                0 => Charge::Free,
+                1 => Charge::Charged(None),
+                2 => Charge::Charged(Some(Money::from_kopecks(i64::from_be_bytes(
+                    r.take(8)?.try_into().ok()?,
+                )))),
+                _ => return None,
+            };
+            Verdict::Answer {
+                charge,
+                keep_for: Duration::from_millis(r.u64()?),
+            }
+        }
+        1 => {
+            let charged = r.u8()? != 0;
+            let retryable = r.u8()? != 0;
+            let len = usize::from(r.u16()?);
+            let code = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+            Verdict::ProviderError {
+                code,
+                charged,
+                retryable,
+            }
+        }
+        2 => Verdict::Garbage {
+            retryable: r.u8()? != 0,
+        },
+        _ => return None,
+    };
+    let ct_len = usize::from(r.u16()?);
+    let ct = std::str::from_utf8(r.take(ct_len)?).ok()?;
+    let body_len = usize::try_from(r.u32()?).ok()?;
+    let body = r.take(body_len)?;
+    if !r.0.is_empty() {
+        return None;
+    }
+    Some(Answer {
+        raw: RawAnswer {
+            status,
+            content_type: (!ct.is_empty()).then(|| ct.to_owned()),
+            body: Bytes::copy_from_slice(body),
+        },
+        verdict,
+        fetched_at,
+    })
+}

@@ -1,0 +1,305 @@
+//! [`RedisStore`]: the shared tier on Redis or a Redis Cluster.
+
+use std::fmt;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::remote::{BoxFuture, RemoteError, RemoteStore, Subscription};
+
+/// Extends a lock only while `token` still owns it.
+const RENEW: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
+                     return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+/// Deletes a lock only while `token` still owns it.
+const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
+                      return redis.call('del', KEYS[1]) else return 0 end";
+
+/// Connection and command timeouts: short, so a dead Redis costs milliseconds, not seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedisOptions {
+    /// Connecting (and reconnecting).
+    pub connect_timeout: Duration,
+    /// One command's answer.
+    pub response_timeout: Duration,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_millis(500),
+            response_timeout: Duration::from_millis(500),
+        }
+    }
+}
+
+enum Conn {
+    /// One server: a connection manager that reconnects by itself.
+    Single {
+        manager: ConnectionManager,
+        client: redis::Client,
+    },
+    /// A cluster: connected lazily and again after failures.
+    Cluster {
+        client: Box<redis::cluster::ClusterClient>,
+        conn: Mutex<Option<ClusterConnection>>,
+    },
+}
+
+/// The Redis tier. Pub/sub notifies waiting replicas on a single server; on a cluster they
+/// poll (the value, lock and channel of one entry share a hash tag, so one node holds them).
+pub struct RedisStore {
+    conn: Conn,
+    options: RedisOptions,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password: never printed.
+        let kind = match self.conn {
+            Conn::Single { .. } => "single",
+            Conn::Cluster { .. } => "cluster",
+        };
+        f.debug_struct("RedisStore")
+            .field("kind", &kind)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+fn err(e: redis::RedisError) -> RemoteError {
+    // redis errors can quote the URL (and so a password) on connection failures: keep only
+    // the kind and category.
+    RemoteError(format!("{:?} ({})", e.kind(), e.category()))
+}
+
+impl RedisStore {
+    /// A store on one Redis server, connected lazily: a Redis that is down at start-up
+    /// delays nothing, and the connection comes back by itself.
+    ///
+    /// # Errors
+    /// When the URL does not parse.
+    pub fn single(url: &str, options: RedisOptions) -> Result<Self, RemoteError> {
+        let client = redis::Client::open(url).map_err(err)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.connect_timeout))
+            .set_response_timeout(Some(options.response_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let manager =
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(err)?;
+        Ok(Self {
+            conn: Conn::Single { manager, client },
+            options,
+        })
+    }
+
+    /// A store on a Redis Cluster, given some of its nodes.
+    ///
+    /// # Errors
+    /// When a URL does not parse.
+    pub fn cluster(nodes: &[String], options: RedisOptions) -> Result<Self, RemoteError> {
+        let client = redis::cluster::ClusterClient::builder(nodes.to_vec())
+            .connection_timeout(options.connect_timeout)
+            .response_timeout(options.response_timeout)
+            .retries(1)
+            .build()
+            .map_err(err)?;
+        Ok(Self {
+            conn: Conn::Cluster {
+                client: Box::new(client),
+                conn: Mutex::new(None),
+            },
+            options,
+        })
+    }
+
+    async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> Result<T, RemoteError> {
+        let limit = self.options.connect_timeout + self.options.response_timeout;
+        let run = async {
+            match &self.conn {
+                Conn::Single { manager, .. } => {
+                    cmd.query_async(&mut manager.clone()).await.map_err(err)
+                }
+                Conn::Cluster { client, conn } => {
+                    let mut c = {
+                        let mut guard = conn.lock().await;
+                        match guard.as_ref() {
+                            Some(c) => c.clone(),
+                            None => {
+                                let c = client.get_async_connection().await.map_err(err)?;
+                                *guard = Some(c.clone());
+                                c
+                            }
+                        }
+                    };
+                    let result = cmd.query_async(&mut c).await.map_err(err);
+                    if result.is_err() {
+                        *conn.lock().await = None;
+                    }
+                    result
+                }
+            }
+        };
+        tokio::time::timeout(limit, run)
+            .await
+            .map_err(|_| RemoteError("timed out".into()))?
+    }
+}
+
+impl RemoteStore for RedisStore {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, RemoteError>> {
+        Box::pin(self.query(redis::cmd("GET").arg(key).clone()))
+    }
+
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(
+            self.query(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("PX")
+                    .arg(ms)
+                    .clone(),
+            ),
+        )
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, RemoteError>> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(async move {
+            let set: Option<String> = self
+                .query(
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(token)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ms)
+                        .clone(),
+                )
+                .await?;
+            Ok(set.is_some())
+        })
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, RemoteError>> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(async move {
+            let n: i64 = self
+                .query(
+                    redis::cmd("EVAL")
+                        .arg(RENEW)
+                        .arg(1)
+                        .arg(key)
+                        .arg(token)
+                        .arg(ms)
+                        .clone(),
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Box::pin(async move {
+            let _: i64 = self
+                .query(
+                    redis::cmd("EVAL")
+                        .arg(UNLOCK)
+                        .arg(1)
+                        .arg(key)
+                        .arg(token)
+                        .clone(),
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, RemoteError>> {
+        Box::pin(async move {
+            let n: i64 = self.query(redis::cmd("EXISTS").arg(key).clone()).await?;
+            Ok(n > 0)
+        })
+    }
+
+    fn publish<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Box::pin(async move {
+            let _: i64 = self
+                .query(redis::cmd("PUBLISH").arg(channel).arg("1").clone())
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>> {
+        Box::pin(async move {
+            let Conn::Single { client, .. } = &self.conn else {
+                return Ok(None);
+            };
+            let limit = self.options.connect_timeout + self.options.response_timeout;
+            let mut pubsub = tokio::time::timeout(limit, client.get_async_pubsub())
+                .await
+                .map_err(|_| RemoteError("timed out".into()))?
+                .map_err(err)?;
+            tokio::time::timeout(limit, pubsub.subscribe(channel))
+                .await
+                .map_err(|_| RemoteError("timed out".into()))?
+                .map_err(err)?;
+            let (tx, rx) = mpsc::channel(4);
+            tokio::spawn(async move {
+                let mut messages = Box::pin(pubsub.into_on_message());
+                loop {
+                    tokio::select! {
+                        () = tx.closed() => return,
+                        msg = next_message(&mut messages) => match msg {
+                            Some(_) => if tx.send(()).await.is_err() { return },
+                            None => return,
+                        },
+                    }
+                }
+            });
+            Ok(Some(rx))
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>> {
+        Box::pin(async move {
+            let _: String = self.query(redis::cmd("PING")).await?;
+            Ok(())
+        })
+    }
+}
+
+/// The next message of a pub/sub stream (`StreamExt::next` without a stream utility crate).
+async fn next_message(
+    stream: &mut std::pin::Pin<Box<redis::aio::PubSubStream>>,
+) -> Option<redis::Msg> {
+    std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
+}

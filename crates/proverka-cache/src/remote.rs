@@ -1,0 +1,273 @@
+//! [`RemoteStore`]: the shared tier (Redis in production, memory in tests).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc};
+
+/// A boxed future, so stores can be used as `Arc<dyn RemoteStore>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A failure of the remote tier. The cache never passes it to a caller: it only counts it
+/// and skips the tier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("remote cache tier: {0}")]
+pub struct RemoteError(pub String);
+
+/// Notifications for one channel; dropping it unsubscribes.
+pub type Subscription = mpsc::Receiver<()>;
+
+/// The operations the cache needs from its shared tier. Keys and channels are already hashed
+/// names under the configured prefix; values are envelopes.
+pub trait RemoteStore: Send + Sync + fmt::Debug {
+    /// Reads a value.
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, RemoteError>>;
+    /// Writes a value that expires after `ttl`.
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), RemoteError>>;
+    /// Takes a lock (`SET key token NX PX ttl`): `true` if taken.
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, RemoteError>>;
+    /// Extends a lock still held by `token`: `false` if it is no longer ours.
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, RemoteError>>;
+    /// Releases a lock still held by `token` (another owner's lock is left alone).
+    fn unlock<'a>(&'a self, key: &'a str, token: &'a str)
+    -> BoxFuture<'a, Result<(), RemoteError>>;
+    /// Whether a key exists (a lock still held).
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, RemoteError>>;
+    /// Tells subscribers of `channel` that something changed.
+    fn publish<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<(), RemoteError>>;
+    /// Subscribes to `channel`; `None` where the store cannot push (the cache polls).
+    fn subscribe<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>>;
+    /// Checks the store answers.
+    fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>>;
+}
+
+#[derive(Debug, Default)]
+struct Cells {
+    values: HashMap<String, (Vec<u8>, Instant)>,
+}
+
+impl Cells {
+    fn live(&mut self, key: &str) -> Option<&Vec<u8>> {
+        let now = Instant::now();
+        if self.values.get(key).is_some_and(|(_, exp)| *exp <= now) {
+            self.values.remove(key);
+        }
+        self.values.get(key).map(|(v, _)| v)
+    }
+}
+
+/// An in-process [`RemoteStore`] with the semantics of the Redis one, for tests: several
+/// caches sharing one `MemoryStore` behave as replicas sharing one Redis.
+/// [`MemoryStore::set_down`] makes every operation fail, as a dead Redis would.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    cells: Arc<Mutex<Cells>>,
+    channels: Arc<Mutex<HashMap<String, broadcast::Sender<()>>>>,
+    down: Arc<AtomicBool>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self {
+            cells: Arc::default(),
+            channels: Arc::default(),
+            down: Arc::default(),
+        }
+    }
+
+    /// Makes every operation fail (`true`) or work again (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Writes raw bytes under a key (tests: corrupt values).
+    pub fn put_raw(&self, key: &str, value: Vec<u8>, ttl: Duration) {
+        self.lock()
+            .values
+            .insert(key.to_owned(), (value, Instant::now() + ttl));
+    }
+
+    /// Every live key (tests: no personal data in key names).
+    pub fn keys(&self) -> Vec<String> {
+        let now = Instant::now();
+        self.lock()
+            .values
+            .iter()
+            .filter(|(_, (_, exp))| *exp > now)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cells> {
+        self.cells
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn check(&self) -> Result<(), RemoteError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(RemoteError("memory store is down".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn ready<T: Send + 'static>(
+        r: Result<T, RemoteError>,
+    ) -> BoxFuture<'static, Result<T, RemoteError>> {
+        Box::pin(std::future::ready(r))
+    }
+}
+
+impl RemoteStore for MemoryStore {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, RemoteError>> {
+        Self::ready(self.check().map(|()| self.lock().live(key).cloned()))
+    }
+
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Self::ready(self.check().map(|()| self.put_raw(key, value, ttl)))
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let mut cells = self.lock();
+            if cells.live(key).is_some() {
+                return false;
+            }
+            cells.values.insert(
+                key.to_owned(),
+                (token.as_bytes().to_vec(), Instant::now() + ttl),
+            );
+            true
+        }))
+    }
+
+    fn renew_lock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let mut cells = self.lock();
+            if cells.live(key).is_some_and(|v| v == token.as_bytes()) {
+                cells.values.insert(
+                    key.to_owned(),
+                    (token.as_bytes().to_vec(), Instant::now() + ttl),
+                );
+                true
+            } else {
+                false
+            }
+        }))
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a str,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let mut cells = self.lock();
+            if cells.live(key).is_some_and(|v| v == token.as_bytes()) {
+                cells.values.remove(key);
+            }
+        }))
+    }
+
+    fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, RemoteError>> {
+        Self::ready(self.check().map(|()| self.lock().live(key).is_some()))
+    }
+
+    fn publish<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let channels = self
+                .channels
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(tx) = channels.get(channel) {
+                let _ = tx.send(());
+            }
+        }))
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>> {
+        if let Err(e) = self.check() {
+            return Self::ready(Err(e));
+        }
+        let mut rx = {
+            let mut channels = self
+                .channels
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            channels
+                .entry(channel.to_owned())
+                .or_insert_with(|| broadcast::channel(16).0)
+                .subscribe()
+        };
+        let (tx, out) = mpsc::channel(4);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tx.closed() => return,
+                    msg = rx.recv() => match msg {
+                        Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                            if tx.send(()).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                }
+            }
+        });
+        Self::ready(Ok(Some(out)))
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>> {
+        Self::ready(self.check())
+    }
+}

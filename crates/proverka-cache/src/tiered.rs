@@ -1,0 +1,772 @@
+//! [`TieredCache`]: memory, then Redis, then exactly one fetch per key.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use chacha20poly1305::aead::OsRng;
+use chacha20poly1305::aead::rand_core::RngCore;
+use hmac::{Hmac, Mac};
+use proverka_core::{CacheKey, Lookup, RawAnswer};
+use sha2::Sha256;
+use tokio::sync::watch;
+
+use crate::breaker::{Breaker, BreakerConfig};
+use crate::envelope::{self, EncryptionKey};
+use crate::remote::{BoxFuture, RemoteError, RemoteStore};
+use crate::stats::{CacheStats, Counters, bump};
+use crate::{Answer, CacheStatus, FetchError, FetchOptions, Served, Tier};
+
+/// How a flight ended, shared by every caller waiting on it.
+type FlightResult = Result<(Arc<Answer>, Source), FetchError>;
+
+/// Where a flight's answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Found fresh in a tier when the flight re-checked (a flight that just ended stored it).
+    Tier(Tier),
+    /// Fetched by this process.
+    Fetched,
+    /// Fetched by another replica while this one waited.
+    OtherReplica,
+    /// An expired answer served because the fetch failed.
+    Stale,
+}
+
+struct Flight {
+    id: u64,
+    rx: watch::Receiver<Option<FlightResult>>,
+}
+
+/// The remote tier with its breaker and naming.
+struct Remote {
+    store: Arc<dyn RemoteStore>,
+    breaker: Breaker,
+    prefix: String,
+    encryption: Option<EncryptionKey>,
+    naming_key: [u8; 32],
+}
+
+/// Redis names of one entry: value, lock, shared error, channel, all with one hash tag.
+struct Names {
+    value: String,
+    lock: String,
+    error: String,
+    channel: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    stale_grace: Duration,
+    lock_ttl: Duration,
+    max_remote_wait: Duration,
+    error_share_ttl: Duration,
+}
+
+struct Inner {
+    memory: moka::future::Cache<CacheKey, Arc<Answer>>,
+    remote: Option<Remote>,
+    flights: Mutex<HashMap<CacheKey, Flight>>,
+    next_flight: AtomicU64,
+    counters: Counters,
+    timing: Timing,
+}
+
+/// A two-tier cache of provider answers with a single flight per key, in the process and
+/// across replicas sharing a Redis.
+///
+/// - Tier 1: moka, bounded in bytes, each entry expiring when its answer's
+///   [`Verdict`](proverka_core::Verdict) says (plus the stale grace).
+/// - Tier 2 (optional): a [`RemoteStore`] ([`RedisStore`](crate::RedisStore)); a tier-2 hit
+///   refills tier 1. Without it everything works in one process.
+/// - A miss starts one *detached* task per key that fetches, judges and stores; every caller
+///   (the first included) only waits on it, so a caller that goes away never cancels a paid
+///   call and never makes another caller pay again.
+///
+/// See `docs/cache.md` for the key's state machine and the lock protocol.
+#[derive(Clone)]
+pub struct TieredCache {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for TieredCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TieredCache")
+            .field("remote", &self.inner.remote.as_ref().map(|r| &r.store))
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Builds a [`TieredCache`].
+#[derive(Debug)]
+#[must_use]
+pub struct TieredCacheBuilder {
+    memory_bytes: u64,
+    remote: Option<Arc<dyn RemoteStore>>,
+    prefix: String,
+    encryption: Option<EncryptionKey>,
+    breaker: BreakerConfig,
+    timing: Timing,
+}
+
+impl Default for TieredCacheBuilder {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 256 * 1024 * 1024,
+            remote: None,
+            prefix: "proverka:".to_owned(),
+            encryption: None,
+            breaker: BreakerConfig::default(),
+            timing: Timing {
+                stale_grace: Duration::ZERO,
+                lock_ttl: Duration::from_secs(10),
+                max_remote_wait: Duration::from_secs(900),
+                error_share_ttl: Duration::from_secs(10),
+            },
+        }
+    }
+}
+
+impl TieredCacheBuilder {
+    /// The memory tier's bound in bytes (bodies plus per-entry overhead). Default 256 MiB.
+    pub fn memory_bytes(mut self, bytes: u64) -> Self {
+        self.memory_bytes = bytes;
+        self
+    }
+
+    /// The shared tier. Without one the cache is per process.
+    pub fn remote(mut self, store: Arc<dyn RemoteStore>) -> Self {
+        self.remote = Some(store);
+        self
+    }
+
+    /// The prefix of every Redis name (default `proverka:`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Encrypts values at rest in the shared tier, and keys its names with this key too.
+    pub fn encryption(mut self, key: EncryptionKey) -> Self {
+        self.encryption = Some(key);
+        self
+    }
+
+    /// When the remote tier is skipped after failures, and for how long.
+    pub fn breaker(mut self, config: BreakerConfig) -> Self {
+        self.breaker = config;
+        self
+    }
+
+    /// How long past its expiry an answer may still be served when the provider fails with a
+    /// retryable error (marked [`CacheStatus::Stale`]). Default zero: no stale answers.
+    pub fn stale_grace(mut self, grace: Duration) -> Self {
+        self.timing.stale_grace = grace;
+        self
+    }
+
+    /// The cross-replica lock's time to live; it is renewed every third of it while the fetch
+    /// runs, so a dead holder's lock lapses within this time. Default 10 s.
+    pub fn lock_ttl(mut self, ttl: Duration) -> Self {
+        self.timing.lock_ttl = ttl.max(Duration::from_millis(30));
+        self
+    }
+
+    /// The longest a flight waits for another replica's fetch before fetching itself.
+    /// Default 15 minutes (a provider call can take 400 s).
+    pub fn max_remote_wait(mut self, wait: Duration) -> Self {
+        self.timing.max_remote_wait = wait;
+        self
+    }
+
+    /// Builds the cache.
+    pub fn build(self) -> TieredCache {
+        let grace = self.timing.stale_grace;
+        let memory = moka::future::Cache::builder()
+            .max_capacity(self.memory_bytes)
+            .weigher(|_k: &CacheKey, v: &Arc<Answer>| u32::try_from(v.weight()).unwrap_or(u32::MAX))
+            .expire_after(Expiry { grace })
+            .build();
+        let remote = self.remote.map(|store| {
+            let mut naming_key = [0u8; 32];
+            match &self.encryption {
+                Some(k) => naming_key.copy_from_slice(k.bytes()),
+                None => naming_key[..18].copy_from_slice(b"proverka-key-names"),
+            }
+            Remote {
+                store,
+                breaker: Breaker::new(self.breaker),
+                prefix: self.prefix,
+                encryption: self.encryption,
+                naming_key,
+            }
+        });
+        TieredCache {
+            inner: Arc::new(Inner {
+                memory,
+                remote,
+                flights: Mutex::default(),
+                next_flight: AtomicU64::new(1),
+                counters: Counters::default(),
+                timing: self.timing,
+            }),
+        }
+    }
+}
+
+/// Entries live in memory until expiry plus the stale grace.
+struct Expiry {
+    grace: Duration,
+}
+
+impl moka::Expiry<CacheKey, Arc<Answer>> for Expiry {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Arc<Answer>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.remaining(SystemTime::now()) + self.grace)
+    }
+}
+
+/// Whether the remote tier is configured and answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteStatus {
+    /// No remote tier: one process.
+    NotConfigured,
+    /// It answered a ping.
+    Up,
+    /// It did not; the cache works from memory and the provider meanwhile.
+    Down,
+}
+
+/// Removes a flight from the map when its task ends, however it ends (even by panic).
+struct FlightGuard {
+    inner: Arc<Inner>,
+    key: CacheKey,
+    id: u64,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        let mut flights = self
+            .inner
+            .flights
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if flights.get(&self.key).is_some_and(|f| f.id == self.id) {
+            flights.remove(&self.key);
+        }
+    }
+}
+
+/// A fetch failure that has no error value of its own (the task ended without a result).
+#[derive(Debug, thiserror::Error)]
+#[error("the fetch task ended without a result")]
+struct TaskLost;
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl TieredCache {
+    /// A builder with a 256 MiB memory tier and no remote tier.
+    pub fn builder() -> TieredCacheBuilder {
+        TieredCacheBuilder::default()
+    }
+
+    /// The answer to `lookup`: from memory, from the remote tier, or from `fetch`, called at
+    /// most once per key at a time across every caller of every replica.
+    ///
+    /// `fetch` runs in a detached task: it completes, and its answer is judged and stored,
+    /// even if every caller has gone. Answers the adapter judges storable are kept for as long
+    /// as it says; provider errors and garbage are returned to the waiting callers and never
+    /// stored. A remote-tier failure is never an error here.
+    ///
+    /// # Errors
+    /// [`FetchError`] when `fetch` failed (shared with every waiting caller) and no stale
+    /// answer could stand in.
+    pub async fn get_or_fetch<F, Fut, E>(
+        &self,
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        fetch: F,
+    ) -> Result<Served, FetchError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<RawAnswer, E>> + Send + 'static,
+        E: StdError + Send + Sync + 'static,
+    {
+        let key = lookup.cache_key();
+        if !options.force_refresh
+            && let Some(served) = self.cached_by_key(&key, options.max_age).await
+        {
+            return Ok(served);
+        }
+        let (mut rx, leader) = {
+            let mut flights = self
+                .inner
+                .flights
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match flights.get(&key) {
+                Some(flight) => (flight.rx.clone(), false),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);
+                    flights.insert(key, Flight { id, rx: rx.clone() });
+                    let guard = FlightGuard {
+                        inner: Arc::clone(&self.inner),
+                        key,
+                        id,
+                    };
+                    let inner = Arc::clone(&self.inner);
+                    tokio::spawn(async move {
+                        let fetch = move || async move {
+                            fetch()
+                                .await
+                                .map_err(|e| Arc::new(e) as Arc<dyn StdError + Send + Sync>)
+                        };
+                        let result = inner.resolve(&key, &*lookup, fetch, options).await;
+                        // Tier 1 already holds a storable answer: the flight can end.
+                        tx.send_replace(Some(result));
+                        drop(guard);
+                    });
+                    (rx, true)
+                }
+            }
+        };
+        bump(if leader {
+            &self.inner.counters.misses
+        } else {
+            &self.inner.counters.coalesced
+        });
+        let result = match rx.wait_for(Option::is_some).await {
+            Ok(done) => done
+                .clone()
+                .unwrap_or_else(|| Err(FetchError::new(TaskLost))),
+            Err(_) => Err(FetchError::new(TaskLost)),
+        };
+        let (answer, source) = result.map_err(|e| e.coalesced_if(!leader))?;
+        let status = match source {
+            Source::Tier(tier) => CacheStatus::Hit(tier),
+            Source::Stale => CacheStatus::Stale,
+            Source::Fetched if leader => CacheStatus::Miss,
+            Source::Fetched | Source::OtherReplica => CacheStatus::Coalesced,
+        };
+        Ok(Served { answer, status })
+    }
+
+    /// A fresh cached answer (no younger than `max_age` if given), without fetching.
+    pub async fn cached(&self, lookup: &dyn Lookup, max_age: Option<Duration>) -> Option<Served> {
+        self.cached_by_key(&lookup.cache_key(), max_age).await
+    }
+
+    async fn cached_by_key(&self, key: &CacheKey, max_age: Option<Duration>) -> Option<Served> {
+        let (answer, tier) = self.inner.fresh_in_tiers(key, max_age).await?;
+        Some(Served {
+            answer,
+            status: CacheStatus::Hit(tier),
+        })
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CacheStats {
+        let m = &self.inner.memory;
+        self.inner
+            .counters
+            .snapshot(m.weighted_size(), m.entry_count())
+    }
+
+    /// Whether the remote tier answers now (a ping, bounded by the store's timeouts).
+    pub async fn remote_status(&self) -> RemoteStatus {
+        match &self.inner.remote {
+            None => RemoteStatus::NotConfigured,
+            Some(r) => match r.store.ping().await {
+                Ok(()) => {
+                    r.breaker.success();
+                    RemoteStatus::Up
+                }
+                Err(_) => RemoteStatus::Down,
+            },
+        }
+    }
+
+    /// Flights running now.
+    pub fn in_flight(&self) -> usize {
+        self.inner
+            .flights
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// Waits until no flight runs, or `timeout` passes: on shutdown, so paid calls in flight
+    /// finish and are stored. Returns whether every flight ended.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.in_flight() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    /// Pending memory-tier maintenance (expiry, eviction) done now; tests and benches.
+    pub async fn run_pending_tasks(&self) {
+        self.inner.memory.run_pending_tasks().await;
+    }
+
+    /// The remote-tier name of a lookup's value (tests: what is stored where).
+    pub fn remote_value_name(&self, lookup: &dyn Lookup) -> Option<String> {
+        self.inner
+            .remote
+            .as_ref()
+            .map(|r| r.names(&lookup.cache_key()).value)
+    }
+}
+
+impl Remote {
+    fn names(&self, key: &CacheKey) -> Names {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.naming_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(key.digest());
+        let id: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let base = format!("{}{{{id}}}", self.prefix);
+        Names {
+            value: format!("{base}:v"),
+            lock: format!("{base}:l"),
+            error: format!("{base}:e"),
+            channel: format!("{base}:n"),
+        }
+    }
+
+    /// One remote operation through the breaker; a failure is counted and becomes `None`.
+    async fn call<'a, T>(
+        &'a self,
+        counters: &Counters,
+        op: impl FnOnce(&'a dyn RemoteStore) -> BoxFuture<'a, Result<T, RemoteError>>,
+    ) -> Option<T> {
+        if !self.breaker.allow() {
+            bump(&counters.remote_errors);
+            return None;
+        }
+        match op(&*self.store).await {
+            Ok(v) => {
+                self.breaker.success();
+                Some(v)
+            }
+            Err(e) => {
+                self.breaker.failure();
+                bump(&counters.remote_errors);
+                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
+                None
+            }
+        }
+    }
+
+    async fn read(&self, counters: &Counters, name: &str) -> Option<Answer> {
+        let bytes = self.call(counters, |s| s.get(name)).await.flatten()?;
+        envelope::decode(&bytes, self.encryption.as_ref(), name.as_bytes())
+    }
+
+    async fn write(&self, counters: &Counters, name: &str, answer: &Answer, ttl: Duration) {
+        let bytes = envelope::encode(answer, self.encryption.as_ref(), name.as_bytes());
+        self.call(counters, |s| s.set(name, bytes, ttl)).await;
+    }
+}
+
+/// What the cross-replica protocol decided for a flight.
+enum Coordination {
+    /// Fetch here; hold this lock token (if the remote tier was reachable).
+    Fetch(Option<String>),
+    /// Another replica produced the answer.
+    Done(Arc<Answer>),
+}
+
+impl Inner {
+    async fn fresh_in_tiers(
+        &self,
+        key: &CacheKey,
+        max_age: Option<Duration>,
+    ) -> Option<(Arc<Answer>, Tier)> {
+        let now = SystemTime::now();
+        if let Some(a) = self.memory.get(key).await
+            && a.is_fresh(now, max_age)
+        {
+            bump(&self.counters.hits_memory);
+            return Some((a, Tier::Memory));
+        }
+        let remote = self.remote.as_ref()?;
+        let answer = remote
+            .read(&self.counters, &remote.names(key).value)
+            .await?;
+        if !answer.is_fresh(now, max_age) {
+            return None;
+        }
+        let answer = Arc::new(answer);
+        self.memory.insert(*key, Arc::clone(&answer)).await;
+        bump(&self.counters.hits_remote);
+        Some((answer, Tier::Remote))
+    }
+
+    /// A flight's whole life: re-check, coordinate with replicas, fetch, judge, store.
+    async fn resolve<F, Fut>(
+        &self,
+        key: &CacheKey,
+        lookup: &dyn Lookup,
+        fetch: F,
+        options: FetchOptions,
+    ) -> FlightResult
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<RawAnswer, Arc<dyn StdError + Send + Sync>>>,
+    {
+        // A flight that ended just before this one started has stored its answer.
+        if !options.force_refresh
+            && let Some((answer, tier)) = self.fresh_in_tiers(key, options.max_age).await
+        {
+            return Ok((answer, Source::Tier(tier)));
+        }
+        let started = SystemTime::now();
+        let token = match &self.remote {
+            None => None,
+            Some(remote) => match self.coordinate(remote, key, options, started).await {
+                Coordination::Done(answer) => {
+                    if answer.verdict.keep_for().is_some() {
+                        self.memory.insert(*key, Arc::clone(&answer)).await;
+                    }
+                    return Ok((answer, Source::OtherReplica));
+                }
+                Coordination::Fetch(token) => token,
+            },
+        };
+        let names = self.remote.as_ref().map(|r| r.names(key));
+        let renewal = match (&self.remote, &names, &token) {
+            (Some(_), Some(n), Some(t)) => Some(self.spawn_renewal(n.lock.clone(), t.clone())),
+            _ => None,
+        };
+        bump(&self.counters.fetches);
+        let fetched = fetch().await;
+        if let Some(stop) = renewal {
+            let _ = stop.send(());
+        }
+        let result = match fetched {
+            Ok(raw) => {
+                let verdict = lookup.judge(&raw);
+                let answer = Arc::new(Answer {
+                    raw,
+                    verdict,
+                    fetched_at: SystemTime::now(),
+                });
+                self.store(key, &answer, names.as_ref()).await;
+                let stale = if answer.verdict.retryable() && options.allow_stale {
+                    self.stale(key, names.as_ref()).await
+                } else {
+                    None
+                };
+                Ok(match stale {
+                    Some(stale) => (stale, Source::Stale),
+                    None => (answer, Source::Fetched),
+                })
+            }
+            Err(e) => {
+                bump(&self.counters.fetch_errors);
+                let stale = if options.allow_stale {
+                    self.stale(key, names.as_ref()).await
+                } else {
+                    None
+                };
+                stale.map(|s| (s, Source::Stale)).ok_or(FetchError {
+                    source: e,
+                    coalesced: false,
+                })
+            }
+        };
+        if let (Some(remote), Some(n), Some(t)) = (&self.remote, &names, &token) {
+            remote.call(&self.counters, |s| s.unlock(&n.lock, t)).await;
+        }
+        result
+    }
+
+    /// Stores a storable answer in both tiers, or shares a non-storable one briefly with
+    /// replicas that wait on this fetch; then tells them.
+    async fn store(&self, key: &CacheKey, answer: &Arc<Answer>, names: Option<&Names>) {
+        let keep_for = answer.verdict.keep_for();
+        if keep_for.is_some() {
+            self.memory.insert(*key, Arc::clone(answer)).await;
+        }
+        let (Some(remote), Some(names)) = (&self.remote, names) else {
+            return;
+        };
+        match keep_for {
+            Some(ttl) => {
+                let ttl = ttl + self.timing.stale_grace;
+                remote
+                    .write(&self.counters, &names.value, answer, ttl)
+                    .await;
+            }
+            None => {
+                let ttl = self.timing.error_share_ttl;
+                remote
+                    .write(&self.counters, &names.error, answer, ttl)
+                    .await;
+            }
+        }
+        remote
+            .call(&self.counters, |s| s.publish(&names.channel))
+            .await;
+    }
+
+    /// An expired answer still within the stale grace, from memory or the remote tier.
+    async fn stale(&self, key: &CacheKey, names: Option<&Names>) -> Option<Arc<Answer>> {
+        let now = SystemTime::now();
+        let grace = self.timing.stale_grace;
+        let usable = |a: &Answer| {
+            a.verdict
+                .keep_for()
+                .is_some_and(|ttl| a.age(now) < ttl + grace)
+        };
+        let found = match self.memory.get(key).await {
+            Some(a) if usable(&a) => Some(a),
+            _ => match (&self.remote, names) {
+                (Some(r), Some(n)) => r
+                    .read(&self.counters, &n.value)
+                    .await
+                    .filter(|a| usable(a))
+                    .map(Arc::new),
+                _ => None,
+            },
+        };
+        if found.is_some() {
+            bump(&self.counters.stale_served);
+        }
+        found
+    }
+
+    /// Keeps the lock alive while the fetch runs: every third of its TTL.
+    fn spawn_renewal(&self, lock: String, token: String) -> tokio::sync::oneshot::Sender<()> {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let ttl = self.timing.lock_ttl;
+        let remote = self.remote.as_ref().map(|r| Arc::clone(&r.store));
+        tokio::spawn(async move {
+            let Some(store) = remote else { return };
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    () = tokio::time::sleep(ttl / 3) => {
+                        match store.renew_lock(&lock, &token, ttl).await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                tracing::warn!("cache lock lost while fetching; the fetch goes on");
+                                return;
+                            }
+                            // Redis down: keep trying; the fetch goes on regardless.
+                            Err(_) => {}
+                        }
+                    }
+                }
+            }
+        });
+        stop
+    }
+
+    /// The cross-replica protocol: take the lock and fetch, or wait for the holder's answer
+    /// (notified by pub/sub, polled as a fallback), taking over if its lock lapses.
+    async fn coordinate(
+        &self,
+        remote: &Remote,
+        key: &CacheKey,
+        options: FetchOptions,
+        started: SystemTime,
+    ) -> Coordination {
+        let names = remote.names(key);
+        let token = random_token();
+        let deadline = Instant::now() + self.timing.max_remote_wait;
+        let mut waited = false;
+        let counters = &self.counters;
+        // A forced refresh accepts only answers fetched after it started.
+        let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
+        loop {
+            let Some(taken) = remote
+                .call(counters, |s| {
+                    s.try_lock(&names.lock, &token, self.timing.lock_ttl)
+                })
+                .await
+            else {
+                return Coordination::Fetch(None);
+            };
+            if taken {
+                if waited {
+                    bump(&counters.lock_takeovers);
+                }
+                // Another replica may have stored the answer just before we took the lock.
+                if let Some(a) = remote.read(counters, &names.value).await
+                    && recent(&a)
+                    && a.is_fresh(SystemTime::now(), options.max_age)
+                {
+                    remote
+                        .call(counters, |s| s.unlock(&names.lock, &token))
+                        .await;
+                    return Coordination::Done(Arc::new(a));
+                }
+                return Coordination::Fetch(Some(token));
+            }
+            if !waited {
+                bump(&counters.remote_waits);
+                waited = true;
+            }
+            // Subscribe first, then read: a notification sent in between is not missed.
+            let mut subscription = remote
+                .call(counters, |s| s.subscribe(&names.channel))
+                .await
+                .flatten();
+            let mut pause = Duration::from_millis(10);
+            loop {
+                if let Some(a) = remote.read(counters, &names.value).await
+                    && recent(&a)
+                    && a.is_fresh(SystemTime::now(), options.max_age)
+                {
+                    return Coordination::Done(Arc::new(a));
+                }
+                if let Some(a) = remote.read(counters, &names.error).await
+                    && a.fetched_at >= started
+                {
+                    return Coordination::Done(Arc::new(a));
+                }
+                match remote.call(counters, |s| s.exists(&names.lock)).await {
+                    None => return Coordination::Fetch(None),
+                    Some(false) => break,
+                    Some(true) => {}
+                }
+                if Instant::now() >= deadline {
+                    return Coordination::Fetch(None);
+                }
+                match subscription.as_mut() {
+                    Some(sub) => {
+                        tokio::select! {
+                            _ = sub.recv() => {}
+                            () = tokio::time::sleep(pause * 10) => {}
+                        }
+                    }
+                    None => tokio::time::sleep(pause).await,
+                }
+                pause = (pause * 2).min(Duration::from_millis(250));
+            }
+        }
+    }
+}

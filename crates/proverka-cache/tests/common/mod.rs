@@ -1,0 +1,118 @@
+//! A provider-free `Lookup` and a counting fetch for the cache tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use proverka_core::{
+    CacheKey, Charge, Cost, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
+};
+
+/// A lookup whose answers are judged by their body: `ERR…` is a retryable provider error,
+/// `BAD…` garbage, anything else an answer kept for `ttl`.
+#[derive(Debug, Clone)]
+pub struct TestLookup {
+    pub name: String,
+    pub ttl: Duration,
+}
+
+impl TestLookup {
+    pub fn named(name: &str) -> Arc<dyn Lookup> {
+        Arc::new(Self {
+            name: name.to_owned(),
+            ttl: Duration::from_secs(3600),
+        })
+    }
+
+    pub fn with_ttl(name: &str, ttl: Duration) -> Arc<dyn Lookup> {
+        Arc::new(Self {
+            name: name.to_owned(),
+            ttl,
+        })
+    }
+}
+
+impl Lookup for TestLookup {
+    fn provider(&self) -> Provider {
+        Provider::Fssp
+    }
+    fn cache_key(&self) -> CacheKey {
+        CacheKey::builder(Provider::Fssp, "test")
+            .text("name", &self.name)
+            .build()
+    }
+    fn cost(&self) -> Cost {
+        Cost::Paid { typical: None }
+    }
+    fn upstream_request(&self) -> UpstreamRequest {
+        UpstreamRequest::new("/test")
+    }
+    fn judge(&self, raw: &RawAnswer) -> Verdict {
+        if raw.body.starts_with(b"ERR") {
+            Verdict::ProviderError {
+                code: "456".into(),
+                charged: false,
+                retryable: true,
+            }
+        } else if raw.body.starts_with(b"BAD") {
+            Verdict::Garbage { retryable: true }
+        } else {
+            Verdict::Answer {
+                charge: Charge::Charged(None),
+                keep_for: self.ttl,
+            }
+        }
+    }
+}
+
+/// Counts calls; each returns `body` after `delay`.
+#[derive(Debug, Clone, Default)]
+pub struct Upstream {
+    pub calls: Arc<AtomicUsize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("upstream unreachable")]
+pub struct Unreachable;
+
+impl Upstream {
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn answer(
+        &self,
+        body: &'static str,
+        delay: Duration,
+    ) -> impl FnOnce() -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<RawAnswer, Unreachable>> + Send>,
+    > + Send
+    + 'static {
+        let calls = Arc::clone(&self.calls);
+        move || {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                Ok(RawAnswer::json(body))
+            })
+        }
+    }
+
+    pub fn fail(
+        &self,
+        delay: Duration,
+    ) -> impl FnOnce() -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<RawAnswer, Unreachable>> + Send>,
+    > + Send
+    + 'static {
+        let calls = Arc::clone(&self.calls);
+        move || {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                Err(Unreachable)
+            })
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Against a real `redis-server` (started by the test on a free loopback port) and a real
+//! 3-node Redis Cluster: replicas, lock takeover, Redis dying and coming back, encryption.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{TestLookup, Upstream};
+use proverka_cache::{
+    BreakerConfig, CacheStatus, EncryptionKey, FetchOptions, RedisOptions, RedisStore,
+    RemoteStatus, RemoteStore, Tier, TieredCache,
+};
+use proverka_testkit::redis::{RedisCluster, RedisServer};
+
+fn options() -> RedisOptions {
+    RedisOptions {
+        connect_timeout: Duration::from_millis(300),
+        response_timeout: Duration::from_millis(300),
+    }
+}
+
+fn cache_on(store: Arc<dyn RemoteStore>) -> TieredCache {
+    TieredCache::builder()
+        .remote(store)
+        .lock_ttl(Duration::from_millis(600))
+        .breaker(BreakerConfig {
+            failures_to_open: 2,
+            open_for: Duration::from_millis(200),
+        })
+        .build()
+}
+
+fn single(redis: &RedisServer) -> Arc<dyn RemoteStore> {
+    Arc::new(RedisStore::single(&redis.url(), options()).unwrap())
+}
+
+async fn five_hundred_callers_on_two_replicas(a: TieredCache, b: TieredCache) {
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("two replicas");
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (lookup, fetch) = (
+                lookup.clone(),
+                upstream.answer("shared", Duration::from_millis(800)),
+            );
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(&t.await.unwrap().unwrap().answer.raw.body[..], b"shared");
+    }
+    assert_eq!(
+        upstream.calls(),
+        1,
+        "exactly one provider call across both replicas"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_redis_make_one_fetch() {
+    let redis = RedisServer::start();
+    five_hundred_callers_on_two_replicas(cache_on(single(&redis)), cache_on(single(&redis))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_a_three_node_cluster_make_one_fetch() {
+    let cluster = RedisCluster::start(3);
+    let store = || -> Arc<dyn RemoteStore> {
+        Arc::new(RedisStore::cluster(&cluster.urls(), options()).unwrap())
+    };
+    let (a, b) = (cache_on(store()), cache_on(store()));
+    five_hundred_callers_on_two_replicas(a.clone(), b.clone()).await;
+    // And the answer is a tier-2 hit for a third replica.
+    let c = cache_on(store());
+    let hit = c
+        .cached(&*TestLookup::named("two replicas"), None)
+        .await
+        .unwrap();
+    assert_eq!(hit.status, CacheStatus::Hit(Tier::Remote));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_holder_is_taken_over_a_live_one_is_not() {
+    let redis = RedisServer::start();
+    let store = single(&redis);
+    let cache = cache_on(Arc::clone(&store));
+    let upstream = Upstream::default();
+
+    let lookup = TestLookup::named("crashed holder");
+    let lock = cache
+        .remote_value_name(&*lookup)
+        .unwrap()
+        .replace(":v", ":l");
+    assert!(
+        store
+            .try_lock(&lock, "dead-replica", Duration::from_millis(600))
+            .await
+            .unwrap()
+    );
+    let started = std::time::Instant::now();
+    let served = cache
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("taken over", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert_eq!(&served.answer.raw.body[..], b"taken over");
+    assert_eq!(cache.stats().lock_takeovers, 1);
+
+    // A holder that lives and renews for 3 lock TTLs keeps every other replica waiting.
+    let other = cache_on(single(&redis));
+    let lookup = TestLookup::named("live holder");
+    let first = {
+        let (cache, lookup, fetch) = (
+            cache.clone(),
+            lookup.clone(),
+            upstream.answer("long", Duration::from_millis(1800)),
+        );
+        tokio::spawn(async move {
+            cache
+                .get_or_fetch(lookup, FetchOptions::default(), fetch)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waited = other
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("dup", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (&waited.answer.raw.body[..], waited.status),
+        (&b"long"[..], CacheStatus::Coalesced)
+    );
+    first.await.unwrap().unwrap();
+    assert_eq!(upstream.calls(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_dying_mid_run_costs_no_caller_anything() {
+    let mut redis = RedisServer::start();
+    let cache = cache_on(single(&redis));
+    let upstream = Upstream::default();
+    let before = TestLookup::named("stored before the restart");
+    cache
+        .get_or_fetch(
+            before.clone(),
+            FetchOptions::default(),
+            upstream.answer("kept", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cache.remote_status().await, RemoteStatus::Up);
+
+    // A new process finds the answer in Redis.
+    let new_process = cache_on(single(&redis));
+    let hit = new_process
+        .get_or_fetch(
+            before,
+            FetchOptions::default(),
+            upstream.answer("dup", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hit.status, CacheStatus::Hit(Tier::Remote));
+
+    redis.stop();
+    let started = std::time::Instant::now();
+    for i in 0..30 {
+        let lookup = TestLookup::named(&format!("while down {i}"));
+        let served = cache
+            .get_or_fetch(
+                lookup,
+                FetchOptions::default(),
+                upstream.answer("ok", Duration::ZERO),
+            )
+            .await;
+        assert!(served.is_ok(), "a dead Redis must not fail a caller");
+    }
+    // The breaker skips Redis after two failures: thirty misses cost far less than thirty timeouts.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(cache.remote_status().await, RemoteStatus::Down);
+
+    redis.restart();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let lookup = TestLookup::named("after the restart");
+    let mut stored = false;
+    for _ in 0..50 {
+        cache
+            .get_or_fetch(
+                lookup.clone(),
+                FetchOptions {
+                    force_refresh: true,
+                    ..FetchOptions::default()
+                },
+                upstream.answer("ok", Duration::ZERO),
+            )
+            .await
+            .unwrap();
+        if cache_on(single(&redis))
+            .cached(&*lookup, None)
+            .await
+            .is_some()
+        {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stored, "tier 2 is used again once Redis is back");
+    assert_eq!(cache.remote_status().await, RemoteStatus::Up);
+}
+
+#[tokio::test]
+async fn encrypted_values_hide_the_body_and_bad_values_are_misses() {
+    let redis = RedisServer::start();
+    let store = single(&redis);
+    let key = EncryptionKey::from_hex(&"ab".repeat(32)).unwrap();
+    let cache = TieredCache::builder()
+        .remote(Arc::clone(&store))
+        .encryption(key)
+        .build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("Иванов");
+    cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("{\"debtor_name\":\"ИВАНОВ\"}", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    let name = cache.remote_value_name(&*lookup).unwrap();
+    let stored = store.get(&name).await.unwrap().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&stored).contains("ИВАНОВ"),
+        "value at rest is encrypted"
+    );
+    assert!(!name.contains("Иванов"));
+
+    // Another key cannot read it: a miss, not an error.
+    let other = TieredCache::builder()
+        .remote(Arc::clone(&store))
+        .encryption(EncryptionKey::from_hex(&"cd".repeat(32)).unwrap())
+        .build();
+    assert!(other.cached(&*lookup, None).await.is_none());
+    // Garbage under the name: a miss, never a panic.
+    store
+        .set(&name, b"not an envelope".to_vec(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let fresh = TieredCache::builder()
+        .remote(store)
+        .encryption(EncryptionKey::from_bytes([0xab; 32]))
+        .build();
+    assert!(fresh.cached(&*lookup, None).await.is_none());
+}

@@ -1,0 +1,477 @@
+//! One process (and replicas on an in-memory shared store): single flight, cancellation,
+//! errors, freshness control, stale grace, remote faults.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{TestLookup, Upstream};
+use proverka_cache::{
+    BreakerConfig, CacheStatus, FetchOptions, MemoryStore, RemoteStore, Tier, TieredCache,
+};
+
+const SLOW: Duration = Duration::from_millis(300);
+
+fn shared_cache(store: &MemoryStore) -> TieredCache {
+    TieredCache::builder()
+        .remote(Arc::new(store.clone()) as Arc<dyn RemoteStore>)
+        .lock_ttl(Duration::from_millis(300))
+        .breaker(BreakerConfig {
+            failures_to_open: 2,
+            open_for: Duration::from_millis(100),
+        })
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_callers_make_one_fetch() {
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("Иванов");
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let (cache, lookup, fetch) = (
+                cache.clone(),
+                lookup.clone(),
+                upstream.answer("{\"ok\":1}", SLOW),
+            );
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
+                    .await
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::HashMap::new();
+    for t in tasks {
+        let served = t.await.unwrap().unwrap();
+        assert_eq!(&served.answer.raw.body[..], b"{\"ok\":1}");
+        *statuses.entry(served.status.as_header()).or_insert(0) += 1;
+    }
+    assert_eq!(upstream.calls(), 1);
+    assert_eq!(statuses["MISS"], 1);
+    assert_eq!(statuses.values().sum::<i32>(), 1000);
+    let stats = cache.stats();
+    assert_eq!(stats.fetches, 1);
+    assert_eq!(stats.misses, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_first_caller_does_not_cancel_the_fetch() {
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("Петров");
+    let first = {
+        let (cache, lookup, fetch) = (cache.clone(), lookup.clone(), upstream.answer("paid", SLOW));
+        tokio::spawn(async move {
+            cache
+                .get_or_fetch(lookup, FetchOptions::default(), fetch)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+    // Callers arriving while the orphaned fetch runs join it.
+    let second = cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("second", SLOW),
+        )
+        .await
+        .unwrap();
+    assert_eq!(&second.answer.raw.body[..], b"paid");
+    assert_eq!(second.status, CacheStatus::Coalesced);
+    let third = cache
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("third", SLOW),
+        )
+        .await
+        .unwrap();
+    assert_eq!(third.status, CacheStatus::Hit(Tier::Memory));
+    assert_eq!(upstream.calls(), 1);
+}
+
+#[tokio::test]
+async fn the_answer_is_stored_even_when_every_caller_left() {
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("Сидоров");
+    let call = cache.get_or_fetch(
+        lookup.clone(),
+        FetchOptions::default(),
+        upstream.answer("paid", SLOW),
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), call)
+            .await
+            .is_err()
+    );
+    assert!(cache.wait_idle(Duration::from_secs(5)).await);
+    let hit = cache
+        .cached(&*lookup, None)
+        .await
+        .expect("stored after the caller left");
+    assert_eq!(&hit.answer.raw.body[..], b"paid");
+    assert_eq!(upstream.calls(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_shared_with_waiters_and_not_cached() {
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("error");
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (cache, lookup, fetch) = (cache.clone(), lookup.clone(), upstream.fail(SLOW));
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
+                    .await
+            })
+        })
+        .collect();
+    let mut coalesced = 0;
+    for t in tasks {
+        let e = t.await.unwrap().unwrap_err();
+        assert!(e.downcast_ref::<common::Unreachable>().is_some());
+        coalesced += usize::from(e.coalesced());
+    }
+    assert_eq!((upstream.calls(), coalesced), (1, 49));
+    // A provider error answer is passed on but not stored either.
+    let served = cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("ERR 456", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(served.status, CacheStatus::Miss);
+    assert!(served.answer.verdict.keep_for().is_none());
+    assert!(cache.cached(&*lookup, None).await.is_none());
+    assert_eq!(upstream.calls(), 2);
+}
+
+#[tokio::test]
+async fn max_age_and_force_refresh() {
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("age");
+    cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("v1", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let young = FetchOptions {
+        max_age: Some(Duration::from_millis(30)),
+        ..FetchOptions::default()
+    };
+    let fresh = cache
+        .get_or_fetch(lookup.clone(), young, upstream.answer("v2", Duration::ZERO))
+        .await
+        .unwrap();
+    assert_eq!(
+        (&fresh.answer.raw.body[..], fresh.status),
+        (&b"v2"[..], CacheStatus::Miss)
+    );
+    let relaxed = FetchOptions {
+        max_age: Some(Duration::from_secs(60)),
+        ..FetchOptions::default()
+    };
+    let hit = cache
+        .get_or_fetch(
+            lookup.clone(),
+            relaxed,
+            upstream.answer("v3", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (&hit.answer.raw.body[..], hit.status),
+        (&b"v2"[..], CacheStatus::Hit(Tier::Memory))
+    );
+    // no-cache: fetched anew even on a hit, and still one fetch for concurrent callers.
+    let force = FetchOptions {
+        force_refresh: true,
+        ..FetchOptions::default()
+    };
+    let (a, b) = tokio::join!(
+        cache.get_or_fetch(lookup.clone(), force, upstream.answer("v4", SLOW)),
+        cache.get_or_fetch(lookup.clone(), force, upstream.answer("v5", SLOW)),
+    );
+    assert_eq!(&a.unwrap().answer.raw.body[..], b"v4");
+    assert_eq!(&b.unwrap().answer.raw.body[..], b"v4");
+    assert_eq!(upstream.calls(), 3);
+}
+
+#[tokio::test]
+async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
+    let cache = TieredCache::builder()
+        .stale_grace(Duration::from_secs(60))
+        .build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::with_ttl("stale", Duration::from_millis(50));
+    cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("old", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let served = cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.fail(Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (&served.answer.raw.body[..], served.status),
+        (&b"old"[..], CacheStatus::Stale)
+    );
+    let served = cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("ERR busy", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(served.status, CacheStatus::Stale);
+    let strict = FetchOptions {
+        allow_stale: false,
+        ..FetchOptions::default()
+    };
+    assert!(
+        cache
+            .get_or_fetch(lookup.clone(), strict, upstream.fail(Duration::ZERO))
+            .await
+            .is_err()
+    );
+    // Without a grace, an expired answer is never served.
+    let no_grace = TieredCache::builder().build();
+    let short = TestLookup::with_ttl("nograce", Duration::from_millis(20));
+    no_grace
+        .get_or_fetch(
+            short.clone(),
+            FetchOptions::default(),
+            upstream.answer("old", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    assert!(
+        no_grace
+            .get_or_fetch(
+                short,
+                FetchOptions::default(),
+                upstream.fail(Duration::ZERO)
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(cache.stats().stale_served, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_store_make_one_fetch() {
+    let store = MemoryStore::new();
+    let (a, b) = (shared_cache(&store), shared_cache(&store));
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("replicas");
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (lookup, fetch) = (
+                lookup.clone(),
+                upstream.answer("shared", Duration::from_millis(500)),
+            );
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(&t.await.unwrap().unwrap().answer.raw.body[..], b"shared");
+    }
+    assert_eq!(upstream.calls(), 1);
+    assert_eq!(a.stats().remote_waits + b.stats().remote_waits, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_holder_s_lock_lapses_and_one_waiter_takes_over() {
+    let store = MemoryStore::new();
+    let cache = shared_cache(&store);
+    let lookup = TestLookup::named("crashed");
+    let lock = cache
+        .remote_value_name(&*lookup)
+        .unwrap()
+        .replace(":v", ":l");
+    // A replica took the lock and died: nobody renews it.
+    store
+        .try_lock(&lock, "dead-replica", Duration::from_millis(300))
+        .await
+        .unwrap();
+    let upstream = Upstream::default();
+    let started = std::time::Instant::now();
+    let served = cache
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("took over", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "waited for the lock to lapse"
+    );
+    assert_eq!(&served.answer.raw.body[..], b"took over");
+    assert_eq!((upstream.calls(), cache.stats().lock_takeovers), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_holder_keeps_its_lock_past_the_ttl() {
+    let store = MemoryStore::new();
+    let (a, b) = (shared_cache(&store), shared_cache(&store));
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("long fetch");
+    // The fetch lasts four lock TTLs: renewal must keep replica B waiting, not fetching.
+    let first = {
+        let (a, lookup, fetch) = (
+            a.clone(),
+            lookup.clone(),
+            upstream.answer("long", Duration::from_millis(1200)),
+        );
+        tokio::spawn(async move { a.get_or_fetch(lookup, FetchOptions::default(), fetch).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = b
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("dup", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(&second.answer.raw.body[..], b"long");
+    assert_eq!(second.status, CacheStatus::Coalesced);
+    first.await.unwrap().unwrap();
+    assert_eq!(upstream.calls(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_remote_tier_never_fails_a_caller_and_is_used_again_later() {
+    let store = MemoryStore::new();
+    let cache = shared_cache(&store);
+    let upstream = Upstream::default();
+    store.set_down(true);
+    for i in 0..20 {
+        let lookup = TestLookup::named(&format!("down {i}"));
+        let served = cache
+            .get_or_fetch(
+                lookup,
+                FetchOptions::default(),
+                upstream.answer("ok", Duration::ZERO),
+            )
+            .await
+            .unwrap();
+        assert_eq!(served.status, CacheStatus::Miss);
+    }
+    assert!(cache.stats().remote_errors > 0);
+    assert!(store.keys().is_empty());
+    store.set_down(false);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let lookup = TestLookup::named("back");
+    cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("ok", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store.keys().is_empty(),
+        "the remote tier is written again once it is back"
+    );
+    // A new process (another cache on the same store) finds it in tier 2.
+    let restarted = shared_cache(&store);
+    let hit = restarted
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("dup", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hit.status, CacheStatus::Hit(Tier::Remote));
+    assert_eq!(upstream.calls(), 21);
+}
+
+#[tokio::test]
+async fn undecodable_remote_values_are_misses() {
+    let store = MemoryStore::new();
+    let cache = shared_cache(&store);
+    let lookup = TestLookup::named("corrupt");
+    let name = cache.remote_value_name(&*lookup).unwrap();
+    for garbage in [
+        b"".to_vec(),
+        b"PVK\x01".to_vec(),
+        b"PVK\x01\x00\xff\xff".to_vec(),
+        vec![0xff; 100],
+        b"PVK\x01\x01short".to_vec(),
+    ] {
+        store.put_raw(&name, garbage, Duration::from_secs(60));
+        assert!(cache.cached(&*lookup, None).await.is_none());
+    }
+    let upstream = Upstream::default();
+    let served = cache
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("fresh", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(served.status, CacheStatus::Miss);
+}
+
+#[tokio::test]
+async fn remote_names_hold_no_personal_data() {
+    let store = MemoryStore::new();
+    let cache = shared_cache(&store);
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("Иванов Иван 7707083893");
+    cache
+        .get_or_fetch(
+            lookup,
+            FetchOptions::default(),
+            upstream.answer("x", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    let keys = store.keys();
+    assert!(!keys.is_empty());
+    for k in keys {
+        assert!(k.starts_with("proverka:{") && k.is_ascii(), "{k}");
+        assert!(
+            !k.contains("7707083893") && !k.to_lowercase().contains("иван"),
+            "{k}"
+        );
+    }
+}
