@@ -17,3 +17,35 @@ pub fn fssp_physical(n: usize) -> Vec<u8> {
     value["count"] = n.into();
     serde_json::to_vec(&value).unwrap_or_default()
 }
+
+/// A provider-free lookup for cache benches: every answer is kept for an hour.
+#[derive(Debug, Clone)]
+pub struct BenchLookup(pub String);
+
+impl proverka_core::Lookup for BenchLookup {
+    fn provider(&self) -> proverka_core::Provider {
+        proverka_core::Provider::Fssp
+    }
+    fn cache_key(&self) -> proverka_core::CacheKey {
+        proverka_core::CacheKey::builder(proverka_core::Provider::Fssp, "bench")
+            .exact("n", self.0.clone())
+            .build()
+    }
+    fn cost(&self) -> proverka_core::Cost {
+        proverka_core::Cost::Free
+    }
+    fn upstream_request(&self) -> proverka_core::UpstreamRequest {
+        proverka_core::UpstreamRequest::new("/bench")
+    }
+    fn judge(&self, _: &proverka_core::RawAnswer) -> proverka_core::Verdict {
+        proverka_core::Verdict::Answer {
+            charge: proverka_core::Charge::Free,
+            keep_for: std::time::Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The error type of bench fetches (they never fail).
+#[derive(Debug, thiserror::Error)]
+#[error("never")]
+pub struct Never;

@@ -77,11 +77,17 @@ fn err(e: redis::RedisError) -> RemoteError {
 
 impl RedisStore {
     /// A store on one Redis server, connected lazily: a Redis that is down at start-up
-    /// delays nothing, and the connection comes back by itself.
+    /// delays nothing, and the connection comes back by itself. Call it within a tokio
+    /// runtime.
     ///
     /// # Errors
-    /// When the URL does not parse.
+    /// When the URL does not parse, or no tokio runtime is running.
     pub fn single(url: &str, options: RedisOptions) -> Result<Self, RemoteError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(RemoteError(
+                "RedisStore::single must be called within a tokio runtime".into(),
+            ));
+        }
         let client = redis::Client::open(url).map_err(err)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
