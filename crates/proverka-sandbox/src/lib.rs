@@ -1,0 +1,465 @@
+//! # proverka-sandbox
+//!
+//! Simulators of the four providers in one hyper server, each on its own path, so a client
+//! only changes the host: `GET /api/fssp.php` (FSSP), `GET /api` and `/api/` (court),
+//! `GET /parser/nalog_npd_api/` (NPD),
+//! `GET /api/semp/v1/selfemployed/registries/add-selfemployed/{requestId}` (Alfa).
+//!
+//! - The adapters' own validation decides what is refused, and their provider-error bodies
+//!   are what is sent; answers are built from the committed fixtures. Simulator and parsers
+//!   cannot drift apart.
+//! - Tokens are required; the FSSP balance falls by `inquiry.price` on each paid answer; the
+//!   court quota (`data.last`) falls per answer; Alfa registries advance NEW → IN_PROGRESS →
+//!   SUCCESS over time, with pagination.
+//! - Deterministic: the same query gets the same answer. Known identities are constants
+//!   ([`FSSP_DEBTOR`], [`NPD_PAYER`], …; see the README).
+//! - Faults ([`Fault`]) per provider and per call, from code ([`SandboxHandle::inject`]) or
+//!   `POST /__sandbox/faults/{provider}`; call counters per provider and per canonical query
+//!   ([`SandboxHandle::calls`], `GET /__sandbox/calls`).
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let sandbox = proverka_sandbox::Sandbox::builder().start("127.0.0.1:0").await?;
+//! println!("FSSP at {}/api/fssp.php", sandbox.url());
+//! # Ok(()) }
+//! ```
+
+mod faults;
+mod providers;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use proverka_core::{CacheKey, Lookup, Money, Provider};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+pub use faults::{Fault, FaultRule};
+
+/// A debtor `physical`/`alim` always finds: lastname `Иванов` (any first name, date, region).
+pub const FSSP_DEBTOR: (&str, &str, &str) = ("Иванов", "Иван", "31.03.1980");
+/// A person `physical`/`alim` never finds: lastname `Чистов`.
+pub const FSSP_CLEAN: (&str, &str, &str) = ("Чистов", "Пётр", "01.01.1990");
+/// A token the sandbox accepts (any 32 letters and digits are accepted).
+pub const FSSP_TOKEN: &str = "sandbox0fssp0token00000000000000";
+/// An address with both courts.
+pub const COURT_ADDRESS_FOUND: &str = "Казань, Московская 1";
+/// An address with no court known (both `null`).
+pub const COURT_ADDRESS_NOT_FOUND: &str = "Новый посёлок, Центральная 1";
+/// A self-employed INN (`found: 1`).
+pub const NPD_PAYER: &str = "540304378234";
+/// An INN that is not self-employed (`found: 0`).
+pub const NPD_NON_PAYER: &str = "500100732259";
+/// A registry request id.
+pub const ALFA_REQUEST_ID: &str = "4e817e78-5876-4608-a873-bcc141454045";
+/// A bearer the sandbox rejects with 401 `invalid_token`.
+pub const ALFA_INVALID_BEARER: &str = "expired-bearer";
+
+/// What one simulated call answers.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Bytes,
+}
+
+impl Reply {
+    pub(crate) fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            content_type,
+            body: body.into(),
+        }
+    }
+
+    pub(crate) fn json(status: u16, value: Value) -> Self {
+        Self::new(
+            status,
+            "application/json; charset=utf-8",
+            serde_json::to_vec(&value).unwrap_or_default(),
+        )
+    }
+
+    pub(crate) fn raw_json(text: &'static str) -> Self {
+        Self::new(200, "application/json; charset=utf-8", text)
+    }
+}
+
+/// The simulators' shared state.
+#[derive(Debug)]
+pub struct State {
+    faults: Mutex<HashMap<Provider, Vec<FaultRule>>>,
+    calls: Mutex<HashMap<Provider, u64>>,
+    calls_by_key: Mutex<HashMap<CacheKey, u64>>,
+    call_number: AtomicU64,
+    fssp_balance: Mutex<Money>,
+    court_left: AtomicI64,
+    alfa_seen: Mutex<HashMap<String, Instant>>,
+    pub(crate) alfa_step: Duration,
+    initial_balance: Money,
+    initial_quota: i64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl State {
+    pub(crate) fn lock_fssp_balance(&self) -> MutexGuard<'_, Money> {
+        lock(&self.fssp_balance)
+    }
+
+    /// One court query from the daily quota; the queries left after it, or `None` when none.
+    pub(crate) fn take_court_query(&self) -> Option<i64> {
+        self.court_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n > 0).then(|| n - 1)
+            })
+            .ok()
+            .map(|before| before - 1)
+    }
+
+    pub(crate) fn alfa_first_seen(&self, request_id: &str) -> Instant {
+        *lock(&self.alfa_seen)
+            .entry(request_id.to_owned())
+            .or_insert_with(Instant::now)
+    }
+}
+
+/// Builds a [`Sandbox`].
+#[derive(Debug)]
+#[must_use]
+pub struct SandboxBuilder {
+    fssp_balance: Money,
+    court_quota: i64,
+    alfa_step: Duration,
+}
+
+/// The sandbox server.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// A builder: FSSP balance 1000 RUB, court quota 1000 a day, Alfa registries advancing
+    /// every 2 s.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder {
+            fssp_balance: Money::from_kopecks(100_000),
+            court_quota: 1000,
+            alfa_step: Duration::from_secs(2),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The FSSP balance at start.
+    pub fn fssp_balance(mut self, balance: Money) -> Self {
+        self.fssp_balance = balance;
+        self
+    }
+
+    /// The court's daily quota at start.
+    pub fn court_quota(mut self, quota: i64) -> Self {
+        self.court_quota = quota;
+        self
+    }
+
+    /// How long an Alfa registry stays NEW, then IN_PROGRESS, before SUCCESS.
+    pub fn alfa_step(mut self, step: Duration) -> Self {
+        self.alfa_step = step;
+        self
+    }
+
+    /// Binds `addr` and serves until the handle is dropped.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(self, addr: &str) -> std::io::Result<SandboxHandle> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            faults: Mutex::default(),
+            calls: Mutex::default(),
+            calls_by_key: Mutex::default(),
+            call_number: AtomicU64::new(0),
+            fssp_balance: Mutex::new(self.fssp_balance),
+            court_left: AtomicI64::new(self.court_quota),
+            alfa_seen: Mutex::default(),
+            alfa_step: self.alfa_step,
+            initial_balance: self.fssp_balance,
+            initial_quota: self.court_quota,
+        });
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let serving = Arc::clone(&state);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let state = Arc::clone(&serving);
+                        tokio::spawn(async move {
+                            let service = hyper::service::service_fn(move |req| {
+                                let state = Arc::clone(&state);
+                                async move { handle(&state, req).await }
+                            });
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        });
+                    }
+                }
+            }
+        });
+        Ok(SandboxHandle {
+            addr,
+            state,
+            _stop: stop,
+        })
+    }
+}
+
+/// A running sandbox: its address, its counters, its faults. Dropping it stops the server.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    state: Arc<State>,
+    _stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl SandboxHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL for every adapter.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds a fault for the next `times` calls to `provider` (forever when `None`).
+    pub fn inject(&self, provider: Provider, fault: Fault, times: Option<u32>) {
+        lock(&self.state.faults)
+            .entry(provider)
+            .or_default()
+            .push(FaultRule { fault, times });
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// Calls received by `provider` (every request on its path).
+    pub fn calls(&self, provider: Provider) -> u64 {
+        lock(&self.state.calls).get(&provider).copied().unwrap_or(0)
+    }
+
+    /// Calls received for one canonical query (valid requests only).
+    pub fn calls_for(&self, lookup: &dyn Lookup) -> u64 {
+        lock(&self.state.calls_by_key)
+            .get(&lookup.cache_key())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The FSSP balance now.
+    pub fn fssp_balance(&self) -> Money {
+        *self.state.lock_fssp_balance()
+    }
+
+    /// Clears faults and counters; restores the balance and quota.
+    pub fn reset(&self) {
+        reset(&self.state);
+    }
+}
+
+fn reset(state: &State) {
+    lock(&state.faults).clear();
+    lock(&state.calls).clear();
+    lock(&state.calls_by_key).clear();
+    lock(&state.alfa_seen).clear();
+    *state.lock_fssp_balance() = state.initial_balance;
+    state
+        .court_left
+        .store(state.initial_quota, Ordering::SeqCst);
+}
+
+/// The sandbox's answer to a request: a response, or no response at all.
+enum Outcome {
+    Respond(Reply),
+    /// Close the connection without answering.
+    Reset,
+}
+
+fn respond(reply: Reply) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = http::HeaderValue::from_str(reply.content_type) {
+        response.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    response
+}
+
+/// Why a connection was dropped on purpose.
+#[derive(Debug)]
+struct InjectedReset;
+
+impl std::fmt::Display for InjectedReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("injected connection reset")
+    }
+}
+
+impl std::error::Error for InjectedReset {}
+
+async fn handle(
+    state: &State,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, InjectedReset> {
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let bearer = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let method = req.method().clone();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let owned: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let pairs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+
+    if let Some(control) = path.strip_prefix("/__sandbox/") {
+        return Ok(respond(control_endpoint(state, &method, control, &body)));
+    }
+    const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
+    let provider = match path.as_str() {
+        "/api/fssp.php" => Provider::Fssp,
+        "/api" | "/api/" => Provider::Court,
+        "/parser/nalog_npd_api/" => Provider::Npd,
+        p if p.starts_with(ALFA_PREFIX) => Provider::Alfa,
+        _ => {
+            return Ok(respond(Reply::json(
+                404,
+                json!({"error": "unknown_endpoint", "error_description": "no such sandbox path"}),
+            )));
+        }
+    };
+    *lock(&state.calls).entry(provider).or_insert(0) += 1;
+    let call_number = state.call_number.fetch_add(1, Ordering::Relaxed);
+    let applied = {
+        let mut faults = lock(&state.faults);
+        faults::apply(faults.entry(provider).or_default(), call_number)
+    };
+    if !applied.delay.is_zero() {
+        tokio::time::sleep(applied.delay).await;
+    }
+    let outcome = match &applied.fault {
+        Some(Fault::Timeout) => {
+            // Never answer: the client's timeout fires first.
+            tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+            Outcome::Reset
+        }
+        Some(Fault::Reset) => Outcome::Reset,
+        Some(f) if providers::fault_reply(provider, f).is_some() => Outcome::Respond(
+            providers::fault_reply(provider, f).unwrap_or_else(|| Reply::json(500, json!({}))),
+        ),
+        other => {
+            let answered = match provider {
+                Provider::Fssp => providers::fssp(state, &pairs),
+                Provider::Court => providers::court(state, &pairs),
+                Provider::Npd => providers::npd(&pairs),
+                Provider::Alfa => {
+                    providers::alfa(state, &path[ALFA_PREFIX.len()..], bearer.as_deref(), &pairs)
+                }
+            };
+            let reply = match answered {
+                Ok((reply, key)) => {
+                    if let Some(key) = key {
+                        *lock(&state.calls_by_key).entry(key).or_insert(0) += 1;
+                    }
+                    reply
+                }
+                Err(reply) => reply,
+            };
+            match other {
+                Some(Fault::Truncated) => {
+                    let half = reply.body.len() / 2;
+                    Outcome::Respond(Reply {
+                        body: reply.body.slice(..half),
+                        ..reply
+                    })
+                }
+                _ => Outcome::Respond(reply),
+            }
+        }
+    };
+    match outcome {
+        Outcome::Respond(reply) => Ok(respond(reply)),
+        Outcome::Reset => Err(InjectedReset),
+    }
+}
+
+fn control_endpoint(state: &State, method: &http::Method, path: &str, body: &[u8]) -> Reply {
+    match (method.as_str(), path) {
+        ("GET", "calls") => {
+            let calls: HashMap<String, u64> = lock(&state.calls)
+                .iter()
+                .map(|(p, n)| (p.to_string(), *n))
+                .collect();
+            let by_key: HashMap<String, u64> = lock(&state.calls_by_key)
+                .iter()
+                .map(|(k, n)| (k.to_string(), *n))
+                .collect();
+            Reply::json(
+                200,
+                json!({"calls": calls, "by_query": by_key, "fssp_balance": state.lock_fssp_balance().to_string()}),
+            )
+        }
+        ("POST", "reset") => {
+            reset(state);
+            Reply::json(200, json!({"ok": true}))
+        }
+        ("DELETE", "faults") => {
+            lock(&state.faults).clear();
+            Reply::json(200, json!({"ok": true}))
+        }
+        ("POST", p) if p.starts_with("faults/") => {
+            let provider = match &p["faults/".len()..] {
+                "fssp" => Provider::Fssp,
+                "court" => Provider::Court,
+                "npd" => Provider::Npd,
+                "alfa" => Provider::Alfa,
+                _ => return Reply::json(404, json!({"error": "unknown provider"})),
+            };
+            match serde_json::from_slice::<FaultRule>(body) {
+                Ok(rule) => {
+                    lock(&state.faults).entry(provider).or_default().push(rule);
+                    Reply::json(200, json!({"ok": true}))
+                }
+                Err(e) => Reply::json(400, json!({"error": e.to_string()})),
+            }
+        }
+        _ => Reply::json(404, json!({"error": "unknown control endpoint"})),
+    }
+}

@@ -1,0 +1,326 @@
+//! Each adapter's client against the sandbox: every query type, every injected fault, a typed
+//! result or the right typed error, never a panic.
+
+use std::time::Duration;
+
+use proverka_core::{ErrorSource, Provider, RetryPolicy, Secret};
+use proverka_sandbox::{Fault, Sandbox, SandboxHandle};
+
+async fn sandbox() -> SandboxHandle {
+    Sandbox::builder()
+        .alfa_step(Duration::from_millis(200))
+        .start("127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+fn fssp(s: &SandboxHandle) -> proverka_fssp::FsspClient {
+    proverka_fssp::FsspClient::builder()
+        .token(proverka_sandbox::FSSP_TOKEN)
+        .base_url(s.url())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+fn court(s: &SandboxHandle) -> proverka_court::CourtClient {
+    proverka_court::CourtClient::builder()
+        .token("sandbox")
+        .base_url(s.url())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+fn npd(s: &SandboxHandle) -> proverka_npd::NpdClient {
+    proverka_npd::NpdClient::builder()
+        .token("sandbox")
+        .base_url(s.url())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+fn alfa(s: &SandboxHandle) -> proverka_alfa::AlfaClient {
+    proverka_alfa::AlfaClient::builder()
+        .base_url(s.url())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_fssp_query_type_round_trips_and_pays() {
+    use proverka_fssp::*;
+    let s = sandbox().await;
+    let c = fssp(&s);
+    let (last, first, birth) = proverka_sandbox::FSSP_DEBTOR;
+    let debtor = Physical::new(last, first, birth, Region::Code(77)).unwrap();
+    let found = c.physical(&debtor).await.unwrap();
+    assert!(!found.records.is_empty());
+    let price = found.inquiry().unwrap().price.unwrap();
+    assert_eq!(s.fssp_balance().kopecks(), 100_000 - price.kopecks());
+    let (last, first, birth) = proverka_sandbox::FSSP_CLEAN;
+    assert!(
+        c.physical(&Physical::new(last, first, birth, Region::All).unwrap())
+            .await
+            .unwrap()
+            .is_not_found()
+    );
+    assert!(!c.regions_list().await.unwrap().regions.is_empty());
+    c.legal(&Legal::new("аптека 23", Region::Code(23)).unwrap())
+        .await
+        .unwrap();
+    c.ip(&Ip::new("32472/17/23072-ИП").unwrap()).await.unwrap();
+    c.id(&Id::new("2-1234/2021", Region::Code(77)).unwrap())
+        .await
+        .unwrap();
+    c.inn(&ByInn::parse("7707083893", Region::All).unwrap())
+        .await
+        .unwrap();
+    c.wanted(&Wanted::new("Иванов Иван Иванович").unwrap())
+        .await
+        .unwrap();
+    c.alim(&Alim::new(last, first, birth, Region::All).unwrap())
+        .await
+        .unwrap();
+    // Same query, same answer.
+    assert_eq!(c.physical(&debtor).await.unwrap().records, found.records);
+    assert_eq!(s.calls_for(&debtor), 2);
+    assert_eq!(s.calls(Provider::Fssp), 10);
+}
+
+#[tokio::test]
+async fn fssp_faults_become_typed_errors() {
+    let s = sandbox().await;
+    let c = fssp(&s);
+    let q =
+        proverka_fssp::Physical::new("Иванов", "Иван", "31.03.1980", proverka_fssp::Region::All)
+            .unwrap();
+    let cases: Vec<(Fault, ErrorSource)> = vec![
+        (
+            Fault::ProviderError { code: "456".into() },
+            ErrorSource::Provider,
+        ),
+        (
+            Fault::ProviderError { code: "1".into() },
+            ErrorSource::Provider,
+        ),
+        (Fault::Html, ErrorSource::Decode),
+        (Fault::Truncated, ErrorSource::Decode),
+        (Fault::Http5xx { status: 502 }, ErrorSource::Decode),
+        (Fault::Reset, ErrorSource::Network),
+        (Fault::Timeout, ErrorSource::Network),
+    ];
+    for (fault, source) in cases {
+        s.inject(Provider::Fssp, fault.clone(), Some(1));
+        let e = c.physical(&q).await.unwrap_err();
+        assert_eq!(e.source_kind(), source, "{fault:?}: {e}");
+        assert!(e.retryable(), "{fault:?}");
+    }
+    s.inject(
+        Provider::Fssp,
+        Fault::latency(Duration::from_millis(300)),
+        Some(1),
+    );
+    let started = std::time::Instant::now();
+    c.physical(&q).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    // Validation is the adapter's: the sandbox answers exactly what the provider would.
+    let raw = raw_get(&format!("{}/api/fssp.php?type=physical&lastname=Ив@нов&firstname=И&birthdate=01.01.1990&region=1&token={}", s.url(), proverka_sandbox::FSSP_TOKEN)).await;
+    assert_eq!(
+        raw,
+        r#"{"error":"888","message":"lastname: forbidden symbols present"}"#
+    );
+}
+
+/// A plain HTTP/1.1 GET over a socket: the body exactly as the sandbox sent it.
+async fn raw_get(url: &str) -> String {
+    let url = url.strip_prefix("http://").unwrap();
+    let (host, path) = url.split_once('/').unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let path_encoded: String = path
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii() && ch != ' ' {
+                ch.to_string()
+            } else {
+                ch.to_string()
+                    .bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect()
+            }
+        })
+        .collect();
+    let request =
+        format!("GET /{path_encoded} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn court_round_trips_quota_swaps_and_faults() {
+    use proverka_court::*;
+    let s = sandbox().await;
+    let c = court(&s);
+    let found = c
+        .find(&CourtQuery::address(
+            Address::new(proverka_sandbox::COURT_ADDRESS_FOUND).unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert!(found.court_fs.is_some() && found.court_ms.is_some());
+    assert_eq!(found.queries_left, Some(999));
+    let none = c
+        .find(&CourtQuery::address(
+            Address::new(proverka_sandbox::COURT_ADDRESS_NOT_FOUND).unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert!(!none.found());
+    // Latitude first finds nothing; the swapped retry finds the courts.
+    let point = CourtQuery::coords(Coords::new(55.796289, 49.108795).unwrap())
+        .swapped()
+        .unwrap();
+    assert!(!c.find(&point).await.unwrap().found());
+    assert!(c.find_trying_swapped(&point).await.unwrap().found());
+    for (fault, source) in [
+        (
+            Fault::ProviderError {
+                code: "Query limit is null (0)".into(),
+            },
+            ErrorSource::Provider,
+        ),
+        (Fault::Html, ErrorSource::Decode),
+        (Fault::Reset, ErrorSource::Network),
+    ] {
+        s.inject(Provider::Court, fault, Some(1));
+        assert_eq!(c.find(&point).await.unwrap_err().source_kind(), source);
+    }
+    let limited = Sandbox::builder()
+        .court_quota(1)
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let c = court(&limited);
+    let q = CourtQuery::address(Address::new("Москва, Тверская 1").unwrap());
+    assert_eq!(c.find(&q).await.unwrap().queries_left, Some(0));
+    assert!(matches!(
+        c.find(&q).await.unwrap_err(),
+        Error::Provider(ProviderError::QueryLimitZero)
+    ));
+}
+
+#[tokio::test]
+async fn npd_round_trips_success_zero_and_errors() {
+    use proverka_npd::*;
+    let s = sandbox().await;
+    let c = npd(&s);
+    assert!(
+        c.check(&NpdQuery::parse(proverka_sandbox::NPD_PAYER, None).unwrap())
+            .await
+            .unwrap()
+            .self_employed
+    );
+    let non = NpdQuery::parse(proverka_sandbox::NPD_NON_PAYER, Some("2024-01-01")).unwrap();
+    assert!(!c.check(&non).await.unwrap().self_employed);
+    s.inject(Provider::Npd, Fault::SuccessZero, Some(2));
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(10),
+    };
+    assert!(!c.check_retrying(&non, &policy).await.unwrap().self_employed);
+    assert_eq!(
+        s.calls_for(&non),
+        2,
+        "the two success=0 answers were not counted as answers"
+    );
+    for (fault, expected) in [
+        (
+            Fault::ProviderError {
+                code: "40304".into(),
+            },
+            "40304",
+        ),
+        (
+            Fault::ProviderError {
+                code: "40301".into(),
+            },
+            "40301",
+        ),
+    ] {
+        s.inject(Provider::Npd, fault, Some(1));
+        match c.check(&non).await.unwrap_err() {
+            Error::Provider(p) => assert_eq!(p.code().unwrap().to_string(), expected),
+            other => panic!("{other:?}"),
+        }
+    }
+    for fault in [
+        Fault::Html,
+        Fault::Truncated,
+        Fault::Http5xx { status: 503 },
+        Fault::Reset,
+    ] {
+        s.inject(Provider::Npd, fault.clone(), Some(1));
+        assert!(c.check(&non).await.unwrap_err().retryable(), "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn alfa_registries_advance_and_page() {
+    use proverka_alfa::*;
+    let s = sandbox().await;
+    let c = alfa(&s);
+    let bearer = Secret::new("sandbox-bearer");
+    let q = RegistryQuery::new(proverka_sandbox::ALFA_REQUEST_ID).unwrap();
+    assert_eq!(
+        c.registry(&bearer, &q).await.unwrap().list_status,
+        Some(ListStatus::New)
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(
+        c.registry(&bearer, &q).await.unwrap().list_status,
+        Some(ListStatus::InProgress)
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let all = c
+        .fetch_all(&bearer, proverka_sandbox::ALFA_REQUEST_ID, 2)
+        .await
+        .unwrap();
+    assert_eq!(all.list_status, Some(ListStatus::Success));
+    let total = all.pagination.unwrap().total_count.unwrap();
+    assert_eq!(all.selfemployed_account.len() as i64, total);
+    let e = c
+        .registry(&Secret::new(proverka_sandbox::ALFA_INVALID_BEARER), &q)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        Error::Provider(ProviderError::InvalidToken { .. })
+    ));
+    for (fault, source) in [
+        (
+            Fault::ProviderError {
+                code: "internal_error".into(),
+            },
+            ErrorSource::Provider,
+        ),
+        (Fault::Html, ErrorSource::Decode),
+        (Fault::Timeout, ErrorSource::Network),
+    ] {
+        s.inject(Provider::Alfa, fault, Some(1));
+        assert_eq!(
+            c.registry(&bearer, &q).await.unwrap_err().source_kind(),
+            source
+        );
+    }
+    assert!(s.calls_for(&q) >= 2);
+}
