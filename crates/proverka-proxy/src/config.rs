@@ -1,0 +1,463 @@
+//! Configuration: a TOML file, every key overridable by a `PROVERKA_…` environment variable
+//! (secrets preferably so). See `docs/proxy.md` for the reference.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use proverka_core::{Money, Secret};
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8080`).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// `pretty` (default) or `json` log lines.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// How long a SIGTERM waits for provider calls in flight to finish and be stored.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_secs: u64,
+    /// The longest query string accepted (bytes); longer ones get 414.
+    #[serde(default = "default_max_query")]
+    pub max_query_bytes: usize,
+    /// The cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// The four providers.
+    #[serde(default)]
+    pub providers: Providers,
+    /// Retries of free, retryable provider failures.
+    #[serde(default)]
+    pub retry: RetryConfig,
+    /// Client keys and budgets; required to listen beyond loopback.
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    #[default]
+    Pretty,
+    /// One JSON object a line.
+    Json,
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Memory tier size in MiB (default 256).
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb: u64,
+    /// One Redis server (`redis://host:port/db`); absent: one process, memory only.
+    #[serde(default)]
+    pub redis_url: Option<Secret>,
+    /// Redis Cluster nodes, instead of `redis_url`.
+    #[serde(default)]
+    pub redis_cluster: Vec<String>,
+    /// 64 hex digits: encrypts values in Redis (they hold personal data).
+    #[serde(default)]
+    pub encryption_key: Option<Secret>,
+    /// Prefix of every Redis key (default `proverka:`).
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    /// Serve an expired answer this long past expiry when the provider fails (default 0).
+    #[serde(default)]
+    pub stale_grace_secs: u64,
+    /// Cross-replica lock TTL (default 10 s).
+    #[serde(default = "default_lock_ttl")]
+    pub lock_ttl_secs: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            memory_mb: default_memory_mb(),
+            redis_url: None,
+            redis_cluster: Vec::new(),
+            encryption_key: None,
+            key_prefix: default_prefix(),
+            stale_grace_secs: 0,
+            lock_ttl_secs: default_lock_ttl(),
+        }
+    }
+}
+
+/// `[providers]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Providers {
+    /// `[providers.fssp]`.
+    #[serde(default)]
+    pub fssp: ProviderConfig,
+    /// `[providers.court]`.
+    #[serde(default)]
+    pub court: ProviderConfig,
+    /// `[providers.npd]`.
+    #[serde(default)]
+    pub npd: ProviderConfig,
+    /// `[providers.alfa]`.
+    #[serde(default)]
+    pub alfa: ProviderConfig,
+}
+
+/// One provider.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Base URL (default: the provider's production host).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The provider token (FSSP, court). With it the proxy injects it and shares one cache;
+    /// without it the client's own token passes through and entries are partitioned by it.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// The provider key (NPD), same rules as `token`.
+    #[serde(default)]
+    pub key: Option<Secret>,
+    /// Whole-call timeout (default: the adapter's, 400 s for FSSP).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    /// Provider calls at once (default 8; FSSP answers 456 MAX_LIMIT beyond its limit).
+    #[serde(default)]
+    pub max_concurrency: Option<usize>,
+    /// Price of one paid answer in rubles, where the provider does not report it.
+    #[serde(default)]
+    pub price_rub: Option<f64>,
+}
+
+impl ProviderConfig {
+    /// The configured credential (`token` or `key`).
+    pub fn credential(&self) -> Option<&Secret> {
+        self.token
+            .as_ref()
+            .or(self.key.as_ref())
+            .filter(|s| !s.is_blank())
+    }
+
+    /// The configured price.
+    pub fn price(&self) -> Option<Money> {
+        self.price_rub
+            .filter(|p| p.is_finite() && *p >= 0.0)
+            .map(|p| Money::from_kopecks((p * 100.0).round() as i64))
+    }
+}
+
+/// `[retry]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Attempts in all (default 3).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// First backoff (default 500 ms), doubled each time.
+    #[serde(default = "default_backoff")]
+    pub base_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_attempts(),
+            base_delay_ms: default_backoff(),
+        }
+    }
+}
+
+/// `[[clients]]`: one internal service allowed to use the proxy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// A name for logs and metrics.
+    pub name: String,
+    /// Its key (sent as the provider's `token`/`key` parameter or `X-Proverka-Key`).
+    pub key: Secret,
+    /// What it may spend on paid answers per Moscow day; absent: unlimited.
+    #[serde(default)]
+    pub daily_budget_rub: Option<f64>,
+    /// Whether `Cache-Control: no-cache` may force a paid refresh (default true).
+    #[serde(default = "yes")]
+    pub may_refresh: bool,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_grace() -> u64 {
+    30
+}
+fn default_max_query() -> usize {
+    4096
+}
+fn default_memory_mb() -> u64 {
+    256
+}
+fn default_prefix() -> String {
+    "proverka:".into()
+}
+fn default_lock_ttl() -> u64 {
+    10
+}
+fn default_attempts() -> u32 {
+    3
+}
+fn default_backoff() -> u64 {
+    500
+}
+fn yes() -> bool {
+    true
+}
+
+/// Why the configuration cannot be used. Messages name keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The TOML or a value in it is wrong.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// Listening beyond loopback needs client keys.
+    #[error(
+        "refusing to listen on {0} without [[clients]]: anyone on the network could spend the provider budget"
+    )]
+    OpenListener(SocketAddr),
+}
+
+/// Environment variables and the config key each sets.
+fn env_keys() -> Vec<(String, Vec<&'static str>)> {
+    let mut keys: Vec<(String, Vec<&'static str>)> = vec![
+        ("PROVERKA_LISTEN".into(), vec!["listen"]),
+        ("PROVERKA_LOG_FORMAT".into(), vec!["log_format"]),
+        (
+            "PROVERKA_SHUTDOWN_GRACE_SECS".into(),
+            vec!["shutdown_grace_secs"],
+        ),
+        ("PROVERKA_MAX_QUERY_BYTES".into(), vec!["max_query_bytes"]),
+        (
+            "PROVERKA_CACHE_MEMORY_MB".into(),
+            vec!["cache", "memory_mb"],
+        ),
+        (
+            "PROVERKA_CACHE_REDIS_URL".into(),
+            vec!["cache", "redis_url"],
+        ),
+        (
+            "PROVERKA_CACHE_REDIS_CLUSTER".into(),
+            vec!["cache", "redis_cluster"],
+        ),
+        (
+            "PROVERKA_CACHE_ENCRYPTION_KEY".into(),
+            vec!["cache", "encryption_key"],
+        ),
+        (
+            "PROVERKA_CACHE_KEY_PREFIX".into(),
+            vec!["cache", "key_prefix"],
+        ),
+        (
+            "PROVERKA_CACHE_STALE_GRACE_SECS".into(),
+            vec!["cache", "stale_grace_secs"],
+        ),
+        (
+            "PROVERKA_CACHE_LOCK_TTL_SECS".into(),
+            vec!["cache", "lock_ttl_secs"],
+        ),
+        (
+            "PROVERKA_RETRY_MAX_ATTEMPTS".into(),
+            vec!["retry", "max_attempts"],
+        ),
+        (
+            "PROVERKA_RETRY_BASE_DELAY_MS".into(),
+            vec!["retry", "base_delay_ms"],
+        ),
+    ];
+    for provider in ["fssp", "court", "npd", "alfa"] {
+        for field in [
+            "base_url",
+            "token",
+            "key",
+            "timeout_secs",
+            "max_concurrency",
+            "price_rub",
+        ] {
+            keys.push((
+                format!(
+                    "PROVERKA_PROVIDERS_{}_{}",
+                    provider.to_uppercase(),
+                    field.to_uppercase()
+                ),
+                vec!["providers", provider, field],
+            ));
+        }
+    }
+    keys
+}
+
+fn env_value(key: &[&str], raw: &str) -> toml::Value {
+    if key.last() == Some(&"redis_cluster") {
+        return toml::Value::Array(
+            raw.split(',')
+                .map(|s| toml::Value::String(s.trim().to_owned()))
+                .collect(),
+        );
+    }
+    let secret_or_text = matches!(
+        key.last(),
+        Some(
+            &("token"
+                | "key"
+                | "redis_url"
+                | "encryption_key"
+                | "base_url"
+                | "listen"
+                | "key_prefix"
+                | "log_format")
+        )
+    );
+    if !secret_or_text {
+        if let Ok(i) = raw.parse::<i64>() {
+            return toml::Value::Integer(i);
+        }
+        if let Ok(f) = raw.parse::<f64>() {
+            return toml::Value::Float(f);
+        }
+    }
+    toml::Value::String(raw.to_owned())
+}
+
+fn set_path(root: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut table = root;
+    for p in parents {
+        let entry = table
+            .entry((*p).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        table = entry.as_table_mut().expect("just made a table");
+    }
+    table.insert((*last).to_owned(), value);
+}
+
+impl Config {
+    /// Reads `path` (if any), applies the environment, validates.
+    ///
+    /// # Errors
+    /// [`ConfigError`].
+    pub fn load(path: Option<&Path>, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                path: p.display().to_string(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        Self::from_toml(&text, env)
+    }
+
+    /// Parses TOML text, applies the environment, validates.
+    ///
+    /// # Errors
+    /// [`ConfigError`].
+    pub fn from_toml(text: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| ConfigError::Invalid(e.message().to_owned()))?;
+        for (var, path) in env_keys() {
+            if let Some((_, value)) = env.iter().find(|(k, _)| *k == var) {
+                set_path(&mut table, &path, env_value(&path, value));
+            }
+        }
+        let config: Self = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.listen.ip().is_loopback() && self.clients.is_empty() {
+            return Err(ConfigError::OpenListener(self.listen));
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            if c.key.is_blank() || c.key.expose().len() < 8 {
+                return Err(ConfigError::Invalid(format!(
+                    "clients[{i}] ({}): key must be at least 8 characters",
+                    c.name
+                )));
+            }
+        }
+        if self.cache.redis_url.is_some() && !self.cache.redis_cluster.is_empty() {
+            return Err(ConfigError::Invalid(
+                "set cache.redis_url or cache.redis_cluster, not both".into(),
+            ));
+        }
+        if let Some(k) = &self.cache.encryption_key {
+            proverka_cache::EncryptionKey::from_hex(k.expose())
+                .map_err(|e| ConfigError::Invalid(format!("cache.encryption_key: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The configuration of one provider.
+    pub fn provider(&self, p: proverka_core::Provider) -> &ProviderConfig {
+        match p {
+            proverka_core::Provider::Fssp => &self.providers.fssp,
+            proverka_core::Provider::Court => &self.providers.court,
+            proverka_core::Provider::Npd => &self.providers.npd,
+            proverka_core::Provider::Alfa => &self.providers.alfa,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_env_overrides() {
+        let c = Config::from_toml("", &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.cache.redis_url.is_none());
+        let env = vec![
+            (
+                "PROVERKA_PROVIDERS_FSSP_TOKEN".to_owned(),
+                "t0k3n".to_owned(),
+            ),
+            ("PROVERKA_CACHE_MEMORY_MB".to_owned(), "64".to_owned()),
+            (
+                "PROVERKA_PROVIDERS_COURT_PRICE_RUB".to_owned(),
+                "1.5".to_owned(),
+            ),
+        ];
+        let c = Config::from_toml("[cache]\nmemory_mb = 512\n", &env).unwrap();
+        assert_eq!(c.cache.memory_mb, 64);
+        assert_eq!(c.providers.fssp.credential().unwrap().expose(), "t0k3n");
+        assert_eq!(c.providers.court.price().unwrap().kopecks(), 150);
+        assert!(!format!("{c:?}").contains("t0k3n"));
+    }
+
+    #[test]
+    fn an_open_listener_needs_clients() {
+        let e = Config::from_toml("listen = \"0.0.0.0:8080\"\n", &[]).unwrap_err();
+        assert!(matches!(e, ConfigError::OpenListener(_)));
+        let ok = "listen = \"0.0.0.0:8080\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-key-123\"\ndaily_budget_rub = 300\n";
+        assert_eq!(Config::from_toml(ok, &[]).unwrap().clients.len(), 1);
+        let e =
+            Config::from_toml("[cache]\nencryption_key = \"nothex-secret\"\n", &[]).unwrap_err();
+        assert!(!e.to_string().contains("nothex-secret"));
+        assert!(Config::from_toml("unknown_key = 1\n", &[]).is_err());
+    }
+}

@@ -1,0 +1,206 @@
+//! # proverka-proxy
+//!
+//! The caching proxy in front of the four providers: every internal service calls it instead
+//! of the providers, so the company pays once per distinct query and never leaks a token.
+//!
+//! - Drop-in routes on the providers' own paths (`/api/fssp.php`, `/api` and `/api/`,
+//!   `/parser/nalog_npd_api/`, `/api/semp/v1/selfemployed/registries/add-selfemployed/{id}`):
+//!   same query, the provider's body byte for byte, `X-Cache` and `Age` added.
+//! - A typed JSON API under `/v1/…` described at `/v1/openapi.json`; `/metrics`, `/healthz`,
+//!   `/readyz`.
+//! - Validation before anything (an invalid query gets the provider's own error, free),
+//!   client keys and daily budgets, per-provider concurrency limits, retries of free
+//!   retryable failures, a single flight per query across replicas, graceful shutdown that
+//!   lets paid calls finish and stores their answers.
+//!
+//! See `docs/proxy.md` (configuration) and `docs/deployment.md`.
+
+mod app;
+pub mod config;
+mod metrics;
+mod openapi;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+pub use app::StartError;
+pub use config::{Config, ConfigError, LogFormat};
+pub use metrics::Metrics;
+
+/// A configured proxy, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    state: Arc<app::AppState>,
+    sandbox: Option<Arc<proverka_sandbox::SandboxHandle>>,
+}
+
+impl Proxy {
+    /// A proxy for `config`. Call within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`StartError`] for unusable provider or cache settings.
+    pub fn new(config: Config) -> Result<Self, StartError> {
+        Ok(Self {
+            state: Arc::new(app::AppState::new(config)?),
+            sandbox: None,
+        })
+    }
+
+    /// A proxy whose four providers are the in-process simulators (`--sandbox`): no tokens
+    /// needed, nothing leaves this machine.
+    ///
+    /// # Errors
+    /// [`StartError`], or the sandbox could not bind a loopback port.
+    pub async fn with_sandbox(mut config: Config) -> Result<Self, StartError> {
+        let sandbox = proverka_sandbox::Sandbox::builder()
+            .start("127.0.0.1:0")
+            .await
+            .map_err(|e| StartError::Cache(format!("sandbox: {e}")))?;
+        let url = sandbox.url();
+        for (provider, credential) in [
+            (
+                &mut config.providers.fssp,
+                Some(proverka_sandbox::FSSP_TOKEN),
+            ),
+            (&mut config.providers.court, Some("sandbox-court-token")),
+            (&mut config.providers.npd, Some("sandbox-npd-key")),
+            (&mut config.providers.alfa, None),
+        ] {
+            provider.base_url = Some(url.clone());
+            if provider.credential().is_none()
+                && let Some(c) = credential
+            {
+                provider.token = Some(proverka_core::Secret::new(c));
+            }
+            provider.price_rub.get_or_insert(1.0);
+        }
+        let mut proxy = Self::new(config)?;
+        proxy.sandbox = Some(Arc::new(sandbox));
+        Ok(proxy)
+    }
+
+    /// The sandbox in use (`--sandbox`), for its counters and faults.
+    pub fn sandbox(&self) -> Option<&proverka_sandbox::SandboxHandle> {
+        self.sandbox.as_deref()
+    }
+
+    /// The proxy's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.state.metrics
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    /// Answers one request in process (no socket): tests and benches.
+    pub async fn handle(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
+        let (parts, _) = request.into_parts();
+        let incoming = routes::Incoming {
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or("").to_owned(),
+            headers: parts.headers,
+        };
+        let response = routes::handle(&self.state, incoming).await;
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        http::Response::from_parts(parts, bytes)
+    }
+
+    /// Serves on `listener` until `shutdown` completes; then stops accepting, waits up to the
+    /// configured grace for provider calls in flight to finish and be stored, and returns.
+    ///
+    /// # Errors
+    /// Never at present; the signature leaves room for fatal accept errors.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        let state = Arc::clone(&self.state);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    let state = Arc::clone(&state);
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                            let state = Arc::clone(&state);
+                            async move {
+                                let (parts, _) = req.into_parts();
+                                let incoming = routes::Incoming {
+                                    path: parts.uri.path().to_owned(),
+                                    query: parts.uri.query().unwrap_or("").to_owned(),
+                                    headers: parts.headers,
+                                };
+                                Ok::<_, std::convert::Infallible>(routes::handle(&state, incoming).await)
+                            }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            }
+        }
+        drop(listener);
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
+        let in_flight = self.state.cache.in_flight();
+        if in_flight > 0 {
+            tracing::info!(
+                in_flight,
+                grace_secs = grace.as_secs(),
+                "waiting for provider calls in flight"
+            );
+        }
+        if !self.state.cache.wait_idle(grace).await {
+            tracing::warn!(
+                in_flight = self.state.cache.in_flight(),
+                "grace period over; exiting with calls in flight"
+            );
+        }
+        Ok(())
+    }
+
+    /// Binds the configured address.
+    ///
+    /// # Errors
+    /// When it cannot be bound.
+    pub async fn bind(&self) -> std::io::Result<(TcpListener, SocketAddr)> {
+        let listener = TcpListener::bind(self.state.config.listen).await?;
+        let addr = listener.local_addr()?;
+        Ok((listener, addr))
+    }
+}
+
+/// Installs the global `tracing` subscriber for the binary: `pretty` or `json` lines on
+/// stderr, level from `RUST_LOG` (default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}

@@ -1,0 +1,253 @@
+//! Prometheus metrics, rendered as text at `GET /metrics`. No label ever holds a secret or a
+//! query value: routes, cache statuses, provider names and codes, client names from config.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use proverka_cache::CacheStats;
+use proverka_core::{Money, Provider};
+
+fn index(p: Provider) -> usize {
+    match p {
+        Provider::Fssp => 0,
+        Provider::Court => 1,
+        Provider::Npd => 2,
+        Provider::Alfa => 3,
+    }
+}
+
+/// The proxy's counters and gauges.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String), u64>>,
+    provider_calls: [AtomicU64; 4],
+    provider_errors: Mutex<BTreeMap<(Provider, String), u64>>,
+    spent: [AtomicI64; 4],
+    saved: [AtomicI64; 4],
+    fssp_balance: Mutex<Option<Money>>,
+    court_left: Mutex<Option<i64>>,
+    budget_refusals: Mutex<BTreeMap<String, u64>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Metrics {
+    pub(crate) fn request(&self, route: &str, cache: &str) {
+        *lock(&self.requests)
+            .entry((route.to_owned(), cache.to_owned()))
+            .or_insert(0) += 1;
+    }
+    pub(crate) fn provider_call(&self, p: Provider) {
+        self.provider_calls[index(p)].fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn provider_error(&self, p: Provider, code: &str) {
+        *lock(&self.provider_errors)
+            .entry((p, code.to_owned()))
+            .or_insert(0) += 1;
+    }
+    pub(crate) fn spent(&self, p: Provider, m: Money) {
+        self.spent[index(p)].fetch_add(m.kopecks(), Ordering::Relaxed);
+    }
+    pub(crate) fn saved(&self, p: Provider, m: Money) {
+        self.saved[index(p)].fetch_add(m.kopecks(), Ordering::Relaxed);
+    }
+    pub(crate) fn fssp_balance(&self, m: Money) {
+        *lock(&self.fssp_balance) = Some(m);
+    }
+    pub(crate) fn court_left(&self, n: i64) {
+        *lock(&self.court_left) = Some(n);
+    }
+    pub(crate) fn budget_refusal(&self, client: &str) {
+        *lock(&self.budget_refusals)
+            .entry(client.to_owned())
+            .or_insert(0) += 1;
+    }
+
+    /// Provider calls made so far (tests).
+    pub fn provider_calls(&self, p: Provider) -> u64 {
+        self.provider_calls[index(p)].load(Ordering::Relaxed)
+    }
+
+    /// The Prometheus text exposition.
+    pub(crate) fn render(
+        &self,
+        cache: &CacheStats,
+        in_flight: usize,
+        redis_up: Option<bool>,
+    ) -> String {
+        let mut out = String::new();
+        let header = |out: &mut String, name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        header(
+            &mut out,
+            "proverka_requests_total",
+            "counter",
+            "Requests by route and X-Cache status.",
+        );
+        for ((route, cache_status), n) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "proverka_requests_total{{route=\"{route}\",cache=\"{cache_status}\"}} {n}"
+            );
+        }
+        header(
+            &mut out,
+            "proverka_provider_calls_total",
+            "counter",
+            "Calls made to each provider.",
+        );
+        for p in Provider::ALL {
+            let _ = writeln!(
+                out,
+                "proverka_provider_calls_total{{provider=\"{p}\"}} {}",
+                self.provider_calls(p)
+            );
+        }
+        header(
+            &mut out,
+            "proverka_provider_errors_total",
+            "counter",
+            "Provider error answers by code.",
+        );
+        for ((p, code), n) in lock(&self.provider_errors).iter() {
+            let code: String = code
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || " _-().".contains(*c))
+                .take(60)
+                .collect();
+            let _ = writeln!(
+                out,
+                "proverka_provider_errors_total{{provider=\"{p}\",code=\"{code}\"}} {n}"
+            );
+        }
+        header(
+            &mut out,
+            "proverka_rubles_spent_total",
+            "counter",
+            "Rubles paid to each provider.",
+        );
+        for p in Provider::ALL {
+            let m = Money::from_kopecks(self.spent[index(p)].load(Ordering::Relaxed));
+            let _ = writeln!(out, "proverka_rubles_spent_total{{provider=\"{p}\"}} {m}");
+        }
+        header(
+            &mut out,
+            "proverka_rubles_saved_total",
+            "counter",
+            "Rubles not paid: answers served from the cache.",
+        );
+        for p in Provider::ALL {
+            let m = Money::from_kopecks(self.saved[index(p)].load(Ordering::Relaxed));
+            let _ = writeln!(out, "proverka_rubles_saved_total{{provider=\"{p}\"}} {m}");
+        }
+        if let Some(b) = *lock(&self.fssp_balance) {
+            header(
+                &mut out,
+                "proverka_fssp_balance_rubles",
+                "gauge",
+                "FSSP balance as last reported (inquiry.balance).",
+            );
+            let _ = writeln!(out, "proverka_fssp_balance_rubles {b}");
+        }
+        if let Some(n) = *lock(&self.court_left) {
+            header(
+                &mut out,
+                "proverka_court_queries_left",
+                "gauge",
+                "Court queries left today as last reported (data.last).",
+            );
+            let _ = writeln!(out, "proverka_court_queries_left {n}");
+        }
+        header(
+            &mut out,
+            "proverka_budget_refusals_total",
+            "counter",
+            "Queries refused with 402 by client.",
+        );
+        for (client, n) in lock(&self.budget_refusals).iter() {
+            let _ = writeln!(
+                out,
+                "proverka_budget_refusals_total{{client=\"{client}\"}} {n}"
+            );
+        }
+        header(
+            &mut out,
+            "proverka_in_flight",
+            "gauge",
+            "Provider calls in flight.",
+        );
+        let _ = writeln!(out, "proverka_in_flight {in_flight}");
+        header(
+            &mut out,
+            "proverka_redis_up",
+            "gauge",
+            "1 if Redis answers, 0 if not; absent without Redis.",
+        );
+        if let Some(up) = redis_up {
+            let _ = writeln!(out, "proverka_redis_up {}", u8::from(up));
+        }
+        for (name, help, value) in [
+            (
+                "proverka_cache_hits_memory_total",
+                "Answers served from memory.",
+                cache.hits_memory,
+            ),
+            (
+                "proverka_cache_hits_redis_total",
+                "Answers served from Redis.",
+                cache.hits_remote,
+            ),
+            (
+                "proverka_cache_misses_total",
+                "Requests that started a provider call.",
+                cache.misses,
+            ),
+            (
+                "proverka_cache_coalesced_total",
+                "Requests that waited on another's call.",
+                cache.coalesced,
+            ),
+            (
+                "proverka_cache_remote_waits_total",
+                "Calls left to another replica.",
+                cache.remote_waits,
+            ),
+            (
+                "proverka_cache_fetch_errors_total",
+                "Provider calls with no answer.",
+                cache.fetch_errors,
+            ),
+            (
+                "proverka_cache_redis_errors_total",
+                "Redis operations failed or skipped.",
+                cache.remote_errors,
+            ),
+            (
+                "proverka_cache_lock_takeovers_total",
+                "Locks taken over from dead replicas.",
+                cache.lock_takeovers,
+            ),
+            (
+                "proverka_cache_stale_total",
+                "Expired answers served in the stale grace.",
+                cache.stale_served,
+            ),
+        ] {
+            header(&mut out, name, "counter", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        header(
+            &mut out,
+            "proverka_cache_bytes",
+            "gauge",
+            "Bytes held in the memory tier.",
+        );
+        let _ = writeln!(out, "proverka_cache_bytes {}", cache.bytes_held);
+        out
+    }
+}

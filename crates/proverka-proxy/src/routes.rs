@@ -1,0 +1,523 @@
+//! HTTP routes: drop-in provider paths, the typed `/v1` API, metrics and health.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use proverka_cache::{FetchOptions, RemoteStatus, Served};
+use proverka_core::{Lookup, Provider, Secret};
+use serde_json::{Value, json};
+
+use crate::app::{self, AppState, Call, CallError, Client, Credential};
+
+const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
+
+/// Drop-in (the provider's bytes) or typed (`/v1`, the adapter's model as JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    DropIn,
+    Typed,
+}
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Reply {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn json_reply(status: StatusCode, value: &Value) -> Reply {
+    reply(
+        status,
+        "application/json; charset=utf-8",
+        serde_json::to_vec(value).unwrap_or_default(),
+    )
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Reply {
+    json_reply(status, &json!({"error": code, "message": message}))
+}
+
+/// A parsed incoming request: what the routes need, owned.
+pub(crate) struct Incoming {
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: HeaderMap,
+}
+
+/// Answers one request and logs one line (never a query value or a secret).
+pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
+    let started = Instant::now();
+    let (route, response, client) = route(state, &req).await;
+    let cache = response
+        .headers()
+        .get("x-cache")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    if route != "health" {
+        state.metrics.request(route, &cache);
+    }
+    tracing::info!(
+        route,
+        status = response.status().as_u16(),
+        cache = %cache,
+        latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        client = client.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response
+}
+
+async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, Option<String>) {
+    let path = req.path.as_str();
+    let proxied = |provider, mode, tail: String| async move {
+        proxied(state, req, provider, mode, &tail).await
+    };
+    match path {
+        "/healthz" => ("health", reply(StatusCode::OK, "text/plain", "ok\n"), None),
+        "/readyz" => ("health", readyz(state).await, None),
+        "/metrics" => ("metrics", metrics(state).await, None),
+        "/v1/openapi.json" => (
+            "openapi",
+            json_reply(StatusCode::OK, &crate::openapi::document()),
+            None,
+        ),
+        "/api/fssp.php" => with_route(
+            "fssp",
+            proxied(Provider::Fssp, Mode::DropIn, String::new()).await,
+        ),
+        "/api" | "/api/" => with_route(
+            "court",
+            proxied(Provider::Court, Mode::DropIn, String::new()).await,
+        ),
+        "/parser/nalog_npd_api/" => with_route(
+            "npd",
+            proxied(Provider::Npd, Mode::DropIn, String::new()).await,
+        ),
+        p if p.starts_with(ALFA_PREFIX) => with_route(
+            "alfa",
+            proxied(
+                Provider::Alfa,
+                Mode::DropIn,
+                p[ALFA_PREFIX.len()..].to_owned(),
+            )
+            .await,
+        ),
+        p if p.starts_with("/v1/fssp/") => with_route(
+            "v1.fssp",
+            proxied(
+                Provider::Fssp,
+                Mode::Typed,
+                p["/v1/fssp/".len()..].to_owned(),
+            )
+            .await,
+        ),
+        "/v1/court" => with_route(
+            "v1.court",
+            proxied(Provider::Court, Mode::Typed, String::new()).await,
+        ),
+        "/v1/npd" => with_route(
+            "v1.npd",
+            proxied(Provider::Npd, Mode::Typed, String::new()).await,
+        ),
+        p if p.starts_with("/v1/alfa/registries/") => with_route(
+            "v1.alfa",
+            proxied(
+                Provider::Alfa,
+                Mode::Typed,
+                p["/v1/alfa/registries/".len()..].to_owned(),
+            )
+            .await,
+        ),
+        _ => (
+            "unknown",
+            error(StatusCode::NOT_FOUND, "not_found", "no such route"),
+            None,
+        ),
+    }
+}
+
+fn with_route(
+    route: &'static str,
+    (r, client): (Reply, Option<String>),
+) -> (&'static str, Reply, Option<String>) {
+    (route, r, client)
+}
+
+async fn readyz(state: &AppState) -> Reply {
+    let redis = match state.cache.remote_status().await {
+        RemoteStatus::NotConfigured => "not_configured",
+        RemoteStatus::Up => "up",
+        RemoteStatus::Down => "down",
+    };
+    // Ready either way: without Redis the proxy serves from memory and the providers.
+    json_reply(StatusCode::OK, &json!({"ready": true, "redis": redis}))
+}
+
+async fn metrics(state: &AppState) -> Reply {
+    let redis_up = match state.cache.remote_status().await {
+        RemoteStatus::NotConfigured => None,
+        RemoteStatus::Up => Some(true),
+        RemoteStatus::Down => Some(false),
+    };
+    let text = state
+        .metrics
+        .render(&state.cache.stats(), state.cache.in_flight(), redis_up);
+    reply(StatusCode::OK, "text/plain; version=0.0.4", text)
+}
+
+/// The parameter that carries a provider credential in a provider-style query.
+fn credential_param(provider: Provider) -> Option<&'static str> {
+    match provider {
+        Provider::Fssp | Provider::Court => Some("token"),
+        Provider::Npd => Some("key"),
+        Provider::Alfa => None,
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<Secret> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .map(Secret::new)
+}
+
+/// Why a request is turned away before any work.
+#[derive(Debug, Clone, Copy)]
+enum Rejection {
+    /// No valid client key (401).
+    Unauthorized,
+    /// No provider credential: the provider's own answer to that.
+    MissingCredential(Provider),
+}
+
+impl Rejection {
+    fn reply(self) -> Reply {
+        match self {
+            Self::Unauthorized => error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid client key is required (X-Proverka-Key)",
+            ),
+            Self::MissingCredential(p) => missing_credential(p),
+        }
+    }
+}
+
+/// A validated lookup, and the FSSP query type for the typed API.
+type Parsed = (Arc<dyn Lookup>, Option<proverka_fssp::QueryType>);
+
+/// Which client is calling: `X-Proverka-Key`, or the provider's credential parameter where the
+/// config holds the provider's own credential (so that parameter is free to carry the key).
+fn identify(
+    state: &AppState,
+    provider: Provider,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<Client, Rejection> {
+    if !state.clients_required() {
+        return Ok(Client::anonymous());
+    }
+    let header_key = headers
+        .get("x-proverka-key")
+        .and_then(|v| v.to_str().ok())
+        .map(Secret::new);
+    let param_key = match (
+        credential_param(provider),
+        &state.upstream(provider).credential,
+    ) {
+        (Some(name), Some(_)) => pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| Secret::new(v.as_str())),
+        _ => None,
+    };
+    header_key
+        .iter()
+        .chain(param_key.iter())
+        .find_map(|k| state.client_by_key(k).cloned())
+        .ok_or(Rejection::Unauthorized)
+}
+
+/// The provider's own answer to a missing credential.
+fn missing_credential(provider: Provider) -> Reply {
+    let (status, body) = match provider {
+        Provider::Fssp => (
+            200,
+            json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"}),
+        ),
+        Provider::Court => (
+            200,
+            json!({"data": {"status": 0, "error": "401 Unauthorized"}}),
+        ),
+        Provider::Npd => (
+            403,
+            json!({"error": "Invalid access key", "error_code": 40301}),
+        ),
+        Provider::Alfa => (
+            400,
+            json!({"error": "invalid_request", "error_description": "Authorization header is not present in request headers"}),
+        ),
+    };
+    json_reply(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        &body,
+    )
+}
+
+fn upstream_credential(
+    state: &AppState,
+    provider: Provider,
+    pairs: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<Credential, Rejection> {
+    if provider == Provider::Alfa {
+        // The bank's bearer is always the caller's own; entries are partitioned by it, so a
+        // cached answer goes only to a bearer the bank accepted for that requestId.
+        return bearer(headers)
+            .map(Credential::PassThrough)
+            .ok_or(Rejection::MissingCredential(provider));
+    }
+    if let Some(c) = &state.upstream(provider).credential {
+        return Ok(Credential::Configured(c.clone()));
+    }
+    let name = credential_param(provider).unwrap_or("token");
+    pairs
+        .iter()
+        .find(|(k, v)| k == name && !v.trim().is_empty())
+        .map(|(_, v)| Credential::PassThrough(Secret::new(v.as_str())))
+        .ok_or(Rejection::MissingCredential(provider))
+}
+
+/// A validated lookup, or the provider's own answer to the invalid query (status, body).
+fn parse_lookup(
+    provider: Provider,
+    tail: &str,
+    mode: Mode,
+    pairs: &[(&str, &str)],
+) -> Result<(Arc<dyn Lookup>, Option<proverka_fssp::QueryType>), (u16, String)> {
+    match provider {
+        Provider::Fssp => {
+            let mut with_type: Vec<(&str, &str)> = Vec::with_capacity(pairs.len() + 1);
+            if mode == Mode::Typed {
+                with_type.push(("type", tail));
+            }
+            with_type.extend(
+                pairs
+                    .iter()
+                    .copied()
+                    .filter(|(k, _)| mode == Mode::DropIn || *k != "type"),
+            );
+            let q = proverka_fssp::FsspQuery::from_pairs(&with_type)
+                .map_err(|e| (200, e.provider_body()))?;
+            let kind = q.query_type();
+            Ok((Arc::new(q), Some(kind)))
+        }
+        Provider::Court => proverka_court::CourtQuery::from_pairs(pairs)
+            .map(|q| (Arc::new(q) as Arc<dyn Lookup>, None))
+            .map_err(|e| (200, e.provider_body())),
+        Provider::Npd => proverka_npd::NpdQuery::from_pairs(pairs)
+            .map(|q| (Arc::new(q) as Arc<dyn Lookup>, None))
+            .map_err(|e| {
+                (
+                    proverka_npd::ValidationError::HTTP_STATUS,
+                    e.provider_body(),
+                )
+            }),
+        Provider::Alfa => proverka_alfa::RegistryQuery::from_parts(tail, pairs)
+            .map(|q| (Arc::new(q) as Arc<dyn Lookup>, None))
+            .map_err(|e| {
+                (
+                    proverka_alfa::ValidationError::HTTP_STATUS,
+                    e.provider_body(),
+                )
+            }),
+    }
+}
+
+/// `Cache-Control: max-age=N` and `no-cache` (the latter only for clients allowed to pay for
+/// a refresh).
+fn fetch_options(headers: &HeaderMap, client: &Client) -> FetchOptions {
+    let mut options = FetchOptions::default();
+    for value in headers.get_all(header::CACHE_CONTROL) {
+        let Ok(text) = value.to_str() else { continue };
+        for directive in text.split(',').map(str::trim) {
+            let lower = directive.to_ascii_lowercase();
+            if lower == "no-cache" && client.may_refresh {
+                options.force_refresh = true;
+            } else if let Some(n) = lower.strip_prefix("max-age=") {
+                if let Ok(secs) = n.trim_matches('"').parse::<u64>() {
+                    options.max_age = Some(Duration::from_secs(secs));
+                }
+            }
+        }
+    }
+    options
+}
+
+async fn proxied(
+    state: &Arc<AppState>,
+    req: &Incoming,
+    provider: Provider,
+    mode: Mode,
+    tail: &str,
+) -> (Reply, Option<String>) {
+    if req.query.len() > state.config.max_query_bytes {
+        return (
+            error(
+                StatusCode::URI_TOO_LONG,
+                "query_too_long",
+                "the query string is too long",
+            ),
+            None,
+        );
+    }
+    let owned: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
+        .into_owned()
+        .collect();
+    let client = match identify(state, provider, &owned, &req.headers) {
+        Ok(c) => c,
+        Err(r) => return (r.reply(), None),
+    };
+    let name = Some(client.name.clone());
+    let pairs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (lookup, fssp_type) = match parse_lookup(provider, tail, mode, &pairs) {
+        Ok(l) => l,
+        Err((status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return (
+                match mode {
+                    Mode::DropIn => reply(status, "application/json; charset=utf-8", body),
+                    Mode::Typed => json_reply(
+                        StatusCode::BAD_REQUEST,
+                        &json!({
+                            "provider": provider, "error": {"source": "validation", "provider_body": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)}
+                        }),
+                    ),
+                },
+                name,
+            );
+        }
+    };
+    let credential = match upstream_credential(state, provider, &owned, &req.headers) {
+        Ok(c) => c,
+        Err(r) => return (r.reply(), name),
+    };
+    let options = fetch_options(&req.headers, &client);
+    let call = Call {
+        provider,
+        lookup,
+        credential,
+        client,
+        options,
+    };
+    let response = match app::execute(state, call).await {
+        Ok(served) => match mode {
+            Mode::DropIn => drop_in(&served),
+            Mode::Typed => typed(provider, fssp_type, &served),
+        },
+        Err(CallError::Budget(b)) => json_reply(
+            StatusCode::PAYMENT_REQUIRED,
+            &json!({
+                "error": "budget_exceeded",
+                "message": "this query would exceed the client's daily budget; nothing was sent",
+                "budget_rub": b.budget.to_string(),
+                "spent_today_rub": b.spent.to_string(),
+                "price_rub": b.price.to_string(),
+            }),
+        ),
+        Err(CallError::Upstream { timeout }) => {
+            let (status, code) = if timeout {
+                (StatusCode::GATEWAY_TIMEOUT, "provider_timeout")
+            } else {
+                (StatusCode::BAD_GATEWAY, "provider_unreachable")
+            };
+            json_reply(
+                status,
+                &json!({"error": code, "provider": provider, "retryable": true}),
+            )
+        }
+    };
+    (response, name)
+}
+
+fn cache_headers(r: &mut Reply, served: &Served) {
+    let h = r.headers_mut();
+    h.insert(
+        "x-cache",
+        HeaderValue::from_static(served.status.as_header()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&served.age().as_secs().to_string()) {
+        h.insert(header::AGE, v);
+    }
+}
+
+/// The provider's answer byte for byte.
+fn drop_in(served: &Served) -> Reply {
+    let raw = &served.answer.raw;
+    let mut r = reply(
+        StatusCode::from_u16(raw.status).unwrap_or(StatusCode::BAD_GATEWAY),
+        raw.content_type.as_deref().unwrap_or("application/json"),
+        raw.body.clone(),
+    );
+    cache_headers(&mut r, served);
+    r
+}
+
+/// The adapter's model as JSON, with cache status and cost.
+fn typed(
+    provider: Provider,
+    fssp_type: Option<proverka_fssp::QueryType>,
+    served: &Served,
+) -> Reply {
+    let raw = &served.answer.raw;
+    fn shape<T: serde::Serialize, V: std::error::Error + 'static, P: proverka_core::Failure>(
+        r: Result<T, proverka_core::Error<V, P>>,
+    ) -> Result<Value, Value> {
+        r.map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).map_err(|e| {
+            json!({"source": e.source_kind(), "message": e.to_string(), "retryable": e.retryable(), "charged": e.charged()})
+        })
+    }
+    let parsed = match provider {
+        Provider::Fssp => shape(proverka_fssp::FsspAnswer::from_raw(
+            fssp_type.unwrap_or(proverka_fssp::QueryType::Physical),
+            raw,
+        )),
+        Provider::Court => shape(proverka_court::parse(raw)),
+        Provider::Npd => shape(proverka_npd::parse(raw)),
+        Provider::Alfa => shape(proverka_alfa::parse(raw)),
+    };
+    let charge = served.answer.verdict.charge();
+    let mut body = json!({
+        "provider": provider,
+        "cache": served.status.as_header(),
+        "age_secs": served.age().as_secs(),
+        "charge": charge,
+    });
+    let status = match parsed {
+        Ok(result) => {
+            body["result"] = result;
+            StatusCode::OK
+        }
+        Err(e) => {
+            body["error"] = e;
+            StatusCode::BAD_GATEWAY
+        }
+    };
+    let mut r = json_reply(status, &body);
+    cache_headers(&mut r, served);
+    r
+}
