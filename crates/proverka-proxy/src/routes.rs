@@ -305,7 +305,7 @@ fn parse_lookup(
     tail: &str,
     mode: Mode,
     pairs: &[(&str, &str)],
-) -> Result<(Arc<dyn Lookup>, Option<proverka_fssp::QueryType>), (u16, String)> {
+) -> Result<Parsed, (u16, String)> {
     match provider {
         Provider::Fssp => {
             let mut with_type: Vec<(&str, &str)> = Vec::with_capacity(pairs.len() + 1);
