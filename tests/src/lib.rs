@@ -1,1 +1,102 @@
-//! placeholder
+//! Harness for the end-to-end tests: a proxy on a real socket in front of a sandbox.
+
+use std::time::Duration;
+
+use proverka_proxy::{Config, Proxy};
+use proverka_sandbox::{Sandbox, SandboxHandle};
+
+/// A running proxy: its URL, and a switch to stop it gracefully.
+#[derive(Debug)]
+pub struct RunningProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The proxy (metrics).
+    pub proxy: Proxy,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningProxy {
+    /// Sends the shutdown signal and waits until `serve` returns (grace included).
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+/// Config text for a proxy in front of `sandbox`, with the sandbox's credentials in the config
+/// (FSSP token, court token, NPD key) and `extra` TOML appended.
+pub fn config_for(sandbox: &SandboxHandle, extra: &str) -> String {
+    let url = sandbox.url();
+    format!(
+        "listen = \"127.0.0.1:0\"\nshutdown_grace_secs = 10\n{extra}\n\
+         [providers.fssp]\nbase_url = \"{url}\"\ntoken = \"{}\"\n\
+         [providers.court]\nbase_url = \"{url}\"\ntoken = \"court-token\"\nprice_rub = 2.0\n\
+         [providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n\
+         [providers.alfa]\nbase_url = \"{url}\"\n",
+        proverka_sandbox::FSSP_TOKEN
+    )
+}
+
+/// Starts a proxy from TOML text on a free loopback port.
+///
+/// # Panics
+/// When the config is invalid or the port cannot be bound.
+pub async fn start_proxy(toml: &str) -> RunningProxy {
+    let config = Config::from_toml(toml, &[]).expect("valid test config");
+    let proxy = Proxy::new(config).expect("proxy starts");
+    let (listener, addr) = proxy.bind().await.expect("bind");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = proxy.clone();
+    let done = tokio::spawn(async move {
+        let _ = serving
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    RunningProxy {
+        url: format!("http://{addr}"),
+        proxy,
+        stop: Some(stop),
+        done: Some(done),
+    }
+}
+
+/// A sandbox on a free loopback port.
+///
+/// # Panics
+/// When it cannot bind.
+pub async fn start_sandbox() -> SandboxHandle {
+    Sandbox::builder()
+        .alfa_step(Duration::from_millis(200))
+        .start("127.0.0.1:0")
+        .await
+        .expect("sandbox starts")
+}
+
+/// An HTTP client with no connection reuse limits and no proxies.
+///
+/// # Panics
+/// When the TLS stack cannot be set up.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// The FSSP query of the sandbox's known debtor, with an extra parameter list.
+pub fn fssp_debtor(birthdate: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("type", "physical".into()),
+        ("lastname", "Иванов".into()),
+        ("firstname", "Иван".into()),
+        ("birthdate", birthdate.into()),
+        ("region", "77".into()),
+    ]
+}

@@ -1,0 +1,617 @@
+//! The proxy end to end: real sockets, the sandbox as the providers, real redis-servers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use proverka_core::Provider;
+use proverka_sandbox::Fault;
+use proverka_testkit::redis::RedisServer;
+use proverka_tests::{config_for, fssp_debtor, http, start_proxy, start_sandbox};
+
+async fn get(url: &str, query: &[(&str, String)]) -> reqwest::Response {
+    http().get(url).query(query).send().await.unwrap()
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+async fn cold_burst(
+    urls: &[String],
+    query: Vec<(&'static str, String)>,
+    n: usize,
+) -> (HashMap<String, usize>, Vec<Vec<u8>>) {
+    let client = http();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (client, url, query) = (
+                client.clone(),
+                format!("{}/api/fssp.php", urls[i % urls.len()]),
+                query.clone(),
+            );
+            tokio::spawn(async move {
+                let r = client.get(url).query(&query).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                let status = header(&r, "x-cache");
+                (status, r.bytes().await.unwrap().to_vec())
+            })
+        })
+        .collect();
+    let mut statuses = HashMap::new();
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let (s, b) = t.await.unwrap();
+        *statuses.entry(s).or_insert(0) += 1;
+        bodies.push(b);
+    }
+    (statuses, bodies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_cold_identical_queries_one_provider_call_one_and_two_proxies() {
+    let sandbox = start_sandbox().await;
+    sandbox.inject(Provider::Fssp, Fault::latency(Duration::from_secs(3)), None);
+    let proxy = start_proxy(&config_for(&sandbox, "")).await;
+    let (statuses, bodies) = cold_burst(&[proxy.url.clone()], fssp_debtor("31.03.1980"), 200).await;
+    assert_eq!(sandbox.calls(Provider::Fssp), 1, "{statuses:?}");
+    assert_eq!(statuses.get("MISS"), Some(&1));
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "200 identical bodies"
+    );
+    assert_eq!(proxy.proxy.metrics().provider_calls(Provider::Fssp), 1);
+
+    // Two proxy replicas sharing one Redis.
+    let redis = RedisServer::start();
+    let extra = format!(
+        "[cache]\nredis_url = \"{}\"\nlock_ttl_secs = 2",
+        redis.url()
+    );
+    let (a, b) = (
+        start_proxy(&config_for(&sandbox, &extra)).await,
+        start_proxy(&config_for(&sandbox, &extra)).await,
+    );
+    let (statuses, bodies) = cold_burst(
+        &[a.url.clone(), b.url.clone()],
+        fssp_debtor("01.01.1970"),
+        200,
+    )
+    .await;
+    assert_eq!(
+        sandbox.calls(Provider::Fssp),
+        2,
+        "one more call for both replicas: {statuses:?}"
+    );
+    assert!(bodies.iter().all(|x| *x == bodies[0]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_does_not_cancel_the_paid_call() {
+    let sandbox = start_sandbox().await;
+    sandbox.inject(
+        Provider::Fssp,
+        Fault::latency(Duration::from_millis(1500)),
+        Some(1),
+    );
+    let proxy = start_proxy(&config_for(&sandbox, "")).await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let url = format!("{}/api/fssp.php", proxy.url);
+    assert!(
+        impatient
+            .get(&url)
+            .query(&fssp_debtor("02.02.1982"))
+            .send()
+            .await
+            .is_err()
+    );
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let r = get(&url, &fssp_debtor("02.02.1982")).await;
+    assert_eq!(header(&r, "x-cache"), "HIT");
+    assert_eq!(sandbox.calls(Provider::Fssp), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_proxy_finds_earlier_answers_in_redis_and_shutdown_keeps_calls_in_flight() {
+    let sandbox = start_sandbox().await;
+    let redis = RedisServer::start();
+    let extra = format!("[cache]\nredis_url = \"{}\"", redis.url());
+    let first = start_proxy(&config_for(&sandbox, &extra)).await;
+    let url = |p: &proverka_tests::RunningProxy| format!("{}/api/fssp.php", p.url);
+    assert_eq!(
+        header(
+            &get(&url(&first), &fssp_debtor("03.03.1983")).await,
+            "x-cache"
+        ),
+        "MISS"
+    );
+    // A call in flight when SIGTERM comes finishes and is stored before exit.
+    sandbox.inject(
+        Provider::Fssp,
+        Fault::latency(Duration::from_millis(1500)),
+        Some(1),
+    );
+    let in_flight = {
+        let u = url(&first);
+        tokio::spawn(async move { http().get(u).query(&fssp_debtor("04.04.1984")).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.shutdown().await;
+    let _ = in_flight.await;
+
+    let second = start_proxy(&config_for(&sandbox, &extra)).await;
+    for birth in ["03.03.1983", "04.04.1984"] {
+        let r = get(&url(&second), &fssp_debtor(birth)).await;
+        assert_eq!(header(&r, "x-cache"), "HIT", "{birth}");
+    }
+    assert_eq!(sandbox.calls(Provider::Fssp), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_dying_under_load_causes_no_5xx_and_is_reported() {
+    let sandbox = start_sandbox().await;
+    let mut redis = RedisServer::start();
+    let extra = format!("[cache]\nredis_url = \"{}\"", redis.url());
+    let proxy = start_proxy(&config_for(&sandbox, &extra)).await;
+    let ready = |p: String| async move {
+        http()
+            .get(format!("{p}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(ready(proxy.url.clone()).await["redis"], "up");
+    let mut statuses = Vec::new();
+    for i in 0..60 {
+        if i == 20 {
+            redis.stop();
+        }
+        let r = http()
+            .get(format!("{}/parser/nalog_npd_api/", proxy.url))
+            .query(&[
+                ("inn", proverka_sandbox::NPD_PAYER),
+                ("date", &format!("2024-01-{:02}", 1 + i % 28)),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses.iter().all(|s| *s < 500), "{statuses:?}");
+    let r = ready(proxy.url.clone()).await;
+    assert_eq!(
+        (r["ready"].clone(), r["redis"].clone()),
+        (serde_json::json!(true), serde_json::json!("down"))
+    );
+    let metrics = http()
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("proverka_redis_up 0"));
+    redis.restart();
+    let mut back = false;
+    for _ in 0..50 {
+        if ready(proxy.url.clone()).await["redis"] == "up" {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "readyz reports Redis back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_queries_get_the_provider_s_own_error_for_free() {
+    let sandbox = start_sandbox().await;
+    let proxy = start_proxy(&config_for(&sandbox, "")).await;
+    let fssp = |pairs: &[(&str, &str)]| {
+        proverka::fssp::FsspQuery::from_pairs(pairs)
+            .unwrap_err()
+            .provider_body()
+    };
+    let mut cases: Vec<(String, Vec<(&str, String)>, u16, String)> = Vec::new();
+    for bad in [
+        vec![
+            ("type", "physical"),
+            ("lastname", "Ив@нов"),
+            ("firstname", "Иван"),
+            ("birthdate", "01.01.1990"),
+            ("region", "77"),
+        ],
+        vec![
+            ("type", "physical"),
+            ("firstname", "Иван"),
+            ("birthdate", "01.01.1990"),
+            ("region", "77"),
+        ],
+        vec![
+            ("type", "physical"),
+            ("lastname", "Иванов"),
+            ("firstname", "Иван"),
+            ("region", "77"),
+        ],
+        vec![
+            ("type", "physical"),
+            ("lastname", "Иванов"),
+            ("firstname", "Иван"),
+            ("birthdate", "31.02.1990"),
+            ("region", "77"),
+        ],
+        vec![
+            ("type", "physical"),
+            ("lastname", "Иван"),
+            ("firstname", "иван"),
+            ("birthdate", "01.01.1990"),
+            ("region", "77"),
+        ],
+        vec![("type", "inn"), ("inn", "7707083890"), ("region", "-1")],
+        vec![
+            ("type", "id"),
+            ("number", "1/2"),
+            ("region", "77"),
+            ("typeid", "9"),
+        ],
+        vec![("lastname", "Иванов")],
+    ] {
+        let body = fssp(&bad);
+        cases.push((
+            "/api/fssp.php".into(),
+            bad.into_iter().map(|(k, v)| (k, v.to_owned())).collect(),
+            200,
+            body,
+        ));
+    }
+    cases.push((
+        "/api".into(),
+        vec![("coords", "55.7;49.1".into())],
+        200,
+        proverka::court::CourtQuery::from_pairs(&[("coords", "55.7;49.1")])
+            .unwrap_err()
+            .provider_body(),
+    ));
+    cases.push((
+        "/api".into(),
+        vec![],
+        200,
+        proverka::court::CourtQuery::from_pairs(&[])
+            .unwrap_err()
+            .provider_body(),
+    ));
+    cases.push((
+        "/parser/nalog_npd_api/".into(),
+        vec![("inn", "7707083893".into())],
+        400,
+        proverka::npd::NpdQuery::parse("7707083893", None)
+            .unwrap_err()
+            .provider_body(),
+    ));
+    cases.push((
+        "/parser/nalog_npd_api/".into(),
+        vec![
+            ("inn", proverka_sandbox::NPD_PAYER.into()),
+            ("date", "2999-01-01".into()),
+        ],
+        400,
+        proverka::npd::NpdQuery::parse(proverka_sandbox::NPD_PAYER, Some("2999-01-01"))
+            .unwrap_err()
+            .provider_body(),
+    ));
+    cases.push((
+        "/api/semp/v1/selfemployed/registries/add-selfemployed/not-a-uuid".into(),
+        vec![],
+        400,
+        proverka::alfa::RegistryQuery::new("not-a-uuid")
+            .unwrap_err()
+            .provider_body(),
+    ));
+    for (path, query, status, body) in cases {
+        let r = http()
+            .get(format!("{}{path}", proxy.url))
+            .query(&query)
+            .header("Authorization", "Bearer b")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{path} {query:?}");
+        assert_eq!(r.text().await.unwrap(), body, "{path} {query:?}");
+    }
+    for p in Provider::ALL {
+        assert_eq!(sandbox.calls(p), 0, "{p}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried() {
+    let sandbox = start_sandbox().await;
+    let proxy = start_proxy(&config_for(&sandbox, "[retry]\nbase_delay_ms = 10\n")).await;
+    let url = format!("{}/api/fssp.php", proxy.url);
+    sandbox.inject(
+        Provider::Fssp,
+        Fault::ProviderError { code: "503".into() },
+        Some(1),
+    );
+    let r = get(&url, &fssp_debtor("05.05.1985")).await;
+    assert_eq!(
+        r.text().await.unwrap(),
+        r#"{"error":"503","message":"TOKEN_NOT_REGISTERED_IN_THE_SYSTEM"}"#
+    );
+    let r = get(&url, &fssp_debtor("05.05.1985")).await;
+    assert_eq!(header(&r, "x-cache"), "MISS", "the error was not cached");
+    assert_eq!(sandbox.calls(Provider::Fssp), 2);
+
+    // 456 MAX_LIMIT is free and retryable: retried within the same request.
+    sandbox.inject(
+        Provider::Fssp,
+        Fault::ProviderError { code: "456".into() },
+        Some(1),
+    );
+    let r = get(&url, &fssp_debtor("06.06.1986")).await;
+    assert!(r.text().await.unwrap().contains("records"));
+    assert_eq!(sandbox.calls(Provider::Fssp), 4);
+
+    let npd = format!("{}/parser/nalog_npd_api/", proxy.url);
+    let q = vec![
+        ("inn", proverka_sandbox::NPD_PAYER.to_owned()),
+        ("date", "2024-02-01".to_owned()),
+    ];
+    sandbox.inject(Provider::Npd, Fault::SuccessZero, Some(2));
+    let r = get(&npd, &q).await;
+    assert_eq!(r.text().await.unwrap(), r#"{"found":1,"success":1}"#);
+    assert_eq!(
+        sandbox.calls(Provider::Npd),
+        3,
+        "two success=0 retried, then the answer"
+    );
+    sandbox.inject(Provider::Npd, Fault::SuccessZero, None);
+    let q2 = vec![
+        ("inn", proverka_sandbox::NPD_NON_PAYER.to_owned()),
+        ("date", "2024-02-01".to_owned()),
+    ];
+    assert_eq!(
+        get(&npd, &q2).await.text().await.unwrap(),
+        r#"{"success":0}"#
+    );
+    assert_eq!(
+        header(&get(&npd, &q2).await, "x-cache"),
+        "MISS",
+        "success=0 is never cached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_and_client_keys() {
+    let sandbox = start_sandbox().await;
+    let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n\
+                   [[clients]]\nname = \"poor\"\nkey = \"poor-client-key\"\ndaily_budget_rub = 1.0\n";
+    let proxy = start_proxy(&config_for(&sandbox, clients)).await;
+    let url = format!("{}/api/fssp.php", proxy.url);
+    let with_key = |key: &str, birth: &str| {
+        let mut q = fssp_debtor(birth);
+        q.push(("token", key.to_owned()));
+        q
+    };
+    assert_eq!(get(&url, &fssp_debtor("07.07.1987")).await.status(), 401);
+    assert_eq!(
+        get(&url, &with_key("wrong-key-123", "07.07.1987"))
+            .await
+            .status(),
+        401
+    );
+    // FSSP costs up to 1.40: the "poor" client cannot afford one.
+    let r = get(&url, &with_key("poor-client-key", "07.07.1987")).await;
+    assert_eq!(r.status(), 402);
+    assert_eq!(sandbox.calls(Provider::Fssp), 0);
+    // crm: 0.80 spent, then a second paid query would pass 2.00.
+    assert_eq!(
+        get(&url, &with_key("crm-client-key", "07.07.1987"))
+            .await
+            .status(),
+        200
+    );
+    let r = get(&url, &with_key("crm-client-key", "08.08.1988")).await;
+    assert_eq!(r.status(), 402);
+    assert!(r.text().await.unwrap().contains("budget_exceeded"));
+    assert_eq!(sandbox.calls(Provider::Fssp), 1);
+    // Hits cost nothing, even for a client with no budget left.
+    let r = get(&url, &with_key("poor-client-key", "07.07.1987")).await;
+    assert_eq!(
+        (r.status().as_u16(), header(&r, "x-cache")),
+        (200, "HIT".to_owned())
+    );
+    let header_key = http()
+        .get(&url)
+        .query(&fssp_debtor("07.07.1987"))
+        .header("X-Proverka-Key", "crm-client-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header_key.status(), 200);
+    let metrics = http()
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("proverka_budget_refusals_total{client=\"poor\"} 1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_through_tokens_partition_the_cache_and_alfa_bearers_are_the_callers() {
+    let sandbox = start_sandbox().await;
+    let url = sandbox.url();
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\n[providers.fssp]\nbase_url = \"{url}\"\n[providers.alfa]\nbase_url = \"{url}\"\n"
+    );
+    let proxy = start_proxy(&toml).await;
+    let fssp = format!("{}/api/fssp.php", proxy.url);
+    let q = |token: &str| {
+        let mut q = fssp_debtor("09.09.1989");
+        q.push(("token", token.to_owned()));
+        q
+    };
+    let r = get(&fssp, &fssp_debtor("09.09.1989")).await;
+    assert_eq!(
+        r.text().await.unwrap(),
+        r#"{"error":"502","message":"MISSING_REQUIRED_TOKEN_PARAMETER"}"#
+    );
+    let a = "tokenAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let b = "tokenBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    assert_eq!(header(&get(&fssp, &q(a)).await, "x-cache"), "MISS");
+    assert_eq!(header(&get(&fssp, &q(a)).await, "x-cache"), "HIT");
+    assert_eq!(
+        header(&get(&fssp, &q(b)).await, "x-cache"),
+        "MISS",
+        "another token, another partition"
+    );
+    let alfa = format!(
+        "{}/api/semp/v1/selfemployed/registries/add-selfemployed/{}",
+        proxy.url,
+        proverka_sandbox::ALFA_REQUEST_ID
+    );
+    let with = |bearer: &str| {
+        http()
+            .get(&alfa)
+            .header("Authorization", format!("Bearer {bearer}"))
+            .send()
+    };
+    let first = with("bearer-one").await.unwrap();
+    assert_eq!(header(&first, "x-cache"), "MISS");
+    assert_eq!(header(&with("bearer-one").await.unwrap(), "x-cache"), "HIT");
+    let rejected = with(proverka_sandbox::ALFA_INVALID_BEARER).await.unwrap();
+    assert_eq!(
+        rejected.status(),
+        401,
+        "an unknown bearer is a miss, and the bank refuses it"
+    );
+    assert_eq!(http().get(&alfa).send().await.unwrap().status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_api_openapi_and_cache_control() {
+    let sandbox = start_sandbox().await;
+    let proxy = start_proxy(&config_for(&sandbox, "")).await;
+    let c = http();
+    let r = c
+        .get(format!("{}/v1/fssp/physical", proxy.url))
+        .query(&fssp_debtor("10.10.1990")[1..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["cache"].as_str(), v["result"]["kind"].as_str()),
+        (Some("MISS"), Some("debtors"))
+    );
+    assert!(
+        v["result"]["records"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    let r = c
+        .get(format!("{}/v1/court", proxy.url))
+        .query(&[("address", proverka_sandbox::COURT_ADDRESS_FOUND)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.json::<serde_json::Value>().await.unwrap()["result"]["court_fs"]["title"].is_string()
+    );
+    let r = c
+        .get(format!("{}/v1/npd", proxy.url))
+        .query(&[("inn", proverka_sandbox::NPD_PAYER)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["result"]["self_employed"],
+        true
+    );
+    let r = c
+        .get(format!(
+            "{}/v1/alfa/registries/{}",
+            proxy.url,
+            proverka_sandbox::ALFA_REQUEST_ID
+        ))
+        .header("Authorization", "Bearer x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["result"]["listStatus"],
+        "NEW"
+    );
+    let bad = c
+        .get(format!("{}/v1/fssp/physical", proxy.url))
+        .query(&[("lastname", "Ив@нов")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let doc: serde_json::Value = c
+        .get(format!("{}/v1/openapi.json", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["paths"]["/v1/fssp/physical"]["get"].is_object());
+
+    let url = format!("{}/api/fssp.php", proxy.url);
+    let q = fssp_debtor("11.11.1991");
+    assert_eq!(header(&get(&url, &q).await, "x-cache"), "MISS");
+    let forced = c
+        .get(&url)
+        .query(&q)
+        .header("Cache-Control", "no-cache")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&forced, "x-cache"), "MISS");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let young = c
+        .get(&url)
+        .query(&q)
+        .header("Cache-Control", "max-age=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&young, "x-cache"), "MISS");
+    let any_age = c
+        .get(&url)
+        .query(&q)
+        .header("Cache-Control", "max-age=3600")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&any_age, "x-cache"), "HIT");
+    assert!(header(&any_age, "age").parse::<u64>().is_ok());
+    assert_eq!(sandbox.calls(Provider::Fssp), 4);
+    let long = "x".repeat(5000);
+    assert_eq!(
+        c.get(&url)
+            .query(&[("lastname", long)])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        414
+    );
+}
