@@ -8,6 +8,9 @@ use proverka_sandbox::Fault;
 use proverka_testkit::redis::RedisServer;
 use proverka_tests::{config_for, fssp_debtor, http, start_proxy, start_sandbox};
 
+/// Path, query, expected status, expected body.
+type InvalidCase = (String, Vec<(&'static str, String)>, u16, String);
+
 async fn get(url: &str, query: &[(&str, String)]) -> reqwest::Response {
     http().get(url).query(query).send().await.unwrap()
 }
@@ -56,7 +59,12 @@ async fn two_hundred_cold_identical_queries_one_provider_call_one_and_two_proxie
     let sandbox = start_sandbox().await;
     sandbox.inject(Provider::Fssp, Fault::latency(Duration::from_secs(3)), None);
     let proxy = start_proxy(&config_for(&sandbox, "")).await;
-    let (statuses, bodies) = cold_burst(&[proxy.url.clone()], fssp_debtor("31.03.1980"), 200).await;
+    let (statuses, bodies) = cold_burst(
+        std::slice::from_ref(&proxy.url),
+        fssp_debtor("31.03.1980"),
+        200,
+    )
+    .await;
     assert_eq!(sandbox.calls(Provider::Fssp), 1, "{statuses:?}");
     assert_eq!(statuses.get("MISS"), Some(&1));
     assert!(
@@ -222,7 +230,7 @@ async fn invalid_queries_get_the_provider_s_own_error_for_free() {
             .unwrap_err()
             .provider_body()
     };
-    let mut cases: Vec<(String, Vec<(&str, String)>, u16, String)> = Vec::new();
+    let mut cases: Vec<InvalidCase> = Vec::new();
     for bad in [
         vec![
             ("type", "physical"),
