@@ -1,0 +1,138 @@
+//! A small load generator for `benches/load/compare-nginx.sh`:
+//!
+//! - `proverka-load burst URL N`: N concurrent identical GETs; prints the time until the last
+//!   answer and the status counts.
+//! - `proverka-load zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED`: TOTAL FSSP `physical`
+//!   queries drawn Zipf-like (s = 1) from DISTINCT distinct ones, CONCURRENCY at a time;
+//!   prints the time and the status counts.
+//!
+//! Loopback only: it refuses any other host.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn loopback(url: &str) -> bool {
+    url.starts_with("http://127.")
+        || url.starts_with("http://localhost")
+        || url.starts_with("http://[::1]")
+}
+
+/// The i-th distinct query: the sandbox's debtor born on a different day.
+fn query(base: &str, i: u64) -> String {
+    let day = 1 + i % 28;
+    let month = 1 + (i / 28) % 12;
+    let year = 1940 + i / 336;
+    format!(
+        "{base}/api/fssp.php?type=physical&lastname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2&firstname=%D0%98%D0%B2%D0%B0%D0%BD&birthdate={day:02}.{month:02}.{year}&region=77"
+    )
+}
+
+/// A deterministic xorshift generator: the same seed, the same workload for both targets.
+struct Rng(u64);
+
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Draws ranks 0..n with probability proportional to 1/(rank+1).
+fn zipf_sample(n: u64, total: u64, seed: u64) -> Vec<u64> {
+    let weights: Vec<f64> = (1..=n).map(|k| 1.0 / k as f64).collect();
+    let sum: f64 = weights.iter().sum();
+    let mut cdf = Vec::with_capacity(n as usize);
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / sum;
+        cdf.push(acc);
+    }
+    let mut rng = Rng(seed.max(1));
+    (0..total)
+        .map(|_| {
+            let x = rng.next_f64();
+            cdf.partition_point(|c| *c < x).min(n as usize - 1) as u64
+        })
+        .collect()
+}
+
+async fn run(urls: Vec<String>, concurrency: usize) -> (f64, BTreeMap<String, usize>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .timeout(std::time::Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let urls = Arc::new(urls);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, urls, next) = (client.clone(), Arc::clone(&urls), Arc::clone(&next));
+            tokio::spawn(async move {
+                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(url) = urls.get(i) else { break };
+                    let label = match client.get(url).send().await {
+                        Ok(r) => {
+                            let status = r.status().as_u16().to_string();
+                            let _ = r.bytes().await;
+                            status
+                        }
+                        Err(_) => "error".to_owned(),
+                    };
+                    *counts.entry(label).or_insert(0) += 1;
+                }
+                counts
+            })
+        })
+        .collect();
+    let mut all = BTreeMap::new();
+    for w in workers {
+        for (k, v) in w.await.unwrap_or_default() {
+            *all.entry(k).or_insert(0) += v;
+        }
+    }
+    (started.elapsed().as_secs_f64(), all)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let parse = |i: usize| args.get(i).and_then(|v| v.parse::<u64>().ok());
+    let (urls, concurrency) = match args.first().map(String::as_str) {
+        Some("burst") if args.len() == 3 && loopback(&args[1]) => {
+            let n = parse(2).unwrap_or(200) as usize;
+            (vec![args[1].clone(); n], n)
+        }
+        Some("zipf") if args.len() == 6 && loopback(&args[1]) => {
+            let (total, distinct, concurrency, seed) = (
+                parse(2).unwrap_or(10_000),
+                parse(3).unwrap_or(1000),
+                parse(4).unwrap_or(50),
+                parse(5).unwrap_or(1),
+            );
+            let urls = zipf_sample(distinct, total, seed)
+                .into_iter()
+                .map(|i| query(&args[1], i))
+                .collect();
+            (urls, concurrency as usize)
+        }
+        _ => {
+            eprintln!(
+                "usage: proverka-load burst URL N | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED (loopback URLs only)"
+            );
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let (secs, counts) = run(urls, concurrency).await;
+    let statuses: Vec<String> = counts.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    #[allow(clippy::print_stdout)]
+    {
+        println!("seconds={secs:.3} statuses={}", statuses.join(","));
+    }
+    std::process::ExitCode::SUCCESS
+}
