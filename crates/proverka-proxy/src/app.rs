@@ -31,7 +31,7 @@ pub(crate) struct Upstream {
 /// A client of the proxy, from `[[clients]]`.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     key_hash: [u8; 32],
     budget: Option<Money>,
     pub(crate) may_refresh: bool,
@@ -39,8 +39,9 @@ pub(crate) struct Client {
 
 impl Client {
     pub(crate) fn anonymous() -> Self {
+        static ANONYMOUS: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            name: "anonymous".into(),
+            name: Arc::clone(ANONYMOUS.get_or_init(|| Arc::from("anonymous"))),
             key_hash: [0; 32],
             budget: None,
             may_refresh: true,
@@ -51,7 +52,7 @@ impl Client {
 /// Spend per client per Moscow day.
 #[derive(Debug, Default)]
 struct Budgets {
-    spent: HashMap<String, (Date, Money)>,
+    spent: HashMap<Arc<str>, (Date, Money)>,
 }
 
 /// Everything a request needs.
@@ -63,6 +64,7 @@ pub(crate) struct AppState {
     clients: Vec<Client>,
     budgets: Mutex<Budgets>,
     pub(crate) metrics: Metrics,
+    pub(crate) memo: crate::routes::ParseMemo,
     retry: RetryPolicy,
 }
 
@@ -159,7 +161,7 @@ impl AppState {
             .clients
             .iter()
             .map(|c| Client {
-                name: c.name.clone(),
+                name: Arc::from(c.name.as_str()),
                 key_hash: hash(&c.key),
                 budget: c
                     .daily_budget_rub
@@ -178,6 +180,7 @@ impl AppState {
             clients,
             budgets: Mutex::default(),
             metrics: Metrics::default(),
+            memo: crate::routes::ParseMemo::new(),
             retry,
             config,
         })
@@ -257,7 +260,7 @@ impl AppState {
         Ok(())
     }
 
-    fn record_spend(&self, client: &str, price: Money) {
+    fn record_spend(&self, client: &Arc<str>, price: Money) {
         let today = Date::today_moscow();
         let mut budgets = self
             .budgets
@@ -265,7 +268,7 @@ impl AppState {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = budgets
             .spent
-            .entry(client.to_owned())
+            .entry(Arc::clone(client))
             .or_insert((today, Money::ZERO));
         if entry.0 != today {
             *entry = (today, Money::ZERO);
@@ -346,7 +349,7 @@ async fn call_provider(
     provider: Provider,
     lookup: Arc<dyn Lookup>,
     credential: Credential,
-    client: String,
+    client: Arc<str>,
 ) -> Result<RawAnswer, TransportError> {
     let upstream = state.upstream(provider);
     let request = lookup.upstream_request();
@@ -450,7 +453,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
             Arc::clone(state),
             Arc::clone(&lookup),
             call.credential.clone(),
-            call.client.name.clone(),
+            Arc::clone(&call.client.name),
         );
         move || call_provider(state, provider, lookup, credential, client)
     };

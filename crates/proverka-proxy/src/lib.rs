@@ -178,6 +178,35 @@ impl Proxy {
         Ok(())
     }
 
+    /// Binds the configured address `n` times with `SO_REUSEPORT`, one listener per worker
+    /// thread (the kernel spreads connections over them). Call within a tokio runtime.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub fn bind_reuseport(
+        &self,
+        n: usize,
+    ) -> std::io::Result<(Vec<std::net::TcpListener>, SocketAddr)> {
+        let mut addr = self.state.config.listen;
+        let mut listeners = Vec::with_capacity(n.max(1));
+        for _ in 0..n.max(1) {
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            #[cfg(unix)]
+            socket.set_reuseport(true)?;
+            socket.bind(addr)?;
+            let listener = socket.listen(1024)?;
+            // Port 0: the first bind picks the port, the others share it.
+            addr = listener.local_addr()?;
+            listeners.push(listener.into_std()?);
+        }
+        Ok((listeners, addr))
+    }
+
     /// Binds the configured address.
     ///
     /// # Errors

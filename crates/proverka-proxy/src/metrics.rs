@@ -18,10 +18,19 @@ fn index(p: Provider) -> usize {
     }
 }
 
+/// Routes counted in `proverka_requests_total`.
+pub(crate) const ROUTES: [&str; 12] = [
+    "fssp", "court", "npd", "alfa", "v1.fssp", "v1.court", "v1.npd", "v1.alfa", "metrics",
+    "openapi", "health", "unknown",
+];
+/// Cache statuses counted (`-` where no cache was involved).
+const CACHE: [&str; 5] = ["HIT", "MISS", "COALESCED", "STALE", "-"];
+
 /// The proxy's counters and gauges.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String), u64>>,
+    /// Lock-free: one counter per (route, cache status), bumped on every request.
+    requests: [[AtomicU64; 5]; 12],
     provider_calls: [AtomicU64; 4],
     provider_errors: Mutex<BTreeMap<(Provider, String), u64>>,
     spent: [AtomicI64; 4],
@@ -37,9 +46,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Metrics {
     pub(crate) fn request(&self, route: &str, cache: &str) {
-        *lock(&self.requests)
-            .entry((route.to_owned(), cache.to_owned()))
-            .or_insert(0) += 1;
+        let r = ROUTES
+            .iter()
+            .position(|x| *x == route)
+            .unwrap_or(ROUTES.len() - 1);
+        let c = CACHE
+            .iter()
+            .position(|x| *x == cache)
+            .unwrap_or(CACHE.len() - 1);
+        self.requests[r][c].fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn provider_call(&self, p: Provider) {
         self.provider_calls[index(p)].fetch_add(1, Ordering::Relaxed);
@@ -89,11 +104,16 @@ impl Metrics {
             "counter",
             "Requests by route and X-Cache status.",
         );
-        for ((route, cache_status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                out,
-                "proverka_requests_total{{route=\"{route}\",cache=\"{cache_status}\"}} {n}"
-            );
+        for (r, route) in ROUTES.iter().enumerate() {
+            for (c, cache_status) in CACHE.iter().enumerate() {
+                let n = self.requests[r][c].load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "proverka_requests_total{{route=\"{route}\",cache=\"{cache_status}\"}} {n}"
+                    );
+                }
+            }
         }
         header(
             &mut out,

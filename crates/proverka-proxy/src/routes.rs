@@ -16,7 +16,7 @@ const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed
 
 /// Drop-in (the provider's bytes) or typed (`/v1`, the adapter's model as JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     DropIn,
     Typed,
 }
@@ -75,7 +75,7 @@ pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
     response
 }
 
-async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, Option<String>) {
+async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, Option<Arc<str>>) {
     let path = req.path.as_str();
     let proxied = |provider, mode, tail: String| async move {
         proxied(state, req, provider, mode, &tail).await
@@ -146,8 +146,8 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, O
 
 fn with_route(
     route: &'static str,
-    (r, client): (Reply, Option<String>),
-) -> (&'static str, Reply, Option<String>) {
+    (r, client): (Reply, Option<Arc<str>>),
+) -> (&'static str, Reply, Option<Arc<str>>) {
     (route, r, client)
 }
 
@@ -215,7 +215,7 @@ impl Rejection {
 }
 
 /// A validated lookup, and the FSSP query type for the typed API.
-type Parsed = (Arc<dyn Lookup>, Option<proverka_fssp::QueryType>);
+pub(crate) type Parsed = (Arc<dyn Lookup>, Option<proverka_fssp::QueryType>);
 
 /// Which client is calling: `X-Proverka-Key`, or the provider's credential parameter where the
 /// config holds the provider's own credential (so that parameter is free to carry the key).
@@ -299,6 +299,70 @@ fn upstream_credential(
         .ok_or(Rejection::MissingCredential(provider))
 }
 
+/// A lookup whose cache key was computed once, when it was first validated.
+struct Keyed {
+    inner: Arc<dyn Lookup>,
+    key: proverka_core::CacheKey,
+}
+
+impl Lookup for Keyed {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+    fn cache_key(&self) -> proverka_core::CacheKey {
+        self.key
+    }
+    fn cost(&self) -> proverka_core::Cost {
+        self.inner.cost()
+    }
+    fn upstream_request(&self) -> proverka_core::UpstreamRequest {
+        self.inner.upstream_request()
+    }
+    fn judge(&self, raw: &proverka_core::RawAnswer) -> proverka_core::Verdict {
+        self.inner.judge(raw)
+    }
+}
+
+/// Validated lookups by request: the hot path of a repeated query skips validation and key
+/// hashing. Keyed by a 128-bit hash of (provider, mode, path tail, raw query), so the memo
+/// holds no raw query (which may carry a client's token). Only successful validations are
+/// kept, and they stay valid (dates only move forward), except an NPD query without a date,
+/// whose meaning changes at Moscow midnight: it is never memoized.
+pub(crate) struct ParseMemo {
+    pub(crate) entries: moka::sync::Cache<u128, Parsed>,
+    hashers: (
+        std::collections::hash_map::RandomState,
+        std::collections::hash_map::RandomState,
+    ),
+}
+
+impl std::fmt::Debug for ParseMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParseMemo")
+            .field("entries", &self.entries.entry_count())
+            .finish()
+    }
+}
+
+impl ParseMemo {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            hashers: Default::default(),
+        }
+    }
+
+    pub(crate) fn id(&self, provider: Provider, mode: Mode, tail: &str, query: &str) -> u128 {
+        use std::hash::BuildHasher;
+        let request = (provider, mode == Mode::Typed, tail, query);
+        (u128::from(self.hashers.0.hash_one(request)) << 64)
+            | u128::from(self.hashers.1.hash_one(request))
+    }
+}
+
 /// A validated lookup, or the provider's own answer to the invalid query (status, body).
 fn parse_lookup(
     provider: Provider,
@@ -371,7 +435,7 @@ async fn proxied(
     provider: Provider,
     mode: Mode,
     tail: &str,
-) -> (Reply, Option<String>) {
+) -> (Reply, Option<Arc<str>>) {
     if req.query.len() > state.config.max_query_bytes {
         return (
             error(
@@ -382,19 +446,50 @@ async fn proxied(
             None,
         );
     }
-    let owned: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
-        .into_owned()
-        .collect();
+    // Percent-decoding is skipped when nothing needs the parameters: a memoized query whose
+    // provider credential is in the config and with no client keys to check.
+    let memo_id = state.memo.id(provider, mode, tail, &req.query);
+    let memoized = state.memo.entries.get(&memo_id);
+    let needs_pairs = memoized.is_none()
+        || state.clients_required()
+        || (provider != Provider::Alfa && state.upstream(provider).credential.is_none());
+    let owned: Vec<(String, String)> = if needs_pairs {
+        form_urlencoded::parse(req.query.as_bytes())
+            .into_owned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let client = match identify(state, provider, &owned, &req.headers) {
         Ok(c) => c,
         Err(r) => return (r.reply(), None),
     };
-    let name = Some(client.name.clone());
+    let name = Some(Arc::clone(&client.name));
     let pairs: Vec<(&str, &str)> = owned
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let (lookup, fssp_type) = match parse_lookup(provider, tail, mode, &pairs) {
+    let parsed = match memoized {
+        Some(p) => Ok(p),
+        None => parse_lookup(provider, tail, mode, &pairs).map(|(lookup, kind)| {
+            let keyed: Arc<dyn Lookup> = Arc::new(Keyed {
+                key: lookup.cache_key(),
+                inner: lookup,
+            });
+            let implied_date = provider == Provider::Npd
+                && !pairs
+                    .iter()
+                    .any(|(k, v)| *k == "date" && !v.trim().is_empty());
+            if !implied_date {
+                state
+                    .memo
+                    .entries
+                    .insert(memo_id, (Arc::clone(&keyed), kind));
+            }
+            (keyed, kind)
+        }),
+    };
+    let (lookup, fssp_type) = match parsed {
         Ok(l) => l,
         Err((status, body)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
