@@ -8,65 +8,157 @@ use serde_json::Value;
 use crate::error::{ErrorCode, ProviderError};
 
 /// `inquiry`: what the query cost and what is left (Информация о запросе).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Inquiry {
     /// Списание за запрос: the price of this query.
-    #[serde(default, deserialize_with = "lenient::money")]
     pub price: Option<Money>,
     /// Баланс после запроса: the balance after it (may be negative on credit).
-    #[serde(default, deserialize_with = "lenient::money")]
     pub balance: Option<Money>,
     /// Кредитный лимит.
-    #[serde(default, deserialize_with = "lenient::money")]
     pub credit: Option<Money>,
     /// Скорость запроса.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub speed: Option<i64>,
     /// Попыток.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub attempts: Option<i64>,
     /// Fields not named above.
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-fn inquiry<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Inquiry>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        v @ Value::Object(_) => Inquiry::deserialize(v).ok(),
-        _ => None,
-    })
+/// Reads `inquiry`: an object, or nothing usable.
+struct InquiryField(Option<Inquiry>);
+
+impl<'de> Deserialize<'de> for InquiryField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self(match Value::deserialize(d)? {
+            v @ Value::Object(_) => Inquiry::deserialize(v).ok(),
+            _ => None,
+        }))
+    }
 }
+
+/// Reads a field with one of this module's functions, as a reader newtype.
+macro_rules! reader {
+    ($name:ident, $out:ty, $f:ident) => {
+        struct $name($out);
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $f(d).map(Self)
+            }
+        }
+    };
+}
+
+reader!(DobField, Option<DebtorDob>, debtor_dob);
+reader!(ProcessDateField, Option<ProcessDate>, process_date);
+reader!(DocDetailField, Option<DocDetail>, doc_detail);
+reader!(PhonesField, Vec<String>, phones);
+
+use proverka_core::lenient_fast::{DateField, Flag, Int, Many, MoneyField, Text};
+
+proverka_core::lenient_struct!(Inquiry {
+    price: "price" => MoneyField,
+    balance: "balance" => MoneyField,
+    credit: "credit" => MoneyField,
+    speed: "speed" => Int,
+    attempts: "attempts" => Int,
+});
+
+proverka_core::lenient_struct!(DebtorSearch {
+    status: "status" => Int,
+    count_all: "countAll" => Int,
+    pages_all: "pagesAll" => Int,
+    count: "count" => Int,
+    total_loaded_page: "totalLoadedPage" => Int,
+    only_actual: "onlyActual" => Flag,
+    records: "records" => Many<DebtRecord>,
+    message: "message" => Text,
+    inquiry: "inquiry" => InquiryField,
+});
+
+proverka_core::lenient_struct!(DebtRecord {
+    debtor_name: "debtor_name" => Text,
+    debtor_address: "debtor_address" => Text,
+    debtor_dob: "debtor_dob" => DobField,
+    process_title: "process_title" => Text,
+    process_date: "process_date" => ProcessDateField,
+    process_total: "process_total" => Text,
+    rec_isp_doc: "recIspDoc" => Text,
+    rec_isp_doc_detail: "recIspDocDetail" => DocDetailField,
+    stop_ip: "stopIP" => Text,
+    stop_ip_date: "stopIPDate" => DateField,
+    stop_ip_reason: "stopIPReason" => Text,
+    subject: "subject" => Text,
+    subject_array: "subjectArray" => Many<DebtItem>,
+    sum: "sum" => MoneyField,
+    document_organization: "document_organization" => Text,
+    department_title: "department_title" => Text,
+    department_address: "department_address" => Text,
+    document_type: "document_type" => Text,
+    officer_name: "officer_name" => Text,
+    officer_phones: "officer_phones" => PhonesField,
+    inquiry: "inquiry" => InquiryField,
+});
+
+proverka_core::lenient_struct!(DebtItem {
+    title: "title" => Text,
+    sum: "sum" => MoneyField,
+});
+
+proverka_core::lenient_struct!(WantedSearch {
+    status: "status" => Int,
+    count_all: "countAll" => Int,
+    pages_all: "pagesAll" => Int,
+    count: "count" => Int,
+    total_loaded_count: "totalLoadedCount" => Int,
+    total_loaded_page: "totalLoadedPage" => Int,
+    records: "records" => Many<WantedRecord>,
+    message: "message" => Text,
+    inquiry: "inquiry" => InquiryField,
+});
+
+proverka_core::lenient_struct!(WantedRecord {
+    investigated_name: "investigatedName" => Text,
+    birth_date: "birthDate" => DateField,
+    debtor_address: "debtorAddress" => Text,
+    search_category: "searchCategory" => Text,
+    search_docnumber: "searchDocnumber" => Text,
+    search_date: "searchDate" => DateField,
+    ip_number: "ipNumber" => Text,
+    ip_risedate: "ipRisedate" => DateField,
+    ip_number_compl: "ipNumberCompl" => Text,
+    dep_init_name: "depInitName" => Text,
+    dep_init_adr: "depInitAdr" => Text,
+    dep_init_code: "depInitCode" => Text,
+    dep_init_phone: "depInitPhone" => Text,
+});
 
 /// The answer of `physical`, `legal`, `ip`, `id`, `inn` and `alim`: debtor records, or the
 /// paid "not found" answer (`count: 0`, `message: "В базе ФССП отсутствует"`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DebtorSearch {
     /// Статус запроса (200), sent as a number or a string.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub status: Option<i64>,
     /// Всего записей.
-    #[serde(default, rename = "countAll", deserialize_with = "lenient::int")]
+    #[serde(rename = "countAll")]
     pub count_all: Option<i64>,
     /// Всего страниц найдено.
-    #[serde(default, rename = "pagesAll", deserialize_with = "lenient::int")]
+    #[serde(rename = "pagesAll")]
     pub pages_all: Option<i64>,
     /// Количество записей в результате.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub count: Option<i64>,
     /// Загружено страниц в результате.
-    #[serde(default, rename = "totalLoadedPage", deserialize_with = "lenient::int")]
+    #[serde(rename = "totalLoadedPage")]
     pub total_loaded_page: Option<i64>,
     /// Whether the "only open proceedings" filter was on.
-    #[serde(default, rename = "onlyActual", deserialize_with = "lenient::flag")]
+    #[serde(rename = "onlyActual")]
     pub only_actual: Option<bool>,
     /// The records found.
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
     pub records: Vec<DebtRecord>,
     /// The provider's message (`В базе ФССП отсутствует` when nothing was found).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub message: Option<String>,
     /// The cost of the query; see [`DebtorSearch::inquiry`] for the misplaced case.
-    #[serde(default, rename = "inquiry", deserialize_with = "inquiry")]
+    #[serde(rename = "inquiry")]
     pub inquiry: Option<Inquiry>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -88,74 +180,55 @@ impl DebtorSearch {
 }
 
 /// One enforcement proceeding (исполнительное производство) of a debtor.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DebtRecord {
     /// ФИО or name of the debtor.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub debtor_name: Option<String>,
     /// Address (legal entities) or place of birth (individuals).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub debtor_address: Option<String>,
     /// Birth date of an individual, often masked (`31.03.****`); an INN for legal entities.
-    #[serde(default, deserialize_with = "debtor_dob")]
     pub debtor_dob: Option<DebtorDob>,
     /// Номер исполнительного производства.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub process_title: Option<String>,
     /// Дата начала производства; sometimes followed by another number.
-    #[serde(default, deserialize_with = "process_date")]
     pub process_date: Option<ProcessDate>,
     /// Сводное исполнительное производство.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub process_total: Option<String>,
     /// Реквизиты исполнительного документа, as one line.
-    #[serde(default, rename = "recIspDoc", deserialize_with = "lenient::text")]
+    #[serde(rename = "recIspDoc")]
     pub rec_isp_doc: Option<String>,
     /// Реквизиты исполнительного документа, itemised.
-    #[serde(default, rename = "recIspDocDetail", deserialize_with = "doc_detail")]
+    #[serde(rename = "recIspDocDetail")]
     pub rec_isp_doc_detail: Option<DocDetail>,
     /// Date and reason the proceeding ended, as one line.
-    #[serde(default, rename = "stopIP", deserialize_with = "lenient::text")]
+    #[serde(rename = "stopIP")]
     pub stop_ip: Option<String>,
     /// Date the proceeding ended.
-    #[serde(default, rename = "stopIPDate", deserialize_with = "lenient::date")]
+    #[serde(rename = "stopIPDate")]
     pub stop_ip_date: Option<LenientDate>,
     /// Article, part and point it ended under.
-    #[serde(default, rename = "stopIPReason", deserialize_with = "lenient::text")]
+    #[serde(rename = "stopIPReason")]
     pub stop_ip_reason: Option<String>,
     /// Предмет исполнения.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub subject: Option<String>,
     /// The items of the debt, paid and unpaid.
-    #[serde(
-        default,
-        rename = "subjectArray",
-        deserialize_with = "lenient::one_or_many"
-    )]
+    #[serde(rename = "subjectArray")]
     pub subject_array: Vec<DebtItem>,
     /// Общая сумма непогашенной задолженности.
-    #[serde(default, deserialize_with = "lenient::money")]
     pub sum: Option<Money>,
     /// Отдел судебных приставов.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub document_organization: Option<String>,
     /// Наименование отдела.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub department_title: Option<String>,
     /// Адрес отдела.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub department_address: Option<String>,
     /// Вид исполнительного документа.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub document_type: Option<String>,
     /// Пристав.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub officer_name: Option<String>,
     /// The officer's phones, flattened from the nested arrays the provider sends.
-    #[serde(default, deserialize_with = "phones")]
     pub officer_phones: Vec<String>,
     /// An `inquiry` printed inside a record (seen on the page's `ip` sample).
-    #[serde(default, deserialize_with = "inquiry")]
     pub inquiry: Option<Inquiry>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -303,13 +376,11 @@ fn phones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 }
 
 /// One item of a debt (`subjectArray`): what it is for and how much.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DebtItem {
     /// Наименование.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub title: Option<String>,
     /// Сумма, parsed from `" 18422.50 руб."`.
-    #[serde(default, deserialize_with = "lenient::money")]
     pub sum: Option<Money>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -317,38 +388,29 @@ pub struct DebtItem {
 }
 
 /// The answer of `wanted`: the wanted register's records.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct WantedSearch {
     /// Статус ответа.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub status: Option<i64>,
     /// Всего найдено записей.
-    #[serde(default, rename = "countAll", deserialize_with = "lenient::int")]
+    #[serde(rename = "countAll")]
     pub count_all: Option<i64>,
     /// Всего найдено страниц.
-    #[serde(default, rename = "pagesAll", deserialize_with = "lenient::int")]
+    #[serde(rename = "pagesAll")]
     pub pages_all: Option<i64>,
     /// Количество записей в результате (when sent).
-    #[serde(default, deserialize_with = "lenient::int")]
     pub count: Option<i64>,
     /// Всего загружено записей.
-    #[serde(
-        default,
-        rename = "totalLoadedCount",
-        deserialize_with = "lenient::int"
-    )]
+    #[serde(rename = "totalLoadedCount")]
     pub total_loaded_count: Option<i64>,
     /// Всего загружено страниц (at most 27).
-    #[serde(default, rename = "totalLoadedPage", deserialize_with = "lenient::int")]
+    #[serde(rename = "totalLoadedPage")]
     pub total_loaded_page: Option<i64>,
     /// The records.
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
     pub records: Vec<WantedRecord>,
     /// The provider's message, when nothing was found.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub message: Option<String>,
     /// The cost of the query.
-    #[serde(default, deserialize_with = "inquiry")]
     pub inquiry: Option<Inquiry>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -356,47 +418,34 @@ pub struct WantedSearch {
 }
 
 /// One record of the wanted register.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WantedRecord {
     /// Who or what is wanted.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub investigated_name: Option<String>,
     /// Дата рождения (often masked).
-    #[serde(default, deserialize_with = "lenient::date")]
     pub birth_date: Option<LenientDate>,
     /// Адрес должника.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub debtor_address: Option<String>,
     /// Объект розыска.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub search_category: Option<String>,
     /// Розыскное дело, №.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub search_docnumber: Option<String>,
     /// Розыскное дело, дата.
-    #[serde(default, deserialize_with = "lenient::date")]
     pub search_date: Option<LenientDate>,
     /// Исполнительное производство, №.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub ip_number: Option<String>,
     /// Исполнительное производство, дата.
-    #[serde(default, deserialize_with = "lenient::date")]
     pub ip_risedate: Option<LenientDate>,
     /// Исполнительное производство завершено.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub ip_number_compl: Option<String>,
     /// ОСП, где осуществляется розыск.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub dep_init_name: Option<String>,
     /// Адрес ОСП.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub dep_init_adr: Option<String>,
     /// Код ОСП.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub dep_init_code: Option<String>,
     /// Телефон дежурной части.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub dep_init_phone: Option<String>,
     /// Fields not named above.
     #[serde(flatten)]
