@@ -8,8 +8,8 @@ use proverka_proxy::{Config, Proxy};
 const USAGE: &str = "usage: proverka-proxy [--config FILE] [--listen ADDR] [--sandbox]\n\
     Every config key can also be set by environment (PROVERKA_…); see docs/proxy.md.";
 
-/// One single-threaded runtime per core, each accepting on its own `SO_REUSEPORT` listener and
-/// sharing one cache: a connection's requests stay on one thread, so there are no cross-thread
+/// One single-threaded runtime per core, each accepting on a clone of one listening socket and
+/// all sharing one cache: a connection's requests stay on one thread, so there are no cross-thread
 /// wake-ups on the hit path (profiling showed them as the largest user of CPU after the
 /// kernel's TCP work). Provider calls, the sandbox and Redis's connection live on the first
 /// runtime, which runs as long as the process.
@@ -80,7 +80,7 @@ async fn run(
             return ExitCode::FAILURE;
         }
     };
-    let (listeners, addr) = match proxy.bind_reuseport(workers) {
+    let (listeners, addr) = match proxy.bind_workers(workers) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "cannot listen");
