@@ -36,30 +36,9 @@ fn single(redis: &RedisServer) -> Arc<dyn RemoteStore> {
 }
 
 async fn five_hundred_callers_on_two_replicas(a: TieredCache, b: TieredCache) {
-    let upstream = Upstream::default();
-    let lookup = TestLookup::named("two replicas");
-    let tasks: Vec<_> = (0..500)
-        .map(|i| {
-            let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
-            let (lookup, fetch) = (
-                lookup.clone(),
-                upstream.answer("shared", Duration::from_millis(800)),
-            );
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
-                    .await
-            })
-        })
-        .collect();
-    for t in tasks {
-        assert_eq!(&t.await.unwrap().unwrap().answer.raw.body[..], b"shared");
-    }
-    assert_eq!(
-        upstream.calls(),
-        1,
-        "exactly one provider call across both replicas"
-    );
+    let calls =
+        common::callers_on_replicas(&[a, b], "two replicas", 500, Duration::from_millis(800)).await;
+    assert_eq!(calls, 1, "exactly one provider call across both replicas");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -289,26 +289,14 @@ async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
 async fn two_replicas_on_one_store_make_one_fetch() {
     let store = MemoryStore::new();
     let (a, b) = (shared_cache(&store), shared_cache(&store));
-    let upstream = Upstream::default();
-    let lookup = TestLookup::named("replicas");
-    let tasks: Vec<_> = (0..500)
-        .map(|i| {
-            let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
-            let (lookup, fetch) = (
-                lookup.clone(),
-                upstream.answer("shared", Duration::from_millis(500)),
-            );
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
-                    .await
-            })
-        })
-        .collect();
-    for t in tasks {
-        assert_eq!(&t.await.unwrap().unwrap().answer.raw.body[..], b"shared");
-    }
-    assert_eq!(upstream.calls(), 1);
+    let calls = common::callers_on_replicas(
+        &[a.clone(), b.clone()],
+        "replicas",
+        500,
+        Duration::from_millis(500),
+    )
+    .await;
+    assert_eq!(calls, 1);
     assert_eq!(a.stats().remote_waits + b.stats().remote_waits, 1);
 }
 

@@ -116,3 +116,31 @@ impl Upstream {
         }
     }
 }
+
+/// `n` concurrent callers of one key, spread round-robin over `caches` (replicas), each with a
+/// fetch answering `"shared"` after `latency`. Asserts every caller got the answer; returns
+/// how many times the upstream was called.
+pub async fn callers_on_replicas(
+    caches: &[proverka_cache::TieredCache],
+    name: &str,
+    n: usize,
+    latency: Duration,
+) -> usize {
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named(name);
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let cache = caches[i % caches.len()].clone();
+            let (lookup, fetch) = (lookup.clone(), upstream.answer("shared", latency));
+            tokio::spawn(async move {
+                cache
+                    .get_or_fetch(lookup, proverka_cache::FetchOptions::default(), fetch)
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(&t.await.unwrap().unwrap().answer.raw.body[..], b"shared");
+    }
+    upstream.calls()
+}
