@@ -22,7 +22,7 @@ pub(crate) struct Upstream {
     pub(crate) provider: Provider,
     http: HttpClient,
     /// The credential from the config: injected, and the cache shared by all clients.
-    pub(crate) credential: Option<Secret>,
+    pub(crate) credential: Option<Arc<Secret>>,
     limit: Arc<Semaphore>,
     /// The price of a paid answer the provider does not price itself.
     price: Option<Money>,
@@ -126,7 +126,7 @@ impl AppState {
             upstreams.push(Upstream {
                 provider,
                 http,
-                credential: pc.credential().cloned(),
+                credential: pc.credential().cloned().map(Arc::new),
                 limit: Arc::new(Semaphore::new(pc.max_concurrency.unwrap_or(8).max(1))),
                 price: pc.price(),
             });
@@ -289,7 +289,7 @@ pub(crate) struct BudgetExceeded {
 #[derive(Debug, Clone)]
 pub(crate) enum Credential {
     /// The config's credential: one cache for everyone.
-    Configured(Secret),
+    Configured(Arc<Secret>),
     /// The client's own: entries partitioned by a hash of it.
     PassThrough(Secret),
 }
@@ -297,7 +297,8 @@ pub(crate) enum Credential {
 impl Credential {
     fn secret(&self) -> &Secret {
         match self {
-            Self::Configured(s) | Self::PassThrough(s) => s,
+            Self::Configured(s) => s,
+            Self::PassThrough(s) => s,
         }
     }
 }

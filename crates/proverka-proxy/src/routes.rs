@@ -55,23 +55,24 @@ pub(crate) struct Incoming {
 pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
     let started = Instant::now();
     let (route, response, client) = route(state, &req).await;
-    let cache = response
-        .headers()
-        .get("x-cache")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    if route != "health" {
-        state.metrics.request(route, &cache);
+    {
+        let cache = response
+            .headers()
+            .get("x-cache")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        if route != "health" {
+            state.metrics.request(route, cache);
+        }
+        tracing::info!(
+            route,
+            status = response.status().as_u16(),
+            cache,
+            latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            client = client.as_deref().unwrap_or("-"),
+            "request"
+        );
     }
-    tracing::info!(
-        route,
-        status = response.status().as_u16(),
-        cache = %cache,
-        latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        client = client.as_deref().unwrap_or("-"),
-        "request"
-    );
     response
 }
 
@@ -289,7 +290,7 @@ fn upstream_credential(
             .ok_or(Rejection::MissingCredential(provider));
     }
     if let Some(c) = &state.upstream(provider).credential {
-        return Ok(Credential::Configured(c.clone()));
+        return Ok(Credential::Configured(Arc::clone(c)));
     }
     let name = credential_param(provider).unwrap_or("token");
     pairs
