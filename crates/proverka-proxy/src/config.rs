@@ -380,9 +380,20 @@ impl Config {
                 set_path(&mut table, &path, env_value(&path, value));
             }
         }
-        let config: Self = toml::Value::Table(table)
+        let mut config: Self = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        // `[[clients]]` from the environment: a JSON array of {name, key, daily_budget_rub,
+        // may_refresh}; it replaces the file's list (keys are secrets: keep them out of files).
+        if let Some((_, json)) = env.iter().find(|(k, _)| k == "PROVERKA_CLIENTS") {
+            config.clients = serde_json::from_str(json).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "PROVERKA_CLIENTS must be a JSON array of clients (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -447,6 +458,23 @@ mod tests {
         assert_eq!(c.providers.fssp.credential().unwrap().expose(), "t0k3n");
         assert_eq!(c.providers.court.price().unwrap().kopecks(), 150);
         assert!(!format!("{c:?}").contains("t0k3n"));
+    }
+
+    #[test]
+    fn clients_from_the_environment() {
+        let env = vec![(
+            "PROVERKA_CLIENTS".to_owned(),
+            r#"[{"name":"crm","key":"crm-secret-key","daily_budget_rub":300}]"#.to_owned(),
+        )];
+        let c = Config::from_toml("listen = \"0.0.0.0:8080\"\n", &env).unwrap();
+        assert_eq!(c.clients[0].name, "crm");
+        assert_eq!(c.clients[0].daily_budget_rub, Some(300.0));
+        let bad = vec![(
+            "PROVERKA_CLIENTS".to_owned(),
+            "[{\"key\": \"crm-secret-key\"".to_owned(),
+        )];
+        let e = Config::from_toml("", &bad).unwrap_err().to_string();
+        assert!(!e.contains("crm-secret-key"), "{e}");
     }
 
     #[test]
