@@ -623,3 +623,33 @@ async fn typed_api_openapi_and_cache_control() {
         414
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_are_shared_by_replicas_on_one_redis() {
+    let sandbox = start_sandbox().await;
+    let redis = RedisServer::start();
+    let extra = format!(
+        "[cache]\nredis_url = \"{}\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n",
+        redis.url()
+    );
+    let (a, b) = (
+        start_proxy(&config_for(&sandbox, &extra)).await,
+        start_proxy(&config_for(&sandbox, &extra)).await,
+    );
+    let query = |birth: &str| {
+        let mut q = fssp_debtor(birth);
+        q.push(("token", "crm-client-key".to_owned()));
+        q
+    };
+    // 0.80 spent through replica A …
+    assert_eq!(
+        get(&format!("{}/api/fssp.php", a.url), &query("12.01.1981"))
+            .await
+            .status(),
+        200
+    );
+    // … so replica B refuses a query that could cost 1.40 more (2.20 > 2.00).
+    let r = get(&format!("{}/api/fssp.php", b.url), &query("13.01.1981")).await;
+    assert_eq!(r.status(), 402);
+    assert_eq!(sandbox.calls(Provider::Fssp), 1);
+}

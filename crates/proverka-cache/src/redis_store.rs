@@ -13,6 +13,10 @@ use crate::remote::{BoxFuture, RemoteError, RemoteStore, Subscription};
 /// Extends a lock only while `token` still owns it.
 const RENEW: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                      return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+/// Adds to a counter, setting its expiry when it is created.
+const ADD: &str = "local v = redis.call('incrby', KEYS[1], ARGV[1]) \
+                   if redis.call('pttl', KEYS[1]) < 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end \
+                   return v";
 /// Deletes a lock only while `token` still owns it.
 const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                       return redis.call('del', KEYS[1]) else return 0 end";
@@ -293,6 +297,26 @@ impl RemoteStore for RedisStore {
             });
             Ok(Some(rx))
         })
+    }
+
+    fn add<'a>(
+        &'a self,
+        key: &'a str,
+        delta: i64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<i64, RemoteError>> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(
+            self.query(
+                redis::cmd("EVAL")
+                    .arg(ADD)
+                    .arg(1)
+                    .arg(key)
+                    .arg(delta)
+                    .arg(ms)
+                    .clone(),
+            ),
+        )
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>> {

@@ -60,6 +60,14 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         &'a self,
         channel: &'a str,
     ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>>;
+    /// Adds `delta` to an integer counter (created at 0, expiring `ttl` after creation) and
+    /// returns the new total. `delta = 0` reads it.
+    fn add<'a>(
+        &'a self,
+        key: &'a str,
+        delta: i64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<i64, RemoteError>>;
     /// Checks the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>>;
 }
@@ -265,6 +273,29 @@ impl RemoteStore for MemoryStore {
             }
         });
         Self::ready(Ok(Some(out)))
+    }
+
+    fn add<'a>(
+        &'a self,
+        key: &'a str,
+        delta: i64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<i64, RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let mut cells = self.lock();
+            let current = cells
+                .live(key)
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok());
+            let expires = match (current, cells.values.get(key)) {
+                (Some(_), Some((_, exp))) => *exp,
+                _ => Instant::now() + ttl,
+            };
+            let total = current.unwrap_or(0).saturating_add(delta);
+            cells
+                .values
+                .insert(key.to_owned(), (total.to_string().into_bytes(), expires));
+            total
+        }))
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>> {

@@ -399,6 +399,21 @@ impl TieredCache {
         }
     }
 
+    /// Adds `delta` to a counter shared by every replica on the remote tier, named by `id`
+    /// (hashed like cache keys: an id may hold a client's name and a date) and expiring `ttl`
+    /// after its creation; returns the new total. `None` without a remote tier or while it is
+    /// failing: callers keep their own count then.
+    pub async fn shared_counter_add(&self, id: &str, delta: i64, ttl: Duration) -> Option<i64> {
+        let remote = self.inner.remote.as_ref()?;
+        let key = CacheKey::builder(proverka_core::Provider::Fssp, "shared-counter")
+            .exact("id", id)
+            .build();
+        let name = format!("{}c", remote.names(&key).value.trim_end_matches('v'));
+        remote
+            .call(&self.inner.counters, |s| s.add(&name, delta, ttl))
+            .await
+    }
+
     /// Flights running now.
     pub fn in_flight(&self) -> usize {
         self.inner

@@ -463,3 +463,43 @@ async fn remote_names_hold_no_personal_data() {
         );
     }
 }
+
+#[tokio::test]
+async fn shared_counters_add_up_across_replicas_and_step_aside_when_down() {
+    let store = MemoryStore::new();
+    let (a, b) = (shared_cache(&store), shared_cache(&store));
+    let ttl = Duration::from_secs(60);
+    assert_eq!(
+        a.shared_counter_add("budget/crm/2026-11-24", 80, ttl).await,
+        Some(80)
+    );
+    assert_eq!(
+        b.shared_counter_add("budget/crm/2026-11-24", 140, ttl)
+            .await,
+        Some(220)
+    );
+    assert_eq!(
+        a.shared_counter_add("budget/crm/2026-11-24", 0, ttl).await,
+        Some(220)
+    );
+    assert_eq!(
+        a.shared_counter_add("budget/hr/2026-11-24", 0, ttl).await,
+        Some(0)
+    );
+    assert!(
+        store.keys().iter().all(|k| !k.contains("crm")),
+        "counter names are hashed"
+    );
+    store.set_down(true);
+    assert_eq!(
+        a.shared_counter_add("budget/crm/2026-11-24", 10, ttl).await,
+        None
+    );
+    assert_eq!(
+        TieredCache::builder()
+            .build()
+            .shared_counter_add("x", 1, ttl)
+            .await,
+        None
+    );
+}

@@ -236,20 +236,46 @@ impl AppState {
         }
     }
 
+    /// The shared counter of a client's spend on a Moscow day.
+    fn budget_counter(client: &str, day: Date) -> String {
+        format!("budget/{client}/{}", day.to_iso())
+    }
+
+    /// How long a day's counter lives: past the end of that day, whatever the clocks say.
+    const BUDGET_TTL: Duration = Duration::from_secs(2 * 24 * 3600);
+
+    /// What `client` spent today: the replicas' shared total when Redis answers, this
+    /// process's own count otherwise (whichever is larger).
+    async fn spent_today(&self, client: &Client) -> Money {
+        let today = Date::today_moscow();
+        let local = {
+            let budgets = self
+                .budgets
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match budgets.spent.get(&client.name) {
+                Some((day, spent)) if *day == today => *spent,
+                _ => Money::ZERO,
+            }
+        };
+        let shared = self
+            .cache
+            .shared_counter_add(
+                &Self::budget_counter(&client.name, today),
+                0,
+                Self::BUDGET_TTL,
+            )
+            .await
+            .map_or(Money::ZERO, Money::from_kopecks);
+        local.max(shared)
+    }
+
     /// Whether `client` can pay `price` today; records nothing.
-    fn within_budget(&self, client: &Client, price: Money) -> Result<(), BudgetExceeded> {
+    async fn within_budget(&self, client: &Client, price: Money) -> Result<(), BudgetExceeded> {
         let Some(budget) = client.budget else {
             return Ok(());
         };
-        let today = Date::today_moscow();
-        let budgets = self
-            .budgets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let spent = match budgets.spent.get(&client.name) {
-            Some((day, spent)) if *day == today => *spent,
-            _ => Money::ZERO,
-        };
+        let spent = self.spent_today(client).await;
         if spent.saturating_add(price) > budget {
             return Err(BudgetExceeded {
                 budget,
@@ -260,20 +286,36 @@ impl AppState {
         Ok(())
     }
 
-    fn record_spend(&self, client: &Arc<str>, price: Money) {
+    /// Records a paid answer against the client's day, here and on the shared counter.
+    async fn record_spend(&self, client: &Arc<str>, price: Money) {
         let today = Date::today_moscow();
-        let mut budgets = self
-            .budgets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = budgets
-            .spent
-            .entry(Arc::clone(client))
-            .or_insert((today, Money::ZERO));
-        if entry.0 != today {
-            *entry = (today, Money::ZERO);
+        {
+            let mut budgets = self
+                .budgets
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = budgets
+                .spent
+                .entry(Arc::clone(client))
+                .or_insert((today, Money::ZERO));
+            if entry.0 != today {
+                *entry = (today, Money::ZERO);
+            }
+            entry.1 = entry.1.saturating_add(price);
         }
-        entry.1 = entry.1.saturating_add(price);
+        if self
+            .clients
+            .iter()
+            .any(|c| c.budget.is_some() && c.name == *client)
+        {
+            self.cache
+                .shared_counter_add(
+                    &Self::budget_counter(client, today),
+                    price.kopecks(),
+                    Self::BUDGET_TTL,
+                )
+                .await;
+        }
     }
 }
 
@@ -375,7 +417,7 @@ async fn call_provider(
                 let price = state.price_of(provider, &verdict, lookup.cost());
                 if price > Money::ZERO {
                     state.metrics.spent(provider, price);
-                    state.record_spend(&client, price);
+                    state.record_spend(&client, price).await;
                 }
                 report_gauges(&state, provider, raw);
                 let charged = if verdict.charge().is_charged() {
@@ -445,7 +487,10 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
         );
         return Ok(hit);
     }
-    if let Err(e) = state.within_budget(&call.client, state.estimate(provider, cost)) {
+    if let Err(e) = state
+        .within_budget(&call.client, state.estimate(provider, cost))
+        .await
+    {
         state.metrics.budget_refusal(&call.client.name);
         return Err(CallError::Budget(e));
     }
