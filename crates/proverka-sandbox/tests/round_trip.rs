@@ -324,3 +324,84 @@ async fn alfa_registries_advance_and_page() {
     }
     assert!(s.calls_for(&q) >= 2);
 }
+
+/// A raw HTTP/1.1 request over a socket: (status, body).
+async fn raw(s: &SandboxHandle, method: &str, path: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(s.addr()).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: sandbox\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        response
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn control_endpoints_inject_faults_count_calls_and_reset() {
+    let s = sandbox().await;
+    let c = fssp(&s);
+    let q =
+        proverka_fssp::Physical::new("Иванов", "Иван", "31.03.1980", proverka_fssp::Region::All)
+            .unwrap();
+    let (status, _) = raw(
+        &s,
+        "POST",
+        "/__sandbox/faults/fssp",
+        r#"{"fault":{"kind":"provider_error","code":"456"},"times":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    match c.physical(&q).await.unwrap_err() {
+        proverka_fssp::Error::Provider(p) => assert_eq!(p.code, proverka_fssp::ErrorCode::MaxLimit),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        c.physical(&q).await.is_ok(),
+        "the fault applied to one call only"
+    );
+    let (_, calls) = raw(&s, "GET", "/__sandbox/calls", "").await;
+    let calls: serde_json::Value = serde_json::from_str(&calls).unwrap();
+    assert_eq!(calls["calls"]["fssp"], 2);
+    assert_eq!(
+        calls["by_query"].as_object().unwrap().len(),
+        1,
+        "one canonical query, counted"
+    );
+    assert_eq!(
+        raw(&s, "POST", "/__sandbox/faults/fssp", "{not json")
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        raw(&s, "POST", "/__sandbox/faults/nowhere", "{}").await.0,
+        404
+    );
+    let (_, _) = raw(
+        &s,
+        "POST",
+        "/__sandbox/faults/fssp",
+        r#"{"fault":{"kind":"html"}}"#,
+    )
+    .await;
+    assert_eq!(raw(&s, "DELETE", "/__sandbox/faults", "").await.0, 200);
+    assert!(c.physical(&q).await.is_ok(), "faults cleared");
+    assert_eq!(raw(&s, "POST", "/__sandbox/reset", "").await.0, 200);
+    assert_eq!(s.calls(Provider::Fssp), 0);
+    assert_eq!(s.fssp_balance().kopecks(), 100_000);
+}
