@@ -467,7 +467,7 @@ impl AlfaClient {
             let mut page = self.registry(bearer, &q).await?;
             pages += 1;
             let got = page.selfemployed_account.len();
-            let total = page.pagination.and_then(|p| p.total_count);
+            let total = page.pagination.as_ref().and_then(|p| p.total_count);
             let accounts = std::mem::take(&mut page.selfemployed_account);
             let all = merged.get_or_insert(page);
             all.selfemployed_account.extend(accounts);

@@ -1,7 +1,8 @@
 //! Alfa-Bank registry answers, every field of the page typed.
 
 use proverka_core::LenientDate;
-use proverka_core::lenient::{self, Extra};
+use proverka_core::lenient::Extra;
+use proverka_core::lenient_fast::{DateField, Int, Many, Object, Opt, Text};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! string_enum {
@@ -41,7 +42,7 @@ macro_rules! string_enum {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                Ok(Self::parse(&lenient::text(d)?.unwrap_or_default()))
+                Ok(Self::parse(&Text::deserialize(d)?.0.unwrap_or_default()))
             }
         }
     };
@@ -153,44 +154,37 @@ string_enum!(
 );
 
 /// `pagination`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     /// Records per page.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub limit: Option<i64>,
     /// Records skipped.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub offset: Option<i64>,
     /// All records of the list.
-    #[serde(default, deserialize_with = "lenient::int")]
     pub total_count: Option<i64>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The 200 answer: one page of a registry.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Registry {
     /// Paging data.
-    #[serde(default)]
     pub pagination: Option<Pagination>,
     /// The request's id.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub request_id: Option<String>,
     /// The client's own id for the request.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub external_id: Option<String>,
     /// The list's processing status.
-    #[serde(default)]
     pub list_status: Option<ListStatus>,
     /// When the request was created (ISO 8601, as sent).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub created_date: Option<String>,
     /// The people on this page.
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
     pub selfemployed_account: Vec<Account>,
     /// Errors processing the list as a whole.
-    #[serde(default)]
     pub error: Option<ListError>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -198,20 +192,16 @@ pub struct Registry {
 }
 
 /// One person of the list and their status.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// The person's data.
-    #[serde(default)]
     pub selfemployed: Option<SelfEmployed>,
     /// The person's status.
-    #[serde(default)]
     pub status: Option<AccountStatus>,
     /// When the status changed.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub updated_date: Option<String>,
     /// Errors processing this record.
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
     pub error_record: Vec<ErrorRecord>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -219,36 +209,27 @@ pub struct Account {
 }
 
 /// The self-employed person (персональные данные: handle as such).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfEmployed {
     /// Name and INN.
-    #[serde(default)]
     pub personal_information: Option<PersonalInformation>,
     /// Телефон.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub phone: Option<String>,
     /// Дата рождения.
-    #[serde(default, deserialize_with = "lenient::date")]
     pub birth_date: Option<LenientDate>,
     /// Место рождения.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub birth_place: Option<String>,
     /// Гражданство.
-    #[serde(default)]
     pub citizenship: Option<Citizenship>,
     /// Паспорт.
-    #[serde(default)]
     pub passport: Option<Passport>,
     /// Адрес проживания.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub address: Option<String>,
     /// Email.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub email: Option<String>,
     /// Documents of the right to live in Russia (the page says a list, its sample shows one
     /// object: both are read).
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
     pub id_card: Vec<IdCard>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -256,19 +237,15 @@ pub struct SelfEmployed {
 }
 
 /// `personalInformation`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct PersonalInformation {
     /// ИНН (kept as sent: the page's sample is not a valid INN).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub vatin: Option<String>,
     /// Фамилия.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub surname: Option<String>,
     /// Имя.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub name: Option<String>,
     /// Отчество.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub patronymic: Option<String>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -276,26 +253,20 @@ pub struct PersonalInformation {
 }
 
 /// `passport`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Passport {
     /// Серия (Russian passports).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub series: Option<String>,
     /// Номер.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub number: Option<String>,
     /// Дата выдачи.
-    #[serde(default, deserialize_with = "lenient::date")]
     pub date_of_issue: Option<LenientDate>,
     /// Код подразделения (Russian passports).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub code_of_issue: Option<String>,
     /// Дата окончания действия (foreign passports).
-    #[serde(default, deserialize_with = "lenient::date")]
     pub date_of_expiry: Option<LenientDate>,
     /// Кем выдан.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub authority: Option<String>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -303,20 +274,17 @@ pub struct Passport {
 }
 
 /// `idCard`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdCard {
     /// The document's type.
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<IdCardType>,
     /// Номер.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub number: Option<String>,
     /// Valid from.
-    #[serde(default, deserialize_with = "lenient::date")]
     pub date_of_effective: Option<LenientDate>,
     /// Valid until.
-    #[serde(default, deserialize_with = "lenient::date")]
     pub date_of_expiry: Option<LenientDate>,
     /// Fields not named above.
     #[serde(flatten)]
@@ -324,23 +292,93 @@ pub struct IdCard {
 }
 
 /// `errorRecord`: an error processing one record.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ErrorRecord {
     /// The field at fault.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub field: Option<String>,
     /// What is wrong.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub message: Option<String>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// `error`: an error processing the list.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ListError {
     /// Код ошибки.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub code: Option<String>,
     /// Описание ошибки.
-    #[serde(default, deserialize_with = "lenient::text")]
     pub message: Option<String>,
+    /// Fields not named above.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
+
+proverka_core::lenient_struct!(Pagination {
+    limit: "limit" => Int,
+    offset: "offset" => Int,
+    total_count: "totalCount" => Int,
+});
+
+proverka_core::lenient_struct!(Registry {
+    pagination: "pagination" => Object<Pagination>,
+    request_id: "requestId" => Text,
+    external_id: "externalId" => Text,
+    list_status: "listStatus" => Opt<ListStatus>,
+    created_date: "createdDate" => Text,
+    selfemployed_account: "selfemployedAccount" => Many<Account>,
+    error: "error" => Object<ListError>,
+});
+
+proverka_core::lenient_struct!(Account {
+    selfemployed: "selfemployed" => Object<SelfEmployed>,
+    status: "status" => Opt<AccountStatus>,
+    updated_date: "updatedDate" => Text,
+    error_record: "errorRecord" => Many<ErrorRecord>,
+});
+
+proverka_core::lenient_struct!(SelfEmployed {
+    personal_information: "personalInformation" => Object<PersonalInformation>,
+    phone: "phone" => Text,
+    birth_date: "birthDate" => DateField,
+    birth_place: "birthPlace" => Text,
+    citizenship: "citizenship" => Opt<Citizenship>,
+    passport: "passport" => Object<Passport>,
+    address: "address" => Text,
+    email: "email" => Text,
+    id_card: "idCard" => Many<IdCard>,
+});
+
+proverka_core::lenient_struct!(PersonalInformation {
+    vatin: "vatin" => Text,
+    surname: "surname" => Text,
+    name: "name" => Text,
+    patronymic: "patronymic" => Text,
+});
+
+proverka_core::lenient_struct!(Passport {
+    series: "series" => Text,
+    number: "number" => Text,
+    date_of_issue: "dateOfIssue" => DateField,
+    code_of_issue: "codeOfIssue" => Text,
+    date_of_expiry: "dateOfExpiry" => DateField,
+    authority: "authority" => Text,
+});
+
+proverka_core::lenient_struct!(IdCard {
+    kind: "type" => Opt<IdCardType>,
+    number: "number" => Text,
+    date_of_effective: "dateOfEffective" => DateField,
+    date_of_expiry: "dateOfExpiry" => DateField,
+});
+
+proverka_core::lenient_struct!(ErrorRecord {
+    field: "field" => Text,
+    message: "message" => Text,
+});
+
+proverka_core::lenient_struct!(ListError {
+    code: "code" => Text,
+    message: "message" => Text,
+});

@@ -256,6 +256,26 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Many<T> {
     }
 }
 
+/// A nested object read as `T`; any other JSON value is `None` (drained, never an error).
+#[derive(Debug)]
+pub struct Object<T>(pub Option<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Item::<T>::deserialize(d).map(|Item(t)| Self(t))
+    }
+}
+
+/// `null` as `None`, anything else read as `T` (for enums that read any text themselves).
+#[derive(Debug)]
+pub struct Opt<T>(pub Option<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(d).map(Self)
+    }
+}
+
 /// Writes `Deserialize` for a struct of lenient fields: each listed JSON key is read with its
 /// reader newtype (`.0` taken), every other key is kept in the `extra` field, and the struct
 /// starts from `Default`. Anything but an object is an error (callers treat it as garbage).

@@ -10,9 +10,7 @@ use proverka_core::{
 use crate::Error;
 use crate::lookup::{FsspAnswer, Query};
 use crate::model::{self, DebtorSearch, Regions, WantedSearch};
-use crate::request::{
-    Alim, ByInn, FsspQuery, Id, Ip, Legal, Physical, QueryType, RegionsList, Wanted,
-};
+use crate::request::{Alim, ByInn, FsspQuery, Id, Ip, Legal, Physical, RegionsList, Wanted};
 
 /// The provider's production host.
 pub const DEFAULT_BASE_URL: &str = "https://api-cloud.ru";
@@ -167,11 +165,6 @@ impl FsspClient {
     pub async fn query(&self, q: &FsspQuery) -> Result<FsspAnswer, Error> {
         let raw = self.fetch_raw(q).await?;
         FsspAnswer::from_raw(q.query_type(), &raw)
-    }
-
-    /// The query type of a lookup (for [`FsspAnswer::from_raw`]).
-    pub fn query_type_of(q: &FsspQuery) -> QueryType {
-        q.query_type()
     }
 }
 

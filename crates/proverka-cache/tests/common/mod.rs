@@ -66,6 +66,13 @@ impl Lookup for TestLookup {
     }
 }
 
+/// A boxed fetch, as `TieredCache::get_or_fetch` takes it.
+pub type Fetch = Box<
+    dyn FnOnce() -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<RawAnswer, Unreachable>> + Send>,
+        > + Send,
+>;
+
 /// Counts calls; each returns `body` after `delay`.
 #[derive(Debug, Clone, Default)]
 pub struct Upstream {
@@ -81,39 +88,25 @@ impl Upstream {
         self.calls.load(Ordering::SeqCst)
     }
 
-    pub fn answer(
-        &self,
-        body: &'static str,
-        delay: Duration,
-    ) -> impl FnOnce() -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<RawAnswer, Unreachable>> + Send>,
-    > + Send
-    + 'static {
-        let calls = Arc::clone(&self.calls);
-        move || {
-            Box::pin(async move {
-                calls.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(delay).await;
-                Ok(RawAnswer::json(body))
-            })
-        }
+    /// A fetch that answers `body` after `delay`.
+    pub fn answer(&self, body: &'static str, delay: Duration) -> Fetch {
+        self.respond(Ok(body), delay)
     }
 
-    pub fn fail(
-        &self,
-        delay: Duration,
-    ) -> impl FnOnce() -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<RawAnswer, Unreachable>> + Send>,
-    > + Send
-    + 'static {
+    /// A fetch that fails after `delay`.
+    pub fn fail(&self, delay: Duration) -> Fetch {
+        self.respond(Err(Unreachable), delay)
+    }
+
+    fn respond(&self, result: Result<&'static str, Unreachable>, delay: Duration) -> Fetch {
         let calls = Arc::clone(&self.calls);
-        move || {
+        Box::new(move || {
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(delay).await;
-                Err(Unreachable)
+                result.map(RawAnswer::json)
             })
-        }
+        })
     }
 }
 
