@@ -26,6 +26,9 @@ impl proverka_core::Lookup for BenchLookup {
     fn provider(&self) -> proverka_core::Provider {
         proverka_core::Provider::Fssp
     }
+    fn query_kind(&self) -> &'static str {
+        "bench"
+    }
     fn cache_key(&self) -> proverka_core::CacheKey {
         proverka_core::CacheKey::builder(proverka_core::Provider::Fssp, "bench")
             .exact("n", self.0.clone())
@@ -39,13 +42,11 @@ impl proverka_core::Lookup for BenchLookup {
     }
     fn judge(&self, _: &proverka_core::RawAnswer) -> proverka_core::Verdict {
         proverka_core::Verdict::Answer {
-            charge: proverka_core::Charge::Free,
+            billed: proverka_core::Billed::No,
             keep_for: std::time::Duration::from_secs(3600),
         }
     }
 }
 
 /// The error type of bench fetches (they never fail).
-#[derive(Debug, thiserror::Error)]
-#[error("never")]
-pub struct Never;
+pub type Never = proverka_core::TransportError;

@@ -29,7 +29,7 @@ mod model;
 use std::time::Duration;
 
 use proverka_core::{
-    Auth, CacheKey, Charge, Charged, ClientBuilder, ConfigError, Connect, Failure, HttpClient,
+    Auth, Billed, CacheKey, Charged, ClientBuilder, ConfigError, Connect, Failure, HttpClient,
     Lookup, MalformedAnswer, Provider, RawAnswer, Secret, TransportError, UpstreamRequest, Verdict,
     lenient,
 };
@@ -50,9 +50,13 @@ pub const PATH_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfempl
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest `limit` accepted (the page's example uses 1000).
 pub const MAX_LIMIT: u32 = 1000;
-/// How long a list in a terminal status (SUCCESS, ERROR, TECHNICAL_ERROR) is kept.
+/// How long a list in a terminal status (SUCCESS, ERROR, TECHNICAL_ERROR) with nobody still
+/// in a `*_REQUESTED` state is kept.
 pub const TERMINAL_TTL: Duration = Duration::from_secs(24 * 3600);
-/// How long a list still in progress is kept (NEW, IN_PROGRESS, SIGNATURE_CHECKED, unknown).
+/// How long a list still in progress is kept (NEW, IN_PROGRESS, SIGNATURE_CHECKED, unknown), and
+/// a list whose status is final while someone on it still waits on the tax service or on the
+/// person (`BIND_REQUESTED`, `REGISTRATION_REQUESTED`, `TAXPAYER_STATUS_REQUESTED`, and any
+/// future `*_REQUESTED`).
 pub const IN_PROGRESS_TTL: Duration = Duration::from_secs(5);
 
 /// The bank's two hosts, as named presets.
@@ -233,6 +237,18 @@ pub enum ProviderError {
         /// The HTTP status.
         status: u16,
     },
+    /// proverka's own check, not the bank's: the pages of a registry held fewer people than
+    /// its `pagination.totalCount` (a page came back empty or short before the total was
+    /// reached). [`AlfaClient::fetch_all`] returns this rather than a silently short list.
+    #[error(
+        "the registry's pages held {received} people of the {expected} its totalCount announced"
+    )]
+    Incomplete {
+        /// `pagination.totalCount`.
+        expected: i64,
+        /// People received over all pages.
+        received: usize,
+    },
     /// A status or `error` value the page does not list.
     #[error("HTTP {status} {error}")]
     Other {
@@ -253,7 +269,7 @@ impl Failure for ProviderError {
     /// Server-side failures and rate limiting (429).
     fn retryable(&self) -> bool {
         match self {
-            Self::InternalError { .. } => true,
+            Self::InternalError { .. } | Self::Incomplete { .. } => true,
             Self::Bodiless { status } | Self::Other { status, .. } => {
                 *status >= 500 || *status == 429
             }
@@ -277,6 +293,7 @@ impl ProviderError {
             Self::InternalError { .. } => "internal_error".into(),
             Self::Bodiless { status } => status.to_string(),
             Self::Other { error, .. } => error.clone(),
+            Self::Incomplete { .. } => "proverka_incomplete".into(),
         }
     }
 }
@@ -293,9 +310,10 @@ pub fn parse(raw: &RawAnswer) -> Result<Registry, Error> {
     let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         Error::Malformed(f(Provider::Alfa, raw.status, &raw.body))
     };
+    let body = proverka_core::json_body(&raw.body);
     if raw.status == 200 {
-        let valid_json = || serde_json::from_slice::<serde::de::IgnoredAny>(&raw.body).is_ok();
-        return serde_json::from_slice::<Registry>(&raw.body).map_err(|_| {
+        let valid_json = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        return serde_json::from_slice::<Registry>(body).map_err(|_| {
             if valid_json() {
                 malformed(MalformedAnswer::unexpected_shape)
             } else {
@@ -303,12 +321,12 @@ pub fn parse(raw: &RawAnswer) -> Result<Registry, Error> {
             }
         });
     }
-    if raw.body.trim_ascii().is_empty() {
+    if body.is_empty() {
         return Err(Error::Provider(ProviderError::Bodiless {
             status: raw.status,
         }));
     }
-    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&raw.body) else {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
         return Err(malformed(MalformedAnswer::describe));
     };
     let Some(error) = map.remove("error").and_then(lenient::text_of) else {
@@ -333,25 +351,26 @@ pub fn parse(raw: &RawAnswer) -> Result<Registry, Error> {
 /// The cache decision: a list in a terminal status is kept for [`TERMINAL_TTL`], one still in
 /// progress for [`IN_PROGRESS_TTL`]; errors never.
 pub fn judge(raw: &RawAnswer) -> Verdict {
+    // The bank does not bill status calls: whatever comes back cost nothing.
     Verdict::of(parse(raw), |registry| {
-        let terminal = registry
-            .list_status
-            .as_ref()
-            .is_some_and(ListStatus::is_terminal);
         (
-            Charge::Free,
-            if terminal {
+            Billed::No,
+            if registry.is_settled() {
                 TERMINAL_TTL
             } else {
                 IN_PROGRESS_TTL
             },
         )
     })
+    .on_free_query()
 }
 
 impl Lookup for RegistryQuery {
     fn provider(&self) -> Provider {
         Provider::Alfa
+    }
+    fn query_kind(&self) -> &'static str {
+        "registry"
     }
     /// The requestId and the page: an entry holds passport data, so it is reachable only
     /// with the same requestId and page (and, in the proxy, an accepted bearer).
@@ -441,14 +460,18 @@ impl AlfaClient {
         parse(&self.fetch_raw(bearer, query).await?)
     }
 
-    /// Every page of a registry, merged: the first page's fields with all accounts.
+    /// Every page of a registry, merged: the first page's fields with all accounts. Either
+    /// every page or an error: never a silently short list.
     ///
-    /// Walks `offset` by the records each page returned, stopping when a page is empty, when
-    /// `totalCount` is reached, or after `totalCount / page_size + 1` pages (or 1000 pages when
-    /// no total is sent): a total that disagrees with the pages can never loop forever.
+    /// Walks `offset` by the records each page returned until `totalCount` is reached (or,
+    /// when the bank sends no total, until a page comes back empty). A page that comes back
+    /// empty before the total, or more than `totalCount / page_size + 1` pages, ends in
+    /// [`ProviderError::Incomplete`]: a total that disagrees with the pages never loops
+    /// forever and never passes for a whole list.
     ///
     /// # Errors
-    /// A bad requestId or page size, or the first failing page's error.
+    /// A bad requestId or page size, the first failing page's error, or
+    /// [`ProviderError::Incomplete`].
     pub async fn fetch_all(
         &self,
         bearer: &Secret,
@@ -459,6 +482,8 @@ impl AlfaClient {
         let mut merged: Option<Registry> = None;
         let mut offset: u32 = 0;
         let mut pages = 0u64;
+        // Without a total, a list of more than this many pages is not believed.
+        const MAX_PAGES_WITHOUT_TOTAL: u64 = 1000;
         loop {
             let q = base
                 .clone()
@@ -467,20 +492,40 @@ impl AlfaClient {
             let mut page = self.registry(bearer, &q).await?;
             pages += 1;
             let got = page.selfemployed_account.len();
-            let total = page.pagination.as_ref().and_then(|p| p.total_count);
+            let page_total = page.pagination.as_ref().and_then(|p| p.total_count);
             let accounts = std::mem::take(&mut page.selfemployed_account);
             let all = merged.get_or_insert(page);
             all.selfemployed_account.extend(accounts);
-            let max_pages = total.map_or(1000, |t| {
-                u64::try_from(t).unwrap_or(0) / u64::from(page_size) + 1
-            });
+            let total = all
+                .pagination
+                .as_ref()
+                .and_then(|p| p.total_count)
+                .or(page_total);
             offset = offset.saturating_add(u32::try_from(got).unwrap_or(u32::MAX));
-            let done = got == 0
-                || total.is_some_and(|t| i64::from(offset) >= t)
-                || pages >= max_pages
-                || offset == u32::MAX;
-            if done {
-                return Ok(merged.unwrap_or_default());
+            let received = all.selfemployed_account.len();
+            match total {
+                Some(t) if i64::try_from(received).unwrap_or(i64::MAX) >= t => {
+                    return Ok(merged.unwrap_or_default());
+                }
+                Some(t) => {
+                    let max_pages = u64::try_from(t).unwrap_or(0) / u64::from(page_size) + 1;
+                    if got == 0 || pages >= max_pages || offset == u32::MAX {
+                        return Err(Error::Provider(ProviderError::Incomplete {
+                            expected: t,
+                            received,
+                        }));
+                    }
+                }
+                None if got == 0 => return Ok(merged.unwrap_or_default()),
+                None if pages >= MAX_PAGES_WITHOUT_TOTAL || offset == u32::MAX => {
+                    return Err(Error::Provider(ProviderError::Incomplete {
+                        expected: i64::try_from(received)
+                            .unwrap_or(i64::MAX)
+                            .saturating_add(1),
+                        received,
+                    }));
+                }
+                None => {}
             }
         }
     }

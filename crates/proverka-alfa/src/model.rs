@@ -382,3 +382,18 @@ proverka_core::lenient_struct!(ListError {
     code: "code" => Text,
     message: "message" => Text,
 });
+
+impl Registry {
+    /// Whether the answer will not change any more: the list's status is terminal and nobody
+    /// on it is still in a `*_REQUESTED` state (waiting on the tax service or on the person).
+    pub fn is_settled(&self) -> bool {
+        self.list_status
+            .as_ref()
+            .is_some_and(ListStatus::is_terminal)
+            && !self.selfemployed_account.iter().any(|a| {
+                a.status
+                    .as_ref()
+                    .is_some_and(|s| s.as_str().ends_with("_REQUESTED"))
+            })
+    }
+}

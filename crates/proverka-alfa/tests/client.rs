@@ -134,7 +134,7 @@ async fn fetch_all_walks_pages_by_total_count() {
 }
 
 #[tokio::test]
-async fn fetch_all_stops_on_an_empty_page_despite_a_larger_total() {
+async fn fetch_all_refuses_a_list_shorter_than_its_total() {
     let server = mock_server().await;
     Mock::given(path(path_for_id()))
         .and(query_param("offset", "0"))
@@ -148,11 +148,21 @@ async fn fetch_all_stops_on_an_empty_page_despite_a_larger_total() {
         .expect(1)
         .mount(&server)
         .await;
-    let all = client(&server)
+    // Never a silently short list: an empty page before the total is an error.
+    let e = client(&server)
         .fetch_all(&Secret::new(BEARER), ID, 2)
         .await
-        .unwrap();
-    assert_eq!(all.selfemployed_account.len(), 2);
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            proverka_core::Error::Provider(proverka_alfa::ProviderError::Incomplete {
+                expected: 1_000_000,
+                received: 2
+            })
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -168,18 +178,28 @@ async fn fetch_all_is_bounded_when_pages_never_end() {
         .await
         .unwrap();
     assert_eq!(all.selfemployed_account.len(), 6);
-    // Without any total, a bank that never sends an empty page is cut at 1000 pages.
+    // Without any total, a bank that never sends an empty page is cut at 1000 pages, and
+    // what it sent is not passed off as the whole list.
     let no_total = mock_server().await;
     Mock::given(path(path_for_id()))
         .respond_with(json_response(200, page(0, 1, None)))
         .expect(1000)
         .mount(&no_total)
         .await;
-    let all = client(&no_total)
+    let e = client(&no_total)
         .fetch_all(&Secret::new(BEARER), ID, 2)
         .await
-        .unwrap();
-    assert_eq!(all.selfemployed_account.len(), 1000);
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            proverka_core::Error::Provider(proverka_alfa::ProviderError::Incomplete {
+                received: 1000,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]

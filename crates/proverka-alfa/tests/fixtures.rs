@@ -26,3 +26,17 @@ fn every_fixture_parses_as_snapshotted() {
         json!({"http_status": raw.status, "verdict": format!("{:?}", proverka_alfa::judge(&raw)), "parsed": parsed})
     });
 }
+
+/// A registry whose status is final while someone on it is still `*_REQUESTED` will change:
+/// kept for seconds, not a day. Status calls are free, whatever comes back.
+#[test]
+fn money_and_freshness_rules() {
+    use proverka_core::Billed;
+    let raw = |name| proverka_testkit::fixture_raw("alfa", name);
+    let v = proverka_alfa::judge(&raw("success_with_someone_still_requested.json"));
+    assert_eq!(v.keep_for(), Some(proverka_alfa::IN_PROGRESS_TTL), "{v:?}");
+    let v = proverka_alfa::judge(&raw("list_status_success.json"));
+    assert_eq!(v.keep_for(), Some(proverka_alfa::TERMINAL_TTL), "{v:?}");
+    let v = proverka_alfa::judge(&raw("ok_html.html"));
+    assert_eq!((v.billed(), v.keep_for()), (Billed::No, None));
+}

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use proverka_core::{Bytes, Charge, Money, RawAnswer, Verdict};
+use proverka_core::{Billed, Bytes, Money, RawAnswer, Verdict};
 
 use crate::Answer;
 
@@ -80,38 +80,32 @@ pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u
     p.extend_from_slice(&millis(answer.fetched_at).to_be_bytes());
     p.extend_from_slice(&raw.status.to_be_bytes());
     match &answer.verdict {
-        Verdict::Answer { charge, keep_for } => {
+        Verdict::Answer { billed, keep_for } => {
             p.push(0);
-            match charge {
-                Charge::Charged(Some(m)) => {
-                    p.push(2);
-                    p.extend_from_slice(&m.kopecks().to_be_bytes());
-                }
-                Charge::Charged(None) => p.push(1),
-                _ => p.push(0),
-            }
+            put_billed(&mut p, *billed);
             p.extend_from_slice(&duration_ms(*keep_for).to_be_bytes());
         }
         Verdict::ProviderError {
             code,
-            charged,
+            billed,
             retryable,
         } => {
             p.push(1);
-            p.push(u8::from(*charged));
+            put_billed(&mut p, *billed);
             p.push(u8::from(*retryable));
-            let c = &code.as_bytes()[..code.len().min(usize::from(u16::MAX))];
-            p.extend_from_slice(&(c.len() as u16).to_be_bytes());
-            p.extend_from_slice(c);
+            put_text(&mut p, code);
         }
-        Verdict::Garbage { retryable } => {
-            p.push(2);
-            p.push(u8::from(*retryable));
+        Verdict::Unreadable { billed, what } => {
+            p.push(3);
+            put_billed(&mut p, *billed);
+            put_text(&mut p, what);
         }
-        // `Verdict` is non-exhaustive: a future kind is stored as garbage, never as an answer.
+        // `Verdict` is non-exhaustive: a future kind is stored as unreadable and possibly
+        // billed, never as an answer.
         _ => {
-            p.push(2);
-            p.push(1);
+            p.push(3);
+            put_billed(&mut p, Billed::Unknown);
+            put_text(&mut p, "unreadable");
         }
     }
     p.extend_from_slice(&(ct.len() as u16).to_be_bytes());
@@ -141,6 +135,29 @@ pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u
     out
 }
 
+/// Billed as one byte (0 no, 1 yes at an unknown price, 2 yes at a price that follows as eight
+/// bytes of kopecks, 3 unknown): the answer format of version 1 reads the same.
+fn put_billed(p: &mut Vec<u8>, billed: Billed) {
+    match billed {
+        Billed::No => p.push(0),
+        Billed::Yes(None) => p.push(1),
+        Billed::Yes(Some(m)) => {
+            p.push(2);
+            p.extend_from_slice(&m.kopecks().to_be_bytes());
+        }
+        Billed::Unknown => p.push(3),
+    }
+}
+
+fn put_text(p: &mut Vec<u8>, text: &str) {
+    let mut end = text.len().min(usize::from(u16::MAX));
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    p.extend_from_slice(&(end as u16).to_be_bytes());
+    p.extend_from_slice(&text.as_bytes()[..end]);
+}
+
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
@@ -168,6 +185,21 @@ impl<'a> Reader<'a> {
             .and_then(|b| b.try_into().ok())
             .map(u64::from_be_bytes)
     }
+    fn billed(&mut self) -> Option<Billed> {
+        Some(match self.u8()? {
+            0 => Billed::No,
+            1 => Billed::Yes(None),
+            2 => Billed::Yes(Some(Money::from_kopecks(i64::from_be_bytes(
+                self.take(8)?.try_into().ok()?,
+            )))),
+            3 => Billed::Unknown,
+            _ => return None,
+        })
+    }
+    fn text(&mut self) -> Option<String> {
+        let len = usize::from(self.u16()?);
+        String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
 }
 
 /// Reads an envelope; `None` for anything that does not decode, decrypt or authenticate.
@@ -194,33 +226,26 @@ pub fn decode(bytes: &[u8], key: Option<&EncryptionKey>, aad: &[u8]) -> Option<A
     let fetched_at = UNIX_EPOCH + Duration::from_millis(r.u64()?);
     let status = r.u16()?;
     let verdict = match r.u8()? {
-        0 => {
-            let charge = match r.u8()? {
-                0 => Charge::Free,
-                1 => Charge::Charged(None),
-                2 => Charge::Charged(Some(Money::from_kopecks(i64::from_be_bytes(
-                    r.take(8)?.try_into().ok()?,
-                )))),
-                _ => return None,
-            };
-            Verdict::Answer {
-                charge,
-                keep_for: Duration::from_millis(r.u64()?),
-            }
-        }
-        1 => {
-            let charged = r.u8()? != 0;
-            let retryable = r.u8()? != 0;
-            let len = usize::from(r.u16()?);
-            let code = String::from_utf8(r.take(len)?.to_vec()).ok()?;
-            Verdict::ProviderError {
-                code,
-                charged,
-                retryable,
-            }
-        }
-        2 => Verdict::Garbage {
+        0 => Verdict::Answer {
+            billed: r.billed()?,
+            keep_for: Duration::from_millis(r.u64()?),
+        },
+        1 => Verdict::ProviderError {
+            billed: r.billed()?,
             retryable: r.u8()? != 0,
+            code: r.text()?,
+        },
+        // Version 1 wrote garbage as `2, retryable`: unreadable, and possibly billed.
+        2 => {
+            r.u8()?;
+            Verdict::Unreadable {
+                billed: Billed::Unknown,
+                what: "unreadable".into(),
+            }
+        }
+        3 => Verdict::Unreadable {
+            billed: r.billed()?,
+            what: r.text()?.into(),
         },
         _ => return None,
     };

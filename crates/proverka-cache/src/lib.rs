@@ -15,6 +15,11 @@
 //! - Freshness control as HTTP has it: [`FetchOptions::max_age`],
 //!   [`FetchOptions::force_refresh`], and a stale grace for provider failures.
 //!
+//! - The flight owns the whole miss ([`Fetch`]): reserve, send, judge once, re-send only what
+//!   the provider says was free ([`RetryPolicy`](proverka_core::RetryPolicy)), report each
+//!   call ([`ProviderCall`]), store, share. An answer that may have been billed
+//!   ([`Billed::Unknown`]) is never re-sent and never stored.
+//!
 //! The crate knows nothing of any provider: it stores [`RawAnswer`]s by
 //! [`Lookup::cache_key`](proverka_core::Lookup::cache_key) for as long as
 //! [`Lookup::judge`](proverka_core::Lookup::judge) says.
@@ -22,12 +27,13 @@
 //! ```
 //! use std::sync::Arc;
 //! use proverka_cache::{FetchOptions, TieredCache};
-//! use proverka_core::{Lookup, RawAnswer};
+//! use proverka_core::{Lookup, RawAnswer, TransportError};
 //! # async fn run(lookup: Arc<dyn Lookup>) -> Result<(), proverka_cache::FetchError> {
 //! let cache = TieredCache::builder().memory_bytes(64 << 20).build();
+//! // The fetch sends one request; the flight judges, retries what is free, stores, shares.
 //! let served = cache
 //!     .get_or_fetch(lookup, FetchOptions::default(), || async {
-//!         Ok::<_, std::io::Error>(RawAnswer::json(r#"{"success":1,"found":1}"#))
+//!         Ok::<_, TransportError>(RawAnswer::json(r#"{"success":1,"found":1}"#))
 //!     })
 //!     .await?;
 //! println!("{} {:?}", served.status.as_header(), served.answer.raw.body);
@@ -36,6 +42,7 @@
 
 mod breaker;
 mod envelope;
+mod fetch;
 mod redis_store;
 mod remote;
 mod stats;
@@ -45,10 +52,11 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use proverka_core::{RawAnswer, Verdict};
+use proverka_core::{Billed, RawAnswer, Verdict};
 
 pub use breaker::BreakerConfig;
 pub use envelope::{EncryptionKey, decode as decode_envelope, encode as encode_envelope};
+pub use fetch::{Fetch, ProviderCall, Refusal};
 pub use redis_store::{RedisOptions, RedisStore};
 pub use remote::{BoxFuture, MemoryStore, RemoteError, RemoteStore, Subscription};
 pub use stats::CacheStats;
@@ -165,18 +173,32 @@ impl Default for FetchOptions {
     }
 }
 
-/// A fetch that failed, shared by every caller that waited on it.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("fetching from the provider failed: {source}")]
+/// A flight that brought no answer, shared by every caller that waited on it: either no call
+/// was made ([`FetchError::refusal`]) or no answer came back ([`FetchError::billed`] says
+/// whether the provider may have billed the call anyway).
+#[derive(Debug, Clone)]
 pub struct FetchError {
     source: Arc<dyn StdError + Send + Sync>,
+    refused: bool,
+    billed: Billed,
     coalesced: bool,
 }
 
 impl FetchError {
-    fn new(e: impl StdError + Send + Sync + 'static) -> Self {
+    pub(crate) fn no_answer(e: Arc<dyn StdError + Send + Sync>, billed: Billed) -> Self {
         Self {
-            source: Arc::new(e),
+            source: e,
+            refused: false,
+            billed,
+            coalesced: false,
+        }
+    }
+
+    pub(crate) fn refused(refusal: Refusal) -> Self {
+        Self {
+            source: refusal.into_source(),
+            refused: true,
+            billed: Billed::No,
             coalesced: false,
         }
     }
@@ -191,13 +213,45 @@ impl FetchError {
         &*self.source
     }
 
-    /// The fetch's error as a concrete type (`TransportError`, …).
+    /// The fetch's error as a concrete type (`TransportError`, a refusal's reason, …).
     pub fn downcast_ref<T: StdError + 'static>(&self) -> Option<&T> {
         self.source.downcast_ref::<T>()
+    }
+
+    /// Whether no call was made because [`Fetch::reserve`] refused it (a budget).
+    pub fn refusal(&self) -> bool {
+        self.refused
+    }
+
+    /// Whether the provider billed the call that brought no answer: [`Billed::Unknown`] after
+    /// a timeout or a broken connection once the request was sent, [`Billed::No`] when it
+    /// never left or was refused.
+    pub fn billed(&self) -> Billed {
+        self.billed
     }
 
     /// Whether this caller waited on another caller's fetch.
     pub fn coalesced(&self) -> bool {
         self.coalesced
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.refused {
+            write!(
+                f,
+                "the provider call was refused before it was sent: {}",
+                self.source
+            )
+        } else {
+            write!(f, "fetching from the provider failed: {}", self.source)
+        }
+    }
+}
+
+impl StdError for FetchError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.source)
     }
 }

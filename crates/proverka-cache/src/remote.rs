@@ -60,14 +60,16 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         &'a self,
         channel: &'a str,
     ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>>;
-    /// Adds `delta` to an integer counter (created at 0, expiring `ttl` after creation) and
-    /// returns the new total. `delta = 0` reads it.
+    /// Adds `delta` to an integer counter (created at 0, expiring `ttl` after creation), in one
+    /// atomic step: when `limit` is given and a positive `delta` would take the total past it,
+    /// nothing is added. Returns whether it was added and the total after. `delta = 0` reads it.
     fn add<'a>(
         &'a self,
         key: &'a str,
         delta: i64,
+        limit: Option<i64>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<i64, RemoteError>>;
+    ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>>;
     /// Checks the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>>;
 }
@@ -279,8 +281,9 @@ impl RemoteStore for MemoryStore {
         &'a self,
         key: &'a str,
         delta: i64,
+        limit: Option<i64>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<i64, RemoteError>> {
+    ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>> {
         Self::ready(self.check().map(|()| {
             let mut cells = self.lock();
             let current = cells
@@ -290,11 +293,15 @@ impl RemoteStore for MemoryStore {
                 (Some(_), Some((_, exp))) => *exp,
                 _ => Instant::now() + ttl,
             };
-            let total = current.unwrap_or(0).saturating_add(delta);
+            let before = current.unwrap_or(0);
+            let total = before.saturating_add(delta);
+            if delta > 0 && limit.is_some_and(|l| total > l) {
+                return (false, before);
+            }
             cells
                 .values
                 .insert(key.to_owned(), (total.to_string().into_bytes(), expires));
-            total
+            (true, total)
         }))
     }
 

@@ -1,8 +1,6 @@
 //! [`TieredCache`]: memory, then Redis, then exactly one fetch per key.
 
 use std::collections::HashMap;
-use std::error::Error as StdError;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -10,12 +8,13 @@ use std::time::{Duration, Instant, SystemTime};
 use chacha20poly1305::aead::OsRng;
 use chacha20poly1305::aead::rand_core::RngCore;
 use hmac::{Hmac, Mac};
-use proverka_core::{CacheKey, Lookup, RawAnswer};
+use proverka_core::{Billed, CacheKey, Lookup, RetryPolicy, TransportError, Verdict};
 use sha2::Sha256;
 use tokio::sync::watch;
 
 use crate::breaker::{Breaker, BreakerConfig};
 use crate::envelope::{self, EncryptionKey};
+use crate::fetch::{Fetch, ProviderCall, Refusal};
 use crate::remote::{BoxFuture, RemoteError, RemoteStore};
 use crate::stats::{CacheStats, Counters, bump};
 use crate::{Answer, CacheStatus, FetchError, FetchOptions, Served, Tier};
@@ -73,6 +72,7 @@ struct Inner {
     next_flight: AtomicU64,
     counters: Counters,
     timing: Timing,
+    retry: RetryPolicy,
 }
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -111,6 +111,7 @@ pub struct TieredCacheBuilder {
     encryption: Option<EncryptionKey>,
     breaker: BreakerConfig,
     timing: Timing,
+    retry: RetryPolicy,
 }
 
 impl Default for TieredCacheBuilder {
@@ -127,6 +128,7 @@ impl Default for TieredCacheBuilder {
                 max_remote_wait: Duration::from_secs(900),
                 error_share_ttl: Duration::from_secs(10),
             },
+            retry: RetryPolicy::NEVER,
         }
     }
 }
@@ -183,6 +185,15 @@ impl TieredCacheBuilder {
         self
     }
 
+    /// When a flight sends a query again by itself: only after a failure its verdict calls
+    /// free and retryable ([`Verdict::free_to_resend`](proverka_core::Verdict::free_to_resend)),
+    /// spaced and bounded by `policy`. Default [`RetryPolicy::NEVER`]: each query is sent
+    /// once unless asked (the proxy sets its `[retry]` policy here).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Builds the cache.
     pub fn build(self) -> TieredCache {
         let grace = self.timing.stale_grace;
@@ -213,6 +224,7 @@ impl TieredCacheBuilder {
                 next_flight: AtomicU64::new(1),
                 counters: Counters::default(),
                 timing: self.timing,
+                retry: self.retry,
             }),
         }
     }
@@ -270,6 +282,11 @@ impl Drop for FlightGuard {
 #[error("the fetch task ended without a result")]
 struct TaskLost;
 
+/// A flight task that died (a panic) may have been sending: billed unknown.
+fn task_lost() -> FetchError {
+    FetchError::no_answer(Arc::new(TaskLost), Billed::Unknown)
+}
+
 fn random_token() -> String {
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
@@ -282,86 +299,103 @@ impl TieredCache {
         TieredCacheBuilder::default()
     }
 
-    /// The answer to `lookup`: from memory, from the remote tier, or from `fetch`, called at
-    /// most once per key at a time across every caller of every replica.
+    /// The answer to `lookup`: from memory, from the remote tier, or from one flight that
+    /// calls the provider through `fetch`, at most one flight per key at a time across every
+    /// caller of every replica.
     ///
-    /// `fetch` runs in a detached task: it completes, and its answer is judged and stored,
-    /// even if every caller has gone. Answers the adapter judges storable are kept for as long
-    /// as it says; provider errors and garbage are returned to the waiting callers and never
+    /// The tiers are read once, before the flight is joined or started. The flight runs in a
+    /// detached task: it completes, and its answer is judged and stored, even if every caller
+    /// has gone. It owns the whole miss: [`Fetch::reserve`] before each call, one send, one
+    /// judgement ([`Lookup::judge`]), [`Fetch::settle`] with that judgement, a free retry
+    /// where the verdict says the failure was free ([`Verdict::free_to_resend`]), then store
+    /// and share. Answers judged storable are kept for as long as the adapter says; provider
+    /// errors and unreadable answers (billed or not) go to the waiting callers and are never
     /// stored. A remote-tier failure is never an error here.
     ///
+    /// A caller that joins a flight pays nothing. If the flight's own caller was refused
+    /// (its budget), a joined caller asks again on its own account.
+    ///
     /// # Errors
-    /// [`FetchError`] when `fetch` failed (shared with every waiting caller) and no stale
-    /// answer could stand in.
-    pub async fn get_or_fetch<F, Fut, E>(
+    /// [`FetchError`] when no answer came back (shared with every waiting caller) and no stale
+    /// answer could stand in, or when the call was refused.
+    ///
+    /// [`Verdict::free_to_resend`]: proverka_core::Verdict::free_to_resend
+    pub async fn get_or_fetch(
         &self,
         lookup: Arc<dyn Lookup>,
         options: FetchOptions,
-        fetch: F,
-    ) -> Result<Served, FetchError>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<RawAnswer, E>> + Send + 'static,
-        E: StdError + Send + Sync + 'static,
-    {
+        fetch: impl Fetch,
+    ) -> Result<Served, FetchError> {
         let key = lookup.cache_key();
         if !options.force_refresh
             && let Some(served) = self.cached_by_key(&key, options.max_age).await
         {
             return Ok(served);
         }
-        let (mut rx, leader) = {
-            let mut flights = self
-                .inner
-                .flights
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match flights.get(&key) {
-                Some(flight) => (flight.rx.clone(), false),
-                None => {
-                    let (tx, rx) = watch::channel(None);
-                    let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);
-                    flights.insert(key, Flight { id, rx: rx.clone() });
-                    let guard = FlightGuard {
-                        inner: Arc::clone(&self.inner),
-                        key,
-                        id,
-                    };
-                    let inner = Arc::clone(&self.inner);
-                    tokio::spawn(async move {
-                        let fetch = move || async move {
-                            fetch()
-                                .await
-                                .map_err(|e| Arc::new(e) as Arc<dyn StdError + Send + Sync>)
-                        };
-                        let result = inner.resolve(&key, &*lookup, fetch, options).await;
-                        // Tier 1 already holds a storable answer: the flight can end.
-                        tx.send_replace(Some(result));
-                        drop(guard);
-                    });
-                    (rx, true)
-                }
-            }
+        let fetch: Arc<dyn Fetch> = Arc::new(fetch);
+        loop {
+            let (mut rx, leader) = self.join_or_start(key, &lookup, options, &fetch);
+            bump(if leader {
+                &self.inner.counters.misses
+            } else {
+                &self.inner.counters.coalesced
+            });
+            let result = match rx.wait_for(Option::is_some).await {
+                Ok(done) => done.clone().unwrap_or_else(|| Err(task_lost())),
+                Err(_) => Err(task_lost()),
+            };
+            let (answer, source) = match result {
+                // Another caller's refusal (its budget) is no answer for this one: ask again,
+                // as the leader of a new flight if none runs by then.
+                Err(e) if e.refusal() && !leader => continue,
+                other => other.map_err(|e| e.coalesced_if(!leader))?,
+            };
+            let status = match source {
+                Source::Tier(tier) => CacheStatus::Hit(tier),
+                Source::Stale => CacheStatus::Stale,
+                Source::Fetched if leader => CacheStatus::Miss,
+                Source::Fetched | Source::OtherReplica => CacheStatus::Coalesced,
+            };
+            return Ok(Served { answer, status });
+        }
+    }
+
+    /// Joins the key's flight, or starts one (returns whether this caller leads it).
+    fn join_or_start(
+        &self,
+        key: CacheKey,
+        lookup: &Arc<dyn Lookup>,
+        options: FetchOptions,
+        fetch: &Arc<dyn Fetch>,
+    ) -> (watch::Receiver<Option<FlightResult>>, bool) {
+        let mut flights = self
+            .inner
+            .flights
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(flight) = flights.get(&key) {
+            return (flight.rx.clone(), false);
+        }
+        let (tx, rx) = watch::channel(None);
+        let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);
+        flights.insert(key, Flight { id, rx: rx.clone() });
+        let guard = FlightGuard {
+            inner: Arc::clone(&self.inner),
+            key,
+            id,
         };
-        bump(if leader {
-            &self.inner.counters.misses
-        } else {
-            &self.inner.counters.coalesced
+        let (inner, lookup, fetch) = (
+            Arc::clone(&self.inner),
+            Arc::clone(lookup),
+            Arc::clone(fetch),
+        );
+        tokio::spawn(async move {
+            let result = inner.resolve(&key, &*lookup, &*fetch, options).await;
+            // Tier 1 already holds a storable answer: the flight can end.
+            tx.send_replace(Some(result));
+            drop(guard);
         });
-        let result = match rx.wait_for(Option::is_some).await {
-            Ok(done) => done
-                .clone()
-                .unwrap_or_else(|| Err(FetchError::new(TaskLost))),
-            Err(_) => Err(FetchError::new(TaskLost)),
-        };
-        let (answer, source) = result.map_err(|e| e.coalesced_if(!leader))?;
-        let status = match source {
-            Source::Tier(tier) => CacheStatus::Hit(tier),
-            Source::Stale => CacheStatus::Stale,
-            Source::Fetched if leader => CacheStatus::Miss,
-            Source::Fetched | Source::OtherReplica => CacheStatus::Coalesced,
-        };
-        Ok(Served { answer, status })
+        (rx, true)
     }
 
     /// A fresh cached answer (no younger than `max_age` if given), without fetching.
@@ -401,16 +435,23 @@ impl TieredCache {
 
     /// Adds `delta` to a counter shared by every replica on the remote tier, named by `id`
     /// (hashed like cache keys: an id may hold a client's name and a date) and expiring `ttl`
-    /// after its creation; returns the new total. `None` without a remote tier or while it is
-    /// failing: callers keep their own count then.
-    pub async fn shared_counter_add(&self, id: &str, delta: i64, ttl: Duration) -> Option<i64> {
+    /// after its creation, in one atomic step: with a `limit`, a positive `delta` that would
+    /// take the total past it is not added. Returns whether it was added and the total after;
+    /// `None` without a remote tier or while it is failing (callers keep their own count then).
+    pub async fn shared_counter_add(
+        &self,
+        id: &str,
+        delta: i64,
+        limit: Option<i64>,
+        ttl: Duration,
+    ) -> Option<(bool, i64)> {
         let remote = self.inner.remote.as_ref()?;
         let key = CacheKey::builder(proverka_core::Provider::Fssp, "shared-counter")
             .exact("id", id)
             .build();
         let name = format!("{}c", remote.names(&key).value.trim_end_matches('v'));
         remote
-            .call(&self.inner.counters, |s| s.add(&name, delta, ttl))
+            .call(&self.inner.counters, |s| s.add(&name, delta, limit, ttl))
             .await
     }
 
@@ -505,6 +546,16 @@ impl Remote {
     }
 }
 
+/// How a flight's calls ended.
+enum Called {
+    /// No call: the caller's reservation was refused.
+    Refused(Refusal),
+    /// The last call brought an answer (judged).
+    Answered(Arc<Answer>),
+    /// The last call brought none; billed as it may have been.
+    NoAnswer(TransportError, Billed),
+}
+
 /// What the cross-replica protocol decided for a flight.
 enum Coordination {
     /// Fetch here; hold this lock token (if the remote tier was reachable).
@@ -539,23 +590,23 @@ impl Inner {
         Some((answer, Tier::Remote))
     }
 
-    /// A flight's whole life: re-check, coordinate with replicas, fetch, judge, store.
-    async fn resolve<F, Fut>(
+    /// A flight's whole life: re-check memory, coordinate with replicas, then reserve, send,
+    /// judge, settle and retry what is free; store and share.
+    async fn resolve(
         &self,
         key: &CacheKey,
         lookup: &dyn Lookup,
-        fetch: F,
+        fetch: &dyn Fetch,
         options: FetchOptions,
-    ) -> FlightResult
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<RawAnswer, Arc<dyn StdError + Send + Sync>>>,
-    {
-        // A flight that ended just before this one started has stored its answer.
+    ) -> FlightResult {
+        // A flight that ended between this caller's read and its start has stored its answer
+        // in memory before it left the map: an in-process check, no remote read.
         if !options.force_refresh
-            && let Some((answer, tier)) = self.fresh_in_tiers(key, options.max_age).await
+            && let Some(a) = self.memory.get(key).await
+            && a.is_fresh(SystemTime::now(), options.max_age)
         {
-            return Ok((answer, Source::Tier(tier)));
+            bump(&self.counters.hits_memory);
+            return Ok((a, Source::Tier(Tier::Memory)));
         }
         let started = SystemTime::now();
         let token = match &self.remote {
@@ -575,21 +626,20 @@ impl Inner {
             (Some(_), Some(n), Some(t)) => Some(self.spawn_renewal(n.lock.clone(), t.clone())),
             _ => None,
         };
-        bump(&self.counters.fetches);
-        let fetched = fetch().await;
+        let called = self.call(lookup, fetch).await;
         if let Some(stop) = renewal {
             let _ = stop.send(());
         }
-        let result = match fetched {
-            Ok(raw) => {
-                let verdict = lookup.judge(&raw);
-                let answer = Arc::new(Answer {
-                    raw,
-                    verdict,
-                    fetched_at: SystemTime::now(),
-                });
+        let result = match called {
+            Called::Refused(refusal) => Err(FetchError::refused(refusal)),
+            Called::Answered(answer) => {
                 self.store(key, &answer, names.as_ref()).await;
-                let stale = if answer.verdict.retryable() && options.allow_stale {
+                // A stale answer stands in only for a failure the provider did not bill.
+                let stale = if answer.verdict.keep_for().is_none()
+                    && answer.verdict.billed().is_no()
+                    && answer.verdict.retryable()
+                    && options.allow_stale
+                {
                     self.stale(key, names.as_ref()).await
                 } else {
                     None
@@ -599,23 +649,71 @@ impl Inner {
                     None => (answer, Source::Fetched),
                 })
             }
-            Err(e) => {
+            Called::NoAnswer(e, billed) => {
                 bump(&self.counters.fetch_errors);
-                let stale = if options.allow_stale {
+                let stale = if options.allow_stale && billed.is_no() {
                     self.stale(key, names.as_ref()).await
                 } else {
                     None
                 };
-                stale.map(|s| (s, Source::Stale)).ok_or(FetchError {
-                    source: e,
-                    coalesced: false,
-                })
+                stale
+                    .map(|s| (s, Source::Stale))
+                    .ok_or_else(|| FetchError::no_answer(Arc::new(e), billed))
             }
         };
         if let (Some(remote), Some(n), Some(t)) = (&self.remote, &names, &token) {
             remote.call(&self.counters, |s| s.unlock(&n.lock, t)).await;
         }
         result
+    }
+
+    /// The provider calls of one flight: reserve, send, judge once, settle; again only while
+    /// the verdict says the failure was free and the retry policy allows.
+    async fn call(&self, lookup: &dyn Lookup, fetch: &dyn Fetch) -> Called {
+        let mut attempt = 1;
+        loop {
+            if let Err(refusal) = fetch.reserve().await {
+                return Called::Refused(refusal);
+            }
+            bump(&self.counters.fetches);
+            let sent_at = Instant::now();
+            let sent = fetch.send().await;
+            let latency = sent_at.elapsed();
+            let verdict = match &sent {
+                Ok(raw) => lookup.judge(raw),
+                Err(e) => Verdict::of_transport(e),
+            };
+            let delay = self.retry.after(attempt, &verdict);
+            fetch
+                .settle(&ProviderCall {
+                    lookup,
+                    attempt,
+                    verdict: &verdict,
+                    raw: sent.as_ref().ok(),
+                    latency,
+                    resent: delay.is_some(),
+                })
+                .await;
+            if let Some(delay) = delay {
+                tracing::debug!(
+                    provider = %lookup.provider(),
+                    attempt,
+                    code = verdict.code(),
+                    "re-sending after a free, retryable failure"
+                );
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return match sent {
+                Ok(raw) => Called::Answered(Arc::new(Answer {
+                    raw,
+                    verdict,
+                    fetched_at: SystemTime::now(),
+                })),
+                Err(e) => Called::NoAnswer(e, verdict.billed()),
+            };
+        }
     }
 
     /// Stores a storable answer in both tiers, or shares a non-storable one briefly with

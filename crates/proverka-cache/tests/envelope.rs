@@ -4,28 +4,33 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
 use proverka_cache::{Answer, EncryptionKey, decode_envelope, encode_envelope};
-use proverka_core::{Bytes, CacheKey, Charge, Money, Provider, RawAnswer, Verdict};
+use proverka_core::{Billed, Bytes, CacheKey, Money, Provider, RawAnswer, Verdict};
+
+fn billed() -> impl Strategy<Value = Billed> {
+    prop_oneof![
+        Just(Billed::No),
+        Just(Billed::Unknown),
+        any::<Option<i64>>().prop_map(|k| Billed::Yes(k.map(Money::from_kopecks))),
+    ]
+}
 
 fn verdict() -> impl Strategy<Value = Verdict> {
     prop_oneof![
-        (any::<Option<i64>>(), 0u64..10_000_000_000, any::<bool>()).prop_map(|(k, ms, free)| {
-            Verdict::Answer {
-                charge: if free {
-                    Charge::Free
-                } else {
-                    Charge::Charged(k.map(Money::from_kopecks))
-                },
-                keep_for: Duration::from_millis(ms),
-            }
+        (billed(), 0u64..10_000_000_000).prop_map(|(billed, ms)| Verdict::Answer {
+            billed,
+            keep_for: Duration::from_millis(ms),
         }),
-        ("[a-z0-9_]{0,20}", any::<bool>(), any::<bool>()).prop_map(|(code, charged, retryable)| {
+        ("[a-z0-9_]{0,20}", billed(), any::<bool>()).prop_map(|(code, billed, retryable)| {
             Verdict::ProviderError {
                 code,
-                charged,
+                billed,
                 retryable,
             }
         }),
-        any::<bool>().prop_map(|retryable| Verdict::Garbage { retryable }),
+        (billed(), "[ -~а-я]{0,30}").prop_map(|(billed, what)| Verdict::Unreadable {
+            billed,
+            what: what.into(),
+        }),
     ]
 }
 

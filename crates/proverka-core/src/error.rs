@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::Provider;
+use crate::{Billed, Provider};
 
 /// Where a failure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -80,9 +80,11 @@ impl<V: StdError + 'static, P: Failure> Error<V, P> {
             Self::Config(_) | Self::Invalid(_) => Charged::No,
             Self::Transport(e) => e.charged(),
             Self::Provider(p) => p.charged(),
-            // A body we cannot read may still have been billed; FSSP's HTML captcha pages are
-            // not, but we cannot tell them apart with certainty.
-            Self::Malformed(_) => Charged::Unknown,
+            Self::Malformed(m) => match m.billed() {
+                Billed::No => Charged::No,
+                Billed::Yes(_) => Charged::Yes,
+                Billed::Unknown => Charged::Unknown,
+            },
         }
     }
 
@@ -259,10 +261,15 @@ impl StdError for TransportError {
     }
 }
 
-/// The provider answered something that is not its JSON: an HTML page (a captcha, a proxy's
-/// error page), an empty or truncated body, an unexpected HTTP status. Never a "no result".
+/// The provider answered something that cannot be read as its answer: an HTML page (a
+/// captcha, a proxy's error page), an empty or truncated body, JSON of an unknown shape, or a
+/// billed answer without its result. Never a "no result".
+///
+/// Whether it was billed follows from the HTTP status (see [`MalformedAnswer::billed`]):
+/// after an HTTP 200 the provider may well have billed it, so it is [`Billed::Unknown`] and
+/// never re-sent automatically; a gateway's 502/503/504 never reached the provider's billing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{provider} answered HTTP {status} with {what}, not its JSON ({len} bytes)")]
+#[error("{provider} answered HTTP {status} with {what}, not a readable answer ({len} bytes)")]
 pub struct MalformedAnswer {
     /// The provider.
     pub provider: Provider,
@@ -272,12 +279,15 @@ pub struct MalformedAnswer {
     pub what: &'static str,
     /// The body's length (the body itself is not kept here: it may hold personal data).
     pub len: usize,
+    /// Set where the provider's page says such an answer is billed (NPD `success = 1`).
+    pub known_billed: Option<Billed>,
 }
 
 impl MalformedAnswer {
-    /// Describes a body that is not usable JSON.
+    /// Describes a body that is not usable JSON (a byte-order mark and whitespace around the
+    /// JSON are not reasons: see [`json_body`](crate::json_body)).
     pub fn describe(provider: Provider, status: u16, body: &[u8]) -> Self {
-        let trimmed = body.trim_ascii_start();
+        let trimmed = crate::json_body(body);
         let what = if trimmed.is_empty() {
             "an empty body"
         } else if trimmed.starts_with(b"<") {
@@ -290,6 +300,7 @@ impl MalformedAnswer {
             status,
             what,
             len: body.len(),
+            known_billed: None,
         }
     }
 
@@ -300,10 +311,39 @@ impl MalformedAnswer {
             status,
             what: "JSON of an unknown shape",
             len: body.len(),
+            known_billed: None,
         }
     }
 
-    /// Garbage is worth retrying: a captcha page, a truncated body or a 5xx is transient.
+    /// The provider's JSON, but without the result a query is paid for (NPD `success = 1`
+    /// with no readable `found`, FSSP's `{"status":200,"message":"Источник не доступен"}`),
+    /// billed as the caller knows from the body or the provider's page: not an answer, never
+    /// stored, never re-sent.
+    pub fn without_result(provider: Provider, status: u16, body: &[u8], billed: Billed) -> Self {
+        Self {
+            provider,
+            status,
+            what: "the provider's JSON without a result",
+            len: body.len(),
+            known_billed: Some(billed),
+        }
+    }
+
+    /// Whether the provider billed it: as its page says where it does; otherwise
+    /// [`Billed::No`] only for a gateway's HTTP 502, 503 or 504 (the request never reached the
+    /// provider's billing), [`Billed::Unknown`] for everything else (an HTTP 200 that cannot be
+    /// read may have been billed).
+    pub fn billed(&self) -> Billed {
+        match (self.known_billed, self.status) {
+            (Some(b), _) => b,
+            (None, 502..=504) => Billed::No,
+            (None, _) => Billed::Unknown,
+        }
+    }
+
+    /// Whether asking again later may bring a readable answer: yes (a captcha page, a
+    /// truncated body or a gateway error is transient). Whether proverka may ask again *by
+    /// itself* is a separate question, answered by [`MalformedAnswer::billed`]: only when free.
     pub fn retryable(&self) -> bool {
         true
     }

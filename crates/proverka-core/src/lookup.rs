@@ -13,6 +13,10 @@ pub trait Lookup: Send + Sync {
     /// The provider the query goes to.
     fn provider(&self) -> Provider;
 
+    /// The kind of query (FSSP's `type`, `address`/`coords` for courts, …): what ledgers and
+    /// metrics name, never a parameter's value.
+    fn query_kind(&self) -> &'static str;
+
     /// The canonical identity of the query (never holds a secret or readable personal data).
     fn cache_key(&self) -> CacheKey;
 
@@ -22,7 +26,8 @@ pub trait Lookup: Send + Sync {
     /// Path and query parameters to send, without credentials.
     fn upstream_request(&self) -> UpstreamRequest;
 
-    /// Reads an answer and decides what it is: a storable answer, a provider error or garbage.
+    /// Reads an answer and decides, once, what it is: a storable answer, a provider error or
+    /// unreadable, and whether the provider billed it ([`Verdict::billed`]).
     fn judge(&self, raw: &RawAnswer) -> Verdict;
 }
 

@@ -57,6 +57,12 @@ impl Money {
         Self(self.0.saturating_add(other.0))
     }
 
+    /// Difference, saturating at the range ends (it may be negative).
+    #[must_use]
+    pub fn saturating_sub(self, other: Self) -> Self {
+        Self(self.0.saturating_sub(other.0))
+    }
+
     /// Parses an amount: optional sign, digits with optional spaces (including no-break
     /// spaces) between groups, optional `.` or `,` decimal part, optional currency text
     /// (`руб.`, `руб`, `р.`, `₽`, `RUB`).

@@ -36,6 +36,18 @@ impl RetryPolicy {
         max_delay: Duration::ZERO,
     };
 
+    /// After attempt number `attempt` (1-based) was judged `verdict`: how long to wait before
+    /// sending again, or `None` when it must not be sent again (an answer, anything billed or
+    /// possibly billed, a failure not worth retrying, or no attempts left).
+    pub fn after(&self, attempt: u32, verdict: &crate::Verdict) -> Option<Duration> {
+        let charged = if verdict.billed().is_no() {
+            Charged::No
+        } else {
+            Charged::Unknown
+        };
+        self.next_delay(attempt, verdict.free_to_resend(), charged)
+    }
+
     /// After failed attempt number `attempt` (1-based): how long to wait before the next
     /// one, or `None` to give up.
     pub fn next_delay(&self, attempt: u32, retryable: bool, charged: Charged) -> Option<Duration> {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use proverka_core::{
-    CacheKey, Charge, Cost, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
+    Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
 };
 
 use crate::request::CourtQuery;
@@ -22,13 +22,17 @@ pub fn judge(raw: &RawAnswer) -> Verdict {
     Verdict::of(crate::parse(raw), |j| {
         // Each answer spends one query of the tariff's daily quota.
         let keep_for = if j.found() { FOUND_TTL } else { NOT_FOUND_TTL };
-        (Charge::Charged(None), keep_for)
+        (Billed::Yes(None), keep_for)
     })
 }
 
 impl Lookup for CourtQuery {
     fn provider(&self) -> Provider {
         Provider::Court
+    }
+
+    fn query_kind(&self) -> &'static str {
+        self.key_value().0
     }
 
     fn cache_key(&self) -> CacheKey {

@@ -92,7 +92,7 @@ pub(crate) enum NotAnAnswer {
 
 /// `data.last` of any body that has one (answers and errors alike).
 pub fn queries_left(body: &[u8]) -> Option<i64> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v: Value = serde_json::from_slice(proverka_core::json_body(body)).ok()?;
     v.get("data")
         .and_then(|d| d.get("last"))
         .and_then(lenient::int_of)
@@ -108,8 +108,8 @@ pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswe
     let malformed = |what: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         NotAnAnswer::Malformed(what(Provider::Court, status, body))
     };
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| malformed(MalformedAnswer::describe))?;
+    let value: Value = serde_json::from_slice(proverka_core::json_body(body))
+        .map_err(|_| malformed(MalformedAnswer::describe))?;
     let Value::Object(mut top) = value else {
         return Err(malformed(MalformedAnswer::unexpected_shape));
     };

@@ -26,3 +26,20 @@ fn every_fixture_parses_as_snapshotted() {
         })
     });
 }
+
+/// A byte-order mark and line ends around the JSON do not make an answer unreadable; every
+/// answer spends a query of the quota (billed); an HTML page after HTTP 200 may have.
+#[test]
+fn money_rules() {
+    use proverka_core::Billed;
+    let raw = |name| proverka_testkit::fixture_raw("court", name);
+    let v = proverka_court::judge(&raw("bom_not_found.json"));
+    assert_eq!(v.keep_for(), Some(proverka_court::NOT_FOUND_TTL), "{v:?}");
+    assert_eq!(v.billed(), Billed::Yes(None));
+    assert_eq!(
+        proverka_court::queries_left(&raw("bom_not_found.json").body),
+        Some(41)
+    );
+    let v = proverka_court::judge(&raw("html_page.html"));
+    assert_eq!((v.billed(), v.free_to_resend()), (Billed::Unknown, false));
+}

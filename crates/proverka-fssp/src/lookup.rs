@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use proverka_core::{
-    CacheKey, CacheKeyBuilder, Charge, Cost, Lookup, Money, Provider, RawAnswer, UpstreamRequest,
+    Billed, CacheKey, CacheKeyBuilder, Cost, Lookup, Money, Provider, RawAnswer, UpstreamRequest,
     Verdict,
 };
 
@@ -158,10 +158,10 @@ impl Query for Wanted {
     }
 }
 
-fn paid(inquiry: Option<&Inquiry>) -> Charge {
+fn paid(inquiry: Option<&Inquiry>) -> Billed {
     match inquiry.and_then(|i| i.price) {
-        Some(price) if price == Money::ZERO => Charge::Free,
-        price => Charge::Charged(price),
+        Some(price) if price == Money::ZERO => Billed::No,
+        price => Billed::Yes(price),
     }
 }
 
@@ -169,11 +169,16 @@ fn paid(inquiry: Option<&Inquiry>) -> Charge {
 /// both paid and stored; provider errors and garbage are never stored; the free region list
 /// is stored for a day.
 pub fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
-    Verdict::of(FsspAnswer::from_raw(kind, raw), |answer| match answer {
-        FsspAnswer::Regions(_) => (Charge::Free, REGIONS_TTL),
+    let verdict = Verdict::of(FsspAnswer::from_raw(kind, raw), |answer| match answer {
+        FsspAnswer::Regions(_) => (Billed::No, REGIONS_TTL),
         FsspAnswer::Debtors(d) => (paid(d.inquiry()), ANSWER_TTL),
         FsspAnswer::Wanted(w) => (paid(w.inquiry.as_ref()), ANSWER_TTL),
-    })
+    });
+    if kind == QueryType::RegionsList {
+        verdict.on_free_query()
+    } else {
+        verdict
+    }
 }
 
 fn cost(kind: QueryType) -> Cost {
@@ -190,6 +195,9 @@ macro_rules! lookup {
         impl Lookup for $ty {
             fn provider(&self) -> Provider {
                 Provider::Fssp
+            }
+            fn query_kind(&self) -> &'static str {
+                <$ty as Query>::TYPE.as_str()
             }
             fn cache_key(&self) -> CacheKey {
                 self.key(CacheKey::builder(Provider::Fssp, <$ty as Query>::TYPE.as_str())).build()
@@ -227,6 +235,9 @@ impl FsspQuery {
 impl Lookup for FsspQuery {
     fn provider(&self) -> Provider {
         Provider::Fssp
+    }
+    fn query_kind(&self) -> &'static str {
+        self.query_type().as_str()
     }
     fn cache_key(&self) -> CacheKey {
         self.as_lookup().cache_key()
@@ -293,7 +304,7 @@ mod tests {
             judge(QueryType::Physical, &raw),
             Verdict::ProviderError {
                 code: "404".into(),
-                charged: false,
+                billed: Billed::No,
                 retryable: true
             }
         );

@@ -1,7 +1,7 @@
 //! FSSP answers (ответы) as typed models, parsed leniently: see `docs/providers/fssp.md`.
 
 use proverka_core::lenient::{self, Extra};
-use proverka_core::{Date, LenientDate, MalformedAnswer, Money, Provider};
+use proverka_core::{Billed, Date, LenientDate, MalformedAnswer, Money, Provider};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -560,6 +560,7 @@ pub(crate) fn parse_answer<T>(status: u16, body: &[u8]) -> Result<T, NotAnAnswer
 where
     T: serde::de::DeserializeOwned + HasShape,
 {
+    let body = proverka_core::json_body(body);
     let parsed: T = serde_json::from_slice(body).map_err(|_| {
         // Valid JSON of another shape (an array, a string) is told apart from broken bytes.
         let valid_json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
@@ -572,11 +573,33 @@ where
     if let Some(e) = parsed.error() {
         return Err(NotAnAnswer::Provider(e));
     }
-    if status != 200 || !parsed.looks_like_answer() {
+    if status != 200 {
         return Err(NotAnAnswer::Malformed(MalformedAnswer::unexpected_shape(
             Provider::Fssp,
             status,
             body,
+        )));
+    }
+    if !parsed.looks_like_answer() {
+        // A `message` alone ("Источник не доступен") is not "no debts": a real "not found"
+        // carries `count: 0`. Billed as its `inquiry` says, unknown without one.
+        let billed = match parsed.inquiry_price() {
+            Some(price) if price == Money::ZERO => Billed::No,
+            Some(price) => Billed::Yes(Some(price)),
+            None if parsed.has_message() => Billed::Unknown,
+            None => {
+                return Err(NotAnAnswer::Malformed(MalformedAnswer::unexpected_shape(
+                    Provider::Fssp,
+                    status,
+                    body,
+                )));
+            }
+        };
+        return Err(NotAnAnswer::Malformed(MalformedAnswer::without_result(
+            Provider::Fssp,
+            status,
+            body,
+            billed,
         )));
     }
     Ok(parsed)
@@ -584,6 +607,7 @@ where
 
 /// Reads a `regionsList` body.
 pub(crate) fn parse_regions(status: u16, body: &[u8]) -> Result<Regions, NotAnAnswer> {
+    let body = proverka_core::json_body(body);
     let value: Value = serde_json::from_slice(body).map_err(|_| {
         NotAnAnswer::Malformed(MalformedAnswer::describe(Provider::Fssp, status, body))
     })?;
@@ -606,8 +630,13 @@ pub(crate) fn parse_regions(status: u16, body: &[u8]) -> Result<Regions, NotAnAn
 pub(crate) trait HasShape {
     /// The provider error carried in the body, if it is an error body.
     fn error(&self) -> Option<ProviderError>;
-    /// Whether the body has the fields of a real answer.
+    /// Whether the body has the fields of a real answer: records, or a count (a `message`
+    /// alone is not one).
     fn looks_like_answer(&self) -> bool;
+    /// The price the body reports (`inquiry.price`), if any.
+    fn inquiry_price(&self) -> Option<Money>;
+    /// Whether the body carries a `message`.
+    fn has_message(&self) -> bool;
 }
 
 fn error_in(extra: &Extra, status: Option<i64>, message: Option<&String>) -> Option<ProviderError> {
@@ -629,10 +658,13 @@ impl HasShape for DebtorSearch {
         error_in(&self.extra, self.status, self.message.as_ref())
     }
     fn looks_like_answer(&self) -> bool {
-        !self.records.is_empty()
-            || self.count.is_some()
-            || self.count_all.is_some()
-            || self.message.is_some()
+        !self.records.is_empty() || self.count.is_some() || self.count_all.is_some()
+    }
+    fn inquiry_price(&self) -> Option<Money> {
+        self.inquiry().and_then(|i| i.price)
+    }
+    fn has_message(&self) -> bool {
+        self.message.is_some()
     }
 }
 
@@ -641,9 +673,12 @@ impl HasShape for WantedSearch {
         error_in(&self.extra, self.status, self.message.as_ref())
     }
     fn looks_like_answer(&self) -> bool {
-        !self.records.is_empty()
-            || self.count.is_some()
-            || self.count_all.is_some()
-            || self.message.is_some()
+        !self.records.is_empty() || self.count.is_some() || self.count_all.is_some()
+    }
+    fn inquiry_price(&self) -> Option<Money> {
+        self.inquiry.as_ref().and_then(|i| i.price)
+    }
+    fn has_message(&self) -> bool {
+        self.message.is_some()
     }
 }

@@ -42,3 +42,37 @@ fn every_fixture_parses_as_snapshotted() {
         })
     });
 }
+
+/// The money rules of FSSP answers (docs/errors.md, "Billed, per provider").
+#[test]
+fn money_rules() {
+    use proverka_core::{Billed, Money};
+    let raw = |name| proverka_testkit::fixture_raw("fssp", name);
+    // A message alone is not "no debts": never stored, and possibly billed (no `inquiry`).
+    let v = judge(
+        QueryType::Physical,
+        &raw("message_only_source_unavailable.json"),
+    );
+    assert_eq!(v.keep_for(), None, "{v:?}");
+    assert_eq!(v.billed(), Billed::Unknown);
+    assert!(!v.free_to_resend());
+    // A byte-order mark and CRLF around the JSON do not make an answer unreadable.
+    let v = judge(
+        QueryType::Physical,
+        &raw("bom_and_crlf_around_not_found.json"),
+    );
+    assert!(v.keep_for().is_some(), "{v:?}");
+    assert_eq!(v.billed(), Billed::Yes(Some(Money::from_kopecks(140))));
+    // An HTTP 200 cut short: possibly billed, never re-sent, never stored.
+    let v = judge(QueryType::Physical, &raw("truncated.json"));
+    assert_eq!(
+        (v.billed(), v.keep_for(), v.free_to_resend()),
+        (Billed::Unknown, None, false)
+    );
+    // The documented free, retryable error is the one thing re-sent.
+    let v = judge(QueryType::Physical, &raw("error_456_max_limit.json"));
+    assert_eq!((v.billed(), v.free_to_resend()), (Billed::No, true));
+    // The free region list stays free even when unreadable.
+    let v = judge(QueryType::RegionsList, &raw("html_captcha_page.html"));
+    assert_eq!(v.billed(), Billed::No);
+}

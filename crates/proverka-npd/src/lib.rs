@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 
 use proverka_core::lenient;
 use proverka_core::{
-    Auth, CacheKey, Charge, Charged, ClientBuilder, ConfigError, Connect, Date, Failure,
+    Auth, Billed, CacheKey, Charged, ClientBuilder, ConfigError, Connect, Date, Failure,
     HttpClient, Inn, InnError, Lookup, MalformedAnswer, Provider, RawAnswer, RetryPolicy, Secret,
     TransportError, UpstreamRequest, Verdict, require_credential,
 };
@@ -228,8 +228,8 @@ pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
     let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         Error::Malformed(f(Provider::Npd, raw.status, &raw.body))
     };
-    let value: Value =
-        serde_json::from_slice(&raw.body).map_err(|_| malformed(MalformedAnswer::describe))?;
+    let value: Value = serde_json::from_slice(proverka_core::json_body(&raw.body))
+        .map_err(|_| malformed(MalformedAnswer::describe))?;
     let Value::Object(mut map) = value else {
         return Err(malformed(MalformedAnswer::unexpected_shape));
     };
@@ -249,7 +249,13 @@ pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
                 self_employed,
                 extra: map.into_iter().collect(),
             }),
-            None => Err(malformed(MalformedAnswer::unexpected_shape)),
+            // The page: only `success = 1` is charged. Billed, but not an answer.
+            None => Err(Error::Malformed(MalformedAnswer::without_result(
+                Provider::Npd,
+                raw.status,
+                &raw.body,
+                Billed::Yes(None),
+            ))),
         };
     }
     if error.is_none() && code.is_none() {
@@ -285,16 +291,16 @@ pub fn keep_for(date: Date, now: SystemTime) -> Duration {
 /// The cache decision for an answer to `query`.
 pub fn judge(query: &NpdQuery, raw: &RawAnswer) -> Verdict {
     Verdict::of(parse(raw), |_| {
-        (
-            Charge::Charged(None),
-            keep_for(query.date, SystemTime::now()),
-        )
+        (Billed::Yes(None), keep_for(query.date, SystemTime::now()))
     })
 }
 
 impl Lookup for NpdQuery {
     fn provider(&self) -> Provider {
         Provider::Npd
+    }
+    fn query_kind(&self) -> &'static str {
+        "status"
     }
     fn cache_key(&self) -> CacheKey {
         CacheKey::builder(Provider::Npd, "npd")

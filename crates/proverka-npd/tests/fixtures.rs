@@ -35,3 +35,30 @@ fn every_fixture_parses_as_snapshotted() {
         json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw)), "parsed": parsed})
     });
 }
+
+/// The money rules of NPD answers: only `success = 1` is charged (the page).
+#[test]
+fn money_rules() {
+    use proverka_core::{Billed, Date};
+    let raw = |name| proverka_testkit::fixture_raw("npd", name);
+    let q = proverka_npd::NpdQuery::new(
+        "540304378234".parse().unwrap(),
+        Some(Date::parse_iso("2024-02-01").unwrap()),
+    )
+    .unwrap();
+    // `success = 1` without a readable `found`: billed, not an answer, not re-sent.
+    let v = proverka_npd::judge(&q, &raw("success_without_found.json"));
+    assert_eq!(v.billed(), Billed::Yes(None), "{v:?}");
+    assert_eq!((v.keep_for(), v.free_to_resend()), (None, false));
+    // `success = 0`: free, re-sent.
+    let v = proverka_npd::judge(&q, &raw("success_zero_retry.json"));
+    assert_eq!((v.billed(), v.free_to_resend()), (Billed::No, true));
+    // A byte-order mark does not hide an answer.
+    let v = proverka_npd::judge(&q, &raw("bom_found.json"));
+    assert!(v.keep_for().is_some(), "{v:?}");
+    assert!(
+        proverka_npd::parse(&raw("bom_found.json"))
+            .unwrap()
+            .self_employed
+    );
+}

@@ -1,19 +1,25 @@
 //! The proxy's state and the one pipeline every proxied request goes through:
-//! client key → validation → cache → budget → concurrency limit and retries → provider.
+//! client key → validation → cache → (the flight: budget reservation → concurrency limit →
+//! provider → one judgement → settle, ledger, free retries) → answer.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use proverka_cache::{FetchOptions, RedisOptions, RedisStore, RemoteStore, Served, TieredCache};
+use proverka_cache::{
+    BoxFuture, Fetch, FetchOptions, ProviderCall, RedisOptions, RedisStore, Refusal, RemoteStore,
+    Served, TieredCache,
+};
 use proverka_core::{
-    Auth, CacheKey, Charge, Cost, Date, HttpClient, HttpSettings, Lookup, Money, Provider,
+    Auth, Billed, CacheKey, Cost, Date, HttpClient, HttpSettings, Lookup, Money, Provider,
     RawAnswer, RetryPolicy, Secret, TransportError, UpstreamRequest, Verdict,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
+pub(crate) use crate::budget::BudgetExceeded;
+use crate::budget::Budgets;
 use crate::config::Config;
+use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 
 /// How a provider is reached.
@@ -49,12 +55,6 @@ impl Client {
     }
 }
 
-/// Spend per client per Moscow day.
-#[derive(Debug, Default)]
-struct Budgets {
-    spent: HashMap<Arc<str>, (Date, Money)>,
-}
-
 /// Everything a request needs.
 #[derive(Debug)]
 pub(crate) struct AppState {
@@ -62,10 +62,10 @@ pub(crate) struct AppState {
     pub(crate) cache: TieredCache,
     upstreams: Vec<Upstream>,
     clients: Vec<Client>,
-    budgets: Mutex<Budgets>,
+    budgets: Budgets,
+    pub(crate) ledger: Ledger,
     pub(crate) metrics: Metrics,
     pub(crate) memo: crate::routes::ParseMemo,
-    retry: RetryPolicy,
 }
 
 /// Why the proxy could not start.
@@ -86,6 +86,27 @@ pub enum StartError {
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// A client has a daily budget, but a provider it can reach bills at a price the proxy
+    /// does not know: the budget could not be held.
+    #[error(
+        "client {client:?} has a daily budget, but {provider} has no known price: set providers.{provider}.price_rub (PROVERKA_PROVIDERS_{env}_PRICE_RUB) to the tariff's price of one answer"
+    )]
+    UnknownPrice {
+        /// The client's name.
+        client: String,
+        /// The provider.
+        provider: Provider,
+        /// The provider's name in environment variables.
+        env: String,
+    },
+    /// The ledger file cannot be opened for appending.
+    #[error("ledger_path {path}: {source}")]
+    Ledger {
+        /// The configured path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 fn default_base(p: Provider) -> &'static str {
@@ -103,6 +124,24 @@ fn default_timeout(p: Provider) -> Duration {
         Provider::Court => proverka_court::DEFAULT_TIMEOUT,
         Provider::Npd => proverka_npd::DEFAULT_TIMEOUT,
         Provider::Alfa => proverka_alfa::DEFAULT_TIMEOUT,
+    }
+}
+
+/// What the provider's page says about the price of one paid answer.
+enum PagePrice {
+    /// Free (Alfa-Bank's status calls).
+    Free,
+    /// The page gives a maximum (FSSP: 1.40 RUB); answers report their own price.
+    Max,
+    /// The customer's tariff decides: the configuration must say (`price_rub`).
+    Tariff,
+}
+
+fn page_price(p: Provider) -> PagePrice {
+    match p {
+        Provider::Fssp => PagePrice::Max,
+        Provider::Court | Provider::Npd => PagePrice::Tariff,
+        Provider::Alfa => PagePrice::Free,
     }
 }
 
@@ -131,7 +170,13 @@ impl AppState {
                 price: pc.price(),
             });
         }
+        let retry = RetryPolicy {
+            max_attempts: config.retry.max_attempts.max(1),
+            base_delay: Duration::from_millis(config.retry.base_delay_ms),
+            max_delay: Duration::from_secs(30),
+        };
         let mut builder = TieredCache::builder()
+            .retry(retry)
             .memory_bytes(config.cache.memory_mb.saturating_mul(1024 * 1024))
             .key_prefix(config.cache.key_prefix.clone())
             .stale_grace(Duration::from_secs(config.cache.stale_grace_secs))
@@ -169,19 +214,36 @@ impl AppState {
                 may_refresh: c.may_refresh,
             })
             .collect();
-        let retry = RetryPolicy {
-            max_attempts: config.retry.max_attempts.max(1),
-            base_delay: Duration::from_millis(config.retry.base_delay_ms),
-            max_delay: Duration::from_secs(30),
-        };
+        // A budget is a reservation of the call's maximum price: every paid provider a
+        // budgeted client can reach needs one.
+        if let Some(c) = config.clients.iter().find(|c| c.daily_budget_rub.is_some()) {
+            for u in &upstreams {
+                if matches!(page_price(u.provider), PagePrice::Tariff) && u.price.is_none() {
+                    return Err(StartError::UnknownPrice {
+                        client: c.name.clone(),
+                        provider: u.provider,
+                        env: u.provider.as_str().to_uppercase(),
+                    });
+                }
+            }
+        }
+        let ledger =
+            Ledger::open(config.ledger_path.as_deref()).map_err(|source| StartError::Ledger {
+                path: config
+                    .ledger_path
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                source,
+            })?;
         Ok(Self {
             cache: builder.build(),
             upstreams,
             clients,
-            budgets: Mutex::default(),
+            budgets: Budgets::default(),
+            ledger,
             metrics: Metrics::default(),
             memo: crate::routes::ParseMemo::new(),
-            retry,
             config,
         })
     }
@@ -213,8 +275,8 @@ impl AppState {
         })
     }
 
-    /// The price of one paid answer of `lookup` for budgets, when it is not reported.
-    fn estimate(&self, provider: Provider, cost: Cost) -> Money {
+    /// The most one call of a query costing `cost` may cost: what a budget reserves.
+    fn max_price(&self, provider: Provider, cost: Cost) -> Money {
         match cost {
             Cost::Free => Money::ZERO,
             _ => cost
@@ -224,107 +286,28 @@ impl AppState {
         }
     }
 
-    fn price_of(&self, provider: Provider, verdict: &Verdict, cost: Cost) -> Money {
-        match verdict.charge() {
-            Charge::Charged(Some(m)) => m,
-            Charge::Charged(None) => self
+    /// What a call judged `billed` cost: the reported price, else the configured or page
+    /// price; for [`Billed::Unknown`], what was reserved (it may have been billed).
+    fn price_of(&self, provider: Provider, billed: Billed, cost: Cost) -> Money {
+        match billed {
+            Billed::Yes(Some(m)) => m,
+            Billed::Yes(None) | Billed::Unknown => self
                 .upstream(provider)
                 .price
                 .or(cost.typical())
                 .unwrap_or(Money::ZERO),
-            _ => Money::ZERO,
+            Billed::No => Money::ZERO,
         }
     }
 
-    /// The shared counter of a client's spend on a Moscow day.
-    fn budget_counter(client: &str, day: Date) -> String {
-        format!("budget/{client}/{}", day.to_iso())
-    }
-
-    /// How long a day's counter lives: past the end of that day, whatever the clocks say.
-    const BUDGET_TTL: Duration = Duration::from_secs(2 * 24 * 3600);
-
-    /// What `client` spent today: the replicas' shared total when Redis answers, this
-    /// process's own count otherwise (whichever is larger).
-    async fn spent_today(&self, client: &Client) -> Money {
-        let today = Date::today_moscow();
-        let local = {
-            let budgets = self
-                .budgets
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match budgets.spent.get(&client.name) {
-                Some((day, spent)) if *day == today => *spent,
-                _ => Money::ZERO,
-            }
-        };
-        let shared = self
-            .cache
-            .shared_counter_add(
-                &Self::budget_counter(&client.name, today),
-                0,
-                Self::BUDGET_TTL,
-            )
-            .await
-            .map_or(Money::ZERO, Money::from_kopecks);
-        local.max(shared)
-    }
-
-    /// Whether `client` can pay `price` today; records nothing.
-    async fn within_budget(&self, client: &Client, price: Money) -> Result<(), BudgetExceeded> {
-        let Some(budget) = client.budget else {
-            return Ok(());
-        };
-        let spent = self.spent_today(client).await;
-        if spent.saturating_add(price) > budget {
-            return Err(BudgetExceeded {
-                budget,
-                spent,
-                price,
-            });
-        }
-        Ok(())
-    }
-
-    /// Records a paid answer against the client's day, here and on the shared counter.
-    async fn record_spend(&self, client: &Arc<str>, price: Money) {
-        let today = Date::today_moscow();
-        {
-            let mut budgets = self
-                .budgets
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let entry = budgets
-                .spent
-                .entry(Arc::clone(client))
-                .or_insert((today, Money::ZERO));
-            if entry.0 != today {
-                *entry = (today, Money::ZERO);
-            }
-            entry.1 = entry.1.saturating_add(price);
-        }
-        if self
-            .clients
-            .iter()
-            .any(|c| c.budget.is_some() && c.name == *client)
-        {
-            self.cache
-                .shared_counter_add(
-                    &Self::budget_counter(client, today),
-                    price.kopecks(),
-                    Self::BUDGET_TTL,
-                )
-                .await;
+    /// The names `/v1/spend` reports on: every configured client, or `anonymous`.
+    pub(crate) fn client_names(&self) -> Vec<Arc<str>> {
+        if self.clients.is_empty() {
+            vec![Client::anonymous().name]
+        } else {
+            self.clients.iter().map(|c| Arc::clone(&c.name)).collect()
         }
     }
-}
-
-/// A client's daily budget would be exceeded.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BudgetExceeded {
-    pub(crate) budget: Money,
-    pub(crate) spent: Money,
-    pub(crate) price: Money,
 }
 
 /// How the upstream call authenticates, and whether the cache is shared.
@@ -355,6 +338,9 @@ impl Lookup for Partitioned {
     fn provider(&self) -> Provider {
         self.inner.provider()
     }
+    fn query_kind(&self) -> &'static str {
+        self.inner.query_kind()
+    }
     fn cache_key(&self) -> CacheKey {
         self.inner.cache_key().partitioned_by(&self.secret)
     }
@@ -381,68 +367,116 @@ pub(crate) struct Call {
 /// Why a proxied query got no provider answer.
 #[derive(Debug)]
 pub(crate) enum CallError {
+    /// The client's budget could not take the call's maximum price: nothing was sent.
     Budget(BudgetExceeded),
-    Upstream { timeout: bool },
+    /// No answer came back; `billed` says whether the provider may have billed it.
+    Upstream { timeout: bool, billed: Billed },
 }
 
-/// The provider call with the credential, the concurrency limit and retries of free,
-/// retryable failures: what runs in the cache's detached task.
-async fn call_provider(
+/// How a flight reaches the provider for one proxied query: the client's budget is reserved
+/// before each call and settled after it, each call goes through the provider's concurrency
+/// limit with the credential, and each call is counted and written to the ledger.
+struct ProxyFetch {
     state: Arc<AppState>,
     provider: Provider,
     lookup: Arc<dyn Lookup>,
     credential: Credential,
-    client: Arc<str>,
-) -> Result<RawAnswer, TransportError> {
-    let upstream = state.upstream(provider);
-    let request = lookup.upstream_request();
-    let mut attempt = 1;
-    loop {
-        let result = {
-            let _permit = upstream.limit.acquire().await;
-            state.metrics.provider_call(provider);
-            let auth = match (provider, credential.secret()) {
-                (Provider::Alfa, s) => Auth::Bearer(s),
-                (Provider::Npd, s) => Auth::Query("key", s),
-                (_, s) => Auth::Query("token", s),
+    client: Client,
+    /// The reservation of the call in progress: its day and amount.
+    reserved: Mutex<Option<(Date, Money)>>,
+}
+
+impl Fetch for ProxyFetch {
+    fn reserve(&self) -> BoxFuture<'_, Result<(), Refusal>> {
+        Box::pin(async move {
+            let Some(budget) = self.client.budget else {
+                return Ok(());
             };
-            upstream.http.get(&request, auth).await
-        };
-        let (retryable, charged) = match &result {
-            Ok(raw) => {
-                let verdict = lookup.judge(raw);
-                if let Verdict::ProviderError { code, .. } = &verdict {
-                    state.metrics.provider_error(provider, code);
+            let price = self.state.max_price(self.provider, self.lookup.cost());
+            if price == Money::ZERO {
+                return Ok(());
+            }
+            let day = Date::today_moscow();
+            match self
+                .state
+                .budgets
+                .reserve(&self.state.cache, &self.client.name, budget, day, price)
+                .await
+            {
+                Ok(()) => {
+                    *self
+                        .reserved
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((day, price));
+                    Ok(())
                 }
-                let price = state.price_of(provider, &verdict, lookup.cost());
-                if price > Money::ZERO {
-                    state.metrics.spent(provider, price);
-                    state.record_spend(&client, price).await;
+                Err(e) => {
+                    self.state.metrics.budget_refusal(&self.client.name);
+                    Err(Refusal::new(e))
                 }
-                report_gauges(&state, provider, raw);
-                let charged = if verdict.charge().is_charged() {
-                    proverka_core::Charged::Yes
-                } else {
-                    proverka_core::Charged::No
+            }
+        })
+    }
+
+    fn send(&self) -> BoxFuture<'_, Result<RawAnswer, TransportError>> {
+        Box::pin(async move {
+            let upstream = self.state.upstream(self.provider);
+            let _permit = upstream.limit.acquire().await;
+            self.state.metrics.provider_call(self.provider);
+            let secret = self.credential.secret();
+            let auth = match self.provider {
+                Provider::Alfa => Auth::Bearer(secret),
+                Provider::Npd => Auth::Query("key", secret),
+                _ => Auth::Query("token", secret),
+            };
+            upstream
+                .http
+                .get(&self.lookup.upstream_request(), auth)
+                .await
+        })
+    }
+
+    fn settle<'a>(&'a self, call: &'a ProviderCall<'a>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let state = &self.state;
+            let provider = self.provider;
+            let billed = call.verdict.billed();
+            let price = state.price_of(provider, billed, self.lookup.cost());
+            match call.verdict {
+                Verdict::ProviderError { code, .. } => state.metrics.provider_error(provider, code),
+                Verdict::Unreadable { .. } => state.metrics.provider_error(provider, "unreadable"),
+                _ => {}
+            }
+            match billed {
+                Billed::Yes(_) => state.metrics.spent(provider, price),
+                Billed::Unknown => state.metrics.billed_unknown(provider),
+                Billed::No => {}
+            }
+            let reserved = self
+                .reserved
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some((day, amount)) = reserved {
+                // Billed: the real price; unknown: the reservation stands; free: released.
+                let actual = match billed {
+                    Billed::Yes(_) => price,
+                    Billed::Unknown => amount,
+                    Billed::No => Money::ZERO,
                 };
-                (
-                    verdict.retryable() && !matches!(verdict, Verdict::Answer { .. }),
-                    charged,
-                )
+                state
+                    .budgets
+                    .settle(&state.cache, &self.client.name, day, amount, actual)
+                    .await;
             }
-            Err(e) => {
-                state.metrics.provider_error(provider, "transport");
-                (e.retryable(), e.charged())
+            if let Some(raw) = call.raw {
+                report_gauges(state, provider, raw);
             }
-        };
-        match state.retry.next_delay(attempt, retryable, charged) {
-            Some(delay) => {
-                tracing::debug!(%provider, attempt, "retrying a free, retryable provider failure");
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
-            None => return result,
-        }
+            state
+                .ledger
+                .record(&state.cache, &self.client.name, call, price)
+                .await;
+        })
     }
 }
 
@@ -450,7 +484,10 @@ async fn call_provider(
 fn report_gauges(state: &AppState, provider: Provider, raw: &RawAnswer) {
     match provider {
         Provider::Fssp => {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&raw.body)
+            // A second read of the body, on misses only (the judgement is the first); the
+            // registry's adapters will report gauges from their own parse.
+            if let Ok(v) =
+                serde_json::from_slice::<serde_json::Value>(proverka_core::json_body(&raw.body))
                 && let Some(b) = v
                     .get("inquiry")
                     .and_then(|i| Money::from_json(&i["balance"]))
@@ -467,7 +504,8 @@ fn report_gauges(state: &AppState, provider: Provider, raw: &RawAnswer) {
     }
 }
 
-/// Runs one proxied query through the cache.
+/// Runs one proxied query through the cache: a hit or a joined flight costs nothing; a miss
+/// is a flight that reserves, calls, judges once and settles (see [`ProxyFetch`]).
 pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served, CallError> {
     let lookup: Arc<dyn Lookup> = match &call.credential {
         Credential::PassThrough(secret) => Arc::new(Partitioned {
@@ -478,30 +516,13 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     };
     let provider = call.provider;
     let cost = lookup.cost();
-    if !call.options.force_refresh
-        && let Some(hit) = state.cache.cached(&*lookup, call.options.max_age).await
-    {
-        state.metrics.saved(
-            provider,
-            state.price_of(provider, &hit.answer.verdict, cost),
-        );
-        return Ok(hit);
-    }
-    if let Err(e) = state
-        .within_budget(&call.client, state.estimate(provider, cost))
-        .await
-    {
-        state.metrics.budget_refusal(&call.client.name);
-        return Err(CallError::Budget(e));
-    }
-    let fetch = {
-        let (state, lookup, credential, client) = (
-            Arc::clone(state),
-            Arc::clone(&lookup),
-            call.credential.clone(),
-            Arc::clone(&call.client.name),
-        );
-        move || call_provider(state, provider, lookup, credential, client)
+    let fetch = ProxyFetch {
+        state: Arc::clone(state),
+        provider,
+        lookup: Arc::clone(&lookup),
+        credential: call.credential,
+        client: call.client,
+        reserved: Mutex::new(None),
     };
     match state
         .cache
@@ -510,18 +531,26 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     {
         Ok(served) => {
             if !matches!(served.status, proverka_cache::CacheStatus::Miss) {
-                state.metrics.saved(
-                    provider,
-                    state.price_of(provider, &served.answer.verdict, cost),
-                );
+                let billed = served.answer.verdict.billed();
+                if billed.is_yes() {
+                    state
+                        .metrics
+                        .saved(provider, state.price_of(provider, billed, cost));
+                }
             }
             Ok(served)
         }
-        Err(e) => {
-            let timeout = e
-                .downcast_ref::<TransportError>()
-                .is_some_and(|t| t.kind() == proverka_core::TransportErrorKind::Timeout);
-            Err(CallError::Upstream { timeout })
-        }
+        Err(e) => match e.downcast_ref::<BudgetExceeded>() {
+            Some(b) if e.refusal() => Err(CallError::Budget(*b)),
+            _ => {
+                let timeout = e
+                    .downcast_ref::<TransportError>()
+                    .is_some_and(|t| t.kind() == proverka_core::TransportErrorKind::Timeout);
+                Err(CallError::Upstream {
+                    timeout,
+                    billed: e.billed(),
+                })
+            }
+        },
     }
 }

@@ -35,6 +35,10 @@ pub struct Config {
     /// Client keys and budgets; required to listen beyond loopback.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// Where the spend ledger is appended as JSON lines (one per provider call); absent: the
+    /// ledger goes to the log target `proverka::ledger` only.
+    #[serde(default)]
+    pub ledger_path: Option<std::path::PathBuf>,
 }
 
 /// Log line format.
@@ -246,6 +250,7 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["shutdown_grace_secs"],
         ),
         ("PROVERKA_MAX_QUERY_BYTES".into(), vec!["max_query_bytes"]),
+        ("PROVERKA_LEDGER_PATH".into(), vec!["ledger_path"]),
         (
             "PROVERKA_CACHE_MEMORY_MB".into(),
             vec!["cache", "memory_mb"],

@@ -16,7 +16,9 @@
 //! See `docs/proxy.md` (configuration) and `docs/deployment.md`.
 
 mod app;
+mod budget;
 pub mod config;
+mod ledger;
 mod metrics;
 mod openapi;
 mod routes;

@@ -19,9 +19,9 @@ fn index(p: Provider) -> usize {
 }
 
 /// Routes counted in `proverka_requests_total`.
-pub(crate) const ROUTES: [&str; 12] = [
-    "fssp", "court", "npd", "alfa", "v1.fssp", "v1.court", "v1.npd", "v1.alfa", "metrics",
-    "openapi", "health", "unknown",
+pub(crate) const ROUTES: [&str; 13] = [
+    "fssp", "court", "npd", "alfa", "v1.fssp", "v1.court", "v1.npd", "v1.alfa", "v1.spend",
+    "metrics", "openapi", "health", "unknown",
 ];
 /// Cache statuses counted (`-` where no cache was involved).
 const CACHE: [&str; 5] = ["HIT", "MISS", "COALESCED", "STALE", "-"];
@@ -30,8 +30,9 @@ const CACHE: [&str; 5] = ["HIT", "MISS", "COALESCED", "STALE", "-"];
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Lock-free: one counter per (route, cache status), bumped on every request.
-    requests: [[AtomicU64; 5]; 12],
+    requests: [[AtomicU64; 5]; 13],
     provider_calls: [AtomicU64; 4],
+    billed_unknown: [AtomicU64; 4],
     provider_errors: Mutex<BTreeMap<(Provider, String), u64>>,
     spent: [AtomicI64; 4],
     saved: [AtomicI64; 4],
@@ -63,6 +64,9 @@ impl Metrics {
         *lock(&self.provider_errors)
             .entry((p, code.to_owned()))
             .or_insert(0) += 1;
+    }
+    pub(crate) fn billed_unknown(&self, p: Provider) {
+        self.billed_unknown[index(p)].fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn spent(&self, p: Provider, m: Money) {
         self.spent[index(p)].fetch_add(m.kopecks(), Ordering::Relaxed);
@@ -144,6 +148,16 @@ impl Metrics {
                 out,
                 "proverka_provider_errors_total{{provider=\"{p}\",code=\"{code}\"}} {n}"
             );
+        }
+        header(
+            &mut out,
+            "proverka_billed_unknown_total",
+            "counter",
+            "Provider calls that may have been billed but brought no readable answer (never re-sent, never cached).",
+        );
+        for p in Provider::ALL {
+            let n = self.billed_unknown[index(p)].load(Ordering::Relaxed);
+            let _ = writeln!(out, "proverka_billed_unknown_total{{provider=\"{p}\"}} {n}");
         }
         header(
             &mut out,

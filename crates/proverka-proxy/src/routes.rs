@@ -90,6 +90,10 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, O
             json_reply(StatusCode::OK, &crate::openapi::document()),
             None,
         ),
+        "/v1/spend" => {
+            let (r, client) = spend(state, req).await;
+            ("v1.spend", r, client)
+        }
         "/api/fssp.php" => with_route(
             "fssp",
             proxied(Provider::Fssp, Mode::DropIn, String::new()).await,
@@ -150,6 +154,59 @@ fn with_route(
     (r, client): (Reply, Option<Arc<str>>),
 ) -> (&'static str, Reply, Option<Arc<str>>) {
     (route, r, client)
+}
+
+/// `GET /v1/spend?day=YYYY-MM-DD`: what each client spent with each provider on a Moscow day
+/// (today when absent), shared across replicas through Redis. Needs a client key when client
+/// keys are configured.
+async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Arc<str>>) {
+    let client = if state.clients_required() {
+        let key = req
+            .headers
+            .get("x-proverka-key")
+            .and_then(|v| v.to_str().ok())
+            .map(Secret::new);
+        match key.and_then(|k| state.client_by_key(&k).cloned()) {
+            Some(c) => Some(c.name),
+            None => return (Rejection::Unauthorized.reply(), None),
+        }
+    } else {
+        None
+    };
+    let day = form_urlencoded::parse(req.query.as_bytes())
+        .find(|(k, _)| k == "day")
+        .map(|(_, v)| v.into_owned());
+    let day = match day.as_deref().map(proverka_core::Date::parse_iso) {
+        None => proverka_core::Date::today_moscow(),
+        Some(Ok(d)) => d,
+        Some(Err(_)) => {
+            return (
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_day",
+                    "day must be YYYY-MM-DD (a Moscow day)",
+                ),
+                client,
+            );
+        }
+    };
+    let spend = state
+        .ledger
+        .spend(&state.cache, &state.client_names(), &Provider::ALL, day)
+        .await;
+    let total = spend
+        .values()
+        .flat_map(|p| p.values())
+        .fold(proverka_core::Money::ZERO, |t, s| {
+            t.saturating_add(s.spent_rub)
+        });
+    (
+        json_reply(
+            StatusCode::OK,
+            &json!({"day": day.to_iso(), "total_rub": total, "clients": spend}),
+        ),
+        client,
+    )
 }
 
 async fn readyz(state: &AppState) -> Reply {
@@ -309,6 +366,9 @@ struct Keyed {
 impl Lookup for Keyed {
     fn provider(&self) -> Provider {
         self.inner.provider()
+    }
+    fn query_kind(&self) -> &'static str {
+        self.inner.query_kind()
     }
     fn cache_key(&self) -> proverka_core::CacheKey {
         self.key
@@ -535,22 +595,39 @@ async fn proxied(
                 "price_rub": b.price.to_string(),
             }),
         ),
-        Err(CallError::Upstream { timeout }) => {
+        Err(CallError::Upstream { timeout, billed }) => {
             let (status, code) = if timeout {
                 (StatusCode::GATEWAY_TIMEOUT, "provider_timeout")
             } else {
                 (StatusCode::BAD_GATEWAY, "provider_unreachable")
             };
-            json_reply(
+            let message = if billed.is_no() {
+                "no answer came back; the call was not billed"
+            } else {
+                "no answer came back after the request was sent: the provider may have billed it. proverka did not send it again; asking again may pay again"
+            };
+            let mut r = json_reply(
                 status,
-                &json!({"error": code, "provider": provider, "retryable": true}),
-            )
+                &json!({"error": code, "provider": provider, "retryable": true, "charge": billed, "message": message}),
+            );
+            billed_header(&mut r, billed);
+            r
         }
     };
     (response, name)
 }
 
+/// `X-Proverka-Billed: unknown` on an answer the provider may have billed but that could not
+/// be read (never cached, never re-sent: the caller decides whether to pay again).
+fn billed_header(r: &mut Reply, billed: proverka_core::Billed) {
+    if billed == proverka_core::Billed::Unknown {
+        r.headers_mut()
+            .insert("x-proverka-billed", HeaderValue::from_static("unknown"));
+    }
+}
+
 fn cache_headers(r: &mut Reply, served: &Served) {
+    billed_header(r, served.answer.verdict.billed());
     let h = r.headers_mut();
     h.insert(
         "x-cache",
@@ -596,7 +673,7 @@ fn typed(
         Provider::Npd => shape(proverka_npd::parse(raw)),
         Provider::Alfa => shape(proverka_alfa::parse(raw)),
     };
-    let charge = served.answer.verdict.charge();
+    let charge = served.answer.verdict.billed();
     let mut body = json!({
         "provider": provider,
         "cache": served.status.as_header(),

@@ -29,8 +29,20 @@ pub enum Fault {
     Timeout,
     /// Close the connection without answering.
     Reset,
-    /// Send half of the body.
+    /// Send half of the body. The provider bills before it sends (as
+    /// [`Fault::TruncatedAfterBilling`]).
     Truncated,
+    /// The whole answer is produced and billed (FSSP balance charged, court quota taken, NPD
+    /// `success = 1`), then only half of the body is sent, with HTTP 200.
+    TruncatedAfterBilling,
+    /// The answer, billed, but preceded by a UTF-8 byte-order mark and followed by `\r\n`
+    /// (a PHP backend's habit).
+    Bom,
+    /// NPD: `{"success": 1}` with no `found`: billed (only `success = 1` is), but no result.
+    SuccessOneWithoutFound,
+    /// FSSP: `{"status":200,"message":"Источник не доступен"}`, after the query was billed:
+    /// neither records nor a count, so not "no debts".
+    MessageOnly,
     /// An HTML captcha page with status 200 instead of JSON.
     Html,
     /// An HTTP 5xx with an HTML body.

@@ -97,6 +97,7 @@ impl Reply {
 pub struct State {
     faults: Mutex<HashMap<Provider, Vec<FaultRule>>>,
     calls: Mutex<HashMap<Provider, u64>>,
+    billed: Mutex<HashMap<Provider, u64>>,
     calls_by_key: Mutex<HashMap<CacheKey, u64>>,
     call_number: AtomicU64,
     fssp_balance: Mutex<Money>,
@@ -112,6 +113,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl State {
+    /// Counts a call the simulated provider bills.
+    pub(crate) fn bill(&self, provider: Provider) {
+        *lock(&self.billed).entry(provider).or_insert(0) += 1;
+    }
+
     pub(crate) fn lock_fssp_balance(&self) -> MutexGuard<'_, Money> {
         lock(&self.fssp_balance)
     }
@@ -187,6 +193,7 @@ impl SandboxBuilder {
         let state = Arc::new(State {
             faults: Mutex::default(),
             calls: Mutex::default(),
+            billed: Mutex::default(),
             calls_by_key: Mutex::default(),
             call_number: AtomicU64::new(0),
             fssp_balance: Mutex::new(self.fssp_balance),
@@ -263,6 +270,15 @@ impl SandboxHandle {
         lock(&self.state.calls).get(&provider).copied().unwrap_or(0)
     }
 
+    /// Calls the simulated `provider` billed: FSSP answers with a price, court answers that
+    /// took a query of the quota, NPD `success = 1` answers; never Alfa-Bank's.
+    pub fn billed(&self, provider: Provider) -> u64 {
+        lock(&self.state.billed)
+            .get(&provider)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Calls received for one canonical query (valid requests only).
     pub fn calls_for(&self, lookup: &dyn Lookup) -> u64 {
         lock(&self.state.calls_by_key)
@@ -285,6 +301,7 @@ impl SandboxHandle {
 fn reset(state: &State) {
     lock(&state.faults).clear();
     lock(&state.calls).clear();
+    lock(&state.billed).clear();
     lock(&state.calls_by_key).clear();
     lock(&state.alfa_seen).clear();
     *state.lock_fssp_balance() = state.initial_balance;
@@ -388,7 +405,7 @@ async fn handle(
             let answered = match provider {
                 Provider::Fssp => providers::fssp(state, &pairs),
                 Provider::Court => providers::court(state, &pairs),
-                Provider::Npd => providers::npd(&pairs),
+                Provider::Npd => providers::npd(state, &pairs),
                 Provider::Alfa => {
                     providers::alfa(state, &path[ALFA_PREFIX.len()..], bearer.as_deref(), &pairs)
                 }
@@ -402,16 +419,10 @@ async fn handle(
                 }
                 Err(reply) => reply,
             };
-            match other {
-                Some(Fault::Truncated) => {
-                    let half = reply.body.len() / 2;
-                    Outcome::Respond(Reply {
-                        body: reply.body.slice(..half),
-                        ..reply
-                    })
-                }
-                _ => Outcome::Respond(reply),
-            }
+            Outcome::Respond(match other {
+                Some(fault) => providers::after_billing(provider, fault, reply),
+                None => reply,
+            })
         }
     };
     match outcome {

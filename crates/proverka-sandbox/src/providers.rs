@@ -39,6 +39,36 @@ pub(crate) fn fault_reply(provider: Provider, fault: &Fault) -> Option<Reply> {
     })
 }
 
+/// Faults that spoil an answer the provider already produced and billed.
+pub(crate) fn after_billing(provider: Provider, fault: &Fault, reply: Reply) -> Reply {
+    match fault {
+        Fault::Truncated | Fault::TruncatedAfterBilling => {
+            let half = reply.body.len() / 2;
+            Reply {
+                body: reply.body.slice(..half),
+                ..reply
+            }
+        }
+        Fault::Bom => {
+            let mut body = b"\xEF\xBB\xBF".to_vec();
+            body.extend_from_slice(&reply.body);
+            body.extend_from_slice(b"\r\n");
+            Reply {
+                body: body.into(),
+                ..reply
+            }
+        }
+        Fault::SuccessOneWithoutFound if provider == Provider::Npd && reply.status == 200 => {
+            Reply::json(200, json!({"success": 1}))
+        }
+        Fault::MessageOnly if provider == Provider::Fssp && reply.status == 200 => Reply::json(
+            200,
+            json!({"status": 200, "message": "Источник не доступен"}),
+        ),
+        _ => reply,
+    }
+}
+
 fn provider_error(provider: Provider, code: &str) -> Reply {
     match provider {
         Provider::Fssp => {
@@ -152,6 +182,7 @@ pub(crate) fn fssp(
         *balance = Money::from_kopecks(balance.kopecks() - price.kopecks());
         *balance
     };
+    state.bill(Provider::Fssp);
     let inquiry = json!({
         "price": price.rubles_f64(), "balance": balance.rubles_f64(), "credit": "0.00", "speed": 1, "attempts": 1
     });
@@ -210,6 +241,7 @@ pub(crate) fn court(
     let Some(last) = state.take_court_query() else {
         return Err(error("Query limit is null (0)", 0));
     };
+    state.bill(Provider::Court);
     let (found_fs, found_ms) = match &query {
         CourtQuery::Address(a) if a.as_str().contains("Казань") => (true, true),
         CourtQuery::Address(a) if a.as_str().contains("Новый") => (false, false),
@@ -261,6 +293,7 @@ pub(crate) fn court(
 
 /// `GET /parser/nalog_npd_api/`.
 pub(crate) fn npd(
+    state: &State,
     pairs: &[(&str, &str)],
 ) -> Result<(Reply, Option<proverka_core::CacheKey>), Reply> {
     if pairs.iter().all(|(k, v)| *k != "key" || v.is_empty()) {
@@ -284,6 +317,7 @@ pub(crate) fn npd(
         crate::NPD_NON_PAYER => false,
         _ => seed(&query) % 2 == 0,
     };
+    state.bill(Provider::Npd);
     Ok((
         Reply::json(200, json!({"success": 1, "found": i32::from(found)})),
         Some(query.cache_key()),

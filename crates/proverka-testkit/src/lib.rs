@@ -27,6 +27,16 @@ pub fn fixture_dir(provider: &str) -> PathBuf {
         .join(provider)
 }
 
+/// One fixture's bytes as an HTTP 200 JSON answer.
+///
+/// # Panics
+/// When the file does not exist: a test naming a missing fixture is itself wrong.
+pub fn fixture_raw(provider: &str, name: &str) -> proverka_core::RawAnswer {
+    let path = fixture_dir(provider).join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    proverka_core::RawAnswer::json(bytes)
+}
+
 /// One fixture's text.
 ///
 /// # Panics

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use proverka_core::{
-    CacheKey, Charge, Cost, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
+    Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, TransportError, TransportErrorKind,
+    UpstreamRequest, Verdict,
 };
 
-/// A lookup whose answers are judged by their body: `ERR…` is a retryable provider error,
-/// `BAD…` garbage, anything else an answer kept for `ttl`.
+/// A lookup whose answers are judged by their body: `ERR…` is a free, retryable provider
+/// error, `BAD…` unreadable and possibly billed, anything else an answer kept for `ttl`.
 #[derive(Debug, Clone)]
 pub struct TestLookup {
     pub name: String,
@@ -37,6 +38,9 @@ impl Lookup for TestLookup {
     fn provider(&self) -> Provider {
         Provider::Fssp
     }
+    fn query_kind(&self) -> &'static str {
+        "test"
+    }
     fn cache_key(&self) -> CacheKey {
         CacheKey::builder(Provider::Fssp, "test")
             .text("name", &self.name)
@@ -52,14 +56,17 @@ impl Lookup for TestLookup {
         if raw.body.starts_with(b"ERR") {
             Verdict::ProviderError {
                 code: "456".into(),
-                charged: false,
+                billed: Billed::No,
                 retryable: true,
             }
         } else if raw.body.starts_with(b"BAD") {
-            Verdict::Garbage { retryable: true }
+            Verdict::Unreadable {
+                billed: Billed::Unknown,
+                what: "invalid JSON".into(),
+            }
         } else {
             Verdict::Answer {
-                charge: Charge::Charged(None),
+                billed: Billed::Yes(None),
                 keep_for: self.ttl,
             }
         }
@@ -68,9 +75,10 @@ impl Lookup for TestLookup {
 
 /// A boxed fetch, as `TieredCache::get_or_fetch` takes it.
 pub type Fetch = Box<
-    dyn FnOnce() -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<RawAnswer, Unreachable>> + Send>,
-        > + Send,
+    dyn Fn() -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<RawAnswer, TransportError>> + Send>,
+        > + Send
+        + Sync,
 >;
 
 /// Counts calls; each returns `body` after `delay`.
@@ -79,9 +87,22 @@ pub struct Upstream {
     pub calls: Arc<AtomicUsize>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("upstream unreachable")]
-pub struct Unreachable;
+/// A connection that failed before the request was written: certainly not billed.
+pub fn unreachable() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Connect,
+        Provider::Fssp,
+        "/test",
+        false,
+        None,
+    )
+}
+
+/// Whether a fetch error is the one [`unreachable`] makes.
+pub fn is_unreachable(e: &proverka_cache::FetchError) -> bool {
+    e.downcast_ref::<TransportError>()
+        .is_some_and(|t| t.kind() == TransportErrorKind::Connect)
+}
 
 impl Upstream {
     pub fn calls(&self) -> usize {
@@ -90,21 +111,22 @@ impl Upstream {
 
     /// A fetch that answers `body` after `delay`.
     pub fn answer(&self, body: &'static str, delay: Duration) -> Fetch {
-        self.respond(Ok(body), delay)
+        self.respond(Some(body), delay)
     }
 
-    /// A fetch that fails after `delay`.
+    /// A fetch that fails after `delay`, before its request was written (free).
     pub fn fail(&self, delay: Duration) -> Fetch {
-        self.respond(Err(Unreachable), delay)
+        self.respond(None, delay)
     }
 
-    fn respond(&self, result: Result<&'static str, Unreachable>, delay: Duration) -> Fetch {
+    fn respond(&self, body: Option<&'static str>, delay: Duration) -> Fetch {
         let calls = Arc::clone(&self.calls);
         Box::new(move || {
+            let calls = Arc::clone(&calls);
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(delay).await;
-                result.map(RawAnswer::json)
+                body.map(RawAnswer::json).ok_or_else(unreachable)
             })
         })
     }
