@@ -514,3 +514,151 @@ async fn shared_counters_add_up_across_replicas_and_step_aside_when_down() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_flight_re_sends_only_what_the_verdict_calls_free() {
+    let cache = TieredCache::builder()
+        .retry(proverka_core::RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        })
+        .build();
+    // A free, retryable provider error, then the answer: two calls, one answer, stored.
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let served = cache
+        .get_or_fetch(
+            TestLookup::named("free"),
+            FetchOptions::default(),
+            move || {
+                let n = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    Ok(proverka_core::RawAnswer::json(if n == 0 {
+                        "ERR 456"
+                    } else {
+                        "v"
+                    }))
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(&served.answer.raw.body[..], b"v");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // An unreadable HTTP 200 (possibly billed): one call, passed on, never stored.
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("unknown");
+    let served = cache
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("BAD {", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        served.answer.verdict.billed(),
+        proverka_core::Billed::Unknown
+    );
+    assert_eq!(upstream.calls(), 1, "never re-sent");
+    assert!(cache.cached(&*lookup, None).await.is_none(), "never stored");
+    // A failed connect never reached the provider: re-sent up to the policy's attempts.
+    let down = Upstream::default();
+    let e = cache
+        .get_or_fetch(
+            TestLookup::named("down"),
+            FetchOptions::default(),
+            down.fail(Duration::ZERO),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((down.calls(), e.billed()), (3, proverka_core::Billed::No));
+}
+
+/// A fetch whose reservation is refused until told otherwise (a client without budget).
+struct Budgeted {
+    allow: bool,
+    release: Option<tokio::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>>,
+    upstream: common::Fetch,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("no budget left")]
+struct NoBudget;
+
+impl proverka_cache::Fetch for Budgeted {
+    fn send(
+        &self,
+    ) -> proverka_cache::BoxFuture<
+        '_,
+        Result<proverka_core::RawAnswer, proverka_core::TransportError>,
+    > {
+        (self.upstream)()
+    }
+    fn reserve(&self) -> proverka_cache::BoxFuture<'_, Result<(), proverka_cache::Refusal>> {
+        Box::pin(async move {
+            if let Some(release) = &self.release
+                && let Some(rx) = release.lock().await.take()
+            {
+                let _ = rx.await;
+            }
+            if self.allow {
+                Ok(())
+            } else {
+                Err(proverka_cache::Refusal::new(NoBudget))
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_leader_s_joiners_ask_again_on_their_own_account() {
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("refused");
+    let (release, released) = tokio::sync::oneshot::channel();
+    let poor = Budgeted {
+        allow: false,
+        release: Some(tokio::sync::Mutex::new(Some(released))),
+        upstream: upstream.answer("v", Duration::ZERO),
+    };
+    let rich = Budgeted {
+        allow: true,
+        release: None,
+        upstream: upstream.answer("v", Duration::ZERO),
+    };
+    let leader = tokio::spawn({
+        let (cache, lookup) = (cache.clone(), lookup.clone());
+        async move {
+            cache
+                .get_or_fetch(lookup, FetchOptions::default(), poor)
+                .await
+        }
+    });
+    while cache.in_flight() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let joiner = tokio::spawn({
+        let (cache, lookup) = (cache.clone(), lookup.clone());
+        async move {
+            cache
+                .get_or_fetch(lookup, FetchOptions::default(), rich)
+                .await
+        }
+    });
+    // Wait until the second caller has joined the first one's flight, then refuse it.
+    while cache.stats().coalesced == 0 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    let e = leader.await.unwrap().unwrap_err();
+    assert!(e.refusal() && e.downcast_ref::<NoBudget>().is_some(), "{e}");
+    let served = joiner.await.unwrap().unwrap();
+    assert_eq!(
+        served.status,
+        CacheStatus::Miss,
+        "it led a flight of its own"
+    );
+    assert_eq!(upstream.calls(), 1);
+}

@@ -617,17 +617,21 @@ async fn proxied(
     (response, name)
 }
 
-/// `X-Proverka-Billed: unknown` on an answer the provider may have billed but that could not
-/// be read (never cached, never re-sent: the caller decides whether to pay again).
+/// `X-Proverka-Billed: free | charged | unknown` on anything that is not an answer (a provider
+/// error, an unreadable body, no answer at all): whether the failed call cost money. `unknown`
+/// means the provider may have billed it; proverka neither re-sent nor cached it, so asking
+/// again is the caller's decision and may pay again.
 fn billed_header(r: &mut Reply, billed: proverka_core::Billed) {
-    if billed == proverka_core::Billed::Unknown {
-        r.headers_mut()
-            .insert("x-proverka-billed", HeaderValue::from_static("unknown"));
-    }
+    r.headers_mut().insert(
+        "x-proverka-billed",
+        HeaderValue::from_static(billed.as_str()),
+    );
 }
 
 fn cache_headers(r: &mut Reply, served: &Served) {
-    billed_header(r, served.answer.verdict.billed());
+    if !matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }) {
+        billed_header(r, served.answer.verdict.billed());
+    }
     let h = r.headers_mut();
     h.insert(
         "x-cache",
