@@ -32,22 +32,6 @@ fn npd_query(inn: &str) -> Vec<(&'static str, String)> {
     vec![("inn", inn.to_owned()), ("date", "2024-03-01".to_owned())]
 }
 
-/// A valid 12-digit INN (ИНН физического лица) from 10 digits, with both check digits.
-fn individual_inn(ten: u64) -> String {
-    let mut d: Vec<u32> = format!("{ten:010}")
-        .chars()
-        .map(|c| c.to_digit(10).unwrap_or(0))
-        .collect();
-    let check = |d: &[u32], w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    let c11 = check(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
-    d.push(c11);
-    let c12 = check(&d, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
-    d.push(c12);
-    d.iter()
-        .map(|x| char::from_digit(*x, 10).unwrap_or('0'))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_unchanged() {
     let sandbox = start_sandbox().await;
