@@ -104,6 +104,15 @@ pub(crate) fn document() -> Value {
         p.push(json!({"name": "requestId", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}));
     }
     paths.insert("/v1/alfa/registries/{requestId}".into(), alfa);
+    paths.insert(
+        "/v1/spend".into(),
+        json!({"get": {
+            "summary": "Spend per client and provider on a Moscow day (shared by replicas through Redis)",
+            "parameters": [{"name": "day", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": "YYYY-MM-DD, default today (Moscow)"}],
+            "responses": {"200": {"description": "{day, total_rub, clients: {name: {provider: {spent_rub, calls, billed_unknown}}}}", "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"description": "invalid day"}, "401": {"description": "client key required"}}
+        }}),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {"title": "proverka-proxy typed API", "version": env!("CARGO_PKG_VERSION"),
@@ -113,7 +122,7 @@ pub(crate) fn document() -> Value {
             "provider": {"type": "string", "enum": ["fssp", "court", "npd", "alfa"]},
             "cache": {"type": "string", "enum": ["HIT", "MISS", "COALESCED", "STALE"]},
             "age_secs": {"type": "integer"},
-            "charge": {"type": "object", "description": "{\"kind\":\"free\"} or {\"kind\":\"charged\",\"price\":\"0.80\"}"},
+            "charge": {"type": "object", "description": "What the provider billed for this answer: {\"kind\":\"free\"}, {\"kind\":\"charged\",\"price\":\"0.80\"} (price null when not reported) or {\"kind\":\"unknown\"} (may have been billed, could not be read: never cached, never re-sent)", "properties": {"kind": {"type": "string", "enum": ["free", "charged", "unknown"]}, "price": {"type": "string", "nullable": true}}},
             "result": {"type": "object", "description": "The adapter's model"},
             "error": {"type": "object", "properties": {"source": {"type": "string"}, "message": {"type": "string"}, "retryable": {"type": "boolean"}, "charged": {"type": "string"}}}
         }}}}

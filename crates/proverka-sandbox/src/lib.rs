@@ -438,13 +438,17 @@ fn control_endpoint(state: &State, method: &http::Method, path: &str, body: &[u8
                 .iter()
                 .map(|(p, n)| (p.to_string(), *n))
                 .collect();
+            let billed: HashMap<String, u64> = lock(&state.billed)
+                .iter()
+                .map(|(p, n)| (p.to_string(), *n))
+                .collect();
             let by_key: HashMap<String, u64> = lock(&state.calls_by_key)
                 .iter()
                 .map(|(k, n)| (k.to_string(), *n))
                 .collect();
             Reply::json(
                 200,
-                json!({"calls": calls, "by_query": by_key, "fssp_balance": state.lock_fssp_balance().to_string()}),
+                json!({"calls": calls, "billed": billed, "by_query": by_key, "fssp_balance": state.lock_fssp_balance().to_string()}),
             )
         }
         ("POST", "reset") => {

@@ -118,6 +118,19 @@ async fn fssp_faults_become_typed_errors() {
         assert_eq!(e.source_kind(), source, "{fault:?}: {e}");
         assert!(e.retryable(), "{fault:?}");
     }
+    // The faults that cost money: billed by the simulator, read by the adapter as they are.
+    for (fault, charged) in [
+        (Fault::TruncatedAfterBilling, proverka_core::Charged::Unknown),
+        (Fault::MessageOnly, proverka_core::Charged::Unknown),
+    ] {
+        let billed = s.billed(Provider::Fssp);
+        s.inject(Provider::Fssp, fault.clone(), Some(1));
+        let e = c.physical(&q).await.unwrap_err();
+        assert_eq!((e.source_kind(), e.charged()), (ErrorSource::Decode, charged), "{fault:?}");
+        assert_eq!(s.billed(Provider::Fssp), billed + 1, "{fault:?}");
+    }
+    s.inject(Provider::Fssp, Fault::Bom, Some(1));
+    assert!(!c.physical(&q).await.unwrap().records.is_empty(), "a BOM hides nothing");
     s.inject(
         Provider::Fssp,
         Fault::latency(Duration::from_millis(300)),
@@ -243,6 +256,12 @@ async fn npd_round_trips_success_zero_and_errors() {
         2,
         "the two success=0 answers were not counted as answers"
     );
+    // `success = 1` without `found`: billed by the simulator, an error for the adapter.
+    let billed = s.billed(Provider::Npd);
+    s.inject(Provider::Npd, Fault::SuccessOneWithoutFound, Some(1));
+    let e = c.check(&non).await.unwrap_err();
+    assert_eq!(e.charged(), proverka_core::Charged::Yes, "{e}");
+    assert_eq!(s.billed(Provider::Npd), billed + 1);
     for (fault, expected) in [
         (
             Fault::ProviderError {
