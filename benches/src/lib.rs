@@ -44,6 +44,7 @@ impl proverka_core::Lookup for BenchLookup {
         proverka_core::Verdict::Answer {
             billed: proverka_core::Billed::No,
             keep_for: std::time::Duration::from_secs(3600),
+            reported: proverka_core::Reported::default(),
         }
     }
 }

@@ -57,6 +57,20 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
     assert_eq!(sandbox.calls(Provider::Fssp), 1);
     assert_eq!(sandbox.billed(Provider::Fssp), 1);
     assert_eq!(spent(&sandbox, before), Money::from_kopecks(80));
+    // The balance gauge comes from the same one judgement of the answer.
+    let metrics = http()
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let gauge = format!(
+        "proverka_provider_balance_rubles{{provider=\"fssp\"}} {}",
+        sandbox.fssp_balance()
+    );
+    assert!(metrics.contains(&gauge), "{gauge} not in {metrics}");
 
     // NPD and the typed route read through the BOM too.
     sandbox.inject(Provider::Npd, Fault::Bom, Some(1));

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use proverka_core::{Billed, Bytes, Money, RawAnswer, Verdict};
+use proverka_core::{Billed, Bytes, Money, RawAnswer, Reported, Verdict};
 
 use crate::Answer;
 
@@ -80,7 +80,10 @@ pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u
     p.extend_from_slice(&millis(answer.fetched_at).to_be_bytes());
     p.extend_from_slice(&raw.status.to_be_bytes());
     match &answer.verdict {
-        Verdict::Answer { billed, keep_for } => {
+        // `reported` (balance, quota) is of the moment of the call: not stored.
+        Verdict::Answer {
+            billed, keep_for, ..
+        } => {
             p.push(0);
             put_billed(&mut p, *billed);
             p.extend_from_slice(&duration_ms(*keep_for).to_be_bytes());
@@ -229,6 +232,7 @@ pub fn decode(bytes: &[u8], key: Option<&EncryptionKey>, aad: &[u8]) -> Option<A
         0 => Verdict::Answer {
             billed: r.billed()?,
             keep_for: Duration::from_millis(r.u64()?),
+            reported: Reported::default(),
         },
         1 => Verdict::ProviderError {
             billed: r.billed()?,

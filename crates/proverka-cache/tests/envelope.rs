@@ -19,6 +19,7 @@ fn verdict() -> impl Strategy<Value = Verdict> {
         (billed(), 0u64..10_000_000_000).prop_map(|(billed, ms)| Verdict::Answer {
             billed,
             keep_for: Duration::from_millis(ms),
+            reported: proverka_core::Reported::default(),
         }),
         ("[a-z0-9_]{0,20}", billed(), any::<bool>()).prop_map(|(code, billed, retryable)| {
             Verdict::ProviderError {

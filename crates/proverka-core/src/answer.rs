@@ -81,6 +81,29 @@ impl From<Charged> for Billed {
     }
 }
 
+/// What an answer reports about the account it was paid from: the provider's balance (FSSP's
+/// `inquiry.balance`) and the queries left today (the court's `data.last`). Read during the one
+/// judgement, so nobody parses the body again for them. Not stored with cached answers: the
+/// figures are those of the moment of the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Reported {
+    /// The balance after the call, where the provider reports one.
+    pub balance: Option<Money>,
+    /// Queries left in the day's quota, where the provider reports it.
+    pub quota_left: Option<i64>,
+}
+
+impl Reported {
+    /// The figures an answer reported.
+    pub fn new(balance: Option<Money>, quota_left: Option<i64>) -> Self {
+        Self {
+            balance,
+            quota_left,
+        }
+    }
+}
+
 /// What one provider call means, decided once, by the adapter that understands the body,
 /// inside the flight that owns the miss. The cache stores only [`Verdict::Answer`]; the other
 /// two are shared with the callers waiting for them and then forgotten.
@@ -93,6 +116,8 @@ pub enum Verdict {
         billed: Billed,
         /// How long the answer stays true enough to serve again.
         keep_for: Duration,
+        /// Balance and quota as the answer reported them.
+        reported: Reported,
     },
     /// One of the provider's documented errors: pass it on, never store it.
     ProviderError {
@@ -124,10 +149,25 @@ impl Verdict {
         parsed: Result<T, Error<V, P>>,
         answer: impl FnOnce(&T) -> (Billed, Duration),
     ) -> Self {
+        Self::reporting(parsed, |t| {
+            let (billed, keep_for) = answer(t);
+            (billed, keep_for, Reported::default())
+        })
+    }
+
+    /// As [`Verdict::of`], for an answer that also reports a balance or a quota.
+    pub fn reporting<T, V, P: Failure>(
+        parsed: Result<T, Error<V, P>>,
+        answer: impl FnOnce(&T) -> (Billed, Duration, Reported),
+    ) -> Self {
         match parsed {
             Ok(t) => {
-                let (billed, keep_for) = answer(&t);
-                Self::Answer { billed, keep_for }
+                let (billed, keep_for, reported) = answer(&t);
+                Self::Answer {
+                    billed,
+                    keep_for,
+                    reported,
+                }
             }
             Err(Error::Provider(p)) => Self::ProviderError {
                 code: p.code(),
@@ -166,9 +206,12 @@ impl Verdict {
     #[must_use]
     pub fn on_free_query(self) -> Self {
         match self {
-            Self::Answer { keep_for, .. } => Self::Answer {
+            Self::Answer {
+                keep_for, reported, ..
+            } => Self::Answer {
                 billed: Billed::No,
                 keep_for,
+                reported,
             },
             Self::ProviderError {
                 code, retryable, ..
@@ -189,6 +232,14 @@ impl Verdict {
         match self {
             Self::Answer { keep_for, .. } if !keep_for.is_zero() => Some(*keep_for),
             _ => None,
+        }
+    }
+
+    /// Balance and quota as an answer reported them (nothing for errors).
+    pub fn reported(&self) -> Reported {
+        match self {
+            Self::Answer { reported, .. } => *reported,
+            _ => Reported::default(),
         }
     }
 
@@ -273,6 +324,7 @@ mod tests {
         let answer = Verdict::Answer {
             billed: Billed::No,
             keep_for: Duration::from_secs(1),
+            reported: Reported::default(),
         };
         let free_error = Verdict::ProviderError {
             code: "456".into(),

@@ -37,7 +37,7 @@ mod provider;
 mod retry;
 mod secret;
 
-pub use answer::{Billed, RawAnswer, Verdict, json_body};
+pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 pub use builder::{ClientBuilder, Connect, require_credential};
 pub use date::{Date, DateError, LenientDate};
 pub use error::{

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use proverka_core::{
-    Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
+    Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, Reported, UpstreamRequest, Verdict,
 };
 
 use crate::request::CourtQuery;
@@ -19,10 +19,14 @@ pub const NOT_FOUND_TTL: Duration = Duration::from_secs(3600);
 
 /// The cache decision for a court answer.
 pub fn judge(raw: &RawAnswer) -> Verdict {
-    Verdict::of(crate::parse(raw), |j| {
+    Verdict::reporting(crate::parse(raw), |j| {
         // Each answer spends one query of the tariff's daily quota.
         let keep_for = if j.found() { FOUND_TTL } else { NOT_FOUND_TTL };
-        (Billed::Yes(None), keep_for)
+        (
+            Billed::Yes(None),
+            keep_for,
+            Reported::new(None, j.queries_left),
+        )
     })
 }
 

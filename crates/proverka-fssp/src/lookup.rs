@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use proverka_core::{
-    Billed, CacheKey, CacheKeyBuilder, Cost, Lookup, Money, Provider, RawAnswer, UpstreamRequest,
-    Verdict,
+    Billed, CacheKey, CacheKeyBuilder, Cost, Lookup, Money, Provider, RawAnswer, Reported,
+    UpstreamRequest, Verdict,
 };
 
 use crate::model::{self, DebtorSearch, Inquiry, NotAnAnswer, Regions, WantedSearch};
@@ -169,10 +169,15 @@ fn paid(inquiry: Option<&Inquiry>) -> Billed {
 /// both paid and stored; provider errors and garbage are never stored; the free region list
 /// is stored for a day.
 pub fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
-    let verdict = Verdict::of(FsspAnswer::from_raw(kind, raw), |answer| match answer {
-        FsspAnswer::Regions(_) => (Billed::No, REGIONS_TTL),
-        FsspAnswer::Debtors(d) => (paid(d.inquiry()), ANSWER_TTL),
-        FsspAnswer::Wanted(w) => (paid(w.inquiry.as_ref()), ANSWER_TTL),
+    let reported = |i: Option<&Inquiry>| Reported::new(i.and_then(|i| i.balance), None);
+    let verdict = Verdict::reporting(FsspAnswer::from_raw(kind, raw), |answer| match answer {
+        FsspAnswer::Regions(r) => (Billed::No, REGIONS_TTL, reported(r.inquiry.as_ref())),
+        FsspAnswer::Debtors(d) => (paid(d.inquiry()), ANSWER_TTL, reported(d.inquiry())),
+        FsspAnswer::Wanted(w) => (
+            paid(w.inquiry.as_ref()),
+            ANSWER_TTL,
+            reported(w.inquiry.as_ref()),
+        ),
     });
     if kind == QueryType::RegionsList {
         verdict.on_free_query()

@@ -469,38 +469,19 @@ impl Fetch for ProxyFetch {
                     .settle(&state.cache, &self.client.name, day, amount, actual)
                     .await;
             }
-            if let Some(raw) = call.raw {
-                report_gauges(state, provider, raw);
+            // Read in the one judgement: the body is not parsed again for them.
+            let reported = call.verdict.reported();
+            if let Some(balance) = reported.balance {
+                state.metrics.balance(provider, balance);
+            }
+            if let Some(left) = reported.quota_left {
+                state.metrics.quota_left(provider, left);
             }
             state
                 .ledger
                 .record(&state.cache, &self.client.name, call, price)
                 .await;
         })
-    }
-}
-
-/// Balance and quota as the provider last reported them.
-fn report_gauges(state: &AppState, provider: Provider, raw: &RawAnswer) {
-    match provider {
-        Provider::Fssp => {
-            // A second read of the body, on misses only (the judgement is the first); the
-            // registry's adapters will report gauges from their own parse.
-            if let Ok(v) =
-                serde_json::from_slice::<serde_json::Value>(proverka_core::json_body(&raw.body))
-                && let Some(b) = v
-                    .get("inquiry")
-                    .and_then(|i| Money::from_json(&i["balance"]))
-            {
-                state.metrics.fssp_balance(b);
-            }
-        }
-        Provider::Court => {
-            if let Some(n) = proverka_court::queries_left(&raw.body) {
-                state.metrics.court_left(n);
-            }
-        }
-        _ => {}
     }
 }
 

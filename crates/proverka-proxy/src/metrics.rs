@@ -36,8 +36,10 @@ pub struct Metrics {
     provider_errors: Mutex<BTreeMap<(Provider, String), u64>>,
     spent: [AtomicI64; 4],
     saved: [AtomicI64; 4],
-    fssp_balance: Mutex<Option<Money>>,
-    court_left: Mutex<Option<i64>>,
+    /// Balance per provider as last reported (misses only: a lock is fine).
+    balance: Mutex<[Option<Money>; 4]>,
+    /// Queries left today per provider as last reported.
+    quota_left: Mutex<[Option<i64>; 4]>,
     budget_refusals: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -74,11 +76,11 @@ impl Metrics {
     pub(crate) fn saved(&self, p: Provider, m: Money) {
         self.saved[index(p)].fetch_add(m.kopecks(), Ordering::Relaxed);
     }
-    pub(crate) fn fssp_balance(&self, m: Money) {
-        *lock(&self.fssp_balance) = Some(m);
+    pub(crate) fn balance(&self, p: Provider, m: Money) {
+        lock(&self.balance)[index(p)] = Some(m);
     }
-    pub(crate) fn court_left(&self, n: i64) {
-        *lock(&self.court_left) = Some(n);
+    pub(crate) fn quota_left(&self, p: Provider, n: i64) {
+        lock(&self.quota_left)[index(p)] = Some(n);
     }
     pub(crate) fn budget_refusal(&self, client: &str) {
         *lock(&self.budget_refusals)
@@ -179,23 +181,30 @@ impl Metrics {
             let m = Money::from_kopecks(self.saved[index(p)].load(Ordering::Relaxed));
             let _ = writeln!(out, "proverka_rubles_saved_total{{provider=\"{p}\"}} {m}");
         }
-        if let Some(b) = *lock(&self.fssp_balance) {
-            header(
-                &mut out,
-                "proverka_fssp_balance_rubles",
-                "gauge",
-                "FSSP balance as last reported (inquiry.balance).",
-            );
-            let _ = writeln!(out, "proverka_fssp_balance_rubles {b}");
+        header(
+            &mut out,
+            "proverka_provider_balance_rubles",
+            "gauge",
+            "Account balance as the provider last reported it (FSSP inquiry.balance).",
+        );
+        for p in Provider::ALL {
+            if let Some(m) = lock(&self.balance)[index(p)] {
+                let _ = writeln!(
+                    out,
+                    "proverka_provider_balance_rubles{{provider=\"{p}\"}} {m}"
+                );
+            }
         }
-        if let Some(n) = *lock(&self.court_left) {
-            header(
-                &mut out,
-                "proverka_court_queries_left",
-                "gauge",
-                "Court queries left today as last reported (data.last).",
-            );
-            let _ = writeln!(out, "proverka_court_queries_left {n}");
+        header(
+            &mut out,
+            "proverka_provider_quota_left",
+            "gauge",
+            "Queries left today as the provider last reported them (court data.last).",
+        );
+        for p in Provider::ALL {
+            if let Some(n) = lock(&self.quota_left)[index(p)] {
+                let _ = writeln!(out, "proverka_provider_quota_left{{provider=\"{p}\"}} {n}");
+            }
         }
         header(
             &mut out,

@@ -120,17 +120,27 @@ async fn fssp_faults_become_typed_errors() {
     }
     // The faults that cost money: billed by the simulator, read by the adapter as they are.
     for (fault, charged) in [
-        (Fault::TruncatedAfterBilling, proverka_core::Charged::Unknown),
+        (
+            Fault::TruncatedAfterBilling,
+            proverka_core::Charged::Unknown,
+        ),
         (Fault::MessageOnly, proverka_core::Charged::Unknown),
     ] {
         let billed = s.billed(Provider::Fssp);
         s.inject(Provider::Fssp, fault.clone(), Some(1));
         let e = c.physical(&q).await.unwrap_err();
-        assert_eq!((e.source_kind(), e.charged()), (ErrorSource::Decode, charged), "{fault:?}");
+        assert_eq!(
+            (e.source_kind(), e.charged()),
+            (ErrorSource::Decode, charged),
+            "{fault:?}"
+        );
         assert_eq!(s.billed(Provider::Fssp), billed + 1, "{fault:?}");
     }
     s.inject(Provider::Fssp, Fault::Bom, Some(1));
-    assert!(!c.physical(&q).await.unwrap().records.is_empty(), "a BOM hides nothing");
+    assert!(
+        !c.physical(&q).await.unwrap().records.is_empty(),
+        "a BOM hides nothing"
+    );
     s.inject(
         Provider::Fssp,
         Fault::latency(Duration::from_millis(300)),

@@ -68,6 +68,7 @@ impl Lookup for TestLookup {
             Verdict::Answer {
                 billed: Billed::Yes(None),
                 keep_for: self.ttl,
+                reported: proverka_core::Reported::default(),
             }
         }
     }
