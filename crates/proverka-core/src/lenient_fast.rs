@@ -280,11 +280,27 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
 /// reader newtype (`.0` taken), every other key is kept in the `extra` field, and the struct
 /// starts from `Default`. Anything but an object is an error (callers treat it as garbage).
 ///
-/// ```ignore
+/// ```
+/// use proverka_core::Money;
+/// use proverka_core::lenient::Extra;
+/// use proverka_core::lenient_fast::{Int, MoneyField};
+///
+/// #[derive(Debug, Default)]
+/// struct Inquiry {
+///     price: Option<Money>,
+///     speed: Option<i64>,
+///     extra: Extra,
+/// }
+///
 /// proverka_core::lenient_struct!(Inquiry {
 ///     price: "price" => MoneyField,
 ///     speed: "speed" => Int,
 /// });
+///
+/// let i: Inquiry = serde_json::from_str(r#"{"price":" 1.40 руб.","speed":"3","new":1}"#)?;
+/// assert_eq!((i.price, i.speed), (Some(Money::from_kopecks(140)), Some(3)));
+/// assert!(i.extra.contains_key("new"));
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 #[macro_export]
 macro_rules! lenient_struct {
