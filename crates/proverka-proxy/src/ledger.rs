@@ -141,7 +141,24 @@ impl Ledger {
             resent: call.resent,
         };
         let line = serde_json::to_string(&record).unwrap_or_default();
-        tracing::info!(target: "proverka::ledger", record = %line, "provider call");
+        // One field per column, so `log_format = "json"` writes the record as JSON fields.
+        tracing::info!(
+            target: "proverka::ledger",
+            ts_ms = record.ts_ms,
+            day = %record.day,
+            client = record.client,
+            provider = %record.provider,
+            kind = record.kind,
+            key = %record.key,
+            attempt = record.attempt,
+            billed = record.billed,
+            price_rub = %record.price_rub,
+            code = %record.code,
+            http_status = record.http_status,
+            latency_ms = record.latency_ms,
+            resent = record.resent,
+            "provider call"
+        );
         if let Some(file) = &self.file {
             let mut f = file
                 .lock()
