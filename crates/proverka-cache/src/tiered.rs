@@ -282,6 +282,38 @@ impl Drop for FlightGuard {
 #[error("the fetch task ended without a result")]
 struct TaskLost;
 
+/// Whether a caller joined a running flight or leads a new one.
+enum Joined {
+    /// Another caller's flight: wait on it.
+    Waiting(watch::Receiver<Option<FlightResult>>),
+    /// A new flight, registered: this caller starts it.
+    Leading(
+        watch::Receiver<Option<FlightResult>>,
+        watch::Sender<Option<FlightResult>>,
+        FlightGuard,
+    ),
+}
+
+/// Waits for a flight's result.
+async fn wait(mut rx: watch::Receiver<Option<FlightResult>>) -> FlightResult {
+    match rx.wait_for(Option::is_some).await {
+        Ok(done) => done.clone().unwrap_or_else(|| Err(task_lost())),
+        Err(_) => Err(task_lost()),
+    }
+}
+
+/// A flight's result as one caller sees it.
+fn served(result: FlightResult, leader: bool) -> Result<Served, FetchError> {
+    let (answer, source) = result.map_err(|e| e.coalesced_if(!leader))?;
+    let status = match source {
+        Source::Tier(tier) => CacheStatus::Hit(tier),
+        Source::Stale => CacheStatus::Stale,
+        Source::Fetched if leader => CacheStatus::Miss,
+        Source::Fetched | Source::OtherReplica => CacheStatus::Coalesced,
+    };
+    Ok(Served { answer, status })
+}
+
 /// A flight task that died (a panic) may have been sending: billed unknown.
 fn task_lost() -> FetchError {
     FetchError::no_answer(Arc::new(TaskLost), Billed::Unknown)
@@ -326,55 +358,63 @@ impl TieredCache {
         options: FetchOptions,
         fetch: impl Fetch,
     ) -> Result<Served, FetchError> {
+        self.get_or_fetch_with(lookup, options, move || fetch).await
+    }
+
+    /// As [`TieredCache::get_or_fetch`], with the [`Fetch`] built by `make` only if this
+    /// caller has to lead a flight: a hit or a joined flight builds nothing (the proxy's hit
+    /// path).
+    ///
+    /// # Errors
+    /// As [`TieredCache::get_or_fetch`].
+    pub async fn get_or_fetch_with<F: Fetch>(
+        &self,
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        make: impl FnOnce() -> F,
+    ) -> Result<Served, FetchError> {
         let key = lookup.cache_key();
         if !options.force_refresh
             && let Some(served) = self.cached_by_key(&key, options.max_age).await
         {
             return Ok(served);
         }
-        let fetch: Arc<dyn Fetch> = Arc::new(fetch);
-        loop {
-            let (mut rx, leader) = self.join_or_start(key, &lookup, options, &fetch);
-            bump(if leader {
-                &self.inner.counters.misses
-            } else {
-                &self.inner.counters.coalesced
-            });
-            let result = match rx.wait_for(Option::is_some).await {
-                Ok(done) => done.clone().unwrap_or_else(|| Err(task_lost())),
-                Err(_) => Err(task_lost()),
-            };
-            let (answer, source) = match result {
-                // Another caller's refusal (its budget) is no answer for this one: ask again,
-                // as the leader of a new flight if none runs by then.
-                Err(e) if e.refusal() && !leader => continue,
-                other => other.map_err(|e| e.coalesced_if(!leader))?,
-            };
-            let status = match source {
-                Source::Tier(tier) => CacheStatus::Hit(tier),
-                Source::Stale => CacheStatus::Stale,
-                Source::Fetched if leader => CacheStatus::Miss,
-                Source::Fetched | Source::OtherReplica => CacheStatus::Coalesced,
-            };
-            return Ok(Served { answer, status });
-        }
+        // Join the key's flight while there is one; a caller leads at most once.
+        let (rx, tx, guard) = loop {
+            match self.join_or_lead(key) {
+                Joined::Waiting(rx) => {
+                    bump(&self.inner.counters.coalesced);
+                    match wait(rx).await {
+                        // Another caller's refusal (its budget) is no answer for this one:
+                        // ask again, as the leader of a new flight if none runs by then.
+                        Err(e) if e.refusal() => {}
+                        result => return served(result, false),
+                    }
+                }
+                Joined::Leading(rx, tx, guard) => break (rx, tx, guard),
+            }
+        };
+        bump(&self.inner.counters.misses);
+        let fetch = make();
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let result = inner.resolve(&key, &*lookup, &fetch, options).await;
+            // Tier 1 already holds a storable answer: the flight can end.
+            tx.send_replace(Some(result));
+            drop(guard);
+        });
+        served(wait(rx).await, true)
     }
 
-    /// Joins the key's flight, or starts one (returns whether this caller leads it).
-    fn join_or_start(
-        &self,
-        key: CacheKey,
-        lookup: &Arc<dyn Lookup>,
-        options: FetchOptions,
-        fetch: &Arc<dyn Fetch>,
-    ) -> (watch::Receiver<Option<FlightResult>>, bool) {
+    /// Joins the key's flight, or registers a new one that this caller leads.
+    fn join_or_lead(&self, key: CacheKey) -> Joined {
         let mut flights = self
             .inner
             .flights
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(flight) = flights.get(&key) {
-            return (flight.rx.clone(), false);
+            return Joined::Waiting(flight.rx.clone());
         }
         let (tx, rx) = watch::channel(None);
         let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);
@@ -384,18 +424,7 @@ impl TieredCache {
             key,
             id,
         };
-        let (inner, lookup, fetch) = (
-            Arc::clone(&self.inner),
-            Arc::clone(lookup),
-            Arc::clone(fetch),
-        );
-        tokio::spawn(async move {
-            let result = inner.resolve(&key, &*lookup, &*fetch, options).await;
-            // Tier 1 already holds a storable answer: the flight can end.
-            tx.send_replace(Some(result));
-            drop(guard);
-        });
-        (rx, true)
+        Joined::Leading(rx, tx, guard)
     }
 
     /// A fresh cached answer (no younger than `max_age` if given), without fetching.

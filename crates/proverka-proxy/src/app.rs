@@ -497,7 +497,8 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     };
     let provider = call.provider;
     let cost = lookup.cost();
-    let fetch = ProxyFetch {
+    // Built only when this request leads a flight: a hit builds nothing.
+    let fetch = || ProxyFetch {
         state: Arc::clone(state),
         provider,
         lookup: Arc::clone(&lookup),
@@ -507,7 +508,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     };
     match state
         .cache
-        .get_or_fetch(Arc::clone(&lookup), call.options, fetch)
+        .get_or_fetch_with(Arc::clone(&lookup), call.options, fetch)
         .await
     {
         Ok(served) => {
