@@ -379,6 +379,22 @@ impl TieredCache {
         {
             return Ok(served);
         }
+        self.flight(lookup, options, make).await
+    }
+
+    /// Joins the key's flight or leads a new one, without reading the tiers first: for a
+    /// caller that has just read them itself ([`TieredCache::cached`]) and found nothing, so
+    /// that a miss reads them once. `make` builds the [`Fetch`] only if this caller leads.
+    ///
+    /// # Errors
+    /// As [`TieredCache::get_or_fetch`].
+    pub async fn flight<F: Fetch>(
+        &self,
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        make: impl FnOnce() -> F,
+    ) -> Result<Served, FetchError> {
+        let key = lookup.cache_key();
         // Join the key's flight while there is one; a caller leads at most once.
         let (rx, tx, guard) = loop {
             match self.join_or_lead(key) {

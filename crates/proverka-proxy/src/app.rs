@@ -497,7 +497,19 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     };
     let provider = call.provider;
     let cost = lookup.cost();
-    // Built only when this request leads a flight: a hit builds nothing.
+    // The tiers are read once, here; a miss goes straight to the key's flight.
+    if !call.options.force_refresh
+        && let Some(hit) = state.cache.cached(&*lookup, call.options.max_age).await
+    {
+        let billed = hit.answer.verdict.billed();
+        if billed.is_yes() {
+            state
+                .metrics
+                .saved(provider, state.price_of(provider, billed, cost));
+        }
+        return Ok(hit);
+    }
+    // Built only when this request leads a flight.
     let fetch = || ProxyFetch {
         state: Arc::clone(state),
         provider,
@@ -508,7 +520,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     };
     match state
         .cache
-        .get_or_fetch_with(Arc::clone(&lookup), call.options, fetch)
+        .flight(Arc::clone(&lookup), call.options, fetch)
         .await
     {
         Ok(served) => {
