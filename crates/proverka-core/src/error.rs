@@ -22,6 +22,27 @@ pub enum ErrorSource {
     Decode,
 }
 
+/// Whose rule refused a query before the network: the provider's page, or proverka's own.
+///
+/// Refusals by the page answer exactly as the provider would (its code and message). Refusals
+/// by proverka's own rules (a query the provider would accept but bill with a meaning the
+/// caller did not ask for, or that no real value can have) say so: their provider-style bodies
+/// carry the marker `proverka` in place of a provider code, so nobody mistakes them for the
+/// provider's. Each is listed in `docs/providers/<provider>.md` with its reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusedBy {
+    /// The provider's page documents this refusal (code and message as the provider's).
+    Provider,
+    /// proverka's own rule, documented as such.
+    Proverka,
+}
+
+impl RefusedBy {
+    /// The code a provider-style body carries for proverka's own refusals.
+    pub const MARKER: &'static str = "proverka";
+}
+
 /// Whether the provider billed a failed call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -41,7 +41,7 @@ pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 pub use builder::{ClientBuilder, Connect, require_credential};
 pub use date::{Date, DateError, LenientDate};
 pub use error::{
-    Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, TransportError,
+    Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, RefusedBy, TransportError,
     TransportErrorKind,
 };
 pub use http::{Auth, DEFAULT_USER_AGENT, HttpClient, HttpSettings, is_loopback};

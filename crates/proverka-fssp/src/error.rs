@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use proverka_core::{Charged, Failure};
+use proverka_core::{Charged, Failure, RefusedBy};
 
 /// Every error code in the api-cloud.ru FSSP error table, plus [`ErrorCode::Unknown`].
 ///
@@ -262,47 +262,75 @@ impl Failure for ProviderError {
     }
 }
 
-/// A query the provider would reject, caught before any network call (free).
+/// A query refused before any network call (free): by the page's rules, with the code the
+/// provider itself would answer, or by one of proverka's own rules ([`RefusedBy::Proverka`]),
+/// which says so.
 ///
-/// It carries the code the provider itself would answer with, so the proxy can reply exactly
-/// as the provider would: see [`ValidationError::provider_body`].
+/// The proxy replies with [`ValidationError::provider_body`]: exactly the provider's body for
+/// the page's rules, a body marked `"error":"proverka"` for proverka's own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{param}: {reason} (provider code {code})")]
+#[error("{param}: {reason} ({})", self.origin())]
 pub struct ValidationError {
-    /// The provider's code for this failure.
+    /// The provider's code for this kind of failure (for proverka's own rules: the closest).
     pub code: ErrorCode,
     /// The parameter at fault, as the provider names it.
     pub param: &'static str,
     /// What is wrong, in English.
     pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
 }
 
 impl ValidationError {
+    /// A refusal the page documents.
     pub(crate) fn new(code: ErrorCode, param: &'static str, reason: &'static str) -> Self {
         Self {
             code,
             param,
             reason,
+            refused_by: RefusedBy::Provider,
+        }
+    }
+
+    /// A refusal by proverka's own rule.
+    pub(crate) fn own(code: ErrorCode, param: &'static str, reason: &'static str) -> Self {
+        Self {
+            refused_by: RefusedBy::Proverka,
+            ..Self::new(code, param, reason)
+        }
+    }
+
+    fn origin(&self) -> String {
+        match self.refused_by {
+            RefusedBy::Provider => format!("provider code {}", self.code),
+            RefusedBy::Proverka => "proverka's own rule, not the provider's".to_owned(),
         }
     }
 
     /// The message the provider would send: `lastname: forbidden symbols present` for 888,
-    /// the code's constant otherwise.
+    /// the code's constant otherwise; for proverka's own rules, what is wrong.
     pub fn provider_message(&self) -> String {
-        match self.code {
-            ErrorCode::ForbiddenSymbols => format!("{}: forbidden symbols present", self.param),
+        match (self.refused_by, &self.code) {
+            (RefusedBy::Proverka, _) => format!("{}: {}", self.param, self.reason),
+            (_, ErrorCode::ForbiddenSymbols) => {
+                format!("{}: forbidden symbols present", self.param)
+            }
             _ => self.code.name().to_owned(),
         }
     }
 
     /// The body the provider would answer (with HTTP 200):
-    /// `{"error":"101","message":"MISSING_REQUIRED_lastname_PARAMETER"}`.
+    /// `{"error":"101","message":"MISSING_REQUIRED_lastname_PARAMETER"}`; for proverka's own
+    /// rules `{"error":"proverka","message":"onlyActual: must be …"}`.
     pub fn provider_body(&self) -> String {
-        serde_json::json!({
-            "error": self.code.number().map_or_else(|| self.code.name().to_owned(), |n| n.to_string()),
-            "message": self.provider_message(),
-        })
-        .to_string()
+        let code = match self.refused_by {
+            RefusedBy::Proverka => RefusedBy::MARKER.to_owned(),
+            RefusedBy::Provider => self
+                .code
+                .number()
+                .map_or_else(|| self.code.name().to_owned(), |n| n.to_string()),
+        };
+        serde_json::json!({"error": code, "message": self.provider_message()}).to_string()
     }
 }
 

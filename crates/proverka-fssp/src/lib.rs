@@ -35,10 +35,10 @@ pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspClient, FsspClientBuilde
 pub use error::{Error, ErrorCode, ProviderError, ValidationError};
 pub use lookup::{ANSWER_TTL, FsspAnswer, MAX_PRICE, PATH, REGIONS_TTL, judge};
 pub use model::{
-    DebtItem, DebtRecord, DebtorDob, DebtorSearch, DocDetail, Inquiry, ProcessDate, RegionEntry,
-    Regions, WantedRecord, WantedSearch,
+    Completeness, DebtItem, DebtRecord, DebtorDob, DebtorSearch, DocDetail, Inquiry, ProcessDate,
+    RegionEntry, Regions, WantedRecord, WantedSearch,
 };
 pub use request::{
     Alim, ByInn, DocumentType, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, Region,
-    RegionsList, Wanted,
+    RegionName, RegionsList, Wanted,
 };

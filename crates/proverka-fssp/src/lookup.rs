@@ -122,12 +122,12 @@ impl Query for Id {
     const TYPE: QueryType = QueryType::Id;
     fn params(&self, r: UpstreamRequest) -> UpstreamRequest {
         r.param("number", self.number())
-            .param("region", self.region().to_string())
+            .param("region", self.region().as_param())
             .optional("typeid", self.typeid().map(|t| t.id().to_string()))
     }
     fn key(&self, k: CacheKeyBuilder) -> CacheKeyBuilder {
         k.exact("number", self.number())
-            .exact("region", self.region().to_string())
+            .exact("region", self.region().as_param())
             .optional_exact("typeid", self.typeid().map(|t| t.id().to_string()))
     }
 }

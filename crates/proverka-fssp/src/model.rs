@@ -160,6 +160,13 @@ pub struct DebtorSearch {
     /// The cost of the query; see [`DebtorSearch::inquiry`] for the misplaced case.
     #[serde(rename = "inquiry")]
     pub inquiry: Option<Inquiry>,
+    /// Records loaded into this answer (`count`, else the records present): proverka's field.
+    pub loaded: i64,
+    /// Whether this answer holds everything found: `false` when the provider loaded fewer
+    /// pages than it found ("по умолчанию загружается 25 страниц") or fewer records than
+    /// `countAll`. A partial answer is still a paid answer: proverka's field, see
+    /// [`Completeness`].
+    pub complete: bool,
     /// Fields not named above.
     #[serde(flatten)]
     pub extra: Extra,
@@ -412,9 +419,39 @@ pub struct WantedSearch {
     pub message: Option<String>,
     /// The cost of the query.
     pub inquiry: Option<Inquiry>,
+    /// Records loaded into this answer (`totalLoadedCount`, else `count`, else the records
+    /// present): proverka's field.
+    pub loaded: i64,
+    /// Whether this answer holds everything found (`false` when `totalLoadedPage` is below
+    /// `pagesAll`: "Максимальное количество загружаемых страниц: 27"): proverka's field.
+    pub complete: bool,
     /// Fields not named above.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// How much of what the provider found an answer holds, from its counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completeness {
+    /// `countAll`.
+    pub count_all: Option<i64>,
+    /// `pagesAll`.
+    pub pages_all: Option<i64>,
+    /// `totalLoadedPage`.
+    pub loaded_pages: Option<i64>,
+    /// Records loaded.
+    pub loaded: i64,
+}
+
+impl Completeness {
+    /// Complete unless fewer pages were loaded than found, or (without page counts) fewer
+    /// records than `countAll`. An answer that says nothing of either is taken as whole.
+    pub fn is_complete(self) -> bool {
+        match (self.pages_all, self.loaded_pages) {
+            (Some(all), Some(loaded)) => loaded >= all,
+            _ => self.count_all.is_none_or(|all| self.loaded >= all),
+        }
+    }
 }
 
 /// One record of the wanted register.
@@ -475,6 +512,32 @@ pub struct RegionEntry {
 }
 
 impl Regions {
+    /// Whether `region` is one this list names: the authority on regions when it is at hand
+    /// (the page: "Список доступен через тип запроса "regionsList""), instead of a fixed range.
+    /// [`Region::All`](crate::Region::All) always is.
+    pub fn contains(&self, region: &crate::Region) -> bool {
+        let wanted = region.as_param();
+        matches!(region, crate::Region::All) || self.regions.iter().any(|r| r.code == wanted)
+    }
+
+    /// Refuses a region this list does not name, with the provider's code 103
+    /// (`MISSING_REQUIRED_region_PARAMETER`: "Отсутствует параметр region или указан неверно"),
+    /// before a paid query is sent.
+    ///
+    /// # Errors
+    /// 103 for a region not in the list.
+    pub fn check(&self, region: &crate::Region) -> Result<(), crate::ValidationError> {
+        if self.contains(region) {
+            Ok(())
+        } else {
+            Err(crate::ValidationError::new(
+                crate::ErrorCode::MissingRegion,
+                "region",
+                "is not in the provider's regionsList",
+            ))
+        }
+    }
+
     fn from_value(v: Value) -> Option<Self> {
         let Value::Object(mut map) = v else {
             return None;
@@ -570,9 +633,11 @@ where
             MalformedAnswer::describe(Provider::Fssp, status, body)
         })
     })?;
+    let mut parsed = parsed;
     if let Some(e) = parsed.error() {
         return Err(NotAnAnswer::Provider(e));
     }
+    parsed.count_loaded();
     if status != 200 {
         return Err(NotAnAnswer::Malformed(MalformedAnswer::unexpected_shape(
             Provider::Fssp,
@@ -637,6 +702,8 @@ pub(crate) trait HasShape {
     fn inquiry_price(&self) -> Option<Money>;
     /// Whether the body carries a `message`.
     fn has_message(&self) -> bool;
+    /// Fills `loaded` and `complete` from the counters.
+    fn count_loaded(&mut self);
 }
 
 fn error_in(extra: &Extra, status: Option<i64>, message: Option<&String>) -> Option<ProviderError> {
@@ -666,6 +733,18 @@ impl HasShape for DebtorSearch {
     fn has_message(&self) -> bool {
         self.message.is_some()
     }
+    fn count_loaded(&mut self) {
+        self.loaded = self
+            .count
+            .unwrap_or_else(|| i64::try_from(self.records.len()).unwrap_or(i64::MAX));
+        self.complete = Completeness {
+            count_all: self.count_all,
+            pages_all: self.pages_all,
+            loaded_pages: self.total_loaded_page,
+            loaded: self.loaded,
+        }
+        .is_complete();
+    }
 }
 
 impl HasShape for WantedSearch {
@@ -680,5 +759,18 @@ impl HasShape for WantedSearch {
     }
     fn has_message(&self) -> bool {
         self.message.is_some()
+    }
+    fn count_loaded(&mut self) {
+        self.loaded = self
+            .total_loaded_count
+            .or(self.count)
+            .unwrap_or_else(|| i64::try_from(self.records.len()).unwrap_or(i64::MAX));
+        self.complete = Completeness {
+            count_all: self.count_all,
+            pages_all: self.pages_all,
+            loaded_pages: self.total_loaded_page,
+            loaded: self.loaded,
+        }
+        .is_complete();
     }
 }

@@ -62,43 +62,101 @@ impl QueryType {
     }
 }
 
-/// A region (регион) for the search: a region number from `regionsList`, or all regions (`-1`).
+/// A region (регион) for the search: all regions (`-1`), a region number, or any other value
+/// the page allows (letters for `legal`, new kinds of territorial bodies: the changelog of
+/// 09.07.2025 adds them). No fixed range is applied: the free `regionsList` answer is the
+/// authority, see [`Regions::check`](crate::Regions::check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Region {
     /// `-1`: search every region (slower, the page says).
     All,
-    /// One region's number.
+    /// A region number (`77`).
     Code(u16),
+    /// Any other value the page's character rules allow (`77-1`, `1000000`, `Москва`): sent
+    /// as given.
+    Named(RegionName),
+}
+
+/// A region value that is not a plain number, kept inline so [`Region`] stays `Copy`. At most
+/// 62 bytes (31 Cyrillic letters): proverka's own bound, far above any region code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegionName {
+    len: u8,
+    bytes: [u8; 62],
+}
+
+impl RegionName {
+    fn new(s: &str) -> Option<Self> {
+        let len = u8::try_from(s.len())
+            .ok()
+            .filter(|l| usize::from(*l) <= 62)?;
+        let mut bytes = [0u8; 62];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(Self { len, bytes })
+    }
+
+    /// The value as sent.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for RegionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl serde::Serialize for RegionName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl Region {
-    /// Reads `-1` or a region number (1–999).
+    /// Reads a region as the page allows it for `physical`, `alim`, `ip`, `id`, `inn` and
+    /// `wanted`: digits and `-` ("Разрешено: цифры, знак "-"").
     ///
     /// # Errors
-    /// 888 for characters other than digits and `-`, 103 for any other value.
+    /// 103 when empty, 888 for other characters.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::read(s, Charset::Region)
+    }
+
+    /// Reads a region as the page allows it for `legal`: Cyrillic, Latin, digits and `-`
+    /// ("Разрешено: кирилица, латиница, цифры, знак "-"").
+    ///
+    /// # Errors
+    /// 103 when empty, 888 for other characters.
+    pub fn parse_legal(s: &str) -> Result<Self, ValidationError> {
+        Self::read(s, Charset::Name)
+    }
+
+    fn read(s: &str, chars: Charset) -> Result<Self, ValidationError> {
         let s = s.trim();
         if s.is_empty() {
             return Err(missing_region());
         }
-        check_chars(s, "region", Charset::Region)?;
+        check_chars(s, "region", chars)?;
         if s == "-1" {
             return Ok(Self::All);
         }
         match s.parse::<u16>() {
-            Ok(n) if (1..=999).contains(&n) => Ok(Self::Code(n)),
-            _ => Err(ValidationError::new(
-                ErrorCode::MissingRegion,
-                "region",
-                "must be -1 (all regions) or a region number from regionsList",
-            )),
+            Ok(n) if n > 0 && n.to_string() == s => Ok(Self::Code(n)),
+            _ => RegionName::new(s).map(Self::Named).ok_or_else(|| {
+                ValidationError::own(
+                    ErrorCode::MissingRegion,
+                    "region",
+                    "is longer than 62 bytes, far beyond any region code",
+                )
+            }),
         }
     }
 
     /// A region by number.
     ///
     /// # Errors
-    /// 103 outside 1–999.
+    /// 103 for 0.
     pub fn code(n: u16) -> Result<Self, ValidationError> {
         Self::parse(&n.to_string())
     }
@@ -108,6 +166,7 @@ impl Region {
         match self {
             Self::All => "-1".to_owned(),
             Self::Code(n) => n.to_string(),
+            Self::Named(name) => name.as_str().to_owned(),
         }
     }
 }
@@ -232,7 +291,7 @@ fn allowed(c: char, set: Charset) -> bool {
         Charset::NameWithSpaces => word() || c == ' ',
         Charset::Fio => word() || c.is_whitespace(),
         Charset::ProceedingNumber => word() || c == '/',
-        Charset::DocumentNumber => c.is_ascii_digit() || c == '-' || c == '/',
+        Charset::DocumentNumber => word() || matches!(c, '/' | ' ' | '№' | '.'),
         Charset::Digits => c.is_ascii_digit(),
         Charset::Region => c.is_ascii_digit() || c == '-',
         Charset::Date => c.is_ascii_digit() || c == '.',
@@ -303,8 +362,20 @@ fn region(value: Option<&str>) -> Result<Region, ValidationError> {
     Region::parse(value.unwrap_or_default())
 }
 
-fn flag(value: Option<&str>) -> bool {
-    matches!(value.map(str::trim), Some("1" | "true"))
+/// `onlyActual`: the page shows `onlyActual=1`; `0`, `true` and `false` are read too. Any other
+/// value is refused (proverka's own rule): the provider would ignore it and bill the query
+/// unfiltered, which is not what the caller asked for.
+fn flag(value: Option<&str>) -> Result<bool, ValidationError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some(v) if v == "1" || v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v == "0" || v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(ValidationError::own(
+            ErrorCode::NoRequiredParameters,
+            "onlyActual",
+            "must be 1, 0, true or false (the provider would ignore another value and bill the query unfiltered)",
+        )),
+    }
 }
 
 /// Named parameters as they come from a query string, first value of a name wins.
@@ -369,7 +440,7 @@ impl Person {
             secondname,
             birthdate,
             region,
-            only_actual: flag(p.get(&["onlyActual"])),
+            only_actual: flag(p.get(&["onlyActual"]))?,
         })
     }
 
@@ -506,7 +577,7 @@ impl Legal {
             ErrorCode::MissingNameLegal,
         )?);
         check_chars(&name_legal, "nameLegal", Charset::NameWithSpaces)?;
-        let region = region(p.get(&["region"]))?;
+        let region = Region::parse_legal(p.get(&["region"]).unwrap_or_default())?;
         let address = optional(p.get(&["address", "adress"]))
             .map(|a| {
                 let a = squeeze(a);
@@ -517,7 +588,7 @@ impl Legal {
             name_legal,
             region,
             address,
-            only_actual: flag(p.get(&["onlyActual"])),
+            only_actual: flag(p.get(&["onlyActual"]))?,
         })
     }
 
@@ -638,47 +709,54 @@ impl Ip {
     }
 }
 
-/// `id`: by executive document number (номер исполнительного документа), digits, `-` and `/`.
+/// `id`: by executive document number (номер исполнительного документа), as such numbers are
+/// written: `ФС 039022227` (the page's own sample `document_num`), `2А-1234/2021`,
+/// `№ 2-100/2024`.
+///
+/// The page's parameter rows for `ip` and `id` are swapped (see `docs/providers/fssp.md`): the
+/// document-number row allows "кирилица, латиница, цифры, знак "-/"". Spaces, `№` and `.` are
+/// accepted too, as real document numbers hold them (proverka's reading of the page); what no
+/// document number can hold (`@`, `?`, `&`, quotes, control characters) is refused with 888.
 ///
 /// The page warns that this type works correctly only with one region, so [`Region::All`] is
-/// refused here (103) instead of paying for an answer the provider says is wrong.
+/// refused here: proverka's own rule (an answer the provider says is wrong would still be paid).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Id {
     number: String,
-    region: u16,
+    region: Region,
     typeid: Option<DocumentType>,
 }
 
 impl Id {
     fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
-        let number = required(
+        let number = squeeze(required(
             p.get(&["number"]),
             "number",
             ErrorCode::MissingDocumentNumber,
-        )?;
-        check_chars(number, "number", Charset::DocumentNumber)?;
-        if !number.bytes().any(|b| b.is_ascii_digit()) {
-            return Err(ValidationError::new(
+        )?);
+        check_chars(&number, "number", Charset::DocumentNumber)?;
+        if !number.chars().any(|c| c.is_ascii_digit()) {
+            return Err(ValidationError::own(
                 ErrorCode::MissingDocumentNumber,
                 "number",
-                "must contain digits",
+                "must contain digits (every executive document number does)",
             ));
         }
         let region = match region(p.get(&["region"]))? {
-            Region::Code(n) => n,
             Region::All => {
-                return Err(ValidationError::new(
+                return Err(ValidationError::own(
                     ErrorCode::MissingRegion,
                     "region",
-                    "type id works only with one region (the page says so), not -1",
+                    "type id works correctly only with one region (the page: \"работает корректно только поиск с указанием конкретного региона\"), not -1",
                 ));
             }
+            one => one,
         };
         let typeid = optional(p.get(&["typeid"]))
             .map(DocumentType::parse)
             .transpose()?;
         Ok(Self {
-            number: number.to_owned(),
+            number,
             region,
             typeid,
         })
@@ -705,8 +783,8 @@ impl Id {
     pub fn number(&self) -> &str {
         &self.number
     }
-    /// The region number.
-    pub fn region(&self) -> u16 {
+    /// The region (never [`Region::All`]).
+    pub fn region(&self) -> Region {
         self.region
     }
     /// The document type, when given.
@@ -729,7 +807,8 @@ impl ByInn {
         let raw = required(p.get(&["inn"]), "inn", ErrorCode::MissingMandatoryParameter)?;
         check_chars(raw, "inn", Charset::Digits)?;
         let inn = Inn::parse(raw).map_err(|e| {
-            ValidationError::new(
+            // The page only says "Разрешено: цифры"; no real INN fails its check digits.
+            ValidationError::own(
                 ErrorCode::MissingMandatoryParameter,
                 "inn",
                 match e {
@@ -742,7 +821,7 @@ impl ByInn {
         Ok(Self {
             inn,
             region: region(p.get(&["region"]))?,
-            only_actual: flag(p.get(&["onlyActual"])),
+            only_actual: flag(p.get(&["onlyActual"]))?,
         })
     }
 
@@ -942,8 +1021,10 @@ mod tests {
         assert_eq!(with("birthdate", "31.02.1990"), Some(15));
         assert_eq!(with("birthdate", "01.01.2999"), Some(15));
         assert_eq!(with("region", "-1"), None);
-        assert_eq!(with("region", "0"), Some(103));
-        assert_eq!(with("region", "7-7"), Some(103));
+        // No fixed range: the page allows digits and "-"; regionsList is the authority.
+        assert_eq!(with("region", "0"), None);
+        assert_eq!(with("region", "7-7"), None);
+        assert_eq!(with("onlyActual", "yes"), Some(460));
         assert_eq!(with("region", "77a"), Some(888));
         assert_eq!(
             q(&[
@@ -977,6 +1058,10 @@ mod tests {
         );
         assert_eq!(
             q(&[("type", "id"), ("number", "ФС 0390"), ("region", "77")]),
+            None
+        );
+        assert_eq!(
+            q(&[("type", "id"), ("number", "ФС@0390"), ("region", "77")]),
             Some(888)
         );
         assert_eq!(q(&[("type", "id"), ("region", "77")]), Some(106));
