@@ -318,10 +318,10 @@ async fn invalid_queries_get_the_provider_s_own_error_for_free() {
             .provider_body(),
     ));
     cases.push((
-        "/api/semp/v1/selfemployed/registries/add-selfemployed/not-a-uuid".into(),
+        "/api/semp/v1/selfemployed/registries/add-selfemployed/not%20a%20path%20segment".into(),
         vec![],
         400,
-        proverka::alfa::RegistryQuery::new("not-a-uuid")
+        proverka::alfa::RegistryQuery::new("not%20a%20path%20segment")
             .unwrap_err()
             .provider_body(),
     ));

@@ -18,8 +18,8 @@
 //!
 //! ```
 //! use proverka_alfa::RegistryQuery;
-//! let q = RegistryQuery::new("4e817e78-5876-4608-a873-bcc141454045")?.page(1000, 0)?;
-//! assert!(RegistryQuery::new("not-a-uuid").is_err());
+//! let q = RegistryQuery::new("4e817e78-5876-4608-a873-bcc141454045")?.page(1000, 0);
+//! assert!(RegistryQuery::new("no/other/path").is_err());
 //! # let _ = q;
 //! # Ok::<(), proverka_alfa::ValidationError>(())
 //! ```
@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use proverka_core::{
     Auth, Billed, CacheKey, Charged, ClientBuilder, ConfigError, Connect, Failure, HttpClient,
-    Lookup, MalformedAnswer, Provider, RawAnswer, Secret, TransportError, UpstreamRequest, Verdict,
-    lenient,
+    Lookup, MalformedAnswer, Provider, RawAnswer, RefusedBy, Secret, TransportError,
+    UpstreamRequest, Verdict, lenient,
 };
 use serde_json::Value;
 
@@ -48,8 +48,8 @@ pub const SANDBOX_BASE_URL: &str = "https://sandbox.alfabank.ru";
 pub const PATH_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
 /// The timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The largest `limit` accepted (the page's example uses 1000).
-pub const MAX_LIMIT: u32 = 1000;
+/// The page size of the page's example (`limit=1000`); the page sets no maximum.
+pub const EXAMPLE_PAGE_SIZE: u32 = 1000;
 /// How long a list in a terminal status (SUCCESS, ERROR, TECHNICAL_ERROR) with nobody still
 /// in a `*_REQUESTED` state is kept.
 pub const TERMINAL_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -78,20 +78,45 @@ impl Environment {
     }
 }
 
-/// A request the bank would refuse, caught locally.
+/// A request refused locally: one the bank would answer `400 invalid_request` ("неверные
+/// входные параметры"), or one refused by proverka's own rule ([`RefusedBy::Proverka`]), which
+/// says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid_request: {description}")]
+#[error("{}: {description}", self.code())]
 pub struct ValidationError {
     /// What is wrong (the bank's `error_description` style).
     pub description: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
 }
 
 impl ValidationError {
+    fn bank(description: &'static str) -> Self {
+        Self {
+            description,
+            refused_by: RefusedBy::Provider,
+        }
+    }
+
+    fn own(description: &'static str) -> Self {
+        Self {
+            description,
+            refused_by: RefusedBy::Proverka,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self.refused_by {
+            RefusedBy::Provider => "invalid_request",
+            RefusedBy::Proverka => RefusedBy::MARKER,
+        }
+    }
+
     /// The body the bank answers such a request with, HTTP 400:
-    /// `{"error":"invalid_request","error_description":"…"}`.
+    /// `{"error":"invalid_request","error_description":"…"}`; for proverka's own rules
+    /// `{"error":"proverka",…}`.
     pub fn provider_body(&self) -> String {
-        serde_json::json!({"error": "invalid_request", "error_description": self.description})
-            .to_string()
+        serde_json::json!({"error": self.code(), "error_description": self.description}).to_string()
     }
 
     /// The HTTP status the bank uses for it.
@@ -106,78 +131,70 @@ pub struct RegistryQuery {
     offset: Option<u32>,
 }
 
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+/// A `requestId` proverka can put in a path as given: 1–128 characters, each an unreserved URL
+/// character (letters, digits, `-`, `.`, `_`, `~`). The page says only "string": this is
+/// proverka's own rule, so an id is never re-encoded, and never reaches another path.
+fn is_safe_segment(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && s != "."
+        && s != ".."
 }
 
 impl RegistryQuery {
     /// The first page (the bank's default size) of a request.
     ///
+    /// The page says `requestId` is a "string" (the bank's are UUIDs): any id that is a safe
+    /// path segment is accepted and sent as given, letter case included.
+    ///
     /// # Errors
-    /// A `requestId` that is not a UUID.
+    /// A `requestId` that is not a safe path segment (proverka's own rule).
     pub fn new(request_id: &str) -> Result<Self, ValidationError> {
         let id = request_id.trim();
-        if !is_uuid(id) {
-            return Err(ValidationError {
-                description: "requestId must be a UUID (8-4-4-4-12 hexadecimal digits)",
-            });
+        if !is_safe_segment(id) {
+            return Err(ValidationError::own(
+                "requestId must be 1-128 letters, digits, '-', '.', '_' or '~' (proverka's own rule: it goes into the path as given)",
+            ));
         }
         Ok(Self {
-            request_id: id.to_ascii_lowercase(),
+            request_id: id.to_owned(),
             limit: None,
             offset: None,
         })
     }
 
-    /// A page: `limit` records after skipping `offset`.
-    ///
-    /// # Errors
-    /// `limit` outside 1–[`MAX_LIMIT`].
-    pub fn page(mut self, limit: u32, offset: u32) -> Result<Self, ValidationError> {
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ValidationError {
-                description: "limit must be between 1 and 1000",
-            });
-        }
+    /// A page: `limit` records after skipping `offset`. The page sets no maximum for `limit`
+    /// (its example uses 1000).
+    #[must_use]
+    pub fn page(mut self, limit: u32, offset: u32) -> Self {
         self.limit = Some(limit);
         self.offset = Some(offset);
-        Ok(self)
+        self
     }
 
     /// Reads the path's requestId and the `limit`/`offset` parameters.
     ///
     /// # Errors
-    /// A bad requestId, or `limit`/`offset` that are not numbers in range.
+    /// A bad requestId; `limit` or `offset` that are not whole numbers ("integer" on the page:
+    /// the bank's `invalid_request`).
     pub fn from_parts(request_id: &str, pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
-        let q = Self::new(request_id)?;
+        let mut q = Self::new(request_id)?;
         let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.trim());
         let number = |v: &str, description| {
             v.parse::<u32>()
-                .map_err(|_| ValidationError { description })
+                .map_err(|_| ValidationError::bank(description))
         };
-        let limit = get("limit")
+        q.limit = get("limit")
             .map(|v| number(v, "limit must be a whole number"))
             .transpose()?;
-        let offset = get("offset")
+        q.offset = get("offset")
             .map(|v| number(v, "offset must be a whole number"))
             .transpose()?;
-        match (limit, offset) {
-            (None, None) => Ok(q),
-            (limit, offset) => {
-                let mut q = q.page(limit.unwrap_or(MAX_LIMIT), offset.unwrap_or(0))?;
-                q.limit = limit;
-                q.offset = offset;
-                Ok(q)
-            }
-        }
+        Ok(q)
     }
 
-    /// The requestId (lowercase).
+    /// The requestId, as given.
     pub fn request_id(&self) -> &str {
         &self.request_id
     }
@@ -479,16 +496,18 @@ impl AlfaClient {
         page_size: u32,
     ) -> Result<Registry, Error> {
         let base = RegistryQuery::new(request_id).map_err(Error::Invalid)?;
+        if page_size == 0 {
+            return Err(Error::Invalid(ValidationError::own(
+                "page_size must be at least 1 to walk the pages (proverka's own rule)",
+            )));
+        }
         let mut merged: Option<Registry> = None;
         let mut offset: u32 = 0;
         let mut pages = 0u64;
         // Without a total, a list of more than this many pages is not believed.
         const MAX_PAGES_WITHOUT_TOTAL: u64 = 1000;
         loop {
-            let q = base
-                .clone()
-                .page(page_size, offset)
-                .map_err(Error::Invalid)?;
+            let q = base.clone().page(page_size, offset);
             let mut page = self.registry(bearer, &q).await?;
             pages += 1;
             let got = page.selfemployed_account.len();

@@ -47,7 +47,7 @@ async fn one_page_with_bearer_and_paging() {
         .expect(1)
         .mount(&server)
         .await;
-    let q = RegistryQuery::new(ID).unwrap().page(1000, 0).unwrap();
+    let q = RegistryQuery::new(ID).unwrap().page(1000, 0);
     let r = client(&server)
         .registry(&Secret::new(BEARER), &q)
         .await

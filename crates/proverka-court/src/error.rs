@@ -1,6 +1,6 @@
 //! Court errors: the error texts of the provider's table, and this crate's error type.
 
-use proverka_core::{Charged, Failure};
+use proverka_core::{Charged, Failure, RefusedBy};
 
 /// A business error of the court API, sent with HTTP 200 as `data.status = 0` and the text in
 /// `data.error` (Описание ошибок).
@@ -119,26 +119,45 @@ impl Failure for ProviderError {
     }
 }
 
-/// A query the provider would reject, caught before any network call.
+/// A query refused before any network call: by the page's rules (with the error the provider
+/// would answer), or by one of proverka's own rules ([`RefusedBy::Proverka`]), which says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
+#[error("{reason}{}", if self.refused_by == RefusedBy::Proverka { " (proverka's own rule, not the provider's)" } else { "" })]
 pub struct ValidationError {
-    /// The error the provider would answer with.
+    /// The error the provider answers to this kind of query (for proverka's own rules: the
+    /// closest).
     pub provider: ProviderError,
     /// What is wrong, in English.
     pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
 }
 
 impl ValidationError {
     pub(crate) fn new(provider: ProviderError, reason: &'static str) -> Self {
-        Self { provider, reason }
+        Self {
+            provider,
+            reason,
+            refused_by: RefusedBy::Provider,
+        }
+    }
+
+    pub(crate) fn own(provider: ProviderError, reason: &'static str) -> Self {
+        Self {
+            refused_by: RefusedBy::Proverka,
+            ..Self::new(provider, reason)
+        }
     }
 
     /// The body the provider would answer with (HTTP 200):
-    /// `{"data":{"status":0,"error":"Non-correct recording of coordinates"}}`.
+    /// `{"data":{"status":0,"error":"Non-correct recording of coordinates"}}`; for proverka's
+    /// own rules the error text starts with `proverka:`.
     pub fn provider_body(&self) -> String {
-        serde_json::json!({"data": {"status": 0, "error": self.provider.provider_text()}})
-            .to_string()
+        let error = match self.refused_by {
+            RefusedBy::Provider => self.provider.provider_text(),
+            RefusedBy::Proverka => format!("{}: {}", RefusedBy::MARKER, self.reason),
+        };
+        serde_json::json!({"data": {"status": 0, "error": error}}).to_string()
     }
 }
 

@@ -98,24 +98,32 @@ pub struct Coords {
     longitude: f64,
 }
 
+/// The page's own refusal: "Non-correct recording of coordinates — Верно укажите координаты
+/// (через пробел)".
 fn bad_coords(reason: &'static str) -> ValidationError {
     ValidationError::new(ProviderError::BadCoordinates, reason)
+}
+
+/// Numbers that are no point on Earth: proverka's own rule (the page does not say what the
+/// provider does with them).
+fn no_point(reason: &'static str) -> ValidationError {
+    ValidationError::own(ProviderError::BadCoordinates, reason)
 }
 
 impl Coords {
     /// A point.
     ///
     /// # Errors
-    /// Not finite or out of range ("Non-correct recording of coordinates").
+    /// Not finite or out of range: proverka's own rule (no point on Earth).
     pub fn new(latitude: f64, longitude: f64) -> Result<Self, ValidationError> {
         if !latitude.is_finite() || !longitude.is_finite() {
-            return Err(bad_coords("coordinates must be finite numbers"));
+            return Err(no_point("coordinates must be finite numbers"));
         }
         if !(-90.0..=90.0).contains(&latitude) {
-            return Err(bad_coords("latitude must be between -90 and 90"));
+            return Err(no_point("latitude must be between -90 and 90"));
         }
         if !(-180.0..=180.0).contains(&longitude) {
-            return Err(bad_coords("longitude must be between -180 and 180"));
+            return Err(no_point("longitude must be between -180 and 180"));
         }
         Ok(Self {
             latitude,
@@ -217,12 +225,15 @@ impl CourtQuery {
         }
     }
 
-    /// Reads provider-style parameters (`address=…&coords=…`, `token` ignored). Coordinates are
-    /// read in the order the page uses (longitude first) and sent back in the same order.
+    /// Reads provider-style parameters (`address=…&coords=…`, `token` ignored). The page takes
+    /// the two numbers in either order ("попробуйте поменять порядок расположения широты и
+    /// долготы"): they are read longitude first, as its samples, unless only the other order
+    /// is a point on Earth (Vladivostok `43.115 131.885`), and always sent as given.
     ///
     /// # Errors
-    /// Neither given ("Coords or address params not assigned"); coordinates that are not two
-    /// numbers in range ("Non-correct recording of coordinates").
+    /// Neither given ("Coords or address params not assigned"); not two space-separated
+    /// numbers ("Non-correct recording of coordinates"); two numbers that are no point on
+    /// Earth in either order (proverka's own rule).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
         let get = |name: &str| {
             pairs
@@ -242,8 +253,17 @@ impl CourtQuery {
                 s.parse::<f64>()
                     .map_err(|_| bad_coords("coords must be decimal numbers"))
             };
-            let (longitude, latitude) = (parse(first)?, parse(second)?);
-            return Ok(Self::coords(Coords::new(latitude, longitude)?));
+            let (a, b) = (parse(first)?, parse(second)?);
+            return match Coords::new(b, a) {
+                Ok(coords) => Ok(Self::coords(coords)),
+                Err(lon_first) => match Coords::new(a, b) {
+                    Ok(coords) => Ok(Self::Coords {
+                        coords,
+                        order: CoordOrder::LatitudeFirst,
+                    }),
+                    Err(_) => Err(lon_first),
+                },
+            };
         }
         match get("address") {
             Some(a) => Ok(Self::Address(Address::new(a)?)),

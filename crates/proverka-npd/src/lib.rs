@@ -24,8 +24,8 @@ use std::time::{Duration, SystemTime};
 use proverka_core::lenient;
 use proverka_core::{
     Auth, Billed, CacheKey, Charged, ClientBuilder, ConfigError, Connect, Date, Failure,
-    HttpClient, Inn, InnError, Lookup, MalformedAnswer, Provider, RawAnswer, RetryPolicy, Secret,
-    TransportError, UpstreamRequest, Verdict, require_credential,
+    HttpClient, Inn, InnError, Lookup, MalformedAnswer, Provider, RawAnswer, RefusedBy,
+    RetryPolicy, Secret, TransportError, UpstreamRequest, Verdict, require_credential,
 };
 use serde_json::Value;
 
@@ -45,29 +45,51 @@ pub struct NpdQuery {
     date: Date,
 }
 
-/// A query the provider would refuse with its 400 (`error_code = 40000`), caught locally.
+/// A query refused locally: one the provider refuses with its 400 (`error_code = 40000`:
+/// "Field inn is required", "Field date is invalid"), or one refused by proverka's own rule
+/// ([`RefusedBy::Proverka`]: an INN that is no individual's INN, a date after today), which
+/// says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}: {reason}")]
 pub struct ValidationError {
-    /// The provider's `error` text (`Field inn is required`, `Field date is invalid`).
+    /// The provider's `error` text for this kind of failure.
     pub message: &'static str,
     /// What is wrong, in English.
     pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
 }
 
 impl ValidationError {
     /// The body the provider would answer with HTTP 400:
-    /// `{"error":"Field inn is required","error_code":40000}`.
+    /// `{"error":"Field inn is required","error_code":40000}`; for proverka's own rules
+    /// `{"error":"proverka: …","error_code":"proverka"}`.
     pub fn provider_body(&self) -> String {
-        serde_json::json!({"error": self.message, "error_code": 40000}).to_string()
+        match self.refused_by {
+            RefusedBy::Provider => {
+                serde_json::json!({"error": self.message, "error_code": 40000}).to_string()
+            }
+            RefusedBy::Proverka => serde_json::json!({
+                "error": format!("{}: {}", RefusedBy::MARKER, self.reason),
+                "error_code": RefusedBy::MARKER,
+            })
+            .to_string(),
+        }
     }
 
     /// The HTTP status the provider uses for it.
     pub const HTTP_STATUS: u16 = 400;
 }
 
+/// No INN: the page's "Field inn is required". Anything else wrong with it: proverka's own
+/// rule (the page: "ИНН физического лица, 12 цифр"; no error text of its own).
 fn inn_error(e: InnError) -> ValidationError {
     ValidationError {
+        refused_by: if e == InnError::Empty {
+            RefusedBy::Provider
+        } else {
+            RefusedBy::Proverka
+        },
         message: if e == InnError::Empty {
             "Field inn is required"
         } else {
@@ -83,10 +105,12 @@ fn inn_error(e: InnError) -> ValidationError {
     }
 }
 
+/// A malformed date: the page's "Field date is invalid".
 fn date_error(reason: &'static str) -> ValidationError {
     ValidationError {
         message: "Field date is invalid",
         reason,
+        refused_by: RefusedBy::Provider,
     }
 }
 
@@ -104,7 +128,11 @@ impl NpdQuery {
         let today = Date::today_moscow();
         let date = date.unwrap_or(today);
         if date > today {
-            return Err(date_error("the date is in the future"));
+            // proverka's own rule: nobody's status is known for a day that has not come.
+            return Err(ValidationError {
+                refused_by: RefusedBy::Proverka,
+                ..date_error("the date is in the future")
+            });
         }
         Ok(Self { inn, date })
     }

@@ -62,3 +62,39 @@ fn money_rules() {
             .self_employed
     );
 }
+
+/// The page (`shared/seeds/003_2ddd066b5b595222.txt`): "inn — ИНН физического лица, 12 цифр
+/// (обязательный)", "`Field inn is required` - не указан ИНН", "`Field date is invalid` -
+/// неверный формат даты". Other refusals are proverka's own, and say so.
+#[test]
+fn refusals_by_the_page_and_by_proverka() {
+    use proverka_core::RefusedBy;
+    let e = NpdQuery::parse("", None).unwrap_err();
+    assert_eq!(
+        (e.provider_body(), e.refused_by),
+        (
+            r#"{"error":"Field inn is required","error_code":40000}"#.to_owned(),
+            RefusedBy::Provider
+        )
+    );
+    let e = NpdQuery::parse("540304378234", Some("01.02.2024")).unwrap_err();
+    assert_eq!(
+        (e.provider_body(), e.refused_by),
+        (
+            r#"{"error":"Field date is invalid","error_code":40000}"#.to_owned(),
+            RefusedBy::Provider
+        )
+    );
+    for (inn, date) in [
+        ("540304378235", None),
+        ("7707083893", None),
+        ("540304378234", Some("2999-01-01")),
+    ] {
+        let e = NpdQuery::parse(inn, date).unwrap_err();
+        assert_eq!(e.refused_by, RefusedBy::Proverka, "{inn}");
+        assert!(
+            e.provider_body().contains(r#""error_code":"proverka""#),
+            "{inn}"
+        );
+    }
+}
