@@ -25,6 +25,7 @@
 //! ```
 
 mod faults;
+mod page_rules;
 mod providers;
 
 use std::collections::HashMap;
@@ -101,6 +102,8 @@ pub struct State {
     calls_by_key: Mutex<HashMap<CacheKey, u64>>,
     call_number: AtomicU64,
     fssp_balance: Mutex<Money>,
+    /// FSSP's credit line: the balance may go this far below zero.
+    pub(crate) fssp_credit: Money,
     court_left: AtomicI64,
     alfa_seen: Mutex<HashMap<String, Instant>>,
     pub(crate) alfa_step: Duration,
@@ -144,6 +147,7 @@ impl State {
 #[must_use]
 pub struct SandboxBuilder {
     fssp_balance: Money,
+    fssp_credit: Money,
     court_quota: i64,
     alfa_step: Duration,
 }
@@ -153,11 +157,12 @@ pub struct SandboxBuilder {
 pub struct Sandbox;
 
 impl Sandbox {
-    /// A builder: FSSP balance 1000 RUB, court quota 1000 a day, Alfa registries advancing
-    /// every 2 s.
+    /// A builder: FSSP balance 1000 RUB without a credit line, court quota 1000 a day, Alfa
+    /// registries advancing every 2 s.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder {
             fssp_balance: Money::from_kopecks(100_000),
+            fssp_credit: Money::ZERO,
             court_quota: 1000,
             alfa_step: Duration::from_secs(2),
         }
@@ -168,6 +173,13 @@ impl SandboxBuilder {
     /// The FSSP balance at start.
     pub fn fssp_balance(mut self, balance: Money) -> Self {
         self.fssp_balance = balance;
+        self
+    }
+
+    /// FSSP's credit line (`inquiry.credit`): paid queries go on below zero down to minus
+    /// this, as the page's sample shows ("balance": -706.62, "credit": 20000), then 498.
+    pub fn fssp_credit(mut self, credit: Money) -> Self {
+        self.fssp_credit = credit;
         self
     }
 
@@ -197,6 +209,7 @@ impl SandboxBuilder {
             calls_by_key: Mutex::default(),
             call_number: AtomicU64::new(0),
             fssp_balance: Mutex::new(self.fssp_balance),
+            fssp_credit: self.fssp_credit,
             court_left: AtomicI64::new(self.court_quota),
             alfa_seen: Mutex::default(),
             alfa_step: self.alfa_step,

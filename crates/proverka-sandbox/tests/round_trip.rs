@@ -434,3 +434,87 @@ async fn control_endpoints_inject_faults_count_calls_and_reset() {
     assert_eq!(s.calls(Provider::Fssp), 0);
     assert_eq!(s.fssp_balance().kopecks(), 100_000);
 }
+
+/// The sandbox follows the pages, not the adapters (`shared/seeds/`).
+#[tokio::test]
+async fn the_simulators_behave_like_the_pages() {
+    let s = Sandbox::builder()
+        .fssp_balance(proverka_core::Money::from_kopecks(100))
+        .fssp_credit(proverka_core::Money::from_kopecks(2_000_000))
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    let token = proverka_sandbox::FSSP_TOKEN;
+    let url = s.url();
+    // Court: "не находит c "55.794340 49.099524", но найдет c "49.099524 55.794340"", and a
+    // point east of 90°E is found in either order.
+    let court = |coords: &str| {
+        let url = format!("{url}/api?token=t&coords={}", coords.replace(' ', "%20"));
+        async move { json(raw_get(&url).await) }
+    };
+    assert!(court("49.099524 55.794340").await["request"]["court_fs"].is_object());
+    assert!(court("55.794340 49.099524").await["request"]["court_fs"].is_null());
+    assert!(court("131.885 43.115").await["request"]["court_fs"].is_object());
+    assert!(court("43.115 131.885").await["request"]["court_fs"].is_object());
+    assert_eq!(
+        court("55.7;49.1").await["data"]["error"],
+        "Non-correct recording of coordinates"
+    );
+    // FSSP: the wanted sample's "balance": -706.62 with "credit": 20000: below zero down to the
+    // credit line. The balance here starts at 1.00.
+    let physical = |birth: &str| {
+        let url = format!(
+            "{url}/api/fssp.php?type=physical&lastname=Иванов&firstname=Иван&birthdate={birth}&region=77&token={token}"
+        );
+        async move { json(raw_get(&url).await) }
+    };
+    assert_eq!(physical("01.01.1980").await["inquiry"]["balance"], 0.2);
+    let below = physical("02.01.1980").await;
+    assert_eq!(below["inquiry"]["balance"], -0.6, "{below}");
+    assert_eq!(below["inquiry"]["credit"], "20000.00");
+    // ip found at the page's price: "price": 0.8 in the ip sample.
+    let ip = json(
+        raw_get(&format!(
+            "{url}/api/fssp.php?type=ip&number=32472/17/23072-ИП&token={token}"
+        ))
+        .await,
+    );
+    let found = ip["records"].as_array().is_some_and(|a| !a.is_empty());
+    assert_eq!(
+        ip["inquiry"]["price"],
+        if found { 0.8 } else { 1.4 },
+        "{ip}"
+    );
+    // What the page allows is answered even where an adapter refuses by its own rule: `id`
+    // with region -1, `onlyActual=yes` (the provider ignores it).
+    let id = json(
+        raw_get(&format!(
+            "{url}/api/fssp.php?type=id&number=ФС%20039022227&region=-1&token={token}"
+        ))
+        .await,
+    );
+    assert!(id.get("error").is_none(), "{id}");
+    let only = json(
+        raw_get(&format!(
+            "{url}/api/fssp.php?type=inn&inn=7707083893&region=77&onlyActual=yes&token={token}"
+        ))
+        .await,
+    );
+    assert!(only.get("error").is_none(), "{only}");
+    // And what the page refuses, it refuses with its own codes.
+    let e = json(
+        raw_get(&format!(
+            "{url}/api/fssp.php?type=id&number=1@2&region=77&token={token}"
+        ))
+        .await,
+    );
+    assert_eq!(e["error"], "888");
+    let e = json(
+        raw_get(&format!(
+            "{url}/parser/nalog_npd_api/?key=k&inn=540304378234&date=01.02.2024"
+        ))
+        .await,
+    );
+    assert_eq!(e["error"], "Field date is invalid");
+}
