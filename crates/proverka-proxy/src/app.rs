@@ -362,6 +362,8 @@ pub(crate) struct Call {
     pub(crate) credential: Credential,
     pub(crate) client: Client,
     pub(crate) options: FetchOptions,
+    /// `Cache-Control: only-if-cached`: answer from the cache or not at all, never a call.
+    pub(crate) only_if_cached: bool,
 }
 
 /// Why a proxied query got no provider answer.
@@ -371,6 +373,8 @@ pub(crate) enum CallError {
     Budget(BudgetExceeded),
     /// No answer came back; `billed` says whether the provider may have billed it.
     Upstream { timeout: bool, billed: Billed },
+    /// `only-if-cached` and nothing cached: no call was made.
+    NotCached,
 }
 
 /// How a flight reaches the provider for one proxied query: the client's budget is reserved
@@ -508,6 +512,9 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
                 .saved(provider, state.price_of(provider, billed, cost));
         }
         return Ok(hit);
+    }
+    if call.only_if_cached {
+        return Err(CallError::NotCached);
     }
     // Built only when this request leads a flight.
     let fetch = || ProxyFetch {

@@ -573,12 +573,19 @@ async fn proxied(
         Err(r) => return (r.reply(), name),
     };
     let options = fetch_options(&req.headers, &client);
+    let only_if_cached = req.headers.get_all(header::CACHE_CONTROL).iter().any(|v| {
+        v.to_str().is_ok_and(|t| {
+            t.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("only-if-cached"))
+        })
+    });
     let call = Call {
         provider,
         lookup,
         credential,
         client,
         options,
+        only_if_cached,
     };
     let response = match app::execute(state, call).await {
         Ok(served) => match mode {
@@ -594,6 +601,12 @@ async fn proxied(
                 "spent_today_rub": b.spent.to_string(),
                 "price_rub": b.price.to_string(),
             }),
+        ),
+        // RFC 9111: a request with only-if-cached that the cache cannot answer gets 504.
+        Err(CallError::NotCached) => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "not_cached",
+            "only-if-cached: no cached answer; nothing was sent",
         ),
         Err(CallError::Upstream { timeout, billed }) => {
             let (status, code) = if timeout {

@@ -1,0 +1,453 @@
+//! `proverka batch`: every row validated, identical queries collapsed, an estimate, then the
+//! calls with progress, a journal that makes a re-run resume, and a summary.
+
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use proverka_core::Money;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::check::{CheckKind, Invalid, Planned, param_for, plan};
+use crate::engine::{Engine, Fatal};
+use crate::journal::Journal;
+use crate::outcome::{Outcome, Status};
+use crate::table::Table;
+
+/// What `proverka batch` was asked.
+#[derive(Debug)]
+pub(crate) struct BatchArgs {
+    pub(crate) input: PathBuf,
+    pub(crate) out: PathBuf,
+    pub(crate) check: CheckKind,
+    pub(crate) map: Vec<(String, String)>,
+    pub(crate) region: String,
+    pub(crate) dry_run: bool,
+    pub(crate) yes: bool,
+    pub(crate) confirm_above: Money,
+    pub(crate) concurrency: Option<usize>,
+    pub(crate) retry_failed: bool,
+    pub(crate) retry_unknown: bool,
+}
+
+/// How a batch ended (the process's exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Every row answered or refused locally.
+    Done,
+    /// Finished, some rows failed (their status says whether a re-run may help).
+    SomeFailed,
+    /// Stopped by Ctrl-C: what was answered is kept; the same command resumes.
+    Interrupted,
+}
+
+/// Default calls at once per provider: FSSP answers 456 MAX_LIMIT beyond its thread limit.
+fn default_concurrency(kind: CheckKind) -> usize {
+    match kind {
+        CheckKind::Npd => 8,
+        CheckKind::Court => 4,
+        _ => 2,
+    }
+}
+
+/// One row's parameters, by the column mapping; dates converted to the provider's format
+/// (a spreadsheet's date cell reads as `YYYY-MM-DD`; FSSP wants `dd.mm.yyyy`, NPD
+/// `YYYY-MM-DD`): proverka's convenience, the value is otherwise sent as given.
+fn row_params(
+    kind: CheckKind,
+    headers: &[Option<String>],
+    row: &[String],
+    region: &str,
+) -> Vec<(String, String)> {
+    let mut params: Vec<(String, String)> = headers
+        .iter()
+        .zip(row)
+        .filter_map(|(p, v)| p.clone().map(|p| (p, v.trim().to_owned())))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(p, v)| {
+            let v = match (p.as_str(), kind) {
+                ("birthdate", _) => iso_to_dmy(&v).unwrap_or(v),
+                ("date", CheckKind::Npd) => dmy_to_iso(&v).unwrap_or(v),
+                _ => v,
+            };
+            (p, v)
+        })
+        .collect();
+    let needs_region =
+        kind.fssp_type().is_some() && !matches!(kind, CheckKind::FsspIp | CheckKind::FsspWanted);
+    if needs_region && !params.iter().any(|(p, _)| p == "region") {
+        params.push(("region".to_owned(), region.to_owned()));
+    }
+    params
+}
+
+fn iso_to_dmy(v: &str) -> Option<String> {
+    let d = proverka_core::Date::parse_iso(v).ok()?;
+    let iso = d.to_iso();
+    Some(format!("{}.{}.{}", &iso[8..10], &iso[5..7], &iso[0..4]))
+}
+
+fn dmy_to_iso(v: &str) -> Option<String> {
+    proverka_core::Date::parse_dmy(v).ok().map(|d| d.to_iso())
+}
+
+/// Counters of this run, for the progress line and the summary.
+#[derive(Debug, Default)]
+struct Stats {
+    done: u64,
+    from_cache: u64,
+    provider_calls: u64,
+    errors: u64,
+    spent: Money,
+    unknown: u64,
+    saved_cache: Money,
+}
+
+impl Stats {
+    fn add(&mut self, o: &Outcome) {
+        self.done += 1;
+        let price = o
+            .price_rub
+            .as_deref()
+            .and_then(|p| Money::parse(p).ok())
+            .unwrap_or(Money::ZERO);
+        match o.source.as_str() {
+            "cache" => {
+                self.from_cache += 1;
+                self.saved_cache = self.saved_cache.saturating_add(price);
+            }
+            _ => {
+                self.provider_calls += 1;
+                if o.billed == "charged" {
+                    self.spent = self.spent.saturating_add(price);
+                }
+            }
+        }
+        if o.billed == "unknown" {
+            self.unknown += 1;
+        }
+        if o.status != Status::Ok {
+            self.errors += 1;
+        }
+    }
+
+    fn line(&self, total: u64, started: Instant) -> String {
+        let rate = self.done as f64 / started.elapsed().as_secs_f64().max(0.001);
+        format!(
+            "{}/{total} done, {rate:.1}/s, {} RUB spent, {} from cache, {} errors",
+            self.done, self.spent, self.from_cache, self.errors
+        )
+    }
+}
+
+/// Runs a batch.
+///
+/// # Errors
+/// An unreadable input, an unwritable output, a refused confirmation, or a [`Fatal`] engine
+/// error (the output so far is written first).
+pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, String> {
+    let kind = args.check;
+    let input = Table::read(&args.input)?;
+    let params: Vec<Option<String>> = input
+        .headers
+        .iter()
+        .map(|h| param_for(h, &args.map))
+        .collect();
+    if params.iter().all(Option::is_none) {
+        return Err(format!(
+            "{}: no column names a parameter (ИНН/inn, Фамилия/lastname, Адрес/address, …); use --map COLUMN=PARAM",
+            args.input.display()
+        ));
+    }
+    // Every row validated before anything is sent.
+    let planned: Vec<Result<Planned, Invalid>> = input
+        .rows
+        .iter()
+        .map(|row| plan(kind, &row_params(kind, &params, row, &args.region)))
+        .collect();
+    let journal_path = Journal::path_for(&args.out);
+    let (mut journal, mut results) = Journal::open(&journal_path)?;
+    let resend = |o: &Outcome| {
+        (args.retry_failed && o.status == Status::RetryLater)
+            || (args.retry_unknown && o.status == Status::BilledUnknown)
+    };
+    let mut seen = HashSet::new();
+    let mut to_send: Vec<(String, Planned)> = Vec::new();
+    let (mut valid, mut answered_before) = (0usize, 0usize);
+    for p in planned.iter().flatten() {
+        valid += 1;
+        let key = p.key();
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        match results.get(&key) {
+            Some(o) if !resend(o) => answered_before += 1,
+            _ => to_send.push((key, p.clone())),
+        }
+    }
+    let mut cached = 0usize;
+    for (_, p) in &to_send {
+        cached += usize::from(engine.is_cached(kind, p).await);
+    }
+    let paid_calls = to_send.len() - cached;
+    let price = engine.max_price(kind);
+    let max_total = price.map(|p| Money::from_kopecks(p.kopecks() * paid_calls as i64));
+    eprintln!(
+        "rows: {}, valid: {valid}, invalid: {}, distinct: {}, answered before (journal): {answered_before}, cached already: {cached}, to send: {}, at most {}",
+        input.rows.len(),
+        input.rows.len() - valid,
+        seen.len(),
+        to_send.len(),
+        match (max_total, price) {
+            (Some(t), Some(p)) => format!("{t} RUB ({p} a call)"),
+            _ => "an unknown sum (no price: set PROVERKA_PROVIDERS_<P>_PRICE_RUB)".to_owned(),
+        }
+    );
+    if args.dry_run {
+        eprintln!("--dry-run: nothing sent");
+        return Ok(Ending::Done);
+    }
+    let over = paid_calls > 0 && max_total.is_none_or(|t| t > args.confirm_above);
+    if over && !args.yes {
+        confirm(max_total, args.confirm_above)?;
+    }
+
+    // The calls.
+    let total = to_send.len() as u64;
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let started = Instant::now();
+    let bar = progress_bar(total);
+    let ticker = (!std::io::stderr().is_terminal() && total > 0).then(|| {
+        let stats = Arc::clone(&stats);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let line = stats
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .line(total, started);
+                eprintln!("progress: {line}");
+            }
+        })
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = mpsc::unbounded_channel::<(String, Result<Outcome, Fatal>)>();
+    let limit = Arc::new(Semaphore::new(
+        args.concurrency
+            .unwrap_or_else(|| default_concurrency(kind))
+            .max(1),
+    ));
+    let dispatcher = {
+        let (engine, stop) = (Arc::clone(&engine), Arc::clone(&stop));
+        tokio::spawn(async move {
+            for (key, planned) in to_send {
+                let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
+                    break;
+                };
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (engine, tx) = (Arc::clone(&engine), tx.clone());
+                tokio::spawn(async move {
+                    let outcome = engine.check(kind, &planned).await;
+                    let _ = tx.send((key, outcome));
+                    drop(permit);
+                });
+            }
+        })
+    };
+    let mut interrupted = false;
+    let mut fatal: Option<String> = None;
+    loop {
+        tokio::select! {
+            signal = tokio::signal::ctrl_c(), if !interrupted => {
+                if signal.is_ok() {
+                    interrupted = true;
+                    stop.store(true, Ordering::SeqCst);
+                    bar.suspend(|| eprintln!(
+                        "interrupted: no new calls; waiting for the calls in flight (they are paid: their answers are kept)"
+                    ));
+                }
+            }
+            received = rx.recv() => {
+                let Some((key, outcome)) = received else { break };
+                match outcome {
+                    Ok(o) => {
+                        journal.record(&key, &o)?;
+                        let mut s = stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        s.add(&o);
+                        bar.set_message(format!("{} RUB, {} hits, {} errors", s.spent, s.from_cache, s.errors));
+                        drop(s);
+                        bar.inc(1);
+                        results.insert(key, o);
+                    }
+                    Err(Fatal(message)) => {
+                        stop.store(true, Ordering::SeqCst);
+                        fatal.get_or_insert(message);
+                    }
+                }
+            }
+        }
+    }
+    let _ = dispatcher.await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    bar.finish_and_clear();
+
+    // The output: every input row in order, with the result columns.
+    let mut out = input.clone();
+    let added = result_headers(kind);
+    out.headers.extend(added.iter().cloned());
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for p in planned.iter().flatten() {
+        *counts.entry(p.key()).or_insert(0) += 1;
+    }
+    let (mut ok, mut invalid, mut failed, mut pending) = (0, 0, 0, 0);
+    for (row, p) in out.rows.iter_mut().zip(&planned) {
+        let outcome = match p {
+            Err(e) => Outcome::invalid(e.code.clone(), e.message.clone()),
+            Ok(p) => results
+                .get(&p.key())
+                .cloned()
+                .unwrap_or_else(Outcome::pending),
+        };
+        match outcome.status {
+            Status::Ok => ok += 1,
+            Status::Invalid => invalid += 1,
+            Status::Pending => pending += 1,
+            _ => failed += 1,
+        }
+        row.extend(columns(kind, &outcome));
+    }
+    out.write(&args.out)?;
+    let s = stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let saved_dedup = planned
+        .iter()
+        .flatten()
+        .map(Planned::key)
+        .collect::<HashSet<_>>()
+        .iter()
+        .filter_map(|k| {
+            let dupes = counts.get(k).copied().unwrap_or(1).saturating_sub(1);
+            let price = results.get(k)?.price_rub.as_deref()?;
+            let price = Money::parse(price).ok()?;
+            Some(Money::from_kopecks(price.kopecks() * dupes as i64))
+        })
+        .fold(Money::ZERO, Money::saturating_add);
+    eprintln!(
+        "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, journal: {}",
+        input.rows.len(),
+        s.provider_calls,
+        s.from_cache,
+        s.spent,
+        if s.unknown > 0 {
+            format!(
+                " (+{} calls possibly billed, unreadable: status billed_unknown)",
+                s.unknown
+            )
+        } else {
+            String::new()
+        },
+        s.saved_cache,
+        saved_dedup,
+        args.out.display(),
+        journal_path.display(),
+    );
+    if let Some(message) = fatal {
+        return Err(message);
+    }
+    if interrupted || pending > 0 {
+        eprintln!("to resume, run the same command again: answered rows are not sent again");
+        return Ok(Ending::Interrupted);
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} rows failed; `--retry-failed` sends again those marked retry_later (free to retry)"
+        );
+        return Ok(Ending::SomeFailed);
+    }
+    Ok(Ending::Done)
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} ETA {eta} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Asks before paying more than `--confirm-above`; refuses when nobody can answer.
+fn confirm(max_total: Option<Money>, above: Money) -> Result<(), String> {
+    let sum = max_total.map_or_else(|| "an unknown sum".to_owned(), |t| format!("{t} RUB"));
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "this batch may cost up to {sum} (above --confirm-above {above}); run again with --yes to pay, or --dry-run to look"
+        ));
+    }
+    eprint!("this batch may cost up to {sum}. Send it? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| e.to_string())?;
+    if matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "д" | "да"
+    ) {
+        Ok(())
+    } else {
+        Err("not confirmed: nothing sent".to_owned())
+    }
+}
+
+/// The columns a batch adds to every row.
+pub(crate) fn result_headers(kind: CheckKind) -> Vec<String> {
+    let mut h = vec!["status".to_owned()];
+    h.extend(kind.result_columns().iter().map(|c| (*c).to_owned()));
+    h.extend(
+        [
+            "error_code",
+            "error_message",
+            "billed",
+            "price_rub",
+            "source",
+        ]
+        .iter()
+        .map(|c| (*c).to_owned()),
+    );
+    h
+}
+
+/// One outcome as the added columns.
+pub(crate) fn columns(kind: CheckKind, o: &Outcome) -> Vec<String> {
+    let mut c = vec![o.status.as_str().to_owned()];
+    c.extend(
+        kind.result_columns()
+            .iter()
+            .map(|f| o.fields.get(*f).cloned().unwrap_or_default()),
+    );
+    c.push(o.error_code.clone().unwrap_or_default());
+    c.push(o.error_message.clone().unwrap_or_default());
+    c.push(if o.status == Status::Pending {
+        String::new()
+    } else {
+        o.billed.clone()
+    });
+    c.push(o.price_rub.clone().unwrap_or_default());
+    c.push(o.source.clone());
+    c
+}

@@ -1,0 +1,442 @@
+//! `proverka`: one-off checks and batches of checks against the paid Russian check APIs,
+//! straight to the providers (tokens from the environment) or through a proverka proxy.
+//! See `docs/cli.md`.
+
+mod batch;
+mod check;
+mod engine;
+mod journal;
+mod outcome;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use proverka_core::{Money, Secret};
+
+use crate::batch::{BatchArgs, Ending};
+use crate::check::{CheckKind, plan};
+use crate::engine::{Engine, Settings};
+use crate::outcome::{Outcome, Status};
+
+/// Checks against FSSP, court jurisdiction, NPD and Alfa-Bank: one at a time or whole lists,
+/// never paying twice for the same answer.
+#[derive(Debug, Parser)]
+#[command(name = "proverka", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where checks go and how they are shown.
+#[derive(Debug, Args)]
+struct Global {
+    /// Send checks through a proverka proxy (its cache, budgets and ledger apply).
+    #[arg(long, global = true, env = "PROVERKA_PROXY", value_name = "URL")]
+    proxy: Option<String>,
+    /// The proxy's client key.
+    #[arg(
+        long,
+        global = true,
+        env = "PROVERKA_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    key: Option<String>,
+    /// Run against the built-in simulators of the providers (no token, nothing leaves the
+    /// machine).
+    #[arg(long, global = true)]
+    sandbox: bool,
+    /// Share the cache with other runs and proxies through Redis (direct mode).
+    #[arg(
+        long,
+        global = true,
+        env = "PROVERKA_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    redis: Option<String>,
+    /// At most this many provider calls a minute (default: no limit beyond --concurrency).
+    #[arg(long, global = true, value_name = "N")]
+    per_minute: Option<u32>,
+    /// Print the typed model as JSON instead of a table (one-off checks).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// FSSP (ФССП) debts: one query of a type.
+    #[command(subcommand)]
+    Fssp(Fssp),
+    /// The court with jurisdiction over an address or a point (территориальная подсудность).
+    Court {
+        /// The address, to the building.
+        #[arg(long, conflicts_with = "coords", required_unless_present = "coords")]
+        address: Option<String>,
+        /// "lon lat" (or "lat lon"), separated by a space.
+        #[arg(long)]
+        coords: Option<String>,
+    },
+    /// Whether an INN is a self-employed (НПД) tax payer on a date.
+    Npd {
+        /// The individual's 12-digit INN.
+        #[arg(long)]
+        inn: String,
+        /// YYYY-MM-DD; today in Moscow when absent.
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// An Alfa-Bank self-employed registry, every page.
+    Alfa {
+        /// The registry request's id.
+        request_id: String,
+        /// The bank's bearer token.
+        #[arg(long, env = "PROVERKA_ALFA_BEARER", hide_env_values = true)]
+        bearer: Option<String>,
+    },
+    /// Check every row of a CSV, XLSX or JSONL file; resumable.
+    Batch(BatchCmd),
+}
+
+#[derive(Debug, Args)]
+struct Person {
+    /// Фамилия.
+    #[arg(long)]
+    lastname: String,
+    /// Имя.
+    #[arg(long)]
+    firstname: String,
+    /// Отчество.
+    #[arg(long)]
+    secondname: Option<String>,
+    /// Дата рождения, dd.mm.yyyy.
+    #[arg(long)]
+    birthdate: String,
+    /// Region number, or -1 for all regions.
+    #[arg(long, default_value = "-1", allow_hyphen_values = true)]
+    region: String,
+    /// Open proceedings only.
+    #[arg(long)]
+    only_actual: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Fssp {
+    /// A person's debts.
+    Physical(Person),
+    /// A person's alimony debts.
+    Alim(Person),
+    /// A legal entity's debts by name.
+    Legal {
+        /// The entity's name.
+        #[arg(long)]
+        name: String,
+        /// Its address.
+        #[arg(long)]
+        address: Option<String>,
+        /// Region number (letters allowed for legal), or -1.
+        #[arg(long, default_value = "-1", allow_hyphen_values = true)]
+        region: String,
+    },
+    /// By enforcement proceeding number (`32472/17/23072-ИП`).
+    Ip {
+        /// The proceeding number.
+        #[arg(long)]
+        number: String,
+    },
+    /// By executive document number (`ФС 039022227`), in one region.
+    Id {
+        /// The document number.
+        #[arg(long)]
+        number: String,
+        /// Region number.
+        #[arg(long, allow_hyphen_values = true)]
+        region: String,
+        /// Document type id (1-16, not 9).
+        #[arg(long)]
+        typeid: Option<String>,
+    },
+    /// An organisation's debts by INN.
+    Inn {
+        /// The INN.
+        #[arg(long)]
+        inn: String,
+        /// Region number, or -1.
+        #[arg(long, default_value = "-1", allow_hyphen_values = true)]
+        region: String,
+    },
+    /// The wanted register by full name.
+    Wanted {
+        /// ФИО.
+        #[arg(long)]
+        fio: String,
+        /// Region number.
+        #[arg(long, allow_hyphen_values = true)]
+        region: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct BatchCmd {
+    /// The list: .csv (comma or semicolon, with a header), .xlsx (first sheet) or .jsonl.
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// What to check on every row.
+    #[arg(long, value_enum)]
+    check: CheckKind,
+    /// The result: every input column and row, plus result columns (.csv, .xlsx or .jsonl).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Read a column as a parameter: `--map "Налоговый номер=inn"` (repeatable).
+    #[arg(long, value_name = "COLUMN=PARAM", value_parser = parse_map)]
+    map: Vec<(String, String)>,
+    /// The region for FSSP rows without one.
+    #[arg(long, default_value = "-1", allow_hyphen_values = true)]
+    region: String,
+    /// Validate, collapse and estimate; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Do not ask before paying.
+    #[arg(long)]
+    yes: bool,
+    /// Ask before a batch that may cost more than this (rubles).
+    #[arg(long, default_value = "1000", value_name = "RUB", value_parser = parse_rub)]
+    confirm_above: Money,
+    /// Provider calls at once (default: FSSP 2, court 4, NPD 8).
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Send again the rows marked retry_later (free to retry) by an earlier run.
+    #[arg(long)]
+    retry_failed: bool,
+    /// Send again the rows marked billed_unknown (they may have been paid already).
+    #[arg(long)]
+    retry_unknown: bool,
+}
+
+fn parse_map(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(c, p)| (c.trim().to_owned(), p.trim().to_owned()))
+        .filter(|(c, p)| !c.is_empty() && !p.is_empty())
+        .ok_or_else(|| "expected COLUMN=PARAM".to_owned())
+}
+
+fn parse_rub(s: &str) -> Result<Money, String> {
+    Money::parse(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("proverka: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+#[allow(clippy::print_stdout)] // `proverka alfa` prints the registry: the command's output.
+async fn run(cli: Cli) -> ExitCode {
+    let bearer = match &cli.command {
+        Command::Alfa { bearer, .. } => bearer.clone().map(Secret::new),
+        _ => std::env::var("PROVERKA_ALFA_BEARER").ok().map(Secret::new),
+    };
+    let settings = Settings {
+        proxy: cli.global.proxy.clone(),
+        key: cli.global.key.clone().map(Secret::new),
+        redis: cli.global.redis.clone(),
+        sandbox: cli.global.sandbox,
+        per_minute: cli.global.per_minute,
+        alfa_bearer: bearer,
+    };
+    let engine = match Engine::new(settings).await {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            eprintln!("proverka: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (kind, pairs) = match cli.command {
+        Command::Batch(b) => {
+            let args = BatchArgs {
+                input: b.input,
+                out: b.out,
+                check: b.check,
+                map: b.map,
+                region: b.region,
+                dry_run: b.dry_run,
+                yes: b.yes,
+                confirm_above: b.confirm_above,
+                concurrency: b.concurrency,
+                retry_failed: b.retry_failed,
+                retry_unknown: b.retry_unknown,
+            };
+            return match batch::run(args, engine).await {
+                Ok(Ending::Done) => ExitCode::SUCCESS,
+                Ok(Ending::SomeFailed) => ExitCode::from(1),
+                Ok(Ending::Interrupted) => ExitCode::from(130),
+                Err(e) => {
+                    eprintln!("proverka: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::Alfa { request_id, .. } => {
+            return match engine.alfa(&request_id).await {
+                Ok(v) => {
+                    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("proverka: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Command::Npd { inn, date } => {
+            let mut p = vec![("inn", inn)];
+            p.extend(date.map(|d| ("date", d)));
+            (CheckKind::Npd, p)
+        }
+        Command::Court { address, coords } => {
+            let p = match (address, coords) {
+                (_, Some(c)) => vec![("coords", c)],
+                (Some(a), None) => vec![("address", a)],
+                (None, None) => Vec::new(),
+            };
+            (CheckKind::Court, p)
+        }
+        Command::Fssp(f) => fssp_pairs(f),
+    };
+    let pairs: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let outcome = match plan(kind, &pairs) {
+        Err(e) => Outcome::invalid(e.code, e.message),
+        Ok(planned) => match engine.check(kind, &planned).await {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("proverka: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    print_outcome(kind, &outcome, cli.global.json);
+    if outcome.status == Status::Ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn fssp_pairs(f: Fssp) -> (CheckKind, Vec<(&'static str, String)>) {
+    let person = |p: Person| {
+        let mut v = vec![
+            ("lastname", p.lastname),
+            ("firstname", p.firstname),
+            ("birthdate", p.birthdate),
+            ("region", p.region),
+        ];
+        v.extend(p.secondname.map(|s| ("secondname", s)));
+        if p.only_actual {
+            v.push(("onlyActual", "1".to_owned()));
+        }
+        v
+    };
+    match f {
+        Fssp::Physical(p) => (CheckKind::FsspPhysical, person(p)),
+        Fssp::Alim(p) => (CheckKind::FsspAlim, person(p)),
+        Fssp::Legal {
+            name,
+            address,
+            region,
+        } => {
+            let mut v = vec![("nameLegal", name), ("region", region)];
+            v.extend(address.map(|a| ("address", a)));
+            (CheckKind::FsspLegal, v)
+        }
+        Fssp::Ip { number } => (CheckKind::FsspIp, vec![("number", number)]),
+        Fssp::Id {
+            number,
+            region,
+            typeid,
+        } => {
+            let mut v = vec![("number", number), ("region", region)];
+            v.extend(typeid.map(|t| ("typeid", t)));
+            (CheckKind::FsspId, v)
+        }
+        Fssp::Inn { inn, region } => (CheckKind::FsspInn, vec![("inn", inn), ("region", region)]),
+        Fssp::Wanted { fio, region } => {
+            let mut v = vec![("fio", fio)];
+            v.extend(region.map(|r| ("region", r)));
+            (CheckKind::FsspWanted, v)
+        }
+    }
+}
+
+/// A one-off answer: a readable table, or the typed model as JSON.
+#[allow(clippy::print_stdout)] // The command's output.
+fn print_outcome(kind: CheckKind, o: &Outcome, json: bool) {
+    if json {
+        let value = serde_json::json!({
+            "status": o.status.as_str(),
+            "billed": o.billed,
+            "price_rub": o.price_rub,
+            "source": o.source,
+            "error": o.error_code.as_ref().map(|c| serde_json::json!({"code": c, "message": o.error_message})),
+            "result": o.result,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+        return;
+    }
+    let mut rows: Vec<(String, String)> = vec![("status".into(), o.status.as_str().into())];
+    for f in kind.result_columns() {
+        rows.push(((*f).into(), o.fields.get(*f).cloned().unwrap_or_default()));
+    }
+    if let Some(c) = &o.error_code {
+        rows.push(("error".into(), c.clone()));
+        rows.push((
+            "message".into(),
+            o.error_message.clone().unwrap_or_default(),
+        ));
+    }
+    rows.push((
+        "billed".into(),
+        match &o.price_rub {
+            Some(p) => format!("{} ({p} RUB)", o.billed),
+            None => o.billed.clone(),
+        },
+    ));
+    rows.push(("source".into(), o.source.clone()));
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (k, v) in &rows {
+        println!("{k:width$}  {v}");
+    }
+    if let Some(records) = o.result.as_ref().and_then(|r| r["records"].as_array()) {
+        for r in records {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            println!(
+                "  {} | {} | {} | {}",
+                text("process_title"),
+                text("debtor_name"),
+                text("sum"),
+                text("subject")
+            );
+        }
+    }
+}
