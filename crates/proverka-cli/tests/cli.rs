@@ -1,0 +1,385 @@
+//! The `proverka` binary end to end, against the sandbox on loopback (and a proxy where the
+//! test says so): formats in and out, Russian headers, invalid rows, duplicates, dry runs,
+//! resume after Ctrl-C, and `kill -9` then resume without paying twice.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use proverka_core::Provider;
+use proverka_sandbox::{Fault, Sandbox, SandboxHandle};
+
+const BIN: &str = env!("CARGO_BIN_EXE_proverka");
+
+async fn sandbox() -> SandboxHandle {
+    Sandbox::builder().start("127.0.0.1:0").await.unwrap()
+}
+
+/// A fresh directory for one test's files.
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("proverka-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The binary, pointed at the sandbox as the providers (direct mode).
+fn proverka(s: &SandboxHandle) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(BIN);
+    let url = s.url();
+    for p in ["FSSP", "COURT", "NPD"] {
+        c.env(format!("PROVERKA_PROVIDERS_{p}_BASE_URL"), &url);
+    }
+    c.env(
+        "PROVERKA_PROVIDERS_FSSP_TOKEN",
+        proverka_sandbox::FSSP_TOKEN,
+    )
+    .env("PROVERKA_PROVIDERS_COURT_TOKEN", "court-token")
+    .env("PROVERKA_PROVIDERS_NPD_KEY", "npd-key")
+    .env("PROVERKA_PROVIDERS_COURT_PRICE_RUB", "2.00")
+    .env("PROVERKA_PROVIDERS_NPD_PRICE_RUB", "1.50")
+    .env_remove("PROVERKA_PROXY")
+    .env_remove("PROVERKA_KEY")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    c
+}
+
+async fn run(mut c: tokio::process::Command) -> (i32, String) {
+    let out = c.output().await.unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn batch(c: &mut tokio::process::Command, input: &Path, check: &str, out: &Path) {
+    c.args(["batch", "--yes", "--check", check, "--input"])
+        .arg(input)
+        .arg("--out")
+        .arg(out);
+}
+
+fn read_csv(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let i = rows[0].iter().position(|h| h == name).unwrap();
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+/// A valid 12-digit individual INN (ИНН физического лица) from ten digits.
+fn inn(ten: u64) -> String {
+    let mut d: Vec<u32> = format!("{ten:010}")
+        .bytes()
+        .map(|b| u32::from(b - b'0'))
+        .collect();
+    let check = |d: &[u32], w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
+    let c11 = check(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
+    d.push(c11);
+    let c12 = check(&d, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
+    d.push(c12);
+    d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_with_russian_headers_invalid_rows_and_duplicates() {
+    let s = sandbox().await;
+    let d = dir("csv");
+    let input = d.join("people.csv");
+    std::fs::write(
+        &input,
+        format!(
+            "\u{feff}Сотрудник;ИНН;Дата проверки\n\
+             Иванова;{};2024-03-01\n\
+             Петров;{};01.03.2024\n\
+             Иванова (дубль);{};2024-03-01\n\
+             Ошибка;12345;2024-03-01\n\
+             Без ИНН;;2024-03-01\n",
+            proverka_sandbox::NPD_PAYER,
+            proverka_sandbox::NPD_NON_PAYER,
+            proverka_sandbox::NPD_PAYER
+        ),
+    )
+    .unwrap();
+    let out = d.join("result.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b';');
+    assert_eq!(
+        rows[0][..3],
+        ["Сотрудник", "ИНН", "Дата проверки"],
+        "input columns kept"
+    );
+    assert_eq!(
+        column(&rows, "Сотрудник")[2],
+        "Иванова (дубль)",
+        "row order kept"
+    );
+    assert_eq!(
+        column(&rows, "status"),
+        ["ok", "ok", "ok", "invalid", "invalid"]
+    );
+    assert_eq!(
+        column(&rows, "self_employed")[..3],
+        ["true", "false", "true"]
+    );
+    assert_eq!(column(&rows, "error_code")[3..], ["proverka", "40000"]);
+    assert_eq!(column(&rows, "billed")[3..], ["free", "free"]);
+    // Two distinct valid queries: two calls, two billed; the duplicate and the invalid rows
+    // cost nothing.
+    assert_eq!((s.calls(Provider::Npd), s.billed(Provider::Npd)), (2, 2));
+    assert!(log.contains("distinct: 2"), "{log}");
+    assert!(
+        log.contains("saved 0.00 RUB by the cache and 1.50 RUB by collapsing duplicates"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xlsx_in_and_out_for_courts() {
+    let s = sandbox().await;
+    let d = dir("xlsx");
+    let input = d.join("addresses.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in [
+        ["Клиент", "Адрес", "Координаты"],
+        ["ООО Ромашка", proverka_sandbox::COURT_ADDRESS_FOUND, ""],
+        ["ИП Владивосток", "", "43.115 131.885"],
+        ["Пусто", "", ""],
+        ["Плохие координаты", "", "43,1;131,8"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (col, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, col as u16, *v).unwrap();
+        }
+    }
+    // A number typed as a number stays whole: a client code column.
+    sheet.write_number(1, 3, 7707083893.0).unwrap();
+    book.save(&input).unwrap();
+    let out = d.join("courts.xlsx");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "court", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(
+        column(&rows, "Клиент"),
+        [
+            "ООО Ромашка",
+            "ИП Владивосток",
+            "Пусто",
+            "Плохие координаты"
+        ]
+    );
+    assert_eq!(column(&rows, "status"), ["ok", "ok", "invalid", "invalid"]);
+    assert!(column(&rows, "court_fs")[0].contains("суд"), "{rows:?}");
+    assert!(
+        !column(&rows, "court_fs")[1].is_empty(),
+        "latitude first is found too"
+    );
+    assert_eq!(
+        column(&rows, "error_code")[2..],
+        [
+            "Coords or address params not assigned",
+            "Non-correct recording of coordinates"
+        ]
+    );
+    assert_eq!(rows[1][3], "7707083893");
+    assert_eq!(s.calls(Provider::Court), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_in_and_out_for_fssp_and_a_dry_run_that_sends_nothing() {
+    let s = sandbox().await;
+    let d = dir("jsonl");
+    let input = d.join("debtors.jsonl");
+    std::fs::write(
+        &input,
+        "{\"Фамилия\":\"Иванов\",\"Имя\":\"Иван\",\"Дата рождения\":\"1980-03-31\",\"Регион\":77,\"note\":\"a\"}\n\
+         {\"Фамилия\":\"Чистов\",\"Имя\":\"Пётр\",\"Дата рождения\":\"01.01.1990\",\"note\":\"b\"}\n\
+         {\"Фамилия\":\"Ив@нов\",\"Имя\":\"Иван\",\"Дата рождения\":\"01.01.1990\",\"note\":\"c\"}\n",
+    )
+    .unwrap();
+    let out = d.join("debts.jsonl");
+    let mut dry = proverka(&s);
+    batch(&mut dry, &input, "fssp-physical", &out);
+    dry.arg("--dry-run");
+    let (code, log) = run(dry).await;
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("valid: 2, invalid: 1") && log.contains("2.80 RUB"),
+        "{log}"
+    );
+    assert_eq!(s.calls(Provider::Fssp), 0, "--dry-run sends nothing");
+    assert!(!out.exists());
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "fssp-physical", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["note"], "a");
+    assert_eq!(lines[0]["status"], "ok");
+    assert_eq!(lines[0]["debt_rub"], "20028.12");
+    assert_eq!(lines[1]["records"], "0", "a paid \"not found\"");
+    assert_eq!(lines[1]["price_rub"], "1.40");
+    assert_eq!(lines[2]["status"], "invalid");
+    assert_eq!(lines[2]["error_code"], "888");
+    assert_eq!(s.calls(Provider::Fssp), 2);
+}
+
+/// Waits until the journal holds at least `n` answers (state, not time).
+async fn journal_lines(path: &Path, n: usize) {
+    for _ in 0..3000 {
+        let lines = std::fs::read_to_string(path).map_or(0, |t| t.lines().count());
+        if lines >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the journal never reached {n} lines");
+}
+
+fn npd_list(d: &Path, n: u64) -> PathBuf {
+    let input = d.join("inns.csv");
+    let mut text = "inn,date\n".to_owned();
+    for i in 0..n {
+        text.push_str(&format!("{},2024-02-01\n", inn(100_000 + i)));
+    }
+    std::fs::write(&input, text).unwrap();
+    input
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_what_was_paid_and_the_same_command_resumes() {
+    let s = sandbox().await;
+    s.inject(
+        Provider::Npd,
+        Fault::latency(Duration::from_millis(200)),
+        None,
+    );
+    let d = dir("interrupt");
+    let input = npd_list(&d, 30);
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "npd", &out);
+    c.args(["--concurrency", "2"]);
+    let child = c.spawn().unwrap();
+    journal_lines(&d.join("out.csv.journal.jsonl"), 2).await;
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().await.unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{log}");
+    assert!(log.contains("run the same command again"), "{log}");
+    let rows = read_csv(&out, b',');
+    let statuses = column(&rows, "status");
+    let answered = statuses.iter().filter(|s| *s == "ok").count();
+    assert!(
+        answered >= 2 && statuses.contains(&"pending".to_owned()),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        s.billed(Provider::Npd) as usize,
+        answered,
+        "calls in flight finished and kept"
+    );
+    // Resume: answered rows are not sent again.
+    s.clear_faults();
+    let mut again = proverka(&s);
+    batch(&mut again, &input, "npd", &out);
+    let (code, log) = run(again).await;
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains(&format!("answered before (journal): {answered}")),
+        "{log}"
+    );
+    assert_eq!(s.billed(Provider::Npd), 30, "every row paid exactly once");
+    assert!(
+        column(&read_csv(&out, b','), "status")
+            .iter()
+            .all(|s| s == "ok")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_through_the_proxy_then_resume_pays_no_row_twice() {
+    let s = sandbox().await;
+    s.inject(
+        Provider::Npd,
+        Fault::latency(Duration::from_millis(300)),
+        None,
+    );
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n",
+        s.url()
+    );
+    let proxy =
+        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
+    let (listener, addr) = proxy.bind().await.unwrap();
+    tokio::spawn(proxy.serve(listener, std::future::pending()));
+    let url = format!("http://{addr}");
+    let d = dir("kill9");
+    let input = npd_list(&d, 20);
+    let out = d.join("out.jsonl");
+    let command = || {
+        let mut c = proverka(&s);
+        c.args(["--proxy", &url]);
+        batch(&mut c, &input, "npd", &out);
+        c.args(["--concurrency", "4"]);
+        c
+    };
+    let mut child = command().spawn().unwrap();
+    journal_lines(&d.join("out.jsonl.journal.jsonl"), 4).await;
+    child.kill().await.unwrap(); // SIGKILL: no chance to clean up
+    // The calls in flight at the kill go on in the proxy and are cached there.
+    s.clear_faults();
+    let (code, log) = run(command()).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(s.billed(Provider::Npd), 20, "no row paid twice: {log}");
+    let answered = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"status\":\"ok\""))
+        .count();
+    assert_eq!(answered, 20);
+    // The proxy answers `only-if-cached` from its cache or with 504, never calling out.
+    let r = reqwest::Client::new()
+        .get(format!("{url}/v1/npd"))
+        .query(&[("inn", inn(999_999).as_str()), ("date", "2024-02-01")])
+        .header("Cache-Control", "only-if-cached")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 504);
+    assert_eq!(s.calls(Provider::Npd), 20);
+}
