@@ -383,3 +383,59 @@ async fn kill_9_through_the_proxy_then_resume_pays_no_row_twice() {
     assert_eq!(r.status(), 504);
     assert_eq!(s.calls(Provider::Npd), 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_free_to_retry_are_listed_and_retry_failed_sends_only_them() {
+    let s = sandbox().await;
+    let d = dir("retry");
+    let input = npd_list(&d, 3);
+    let out = d.join("out.csv");
+    // The source does not answer: `success = 0` every time (free, "ask again").
+    s.inject(Provider::Npd, Fault::SuccessZero, None);
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 1, "{log}");
+    let rows = read_csv(&out, b',');
+    assert_eq!(column(&rows, "status"), ["retry_later"; 3]);
+    assert_eq!(column(&rows, "billed"), ["free"; 3]);
+    let calls = s.calls(Provider::Npd);
+    // A plain re-run sends nothing: the journal has these rows.
+    s.clear_faults();
+    let mut again = proverka(&s);
+    batch(&mut again, &input, "npd", &out);
+    let (code, _) = run(again).await;
+    assert_eq!((code, s.calls(Provider::Npd)), (1, calls));
+    // --retry-failed sends exactly them.
+    let mut retry = proverka(&s);
+    batch(&mut retry, &input, "npd", &out);
+    retry.arg("--retry-failed");
+    let (code, log) = run(retry).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(s.calls(Provider::Npd), calls + 3);
+    assert_eq!(column(&read_csv(&out, b','), "status"), ["ok"; 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_costly_batch_is_not_paid_without_a_yes() {
+    let s = sandbox().await;
+    let d = dir("confirm");
+    let input = npd_list(&d, 3);
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    c.args([
+        "batch",
+        "--check",
+        "npd",
+        "--confirm-above",
+        "2.00",
+        "--input",
+    ])
+    .arg(&input)
+    .arg("--out")
+    .arg(&out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("--yes") && log.contains("4.50 RUB"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 0);
+}
