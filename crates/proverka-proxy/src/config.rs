@@ -185,8 +185,10 @@ pub struct ClientConfig {
     /// What it may spend on paid answers per Moscow day; absent: unlimited.
     #[serde(default)]
     pub daily_budget_rub: Option<f64>,
-    /// Whether `Cache-Control: no-cache` may force a paid refresh (default true).
-    #[serde(default = "yes")]
+    /// Whether this client's `Cache-Control` may cause a paid refetch (`no-cache`, `max-age=0`,
+    /// a `max-age` below a cached answer's age). Default false: others get the cached answer,
+    /// marked `X-Proverka-Refresh: denied`.
+    #[serde(default)]
     pub may_refresh: bool,
 }
 
@@ -213,9 +215,6 @@ fn default_attempts() -> u32 {
 }
 fn default_backoff() -> u64 {
     500
-}
-fn yes() -> bool {
-    true
 }
 
 /// Why the configuration cannot be used. Messages name keys, never values.

@@ -470,24 +470,37 @@ fn parse_lookup(
     }
 }
 
-/// `Cache-Control: max-age=N` and `no-cache` (the latter only for clients allowed to pay for
-/// a refresh).
-fn fetch_options(headers: &HeaderMap, client: &Client) -> FetchOptions {
+/// `Cache-Control: max-age=N`, `no-cache` and `only-if-cached`. A directive that could cause a
+/// paid refetch (`no-cache`, any `max-age`: an answer older than it is fetched anew) is honoured
+/// only for clients with `may_refresh`; for the others it is ignored and the answer says so
+/// (the second value). `only-if-cached` never pays, so anyone may send it.
+fn fetch_options(headers: &HeaderMap, client: &Client) -> (FetchOptions, bool, bool) {
     let mut options = FetchOptions::default();
+    let (mut denied, mut only_if_cached) = (false, false);
     for value in headers.get_all(header::CACHE_CONTROL) {
         let Ok(text) = value.to_str() else { continue };
         for directive in text.split(',').map(str::trim) {
             let lower = directive.to_ascii_lowercase();
-            if lower == "no-cache" && client.may_refresh {
-                options.force_refresh = true;
-            } else if let Some(n) = lower.strip_prefix("max-age=") {
-                if let Ok(secs) = n.trim_matches('"').parse::<u64>() {
+            if lower == "only-if-cached" {
+                only_if_cached = true;
+            } else if lower == "no-cache" {
+                if client.may_refresh {
+                    options.force_refresh = true;
+                } else {
+                    denied = true;
+                }
+            } else if let Some(n) = lower.strip_prefix("max-age=")
+                && let Ok(secs) = n.trim_matches('"').parse::<u64>()
+            {
+                if client.may_refresh {
                     options.max_age = Some(Duration::from_secs(secs));
+                } else {
+                    denied = true;
                 }
             }
         }
     }
-    options
+    (options, denied, only_if_cached)
 }
 
 async fn proxied(
@@ -572,13 +585,7 @@ async fn proxied(
         Ok(c) => c,
         Err(r) => return (r.reply(), name),
     };
-    let options = fetch_options(&req.headers, &client);
-    let only_if_cached = req.headers.get_all(header::CACHE_CONTROL).iter().any(|v| {
-        v.to_str().is_ok_and(|t| {
-            t.split(',')
-                .any(|d| d.trim().eq_ignore_ascii_case("only-if-cached"))
-        })
-    });
+    let (options, refresh_denied, only_if_cached) = fetch_options(&req.headers, &client);
     let call = Call {
         provider,
         lookup,
@@ -587,7 +594,7 @@ async fn proxied(
         options,
         only_if_cached,
     };
-    let response = match app::execute(state, call).await {
+    let mut response = match app::execute(state, call).await {
         Ok(served) => match mode {
             Mode::DropIn => drop_in(&served),
             Mode::Typed => typed(provider, fssp_type, &served),
@@ -627,6 +634,12 @@ async fn proxied(
             r
         }
     };
+    if refresh_denied {
+        // This client may not make the proxy pay for a refresh: it got what the cache had.
+        response
+            .headers_mut()
+            .insert("x-proverka-refresh", HeaderValue::from_static("denied"));
+    }
     (response, name)
 }
 
