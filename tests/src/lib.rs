@@ -28,6 +28,10 @@ impl RunningProxy {
     }
 }
 
+/// The cache's encryption key in tests (Redis holds answers encrypted, as in production).
+pub const TEST_ENCRYPTION_KEY: &str =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 /// Config text for a proxy in front of `sandbox`, with the sandbox's credentials in the config
 /// (FSSP token, court token, NPD key) and `extra` TOML appended.
 pub fn config_for(sandbox: &SandboxHandle, extra: &str) -> String {

@@ -253,8 +253,9 @@ async fn a_budget_holds_under_concurrency_on_two_replicas_sharing_redis() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
     let extra = format!(
-        "[cache]\nredis_url = \"{}\"\n{}",
+        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n{}",
         redis.url(),
+        proverka_tests::TEST_ENCRYPTION_KEY,
         budget_clients("3.0")
     );
     let (a, b) = (

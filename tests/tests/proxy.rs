@@ -76,8 +76,9 @@ async fn two_hundred_cold_identical_queries_one_provider_call_one_and_two_proxie
     // Two proxy replicas sharing one Redis.
     let redis = RedisServer::start();
     let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nlock_ttl_secs = 2",
-        redis.url()
+        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\nlock_ttl_secs = 2",
+        redis.url(),
+        proverka_tests::TEST_ENCRYPTION_KEY
     );
     let (a, b) = (
         start_proxy(&config_for(&sandbox, &extra)).await,
@@ -129,7 +130,11 @@ async fn a_client_that_disconnects_does_not_cancel_the_paid_call() {
 async fn a_restarted_proxy_finds_earlier_answers_in_redis_and_shutdown_keeps_calls_in_flight() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
-    let extra = format!("[cache]\nredis_url = \"{}\"", redis.url());
+    let extra = format!(
+        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"",
+        redis.url(),
+        proverka_tests::TEST_ENCRYPTION_KEY
+    );
     let first = start_proxy(&config_for(&sandbox, &extra)).await;
     let url = |p: &proverka_tests::RunningProxy| format!("{}/api/fssp.php", p.url);
     assert_eq!(
@@ -165,7 +170,11 @@ async fn a_restarted_proxy_finds_earlier_answers_in_redis_and_shutdown_keeps_cal
 async fn redis_dying_under_load_causes_no_5xx_and_is_reported() {
     let sandbox = start_sandbox().await;
     let mut redis = RedisServer::start();
-    let extra = format!("[cache]\nredis_url = \"{}\"", redis.url());
+    let extra = format!(
+        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"",
+        redis.url(),
+        proverka_tests::TEST_ENCRYPTION_KEY
+    );
     let proxy = start_proxy(&config_for(&sandbox, &extra)).await;
     let ready = |p: String| async move {
         http()
@@ -629,8 +638,9 @@ async fn budgets_are_shared_by_replicas_on_one_redis() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
     let extra = format!(
-        "[cache]\nredis_url = \"{}\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n",
-        redis.url()
+        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n",
+        redis.url(),
+        proverka_tests::TEST_ENCRYPTION_KEY
     );
     let (a, b) = (
         start_proxy(&config_for(&sandbox, &extra)).await,

@@ -1,17 +1,20 @@
 //! The value stored in Redis: a versioned binary envelope, optionally encrypted.
 //!
 //! ```text
-//! "PVK" 0x01 | flags (bit 0: encrypted)
-//! plain:     payload
+//! "PVK" 0x01 | flags (1: encrypted, 2: plain and bound)
 //! encrypted: nonce (12) | ChaCha20-Poly1305(payload, aad = the Redis key name)
+//! plain:     SHA-256(the Redis key name)[..16] | payload
 //! payload:   fetched_at_ms u64 | status u16 | verdict | ct_len u16 | ct | body_len u32 | body
 //! verdict:   0 | charge (0 free, 1 charged, 2 charged with kopecks i64) | keep_for_ms u64
-//!            1 | charged u8 | retryable u8 | code_len u16 | code
-//!            2 | retryable u8
+//!            1 | billed | retryable u8 | code_len u16 | code
+//!            3 | billed | what_len u16 | what      (2, version 1's garbage, is still read)
 //! ```
 //!
-//! The Redis key name is the associated data, so an encrypted value copied under another key
-//! does not decrypt. Anything that fails to decode or decrypt is `None`: a miss, never a panic.
+//! Every value is bound to its Redis key name: the associated data when encrypted, a digest of
+//! it when plain, so a value copied under another key does not decode (an entry for one
+//! person is never served for another's query). Anything that fails to decode or decrypt is
+//! `None`: a miss, never a panic. Unbound plain values of the first format (flags 0) are
+//! misses too.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +26,16 @@ use crate::Answer;
 
 const MAGIC: &[u8; 4] = b"PVK\x01";
 const ENCRYPTED: u8 = 1;
+const PLAIN_BOUND: u8 = 2;
+
+/// The first 16 bytes of SHA-256 of a key name: what binds a plain value to its name.
+fn name_digest(aad: &[u8]) -> [u8; 16] {
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(aad);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
 
 /// A 256-bit key for encrypting values at rest in Redis (ChaCha20-Poly1305).
 #[derive(Clone)]
@@ -120,7 +133,8 @@ pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u
     out.extend_from_slice(MAGIC);
     match key {
         None => {
-            out.push(0);
+            out.push(PLAIN_BOUND);
+            out.extend_from_slice(&name_digest(aad));
             out.extend_from_slice(&p);
         }
         Some(k) => {
@@ -211,7 +225,12 @@ pub fn decode(bytes: &[u8], key: Option<&EncryptionKey>, aad: &[u8]) -> Option<A
     let (&flags, rest) = rest.split_first()?;
     let plain;
     let payload: &[u8] = match (flags, key) {
-        (0, _) => rest,
+        (PLAIN_BOUND, _) => {
+            if rest.len() < 16 || rest[..16] != name_digest(aad) {
+                return None;
+            }
+            &rest[16..]
+        }
         (ENCRYPTED, Some(k)) => {
             if rest.len() < 12 {
                 return None;

@@ -59,7 +59,10 @@ proptest! {
 
     #[test]
     fn round_trip_plain_and_encrypted(a in answer(), key in any::<[u8; 32]>(), aad in "[a-z:{}0-9]{1,40}") {
-        prop_assert_eq!(decode_envelope(&encode_envelope(&a, None, aad.as_bytes()), None, aad.as_bytes()), Some(a.clone()));
+        let plain = encode_envelope(&a, None, aad.as_bytes());
+        prop_assert_eq!(decode_envelope(&plain, None, aad.as_bytes()), Some(a.clone()));
+        // A plain value is bound to its name too: copied under another, a miss.
+        prop_assert_eq!(decode_envelope(&plain, None, b"another:name"), None);
         let k = EncryptionKey::from_bytes(key);
         let sealed = encode_envelope(&a, Some(&k), aad.as_bytes());
         prop_assert_eq!(decode_envelope(&sealed, Some(&k), aad.as_bytes()), Some(a));

@@ -65,9 +65,14 @@ pub struct CacheConfig {
     /// Redis Cluster nodes, instead of `redis_url`.
     #[serde(default)]
     pub redis_cluster: Vec<String>,
-    /// 64 hex digits: encrypts values in Redis (they hold personal data).
+    /// 64 hex digits: encrypts values in Redis (they hold personal data). Required with Redis
+    /// unless `allow_plaintext` is set on purpose.
     #[serde(default)]
     pub encryption_key: Option<Secret>,
+    /// Store answers in Redis unencrypted (names, INNs, birth dates, passports in plain text):
+    /// only when set on purpose. Default false.
+    #[serde(default)]
+    pub allow_plaintext: bool,
     /// Prefix of every Redis key (default `proverka:`).
     #[serde(default = "default_prefix")]
     pub key_prefix: String,
@@ -86,6 +91,7 @@ impl Default for CacheConfig {
             redis_url: None,
             redis_cluster: Vec::new(),
             encryption_key: None,
+            allow_plaintext: false,
             key_prefix: default_prefix(),
             stale_grace_secs: 0,
             lock_ttl_secs: default_lock_ttl(),
@@ -267,6 +273,10 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["cache", "encryption_key"],
         ),
         (
+            "PROVERKA_CACHE_ALLOW_PLAINTEXT".into(),
+            vec!["cache", "allow_plaintext"],
+        ),
+        (
             "PROVERKA_CACHE_KEY_PREFIX".into(),
             vec!["cache", "key_prefix"],
         ),
@@ -327,10 +337,14 @@ fn env_value(key: &[&str], raw: &str) -> toml::Value {
                 | "base_url"
                 | "listen"
                 | "key_prefix"
+                | "ledger_path"
                 | "log_format")
         )
     );
     if !secret_or_text {
+        if let Ok(b) = raw.trim().parse::<bool>() {
+            return toml::Value::Boolean(b);
+        }
         if let Ok(i) = raw.parse::<i64>() {
             return toml::Value::Integer(i);
         }
@@ -417,6 +431,12 @@ impl Config {
         if self.cache.redis_url.is_some() && !self.cache.redis_cluster.is_empty() {
             return Err(ConfigError::Invalid(
                 "set cache.redis_url or cache.redis_cluster, not both".into(),
+            ));
+        }
+        let redis = self.cache.redis_url.is_some() || !self.cache.redis_cluster.is_empty();
+        if redis && self.cache.encryption_key.is_none() && !self.cache.allow_plaintext {
+            return Err(ConfigError::Invalid(
+                "Redis is configured without cache.encryption_key: answers there hold names, INNs, birth dates and passports. Set cache.encryption_key (PROVERKA_CACHE_ENCRYPTION_KEY, 64 hex digits) or, on purpose, cache.allow_plaintext = true".into(),
             ));
         }
         if let Some(k) = &self.cache.encryption_key {
