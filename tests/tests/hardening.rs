@@ -140,3 +140,166 @@ async fn personal_data_is_encrypted_at_rest_by_default_and_bound_to_its_key() {
     assert_eq!(header(&r, "x-cache"), "MISS");
     assert_eq!(sandbox.calls(Provider::Fssp), calls + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_get_is_served_and_metrics_need_a_client_key() {
+    let sandbox = start_sandbox().await;
+    let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n";
+    let proxy = start_proxy(&config_for(&sandbox, clients)).await;
+    let url = format!("{}/api/fssp.php", proxy.url);
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::HEAD,
+    ] {
+        let r = http()
+            .request(method.clone(), &url)
+            .query(&fssp_debtor("06.06.1986"))
+            .header("X-Proverka-Key", "crm-client-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405, "{method}");
+        assert_eq!(header(&r, "allow"), "GET");
+    }
+    assert_eq!(
+        sandbox.calls(Provider::Fssp),
+        0,
+        "nothing paid for another method"
+    );
+    let metrics = |auth: Option<(&'static str, &'static str)>| {
+        let url = format!("{}/metrics", proxy.url);
+        async move {
+            let mut r = http().get(url);
+            if let Some((k, v)) = auth {
+                r = r.header(k, v);
+            }
+            r.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(metrics(None).await, 401);
+    assert_eq!(
+        metrics(Some(("X-Proverka-Key", "wrong-key-123"))).await,
+        401
+    );
+    assert_eq!(
+        metrics(Some(("X-Proverka-Key", "crm-client-key"))).await,
+        200
+    );
+    assert_eq!(
+        metrics(Some(("Authorization", "Bearer crm-client-key"))).await,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_live_on_their_own_listener() {
+    let sandbox = start_sandbox().await;
+    let port = proverka_testkit::redis::free_port();
+    let extra = format!(
+        "metrics_listen = \"127.0.0.1:{port}\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n"
+    );
+    let proxy = start_proxy(&config_for(&sandbox, &extra)).await;
+    let (listener, _) = proxy.proxy.bind_metrics().await.unwrap().unwrap();
+    tokio::spawn(
+        proxy
+            .proxy
+            .clone()
+            .serve_metrics(listener, std::future::pending()),
+    );
+    let get = |url: String| async move { http().get(url).send().await.unwrap().status().as_u16() };
+    assert_eq!(
+        get(format!("http://127.0.0.1:{port}/metrics")).await,
+        200,
+        "no key there"
+    );
+    assert_eq!(get(format!("http://127.0.0.1:{port}/readyz")).await, 200);
+    assert_eq!(
+        get(format!("http://127.0.0.1:{port}/api/fssp.php")).await,
+        404,
+        "nothing else there"
+    );
+    let main = http()
+        .get(format!("{}/metrics", proxy.url))
+        .header("X-Proverka-Key", "crm-client-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(main.status(), 404, "metrics left the main listener");
+}
+
+/// A raw TCP exchange with the proxy: what slow, idle and oversized clients do.
+async fn raw(url: &str) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(url.trim_start_matches("http://"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_idle_and_oversized_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sandbox = start_sandbox().await;
+    let extra =
+        "[http]\nheader_read_timeout_secs = 2\nmax_header_bytes = 8192\nmax_connections = 4\n";
+    let proxy = start_proxy(&config_for(&sandbox, extra)).await;
+    // Headers larger than the bound: 431 and the connection closed (not buffered without end).
+    let mut big = raw(&proxy.url).await;
+    let mut head = "GET /healthz HTTP/1.1\r\nHost: x\r\n".to_owned();
+    for i in 0..400 {
+        head.push_str(&format!("X-Filler-{i}: {}\r\n", "a".repeat(100)));
+    }
+    head.push_str("\r\n");
+    let _ = big.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = big.read_to_end(&mut answer).await;
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // A half-sent request, and an idle keep-alive connection: both closed by the server
+    // (the read ends) once the header timeout passes; no test clock: we wait for the close.
+    let mut slow = raw(&proxy.url).await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut idle = raw(&proxy.url).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = idle.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    for (name, stream) in [("half-sent", &mut slow), ("idle", &mut idle)] {
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+        })
+        .await;
+        assert!(closed.is_ok(), "{name} connection never closed");
+    }
+    // The connection cap: with 4 open, the fifth waits; it is served once one closes.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut s = raw(&proxy.url).await;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0);
+        held.push(s);
+    }
+    let mut fifth = raw(&proxy.url).await;
+    fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Not accepted while four are open: no answer comes (an uncapped server answers at once).
+    let early =
+        tokio::time::timeout(std::time::Duration::from_millis(300), fifth.read(&mut buf)).await;
+    assert!(early.is_err(), "a fifth connection was served past the cap");
+    drop(held.pop());
+    let n = fifth.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+}

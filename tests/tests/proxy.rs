@@ -456,8 +456,10 @@ async fn budgets_and_client_keys() {
         .await
         .unwrap();
     assert_eq!(header_key.status(), 200);
+    // With client keys configured, /metrics needs one too (issue 15).
     let metrics = http()
         .get(format!("{}/metrics", proxy.url))
+        .header("X-Proverka-Key", "crm-client-key")
         .send()
         .await
         .unwrap()

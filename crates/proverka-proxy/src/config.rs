@@ -20,9 +20,18 @@ pub struct Config {
     /// How long a SIGTERM waits for provider calls in flight to finish and be stored.
     #[serde(default = "default_grace")]
     pub shutdown_grace_secs: u64,
+    /// A separate address for `/metrics`, `/healthz` and `/readyz`, served there without a
+    /// client key (bind it where only the monitoring reaches); `/metrics` then leaves the main
+    /// listener. Absent: `/metrics` is on the main listener, behind the client keys when
+    /// they are configured.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
     /// The longest query string accepted (bytes); longer ones get 414.
     #[serde(default = "default_max_query")]
     pub max_query_bytes: usize,
+    /// Limits of the HTTP server.
+    #[serde(default)]
+    pub http: HttpLimits,
     /// The cache.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -50,6 +59,43 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object a line.
     Json,
+}
+
+/// `[http]`: what one client can hold of the proxy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpLimits {
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection stays open (default 10).
+    #[serde(default = "default_header_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers) in bytes; larger gets 431 (default
+    /// 16384).
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: usize,
+    /// Open connections at most, per worker thread (default 1024); more wait to be accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: default_header_timeout(),
+            max_header_bytes: default_max_header_bytes(),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+fn default_max_header_bytes() -> usize {
+    16 * 1024
+}
+fn default_max_connections() -> usize {
+    1024
 }
 
 /// `[cache]`.
@@ -249,6 +295,19 @@ pub enum ConfigError {
 fn env_keys() -> Vec<(String, Vec<&'static str>)> {
     let mut keys: Vec<(String, Vec<&'static str>)> = vec![
         ("PROVERKA_LISTEN".into(), vec!["listen"]),
+        ("PROVERKA_METRICS_LISTEN".into(), vec!["metrics_listen"]),
+        (
+            "PROVERKA_HTTP_HEADER_READ_TIMEOUT_SECS".into(),
+            vec!["http", "header_read_timeout_secs"],
+        ),
+        (
+            "PROVERKA_HTTP_MAX_HEADER_BYTES".into(),
+            vec!["http", "max_header_bytes"],
+        ),
+        (
+            "PROVERKA_HTTP_MAX_CONNECTIONS".into(),
+            vec!["http", "max_connections"],
+        ),
         ("PROVERKA_LOG_FORMAT".into(), vec!["log_format"]),
         (
             "PROVERKA_SHUTDOWN_GRACE_SECS".into(),
@@ -338,6 +397,7 @@ fn env_value(key: &[&str], raw: &str) -> toml::Value {
                 | "listen"
                 | "key_prefix"
                 | "ledger_path"
+                | "metrics_listen"
                 | "log_format")
         )
     );

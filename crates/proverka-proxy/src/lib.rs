@@ -108,6 +108,8 @@ impl Proxy {
     pub async fn handle(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
         let (parts, _) = request.into_parts();
         let incoming = routes::Incoming {
+            listener: routes::Listener::Main,
+            method: parts.method,
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or("").to_owned(),
             headers: parts.headers,
@@ -122,8 +124,14 @@ impl Proxy {
         http::Response::from_parts(parts, bytes)
     }
 
-    /// Serves on `listener` until `shutdown` completes; then stops accepting, waits up to the
-    /// configured grace for provider calls in flight to finish and be stored, and returns.
+    /// Serves on `listener` until `shutdown` completes; then stops accepting at once, lets the
+    /// requests in progress be answered and the provider calls in flight finish and be stored
+    /// (memory and Redis), all within one `shutdown_grace_secs`, and returns.
+    ///
+    /// Connections are bounded: at most `max_connections` open (the next waits to be
+    /// accepted), request headers of at most `max_header_bytes` (431 beyond), read within
+    /// `header_read_timeout_secs` (also the idle keep-alive timeout). A failing `accept` (the
+    /// open-files limit) backs off instead of spinning.
     ///
     /// # Errors
     /// Never at present; the signature leaves room for fatal accept errors.
@@ -132,49 +140,126 @@ impl Proxy {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
+        self.serve_on(listener, routes::Listener::Main, shutdown)
+            .await
+    }
+
+    /// Serves `/metrics`, `/healthz` and `/readyz` (no client key) on the `metrics_listen`
+    /// listener until `shutdown` completes.
+    ///
+    /// # Errors
+    /// As [`Proxy::serve`].
+    pub async fn serve_metrics(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        self.serve_on(listener, routes::Listener::Metrics, shutdown)
+            .await
+    }
+
+    /// Binds `metrics_listen`, when configured.
+    ///
+    /// # Errors
+    /// When it cannot be bound.
+    pub async fn bind_metrics(&self) -> std::io::Result<Option<(TcpListener, SocketAddr)>> {
+        let Some(addr) = self.state.config.metrics_listen else {
+            return Ok(None);
+        };
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        Ok(Some((listener, addr)))
+    }
+
+    async fn serve_on(
+        self,
+        listener: TcpListener,
+        kind: routes::Listener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
         let state = Arc::clone(&self.state);
+        let limits = &state.config.http;
+        let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs.max(1)))
+            .max_buf_size(limits.max_header_bytes.max(8192))
+            .max_header_size(limits.max_header_bytes);
+        let mut backoff = Duration::from_millis(5);
         tokio::pin!(shutdown);
         loop {
-            tokio::select! {
+            // At the connection cap, the next connection waits in the listen queue.
+            let permit = tokio::select! {
                 () = &mut shutdown => break,
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let _ = stream.set_nodelay(true);
-                    let state = Arc::clone(&state);
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                            let state = Arc::clone(&state);
-                            async move {
-                                let (parts, _) = req.into_parts();
-                                let incoming = routes::Incoming {
-                                    path: parts.uri.path().to_owned(),
-                                    query: parts.uri.query().unwrap_or("").to_owned(),
-                                    headers: parts.headers,
-                                };
-                                Ok::<_, std::convert::Infallible>(routes::handle(&state, incoming).await)
-                            }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
+                p = Arc::clone(&open).acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            };
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => accepted,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => {
+                    backoff = Duration::from_millis(5);
+                    stream
                 }
-            }
+                Err(e) => {
+                    // EMFILE and friends: retrying at once would spin on both cores.
+                    tracing::warn!(error = %e, backoff_ms = backoff.as_millis() as u64, "accept failed; backing off");
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let state = Arc::clone(&state);
+            let service =
+                hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let state = Arc::clone(&state);
+                    async move {
+                        let (parts, _) = req.into_parts();
+                        let incoming = routes::Incoming {
+                            listener: kind,
+                            method: parts.method,
+                            path: parts.uri.path().to_owned(),
+                            query: parts.uri.query().unwrap_or("").to_owned(),
+                            headers: parts.headers,
+                        };
+                        Ok::<_, std::convert::Infallible>(routes::handle(&state, incoming).await)
+                    }
+                });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                let _ = connection.await;
+                drop(permit);
+            });
         }
+        // Stop accepting at once; one grace for everything that follows.
         drop(listener);
-        let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(self.state.config.shutdown_grace_secs);
+        // Requests in progress are answered; idle keep-alive connections close.
+        if tokio::time::timeout_at(deadline, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("grace period over with requests still in progress");
+        }
+        if kind == routes::Listener::Metrics {
+            return Ok(());
+        }
         let in_flight = self.state.cache.in_flight();
         if in_flight > 0 {
-            tracing::info!(
-                in_flight,
-                grace_secs = grace.as_secs(),
-                "waiting for provider calls in flight"
-            );
+            tracing::info!(in_flight, "waiting for provider calls in flight");
         }
-        if !self.state.cache.wait_idle(grace).await {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !self.state.cache.wait_idle(left).await {
             tracing::warn!(
                 in_flight = self.state.cache.in_flight(),
-                "grace period over; exiting with calls in flight"
+                "grace period over; exiting with provider calls in flight (they may have been billed)"
             );
         }
         Ok(())

@@ -93,7 +93,10 @@ async fn run(
             "proverka-proxy: sandbox mode on http://{addr} — try:\n  curl -sG http://{addr}/api/fssp.php --data-urlencode type=physical --data-urlencode lastname=Иванов --data-urlencode firstname=Иван --data-urlencode birthdate=31.03.1980 --data-urlencode region=77 -i"
         );
     }
-    let shutdown = async {
+    // One signal stops every worker at once: each stops accepting, answers what it has in
+    // progress and waits for the provider calls in flight, all within one grace.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
         #[cfg(unix)]
         {
             let mut term =
@@ -106,14 +109,31 @@ async fn run(
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: no new requests");
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
     };
-    // The other workers stop when the first one does.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = match proxy.bind_metrics().await {
+        Ok(Some((listener, maddr))) => {
+            tracing::info!(addr = %maddr, "metrics listening");
+            Some(tokio::spawn(
+                proxy
+                    .clone()
+                    .serve_metrics(listener, until_stopped(stopped.clone())),
+            ))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for metrics");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut threads = Vec::new();
     let mut listeners = listeners.into_iter();
     let first = listeners.next();
     for (i, listener) in listeners.enumerate() {
-        let (proxy, mut stopped) = (proxy.clone(), stopped.clone());
+        let (proxy, stopped) = (proxy.clone(), stopped.clone());
         let rt = match runtime(&format!("proverka-{}", i + 1)) {
             Ok(rt) => rt,
             Err(e) => {
@@ -126,22 +146,20 @@ async fn run(
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let _ = proxy
-                    .serve(listener, async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    })
-                    .await;
+                let _ = proxy.serve(listener, until_stopped(stopped)).await;
             });
         }));
     }
     let result = match first.map(tokio::net::TcpListener::from_std) {
-        Some(Ok(listener)) => proxy.serve(listener, shutdown).await,
+        Some(Ok(listener)) => proxy.serve(listener, until_stopped(stopped)).await,
         Some(Err(e)) => Err(e),
         None => Ok(()),
     };
-    let _ = stop.send(true);
     for t in threads {
         let _ = t.join();
+    }
+    if let Some(m) = metrics {
+        let _ = m.await;
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,

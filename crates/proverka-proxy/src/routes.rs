@@ -44,8 +44,19 @@ fn error(status: StatusCode, code: &str, message: &str) -> Reply {
     json_reply(status, &json!({"error": code, "message": message}))
 }
 
+/// Which listener a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listener {
+    /// The main one: providers' routes, `/v1`, health; `/metrics` unless `metrics_listen`.
+    Main,
+    /// `metrics_listen`: `/metrics`, `/healthz`, `/readyz` only, no client key.
+    Metrics,
+}
+
 /// A parsed incoming request: what the routes need, owned.
 pub(crate) struct Incoming {
+    pub(crate) listener: Listener,
+    pub(crate) method: http::Method,
     pub(crate) path: String,
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
@@ -78,13 +89,36 @@ pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
 
 async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, Option<Arc<str>>) {
     let path = req.path.as_str();
+    // Every route is a GET (the providers' pages say GET); anything else would be served as
+    // a GET and paid for.
+    if req.method != http::Method::GET {
+        let mut r = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "only GET is served",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return ("unknown", r, None);
+    }
+    if req.listener == Listener::Metrics && !matches!(path, "/metrics" | "/healthz" | "/readyz") {
+        return (
+            "unknown",
+            error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "only /metrics, /healthz and /readyz here",
+            ),
+            None,
+        );
+    }
     let proxied = |provider, mode, tail: String| async move {
         proxied(state, req, provider, mode, &tail).await
     };
     match path {
         "/healthz" => ("health", reply(StatusCode::OK, "text/plain", "ok\n"), None),
         "/readyz" => ("health", readyz(state).await, None),
-        "/metrics" => ("metrics", metrics(state).await, None),
+        "/metrics" => ("metrics", metrics_route(state, req).await, None),
         "/v1/openapi.json" => (
             "openapi",
             json_reply(StatusCode::OK, &crate::openapi::document()),
@@ -207,6 +241,35 @@ async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Arc<str>>) {
         ),
         client,
     )
+}
+
+/// `/metrics` shows provider balances and client names: on `metrics_listen` when there is
+/// one (and only there), otherwise behind the client keys when they are configured
+/// (`X-Proverka-Key`, or `Authorization: Bearer <key>` as Prometheus sends it).
+async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
+    match (req.listener, state.config.metrics_listen.is_some()) {
+        (Listener::Metrics, _) => return metrics(state).await,
+        (Listener::Main, true) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "metrics are on metrics_listen",
+            );
+        }
+        (Listener::Main, false) => {}
+    }
+    if state.clients_required() {
+        let key = req
+            .headers
+            .get("x-proverka-key")
+            .and_then(|v| v.to_str().ok())
+            .map(Secret::new)
+            .or_else(|| bearer(&req.headers));
+        if key.and_then(|k| state.client_by_key(&k).cloned()).is_none() {
+            return Rejection::Unauthorized.reply();
+        }
+    }
+    metrics(state).await
 }
 
 async fn readyz(state: &AppState) -> Reply {
