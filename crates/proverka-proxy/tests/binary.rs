@@ -78,3 +78,119 @@ fn an_open_listener_without_client_keys_refuses_to_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("without [[clients]]"));
 }
+
+/// SIGTERM under load: every worker stops accepting at once, the requests in progress are
+/// answered, and the paid calls in flight finish and are stored in Redis before the exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_loses_no_paid_answer() {
+    use proverka_core::Provider;
+    let sandbox = proverka_sandbox::Sandbox::builder()
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    sandbox.inject(
+        Provider::Fssp,
+        proverka_sandbox::Fault::latency(Duration::from_millis(1500)),
+        None,
+    );
+    let redis = proverka_testkit::redis::RedisServer::start();
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let port = proverka_testkit::redis::free_port();
+    let mut child = binary()
+        .env("PROVERKA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PROVERKA_SHUTDOWN_GRACE_SECS", "30")
+        .env("PROVERKA_CACHE_REDIS_URL", redis.url())
+        .env("PROVERKA_CACHE_ENCRYPTION_KEY", key)
+        .env("PROVERKA_PROVIDERS_FSSP_BASE_URL", sandbox.url())
+        .env(
+            "PROVERKA_PROVIDERS_FSSP_TOKEN",
+            proverka_sandbox::FSSP_TOKEN,
+        )
+        .env("PROVERKA_PROVIDERS_FSSP_MAX_CONCURRENCY", "32")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the proxy did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let query = |i: usize| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("type", "physical")
+            .append_pair("lastname", "Иванов")
+            .append_pair("firstname", "Иван")
+            .append_pair("birthdate", &format!("{:02}.01.1970", i + 1))
+            .append_pair("region", "77")
+            .finish()
+    };
+    let requests: Vec<_> = (0..18)
+        .map(|i| {
+            let url = format!("{base}/api/fssp.php");
+            tokio::spawn(async move {
+                // One client each: separate connections, spread over the worker threads.
+                let r = reqwest::Client::new()
+                    .get(format!("{url}?{}", query(i)))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+        })
+        .collect();
+    // Every call in flight at the provider, then SIGTERM.
+    while sandbox.calls(Provider::Fssp) < 18 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "calls did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    for r in requests {
+        let (status, body) = r.await.unwrap();
+        assert_eq!(status, 200, "a request in progress was answered");
+        assert!(body.contains("records"), "{body}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Every paid answer is in Redis: a new proxy serves all 18 as hits.
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\n[cache]\nredis_url = \"{}\"\nencryption_key = \"{key}\"\n[providers.fssp]\nbase_url = \"{}\"\ntoken = \"{}\"\n",
+        redis.url(),
+        sandbox.url(),
+        proverka_sandbox::FSSP_TOKEN
+    );
+    let proxy =
+        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
+    for i in 0..18 {
+        let request = http::Request::get(format!("/api/fssp.php?{}", query(i)))
+            .body(bytes_body())
+            .unwrap();
+        let r = proxy.handle(request).await;
+        assert_eq!(
+            r.headers()["x-cache"],
+            "HIT",
+            "answer {i} was stored before the exit"
+        );
+    }
+    assert_eq!(sandbox.billed(Provider::Fssp), 18);
+}
+
+fn bytes_body() -> hyper::body::Bytes {
+    hyper::body::Bytes::new()
+}
