@@ -303,3 +303,107 @@ async fn slow_idle_and_oversized_clients_are_cut_off() {
     let n = fifth.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 }
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_memory_bound_and_an_upstream_body_cap() {
+    let sandbox = start_sandbox().await;
+    let config = config_for(
+        &sandbox,
+        "[cache]\nmemory_mb = 1\n[retry]\nmax_attempts = 3\nbase_delay_ms = 5\n",
+    )
+    .replace(
+        "[providers.fssp]\n",
+        "[providers.fssp]\nmax_body_bytes = 65536\n",
+    );
+    let proxy = start_proxy(&config).await;
+    let url = format!("{}/api/fssp.php", proxy.url);
+    let metrics = || async {
+        http()
+            .get(format!("{}/metrics", proxy.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // An answer over max_body_bytes: refused unread, one call, possibly billed, not cached.
+    sandbox.inject(
+        Provider::Fssp,
+        proverka_sandbox::Fault::Oversized { bytes: 1_000_000 },
+        Some(1),
+    );
+    let r = get_with(&url, &fssp_debtor("07.07.1977"), &[]).await;
+    assert_eq!(r.status(), 502);
+    assert_eq!(header(&r, "x-proverka-billed"), "unknown");
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("provider_answer_too_large")
+    );
+    assert_eq!(sandbox.calls(Provider::Fssp), 1, "never re-sent");
+    let r = get_with(&url, &fssp_debtor("07.07.1977"), &[]).await;
+    assert_eq!(header(&r, "x-cache"), "MISS", "never cached");
+    // The cache-size metric tells the truth right away.
+    assert!(metric(&metrics().await, "proverka_cache_bytes") > 0.0);
+    // Hits that differ only in an ignored parameter: the memo of validated queries stays
+    // within its share of memory_mb (a sixteenth: 64 KiB here).
+    let client = http();
+    for i in 0..400 {
+        let mut q = fssp_debtor("07.07.1977");
+        q.push(("ignored", i.to_string()));
+        let r = client.get(&url).query(&q).send().await.unwrap();
+        assert_eq!(header(&r, "x-cache"), "HIT");
+    }
+    let memo = metric(&metrics().await, "proverka_memo_bytes");
+    assert!(memo > 0.0 && memo <= 65536.0, "memo holds {memo} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_calls_in_progress_are_bounded() {
+    let sandbox = start_sandbox().await;
+    sandbox.inject(
+        Provider::Npd,
+        proverka_sandbox::Fault::latency(std::time::Duration::from_millis(400)),
+        None,
+    );
+    let proxy = start_proxy(&config_for(&sandbox, "[cache]\nmax_flights = 2\n")).await;
+    let url = format!("{}/parser/nalog_npd_api/", proxy.url);
+    let ask = |inn: &'static str| {
+        let url = url.clone();
+        async move {
+            http()
+                .get(url)
+                .query(&[("inn", inn), ("date", "2024-02-01")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (a, b) = (
+        tokio::spawn(ask(proverka_sandbox::NPD_PAYER)),
+        tokio::spawn(ask(proverka_sandbox::NPD_NON_PAYER)),
+    );
+    // Wait until both are at the provider, then a third distinct query finds no room.
+    while sandbox.calls(Provider::Npd) < 2 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(ask("773301212336").await, 503);
+    assert_eq!((a.await.unwrap(), b.await.unwrap()), (200, 200));
+    assert_eq!(
+        sandbox.calls(Provider::Npd),
+        2,
+        "the refused one cost nothing"
+    );
+}

@@ -194,6 +194,16 @@ impl FetchError {
         }
     }
 
+    /// Too many flights at once (`max_flights`): nothing was sent.
+    pub(crate) fn busy() -> Self {
+        Self::refused(Refusal::new(Busy))
+    }
+
+    /// Whether no call was made because too many flights were running.
+    pub fn is_busy(&self) -> bool {
+        self.refused && self.source.downcast_ref::<Busy>().is_some()
+    }
+
     pub(crate) fn refused(refusal: Refusal) -> Self {
         Self {
             source: refusal.into_source(),
@@ -235,6 +245,11 @@ impl FetchError {
         self.coalesced
     }
 }
+
+/// Too many flights at once.
+#[derive(Debug, thiserror::Error)]
+#[error("too many provider calls in progress (max_flights); nothing was sent")]
+pub struct Busy;
 
 impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -73,6 +73,7 @@ struct Inner {
     counters: Counters,
     timing: Timing,
     retry: RetryPolicy,
+    max_flights: usize,
 }
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -112,6 +113,7 @@ pub struct TieredCacheBuilder {
     breaker: BreakerConfig,
     timing: Timing,
     retry: RetryPolicy,
+    max_flights: usize,
 }
 
 impl Default for TieredCacheBuilder {
@@ -129,6 +131,7 @@ impl Default for TieredCacheBuilder {
                 error_share_ttl: Duration::from_secs(10),
             },
             retry: RetryPolicy::NEVER,
+            max_flights: 10_000,
         }
     }
 }
@@ -194,6 +197,14 @@ impl TieredCacheBuilder {
         self
     }
 
+    /// Flights (distinct queries being fetched) at once, at most (default 10,000): a new one
+    /// past it is refused with [`FetchError::busy`], free. Flights outlive their callers, so
+    /// this bounds what disconnecting clients can leave running.
+    pub fn max_flights(mut self, n: usize) -> Self {
+        self.max_flights = n.max(1);
+        self
+    }
+
     /// Builds the cache.
     pub fn build(self) -> TieredCache {
         let grace = self.timing.stale_grace;
@@ -225,6 +236,7 @@ impl TieredCacheBuilder {
                 counters: Counters::default(),
                 timing: self.timing,
                 retry: self.retry,
+                max_flights: self.max_flights,
             }),
         }
     }
@@ -286,6 +298,8 @@ struct TaskLost;
 enum Joined {
     /// Another caller's flight: wait on it.
     Waiting(watch::Receiver<Option<FlightResult>>),
+    /// No room for another flight (`max_flights`).
+    Full,
     /// A new flight, registered: this caller starts it.
     Leading(
         watch::Receiver<Option<FlightResult>>,
@@ -408,6 +422,7 @@ impl TieredCache {
                     }
                 }
                 Joined::Leading(rx, tx, guard) => break (rx, tx, guard),
+                Joined::Full => return Err(FetchError::busy()),
             }
         };
         bump(&self.inner.counters.misses);
@@ -431,6 +446,9 @@ impl TieredCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(flight) = flights.get(&key) {
             return Joined::Waiting(flight.rx.clone());
+        }
+        if flights.len() >= self.inner.max_flights {
+            return Joined::Full;
         }
         let (tx, rx) = watch::channel(None);
         let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);

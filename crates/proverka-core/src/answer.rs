@@ -196,6 +196,7 @@ impl Verdict {
                 TransportErrorKind::Timeout => "timeout",
                 TransportErrorKind::Interrupted => "connection broken",
                 TransportErrorKind::Redirect => "redirect refused",
+                TransportErrorKind::TooLarge => "answer too large",
                 TransportErrorKind::Other => "request failed",
             }),
         }

@@ -203,6 +203,9 @@ pub enum TransportErrorKind {
     Interrupted,
     /// The provider redirected; redirects are never followed (see [`ConfigError::InsecureUrl`]).
     Redirect,
+    /// The answer's body was larger than the client's `max_body_bytes`: reading stopped there.
+    /// The provider may have billed it.
+    TooLarge,
     /// Anything else reqwest reported.
     Other,
 }
@@ -257,7 +260,10 @@ impl TransportError {
 
     /// Timeouts, failed connects and broken connections may succeed when sent again.
     pub fn retryable(&self) -> bool {
-        !matches!(self.kind, TransportErrorKind::Redirect)
+        !matches!(
+            self.kind,
+            TransportErrorKind::Redirect | TransportErrorKind::TooLarge
+        )
     }
 }
 
@@ -268,6 +274,7 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Timeout => "timed out waiting for",
             TransportErrorKind::Interrupted => "connection broken while talking to",
             TransportErrorKind::Redirect => "refused a redirect from",
+            TransportErrorKind::TooLarge => "stopped reading an over-large answer from",
             TransportErrorKind::Other => "request failed to",
         };
         write!(f, "{what} {} ({})", self.provider, self.path)

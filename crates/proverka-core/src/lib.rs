@@ -44,7 +44,9 @@ pub use error::{
     Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, RefusedBy, TransportError,
     TransportErrorKind,
 };
-pub use http::{Auth, DEFAULT_USER_AGENT, HttpClient, HttpSettings, is_loopback};
+pub use http::{
+    Auth, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT, HttpClient, HttpSettings, is_loopback,
+};
 pub use inn::{Inn, InnError, InnKind};
 pub use key::{CacheKey, CacheKeyBuilder, normalize_text};
 pub use lookup::{Lookup, UpstreamRequest};

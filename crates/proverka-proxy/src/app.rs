@@ -159,7 +159,11 @@ impl AppState {
                 .timeout_secs
                 .map_or(default_timeout(provider), Duration::from_secs);
             let settings = HttpSettings::new(base, timeout)
-                .map_err(|source| StartError::Provider { provider, source })?;
+                .map_err(|source| StartError::Provider { provider, source })?
+                .with_max_body_bytes(
+                    pc.max_body_bytes
+                        .unwrap_or(proverka_core::DEFAULT_MAX_BODY_BYTES),
+                );
             let http = HttpClient::new(provider, settings)
                 .map_err(|source| StartError::Provider { provider, source })?;
             upstreams.push(Upstream {
@@ -175,12 +179,14 @@ impl AppState {
             base_delay: Duration::from_millis(config.retry.base_delay_ms),
             max_delay: Duration::from_secs(30),
         };
+        let memory_bytes = config.cache.memory_mb.saturating_mul(1024 * 1024);
         let mut builder = TieredCache::builder()
             .retry(retry)
-            .memory_bytes(config.cache.memory_mb.saturating_mul(1024 * 1024))
+            .memory_bytes(memory_bytes - memory_bytes / 16)
             .key_prefix(config.cache.key_prefix.clone())
             .stale_grace(Duration::from_secs(config.cache.stale_grace_secs))
-            .lock_ttl(Duration::from_secs(config.cache.lock_ttl_secs.max(1)));
+            .lock_ttl(Duration::from_secs(config.cache.lock_ttl_secs.max(1)))
+            .max_flights(config.cache.max_flights);
         let remote: Option<Arc<dyn RemoteStore>> = if let Some(url) = &config.cache.redis_url {
             Some(Arc::new(
                 RedisStore::single(url.expose(), RedisOptions::default())
@@ -243,7 +249,8 @@ impl AppState {
             budgets: Budgets::default(),
             ledger,
             metrics: Metrics::default(),
-            memo: crate::routes::ParseMemo::new(),
+            // One memory budget: the memo takes a sixteenth of memory_mb, the answers the rest.
+            memo: crate::routes::ParseMemo::new(memory_bytes / 16),
             config,
         })
     }
@@ -372,9 +379,15 @@ pub(crate) enum CallError {
     /// The client's budget could not take the call's maximum price: nothing was sent.
     Budget(BudgetExceeded),
     /// No answer came back; `billed` says whether the provider may have billed it.
-    Upstream { timeout: bool, billed: Billed },
+    Upstream {
+        timeout: bool,
+        too_large: bool,
+        billed: Billed,
+    },
     /// `only-if-cached` and nothing cached: no call was made.
     NotCached,
+    /// Too many provider calls in progress (`max_flights`): no call was made.
+    Busy,
 }
 
 /// How a flight reaches the provider for one proxied query: the client's budget is reserved
@@ -541,14 +554,14 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
             }
             Ok(served)
         }
+        Err(e) if e.is_busy() => Err(CallError::Busy),
         Err(e) => match e.downcast_ref::<BudgetExceeded>() {
             Some(b) if e.refusal() => Err(CallError::Budget(*b)),
             _ => {
-                let timeout = e
-                    .downcast_ref::<TransportError>()
-                    .is_some_and(|t| t.kind() == proverka_core::TransportErrorKind::Timeout);
+                let kind = e.downcast_ref::<TransportError>().map(TransportError::kind);
                 Err(CallError::Upstream {
-                    timeout,
+                    timeout: kind == Some(proverka_core::TransportErrorKind::Timeout),
+                    too_large: kind == Some(proverka_core::TransportErrorKind::TooLarge),
                     billed: e.billed(),
                 })
             }

@@ -88,6 +88,9 @@ impl Default for HttpLimits {
     }
 }
 
+fn default_max_flights() -> usize {
+    10_000
+}
 fn default_header_timeout() -> u64 {
     10
 }
@@ -125,6 +128,10 @@ pub struct CacheConfig {
     /// Serve an expired answer this long past expiry when the provider fails (default 0).
     #[serde(default)]
     pub stale_grace_secs: u64,
+    /// Distinct provider calls in progress at most (default 10000); past it 503 `busy`, free.
+    /// Calls outlive their callers, so this bounds what disconnecting clients leave running.
+    #[serde(default = "default_max_flights")]
+    pub max_flights: usize,
     /// Cross-replica lock TTL (default 10 s).
     #[serde(default = "default_lock_ttl")]
     pub lock_ttl_secs: u64,
@@ -138,6 +145,7 @@ impl Default for CacheConfig {
             redis_cluster: Vec::new(),
             encryption_key: None,
             allow_plaintext: false,
+            max_flights: default_max_flights(),
             key_prefix: default_prefix(),
             stale_grace_secs: 0,
             lock_ttl_secs: default_lock_ttl(),
@@ -186,6 +194,10 @@ pub struct ProviderConfig {
     /// Price of one paid answer in rubles, where the provider does not report it.
     #[serde(default)]
     pub price_rub: Option<f64>,
+    /// The largest answer body read (default 8 MiB); a larger one is refused unread, not
+    /// cached, not re-sent (the provider may have billed it).
+    #[serde(default)]
+    pub max_body_bytes: Option<usize>,
 }
 
 impl ProviderConfig {
@@ -332,6 +344,10 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["cache", "encryption_key"],
         ),
         (
+            "PROVERKA_CACHE_MAX_FLIGHTS".into(),
+            vec!["cache", "max_flights"],
+        ),
+        (
             "PROVERKA_CACHE_ALLOW_PLAINTEXT".into(),
             vec!["cache", "allow_plaintext"],
         ),
@@ -364,6 +380,7 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             "timeout_secs",
             "max_concurrency",
             "price_rub",
+            "max_body_bytes",
         ] {
             keys.push((
                 format!(

@@ -288,9 +288,16 @@ async fn metrics(state: &AppState) -> Reply {
         RemoteStatus::Up => Some(true),
         RemoteStatus::Down => Some(false),
     };
-    let text = state
+    // Pending maintenance first, so the sizes are today's, not what moka last got round to.
+    state.cache.run_pending_tasks().await;
+    state.memo.entries.run_pending_tasks();
+    let mut text = state
         .metrics
         .render(&state.cache.stats(), state.cache.in_flight(), redis_up);
+    let memo_bytes = state.memo.entries.weighted_size();
+    text.push_str(&format!(
+        "# HELP proverka_memo_bytes Bytes counted for memoized validated queries (a sixteenth of memory_mb at most).\n# TYPE proverka_memo_bytes gauge\nproverka_memo_bytes {memo_bytes}\n"
+    ));
     reply(StatusCode::OK, "text/plain; version=0.0.4", text)
 }
 
@@ -469,10 +476,15 @@ impl std::fmt::Debug for ParseMemo {
 }
 
 impl ParseMemo {
-    pub(crate) fn new() -> Self {
+    /// What one memoized query is counted as (its hash, the keyed lookup, moka's node).
+    pub(crate) const ENTRY_BYTES: u64 = 512;
+
+    /// A memo holding at most `max_bytes` (a sixteenth of `memory_mb`, from the same budget).
+    pub(crate) fn new(max_bytes: u64) -> Self {
         Self {
             entries: moka::sync::Cache::builder()
-                .max_capacity(50_000)
+                .weigher(|_, _| u32::try_from(Self::ENTRY_BYTES).unwrap_or(u32::MAX))
+                .max_capacity(max_bytes.max(64 * Self::ENTRY_BYTES))
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
             hashers: Default::default(),
@@ -672,17 +684,26 @@ async fn proxied(
                 "price_rub": b.price.to_string(),
             }),
         ),
+        Err(CallError::Busy) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many provider calls in progress (cache.max_flights); nothing was sent, ask again later",
+        ),
         // RFC 9111: a request with only-if-cached that the cache cannot answer gets 504.
         Err(CallError::NotCached) => error(
             StatusCode::GATEWAY_TIMEOUT,
             "not_cached",
             "only-if-cached: no cached answer; nothing was sent",
         ),
-        Err(CallError::Upstream { timeout, billed }) => {
-            let (status, code) = if timeout {
-                (StatusCode::GATEWAY_TIMEOUT, "provider_timeout")
-            } else {
-                (StatusCode::BAD_GATEWAY, "provider_unreachable")
+        Err(CallError::Upstream {
+            timeout,
+            too_large,
+            billed,
+        }) => {
+            let (status, code) = match (timeout, too_large) {
+                (true, _) => (StatusCode::GATEWAY_TIMEOUT, "provider_timeout"),
+                (_, true) => (StatusCode::BAD_GATEWAY, "provider_answer_too_large"),
+                _ => (StatusCode::BAD_GATEWAY, "provider_unreachable"),
             };
             let message = if billed.is_no() {
                 "no answer came back; the call was not billed"

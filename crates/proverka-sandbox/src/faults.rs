@@ -40,6 +40,12 @@ pub enum Fault {
     Bom,
     /// NPD: `{"success": 1}` with no `found`: billed (only `success = 1` is), but no result.
     SuccessOneWithoutFound,
+    /// The answer, billed, padded with a `padding` field to at least `bytes` bytes: an
+    /// over-large body.
+    Oversized {
+        /// The body's size at least.
+        bytes: usize,
+    },
     /// FSSP: `{"status":200,"message":"Источник не доступен"}`, after the query was billed:
     /// neither records nor a count, so not "no debts".
     MessageOnly,

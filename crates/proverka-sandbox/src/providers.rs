@@ -69,6 +69,13 @@ pub(crate) fn after_billing(provider: Provider, fault: &Fault, reply: Reply) -> 
                 ..reply
             }
         }
+        Fault::Oversized { bytes } => {
+            let mut body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut body {
+                map.insert("padding".into(), Value::String("x".repeat(*bytes)));
+            }
+            Reply::json(reply.status, body)
+        }
         Fault::SuccessOneWithoutFound if provider == Provider::Npd && reply.status == 200 => {
             Reply::json(200, json!({"success": 1}))
         }
