@@ -407,3 +407,116 @@ async fn provider_calls_in_progress_are_bounded() {
         "the refused one cost nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_redis_degrades_readiness_and_nobody_pays_blindly() {
+    let sandbox = start_sandbox().await;
+    let port = proverka_testkit::redis::free_port();
+    let redis = proverka_testkit::redis::RedisServer::start_with(
+        port,
+        &["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"],
+    );
+    let extra = format!(
+        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n",
+        redis.url(),
+        proverka_tests::TEST_ENCRYPTION_KEY
+    );
+    let (a, b) = (
+        start_proxy(&config_for(&sandbox, &extra)).await,
+        start_proxy(&config_for(&sandbox, &extra)).await,
+    );
+    let warnings = a.proxy.redis_warnings().await;
+    assert!(
+        warnings.iter().any(|w| w.contains("noeviction")),
+        "{warnings:?}"
+    );
+    // Fill Redis to its maxmemory: writes are refused from then on (OOM).
+    // Small values, one command each through one redis-cli, until even a small write such
+    // as the lock is refused.
+    let fill = "x".repeat(1024);
+    let commands: String = (0..6000)
+        .map(|i| format!("SET fill:{i} {fill}\n"))
+        .collect();
+    let mut cli = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        cli.stdin
+            .take()
+            .unwrap()
+            .write_all(commands.as_bytes())
+            .unwrap();
+    }
+    cli.wait().unwrap();
+    // The pipe's own buffers were counted while it ran: top up until a small write is refused.
+    let kib = "x".repeat(1024);
+    for i in 0..2000 {
+        if redis_cli(&redis, &["SET", &format!("top:{i}"), &kib]).contains("OOM") {
+            break;
+        }
+    }
+    assert!(redis_cli(&redis, &["SET", "probe", "1"]).contains("OOM"));
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let url = format!("{}/api/fssp.php", if i % 2 == 0 { &a.url } else { &b.url });
+            tokio::spawn(async move {
+                let r = http()
+                    .get(url)
+                    .query(&fssp_debtor("08.08.1988"))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("cache_degraded"), "{body}");
+    }
+    assert_eq!(
+        sandbox.calls(Provider::Fssp),
+        0,
+        "nobody paid without the lock"
+    );
+    let ready = http()
+        .get(format!("{}/readyz", a.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["redis"],
+        "degraded"
+    );
+    let metrics = http()
+        .get(format!("{}/metrics", a.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("proverka_redis_degraded 1"), "{metrics}");
+    // Room again: the same query is paid once, and readiness comes back.
+    redis_cli(&redis, &["FLUSHALL"]);
+    let r = http()
+        .get(format!("{}/api/fssp.php", a.url))
+        .query(&fssp_debtor("08.08.1988"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(sandbox.calls(Provider::Fssp), 1);
+    let ready = http()
+        .get(format!("{}/readyz", a.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+}

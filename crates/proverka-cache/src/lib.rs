@@ -199,6 +199,17 @@ impl FetchError {
         Self::refused(Refusal::new(Busy))
     }
 
+    /// Redis refuses the cross-replica lock write: nothing was sent (another replica may be
+    /// calling unseen).
+    pub(crate) fn degraded() -> Self {
+        Self::refused(Refusal::new(Degraded))
+    }
+
+    /// Whether no call was made because Redis refuses writes.
+    pub fn is_degraded(&self) -> bool {
+        self.refused && self.source.downcast_ref::<Degraded>().is_some()
+    }
+
     /// Whether no call was made because too many flights were running.
     pub fn is_busy(&self) -> bool {
         self.refused && self.source.downcast_ref::<Busy>().is_some()
@@ -245,6 +256,13 @@ impl FetchError {
         self.coalesced
     }
 }
+
+/// Redis refuses writes, so replicas cannot coordinate.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the shared cache refuses writes (Redis OOM or READONLY): replicas cannot coordinate, nothing was sent"
+)]
+pub struct Degraded;
 
 /// Too many flights at once.
 #[derive(Debug, thiserror::Error)]

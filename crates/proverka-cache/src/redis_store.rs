@@ -81,7 +81,13 @@ impl fmt::Debug for RedisStore {
 fn err(e: redis::RedisError) -> RemoteError {
     // redis errors can quote the URL (and so a password) on connection failures: keep only
     // the kind and category.
-    RemoteError(format!("{:?} ({})", e.kind(), e.category()))
+    let message = format!("{:?} ({})", e.kind(), e.category());
+    // A server error (OOM, READONLY, …) means Redis is there and said no.
+    if e.code().is_some() && !e.is_io_error() && !e.is_timeout() && !e.is_connection_dropped() {
+        RemoteError::refused(format!("{message}: {}", e.code().unwrap_or_default()))
+    } else {
+        RemoteError::unreachable(message)
+    }
 }
 
 impl RedisStore {
@@ -93,8 +99,8 @@ impl RedisStore {
     /// When the URL does not parse, or no tokio runtime is running.
     pub fn single(url: &str, options: RedisOptions) -> Result<Self, RemoteError> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(RemoteError(
-                "RedisStore::single must be called within a tokio runtime".into(),
+            return Err(RemoteError::unreachable(
+                "RedisStore::single must be called within a tokio runtime",
             ));
         }
         let client = redis::Client::open(url).map_err(err)?;
@@ -160,7 +166,7 @@ impl RedisStore {
         };
         tokio::time::timeout(limit, run)
             .await
-            .map_err(|_| RemoteError("timed out".into()))?
+            .map_err(|_| RemoteError::unreachable("timed out"))?
     }
 }
 
@@ -281,11 +287,11 @@ impl RemoteStore for RedisStore {
             let limit = self.options.connect_timeout + self.options.response_timeout;
             let mut pubsub = tokio::time::timeout(limit, client.get_async_pubsub())
                 .await
-                .map_err(|_| RemoteError("timed out".into()))?
+                .map_err(|_| RemoteError::unreachable("timed out"))?
                 .map_err(err)?;
             tokio::time::timeout(limit, pubsub.subscribe(channel))
                 .await
-                .map_err(|_| RemoteError("timed out".into()))?
+                .map_err(|_| RemoteError::unreachable("timed out"))?
                 .map_err(err)?;
             let (tx, rx) = mpsc::channel(4);
             tokio::spawn(async move {
@@ -333,6 +339,37 @@ impl RemoteStore for RedisStore {
         Box::pin(async move {
             let _: String = self.query(redis::cmd("PING")).await?;
             Ok(())
+        })
+    }
+
+    fn setting_warnings(&self) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            let get = |name: &'static str| {
+                let mut cmd = redis::cmd("CONFIG");
+                cmd.arg("GET").arg(name);
+                async move {
+                    self.query::<Vec<String>>(cmd)
+                        .await
+                        .ok()
+                        .and_then(|v| v.get(1).cloned())
+                }
+            };
+            let (Some(max), Some(policy)) = (get("maxmemory").await, get("maxmemory-policy").await)
+            else {
+                return Vec::new();
+            };
+            if max.trim() == "0" {
+                return Vec::new();
+            }
+            vec![if policy == "noeviction" {
+                format!(
+                    "Redis has maxmemory {max} with noeviction: when it is full it refuses the cache's writes, and the proxy then answers 503 cache_degraded instead of paying without the cross-replica lock; give the cache room"
+                )
+            } else {
+                format!(
+                    "Redis has maxmemory {max} with {policy}: it may evict the cache's locks and answers, and a lost lock lets two replicas pay for one query; give the cache a Redis without maxmemory, or noeviction with room"
+                )
+            }]
         })
     }
 }

@@ -13,11 +13,39 @@ use tokio::sync::{broadcast, mpsc};
 /// A boxed future, so stores can be used as `Arc<dyn RemoteStore>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A failure of the remote tier. The cache never passes it to a caller: it only counts it
-/// and skips the tier.
+/// A failure of the remote tier. The cache never passes it to a caller: it counts it and
+/// skips the tier, except that a refused lock write stops a flight from paying blindly (see
+/// [`RemoteError::is_refused`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("remote cache tier: {0}")]
-pub struct RemoteError(pub String);
+#[error("remote cache tier: {message}")]
+pub struct RemoteError {
+    message: String,
+    refused: bool,
+}
+
+impl RemoteError {
+    /// The store could not be reached (down, a timeout, a broken connection).
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            refused: false,
+        }
+    }
+
+    /// The store answered, but refused the command (Redis `OOM` at `maxmemory` with
+    /// `noeviction`, `READONLY` on a replica): it is up, and writes do not take.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            refused: true,
+        }
+    }
+
+    /// Whether the store answered and refused, rather than being unreachable.
+    pub fn is_refused(&self) -> bool {
+        self.refused
+    }
+}
 
 /// Notifications for one channel; dropping it unsubscribes.
 pub type Subscription = mpsc::Receiver<()>;
@@ -72,6 +100,11 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>>;
     /// Checks the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>>;
+    /// What in the store's own settings could drop or refuse the cache's keys (Redis's
+    /// `maxmemory` with an eviction policy): one warning a line, none by default.
+    fn setting_warnings(&self) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(std::future::ready(Vec::new()))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -146,7 +179,7 @@ impl MemoryStore {
 
     fn check(&self) -> Result<(), RemoteError> {
         if self.down.load(Ordering::SeqCst) {
-            Err(RemoteError("memory store is down".into()))
+            Err(RemoteError::unreachable("memory store is down"))
         } else {
             Ok(())
         }

@@ -74,6 +74,8 @@ struct Inner {
     timing: Timing,
     retry: RetryPolicy,
     max_flights: usize,
+    /// Redis refused the last lock write (it is up, but writes do not take).
+    refusing: std::sync::atomic::AtomicBool,
 }
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -237,6 +239,7 @@ impl TieredCacheBuilder {
                 timing: self.timing,
                 retry: self.retry,
                 max_flights: self.max_flights,
+                refusing: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -267,6 +270,9 @@ pub enum RemoteStatus {
     Up,
     /// It did not; the cache works from memory and the provider meanwhile.
     Down,
+    /// It answers but refuses writes (OOM at `maxmemory` with `noeviction`, READONLY): the
+    /// cross-replica lock cannot be taken, so new flights are refused rather than paid blindly.
+    Degraded,
 }
 
 /// Removes a flight from the map when its task ends, however it ends (even by panic).
@@ -487,6 +493,7 @@ impl TieredCache {
         match &self.inner.remote {
             None => RemoteStatus::NotConfigured,
             Some(r) => match r.store.ping().await {
+                Ok(()) if self.inner.refusing.load(Ordering::Relaxed) => RemoteStatus::Degraded,
                 Ok(()) => {
                     r.breaker.success();
                     RemoteStatus::Up
@@ -516,6 +523,15 @@ impl TieredCache {
         remote
             .call(&self.inner.counters, |s| s.add(&name, delta, limit, ttl))
             .await
+    }
+
+    /// Warnings about the remote tier's own settings (an eviction policy that can drop or
+    /// refuse the cache's keys), for the operator at start-up.
+    pub async fn remote_warnings(&self) -> Vec<String> {
+        match &self.inner.remote {
+            Some(r) => r.store.setting_warnings().await,
+            None => Vec::new(),
+        }
     }
 
     /// Flights running now.
@@ -598,6 +614,29 @@ impl Remote {
         }
     }
 
+    /// Tries the cross-replica lock, telling a Redis that refuses the write from one that
+    /// cannot be reached.
+    async fn try_lock(&self, lock: &str, token: &str, ttl: Duration) -> LockAttempt {
+        if !self.breaker.allow() {
+            return LockAttempt::Unreachable;
+        }
+        match self.store.try_lock(lock, token, ttl).await {
+            Ok(taken) => {
+                self.breaker.success();
+                LockAttempt::Answered(taken)
+            }
+            Err(e) if e.is_refused() => {
+                tracing::warn!(error = %e, "Redis refuses the lock write; not paying blindly");
+                LockAttempt::Refused
+            }
+            Err(e) => {
+                self.breaker.failure();
+                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
+                LockAttempt::Unreachable
+            }
+        }
+    }
+
     async fn read(&self, counters: &Counters, name: &str) -> Option<Answer> {
         let bytes = self.call(counters, |s| s.get(name)).await.flatten()?;
         envelope::decode(&bytes, self.encryption.as_ref(), name.as_bytes())
@@ -607,6 +646,16 @@ impl Remote {
         let bytes = envelope::encode(answer, self.encryption.as_ref(), name.as_bytes());
         self.call(counters, |s| s.set(name, bytes, ttl)).await;
     }
+}
+
+/// What a lock write came to.
+enum LockAttempt {
+    /// Redis answered: taken, or held by another replica.
+    Answered(bool),
+    /// Redis answered with a refusal (OOM, READONLY).
+    Refused,
+    /// Redis could not be reached (or the breaker is open).
+    Unreachable,
 }
 
 /// How a flight's calls ended.
@@ -625,6 +674,9 @@ enum Coordination {
     Fetch(Option<String>),
     /// Another replica produced the answer.
     Done(Arc<Answer>),
+    /// Redis is up but refuses the lock write (OOM, READONLY) and nobody holds the lock:
+    /// another replica may be calling unseen, so this one does not pay blindly.
+    Refused,
 }
 
 impl Inner {
@@ -682,6 +734,7 @@ impl Inner {
                     return Ok((answer, Source::OtherReplica));
                 }
                 Coordination::Fetch(token) => token,
+                Coordination::Refused => return Err(FetchError::degraded()),
             },
         };
         let names = self.remote.as_ref().map(|r| r.names(key));
@@ -878,13 +931,25 @@ impl Inner {
         // A forced refresh accepts only answers fetched after it started.
         let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
         loop {
-            let Some(taken) = remote
-                .call(counters, |s| {
-                    s.try_lock(&names.lock, &token, self.timing.lock_ttl)
-                })
+            let taken = match remote
+                .try_lock(&names.lock, &token, self.timing.lock_ttl)
                 .await
-            else {
-                return Coordination::Fetch(None);
+            {
+                LockAttempt::Answered(taken) => {
+                    self.refusing.store(false, Ordering::Relaxed);
+                    taken
+                }
+                // Redis down: the documented fallback, serve without it.
+                LockAttempt::Unreachable => return Coordination::Fetch(None),
+                LockAttempt::Refused => {
+                    self.refusing.store(true, Ordering::Relaxed);
+                    bump(&counters.remote_errors);
+                    // A lock taken before Redis filled up is still there: wait on its holder.
+                    match remote.call(counters, |s| s.exists(&names.lock)).await {
+                        Some(true) => false,
+                        _ => return Coordination::Refused,
+                    }
+                }
             };
             if taken {
                 if waited {

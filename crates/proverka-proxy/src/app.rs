@@ -388,6 +388,8 @@ pub(crate) enum CallError {
     NotCached,
     /// Too many provider calls in progress (`max_flights`): no call was made.
     Busy,
+    /// Redis refuses writes: no call was made rather than one without the lock.
+    Degraded,
 }
 
 /// How a flight reaches the provider for one proxied query: the client's budget is reserved
@@ -555,6 +557,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
             Ok(served)
         }
         Err(e) if e.is_busy() => Err(CallError::Busy),
+        Err(e) if e.is_degraded() => Err(CallError::Degraded),
         Err(e) => match e.downcast_ref::<BudgetExceeded>() {
             Some(b) if e.refusal() => Err(CallError::Budget(*b)),
             _ => {

@@ -158,6 +158,12 @@ impl Proxy {
             .await
     }
 
+    /// Warnings about the shared cache's Redis settings (an eviction policy that can drop or
+    /// refuse the proxy's keys); the binary logs them at start-up.
+    pub async fn redis_warnings(&self) -> Vec<String> {
+        self.state.cache.remote_warnings().await
+    }
+
     /// Binds `metrics_listen`, when configured.
     ///
     /// # Errors

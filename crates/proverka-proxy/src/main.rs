@@ -88,6 +88,9 @@ async fn run(
         }
     };
     tracing::info!(%addr, sandbox, "proverka-proxy listening");
+    for warning in proxy.redis_warnings().await {
+        tracing::warn!("{warning}");
+    }
     if sandbox {
         eprintln!(
             "proverka-proxy: sandbox mode on http://{addr} — try:\n  curl -sG http://{addr}/api/fssp.php --data-urlencode type=physical --data-urlencode lastname=Иванов --data-urlencode firstname=Иван --data-urlencode birthdate=31.03.1980 --data-urlencode region=77 -i"

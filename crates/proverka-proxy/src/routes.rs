@@ -273,19 +273,27 @@ async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
 }
 
 async fn readyz(state: &AppState) -> Reply {
-    let redis = match state.cache.remote_status().await {
-        RemoteStatus::NotConfigured => "not_configured",
-        RemoteStatus::Up => "up",
-        RemoteStatus::Down => "down",
+    let (redis, ready) = match state.cache.remote_status().await {
+        RemoteStatus::NotConfigured => ("not_configured", true),
+        RemoteStatus::Up => ("up", true),
+        // Without Redis the proxy serves from memory and the providers: still ready.
+        RemoteStatus::Down => ("down", true),
+        // Redis up but refusing writes: new queries get 503, so take this replica out.
+        RemoteStatus::Degraded => ("degraded", false),
     };
-    // Ready either way: without Redis the proxy serves from memory and the providers.
-    json_reply(StatusCode::OK, &json!({"ready": true, "redis": redis}))
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json_reply(status, &json!({"ready": ready, "redis": redis}))
 }
 
 async fn metrics(state: &AppState) -> Reply {
-    let redis_up = match state.cache.remote_status().await {
+    let status = state.cache.remote_status().await;
+    let redis_up = match status {
         RemoteStatus::NotConfigured => None,
-        RemoteStatus::Up => Some(true),
+        RemoteStatus::Up | RemoteStatus::Degraded => Some(true),
         RemoteStatus::Down => Some(false),
     };
     // Pending maintenance first, so the sizes are today's, not what moka last got round to.
@@ -294,6 +302,12 @@ async fn metrics(state: &AppState) -> Reply {
     let mut text = state
         .metrics
         .render(&state.cache.stats(), state.cache.in_flight(), redis_up);
+    if status != RemoteStatus::NotConfigured {
+        text.push_str(&format!(
+            "# HELP proverka_redis_degraded 1 while Redis answers but refuses writes (OOM, READONLY): new queries get 503.\n# TYPE proverka_redis_degraded gauge\nproverka_redis_degraded {}\n",
+            u8::from(status == RemoteStatus::Degraded)
+        ));
+    }
     let memo_bytes = state.memo.entries.weighted_size();
     text.push_str(&format!(
         "# HELP proverka_memo_bytes Bytes counted for memoized validated queries (a sixteenth of memory_mb at most).\n# TYPE proverka_memo_bytes gauge\nproverka_memo_bytes {memo_bytes}\n"
@@ -683,6 +697,11 @@ async fn proxied(
                 "spent_today_rub": b.spent.to_string(),
                 "price_rub": b.price.to_string(),
             }),
+        ),
+        Err(CallError::Degraded) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cache_degraded",
+            "the shared cache refuses writes (Redis full or read-only): replicas cannot keep this query to one call, so nothing was sent; ask again later",
         ),
         Err(CallError::Busy) => error(
             StatusCode::SERVICE_UNAVAILABLE,
