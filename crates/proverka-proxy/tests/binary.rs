@@ -194,3 +194,91 @@ async fn sigterm_under_load_loses_no_paid_answer() {
 fn bytes_body() -> hyper::body::Bytes {
     hyper::body::Bytes::new()
 }
+
+/// At the open-files limit `accept` fails at once, again and again: the loop must back off
+/// (5 ms doubling to 1 s), not spin on both cores, and serve again once files free up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_failures_back_off_instead_of_spinning() {
+    use std::io::{BufRead, BufReader};
+    let port = proverka_testkit::redis::free_port();
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -n 64 && exec {} --sandbox --listen 127.0.0.1:{port}",
+                env!("CARGO_BIN_EXE_proverka-proxy")
+            ),
+        ])
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the proxy did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // More connections than file descriptors left: accept starts failing (EMFILE).
+    let mut held = Vec::new();
+    for _ in 0..80 {
+        if let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            held.push(s);
+        }
+    }
+    // Wait (on the log, not the clock) until the backoff has grown to 320 ms: a loop that
+    // retried at once would log thousands of failures before, or none at all.
+    // The log is read to its end (a closed pipe would make the proxy's writes fail).
+    let stderr = child.stderr.take().unwrap();
+    let (found, reached) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let (mut failures, mut found) = (0, Some(found));
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("accept failed") {
+                failures += 1;
+                if line.contains("backoff_ms=320")
+                    && let Some(f) = found.take()
+                {
+                    let _ = f.send(failures);
+                }
+            }
+        }
+    });
+    let failures = tokio::time::timeout(Duration::from_secs(30), reached)
+        .await
+        .expect("the backoff never reached 320 ms")
+        .expect("the proxy's log ended");
+    // One accept loop per worker thread (one per core), each with its own backoff: 5, 10, …,
+    // 320 ms is seven failures each.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    assert!(
+        failures <= 8 * workers,
+        "{failures} accept failures before a 320 ms backoff"
+    );
+    // Files free again: served again.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not served after the files freed up: {:?}",
+            reqwest::get(format!("{base}/healthz"))
+                .await
+                .map(|r| r.status())
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
