@@ -310,7 +310,10 @@ pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // A closed stderr (a log collector gone) must not take the proxy down: without this the
+    // subscriber reports its failed write with eprintln!, which panics on a closed stderr.
     let builder = tracing_subscriber::fmt()
+        .log_internal_errors(false)
         .with_env_filter(filter)
         .with_ansi(ansi)
         .with_writer(std::io::stderr);

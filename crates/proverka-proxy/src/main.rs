@@ -1,5 +1,6 @@
 //! `proverka-proxy [--config FILE] [--listen ADDR] [--sandbox]`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -92,7 +93,9 @@ async fn run(
         tracing::warn!("{warning}");
     }
     if sandbox {
-        eprintln!(
+        // Not eprintln!: it panics when stderr is closed.
+        let _ = writeln!(
+            std::io::stderr(),
             "proverka-proxy: sandbox mode on http://{addr} — try:\n  curl -sG http://{addr}/api/fssp.php --data-urlencode type=physical --data-urlencode lastname=Иванов --data-urlencode firstname=Иван --data-urlencode birthdate=31.03.1980 --data-urlencode region=77 -i"
         );
     }

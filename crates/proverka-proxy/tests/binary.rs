@@ -282,3 +282,31 @@ async fn accept_failures_back_off_instead_of_spinning() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A log collector that goes away (stderr closed) does not take the proxy down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stderr_does_not_stop_the_proxy() {
+    let port = proverka_testkit::redis::free_port();
+    let mut child = binary()
+        .env("RUST_LOG", "info")
+        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the proxy did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(child.stderr.take()); // every log line from now on fails to write
+    for _ in 0..5 {
+        let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the proxy exited");
+    let _ = child.kill();
+    let _ = child.wait();
+}
