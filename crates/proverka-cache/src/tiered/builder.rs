@@ -1,0 +1,168 @@
+//! [`TieredCacheBuilder`]: the cache's settings, and the memory tier's expiry.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub(crate) stale_grace: Duration,
+    pub(crate) lock_ttl: Duration,
+    pub(crate) max_remote_wait: Duration,
+    pub(crate) error_share_ttl: Duration,
+}
+
+/// Builds a [`TieredCache`].
+#[derive(Debug)]
+#[must_use]
+pub struct TieredCacheBuilder {
+    memory_bytes: u64,
+    remote: Option<Arc<dyn RemoteStore>>,
+    prefix: String,
+    encryption: Option<EncryptionKey>,
+    breaker: BreakerConfig,
+    timing: Timing,
+    retry: RetryPolicy,
+    max_flights: usize,
+}
+
+impl Default for TieredCacheBuilder {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 256 * 1024 * 1024,
+            remote: None,
+            prefix: "proverka:".to_owned(),
+            encryption: None,
+            breaker: BreakerConfig::default(),
+            timing: Timing {
+                stale_grace: Duration::ZERO,
+                lock_ttl: Duration::from_secs(10),
+                max_remote_wait: Duration::from_secs(900),
+                error_share_ttl: Duration::from_secs(10),
+            },
+            retry: RetryPolicy::NEVER,
+            max_flights: 10_000,
+        }
+    }
+}
+
+impl TieredCacheBuilder {
+    /// The memory tier's bound in bytes (bodies plus per-entry overhead). Default 256 MiB.
+    pub fn memory_bytes(mut self, bytes: u64) -> Self {
+        self.memory_bytes = bytes;
+        self
+    }
+
+    /// The shared tier. Without one the cache is per process.
+    pub fn remote(mut self, store: Arc<dyn RemoteStore>) -> Self {
+        self.remote = Some(store);
+        self
+    }
+
+    /// The prefix of every Redis name (default `proverka:`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Encrypts values at rest in the shared tier, and keys its names with this key too.
+    pub fn encryption(mut self, key: EncryptionKey) -> Self {
+        self.encryption = Some(key);
+        self
+    }
+
+    /// When the remote tier is skipped after failures, and for how long.
+    pub fn breaker(mut self, config: BreakerConfig) -> Self {
+        self.breaker = config;
+        self
+    }
+
+    /// How long past its expiry an answer may still be served when the provider fails with a
+    /// retryable error (marked [`CacheStatus::Stale`]). Default zero: no stale answers.
+    pub fn stale_grace(mut self, grace: Duration) -> Self {
+        self.timing.stale_grace = grace;
+        self
+    }
+
+    /// The cross-replica lock's time to live; it is renewed every third of it while the fetch
+    /// runs, so a dead holder's lock lapses within this time. Default 10 s.
+    pub fn lock_ttl(mut self, ttl: Duration) -> Self {
+        self.timing.lock_ttl = ttl.max(Duration::from_millis(30));
+        self
+    }
+
+    /// The longest a flight waits for another replica's fetch before fetching itself.
+    /// Default 15 minutes (a provider call can take 400 s).
+    pub fn max_remote_wait(mut self, wait: Duration) -> Self {
+        self.timing.max_remote_wait = wait;
+        self
+    }
+
+    /// When a flight sends a query again by itself: only after a failure its verdict calls
+    /// free and retryable ([`Verdict::free_to_resend`](proverka_core::Verdict::free_to_resend)),
+    /// spaced and bounded by `policy`. Default [`RetryPolicy::NEVER`]: each query is sent
+    /// once unless asked (the proxy sets its `[retry]` policy here).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Flights (distinct queries being fetched) at once, at most (default 10,000): a new one
+    /// past it is refused with [`FetchError::is_busy`](crate::FetchError::is_busy), free. Flights outlive their callers, so
+    /// this bounds what disconnecting clients can leave running.
+    pub fn max_flights(mut self, n: usize) -> Self {
+        self.max_flights = n.max(1);
+        self
+    }
+
+    /// Builds the cache.
+    pub fn build(self) -> TieredCache {
+        let grace = self.timing.stale_grace;
+        let memory = moka::future::Cache::builder()
+            .max_capacity(self.memory_bytes)
+            .weigher(|_k: &CacheKey, v: &Arc<Answer>| u32::try_from(v.weight()).unwrap_or(u32::MAX))
+            .expire_after(Expiry { grace })
+            .build();
+        let remote = self.remote.map(|store| {
+            let mut naming_key = [0u8; 32];
+            match &self.encryption {
+                Some(k) => naming_key.copy_from_slice(k.bytes()),
+                None => naming_key[..18].copy_from_slice(b"proverka-key-names"),
+            }
+            Remote {
+                store,
+                breaker: Breaker::new(self.breaker),
+                prefix: self.prefix,
+                encryption: self.encryption,
+                naming_key,
+            }
+        });
+        TieredCache {
+            inner: Arc::new(Inner {
+                memory,
+                remote,
+                flights: Mutex::default(),
+                next_flight: AtomicU64::new(1),
+                counters: Counters::default(),
+                timing: self.timing,
+                retry: self.retry,
+                max_flights: self.max_flights,
+                refusing: std::sync::atomic::AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+/// Entries live in memory until expiry plus the stale grace.
+pub(crate) struct Expiry {
+    pub(crate) grace: Duration,
+}
+
+impl moka::Expiry<CacheKey, Arc<Answer>> for Expiry {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Arc<Answer>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.remaining(SystemTime::now()) + self.grace)
+    }
+}

@@ -1,0 +1,121 @@
+//! The remote tier as the cache uses it: its breaker, its naming (keyed hashes), reads and
+//! writes of envelopes, and lock writes that tell a refusal from an outage.
+
+use super::*;
+
+/// The remote tier with its breaker and naming.
+pub(crate) struct Remote {
+    pub(crate) store: Arc<dyn RemoteStore>,
+    pub(crate) breaker: Breaker,
+    pub(crate) prefix: String,
+    pub(crate) encryption: Option<EncryptionKey>,
+    pub(crate) naming_key: [u8; 32],
+}
+
+/// Redis names of one entry: value, lock, shared error, channel, all with one hash tag.
+pub(crate) struct Names {
+    pub(crate) value: String,
+    pub(crate) lock: String,
+    pub(crate) error: String,
+    pub(crate) channel: String,
+}
+
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a lock write came to.
+pub(crate) enum LockAttempt {
+    /// Redis answered: taken, or held by another replica.
+    Answered(bool),
+    /// Redis answered with a refusal (OOM, READONLY).
+    Refused,
+    /// Redis could not be reached (or the breaker is open).
+    Unreachable,
+}
+
+impl Remote {
+    pub(crate) fn names(&self, key: &CacheKey) -> Names {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.naming_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(key.digest());
+        let id: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let base = format!("{}{{{id}}}", self.prefix);
+        Names {
+            value: format!("{base}:v"),
+            lock: format!("{base}:l"),
+            error: format!("{base}:e"),
+            channel: format!("{base}:n"),
+        }
+    }
+
+    /// One remote operation through the breaker; a failure is counted and becomes `None`.
+    pub(crate) async fn call<'a, T>(
+        &'a self,
+        counters: &Counters,
+        op: impl FnOnce(&'a dyn RemoteStore) -> BoxFuture<'a, Result<T, RemoteError>>,
+    ) -> Option<T> {
+        if !self.breaker.allow() {
+            bump(&counters.remote_errors);
+            return None;
+        }
+        match op(&*self.store).await {
+            Ok(v) => {
+                self.breaker.success();
+                Some(v)
+            }
+            Err(e) => {
+                self.breaker.failure();
+                bump(&counters.remote_errors);
+                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
+                None
+            }
+        }
+    }
+
+    /// Tries the cross-replica lock, telling a Redis that refuses the write from one that
+    /// cannot be reached.
+    pub(crate) async fn try_lock(&self, lock: &str, token: &str, ttl: Duration) -> LockAttempt {
+        if !self.breaker.allow() {
+            return LockAttempt::Unreachable;
+        }
+        match self.store.try_lock(lock, token, ttl).await {
+            Ok(taken) => {
+                self.breaker.success();
+                LockAttempt::Answered(taken)
+            }
+            Err(e) if e.is_refused() => {
+                tracing::warn!(error = %e, "Redis refuses the lock write; not paying blindly");
+                LockAttempt::Refused
+            }
+            Err(e) => {
+                self.breaker.failure();
+                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
+                LockAttempt::Unreachable
+            }
+        }
+    }
+
+    pub(crate) async fn read(&self, counters: &Counters, name: &str) -> Option<Answer> {
+        let bytes = self.call(counters, |s| s.get(name)).await.flatten()?;
+        envelope::decode(&bytes, self.encryption.as_ref(), name.as_bytes())
+    }
+
+    pub(crate) async fn write(
+        &self,
+        counters: &Counters,
+        name: &str,
+        answer: &Answer,
+        ttl: Duration,
+    ) {
+        let bytes = envelope::encode(answer, self.encryption.as_ref(), name.as_bytes());
+        self.call(counters, |s| s.set(name, bytes, ttl)).await;
+    }
+}
