@@ -6,10 +6,12 @@
 //! - values: [`Secret`] (never printed), [`Inn`] (checksum-validated ИНН), [`Date`] and
 //!   [`LenientDate`], [`Money`] (exact kopecks);
 //! - the query abstraction: [`Lookup`], [`CacheKey`], [`Cost`], [`UpstreamRequest`], and the
-//!   answer side, [`RawAnswer`] and [`Verdict`];
+//!   answer side, [`RawAnswer`], [`Verdict`] (judged once) and [`Billed`] (yes, no or
+//!   unknown), and [`json_body`], the byte-level leniency every adapter reads bodies through;
 //! - errors that say where a failure came from, whether the provider charged and whether a
 //!   retry helps: [`Error`], [`Failure`], [`TransportError`], [`MalformedAnswer`];
-//! - [`HttpSettings`] and [`HttpClient`] (HTTPS enforced, redirects refused, URLs redacted),
+//! - with the default `http` feature: [`HttpSettings`] and [`HttpClient`] (HTTPS enforced,
+//!   redirects refused, URLs redacted),
 //!   and [`ClientBuilder`], the builder of every adapter's client;
 //! - [`lenient`] serde helpers for provider JSON that is not always what its page says.
 //!
@@ -23,9 +25,11 @@
 //! ```
 
 mod answer;
+#[cfg(feature = "http")]
 mod builder;
 mod date;
 mod error;
+#[cfg(feature = "http")]
 mod http;
 mod inn;
 mod key;
@@ -38,12 +42,14 @@ mod retry;
 mod secret;
 
 pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
+#[cfg(feature = "http")]
 pub use builder::{ClientBuilder, Connect, require_credential};
 pub use date::{Date, DateError, LenientDate};
 pub use error::{
     Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, RefusedBy, TransportError,
     TransportErrorKind,
 };
+#[cfg(feature = "http")]
 pub use http::{
     Auth, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT, HttpClient, HttpSettings, is_loopback,
 };
