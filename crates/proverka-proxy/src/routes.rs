@@ -12,6 +12,13 @@ use serde_json::{Value, json};
 
 use crate::app::{self, AppState, Call, CallError, Client, Credential};
 
+mod memo;
+mod ops;
+
+use memo::Keyed;
+pub(crate) use memo::ParseMemo;
+use ops::{metrics_route, readyz, spend};
+
 const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
 
 /// Drop-in (the provider's bytes) or typed (`/v1`, the adapter's model as JSON).
@@ -190,131 +197,6 @@ fn with_route(
     (route, r, client)
 }
 
-/// `GET /v1/spend?day=YYYY-MM-DD`: what each client spent with each provider on a Moscow day
-/// (today when absent), shared across replicas through Redis. Needs a client key when client
-/// keys are configured.
-async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Arc<str>>) {
-    let client = if state.clients_required() {
-        let key = req
-            .headers
-            .get("x-proverka-key")
-            .and_then(|v| v.to_str().ok())
-            .map(Secret::new);
-        match key.and_then(|k| state.client_by_key(&k).cloned()) {
-            Some(c) => Some(c.name),
-            None => return (Rejection::Unauthorized.reply(), None),
-        }
-    } else {
-        None
-    };
-    let day = form_urlencoded::parse(req.query.as_bytes())
-        .find(|(k, _)| k == "day")
-        .map(|(_, v)| v.into_owned());
-    let day = match day.as_deref().map(proverka_core::Date::parse_iso) {
-        None => proverka_core::Date::today_moscow(),
-        Some(Ok(d)) => d,
-        Some(Err(_)) => {
-            return (
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_day",
-                    "day must be YYYY-MM-DD (a Moscow day)",
-                ),
-                client,
-            );
-        }
-    };
-    let spend = state
-        .ledger
-        .spend(&state.cache, &state.client_names(), &Provider::ALL, day)
-        .await;
-    let total = spend
-        .values()
-        .flat_map(|p| p.values())
-        .fold(proverka_core::Money::ZERO, |t, s| {
-            t.saturating_add(s.spent_rub)
-        });
-    (
-        json_reply(
-            StatusCode::OK,
-            &json!({"day": day.to_iso(), "total_rub": total, "clients": spend}),
-        ),
-        client,
-    )
-}
-
-/// `/metrics` shows provider balances and client names: on `metrics_listen` when there is
-/// one (and only there), otherwise behind the client keys when they are configured
-/// (`X-Proverka-Key`, or `Authorization: Bearer <key>` as Prometheus sends it).
-async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
-    match (req.listener, state.config.metrics_listen.is_some()) {
-        (Listener::Metrics, _) => return metrics(state).await,
-        (Listener::Main, true) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "metrics are on metrics_listen",
-            );
-        }
-        (Listener::Main, false) => {}
-    }
-    if state.clients_required() {
-        let key = req
-            .headers
-            .get("x-proverka-key")
-            .and_then(|v| v.to_str().ok())
-            .map(Secret::new)
-            .or_else(|| bearer(&req.headers));
-        if key.and_then(|k| state.client_by_key(&k).cloned()).is_none() {
-            return Rejection::Unauthorized.reply();
-        }
-    }
-    metrics(state).await
-}
-
-async fn readyz(state: &AppState) -> Reply {
-    let (redis, ready) = match state.cache.remote_status().await {
-        RemoteStatus::NotConfigured => ("not_configured", true),
-        RemoteStatus::Up => ("up", true),
-        // Without Redis the proxy serves from memory and the providers: still ready.
-        RemoteStatus::Down => ("down", true),
-        // Redis up but refusing writes: new queries get 503, so take this replica out.
-        RemoteStatus::Degraded => ("degraded", false),
-    };
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    json_reply(status, &json!({"ready": ready, "redis": redis}))
-}
-
-async fn metrics(state: &AppState) -> Reply {
-    let status = state.cache.remote_status().await;
-    let redis_up = match status {
-        RemoteStatus::NotConfigured => None,
-        RemoteStatus::Up | RemoteStatus::Degraded => Some(true),
-        RemoteStatus::Down => Some(false),
-    };
-    // Pending maintenance first, so the sizes are today's, not what moka last got round to.
-    state.cache.run_pending_tasks().await;
-    state.memo.entries.run_pending_tasks();
-    let mut text = state
-        .metrics
-        .render(&state.cache.stats(), state.cache.in_flight(), redis_up);
-    if status != RemoteStatus::NotConfigured {
-        text.push_str(&format!(
-            "# HELP proverka_redis_degraded 1 while Redis answers but refuses writes (OOM, READONLY): new queries get 503.\n# TYPE proverka_redis_degraded gauge\nproverka_redis_degraded {}\n",
-            u8::from(status == RemoteStatus::Degraded)
-        ));
-    }
-    let memo_bytes = state.memo.entries.weighted_size();
-    text.push_str(&format!(
-        "# HELP proverka_memo_bytes Bytes counted for memoized validated queries (a sixteenth of memory_mb at most).\n# TYPE proverka_memo_bytes gauge\nproverka_memo_bytes {memo_bytes}\n"
-    ));
-    reply(StatusCode::OK, "text/plain; version=0.0.4", text)
-}
-
 /// The parameter that carries a provider credential in a provider-style query.
 fn credential_param(provider: Provider) -> Option<&'static str> {
     match provider {
@@ -439,78 +321,6 @@ fn upstream_credential(
         .find(|(k, v)| k == name && !v.trim().is_empty())
         .map(|(_, v)| Credential::PassThrough(Secret::new(v.as_str())))
         .ok_or(Rejection::MissingCredential(provider))
-}
-
-/// A lookup whose cache key was computed once, when it was first validated.
-struct Keyed {
-    inner: Arc<dyn Lookup>,
-    key: proverka_core::CacheKey,
-}
-
-impl Lookup for Keyed {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
-    }
-    fn query_kind(&self) -> &'static str {
-        self.inner.query_kind()
-    }
-    fn cache_key(&self) -> proverka_core::CacheKey {
-        self.key
-    }
-    fn cost(&self) -> proverka_core::Cost {
-        self.inner.cost()
-    }
-    fn upstream_request(&self) -> proverka_core::UpstreamRequest {
-        self.inner.upstream_request()
-    }
-    fn judge(&self, raw: &proverka_core::RawAnswer) -> proverka_core::Verdict {
-        self.inner.judge(raw)
-    }
-}
-
-/// Validated lookups by request: the hot path of a repeated query skips validation and key
-/// hashing. Keyed by a 128-bit hash of (provider, mode, path tail, raw query), so the memo
-/// holds no raw query (which may carry a client's token). Only successful validations are
-/// kept, and they stay valid (dates only move forward), except an NPD query without a date,
-/// whose meaning changes at Moscow midnight: it is never memoized.
-pub(crate) struct ParseMemo {
-    pub(crate) entries: moka::sync::Cache<u128, Parsed>,
-    hashers: (
-        std::collections::hash_map::RandomState,
-        std::collections::hash_map::RandomState,
-    ),
-}
-
-impl std::fmt::Debug for ParseMemo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParseMemo")
-            .field("entries", &self.entries.entry_count())
-            .finish()
-    }
-}
-
-impl ParseMemo {
-    /// What one memoized query is counted as (its hash, the keyed lookup, moka's node).
-    pub(crate) const ENTRY_BYTES: u64 = 512;
-
-    /// A memo holding at most `max_bytes` (a sixteenth of `memory_mb`, from the same budget).
-    pub(crate) fn new(max_bytes: u64) -> Self {
-        Self {
-            entries: moka::sync::Cache::builder()
-                .weigher(|_, _| u32::try_from(Self::ENTRY_BYTES).unwrap_or(u32::MAX))
-                .max_capacity(max_bytes.max(64 * Self::ENTRY_BYTES))
-                .time_to_idle(Duration::from_secs(600))
-                .build(),
-            hashers: Default::default(),
-        }
-    }
-
-    pub(crate) fn id(&self, provider: Provider, mode: Mode, tail: &str, query: &str) -> u128 {
-        use std::hash::BuildHasher;
-        let request = (provider, mode == Mode::Typed, tail, query);
-        (u128::from(self.hashers.0.hash_one(request)) << 64)
-            | u128::from(self.hashers.1.hash_one(request))
-    }
 }
 
 /// A validated lookup, or the provider's own answer to the invalid query (status, body).

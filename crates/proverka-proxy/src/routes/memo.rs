@@ -1,0 +1,76 @@
+//! The memo of validated queries: the hot path of a repeated query skips validation and key
+//! hashing.
+
+use super::*;
+
+/// A lookup whose cache key was computed once, when it was first validated.
+pub(crate) struct Keyed {
+    pub(crate) inner: Arc<dyn Lookup>,
+    pub(crate) key: proverka_core::CacheKey,
+}
+
+impl Lookup for Keyed {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+    fn query_kind(&self) -> &'static str {
+        self.inner.query_kind()
+    }
+    fn cache_key(&self) -> proverka_core::CacheKey {
+        self.key
+    }
+    fn cost(&self) -> proverka_core::Cost {
+        self.inner.cost()
+    }
+    fn upstream_request(&self) -> proverka_core::UpstreamRequest {
+        self.inner.upstream_request()
+    }
+    fn judge(&self, raw: &proverka_core::RawAnswer) -> proverka_core::Verdict {
+        self.inner.judge(raw)
+    }
+}
+
+/// Validated lookups by request: the hot path of a repeated query skips validation and key
+/// hashing. Keyed by a 128-bit hash of (provider, mode, path tail, raw query), so the memo
+/// holds no raw query (which may carry a client's token). Only successful validations are
+/// kept, and they stay valid (dates only move forward), except an NPD query without a date,
+/// whose meaning changes at Moscow midnight: it is never memoized.
+pub(crate) struct ParseMemo {
+    pub(crate) entries: moka::sync::Cache<u128, Parsed>,
+    hashers: (
+        std::collections::hash_map::RandomState,
+        std::collections::hash_map::RandomState,
+    ),
+}
+
+impl std::fmt::Debug for ParseMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParseMemo")
+            .field("entries", &self.entries.entry_count())
+            .finish()
+    }
+}
+
+impl ParseMemo {
+    /// What one memoized query is counted as (its hash, the keyed lookup, moka's node).
+    pub(crate) const ENTRY_BYTES: u64 = 512;
+
+    /// A memo holding at most `max_bytes` (a sixteenth of `memory_mb`, from the same budget).
+    pub(crate) fn new(max_bytes: u64) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .weigher(|_, _| u32::try_from(Self::ENTRY_BYTES).unwrap_or(u32::MAX))
+                .max_capacity(max_bytes.max(64 * Self::ENTRY_BYTES))
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            hashers: Default::default(),
+        }
+    }
+
+    pub(crate) fn id(&self, provider: Provider, mode: Mode, tail: &str, query: &str) -> u128 {
+        use std::hash::BuildHasher;
+        let request = (provider, mode == Mode::Typed, tail, query);
+        (u128::from(self.hashers.0.hash_one(request)) << 64)
+            | u128::from(self.hashers.1.hash_one(request))
+    }
+}

@@ -1,0 +1,129 @@
+//! The operator's routes: `/readyz`, `/metrics` (behind the client keys or on
+//! `metrics_listen`) and `/v1/spend`.
+
+use super::*;
+
+/// `GET /v1/spend?day=YYYY-MM-DD`: what each client spent with each provider on a Moscow day
+/// (today when absent), shared across replicas through Redis. Needs a client key when client
+/// keys are configured.
+pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Arc<str>>) {
+    let client = if state.clients_required() {
+        let key = req
+            .headers
+            .get("x-proverka-key")
+            .and_then(|v| v.to_str().ok())
+            .map(Secret::new);
+        match key.and_then(|k| state.client_by_key(&k).cloned()) {
+            Some(c) => Some(c.name),
+            None => return (Rejection::Unauthorized.reply(), None),
+        }
+    } else {
+        None
+    };
+    let day = form_urlencoded::parse(req.query.as_bytes())
+        .find(|(k, _)| k == "day")
+        .map(|(_, v)| v.into_owned());
+    let day = match day.as_deref().map(proverka_core::Date::parse_iso) {
+        None => proverka_core::Date::today_moscow(),
+        Some(Ok(d)) => d,
+        Some(Err(_)) => {
+            return (
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_day",
+                    "day must be YYYY-MM-DD (a Moscow day)",
+                ),
+                client,
+            );
+        }
+    };
+    let spend = state
+        .ledger
+        .spend(&state.cache, &state.client_names(), &Provider::ALL, day)
+        .await;
+    let total = spend
+        .values()
+        .flat_map(|p| p.values())
+        .fold(proverka_core::Money::ZERO, |t, s| {
+            t.saturating_add(s.spent_rub)
+        });
+    (
+        json_reply(
+            StatusCode::OK,
+            &json!({"day": day.to_iso(), "total_rub": total, "clients": spend}),
+        ),
+        client,
+    )
+}
+
+/// `/metrics` shows provider balances and client names: on `metrics_listen` when there is
+/// one (and only there), otherwise behind the client keys when they are configured
+/// (`X-Proverka-Key`, or `Authorization: Bearer <key>` as Prometheus sends it).
+pub(crate) async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
+    match (req.listener, state.config.metrics_listen.is_some()) {
+        (Listener::Metrics, _) => return metrics(state).await,
+        (Listener::Main, true) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "metrics are on metrics_listen",
+            );
+        }
+        (Listener::Main, false) => {}
+    }
+    if state.clients_required() {
+        let key = req
+            .headers
+            .get("x-proverka-key")
+            .and_then(|v| v.to_str().ok())
+            .map(Secret::new)
+            .or_else(|| bearer(&req.headers));
+        if key.and_then(|k| state.client_by_key(&k).cloned()).is_none() {
+            return Rejection::Unauthorized.reply();
+        }
+    }
+    metrics(state).await
+}
+
+pub(crate) async fn readyz(state: &AppState) -> Reply {
+    let (redis, ready) = match state.cache.remote_status().await {
+        RemoteStatus::NotConfigured => ("not_configured", true),
+        RemoteStatus::Up => ("up", true),
+        // Without Redis the proxy serves from memory and the providers: still ready.
+        RemoteStatus::Down => ("down", true),
+        // Redis up but refusing writes: new queries get 503, so take this replica out.
+        RemoteStatus::Degraded => ("degraded", false),
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json_reply(status, &json!({"ready": ready, "redis": redis}))
+}
+
+pub(crate) async fn metrics(state: &AppState) -> Reply {
+    let status = state.cache.remote_status().await;
+    let redis_up = match status {
+        RemoteStatus::NotConfigured => None,
+        RemoteStatus::Up | RemoteStatus::Degraded => Some(true),
+        RemoteStatus::Down => Some(false),
+    };
+    // Pending maintenance first, so the sizes are today's, not what moka last got round to.
+    state.cache.run_pending_tasks().await;
+    state.memo.entries.run_pending_tasks();
+    let mut text = state
+        .metrics
+        .render(&state.cache.stats(), state.cache.in_flight(), redis_up);
+    if status != RemoteStatus::NotConfigured {
+        text.push_str(&format!(
+            "# HELP proverka_redis_degraded 1 while Redis answers but refuses writes (OOM, READONLY): new queries get 503.\n# TYPE proverka_redis_degraded gauge\nproverka_redis_degraded {}\n",
+            u8::from(status == RemoteStatus::Degraded)
+        ));
+    }
+    let memo_bytes = state.memo.entries.weighted_size();
+    text.push_str(&format!(
+        "# HELP proverka_memo_bytes Bytes counted for memoized validated queries (a sixteenth of memory_mb at most).\n# TYPE proverka_memo_bytes gauge\nproverka_memo_bytes {memo_bytes}\n"
+    ));
+    reply(StatusCode::OK, "text/plain; version=0.0.4", text)
+}
