@@ -104,3 +104,40 @@ pub fn fssp_debtor(birthdate: &str) -> Vec<(&'static str, String)> {
         ("region", "77".into()),
     ]
 }
+
+/// A GET with query parameters.
+///
+/// # Panics
+/// When the request cannot be sent.
+pub async fn get(url: &str, query: &[(&str, String)]) -> reqwest::Response {
+    http().get(url).query(query).send().await.unwrap()
+}
+
+/// A response header as text (empty when absent).
+pub fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A proxy's `/metrics` text (no client key).
+///
+/// # Panics
+/// When the request fails.
+pub async fn metrics_text(base: &str) -> String {
+    http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The `[cache]` section of a proxy on `redis_url`, with the tests' encryption key.
+pub fn redis_cache(redis_url: &str) -> String {
+    format!("[cache]\nredis_url = \"{redis_url}\"\nencryption_key = \"{TEST_ENCRYPTION_KEY}\"\n")
+}

@@ -2,7 +2,9 @@
 //! redis-servers where Redis matters.
 
 use proverka_core::Provider;
-use proverka_tests::{config_for, fssp_debtor, http, start_proxy, start_sandbox};
+use proverka_tests::{
+    config_for, fssp_debtor, header, http, metrics_text, redis_cache, start_proxy, start_sandbox,
+};
 
 async fn get_with(
     url: &str,
@@ -14,14 +16,6 @@ async fn get_with(
         r = r.header(*k, *v);
     }
     r.send().await.unwrap()
-}
-
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,11 +88,7 @@ async fn personal_data_is_encrypted_at_rest_by_default_and_bound_to_its_key() {
     )];
     assert!(proverka_proxy::Config::from_toml(&plain, &on_purpose).is_ok());
 
-    let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY
-    );
+    let extra = redis_cache(&redis.url());
     let proxy = start_proxy(&config_for(&sandbox, &extra)).await;
     let url = format!("{}/api/fssp.php", proxy.url);
     let values = || {
@@ -325,16 +315,7 @@ async fn one_memory_bound_and_an_upstream_body_cap() {
     );
     let proxy = start_proxy(&config).await;
     let url = format!("{}/api/fssp.php", proxy.url);
-    let metrics = || async {
-        http()
-            .get(format!("{}/metrics", proxy.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let metrics = || async { metrics_text(&proxy.url).await };
     // An answer over max_body_bytes: refused unread, one call, possibly billed, not cached.
     sandbox.inject(
         Provider::Fssp,
@@ -416,11 +397,7 @@ async fn a_full_redis_degrades_readiness_and_nobody_pays_blindly() {
         port,
         &["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"],
     );
-    let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY
-    );
+    let extra = redis_cache(&redis.url());
     let (a, b) = (
         start_proxy(&config_for(&sandbox, &extra)).await,
         start_proxy(&config_for(&sandbox, &extra)).await,
@@ -494,14 +471,7 @@ async fn a_full_redis_degrades_readiness_and_nobody_pays_blindly() {
         ready.json::<serde_json::Value>().await.unwrap()["redis"],
         "degraded"
     );
-    let metrics = http()
-        .get(format!("{}/metrics", a.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&a.url).await;
     assert!(metrics.contains("proverka_redis_degraded 1"), "{metrics}");
     // Room again: the same query is paid once, and readiness comes back.
     redis_cli(&redis, &["FLUSHALL"]);

@@ -7,22 +7,13 @@ use std::time::Duration;
 use proverka_core::{Money, Provider};
 use proverka_sandbox::{Fault, SandboxHandle};
 use proverka_testkit::redis::RedisServer;
-use proverka_tests::{config_for, fssp_debtor, http, start_proxy, start_sandbox};
+use proverka_tests::{
+    config_for, fssp_debtor, get, header, http, metrics_text, redis_cache, start_proxy,
+    start_sandbox,
+};
 
 /// Retries on, quickly: anything re-sent would show in the call counts.
 const FAST_RETRIES: &str = "[retry]\nmax_attempts = 3\nbase_delay_ms = 5\n";
-
-async fn get(url: &str, query: &[(&str, String)]) -> reqwest::Response {
-    http().get(url).query(query).send().await.unwrap()
-}
-
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
-}
 
 fn spent(sandbox: &SandboxHandle, before: Money) -> Money {
     before.saturating_sub(sandbox.fssp_balance())
@@ -58,14 +49,7 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
     assert_eq!(sandbox.billed(Provider::Fssp), 1);
     assert_eq!(spent(&sandbox, before), Money::from_kopecks(80));
     // The balance gauge comes from the same one judgement of the answer.
-    let metrics = http()
-        .get(format!("{}/metrics", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&proxy.url).await;
     let gauge = format!(
         "proverka_provider_balance_rubles{{provider=\"fssp\"}} {}",
         sandbox.fssp_balance()
@@ -146,14 +130,7 @@ async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
     assert_eq!(r.text().await.unwrap(), r#"{"found":1,"success":1}"#);
     assert_eq!(sandbox.calls(Provider::Npd), 2);
 
-    let metrics = http()
-        .get(format!("{}/metrics", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&proxy.url).await;
     assert!(
         metrics.contains("proverka_billed_unknown_total{provider=\"fssp\"} 4"),
         "{metrics}"
@@ -252,12 +229,7 @@ async fn a_budget_holds_under_concurrency_on_one_replica() {
 async fn a_budget_holds_under_concurrency_on_two_replicas_sharing_redis() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
-    let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n{}",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY,
-        budget_clients("3.0")
-    );
+    let extra = format!("{}\n{}", redis_cache(&redis.url()), budget_clients("3.0"));
     let (a, b) = (
         start_proxy(&config_for(&sandbox, &extra)).await,
         start_proxy(&config_for(&sandbox, &extra)).await,

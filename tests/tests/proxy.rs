@@ -6,22 +6,13 @@ use std::time::Duration;
 use proverka_core::Provider;
 use proverka_sandbox::Fault;
 use proverka_testkit::redis::RedisServer;
-use proverka_tests::{config_for, fssp_debtor, http, start_proxy, start_sandbox};
+use proverka_tests::{
+    config_for, fssp_debtor, get, header, http, metrics_text, redis_cache, start_proxy,
+    start_sandbox,
+};
 
 /// Path, query, expected status, expected body.
 type InvalidCase = (String, Vec<(&'static str, String)>, u16, String);
-
-async fn get(url: &str, query: &[(&str, String)]) -> reqwest::Response {
-    http().get(url).query(query).send().await.unwrap()
-}
-
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
-}
 
 async fn cold_burst(
     urls: &[String],
@@ -75,11 +66,7 @@ async fn two_hundred_cold_identical_queries_one_provider_call_one_and_two_proxie
 
     // Two proxy replicas sharing one Redis.
     let redis = RedisServer::start();
-    let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\nlock_ttl_secs = 2",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY
-    );
+    let extra = format!("{}\nlock_ttl_secs = 2", redis_cache(&redis.url()));
     let (a, b) = (
         start_proxy(&config_for(&sandbox, &extra)).await,
         start_proxy(&config_for(&sandbox, &extra)).await,
@@ -130,11 +117,7 @@ async fn a_client_that_disconnects_does_not_cancel_the_paid_call() {
 async fn a_restarted_proxy_finds_earlier_answers_in_redis_and_shutdown_keeps_calls_in_flight() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
-    let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY
-    );
+    let extra = redis_cache(&redis.url());
     let first = start_proxy(&config_for(&sandbox, &extra)).await;
     let url = |p: &proverka_tests::RunningProxy| format!("{}/api/fssp.php", p.url);
     assert_eq!(
@@ -170,11 +153,7 @@ async fn a_restarted_proxy_finds_earlier_answers_in_redis_and_shutdown_keeps_cal
 async fn redis_dying_under_load_causes_no_5xx_and_is_reported() {
     let sandbox = start_sandbox().await;
     let mut redis = RedisServer::start();
-    let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY
-    );
+    let extra = redis_cache(&redis.url());
     let proxy = start_proxy(&config_for(&sandbox, &extra)).await;
     let ready = |p: String| async move {
         http()
@@ -209,14 +188,7 @@ async fn redis_dying_under_load_causes_no_5xx_and_is_reported() {
         (r["ready"].clone(), r["redis"].clone()),
         (serde_json::json!(true), serde_json::json!("down"))
     );
-    let metrics = http()
-        .get(format!("{}/metrics", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&proxy.url).await;
     assert!(metrics.contains("proverka_redis_up 0"));
     redis.restart();
     let mut back = false;
@@ -640,9 +612,8 @@ async fn budgets_are_shared_by_replicas_on_one_redis() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
     let extra = format!(
-        "[cache]\nredis_url = \"{}\"\nencryption_key = \"{}\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n",
-        redis.url(),
-        proverka_tests::TEST_ENCRYPTION_KEY
+        "{}\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n",
+        redis_cache(&redis.url())
     );
     let (a, b) = (
         start_proxy(&config_for(&sandbox, &extra)).await,

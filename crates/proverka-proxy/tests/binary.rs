@@ -4,6 +4,18 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Waits until the proxy at `base` answers `/healthz` (on the state: it started).
+async fn wait_healthy(base: &str) {
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the proxy did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn binary() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_proverka-proxy"));
     c.env_clear()
@@ -22,14 +34,7 @@ async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the proxy did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&base).await;
     let url = format!(
         "{base}/api/fssp.php?type=physical&lastname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2&firstname=%D0%98%D0%B2%D0%B0%D0%BD&birthdate=31.03.1980&region=77"
     );
@@ -110,14 +115,7 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the proxy did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&base).await;
     let query = |i: usize| {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("type", "physical")
@@ -142,6 +140,7 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         })
         .collect();
     // Every call in flight at the provider, then SIGTERM.
+    let started = Instant::now();
     while sandbox.calls(Provider::Fssp) < 18 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -216,14 +215,7 @@ async fn accept_failures_back_off_instead_of_spinning() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the proxy did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&base).await;
     // More connections than file descriptors left: accept starts failing (EMFILE).
     let mut held = Vec::new();
     for _ in 0..80 {
@@ -293,14 +285,7 @@ async fn a_closed_stderr_does_not_stop_the_proxy() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the proxy did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&base).await;
     drop(child.stderr.take()); // every log line from now on fails to write
     for _ in 0..5 {
         let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
