@@ -153,10 +153,10 @@ impl Region {
         }
     }
 
-    /// A region by number.
+    /// A region by number (`0` is kept as given: the page sets no range).
     ///
     /// # Errors
-    /// 103 for 0.
+    /// None today; fallible so that a rule the provider documents later can refuse.
     pub fn code(n: u16) -> Result<Self, ValidationError> {
         Self::parse(&n.to_string())
     }
