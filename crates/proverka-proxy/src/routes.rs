@@ -14,10 +14,12 @@ use crate::app::{self, AppState, Call, CallError, Client, Credential};
 
 mod memo;
 mod ops;
+mod render;
 
 use memo::Keyed;
 pub(crate) use memo::ParseMemo;
 use ops::{metrics_route, readyz, spend};
+use render::{billed_header, drop_in, typed};
 
 const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
 
@@ -554,86 +556,4 @@ async fn proxied(
             .insert("x-proverka-refresh", HeaderValue::from_static("denied"));
     }
     (response, name)
-}
-
-/// `X-Proverka-Billed: free | charged | unknown` on anything that is not an answer (a provider
-/// error, an unreadable body, no answer at all): whether the failed call cost money. `unknown`
-/// means the provider may have billed it; proverka neither re-sent nor cached it, so asking
-/// again is the caller's decision and may pay again.
-fn billed_header(r: &mut Reply, billed: proverka_core::Billed) {
-    r.headers_mut().insert(
-        "x-proverka-billed",
-        HeaderValue::from_static(billed.as_str()),
-    );
-}
-
-fn cache_headers(r: &mut Reply, served: &Served) {
-    if !matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }) {
-        billed_header(r, served.answer.verdict.billed());
-    }
-    let h = r.headers_mut();
-    h.insert(
-        "x-cache",
-        HeaderValue::from_static(served.status.as_header()),
-    );
-    if let Ok(v) = HeaderValue::from_str(&served.age().as_secs().to_string()) {
-        h.insert(header::AGE, v);
-    }
-}
-
-/// The provider's answer byte for byte.
-fn drop_in(served: &Served) -> Reply {
-    let raw = &served.answer.raw;
-    let mut r = reply(
-        StatusCode::from_u16(raw.status).unwrap_or(StatusCode::BAD_GATEWAY),
-        raw.content_type.as_deref().unwrap_or("application/json"),
-        raw.body.clone(),
-    );
-    cache_headers(&mut r, served);
-    r
-}
-
-/// The adapter's model as JSON, with cache status and cost.
-fn typed(
-    provider: Provider,
-    fssp_type: Option<proverka_fssp::QueryType>,
-    served: &Served,
-) -> Reply {
-    let raw = &served.answer.raw;
-    fn shape<T: serde::Serialize, V: std::error::Error + 'static, P: proverka_core::Failure>(
-        r: Result<T, proverka_core::Error<V, P>>,
-    ) -> Result<Value, Value> {
-        r.map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).map_err(|e| {
-            json!({"source": e.source_kind(), "message": e.to_string(), "retryable": e.retryable(), "charged": e.charged()})
-        })
-    }
-    let parsed = match provider {
-        Provider::Fssp => shape(proverka_fssp::FsspAnswer::from_raw(
-            fssp_type.unwrap_or(proverka_fssp::QueryType::Physical),
-            raw,
-        )),
-        Provider::Court => shape(proverka_court::parse(raw)),
-        Provider::Npd => shape(proverka_npd::parse(raw)),
-        Provider::Alfa => shape(proverka_alfa::parse(raw)),
-    };
-    let charge = served.answer.verdict.billed();
-    let mut body = json!({
-        "provider": provider,
-        "cache": served.status.as_header(),
-        "age_secs": served.age().as_secs(),
-        "charge": charge,
-    });
-    let status = match parsed {
-        Ok(result) => {
-            body["result"] = result;
-            StatusCode::OK
-        }
-        Err(e) => {
-            body["error"] = e;
-            StatusCode::BAD_GATEWAY
-        }
-    };
-    let mut r = json_reply(status, &body);
-    cache_headers(&mut r, served);
-    r
 }

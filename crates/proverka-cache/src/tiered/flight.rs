@@ -126,28 +126,13 @@ impl TieredCache {
         options: FetchOptions,
         fetch: impl Fetch,
     ) -> Result<Served, FetchError> {
-        self.get_or_fetch_with(lookup, options, move || fetch).await
-    }
-
-    /// As [`TieredCache::get_or_fetch`], with the [`Fetch`] built by `make` only if this
-    /// caller has to lead a flight: a hit or a joined flight builds nothing (the proxy's hit
-    /// path).
-    ///
-    /// # Errors
-    /// As [`TieredCache::get_or_fetch`].
-    pub async fn get_or_fetch_with<F: Fetch>(
-        &self,
-        lookup: Arc<dyn Lookup>,
-        options: FetchOptions,
-        make: impl FnOnce() -> F,
-    ) -> Result<Served, FetchError> {
         let key = lookup.cache_key();
         if !options.force_refresh
             && let Some(served) = self.cached_by_key(&key, options.max_age).await
         {
             return Ok(served);
         }
-        self.flight(lookup, options, make).await
+        self.flight(lookup, options, move || fetch).await
     }
 
     /// Joins the key's flight or leads a new one, without reading the tiers first: for a
