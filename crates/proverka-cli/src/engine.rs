@@ -194,6 +194,21 @@ impl Engine {
             // The flight re-sends only what the provider calls free (FSSP 456, NPD success=0).
             .retry(RetryPolicy::default());
         if let Some(url) = &settings.redis {
+            // The same rule and the same key as the proxy's: answers hold personal data, and
+            // with the proxy's key the two share entries.
+            match env("PROVERKA_CACHE_ENCRYPTION_KEY") {
+                Some(hex) => {
+                    let key = proverka_cache::EncryptionKey::from_hex(&hex)
+                        .map_err(|e| Fatal(format!("PROVERKA_CACHE_ENCRYPTION_KEY: {e}")))?;
+                    cache = cache.encryption(key);
+                }
+                None if env("PROVERKA_CACHE_ALLOW_PLAINTEXT").as_deref() == Some("true") => {}
+                None => {
+                    return Err(Fatal(
+                        "--redis needs PROVERKA_CACHE_ENCRYPTION_KEY (64 hex digits; the proxy's, to share its entries): answers there hold personal data. Set PROVERKA_CACHE_ALLOW_PLAINTEXT=true to store them unencrypted on purpose".into(),
+                    ));
+                }
+            }
             let store = RedisStore::single(url, RedisOptions::default())
                 .map_err(|e| Fatal(format!("--redis: {e}")))?;
             cache = cache.remote(Arc::new(store));

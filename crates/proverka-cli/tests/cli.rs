@@ -439,3 +439,38 @@ async fn a_costly_batch_is_not_paid_without_a_yes() {
     assert!(log.contains("--yes") && log.contains("4.50 RUB"), "{log}");
     assert_eq!(s.calls(Provider::Npd), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_sharing_redis_pay_once_and_keep_it_encrypted() {
+    let s = sandbox().await;
+    let redis = proverka_testkit::redis::RedisServer::start();
+    let d = dir("redis");
+    let input = npd_list(&d, 4);
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let run_to = |out: PathBuf, with_key: bool| {
+        let mut c = proverka(&s);
+        c.args(["--redis", &redis.url()]);
+        if with_key {
+            c.env("PROVERKA_CACHE_ENCRYPTION_KEY", key);
+        }
+        batch(&mut c, &input, "npd", &out);
+        c
+    };
+    // Without a key, refused before anything is sent: answers hold personal data.
+    let (code, log) = run(run_to(d.join("none.csv"), false)).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("PROVERKA_CACHE_ENCRYPTION_KEY"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 0);
+    let (code, log) = run(run_to(d.join("first.csv"), true)).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(s.calls(Provider::Npd), 4);
+    // Another run (another output, no journal) finds every answer in Redis.
+    let (code, log) = run(run_to(d.join("second.csv"), true)).await;
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("cached already: 4"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 4, "nothing paid twice");
+    assert_eq!(
+        column(&read_csv(&d.join("second.csv"), b','), "source"),
+        ["cache"; 4]
+    );
+}
