@@ -10,7 +10,7 @@ use proverka_core::{
 use crate::Error;
 use crate::lookup::{FsspAnswer, Query};
 use crate::model::{self, DebtorSearch, Regions, WantedSearch};
-use crate::request::{Alim, ByInn, FsspQuery, Id, Ip, Legal, Physical, RegionsList, Wanted};
+use crate::query::{Alim, ByInn, FsspQuery, Id, Ip, Legal, Physical, RegionsList, Wanted};
 
 /// The provider's production host.
 pub const DEFAULT_BASE_URL: &str = "https://api-cloud.ru";

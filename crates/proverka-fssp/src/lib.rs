@@ -29,7 +29,7 @@ mod client;
 mod error;
 mod lookup;
 mod model;
-mod request;
+mod query;
 
 pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspClient, FsspClientBuilder, check_token};
 pub use error::{Error, ErrorCode, ProviderError, ValidationError};
@@ -38,7 +38,7 @@ pub use model::{
     Completeness, DebtItem, DebtRecord, DebtorDob, DebtorSearch, DocDetail, Inquiry, ProcessDate,
     RegionEntry, Regions, WantedRecord, WantedSearch,
 };
-pub use request::{
+pub use query::{
     Alim, ByInn, DocumentType, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, Region,
     RegionName, RegionsList, Wanted,
 };

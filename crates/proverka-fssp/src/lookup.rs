@@ -8,7 +8,7 @@ use proverka_core::{
 };
 
 use crate::model::{self, DebtorSearch, Inquiry, NotAnAnswer, Regions, WantedSearch};
-use crate::request::{
+use crate::query::{
     Alim, ByInn, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, RegionsList, Wanted,
 };
 
