@@ -4,16 +4,33 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Waits until the proxy at `base` answers `/healthz` (on the state: it started).
+/// Waits until the proxy at `base` answers `/healthz` with 200 (on the state: another
+/// process, so it is polled, a try every 50 ms, for 20 s at most).
 async fn wait_healthy(base: &str) {
     let started = Instant::now();
-    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status() == 200
+        {
+            return;
+        }
         assert!(
             started.elapsed() < Duration::from_secs(20),
-            "the proxy did not start"
+            "the proxy at {base} does not answer"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Waits for the child's exit (blocking `wait` on a blocking thread: no polling) and
+/// asserts it was a success.
+async fn exits_successfully(mut child: std::process::Child, within: Duration) {
+    let status = tokio::time::timeout(within, tokio::task::spawn_blocking(move || child.wait()))
+        .await
+        .expect("no exit after SIGTERM")
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
 }
 
 fn binary() -> Command {
@@ -28,7 +45,7 @@ fn binary() -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
     let port = proverka_testkit::redis::free_port();
-    let mut child = binary()
+    let child = binary()
         .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}")])
         .spawn()
         .unwrap();
@@ -66,15 +83,7 @@ async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    exits_successfully(child, Duration::from_secs(20)).await;
 }
 
 #[test]
@@ -101,7 +110,7 @@ async fn sigterm_under_load_loses_no_paid_answer() {
     let redis = proverka_testkit::redis::RedisServer::start();
     let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     let port = proverka_testkit::redis::free_port();
-    let mut child = binary()
+    let child = binary()
         .env("PROVERKA_LISTEN", format!("127.0.0.1:{port}"))
         .env("PROVERKA_SHUTDOWN_GRACE_SECS", "30")
         .env("PROVERKA_CACHE_REDIS_URL", redis.url())
@@ -140,13 +149,14 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         })
         .collect();
     // Every call in flight at the provider, then SIGTERM.
+    // (The sandbox is in this process: yield until its counter says so, no sleep.)
     let started = Instant::now();
     while sandbox.calls(Provider::Fssp) < 18 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "calls did not start"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::task::yield_now().await;
     }
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -158,15 +168,7 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         assert_eq!(status, 200, "a request in progress was answered");
         assert!(body.contains("records"), "{body}");
     }
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    exits_successfully(child, Duration::from_secs(40)).await;
     // Every paid answer is in Redis: a new proxy serves all 18 as hits.
     let toml = format!(
         "listen = \"127.0.0.1:0\"\n[cache]\nredis_url = \"{}\"\nencryption_key = \"{key}\"\n[providers.fssp]\nbase_url = \"{}\"\ntoken = \"{}\"\n",
@@ -255,22 +257,7 @@ async fn accept_failures_back_off_instead_of_spinning() {
     );
     // Files free again: served again.
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
-            && r.status() == 200
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not served after the files freed up: {:?}",
-            reqwest::get(format!("{base}/healthz"))
-                .await
-                .map(|r| r.status())
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(&base).await;
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -140,6 +140,25 @@ pub(super) fn error_in(
     provider_error(&map)
 }
 
+/// Records loaded (the counter sent, else the records present) and whether that is all.
+fn loaded_and_complete(
+    loaded: Option<i64>,
+    records: usize,
+    count_all: Option<i64>,
+    pages_all: Option<i64>,
+    loaded_pages: Option<i64>,
+) -> (i64, bool) {
+    let loaded = loaded.unwrap_or_else(|| i64::try_from(records).unwrap_or(i64::MAX));
+    let complete = Completeness {
+        count_all,
+        pages_all,
+        loaded_pages,
+        loaded,
+    }
+    .is_complete();
+    (loaded, complete)
+}
+
 impl HasShape for DebtorSearch {
     fn error(&self) -> Option<ProviderError> {
         error_in(&self.extra, self.status, self.message.as_ref())
@@ -154,16 +173,13 @@ impl HasShape for DebtorSearch {
         self.message.is_some()
     }
     fn count_loaded(&mut self) {
-        self.loaded = self
-            .count
-            .unwrap_or_else(|| i64::try_from(self.records.len()).unwrap_or(i64::MAX));
-        self.complete = Completeness {
-            count_all: self.count_all,
-            pages_all: self.pages_all,
-            loaded_pages: self.total_loaded_page,
-            loaded: self.loaded,
-        }
-        .is_complete();
+        (self.loaded, self.complete) = loaded_and_complete(
+            self.count,
+            self.records.len(),
+            self.count_all,
+            self.pages_all,
+            self.total_loaded_page,
+        );
     }
 }
 
@@ -181,16 +197,12 @@ impl HasShape for WantedSearch {
         self.message.is_some()
     }
     fn count_loaded(&mut self) {
-        self.loaded = self
-            .total_loaded_count
-            .or(self.count)
-            .unwrap_or_else(|| i64::try_from(self.records.len()).unwrap_or(i64::MAX));
-        self.complete = Completeness {
-            count_all: self.count_all,
-            pages_all: self.pages_all,
-            loaded_pages: self.total_loaded_page,
-            loaded: self.loaded,
-        }
-        .is_complete();
+        (self.loaded, self.complete) = loaded_and_complete(
+            self.total_loaded_count.or(self.count),
+            self.records.len(),
+            self.count_all,
+            self.pages_all,
+            self.total_loaded_page,
+        );
     }
 }
