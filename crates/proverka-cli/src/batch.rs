@@ -237,6 +237,15 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
         })
     });
     let stop = Arc::new(AtomicBool::new(false));
+    // One listener for the whole run, not a new one on each turn of the loop below: tokio
+    // hands a signal only to the listeners that exist when it lands, so a Ctrl-C that came
+    // while an answer was being recorded would otherwise be lost and the run go on paying.
+    let (interrupt_tx, mut interrupt) = tokio::sync::oneshot::channel::<()>();
+    let interrupt_listener = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = interrupt_tx.send(());
+        }
+    });
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, Result<Outcome, Fatal>)>();
     let limit = Arc::new(Semaphore::new(
         args.concurrency
@@ -262,11 +271,12 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
             }
         })
     };
-    let mut interrupted = false;
+    let (mut interrupted, mut listening) = (false, true);
     let mut fatal: Option<String> = None;
     loop {
         tokio::select! {
-            signal = tokio::signal::ctrl_c(), if !interrupted => {
+            signal = &mut interrupt, if listening => {
+                listening = false;
                 if signal.is_ok() {
                     interrupted = true;
                     stop.store(true, Ordering::SeqCst);
@@ -296,6 +306,7 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
         }
     }
     let _ = dispatcher.await;
+    interrupt_listener.abort();
     if let Some(t) = ticker {
         t.abort();
     }

@@ -253,16 +253,14 @@ async fn jsonl_in_and_out_for_fssp_and_a_dry_run_that_sends_nothing() {
     assert_eq!(s.calls(Provider::Fssp), 2);
 }
 
-/// Waits until the journal holds at least `n` answers (state, not time).
-async fn journal_lines(path: &Path, n: usize) {
-    for _ in 0..3000 {
-        let lines = std::fs::read_to_string(path).map_or(0, |t| t.lines().count());
-        if lines >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the journal never reached {n} lines");
+/// Waits until the sandbox has billed `n` NPD calls (on its counter, not on a clock).
+async fn billed_npd(s: &SandboxHandle, n: u64) {
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        s.wait_until(|s| s.billed(Provider::Npd) >= n),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the sandbox never billed {n} NPD calls"));
 }
 
 fn npd_list(d: &Path, n: u64) -> PathBuf {
@@ -290,7 +288,7 @@ async fn ctrl_c_keeps_what_was_paid_and_the_same_command_resumes() {
     batch(&mut c, &input, "npd", &out);
     c.args(["--concurrency", "2"]);
     let child = c.spawn().unwrap();
-    journal_lines(&d.join("out.csv.journal.jsonl"), 2).await;
+    billed_npd(&s, 2).await;
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-INT", &pid])
@@ -359,7 +357,7 @@ async fn kill_9_through_the_proxy_then_resume_pays_no_row_twice() {
         c
     };
     let mut child = command().spawn().unwrap();
-    journal_lines(&d.join("out.jsonl.journal.jsonl"), 4).await;
+    billed_npd(&s, 4).await;
     child.kill().await.unwrap(); // SIGKILL: no chance to clean up
     // The calls in flight at the kill go on in the proxy and are cached there.
     s.clear_faults();

@@ -1,30 +1,59 @@
 //! The `proverka-proxy` binary itself: sandbox mode end to end, SIGTERM, refusing an open
 //! listener without client keys.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::time::Duration;
 
-/// Waits until the proxy at `base` answers `/healthz` with 200 (on the state: another
-/// process, so it is polled, a try every 50 ms, for 20 s at most).
-async fn wait_healthy(base: &str) {
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
-            && r.status() == 200
-        {
-            return;
+/// The proxy's log after its "listening" line.
+type Log = std::io::Lines<BufReader<ChildStderr>>;
+
+/// Reads the child's log until its "listening" line (an event, not a poll: the socket is
+/// bound and queues connections from then on) and returns the base URL it names with the
+/// rest of the log.
+async fn listening(child: &mut Child) -> (String, Log) {
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        for line in lines.by_ref() {
+            let line = line.ok()?;
+            if line.contains("proverka-proxy listening") {
+                let addr = line.split("addr=").nth(1)?.split_whitespace().next()?;
+                return Some((format!("http://{addr}"), lines));
+            }
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the proxy at {base} does not answer"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        None
+    });
+    tokio::time::timeout(Duration::from_secs(60), reading)
+        .await
+        .expect("the proxy never logged that it listens")
+        .unwrap()
+        .expect("the proxy's log ended before it listened")
+}
+
+/// Reads the rest of the log to its end on a thread of its own (a pipe nobody reads would
+/// block the proxy's writes) and hands it over line by line.
+fn drain(log: Log) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (line, lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for l in log.map_while(Result::ok) {
+            let _ = line.send(l);
+        }
+    });
+    lines
+}
+
+/// Starts the proxy and returns it with its base URL once it listens; its log is drained.
+async fn start(mut command: Command) -> (Child, String) {
+    let mut child = command.spawn().unwrap();
+    let (base, log) = listening(&mut child).await;
+    drop(drain(log));
+    (child, base)
 }
 
 /// Waits for the child's exit (blocking `wait` on a blocking thread: no polling) and
 /// asserts it was a success.
-async fn exits_successfully(mut child: std::process::Child, within: Duration) {
+async fn exits_successfully(mut child: Child, within: Duration) {
     let status = tokio::time::timeout(within, tokio::task::spawn_blocking(move || child.wait()))
         .await
         .expect("no exit after SIGTERM")
@@ -36,22 +65,21 @@ async fn exits_successfully(mut child: std::process::Child, within: Duration) {
 fn binary() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_proverka-proxy"));
     c.env_clear()
-        .env("RUST_LOG", "warn")
+        // Warnings, and the "listening" line the tests wait on.
+        .env("RUST_LOG", LOG_FILTER)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     c
 }
 
+const LOG_FILTER: &str = "warn,proverka_proxy=info";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
-    let port = proverka_testkit::redis::free_port();
-    let child = binary()
-        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}")])
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let mut command = binary();
+    command.args(["--sandbox", "--listen", "127.0.0.1:0"]);
+    let (child, base) = start(command).await;
     let client = reqwest::Client::new();
-    wait_healthy(&base).await;
     let url = format!(
         "{base}/api/fssp.php?type=physical&lastname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2&firstname=%D0%98%D0%B2%D0%B0%D0%BD&birthdate=31.03.1980&region=77"
     );
@@ -109,9 +137,9 @@ async fn sigterm_under_load_loses_no_paid_answer() {
     );
     let redis = proverka_testkit::redis::RedisServer::start();
     let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-    let port = proverka_testkit::redis::free_port();
-    let child = binary()
-        .env("PROVERKA_LISTEN", format!("127.0.0.1:{port}"))
+    let mut command = binary();
+    command
+        .env("PROVERKA_LISTEN", "127.0.0.1:0")
         .env("PROVERKA_SHUTDOWN_GRACE_SECS", "30")
         .env("PROVERKA_CACHE_REDIS_URL", redis.url())
         .env("PROVERKA_CACHE_ENCRYPTION_KEY", key)
@@ -120,11 +148,8 @@ async fn sigterm_under_load_loses_no_paid_answer() {
             "PROVERKA_PROVIDERS_FSSP_TOKEN",
             proverka_sandbox::FSSP_TOKEN,
         )
-        .env("PROVERKA_PROVIDERS_FSSP_MAX_CONCURRENCY", "32")
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_healthy(&base).await;
+        .env("PROVERKA_PROVIDERS_FSSP_MAX_CONCURRENCY", "32");
+    let (child, base) = start(command).await;
     let query = |i: usize| {
         form_urlencoded::Serializer::new(String::new())
             .append_pair("type", "physical")
@@ -149,15 +174,13 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         })
         .collect();
     // Every call in flight at the provider, then SIGTERM.
-    // (The sandbox is in this process: yield until its counter says so, no sleep.)
-    let started = Instant::now();
-    while sandbox.calls(Provider::Fssp) < 18 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "calls did not start"
-        );
-        tokio::task::yield_now().await;
-    }
+    // (The sandbox is in this process: woken by its counter, no sleep, no polling.)
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        sandbox.wait_until(|s| s.calls(Provider::Fssp) >= 18),
+    )
+    .await
+    .expect("calls did not start");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -200,51 +223,46 @@ fn bytes_body() -> hyper::body::Bytes {
 /// (5 ms doubling to 1 s), not spin on both cores, and serve again once files free up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_failures_back_off_instead_of_spinning() {
-    use std::io::{BufRead, BufReader};
-    let port = proverka_testkit::redis::free_port();
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args([
             "-c",
             &format!(
-                "ulimit -n 64 && exec {} --sandbox --listen 127.0.0.1:{port}",
+                "ulimit -n 64 && exec {} --sandbox --listen 127.0.0.1:0",
                 env!("CARGO_BIN_EXE_proverka-proxy")
             ),
         ])
         .env_clear()
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", LOG_FILTER)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_healthy(&base).await;
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let (base, log) = listening(&mut child).await;
+    // The log is read to its end (a closed pipe would make the proxy's writes fail).
+    let mut log = drain(log);
+    let addr = base.trim_start_matches("http://").to_owned();
     // More connections than file descriptors left: accept starts failing (EMFILE).
     let mut held = Vec::new();
     for _ in 0..80 {
-        if let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+        if let Ok(s) = tokio::net::TcpStream::connect(&addr).await {
             held.push(s);
         }
     }
     // Wait (on the log, not the clock) until the backoff has grown to 320 ms: a loop that
     // retried at once would log thousands of failures before, or none at all.
-    // The log is read to its end (a closed pipe would make the proxy's writes fail).
-    let stderr = child.stderr.take().unwrap();
-    let (found, reached) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let (mut failures, mut found) = (0, Some(found));
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
+    let counting = async {
+        let mut failures = 0;
+        while let Some(line) = log.recv().await {
             if line.contains("accept failed") {
                 failures += 1;
-                if line.contains("backoff_ms=320")
-                    && let Some(f) = found.take()
-                {
-                    let _ = f.send(failures);
+                if line.contains("backoff_ms=320") {
+                    return Some(failures);
                 }
             }
         }
-    });
-    let failures = tokio::time::timeout(Duration::from_secs(30), reached)
+        None
+    };
+    let failures = tokio::time::timeout(Duration::from_secs(30), counting)
         .await
         .expect("the backoff never reached 320 ms")
         .expect("the proxy's log ended");
@@ -255,9 +273,17 @@ async fn accept_failures_back_off_instead_of_spinning() {
         failures <= 8 * workers,
         "{failures} accept failures before a 320 ms backoff"
     );
-    // Files free again: served again.
+    // Files free again: served again. The request waits in the listen queue (a failed
+    // `accept` leaves it there) until a backoff ends and a descriptor is free.
     drop(held);
-    wait_healthy(&base).await;
+    let r = tokio::time::timeout(
+        Duration::from_secs(60),
+        reqwest::get(format!("{base}/healthz")),
+    )
+    .await
+    .expect("not served again once files were free")
+    .unwrap();
+    assert_eq!(r.status(), 200);
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -265,15 +291,13 @@ async fn accept_failures_back_off_instead_of_spinning() {
 /// A log collector that goes away (stderr closed) does not take the proxy down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stderr_does_not_stop_the_proxy() {
-    let port = proverka_testkit::redis::free_port();
     let mut child = binary()
         .env("RUST_LOG", "info")
-        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--sandbox", "--listen", "127.0.0.1:0"])
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_healthy(&base).await;
-    drop(child.stderr.take()); // every log line from now on fails to write
+    let (base, log) = listening(&mut child).await;
+    drop(log); // every log line from now on fails to write
     for _ in 0..5 {
         let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
         assert_eq!(r.status(), 200);

@@ -101,6 +101,8 @@ pub struct State {
     billed: Mutex<HashMap<Provider, u64>>,
     calls_by_key: Mutex<HashMap<CacheKey, u64>>,
     call_number: AtomicU64,
+    /// Woken at every change of `calls` or `billed`, so a test waits on a count, not a clock.
+    counted: tokio::sync::Notify,
     fssp_balance: Mutex<Money>,
     /// FSSP's credit line: the balance may go this far below zero.
     pub(crate) fssp_credit: Money,
@@ -119,6 +121,7 @@ impl State {
     /// Counts a call the simulated provider bills.
     pub(crate) fn bill(&self, provider: Provider) {
         *lock(&self.billed).entry(provider).or_insert(0) += 1;
+        self.counted.notify_waiters();
     }
 
     pub(crate) fn lock_fssp_balance(&self) -> MutexGuard<'_, Money> {
@@ -208,6 +211,7 @@ impl SandboxBuilder {
             billed: Mutex::default(),
             calls_by_key: Mutex::default(),
             call_number: AtomicU64::new(0),
+            counted: tokio::sync::Notify::new(),
             fssp_balance: Mutex::new(self.fssp_balance),
             fssp_credit: self.fssp_credit,
             court_left: AtomicI64::new(self.court_quota),
@@ -290,6 +294,21 @@ impl SandboxHandle {
             .get(&provider)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Waits until `reached` holds of the counters ([`calls`](Self::calls),
+    /// [`billed`](Self::billed)): woken at every call the simulators count, never polled.
+    pub async fn wait_until(&self, reached: impl Fn(&Self) -> bool) {
+        loop {
+            let counted = self.state.counted.notified();
+            let mut counted = std::pin::pin!(counted);
+            // Registered before the check, so a count between the check and the wait wakes it.
+            counted.as_mut().enable();
+            if reached(self) {
+                return;
+            }
+            counted.await;
+        }
     }
 
     /// Calls received for one canonical query (valid requests only).
@@ -396,6 +415,7 @@ async fn handle(
         }
     };
     *lock(&state.calls).entry(provider).or_insert(0) += 1;
+    state.counted.notify_waiters();
     let call_number = state.call_number.fetch_add(1, Ordering::Relaxed);
     let applied = {
         let mut faults = lock(&state.faults);
