@@ -47,6 +47,13 @@ impl proverka_core::Lookup for BenchLookup {
             reported: proverka_core::Reported::default(),
         }
     }
+    /// The body as a JSON string: benches have no model.
+    fn render(
+        &self,
+        raw: &proverka_core::RawAnswer,
+    ) -> Result<serde_json::Value, proverka_core::RenderError> {
+        Ok(String::from_utf8_lossy(&raw.body).into_owned().into())
+    }
 }
 
 /// The error type of bench fetches (they never fail).

@@ -24,6 +24,7 @@
 //! # Ok::<(), proverka_alfa::ValidationError>(())
 //! ```
 
+mod adapter;
 mod model;
 
 use std::time::Duration;
@@ -35,6 +36,7 @@ use proverka_core::{
 };
 use serde_json::Value;
 
+pub use adapter::AlfaAdapter;
 pub use model::{
     Account, AccountStatus, Citizenship, ErrorRecord, IdCard, IdCardType, ListError, ListStatus,
     Pagination, Passport, PersonalInformation, Registry, SelfEmployed,
@@ -408,6 +410,9 @@ impl Lookup for RegistryQuery {
     }
     fn judge(&self, raw: &RawAnswer) -> Verdict {
         judge(raw)
+    }
+    fn render(&self, raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {
+        proverka_core::render_model(parse(raw))
     }
 }
 

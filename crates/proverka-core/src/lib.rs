@@ -5,6 +5,8 @@
 //!
 //! - values: [`Secret`] (never printed), [`Inn`] (checksum-validated ИНН), [`Date`] and
 //!   [`LenientDate`], [`Money`] (exact kopecks);
+//! - [`Adapter`]: what a provider crate tells the proxy about itself (routes, defaults,
+//!   credential, validation, refusals), so the proxy is built from a registry;
 //! - the query abstraction: [`Lookup`], [`CacheKey`], [`Cost`], [`UpstreamRequest`], and the
 //!   answer side, [`RawAnswer`], [`Verdict`] (judged once) and [`Billed`] (yes, no or
 //!   unknown), and [`json_body`], the byte-level leniency every adapter reads bodies through;
@@ -24,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod adapter;
 mod answer;
 #[cfg(feature = "http")]
 mod builder;
@@ -41,6 +44,10 @@ mod provider;
 mod retry;
 mod secret;
 
+pub use adapter::{
+    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, ProviderReply, QueryInput, RenderError,
+    RoutePath, Routes, TypedOperation, TypedParam, render_model,
+};
 pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 #[cfg(feature = "http")]
 pub use builder::{ClientBuilder, Connect, require_credential};

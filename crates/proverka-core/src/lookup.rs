@@ -1,6 +1,6 @@
 //! [`Lookup`]: the one trait the cache and the proxy work through.
 
-use crate::{CacheKey, Cost, Provider, RawAnswer, Verdict};
+use crate::{CacheKey, Cost, Provider, RawAnswer, RenderError, Verdict};
 
 /// One query to one provider, already validated: building a value that implements `Lookup`
 /// is the validation, so a `Lookup` can be sent without further checks.
@@ -29,6 +29,13 @@ pub trait Lookup: Send + Sync {
     /// Reads an answer and decides, once, what it is: a storable answer, a provider error or
     /// unreadable, and whether the provider billed it ([`Verdict::billed`]).
     fn judge(&self, raw: &RawAnswer) -> Verdict;
+
+    /// The answer as this query's own typed model, as JSON (the proxy's `/v1` routes): the
+    /// query knows which model its answer has, so nothing travels beside it to pick one.
+    ///
+    /// # Errors
+    /// [`RenderError`] for a provider error or an unreadable body.
+    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError>;
 }
 
 /// What to send upstream, without credentials: the client adds those.

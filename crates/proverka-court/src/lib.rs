@@ -22,12 +22,14 @@
 //! # Ok::<(), proverka_court::ValidationError>(())
 //! ```
 
+mod adapter;
 mod client;
 mod error;
 mod lookup;
 mod model;
 mod request;
 
+pub use adapter::CourtAdapter;
 pub use client::{CourtClient, CourtClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, parse};
 pub use error::{Error, ProviderError, ValidationError};
 pub use lookup::{FOUND_TTL, NOT_FOUND_TTL, PATH, judge};

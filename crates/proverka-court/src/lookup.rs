@@ -61,4 +61,8 @@ impl Lookup for CourtQuery {
     fn judge(&self, raw: &RawAnswer) -> Verdict {
         judge(raw)
     }
+
+    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
+        proverka_core::render_model(crate::parse(raw))
+    }
 }

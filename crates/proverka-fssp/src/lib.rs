@@ -25,12 +25,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod adapter;
 mod client;
 mod error;
 mod lookup;
 mod model;
 mod query;
 
+pub use adapter::FsspAdapter;
 pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspClient, FsspClientBuilder, check_token};
 pub use error::{Error, ErrorCode, ProviderError, ValidationError};
 pub use lookup::{ANSWER_TTL, FsspAnswer, MAX_PRICE, PATH, REGIONS_TTL, judge};

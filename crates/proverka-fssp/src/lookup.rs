@@ -216,6 +216,9 @@ macro_rules! lookup {
             fn judge(&self, raw: &RawAnswer) -> Verdict {
                 judge(<$ty as Query>::TYPE, raw)
             }
+            fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
+                proverka_core::render_model(FsspAnswer::from_raw(<$ty as Query>::TYPE, raw))
+            }
         }
     )*};
 }
@@ -255,6 +258,9 @@ impl Lookup for FsspQuery {
     }
     fn judge(&self, raw: &RawAnswer) -> Verdict {
         judge(self.query_type(), raw)
+    }
+    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
+        proverka_core::render_model(FsspAnswer::from_raw(self.query_type(), raw))
     }
 }
 

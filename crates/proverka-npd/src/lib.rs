@@ -19,7 +19,11 @@
 //! # Ok::<(), proverka_npd::ValidationError>(())
 //! ```
 
+mod adapter;
+
 use std::time::{Duration, SystemTime};
+
+pub use adapter::NpdAdapter;
 
 use proverka_core::lenient;
 use proverka_core::{
@@ -346,6 +350,9 @@ impl Lookup for NpdQuery {
     }
     fn judge(&self, raw: &RawAnswer) -> Verdict {
         judge(self, raw)
+    }
+    fn render(&self, raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {
+        proverka_core::render_model(parse(raw))
     }
 }
 

@@ -10,8 +10,9 @@ use proverka_cache::{
     Served, TieredCache,
 };
 use proverka_core::{
-    Auth, Billed, CacheKey, Cost, Date, HttpClient, HttpSettings, Lookup, Money, Provider,
-    RawAnswer, RetryPolicy, Secret, TransportError, UpstreamRequest, Verdict,
+    Adapter, Auth, Billed, CacheKey, Cost, CredentialStyle, Date, HttpClient, HttpSettings, Lookup,
+    Money, PagePrice, Provider, RawAnswer, RetryPolicy, Secret, TransportError, UpstreamRequest,
+    Verdict,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -21,11 +22,18 @@ use crate::budget::Budgets;
 use crate::config::Config;
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
+use crate::registry::RouteTable;
 
-/// How a provider is reached.
+/// One provider of the registry, configured: how it is reached.
 #[derive(Debug)]
 pub(crate) struct Upstream {
     pub(crate) provider: Provider,
+    /// What the provider tells the proxy about itself.
+    pub(crate) adapter: Arc<dyn Adapter>,
+    /// How its credential travels.
+    pub(crate) credential_style: CredentialStyle,
+    /// What its page says about prices.
+    page_price: PagePrice,
     http: HttpClient,
     /// The credential from the config: injected, and the cache shared by all clients.
     pub(crate) credential: Option<Arc<Secret>>,
@@ -65,7 +73,9 @@ pub(crate) struct AppState {
     budgets: Budgets,
     pub(crate) ledger: Ledger,
     pub(crate) metrics: Metrics,
-    pub(crate) memo: crate::routes::ParseMemo,
+    pub(crate) memo: crate::memo::ParseMemo,
+    /// The provider routes, from the registry.
+    pub(crate) routes: RouteTable,
 }
 
 /// Why the proxy could not start.
@@ -109,42 +119,6 @@ pub enum StartError {
     },
 }
 
-fn default_base(p: Provider) -> &'static str {
-    match p {
-        Provider::Fssp => proverka_fssp::DEFAULT_BASE_URL,
-        Provider::Court => proverka_court::DEFAULT_BASE_URL,
-        Provider::Npd => proverka_npd::DEFAULT_BASE_URL,
-        Provider::Alfa => proverka_alfa::PRODUCTION_BASE_URL,
-    }
-}
-
-fn default_timeout(p: Provider) -> Duration {
-    match p {
-        Provider::Fssp => proverka_fssp::DEFAULT_TIMEOUT,
-        Provider::Court => proverka_court::DEFAULT_TIMEOUT,
-        Provider::Npd => proverka_npd::DEFAULT_TIMEOUT,
-        Provider::Alfa => proverka_alfa::DEFAULT_TIMEOUT,
-    }
-}
-
-/// What the provider's page says about the price of one paid answer.
-enum PagePrice {
-    /// Free (Alfa-Bank's status calls).
-    Free,
-    /// The page gives a maximum (FSSP: 1.40 RUB); answers report their own price.
-    Max,
-    /// The customer's tariff decides: the configuration must say (`price_rub`).
-    Tariff,
-}
-
-fn page_price(p: Provider) -> PagePrice {
-    match p {
-        Provider::Fssp => PagePrice::Max,
-        Provider::Court | Provider::Npd => PagePrice::Tariff,
-        Provider::Alfa => PagePrice::Free,
-    }
-}
-
 pub(crate) fn hash(secret: &Secret) -> [u8; 32] {
     Sha256::digest(secret.expose().as_bytes()).into()
 }
@@ -152,12 +126,14 @@ pub(crate) fn hash(secret: &Secret) -> [u8; 32] {
 impl AppState {
     pub(crate) fn new(config: Config) -> Result<Self, StartError> {
         let mut upstreams = Vec::new();
-        for provider in Provider::ALL {
+        for adapter in crate::registry::adapters() {
+            let provider = adapter.provider();
+            let defaults = adapter.defaults();
             let pc = config.provider(provider);
-            let base = pc.base_url.as_deref().unwrap_or(default_base(provider));
+            let base = pc.base_url.as_deref().unwrap_or(defaults.base_url);
             let timeout = pc
                 .timeout_secs
-                .map_or(default_timeout(provider), Duration::from_secs);
+                .map_or(defaults.timeout, Duration::from_secs);
             let settings = HttpSettings::new(base, timeout)
                 .map_err(|source| StartError::Provider { provider, source })?
                 .with_max_body_bytes(
@@ -168,6 +144,9 @@ impl AppState {
                 .map_err(|source| StartError::Provider { provider, source })?;
             upstreams.push(Upstream {
                 provider,
+                page_price: defaults.price,
+                credential_style: adapter.credential(),
+                adapter,
                 http,
                 credential: pc.credential().cloned().map(Arc::new),
                 limit: Arc::new(Semaphore::new(pc.max_concurrency.unwrap_or(8).max(1))),
@@ -224,7 +203,7 @@ impl AppState {
         // budgeted client can reach needs one.
         if let Some(c) = config.clients.iter().find(|c| c.daily_budget_rub.is_some()) {
             for u in &upstreams {
-                if matches!(page_price(u.provider), PagePrice::Tariff) && u.price.is_none() {
+                if u.page_price == PagePrice::Tariff && u.price.is_none() {
                     return Err(StartError::UnknownPrice {
                         client: c.name.clone(),
                         provider: u.provider,
@@ -242,17 +221,34 @@ impl AppState {
                     .unwrap_or_default(),
                 source,
             })?;
+        let routes = RouteTable::new(
+            &upstreams
+                .iter()
+                .map(|u| Arc::clone(&u.adapter))
+                .collect::<Vec<_>>(),
+        );
         Ok(Self {
             cache: builder.build(),
             upstreams,
             clients,
             budgets: Budgets::default(),
             ledger,
-            metrics: Metrics::default(),
+            metrics: Metrics::new(&routes),
+            routes,
             // One memory budget: the memo takes a sixteenth of memory_mb, the answers the rest.
-            memo: crate::routes::ParseMemo::new(memory_bytes / 16),
+            memo: crate::memo::ParseMemo::new(memory_bytes / 16),
             config,
         })
+    }
+
+    /// The provider at `index` in the registry.
+    pub(crate) fn upstream_at(&self, index: usize) -> &Upstream {
+        &self.upstreams[index]
+    }
+
+    /// The providers, in registry order.
+    pub(crate) fn providers(&self) -> &[Provider] {
+        self.routes.providers()
     }
 
     pub(crate) fn upstream(&self, p: Provider) -> &Upstream {
@@ -360,6 +356,9 @@ impl Lookup for Partitioned {
     fn judge(&self, raw: &RawAnswer) -> Verdict {
         self.inner.judge(raw)
     }
+    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
+        self.inner.render(raw)
+    }
 }
 
 /// One proxied query, validated.
@@ -443,10 +442,9 @@ impl Fetch for ProxyFetch {
             let _permit = upstream.limit.acquire().await;
             self.state.metrics.provider_call(self.provider);
             let secret = self.credential.secret();
-            let auth = match self.provider {
-                Provider::Alfa => Auth::Bearer(secret),
-                Provider::Npd => Auth::Query("key", secret),
-                _ => Auth::Query("token", secret),
+            let auth = match upstream.credential_style {
+                CredentialStyle::CallerBearer => Auth::Bearer(secret),
+                CredentialStyle::QueryParam(name) => Auth::Query(name, secret),
             };
             upstream
                 .http

@@ -1,6 +1,7 @@
 //! Configuration: a TOML file, every key overridable by a `PROVERKA_…` environment variable
 //! (secrets preferably so). See `docs/proxy.md` for the reference.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -35,9 +36,10 @@ pub struct Config {
     /// The cache.
     #[serde(default)]
     pub cache: CacheConfig,
-    /// The four providers.
+    /// `[providers.<name>]`: one section per provider of the registry, by its name in
+    /// metrics; a name the registry does not know is refused.
     #[serde(default)]
-    pub providers: Providers,
+    pub providers: BTreeMap<String, ProviderConfig>,
     /// Retries of free, retryable provider failures.
     #[serde(default)]
     pub retry: RetryConfig,
@@ -153,42 +155,26 @@ impl Default for CacheConfig {
     }
 }
 
-/// `[providers]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Providers {
-    /// `[providers.fssp]`.
-    #[serde(default)]
-    pub fssp: ProviderConfig,
-    /// `[providers.court]`.
-    #[serde(default)]
-    pub court: ProviderConfig,
-    /// `[providers.npd]`.
-    #[serde(default)]
-    pub npd: ProviderConfig,
-    /// `[providers.alfa]`.
-    #[serde(default)]
-    pub alfa: ProviderConfig,
-}
-
-/// One provider.
+/// One provider: `[providers.<name>]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// Base URL (default: the provider's production host).
     #[serde(default)]
     pub base_url: Option<String>,
-    /// The provider token (FSSP, court). With it the proxy injects it and shares one cache;
-    /// without it the client's own token passes through and entries are partitioned by it.
+    /// The provider's credential, for a provider whose credential travels as a query parameter
+    /// (`token` and `key` are two names for it, after the providers' own parameter names).
+    /// With it the proxy injects it and shares one cache; without it the client's own
+    /// credential passes through and entries are partitioned by it.
     #[serde(default)]
     pub token: Option<Secret>,
-    /// The provider key (NPD), same rules as `token`.
+    /// The provider's credential, as `token`.
     #[serde(default)]
     pub key: Option<Secret>,
-    /// Whole-call timeout (default: the adapter's, 400 s for FSSP).
+    /// Whole-call timeout (default: what the provider's page asks clients to allow).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
-    /// Provider calls at once (default 8; FSSP answers 456 MAX_LIMIT beyond its limit).
+    /// Provider calls at once (default 8; providers refuse beyond their own limits).
     #[serde(default)]
     pub max_concurrency: Option<usize>,
     /// Price of one paid answer in rubles, where the provider does not report it.
@@ -372,7 +358,7 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["retry", "base_delay_ms"],
         ),
     ];
-    for provider in ["fssp", "court", "npd", "alfa"] {
+    for provider in crate::registry::names() {
         for field in [
             "base_url",
             "token",
@@ -494,6 +480,13 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        let known = crate::registry::names();
+        if let Some(name) = self.providers.keys().find(|n| !known.contains(&n.as_str())) {
+            return Err(ConfigError::Invalid(format!(
+                "[providers.{name}]: no such provider; known: {}",
+                known.join(", ")
+            )));
+        }
         if !self.listen.ip().is_loopback() && self.clients.is_empty() {
             return Err(ConfigError::OpenListener(self.listen));
         }
@@ -523,70 +516,22 @@ impl Config {
         Ok(())
     }
 
-    /// The configuration of one provider.
+    /// The configuration of one provider (its defaults when it has no section).
     pub fn provider(&self, p: proverka_core::Provider) -> &ProviderConfig {
-        match p {
-            proverka_core::Provider::Fssp => &self.providers.fssp,
-            proverka_core::Provider::Court => &self.providers.court,
-            proverka_core::Provider::Npd => &self.providers.npd,
-            proverka_core::Provider::Alfa => &self.providers.alfa,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_and_env_overrides() {
-        let c = Config::from_toml("", &[]).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert!(c.cache.redis_url.is_none());
-        let env = vec![
-            (
-                "PROVERKA_PROVIDERS_FSSP_TOKEN".to_owned(),
-                "t0k3n".to_owned(),
-            ),
-            ("PROVERKA_CACHE_MEMORY_MB".to_owned(), "64".to_owned()),
-            (
-                "PROVERKA_PROVIDERS_COURT_PRICE_RUB".to_owned(),
-                "1.5".to_owned(),
-            ),
-        ];
-        let c = Config::from_toml("[cache]\nmemory_mb = 512\n", &env).unwrap();
-        assert_eq!(c.cache.memory_mb, 64);
-        assert_eq!(c.providers.fssp.credential().unwrap().expose(), "t0k3n");
-        assert_eq!(c.providers.court.price().unwrap().kopecks(), 150);
-        assert!(!format!("{c:?}").contains("t0k3n"));
+        static DEFAULTS: ProviderConfig = ProviderConfig {
+            base_url: None,
+            token: None,
+            key: None,
+            timeout_secs: None,
+            max_concurrency: None,
+            price_rub: None,
+            max_body_bytes: None,
+        };
+        self.providers.get(p.as_str()).unwrap_or(&DEFAULTS)
     }
 
-    #[test]
-    fn clients_from_the_environment() {
-        let env = vec![(
-            "PROVERKA_CLIENTS".to_owned(),
-            r#"[{"name":"crm","key":"crm-secret-key","daily_budget_rub":300}]"#.to_owned(),
-        )];
-        let c = Config::from_toml("listen = \"0.0.0.0:8080\"\n", &env).unwrap();
-        assert_eq!(c.clients[0].name, "crm");
-        assert_eq!(c.clients[0].daily_budget_rub, Some(300.0));
-        let bad = vec![(
-            "PROVERKA_CLIENTS".to_owned(),
-            "[{\"key\": \"crm-secret-key\"".to_owned(),
-        )];
-        let e = Config::from_toml("", &bad).unwrap_err().to_string();
-        assert!(!e.contains("crm-secret-key"), "{e}");
-    }
-
-    #[test]
-    fn an_open_listener_needs_clients() {
-        let e = Config::from_toml("listen = \"0.0.0.0:8080\"\n", &[]).unwrap_err();
-        assert!(matches!(e, ConfigError::OpenListener(_)));
-        let ok = "listen = \"0.0.0.0:8080\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-key-123\"\ndaily_budget_rub = 300\n";
-        assert_eq!(Config::from_toml(ok, &[]).unwrap().clients.len(), 1);
-        let e =
-            Config::from_toml("[cache]\nencryption_key = \"nothex-secret\"\n", &[]).unwrap_err();
-        assert!(!e.to_string().contains("nothex-secret"));
-        assert!(Config::from_toml("unknown_key = 1\n", &[]).is_err());
+    /// The configuration of one provider, to change it (made when absent).
+    pub fn provider_mut(&mut self, p: proverka_core::Provider) -> &mut ProviderConfig {
+        self.providers.entry(p.as_str().to_owned()).or_default()
     }
 }

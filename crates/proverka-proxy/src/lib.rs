@@ -1,11 +1,15 @@
 //! # proverka-proxy
 //!
-//! The caching proxy in front of the four providers: every internal service calls it instead
-//! of the providers, so the company pays once per distinct query and never leaks a token.
+//! The caching proxy in front of the registered providers: every internal service calls it
+//! instead of the providers, so the company pays once per distinct query and never leaks a
+//! token.
 //!
-//! - Drop-in routes on the providers' own paths (`/api/fssp.php`, `/api` and `/api/`,
-//!   `/parser/nalog_npd_api/`, `/api/semp/v1/selfemployed/registries/add-selfemployed/{id}`):
-//!   same query, the provider's body byte for byte, `X-Cache` and `Age` added.
+//! The proxy names no provider: it is built from the registry (`proverka::adapters`), and
+//! each provider's [`Adapter`](proverka_core::Adapter) supplies its routes, defaults,
+//! credential, validation and refusals. So:
+//!
+//! - Drop-in routes on each provider's own paths: same query, the provider's body byte for
+//!   byte, `X-Cache` and `Age` added.
 //! - A typed JSON API under `/v1/…` described at `/v1/openapi.json`; `/metrics`, `/healthz`,
 //!   `/readyz`.
 //! - Validation before anything (an invalid query gets the provider's own error, free),
@@ -19,8 +23,10 @@ mod app;
 mod budget;
 pub mod config;
 mod ledger;
+mod memo;
 mod metrics;
 mod openapi;
+mod registry;
 mod routes;
 
 use std::future::Future;
@@ -41,6 +47,7 @@ pub use metrics::Metrics;
 #[derive(Debug, Clone)]
 pub struct Proxy {
     state: Arc<app::AppState>,
+    #[cfg(feature = "sandbox")]
     sandbox: Option<Arc<proverka_sandbox::SandboxHandle>>,
 }
 
@@ -52,37 +59,33 @@ impl Proxy {
     pub fn new(config: Config) -> Result<Self, StartError> {
         Ok(Self {
             state: Arc::new(app::AppState::new(config)?),
+            #[cfg(feature = "sandbox")]
             sandbox: None,
         })
     }
 
-    /// A proxy whose four providers are the in-process simulators (`--sandbox`): no tokens
-    /// needed, nothing leaves this machine.
+    /// A proxy whose providers are the in-process simulators (`--sandbox`): no tokens
+    /// needed, nothing leaves this machine. Feature `sandbox` (on by default).
     ///
     /// # Errors
     /// [`StartError`], or the sandbox could not bind a loopback port.
+    #[cfg(feature = "sandbox")]
     pub async fn with_sandbox(mut config: Config) -> Result<Self, StartError> {
         let sandbox = proverka_sandbox::Sandbox::builder()
             .start("127.0.0.1:0")
             .await
             .map_err(|e| StartError::Cache(format!("sandbox: {e}")))?;
         let url = sandbox.url();
-        for (provider, credential) in [
-            (
-                &mut config.providers.fssp,
-                Some(proverka_sandbox::FSSP_TOKEN),
-            ),
-            (&mut config.providers.court, Some("sandbox-court-token")),
-            (&mut config.providers.npd, Some("sandbox-npd-key")),
-            (&mut config.providers.alfa, None),
-        ] {
-            provider.base_url = Some(url.clone());
-            if provider.credential().is_none()
-                && let Some(c) = credential
+        for adapter in registry::adapters() {
+            let provider = adapter.provider();
+            let section = config.provider_mut(provider);
+            section.base_url = Some(url.clone());
+            if section.credential().is_none()
+                && let Some(c) = proverka_sandbox::credential(provider)
             {
-                provider.token = Some(proverka_core::Secret::new(c));
+                section.token = Some(proverka_core::Secret::new(c));
             }
-            provider.price_rub.get_or_insert(1.0);
+            section.price_rub.get_or_insert(1.0);
         }
         let mut proxy = Self::new(config)?;
         proxy.sandbox = Some(Arc::new(sandbox));
@@ -90,6 +93,7 @@ impl Proxy {
     }
 
     /// The sandbox in use (`--sandbox`), for its counters and faults.
+    #[cfg(feature = "sandbox")]
     pub fn sandbox(&self) -> Option<&proverka_sandbox::SandboxHandle> {
         self.sandbox.as_deref()
     }

@@ -70,7 +70,7 @@ async fn run(
     };
     proverka_proxy::init_logging(config.log_format);
     let proxy = if sandbox {
-        Proxy::with_sandbox(config).await
+        with_sandbox(config).await
     } else {
         Proxy::new(config)
     };
@@ -92,11 +92,13 @@ async fn run(
     for warning in proxy.redis_warnings().await {
         tracing::warn!("{warning}");
     }
+    #[cfg(feature = "sandbox")]
     if sandbox {
         // Not eprintln!: it panics when stderr is closed.
         let _ = writeln!(
             std::io::stderr(),
-            "proverka-proxy: sandbox mode on http://{addr} — try:\n  curl -sG http://{addr}/api/fssp.php --data-urlencode type=physical --data-urlencode lastname=Иванов --data-urlencode firstname=Иван --data-urlencode birthdate=31.03.1980 --data-urlencode region=77 -i"
+            "proverka-proxy: sandbox mode on http://{addr} — try:\n  {}",
+            proverka_sandbox::example_request(&format!("http://{addr}"))
         );
     }
     // One signal stops every worker at once: each stops accepting, answers what it has in
@@ -174,4 +176,17 @@ async fn run(
             ExitCode::FAILURE
         }
     }
+}
+
+#[cfg(feature = "sandbox")]
+async fn with_sandbox(config: Config) -> Result<Proxy, proverka_proxy::StartError> {
+    Proxy::with_sandbox(config).await
+}
+
+/// Built without the simulators: `--sandbox` is refused with the reason.
+#[cfg(not(feature = "sandbox"))]
+async fn with_sandbox(_: Config) -> Result<Proxy, proverka_proxy::StartError> {
+    Err(proverka_proxy::StartError::Cache(
+        "--sandbox: this build has no simulators (feature `sandbox` is off)".into(),
+    ))
 }

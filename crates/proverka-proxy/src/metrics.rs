@@ -9,37 +9,30 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use proverka_cache::CacheStats;
 use proverka_core::{Money, Provider};
 
-fn index(p: Provider) -> usize {
-    match p {
-        Provider::Fssp => 0,
-        Provider::Court => 1,
-        Provider::Npd => 2,
-        Provider::Alfa => 3,
-    }
-}
+pub(crate) use crate::registry::RouteId;
+use crate::registry::RouteTable;
 
-/// Routes counted in `proverka_requests_total`.
-pub(crate) const ROUTES: [&str; 13] = [
-    "fssp", "court", "npd", "alfa", "v1.fssp", "v1.court", "v1.npd", "v1.alfa", "v1.spend",
-    "metrics", "openapi", "health", "unknown",
-];
 /// Cache statuses counted (`-` where no cache was involved).
 const CACHE: [&str; 5] = ["HIT", "MISS", "COALESCED", "STALE", "-"];
 
-/// The proxy's counters and gauges.
-#[derive(Debug, Default)]
+/// The proxy's counters and gauges, one slot per route and per provider of the registry.
+#[derive(Debug)]
 pub struct Metrics {
+    /// Route labels, by [`RouteId`].
+    routes: Vec<String>,
+    /// The providers, in registry order: the index of every per-provider slot.
+    providers: Vec<Provider>,
     /// Lock-free: one counter per (route, cache status), bumped on every request.
-    requests: [[AtomicU64; 5]; 13],
-    provider_calls: [AtomicU64; 4],
-    billed_unknown: [AtomicU64; 4],
+    requests: Vec<[AtomicU64; 5]>,
+    provider_calls: Vec<AtomicU64>,
+    billed_unknown: Vec<AtomicU64>,
     provider_errors: Mutex<BTreeMap<(Provider, String), u64>>,
-    spent: [AtomicI64; 4],
-    saved: [AtomicI64; 4],
+    spent: Vec<AtomicI64>,
+    saved: Vec<AtomicI64>,
     /// Balance per provider as last reported (misses only: a lock is fine).
-    balance: Mutex<[Option<Money>; 4]>,
+    balance: Mutex<Vec<Option<Money>>>,
     /// Queries left today per provider as last reported.
-    quota_left: Mutex<[Option<i64>; 4]>,
+    quota_left: Mutex<Vec<Option<i64>>>,
     budget_refusals: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -48,11 +41,31 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Metrics {
-    pub(crate) fn request(&self, route: &str, cache: &str) {
-        let r = ROUTES
-            .iter()
-            .position(|x| *x == route)
-            .unwrap_or(ROUTES.len() - 1);
+    /// Counters for the routes and providers of `routes`.
+    pub(crate) fn new(routes: &RouteTable) -> Self {
+        let n = routes.providers().len();
+        Self {
+            routes: routes.labels().to_vec(),
+            providers: routes.providers().to_vec(),
+            requests: routes.labels().iter().map(|_| Default::default()).collect(),
+            provider_calls: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            billed_unknown: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            provider_errors: Mutex::default(),
+            spent: (0..n).map(|_| AtomicI64::new(0)).collect(),
+            saved: (0..n).map(|_| AtomicI64::new(0)).collect(),
+            balance: Mutex::new(vec![None; n]),
+            quota_left: Mutex::new(vec![None; n]),
+            budget_refusals: Mutex::default(),
+        }
+    }
+
+    /// The slot of `p` (a provider outside the registry cannot be routed to, so has none).
+    fn slot(&self, p: Provider) -> Option<usize> {
+        self.providers.iter().position(|x| *x == p)
+    }
+
+    pub(crate) fn request(&self, route: RouteId, cache: &str) {
+        let r = route.0.min(self.requests.len() - 1);
         let c = CACHE
             .iter()
             .position(|x| *x == cache)
@@ -60,7 +73,9 @@ impl Metrics {
         self.requests[r][c].fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn provider_call(&self, p: Provider) {
-        self.provider_calls[index(p)].fetch_add(1, Ordering::Relaxed);
+        if let Some(i) = self.slot(p) {
+            self.provider_calls[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
     pub(crate) fn provider_error(&self, p: Provider, code: &str) {
         *lock(&self.provider_errors)
@@ -68,19 +83,29 @@ impl Metrics {
             .or_insert(0) += 1;
     }
     pub(crate) fn billed_unknown(&self, p: Provider) {
-        self.billed_unknown[index(p)].fetch_add(1, Ordering::Relaxed);
+        if let Some(i) = self.slot(p) {
+            self.billed_unknown[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
     pub(crate) fn spent(&self, p: Provider, m: Money) {
-        self.spent[index(p)].fetch_add(m.kopecks(), Ordering::Relaxed);
+        if let Some(i) = self.slot(p) {
+            self.spent[i].fetch_add(m.kopecks(), Ordering::Relaxed);
+        }
     }
     pub(crate) fn saved(&self, p: Provider, m: Money) {
-        self.saved[index(p)].fetch_add(m.kopecks(), Ordering::Relaxed);
+        if let Some(i) = self.slot(p) {
+            self.saved[i].fetch_add(m.kopecks(), Ordering::Relaxed);
+        }
     }
     pub(crate) fn balance(&self, p: Provider, m: Money) {
-        lock(&self.balance)[index(p)] = Some(m);
+        if let Some(i) = self.slot(p) {
+            lock(&self.balance)[i] = Some(m);
+        }
     }
     pub(crate) fn quota_left(&self, p: Provider, n: i64) {
-        lock(&self.quota_left)[index(p)] = Some(n);
+        if let Some(i) = self.slot(p) {
+            lock(&self.quota_left)[i] = Some(n);
+        }
     }
     pub(crate) fn budget_refusal(&self, client: &str) {
         *lock(&self.budget_refusals)
@@ -90,7 +115,8 @@ impl Metrics {
 
     /// Provider calls made so far (tests).
     pub fn provider_calls(&self, p: Provider) -> u64 {
-        self.provider_calls[index(p)].load(Ordering::Relaxed)
+        self.slot(p)
+            .map_or(0, |i| self.provider_calls[i].load(Ordering::Relaxed))
     }
 
     /// The Prometheus text exposition.
@@ -110,7 +136,7 @@ impl Metrics {
             "counter",
             "Requests by route and X-Cache status.",
         );
-        for (r, route) in ROUTES.iter().enumerate() {
+        for (r, route) in self.routes.iter().enumerate() {
             for (c, cache_status) in CACHE.iter().enumerate() {
                 let n = self.requests[r][c].load(Ordering::Relaxed);
                 if n > 0 {
@@ -127,11 +153,11 @@ impl Metrics {
             "counter",
             "Calls made to each provider.",
         );
-        for p in Provider::ALL {
+        for (i, p) in self.providers.iter().enumerate() {
             let _ = writeln!(
                 out,
                 "proverka_provider_calls_total{{provider=\"{p}\"}} {}",
-                self.provider_calls(p)
+                self.provider_calls[i].load(Ordering::Relaxed)
             );
         }
         header(
@@ -157,8 +183,8 @@ impl Metrics {
             "counter",
             "Provider calls that may have been billed but brought no readable answer (never re-sent, never cached).",
         );
-        for p in Provider::ALL {
-            let n = self.billed_unknown[index(p)].load(Ordering::Relaxed);
+        for (i, p) in self.providers.iter().enumerate() {
+            let n = self.billed_unknown[i].load(Ordering::Relaxed);
             let _ = writeln!(out, "proverka_billed_unknown_total{{provider=\"{p}\"}} {n}");
         }
         header(
@@ -167,8 +193,8 @@ impl Metrics {
             "counter",
             "Rubles paid to each provider.",
         );
-        for p in Provider::ALL {
-            let m = Money::from_kopecks(self.spent[index(p)].load(Ordering::Relaxed));
+        for (i, p) in self.providers.iter().enumerate() {
+            let m = Money::from_kopecks(self.spent[i].load(Ordering::Relaxed));
             let _ = writeln!(out, "proverka_rubles_spent_total{{provider=\"{p}\"}} {m}");
         }
         header(
@@ -177,18 +203,18 @@ impl Metrics {
             "counter",
             "Rubles not paid: answers served from the cache.",
         );
-        for p in Provider::ALL {
-            let m = Money::from_kopecks(self.saved[index(p)].load(Ordering::Relaxed));
+        for (i, p) in self.providers.iter().enumerate() {
+            let m = Money::from_kopecks(self.saved[i].load(Ordering::Relaxed));
             let _ = writeln!(out, "proverka_rubles_saved_total{{provider=\"{p}\"}} {m}");
         }
         header(
             &mut out,
             "proverka_provider_balance_rubles",
             "gauge",
-            "Account balance as the provider last reported it (FSSP inquiry.balance).",
+            "Account balance as the provider last reported it in an answer.",
         );
-        for p in Provider::ALL {
-            if let Some(m) = lock(&self.balance)[index(p)] {
+        for (i, p) in self.providers.iter().enumerate() {
+            if let Some(m) = lock(&self.balance)[i] {
                 let _ = writeln!(
                     out,
                     "proverka_provider_balance_rubles{{provider=\"{p}\"}} {m}"
@@ -199,10 +225,10 @@ impl Metrics {
             &mut out,
             "proverka_provider_quota_left",
             "gauge",
-            "Queries left today as the provider last reported them (court data.last).",
+            "Queries left today as the provider last reported them in an answer.",
         );
-        for p in Provider::ALL {
-            if let Some(n) = lock(&self.quota_left)[index(p)] {
+        for (i, p) in self.providers.iter().enumerate() {
+            if let Some(n) = lock(&self.quota_left)[i] {
                 let _ = writeln!(out, "proverka_provider_quota_left{{provider=\"{p}\"}} {n}");
             }
         }

@@ -1,13 +1,16 @@
 //! The OpenAPI document of the typed API, served at `/v1/openapi.json`.
 
+use proverka_core::{CredentialStyle, TypedParam};
 use serde_json::{Value, json};
 
-fn params(names: &[(&str, bool, &str)]) -> Value {
+use crate::app::AppState;
+
+fn params(params: &[TypedParam]) -> Value {
     Value::Array(
-        names
+        params
             .iter()
-            .map(|(name, required, description)| {
-                json!({"name": name, "in": "query", "required": required, "description": description, "schema": {"type": "string"}})
+            .map(|p| {
+                json!({"name": p.name, "in": if p.in_path { "path" } else { "query" }, "required": p.required, "description": p.description, "schema": {"type": "string"}})
             })
             .collect(),
     )
@@ -31,79 +34,24 @@ fn operation(summary: &str, parameters: Value) -> Value {
     })
 }
 
-/// The document.
-pub(crate) fn document() -> Value {
-    let token = (
-        "token",
-        false,
-        "Provider token when the proxy holds none (passed through, cache partitioned by it)",
-    );
+/// The document: every registered provider's typed operations, and the proxy's own.
+pub(crate) fn document(state: &AppState) -> Value {
     let mut paths = serde_json::Map::new();
-    for kind in [
-        "regionsList",
-        "physical",
-        "legal",
-        "ip",
-        "id",
-        "inn",
-        "wanted",
-        "alim",
-    ] {
-        paths.insert(
-            format!("/v1/fssp/{kind}"),
-            operation(
-                &format!("FSSP `{kind}` (api-cloud.ru)"),
-                params(&[
-                    ("lastname", false, "Фамилия (physical, alim)"),
-                    ("firstname", false, "Имя (physical, alim)"),
-                    ("secondname", false, "Отчество"),
-                    ("birthdate", false, "dd.mm.yyyy"),
-                    ("region", false, "Region number or -1"),
-                    ("nameLegal", false, "Legal entity name (legal)"),
-                    ("address", false, "Legal entity address (legal)"),
-                    ("number", false, "Proceeding (ip) or document (id) number"),
-                    ("typeid", false, "Document type (id)"),
-                    ("inn", false, "INN (inn)"),
-                    ("fio", false, "Full name (wanted)"),
-                    ("onlyActual", false, "1: open proceedings only"),
-                    token,
-                ]),
-            ),
-        );
+    let mut names = Vec::new();
+    for provider in state.providers() {
+        let upstream = state.upstream(*provider);
+        names.push(provider.as_str());
+        for op in upstream.adapter.operations() {
+            let mut list = op.params.clone();
+            if let CredentialStyle::QueryParam(name) = upstream.credential_style {
+                list.push(TypedParam::optional(
+                    name,
+                    "The provider's credential when the proxy holds none (passed through, cache partitioned by it)",
+                ));
+            }
+            paths.insert(op.path.clone(), operation(&op.summary, params(&list)));
+        }
     }
-    paths.insert(
-        "/v1/court".into(),
-        operation(
-            "Court jurisdiction by address or coordinates",
-            params(&[
-                ("address", false, "Address to the building"),
-                ("coords", false, "\"lon lat\""),
-                token,
-            ]),
-        ),
-    );
-    paths.insert(
-        "/v1/npd".into(),
-        operation(
-            "Self-employed (НПД) status of an INN on a date",
-            params(&[
-                ("inn", true, "12-digit INN"),
-                ("date", false, "YYYY-MM-DD, default today (Moscow)"),
-                ("key", false, "Provider key when the proxy holds none"),
-            ]),
-        ),
-    );
-    let mut alfa = operation(
-        "Alfa-Bank self-employed registry status (Authorization: Bearer required)",
-        params(&[
-            ("limit", false, "1–1000"),
-            ("offset", false, "records to skip"),
-        ]),
-    );
-    if let Some(p) = alfa["get"]["parameters"].as_array_mut() {
-        p.push(json!({"name": "requestId", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}));
-    }
-    paths.insert("/v1/alfa/registries/{requestId}".into(), alfa);
     paths.insert(
         "/v1/spend".into(),
         json!({"get": {
@@ -116,10 +64,10 @@ pub(crate) fn document() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {"title": "proverka-proxy typed API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Typed access to FSSP, court jurisdiction, NPD and Alfa-Bank through the caching proxy. Send the client key as X-Proverka-Key when clients are configured."},
+                 "description": format!("Typed access to {} through the caching proxy. Send the client key as X-Proverka-Key when clients are configured.", names.join(", "))},
         "paths": paths,
         "components": {"schemas": {"Envelope": {"type": "object", "properties": {
-            "provider": {"type": "string", "enum": ["fssp", "court", "npd", "alfa"]},
+            "provider": {"type": "string", "enum": names},
             "cache": {"type": "string", "enum": ["HIT", "MISS", "COALESCED", "STALE"]},
             "age_secs": {"type": "integer"},
             "charge": {"type": "object", "description": "What the provider billed for this answer: {\"kind\":\"free\"}, {\"kind\":\"charged\",\"price\":\"0.80\"} (price null when not reported) or {\"kind\":\"unknown\"} (may have been billed, could not be read: never cached, never re-sent)", "properties": {"kind": {"type": "string", "enum": ["free", "charged", "unknown"]}, "price": {"type": "string", "nullable": true}}},

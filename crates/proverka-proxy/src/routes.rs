@@ -7,28 +7,17 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use proverka_cache::{FetchOptions, RemoteStatus, Served};
-use proverka_core::{Lookup, Provider, Secret};
+use proverka_core::{CredentialStyle, Lookup, QueryInput, Secret};
 use serde_json::{Value, json};
 
-use crate::app::{self, AppState, Call, CallError, Client, Credential};
+use crate::app::{self, AppState, Call, CallError, Client, Credential, Upstream};
+use crate::registry::{Matched, RouteId};
 
-mod memo;
 mod ops;
 mod render;
 
-use memo::Keyed;
-pub(crate) use memo::ParseMemo;
 use ops::{metrics_route, readyz, spend};
 use render::{billed_header, drop_in, typed};
-
-const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
-
-/// Drop-in (the provider's bytes) or typed (`/v1`, the adapter's model as JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    DropIn,
-    Typed,
-}
 
 type Reply = Response<Full<Bytes>>;
 
@@ -74,16 +63,17 @@ pub(crate) struct Incoming {
 /// Answers one request and logs one line (never a query value or a secret).
 pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
     let started = Instant::now();
-    let (route, response, client) = route(state, &req).await;
+    let (route_id, response, client) = route(state, &req).await;
     {
         let cache = response
             .headers()
             .get("x-cache")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        if route != "health" {
-            state.metrics.request(route, cache);
+        if route_id != RouteId::fixed("health") {
+            state.metrics.request(route_id, cache);
         }
+        let route = state.routes.labels()[route_id.0].as_str();
         tracing::info!(
             route,
             status = response.status().as_u16(),
@@ -96,7 +86,7 @@ pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
     response
 }
 
-async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, Option<Arc<str>>) {
+async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option<Arc<str>>) {
     let path = req.path.as_str();
     // Every route is a GET (the providers' pages say GET); anything else would be served as
     // a GET and paid for.
@@ -108,11 +98,11 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, O
         );
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET"));
-        return ("unknown", r, None);
+        return (RouteId::UNKNOWN, r, None);
     }
     if req.listener == Listener::Metrics && !matches!(path, "/metrics" | "/healthz" | "/readyz") {
         return (
-            "unknown",
+            RouteId::UNKNOWN,
             error(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -121,90 +111,46 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (&'static str, Reply, O
             None,
         );
     }
-    let proxied = |provider, mode, tail: String| async move {
-        proxied(state, req, provider, mode, &tail).await
-    };
     match path {
-        "/healthz" => ("health", reply(StatusCode::OK, "text/plain", "ok\n"), None),
-        "/readyz" => ("health", readyz(state).await, None),
-        "/metrics" => ("metrics", metrics_route(state, req).await, None),
+        "/healthz" => (
+            RouteId::fixed("health"),
+            reply(StatusCode::OK, "text/plain", "ok\n"),
+            None,
+        ),
+        "/readyz" => (RouteId::fixed("health"), readyz(state).await, None),
+        "/metrics" => (
+            RouteId::fixed("metrics"),
+            metrics_route(state, req).await,
+            None,
+        ),
         "/v1/openapi.json" => (
-            "openapi",
-            json_reply(StatusCode::OK, &crate::openapi::document()),
+            RouteId::fixed("openapi"),
+            json_reply(StatusCode::OK, &crate::openapi::document(state)),
             None,
         ),
         "/v1/spend" => {
             let (r, client) = spend(state, req).await;
-            ("v1.spend", r, client)
+            (RouteId::fixed("v1.spend"), r, client)
         }
-        "/api/fssp.php" => with_route(
-            "fssp",
-            proxied(Provider::Fssp, Mode::DropIn, String::new()).await,
-        ),
-        "/api" | "/api/" => with_route(
-            "court",
-            proxied(Provider::Court, Mode::DropIn, String::new()).await,
-        ),
-        "/parser/nalog_npd_api/" => with_route(
-            "npd",
-            proxied(Provider::Npd, Mode::DropIn, String::new()).await,
-        ),
-        p if p.starts_with(ALFA_PREFIX) => with_route(
-            "alfa",
-            proxied(
-                Provider::Alfa,
-                Mode::DropIn,
-                p[ALFA_PREFIX.len()..].to_owned(),
-            )
-            .await,
-        ),
-        p if p.starts_with("/v1/fssp/") => with_route(
-            "v1.fssp",
-            proxied(
-                Provider::Fssp,
-                Mode::Typed,
-                p["/v1/fssp/".len()..].to_owned(),
-            )
-            .await,
-        ),
-        "/v1/court" => with_route(
-            "v1.court",
-            proxied(Provider::Court, Mode::Typed, String::new()).await,
-        ),
-        "/v1/npd" => with_route(
-            "v1.npd",
-            proxied(Provider::Npd, Mode::Typed, String::new()).await,
-        ),
-        p if p.starts_with("/v1/alfa/registries/") => with_route(
-            "v1.alfa",
-            proxied(
-                Provider::Alfa,
-                Mode::Typed,
-                p["/v1/alfa/registries/".len()..].to_owned(),
-            )
-            .await,
-        ),
-        _ => (
-            "unknown",
-            error(StatusCode::NOT_FOUND, "not_found", "no such route"),
-            None,
-        ),
+        _ => match state.routes.find(path) {
+            Some(matched) => {
+                let (r, client) = proxied(state, req, matched).await;
+                (matched.id, r, client)
+            }
+            None => (
+                RouteId::UNKNOWN,
+                error(StatusCode::NOT_FOUND, "not_found", "no such route"),
+                None,
+            ),
+        },
     }
 }
 
-fn with_route(
-    route: &'static str,
-    (r, client): (Reply, Option<Arc<str>>),
-) -> (&'static str, Reply, Option<Arc<str>>) {
-    (route, r, client)
-}
-
 /// The parameter that carries a provider credential in a provider-style query.
-fn credential_param(provider: Provider) -> Option<&'static str> {
-    match provider {
-        Provider::Fssp | Provider::Court => Some("token"),
-        Provider::Npd => Some("key"),
-        Provider::Alfa => None,
+fn credential_param(upstream: &Upstream) -> Option<&'static str> {
+    match upstream.credential_style {
+        CredentialStyle::QueryParam(name) => Some(name),
+        CredentialStyle::CallerBearer => None,
     }
 }
 
@@ -219,15 +165,15 @@ fn bearer(headers: &HeaderMap) -> Option<Secret> {
 }
 
 /// Why a request is turned away before any work.
-#[derive(Debug, Clone, Copy)]
-enum Rejection {
+#[derive(Debug)]
+enum Rejection<'a> {
     /// No valid client key (401).
     Unauthorized,
     /// No provider credential: the provider's own answer to that.
-    MissingCredential(Provider),
+    MissingCredential(&'a Upstream),
 }
 
-impl Rejection {
+impl Rejection<'_> {
     fn reply(self) -> Reply {
         match self {
             Self::Unauthorized => error(
@@ -235,22 +181,30 @@ impl Rejection {
                 "unauthorized",
                 "a valid client key is required (X-Proverka-Key)",
             ),
-            Self::MissingCredential(p) => missing_credential(p),
+            Self::MissingCredential(upstream) => {
+                provider_reply(&upstream.adapter.missing_credential())
+            }
         }
     }
 }
 
-/// A validated lookup, and the FSSP query type for the typed API.
-pub(crate) type Parsed = (Arc<dyn Lookup>, Option<proverka_fssp::QueryType>);
+/// An answer in the provider's own words.
+fn provider_reply(r: &proverka_core::ProviderReply) -> Reply {
+    reply(
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        "application/json; charset=utf-8",
+        r.body.clone(),
+    )
+}
 
 /// Which client is calling: `X-Proverka-Key`, or the provider's credential parameter where the
 /// config holds the provider's own credential (so that parameter is free to carry the key).
-fn identify(
-    state: &AppState,
-    provider: Provider,
+fn identify<'a>(
+    state: &'a AppState,
+    upstream: &'a Upstream,
     pairs: &[(String, String)],
     headers: &HeaderMap,
-) -> Result<Client, Rejection> {
+) -> Result<Client, Rejection<'a>> {
     if !state.clients_required() {
         return Ok(Client::anonymous());
     }
@@ -258,10 +212,7 @@ fn identify(
         .get("x-proverka-key")
         .and_then(|v| v.to_str().ok())
         .map(Secret::new);
-    let param_key = match (
-        credential_param(provider),
-        &state.upstream(provider).credential,
-    ) {
+    let param_key = match (credential_param(upstream), &upstream.credential) {
         (Some(name), Some(_)) => pairs
             .iter()
             .find(|(k, _)| k == name)
@@ -275,99 +226,27 @@ fn identify(
         .ok_or(Rejection::Unauthorized)
 }
 
-/// The provider's own answer to a missing credential.
-fn missing_credential(provider: Provider) -> Reply {
-    let (status, body) = match provider {
-        Provider::Fssp => (
-            200,
-            json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"}),
-        ),
-        Provider::Court => (
-            200,
-            json!({"data": {"status": 0, "error": "401 Unauthorized"}}),
-        ),
-        Provider::Npd => (
-            403,
-            json!({"error": "Invalid access key", "error_code": 40301}),
-        ),
-        Provider::Alfa => (
-            400,
-            json!({"error": "invalid_request", "error_description": "Authorization header is not present in request headers"}),
-        ),
-    };
-    json_reply(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        &body,
-    )
-}
-
-fn upstream_credential(
-    state: &AppState,
-    provider: Provider,
+fn upstream_credential<'a>(
+    upstream: &'a Upstream,
     pairs: &[(String, String)],
     headers: &HeaderMap,
-) -> Result<Credential, Rejection> {
-    if provider == Provider::Alfa {
-        // The bank's bearer is always the caller's own; entries are partitioned by it, so a
-        // cached answer goes only to a bearer the bank accepted for that requestId.
-        return bearer(headers)
+) -> Result<Credential, Rejection<'a>> {
+    match upstream.credential_style {
+        // Always the caller's own; entries are partitioned by it, so a cached answer goes only
+        // to a bearer the provider accepted for that query.
+        CredentialStyle::CallerBearer => bearer(headers)
             .map(Credential::PassThrough)
-            .ok_or(Rejection::MissingCredential(provider));
-    }
-    if let Some(c) = &state.upstream(provider).credential {
-        return Ok(Credential::Configured(Arc::clone(c)));
-    }
-    let name = credential_param(provider).unwrap_or("token");
-    pairs
-        .iter()
-        .find(|(k, v)| k == name && !v.trim().is_empty())
-        .map(|(_, v)| Credential::PassThrough(Secret::new(v.as_str())))
-        .ok_or(Rejection::MissingCredential(provider))
-}
-
-/// A validated lookup, or the provider's own answer to the invalid query (status, body).
-fn parse_lookup(
-    provider: Provider,
-    tail: &str,
-    mode: Mode,
-    pairs: &[(&str, &str)],
-) -> Result<Parsed, (u16, String)> {
-    match provider {
-        Provider::Fssp => {
-            let mut with_type: Vec<(&str, &str)> = Vec::with_capacity(pairs.len() + 1);
-            if mode == Mode::Typed {
-                with_type.push(("type", tail));
+            .ok_or(Rejection::MissingCredential(upstream)),
+        CredentialStyle::QueryParam(name) => {
+            if let Some(c) = &upstream.credential {
+                return Ok(Credential::Configured(Arc::clone(c)));
             }
-            with_type.extend(
-                pairs
-                    .iter()
-                    .copied()
-                    .filter(|(k, _)| mode == Mode::DropIn || *k != "type"),
-            );
-            let q = proverka_fssp::FsspQuery::from_pairs(&with_type)
-                .map_err(|e| (200, e.provider_body()))?;
-            let kind = q.query_type();
-            Ok((Arc::new(q), Some(kind)))
+            pairs
+                .iter()
+                .find(|(k, v)| k == name && !v.trim().is_empty())
+                .map(|(_, v)| Credential::PassThrough(Secret::new(v.as_str())))
+                .ok_or(Rejection::MissingCredential(upstream))
         }
-        Provider::Court => proverka_court::CourtQuery::from_pairs(pairs)
-            .map(|q| (Arc::new(q) as Arc<dyn Lookup>, None))
-            .map_err(|e| (200, e.provider_body())),
-        Provider::Npd => proverka_npd::NpdQuery::from_pairs(pairs)
-            .map(|q| (Arc::new(q) as Arc<dyn Lookup>, None))
-            .map_err(|e| {
-                (
-                    proverka_npd::ValidationError::HTTP_STATUS,
-                    e.provider_body(),
-                )
-            }),
-        Provider::Alfa => proverka_alfa::RegistryQuery::from_parts(tail, pairs)
-            .map(|q| (Arc::new(q) as Arc<dyn Lookup>, None))
-            .map_err(|e| {
-                (
-                    proverka_alfa::ValidationError::HTTP_STATUS,
-                    e.provider_body(),
-                )
-            }),
     }
 }
 
@@ -407,10 +286,11 @@ fn fetch_options(headers: &HeaderMap, client: &Client) -> (FetchOptions, bool, b
 async fn proxied(
     state: &Arc<AppState>,
     req: &Incoming,
-    provider: Provider,
-    mode: Mode,
-    tail: &str,
+    matched: Matched<'_>,
 ) -> (Reply, Option<Arc<str>>) {
+    let upstream = state.upstream_at(matched.provider);
+    let provider = upstream.provider;
+    let (typed_route, tail) = (matched.typed, matched.tail);
     if req.query.len() > state.config.max_query_bytes {
         return (
             error(
@@ -423,11 +303,11 @@ async fn proxied(
     }
     // Percent-decoding is skipped when nothing needs the parameters: a memoized query whose
     // provider credential is in the config and with no client keys to check.
-    let memo_id = state.memo.id(provider, mode, tail, &req.query);
+    let memo_id = state.memo.id(provider, typed_route, tail, &req.query);
     let memoized = state.memo.entries.get(&memo_id);
     let needs_pairs = memoized.is_none()
         || state.clients_required()
-        || (provider != Provider::Alfa && state.upstream(provider).credential.is_none());
+        || (credential_param(upstream).is_some() && upstream.credential.is_none());
     let owned: Vec<(String, String)> = if needs_pairs {
         form_urlencoded::parse(req.query.as_bytes())
             .into_owned()
@@ -435,7 +315,7 @@ async fn proxied(
     } else {
         Vec::new()
     };
-    let client = match identify(state, provider, &owned, &req.headers) {
+    let client = match identify(state, upstream, &owned, &req.headers) {
         Ok(c) => c,
         Err(r) => return (r.reply(), None),
     };
@@ -445,61 +325,50 @@ async fn proxied(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let parsed = match memoized {
-        Some(p) => Ok(p),
-        None => parse_lookup(provider, tail, mode, &pairs).map(|(lookup, kind)| {
-            let keyed: Arc<dyn Lookup> = Arc::new(Keyed {
-                key: lookup.cache_key(),
-                inner: lookup,
-            });
-            let implied_date = provider == Provider::Npd
-                && !pairs
-                    .iter()
-                    .any(|(k, v)| *k == "date" && !v.trim().is_empty());
-            if !implied_date {
-                state
-                    .memo
-                    .entries
-                    .insert(memo_id, (Arc::clone(&keyed), kind));
-            }
-            (keyed, kind)
-        }),
+        Some(lookup) => Ok(lookup),
+        None => upstream
+            .adapter
+            .parse(&QueryInput {
+                tail,
+                pairs: &pairs,
+                typed: typed_route,
+            })
+            .map(|parsed| crate::memo::remember(&state.memo, memo_id, parsed)),
     };
-    let (lookup, fssp_type) = match parsed {
+    let lookup = match parsed {
         Ok(l) => l,
-        Err((status, body)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        Err(refusal) => {
             return (
-                match mode {
-                    Mode::DropIn => reply(status, "application/json; charset=utf-8", body),
-                    Mode::Typed => json_reply(
+                if typed_route {
+                    json_reply(
                         StatusCode::BAD_REQUEST,
                         &json!({
-                            "provider": provider, "error": {"source": "validation", "provider_body": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null)}
+                            "provider": provider, "error": {"source": "validation", "provider_body": serde_json::from_str::<Value>(&refusal.body).unwrap_or(Value::Null)}
                         }),
-                    ),
+                    )
+                } else {
+                    provider_reply(&refusal)
                 },
                 name,
             );
         }
     };
-    let credential = match upstream_credential(state, provider, &owned, &req.headers) {
+    let credential = match upstream_credential(upstream, &owned, &req.headers) {
         Ok(c) => c,
         Err(r) => return (r.reply(), name),
     };
     let (options, refresh_denied, only_if_cached) = fetch_options(&req.headers, &client);
     let call = Call {
         provider,
-        lookup,
+        lookup: Arc::clone(&lookup),
         credential,
         client,
         options,
         only_if_cached,
     };
     let mut response = match app::execute(state, call).await {
-        Ok(served) => match mode {
-            Mode::DropIn => drop_in(&served),
-            Mode::Typed => typed(provider, fssp_type, &served),
-        },
+        Ok(served) if typed_route => typed(provider, &*lookup, &served),
+        Ok(served) => drop_in(&served),
         Err(CallError::Budget(b)) => json_reply(
             StatusCode::PAYMENT_REQUIRED,
             &json!({

@@ -63,6 +63,25 @@ pub const ALFA_REQUEST_ID: &str = "4e817e78-5876-4608-a873-bcc141454045";
 /// A bearer the sandbox rejects with 401 `invalid_token`.
 pub const ALFA_INVALID_BEARER: &str = "expired-bearer";
 
+/// A credential the simulator of `provider` accepts, for a provider whose credential a proxy
+/// holds; `None` where the caller always brings their own (Alfa-Bank's bearer).
+pub fn credential(provider: Provider) -> Option<&'static str> {
+    match provider {
+        Provider::Fssp => Some(FSSP_TOKEN),
+        Provider::Court => Some("sandbox-court-token"),
+        Provider::Npd => Some("sandbox-npd-key"),
+        Provider::Alfa => None,
+    }
+}
+
+/// A first query to try against a proxy in front of the sandbox at `base` (`--sandbox`).
+pub fn example_request(base: &str) -> String {
+    format!(
+        "curl -sG {base}/api/fssp.php --data-urlencode type=physical --data-urlencode lastname={} --data-urlencode firstname={} --data-urlencode birthdate={} --data-urlencode region=77 -i",
+        FSSP_DEBTOR.0, FSSP_DEBTOR.1, FSSP_DEBTOR.2
+    )
+}
+
 /// What one simulated call answers.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {

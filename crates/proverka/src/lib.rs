@@ -31,3 +31,7 @@ pub use proverka_npd as npd;
 /// Alfa-Bank BaaS: self-employed registry status (feature `alfa`).
 #[cfg(feature = "alfa")]
 pub use proverka_alfa as alfa;
+
+mod registry;
+
+pub use registry::adapters;

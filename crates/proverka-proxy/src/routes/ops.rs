@@ -39,7 +39,7 @@ pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
     };
     let spend = state
         .ledger
-        .spend(&state.cache, &state.client_names(), &Provider::ALL, day)
+        .spend(&state.cache, &state.client_names(), state.providers(), day)
         .await;
     let total = spend
         .values()

@@ -40,29 +40,13 @@ pub(crate) fn drop_in(served: &Served) -> Reply {
     r
 }
 
-/// The adapter's model as JSON, with cache status and cost.
+/// The adapter's model as JSON, with cache status and cost: the query renders its own model.
 pub(crate) fn typed(
-    provider: Provider,
-    fssp_type: Option<proverka_fssp::QueryType>,
+    provider: proverka_core::Provider,
+    lookup: &dyn Lookup,
     served: &Served,
 ) -> Reply {
-    let raw = &served.answer.raw;
-    fn shape<T: serde::Serialize, V: std::error::Error + 'static, P: proverka_core::Failure>(
-        r: Result<T, proverka_core::Error<V, P>>,
-    ) -> Result<Value, Value> {
-        r.map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).map_err(|e| {
-            json!({"source": e.source_kind(), "message": e.to_string(), "retryable": e.retryable(), "charged": e.charged()})
-        })
-    }
-    let parsed = match provider {
-        Provider::Fssp => shape(proverka_fssp::FsspAnswer::from_raw(
-            fssp_type.unwrap_or(proverka_fssp::QueryType::Physical),
-            raw,
-        )),
-        Provider::Court => shape(proverka_court::parse(raw)),
-        Provider::Npd => shape(proverka_npd::parse(raw)),
-        Provider::Alfa => shape(proverka_alfa::parse(raw)),
-    };
+    let parsed = lookup.render(&served.answer.raw);
     let charge = served.answer.verdict.billed();
     let mut body = json!({
         "provider": provider,
@@ -76,7 +60,7 @@ pub(crate) fn typed(
             StatusCode::OK
         }
         Err(e) => {
-            body["error"] = e;
+            body["error"] = serde_json::to_value(e).unwrap_or(Value::Null);
             StatusCode::BAD_GATEWAY
         }
     };

@@ -1,7 +1,10 @@
 //! The memo of validated queries: the hot path of a repeated query skips validation and key
 //! hashing.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proverka_core::{Lookup, Parsed, Provider};
 
 /// A lookup whose cache key was computed once, when it was first validated.
 pub(crate) struct Keyed {
@@ -28,15 +31,21 @@ impl Lookup for Keyed {
     fn judge(&self, raw: &proverka_core::RawAnswer) -> proverka_core::Verdict {
         self.inner.judge(raw)
     }
+    fn render(
+        &self,
+        raw: &proverka_core::RawAnswer,
+    ) -> Result<serde_json::Value, proverka_core::RenderError> {
+        self.inner.render(raw)
+    }
 }
 
 /// Validated lookups by request: the hot path of a repeated query skips validation and key
 /// hashing. Keyed by a 128-bit hash of (provider, mode, path tail, raw query), so the memo
 /// holds no raw query (which may carry a client's token). Only successful validations are
-/// kept, and they stay valid (dates only move forward), except an NPD query without a date,
-/// whose meaning changes at Moscow midnight: it is never memoized.
+/// kept, and they stay valid (dates only move forward), except a query the adapter calls not
+/// [`stable`](Parsed::stable) (a date implied from the clock): it is never memoized.
 pub(crate) struct ParseMemo {
-    pub(crate) entries: moka::sync::Cache<u128, Parsed>,
+    pub(crate) entries: moka::sync::Cache<u128, Arc<dyn Lookup>>,
     hashers: (
         std::collections::hash_map::RandomState,
         std::collections::hash_map::RandomState,
@@ -67,10 +76,23 @@ impl ParseMemo {
         }
     }
 
-    pub(crate) fn id(&self, provider: Provider, mode: Mode, tail: &str, query: &str) -> u128 {
+    pub(crate) fn id(&self, provider: Provider, typed: bool, tail: &str, query: &str) -> u128 {
         use std::hash::BuildHasher;
-        let request = (provider, mode == Mode::Typed, tail, query);
+        let request = (provider, typed, tail, query);
         (u128::from(self.hashers.0.hash_one(request)) << 64)
             | u128::from(self.hashers.1.hash_one(request))
     }
+}
+
+/// A validated query with its cache key computed once, remembered when the adapter says the
+/// same text always means the same query.
+pub(crate) fn remember(memo: &ParseMemo, id: u128, parsed: Parsed) -> Arc<dyn Lookup> {
+    let keyed: Arc<dyn Lookup> = Arc::new(Keyed {
+        key: parsed.lookup.cache_key(),
+        inner: parsed.lookup,
+    });
+    if parsed.stable {
+        memo.entries.insert(id, Arc::clone(&keyed));
+    }
+    keyed
 }

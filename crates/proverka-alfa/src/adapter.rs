@@ -1,0 +1,69 @@
+//! [`AlfaAdapter`]: the Alfa-Bank registry status as the proxy sees it.
+
+use proverka_core::{
+    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
+    RoutePath, Routes, TypedOperation, TypedParam,
+};
+
+use crate::{DEFAULT_TIMEOUT, PATH_PREFIX, PRODUCTION_BASE_URL, RegistryQuery, ValidationError};
+
+/// The typed route's prefix: the requestId follows it.
+const TYPED_PREFIX: &str = "/v1/alfa/registries/";
+
+/// Alfa-Bank BaaS (реестр самозанятых) for the proxy's registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AlfaAdapter;
+
+impl Adapter for AlfaAdapter {
+    fn provider(&self) -> Provider {
+        Provider::Alfa
+    }
+
+    /// The bank does not bill status calls.
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            base_url: PRODUCTION_BASE_URL,
+            timeout: DEFAULT_TIMEOUT,
+            price: PagePrice::Free,
+        }
+    }
+
+    /// The bearer belongs to the bank's customer: always the caller's own.
+    fn credential(&self) -> CredentialStyle {
+        CredentialStyle::CallerBearer
+    }
+
+    fn routes(&self) -> Routes {
+        Routes {
+            drop_in: vec![RoutePath::Prefix(PATH_PREFIX)],
+            typed: RoutePath::Prefix(TYPED_PREFIX),
+        }
+    }
+
+    /// The requestId is the path's tail on both routes.
+    fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
+        RegistryQuery::from_parts(input.tail, input.pairs)
+            .map(Parsed::stable)
+            .map_err(|e| ProviderReply::new(ValidationError::HTTP_STATUS, e.provider_body()))
+    }
+
+    fn missing_credential(&self) -> ProviderReply {
+        ProviderReply::new(
+            400,
+            serde_json::json!({"error": "invalid_request", "error_description": "Authorization header is not present in request headers"}).to_string(),
+        )
+    }
+
+    fn operations(&self) -> Vec<TypedOperation> {
+        vec![TypedOperation {
+            path: format!("{TYPED_PREFIX}{{requestId}}"),
+            summary: "Alfa-Bank self-employed registry status (Authorization: Bearer required)"
+                .into(),
+            params: vec![
+                TypedParam::optional("limit", "1–1000"),
+                TypedParam::optional("offset", "records to skip"),
+                TypedParam::path("requestId", "The registry's requestId (uuid)"),
+            ],
+        }]
+    }
+}

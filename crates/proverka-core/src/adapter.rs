@@ -1,0 +1,260 @@
+//! [`Adapter`]: everything a provider crate tells the proxy about itself, once.
+//!
+//! The proxy is built from a list of adapters (the registry in the `proverka` crate) and names
+//! no provider itself: routes, configuration sections, environment variables, metric labels,
+//! the OpenAPI document and the simulators' credentials all come from here. A new provider is
+//! its own crate implementing this trait, one [`Provider`] variant and one registry line.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Charged, Error, ErrorSource, Failure, Lookup, Money, Provider};
+
+/// How the provider's credential travels upstream, and so who may hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialStyle {
+    /// A query parameter (`token`, `key`). The proxy may hold it (then it injects it and one
+    /// cache is shared by every client, and the parameter is free to carry a client key); or
+    /// the caller sends it in the same parameter (passed through, entries partitioned by it).
+    QueryParam(&'static str),
+    /// `Authorization: Bearer …`, always the caller's own: entries are partitioned by it, so a
+    /// cached answer reaches only a bearer the provider accepted for that query.
+    CallerBearer,
+}
+
+/// A path the proxy serves for a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutePath {
+    /// Exactly this path.
+    Exact(&'static str),
+    /// Every path starting with this; the rest (the tail) goes to [`Adapter::parse`].
+    Prefix(&'static str),
+}
+
+impl RoutePath {
+    /// The tail of `path` when this route serves it.
+    pub fn tail<'a>(&self, path: &'a str) -> Option<&'a str> {
+        match *self {
+            Self::Exact(p) => (p == path).then_some(""),
+            Self::Prefix(p) => path.strip_prefix(p),
+        }
+    }
+}
+
+/// The paths the proxy serves for a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routes {
+    /// The provider's own paths (drop-in): same query, the provider's bytes back.
+    pub drop_in: Vec<RoutePath>,
+    /// The typed path under `/v1/…`: the adapter's model as JSON.
+    pub typed: RoutePath,
+}
+
+/// What the provider's page says about the price of one paid answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagePrice {
+    /// The provider does not charge.
+    Free,
+    /// Answers report their own price, at most this much (FSSP: 1.40 RUB).
+    ReportedUpTo(Money),
+    /// The customer's tariff decides: the configuration must say (`price_rub`) for a budget
+    /// to be held.
+    Tariff,
+}
+
+/// Defaults of a provider's settings, from its page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Defaults {
+    /// The production base URL.
+    pub base_url: &'static str,
+    /// The whole-call timeout the page asks clients to allow.
+    pub timeout: Duration,
+    /// The price of one paid answer.
+    pub price: PagePrice,
+}
+
+/// One incoming query for a provider, as the proxy received it.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryInput<'a> {
+    /// The rest of the path after a [`RoutePath::Prefix`] (empty for an exact route).
+    pub tail: &'a str,
+    /// The query string's parameters, percent-decoded, in order.
+    pub pairs: &'a [(&'a str, &'a str)],
+    /// Whether it came on the typed `/v1` route (else the provider's own path).
+    pub typed: bool,
+}
+
+/// A validated query.
+#[derive(Clone)]
+pub struct Parsed {
+    /// The query, ready to be sent or served from the cache.
+    pub lookup: Arc<dyn Lookup>,
+    /// Whether the same query text always means the same query. `false` when something was
+    /// implied from the clock (NPD's date defaults to today): the proxy then validates it
+    /// anew each time instead of remembering it.
+    pub stable: bool,
+}
+
+impl fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parsed")
+            .field("provider", &self.lookup.provider())
+            .field("query_kind", &self.lookup.query_kind())
+            .field("stable", &self.stable)
+            .finish()
+    }
+}
+
+impl Parsed {
+    /// A query whose text always means the same thing.
+    pub fn stable(lookup: impl Lookup + 'static) -> Self {
+        Self {
+            lookup: Arc::new(lookup),
+            stable: true,
+        }
+    }
+}
+
+/// An answer in the provider's own words (status and JSON body): what the provider would have
+/// said to an invalid query or a missing credential, so a drop-in caller sees no difference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderReply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+impl ProviderReply {
+    /// A reply of `status` with `body`.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+        }
+    }
+}
+
+/// Why an answer could not be rendered as the adapter's model: the typed API's `error`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RenderError {
+    /// Where the failure came from.
+    pub source: ErrorSource,
+    /// What happened, without secrets.
+    pub message: String,
+    /// Whether asking again may succeed.
+    pub retryable: bool,
+    /// Whether the provider billed it.
+    pub charged: Charged,
+}
+
+/// Renders an adapter's parse result as the typed API's JSON: the model, or the error.
+///
+/// # Errors
+/// [`RenderError`] when the answer is a provider error or unreadable.
+pub fn render_model<T, V, P>(parsed: Result<T, Error<V, P>>) -> Result<Value, RenderError>
+where
+    T: Serialize,
+    V: std::error::Error + 'static,
+    P: Failure,
+    Error<V, P>: fmt::Display,
+{
+    match parsed {
+        Ok(model) => Ok(serde_json::to_value(model).unwrap_or(Value::Null)),
+        Err(e) => Err(RenderError {
+            source: e.source_kind(),
+            message: e.to_string(),
+            retryable: e.retryable(),
+            charged: e.charged(),
+        }),
+    }
+}
+
+/// One parameter of a typed operation, for the OpenAPI document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypedParam {
+    /// Its name.
+    pub name: &'static str,
+    /// Whether it must be given.
+    pub required: bool,
+    /// In the path (`{name}`) rather than the query string.
+    pub in_path: bool,
+    /// What it means, with the provider's Russian term where it helps.
+    pub description: &'static str,
+}
+
+impl TypedParam {
+    /// An optional query parameter.
+    pub const fn optional(name: &'static str, description: &'static str) -> Self {
+        Self {
+            name,
+            required: false,
+            in_path: false,
+            description,
+        }
+    }
+
+    /// A required query parameter.
+    pub const fn required(name: &'static str, description: &'static str) -> Self {
+        Self {
+            name,
+            required: true,
+            in_path: false,
+            description,
+        }
+    }
+
+    /// A path parameter (always required).
+    pub const fn path(name: &'static str, description: &'static str) -> Self {
+        Self {
+            name,
+            required: true,
+            in_path: true,
+            description,
+        }
+    }
+}
+
+/// One operation of the typed API, for the OpenAPI document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypedOperation {
+    /// Its path (`/v1/…`, path parameters as `{name}`).
+    pub path: String,
+    /// One line about it.
+    pub summary: String,
+    /// Its parameters.
+    pub params: Vec<TypedParam>,
+}
+
+/// A provider as the proxy sees it. Object-safe: the proxy holds `Arc<dyn Adapter>`s.
+pub trait Adapter: Send + Sync + fmt::Debug {
+    /// Which provider.
+    fn provider(&self) -> Provider;
+
+    /// Its defaults: base URL, timeout, price.
+    fn defaults(&self) -> Defaults;
+
+    /// How its credential travels.
+    fn credential(&self) -> CredentialStyle;
+
+    /// The paths the proxy serves for it.
+    fn routes(&self) -> Routes;
+
+    /// Validates one incoming query: a query ready to send, or the provider's own answer to
+    /// the invalid one (nothing is sent, nothing is spent).
+    ///
+    /// # Errors
+    /// The provider-style refusal.
+    fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply>;
+
+    /// The provider's own answer to a query without its credential.
+    fn missing_credential(&self) -> ProviderReply;
+
+    /// The typed API's operations, for the OpenAPI document.
+    fn operations(&self) -> Vec<TypedOperation>;
+}

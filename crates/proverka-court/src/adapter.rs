@@ -1,0 +1,62 @@
+//! [`CourtAdapter`]: the court jurisdiction check as the proxy sees it.
+
+use proverka_core::{
+    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
+    RoutePath, Routes, TypedOperation, TypedParam,
+};
+
+use crate::{CourtQuery, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PATH};
+
+/// Территориальная подсудность for the proxy's registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CourtAdapter;
+
+impl Adapter for CourtAdapter {
+    fn provider(&self) -> Provider {
+        Provider::Court
+    }
+
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            base_url: DEFAULT_BASE_URL,
+            timeout: DEFAULT_TIMEOUT,
+            price: PagePrice::Tariff,
+        }
+    }
+
+    fn credential(&self) -> CredentialStyle {
+        CredentialStyle::QueryParam("token")
+    }
+
+    /// The page documents `/api`; `/api/` is served the same.
+    fn routes(&self) -> Routes {
+        Routes {
+            drop_in: vec![RoutePath::Exact(PATH), RoutePath::Exact("/api/")],
+            typed: RoutePath::Exact("/v1/court"),
+        }
+    }
+
+    fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
+        CourtQuery::from_pairs(input.pairs)
+            .map(Parsed::stable)
+            .map_err(|e| ProviderReply::new(200, e.provider_body()))
+    }
+
+    fn missing_credential(&self) -> ProviderReply {
+        ProviderReply::new(
+            200,
+            serde_json::json!({"data": {"status": 0, "error": "401 Unauthorized"}}).to_string(),
+        )
+    }
+
+    fn operations(&self) -> Vec<TypedOperation> {
+        vec![TypedOperation {
+            path: "/v1/court".into(),
+            summary: "Court jurisdiction by address or coordinates".into(),
+            params: vec![
+                TypedParam::optional("address", "Address to the building"),
+                TypedParam::optional("coords", "\"lon lat\""),
+            ],
+        }]
+    }
+}

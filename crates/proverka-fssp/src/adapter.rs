@@ -1,0 +1,92 @@
+//! [`FsspAdapter`]: the FSSP check as the proxy sees it (routes, defaults, validation,
+//! the provider's own refusals, the typed operations).
+
+use proverka_core::{
+    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
+    RoutePath, Routes, TypedOperation, TypedParam,
+};
+
+use crate::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspQuery, MAX_PRICE, PATH, QueryType};
+
+/// The typed route's prefix: the query type follows it (`/v1/fssp/physical`).
+const TYPED_PREFIX: &str = "/v1/fssp/";
+
+/// api-cloud.ru FSSP for the proxy's registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsspAdapter;
+
+impl Adapter for FsspAdapter {
+    fn provider(&self) -> Provider {
+        Provider::Fssp
+    }
+
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            base_url: DEFAULT_BASE_URL,
+            timeout: DEFAULT_TIMEOUT,
+            price: PagePrice::ReportedUpTo(MAX_PRICE),
+        }
+    }
+
+    fn credential(&self) -> CredentialStyle {
+        CredentialStyle::QueryParam("token")
+    }
+
+    fn routes(&self) -> Routes {
+        Routes {
+            drop_in: vec![RoutePath::Exact(PATH)],
+            typed: RoutePath::Prefix(TYPED_PREFIX),
+        }
+    }
+
+    /// On the typed route the query type is the path's tail and a `type` parameter is
+    /// ignored; on the drop-in route it is the `type` parameter, as on the page.
+    fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
+        let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(input.pairs.len() + 1);
+        if input.typed {
+            pairs.push(("type", input.tail));
+        }
+        pairs.extend(
+            input
+                .pairs
+                .iter()
+                .copied()
+                .filter(|(k, _)| !input.typed || *k != "type"),
+        );
+        FsspQuery::from_pairs(&pairs)
+            .map(Parsed::stable)
+            .map_err(|e| ProviderReply::new(200, e.provider_body()))
+    }
+
+    fn missing_credential(&self) -> ProviderReply {
+        ProviderReply::new(
+            200,
+            serde_json::json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"})
+                .to_string(),
+        )
+    }
+
+    fn operations(&self) -> Vec<TypedOperation> {
+        QueryType::ALL
+            .iter()
+            .map(|kind| TypedOperation {
+                path: format!("{TYPED_PREFIX}{kind}", kind = kind.as_str()),
+                summary: format!("FSSP `{}` (api-cloud.ru)", kind.as_str()),
+                params: vec![
+                    TypedParam::optional("lastname", "Фамилия (physical, alim)"),
+                    TypedParam::optional("firstname", "Имя (physical, alim)"),
+                    TypedParam::optional("secondname", "Отчество"),
+                    TypedParam::optional("birthdate", "dd.mm.yyyy"),
+                    TypedParam::optional("region", "Region number or -1"),
+                    TypedParam::optional("nameLegal", "Legal entity name (legal)"),
+                    TypedParam::optional("address", "Legal entity address (legal)"),
+                    TypedParam::optional("number", "Proceeding (ip) or document (id) number"),
+                    TypedParam::optional("typeid", "Document type (id)"),
+                    TypedParam::optional("inn", "INN (inn)"),
+                    TypedParam::optional("fio", "Full name (wanted)"),
+                    TypedParam::optional("onlyActual", "1: open proceedings only"),
+                ],
+            })
+            .collect()
+    }
+}

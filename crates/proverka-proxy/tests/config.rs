@@ -1,0 +1,78 @@
+//! The configuration as a user writes it: defaults, environment overrides, provider sections
+//! from the registry, refusals that name keys and never values.
+
+use proverka_core::Provider;
+use proverka_proxy::{Config, ConfigError};
+
+#[test]
+fn defaults_and_env_overrides() {
+    let c = Config::from_toml("", &[]).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert!(c.cache.redis_url.is_none());
+    let env = vec![
+        (
+            "PROVERKA_PROVIDERS_FSSP_TOKEN".to_owned(),
+            "t0k3n".to_owned(),
+        ),
+        ("PROVERKA_CACHE_MEMORY_MB".to_owned(), "64".to_owned()),
+        (
+            "PROVERKA_PROVIDERS_COURT_PRICE_RUB".to_owned(),
+            "1.5".to_owned(),
+        ),
+    ];
+    let c = Config::from_toml("[cache]\nmemory_mb = 512\n", &env).unwrap();
+    assert_eq!(c.cache.memory_mb, 64);
+    assert_eq!(
+        c.provider(Provider::Fssp).credential().unwrap().expose(),
+        "t0k3n"
+    );
+    assert_eq!(c.provider(Provider::Court).price().unwrap().kopecks(), 150);
+    assert!(!format!("{c:?}").contains("t0k3n"));
+}
+
+#[test]
+fn clients_from_the_environment() {
+    let env = vec![(
+        "PROVERKA_CLIENTS".to_owned(),
+        r#"[{"name":"crm","key":"crm-secret-key","daily_budget_rub":300}]"#.to_owned(),
+    )];
+    let c = Config::from_toml("listen = \"0.0.0.0:8080\"\n", &env).unwrap();
+    assert_eq!(c.clients[0].name, "crm");
+    assert_eq!(c.clients[0].daily_budget_rub, Some(300.0));
+    let bad = vec![(
+        "PROVERKA_CLIENTS".to_owned(),
+        "[{\"key\": \"crm-secret-key\"".to_owned(),
+    )];
+    let e = Config::from_toml("", &bad).unwrap_err().to_string();
+    assert!(!e.contains("crm-secret-key"), "{e}");
+}
+
+#[test]
+fn an_open_listener_needs_clients() {
+    let e = Config::from_toml("listen = \"0.0.0.0:8080\"\n", &[]).unwrap_err();
+    assert!(matches!(e, ConfigError::OpenListener(_)));
+    let ok = "listen = \"0.0.0.0:8080\"\n[[clients]]\nname = \"crm\"\nkey = \"crm-key-123\"\ndaily_budget_rub = 300\n";
+    assert_eq!(Config::from_toml(ok, &[]).unwrap().clients.len(), 1);
+    let e = Config::from_toml("[cache]\nencryption_key = \"nothex-secret\"\n", &[]).unwrap_err();
+    assert!(!e.to_string().contains("nothex-secret"));
+    assert!(Config::from_toml("unknown_key = 1\n", &[]).is_err());
+}
+
+#[test]
+fn provider_sections_come_from_the_registry() {
+    let c = Config::from_toml("[providers.npd]\nprice_rub = 1.5\n", &[]).unwrap();
+    assert_eq!(c.provider(Provider::Npd).price().unwrap().kopecks(), 150);
+    assert!(c.provider(Provider::Court).price().is_none());
+    let e = Config::from_toml("[providers.nosuch]\nprice_rub = 1.5\n", &[]).unwrap_err();
+    assert!(e.to_string().contains("[providers.nosuch]"), "{e}");
+    assert!(e.to_string().contains("fssp"), "{e}");
+    // Every registered provider has its environment variables.
+    for p in Provider::ALL {
+        let var = format!(
+            "PROVERKA_PROVIDERS_{}_TIMEOUT_SECS",
+            p.as_str().to_uppercase()
+        );
+        let c = Config::from_toml("", &[(var, "7".to_owned())]).unwrap();
+        assert_eq!(c.provider(p).timeout_secs, Some(7), "{p}");
+    }
+}
