@@ -1,9 +1,13 @@
 //! Alfa-Bank registry answers, every field of the page typed.
 
-use proverka_core::LenientDate;
 use proverka_core::lenient::Extra;
 use proverka_core::lenient_fast::{DateField, Int, Many, Object, Opt, Text};
+use proverka_core::{LenientDate, MalformedAnswer, Provider, RawAnswer};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use serde_json::Value;
+
+use crate::{Error, ProviderError};
 
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
@@ -396,4 +400,56 @@ impl Registry {
                     .is_some_and(|s| s.as_str().ends_with("_REQUESTED"))
             })
     }
+}
+
+/// Reads a bank answer.
+///
+/// # Errors
+/// [`Error::Provider`] for error statuses, [`Error::Malformed`] for bodies that are not the
+/// bank's JSON.
+pub fn parse(raw: &RawAnswer) -> Result<Registry, Error> {
+    let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
+        Error::Malformed(f(Provider::Alfa, raw.status, &raw.body))
+    };
+    let body = proverka_core::json_body(&raw.body);
+    if raw.status == 200 {
+        let valid_json = || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        return serde_json::from_slice::<Registry>(body).map_err(|_| {
+            if valid_json() {
+                malformed(MalformedAnswer::unexpected_shape)
+            } else {
+                malformed(MalformedAnswer::describe)
+            }
+        });
+    }
+    if body.is_empty() {
+        return Err(Error::Provider(ProviderError::Bodiless {
+            status: raw.status,
+        }));
+    }
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(body) else {
+        return Err(malformed(MalformedAnswer::describe));
+    };
+    let Some(error) = map
+        .remove("error")
+        .and_then(proverka_core::lenient::text_of)
+    else {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    };
+    let description = map
+        .remove("error_description")
+        .and_then(proverka_core::lenient::text_of);
+    Err(Error::Provider(match error.as_str() {
+        "invalid_request" => ProviderError::InvalidRequest { description },
+        "invalid_token" => ProviderError::InvalidToken { description },
+        "insufficient_scope" => ProviderError::InsufficientScope { description },
+        "access_denied" => ProviderError::AccessDenied { description },
+        "unknown_endpoint" => ProviderError::UnknownEndpoint { description },
+        "internal_error" => ProviderError::InternalError { description },
+        _ => ProviderError::Other {
+            status: raw.status,
+            error,
+            description,
+        },
+    }))
 }

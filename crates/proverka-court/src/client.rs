@@ -9,7 +9,7 @@ use proverka_core::{
 
 use crate::Error;
 use crate::model::{self, Jurisdiction, NotAnAnswer};
-use crate::request::CourtQuery;
+use crate::query::CourtQuery;
 
 /// The provider's host, an internationalised domain name: requests go to its punycode form
 /// `api.xn----7sbarabva2auedgdkhac2adbeqt1tna3e.xn--p1ai`.

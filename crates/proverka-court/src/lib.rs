@@ -27,11 +27,11 @@ mod client;
 mod error;
 mod lookup;
 mod model;
-mod request;
+mod query;
 
 pub use adapter::CourtAdapter;
 pub use client::{CourtClient, CourtClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, parse};
 pub use error::{Error, ProviderError, ValidationError};
 pub use lookup::{FOUND_TTL, NOT_FOUND_TTL, PATH, judge};
 pub use model::{Court, Jurisdiction, queries_left};
-pub use request::{Address, CoordOrder, Coords, CourtQuery};
+pub use query::{Address, CoordOrder, Coords, CourtQuery};

@@ -6,7 +6,7 @@ use proverka_core::{
     Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, Reported, UpstreamRequest, Verdict,
 };
 
-use crate::request::CourtQuery;
+use crate::query::CourtQuery;
 
 /// The path (the page also shows `/api/`; both reach the same handler).
 pub const PATH: &str = "/api";

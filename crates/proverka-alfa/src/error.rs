@@ -1,0 +1,116 @@
+//! [`ProviderError`]: the bank's error answers (400/401/403/404/500, `error` and
+//! `error_description`) and bodiless error statuses.
+
+use proverka_core::{Charged, Failure};
+
+use crate::ValidationError;
+
+/// An error answer of the bank (`error`, `error_description`), or a bodiless error status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// 400 `invalid_request`: wrong input parameters.
+    #[error("400 invalid_request: {}", description.as_deref().unwrap_or("wrong request parameters"))]
+    InvalidRequest {
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// 401 `invalid_token`: the bearer is expired, revoked, malformed or invalid.
+    #[error("401 invalid_token: the bearer token is expired, revoked or invalid")]
+    InvalidToken {
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// 403 `insufficient_scope`: the token lacks `as-operation-with-selfemployed`.
+    #[error("403 insufficient_scope: the token lacks the scope")]
+    InsufficientScope {
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// 403 `access_denied`: access to the account is denied.
+    #[error("403 access_denied")]
+    AccessDenied {
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// 404 `unknown_endpoint`: endpoint not found or not active.
+    #[error("404 unknown_endpoint")]
+    UnknownEndpoint {
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// 500 `internal_error`.
+    #[error("500 internal_error")]
+    InternalError {
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// An error status with no body ("Нет тела ответа").
+    #[error("HTTP {status} without a body")]
+    Bodiless {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// proverka's own check, not the bank's: the pages of a registry held fewer people than
+    /// its `pagination.totalCount` (a page came back empty or short before the total was
+    /// reached). [`AlfaClient::fetch_all`] returns this rather than a silently short list.
+    #[error(
+        "the registry's pages held {received} people of the {expected} its totalCount announced"
+    )]
+    Incomplete {
+        /// `pagination.totalCount`.
+        expected: i64,
+        /// People received over all pages.
+        received: usize,
+    },
+    /// A status or `error` value the page does not list.
+    #[error("HTTP {status} {error}")]
+    Other {
+        /// The HTTP status.
+        status: u16,
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+}
+
+impl Failure for ProviderError {
+    /// The bank does not bill status queries.
+    fn charged(&self) -> Charged {
+        Charged::No
+    }
+    /// Server-side failures and rate limiting (429).
+    fn retryable(&self) -> bool {
+        match self {
+            Self::InternalError { .. } | Self::Incomplete { .. } => true,
+            Self::Bodiless { status } | Self::Other { status, .. } => {
+                *status >= 500 || *status == 429
+            }
+            _ => false,
+        }
+    }
+    fn code(&self) -> String {
+        self.error_code()
+    }
+}
+
+impl ProviderError {
+    /// The `error` code, or the HTTP status for bodiless errors.
+    pub fn error_code(&self) -> String {
+        match self {
+            Self::InvalidRequest { .. } => "invalid_request".into(),
+            Self::InvalidToken { .. } => "invalid_token".into(),
+            Self::InsufficientScope { .. } => "insufficient_scope".into(),
+            Self::AccessDenied { .. } => "access_denied".into(),
+            Self::UnknownEndpoint { .. } => "unknown_endpoint".into(),
+            Self::InternalError { .. } => "internal_error".into(),
+            Self::Bodiless { status } => status.to_string(),
+            Self::Other { error, .. } => error.clone(),
+            Self::Incomplete { .. } => "proverka_incomplete".into(),
+        }
+    }
+}
+
+/// The error of every [`AlfaClient`] call.
+pub type Error = proverka_core::Error<ValidationError, ProviderError>;

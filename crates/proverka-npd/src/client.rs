@@ -1,0 +1,109 @@
+//! [`NpdClient`]: sends checks to api-assist.com.
+
+use std::time::Duration;
+
+use proverka_core::{
+    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer,
+    RetryPolicy, Secret, TransportError, require_credential,
+};
+
+use crate::{Error, NpdQuery, NpdStatus, parse};
+
+/// The provider's host.
+pub const DEFAULT_BASE_URL: &str = "https://service.api-assist.com";
+
+/// The path of the check.
+pub const PATH: &str = "/parser/nalog_npd_api/";
+
+/// The timeout unless set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client of the NPD check.
+///
+/// ```no_run
+/// use proverka_npd::{NpdClient, NpdQuery};
+/// # async fn run() -> Result<(), proverka_npd::Error> {
+/// let client = NpdClient::builder().token("…").build()?;
+/// let q = NpdQuery::parse("540304378234", None).map_err(proverka_npd::Error::Invalid)?;
+/// let status = client.check_retrying(&q, &Default::default()).await?;
+/// println!("self-employed on {}: {}", q.date(), status.self_employed);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct NpdClient {
+    http: HttpClient,
+    key: Secret,
+}
+
+/// Builds an [`NpdClient`]: see [`ClientBuilder`] (its `token` is the access `key`).
+pub type NpdClientBuilder = ClientBuilder<NpdClient>;
+
+impl Connect for NpdClient {
+    const PROVIDER: Provider = Provider::Npd;
+    const DEFAULT_BASE_URL: &'static str = DEFAULT_BASE_URL;
+    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
+
+    fn check_credential(key: Option<&Secret>) -> Result<(), ConfigError> {
+        require_credential(key, "key")
+    }
+
+    fn from_parts(http: HttpClient, key: Option<Secret>) -> Self {
+        Self {
+            http,
+            key: key.unwrap_or_else(|| Secret::new("")),
+        }
+    }
+}
+
+impl NpdClient {
+    /// A builder with the provider's host.
+    pub fn builder() -> NpdClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Sends a query and returns the answer as it came.
+    ///
+    /// # Errors
+    /// [`TransportError`] when no answer arrived.
+    pub async fn fetch_raw<L: Lookup + ?Sized>(
+        &self,
+        lookup: &L,
+    ) -> Result<RawAnswer, TransportError> {
+        self.http
+            .get(&lookup.upstream_request(), Auth::Query("key", &self.key))
+            .await
+    }
+
+    /// One check.
+    ///
+    /// # Errors
+    /// See [`Error`]; `success = 0` is [`ProviderError::SourceUnavailable`].
+    pub async fn check(&self, query: &NpdQuery) -> Result<NpdStatus, Error> {
+        parse(&self.fetch_raw(query).await?)
+    }
+
+    /// A check asked again while the answer is a free, retryable failure (`success = 0`, a
+    /// failed connect), as the page advises, within `policy`.
+    ///
+    /// # Errors
+    /// The last failure.
+    pub async fn check_retrying(
+        &self,
+        query: &NpdQuery,
+        policy: &RetryPolicy,
+    ) -> Result<NpdStatus, Error> {
+        let mut attempt = 1;
+        loop {
+            match self.check(query).await {
+                Ok(status) => return Ok(status),
+                Err(e) => match policy.next_delay(attempt, e.retryable(), e.charged()) {
+                    Some(delay) => {
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! [`ProviderError`]: the page's error codes (403 40301–40305, 400 40000) and `success = 0`.
+
+use proverka_core::{Charged, Failure};
+
+use crate::ValidationError;
+
+/// An error answer of the NPD API, or an answer that means "ask again".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// 40301 — Invalid access key.
+    #[error("40301 Invalid access key")]
+    InvalidAccessKey,
+    /// 40302 — The subscription period has expired.
+    #[error("40302 The subscription period has expired")]
+    SubscriptionExpired,
+    /// 40303 — Invalid IP: the caller's address is not allowed.
+    #[error("40303 Invalid IP")]
+    InvalidIp,
+    /// 40304 — Day limit of requests exceeded.
+    #[error("40304 Day limit of requests exceeded")]
+    DayLimitExceeded,
+    /// 40305 — Month limit of requests exceeded.
+    #[error("40305 Month limit of requests exceeded")]
+    MonthLimitExceeded,
+    /// 40000 — a validation error; the text says which field.
+    #[error("40000 {0}")]
+    Validation(String),
+    /// `success = 0`, or neither `success` nor `error`: the source did not answer. Not
+    /// charged; ask again now or in a few minutes. Never means "not self-employed".
+    #[error("the tax service did not answer (success = 0): ask again")]
+    SourceUnavailable,
+    /// A code or text the page does not list.
+    #[error("NPD error {code:?}: {message:?}")]
+    Other {
+        /// `error_code`, if any.
+        code: Option<i64>,
+        /// `error`, if any.
+        message: Option<String>,
+    },
+}
+
+impl ProviderError {
+    /// The provider's numeric code, where there is one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Self::InvalidAccessKey => Some(40301),
+            Self::SubscriptionExpired => Some(40302),
+            Self::InvalidIp => Some(40303),
+            Self::DayLimitExceeded => Some(40304),
+            Self::MonthLimitExceeded => Some(40305),
+            Self::Validation(_) => Some(40000),
+            Self::SourceUnavailable => None,
+            Self::Other { code, .. } => *code,
+        }
+    }
+}
+
+impl Failure for ProviderError {
+    /// Only `success = 1` answers are charged.
+    fn charged(&self) -> Charged {
+        Charged::No
+    }
+    /// Only a source that did not answer is worth asking again as is.
+    fn retryable(&self) -> bool {
+        matches!(self, Self::SourceUnavailable)
+    }
+    fn code(&self) -> String {
+        ProviderError::code(self).map_or_else(|| "success=0".to_owned(), |c| c.to_string())
+    }
+}
+
+/// The error of every [`NpdClient`] call.
+pub type Error = proverka_core::Error<ValidationError, ProviderError>;

@@ -1,0 +1,74 @@
+//! [`NpdStatus`] and [`parse`]: reading an answer leniently; only `success = 1` is one.
+
+use proverka_core::lenient;
+use proverka_core::{Billed, MalformedAnswer, Provider, RawAnswer};
+use serde_json::Value;
+
+use crate::{Error, ProviderError};
+
+/// A charged answer (`success = 1`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NpdStatus {
+    /// `found`: whether the INN is a self-employed (НПД) tax payer on the date.
+    pub self_employed: bool,
+    /// Fields other than `success` and `found`.
+    pub extra: lenient::Extra,
+}
+
+/// Reads an NPD body: `success = 1` is an answer, anything else an error.
+///
+/// # Errors
+/// [`Error::Provider`] or [`Error::Malformed`].
+pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
+    let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
+        Error::Malformed(f(Provider::Npd, raw.status, &raw.body))
+    };
+    let value: Value = serde_json::from_slice(proverka_core::json_body(&raw.body))
+        .map_err(|_| malformed(MalformedAnswer::describe))?;
+    let Value::Object(mut map) = value else {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    };
+    let success = map.remove("success").as_ref().and_then(lenient::int_of);
+    let error = map.remove("error").and_then(lenient::text_of);
+    let code = map.remove("error_code").as_ref().and_then(lenient::int_of);
+    if success == Some(1) && raw.status == 200 {
+        let found = match map.remove("found") {
+            Some(Value::Bool(b)) => Some(b),
+            Some(v) => lenient::int_of(&v)
+                .filter(|n| *n == 0 || *n == 1)
+                .map(|n| n == 1),
+            None => None,
+        };
+        return match found {
+            Some(self_employed) => Ok(NpdStatus {
+                self_employed,
+                extra: map.into_iter().collect(),
+            }),
+            // The page: only `success = 1` is charged. Billed, but not an answer.
+            None => Err(Error::Malformed(MalformedAnswer::without_result(
+                Provider::Npd,
+                raw.status,
+                &raw.body,
+                Billed::Yes(None),
+            ))),
+        };
+    }
+    if error.is_none() && code.is_none() {
+        if raw.status >= 500 {
+            return Err(malformed(MalformedAnswer::unexpected_shape));
+        }
+        return Err(Error::Provider(ProviderError::SourceUnavailable));
+    }
+    Err(Error::Provider(match code {
+        Some(40301) => ProviderError::InvalidAccessKey,
+        Some(40302) => ProviderError::SubscriptionExpired,
+        Some(40303) => ProviderError::InvalidIp,
+        Some(40304) => ProviderError::DayLimitExceeded,
+        Some(40305) => ProviderError::MonthLimitExceeded,
+        Some(40000) => ProviderError::Validation(error.unwrap_or_default()),
+        code => ProviderError::Other {
+            code,
+            message: error,
+        },
+    }))
+}

@@ -1,0 +1,136 @@
+//! [`NpdQuery`]: one status check, validated before anything is sent (the page's 400 codes,
+//! and proverka's own rules, marked as such).
+
+use proverka_core::{Date, Inn, InnError, RefusedBy};
+
+/// One NPD status check: an individual's INN on a (resolved) date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NpdQuery {
+    inn: Inn,
+    date: Date,
+}
+
+/// A query refused locally: one the provider refuses with its 400 (`error_code = 40000`:
+/// "Field inn is required", "Field date is invalid"), or one refused by proverka's own rule
+/// ([`RefusedBy::Proverka`]: an INN that is no individual's INN, a date after today), which
+/// says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}: {reason}")]
+pub struct ValidationError {
+    /// The provider's `error` text for this kind of failure.
+    pub message: &'static str,
+    /// What is wrong, in English.
+    pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
+}
+
+impl ValidationError {
+    /// The body the provider would answer with HTTP 400:
+    /// `{"error":"Field inn is required","error_code":40000}`; for proverka's own rules
+    /// `{"error":"proverka: …","error_code":"proverka"}`.
+    pub fn provider_body(&self) -> String {
+        match self.refused_by {
+            RefusedBy::Provider => {
+                serde_json::json!({"error": self.message, "error_code": 40000}).to_string()
+            }
+            RefusedBy::Proverka => serde_json::json!({
+                "error": format!("{}: {}", RefusedBy::MARKER, self.reason),
+                "error_code": RefusedBy::MARKER,
+            })
+            .to_string(),
+        }
+    }
+
+    /// The HTTP status the provider uses for it.
+    pub const HTTP_STATUS: u16 = 400;
+}
+
+/// No INN: the page's "Field inn is required". Anything else wrong with it: proverka's own
+/// rule (the page: "ИНН физического лица, 12 цифр"; no error text of its own).
+fn inn_error(e: InnError) -> ValidationError {
+    ValidationError {
+        refused_by: if e == InnError::Empty {
+            RefusedBy::Provider
+        } else {
+            RefusedBy::Proverka
+        },
+        message: if e == InnError::Empty {
+            "Field inn is required"
+        } else {
+            "Field inn is invalid"
+        },
+        reason: match e {
+            InnError::Empty => "no INN given",
+            InnError::WrongKind { .. } => "a 12-digit INN of an individual is required",
+            InnError::Checksum => "INN check digits do not match",
+            InnError::AllZeros => "INN of all zeros",
+            _ => "INN must be 12 digits",
+        },
+    }
+}
+
+/// A malformed date: the page's "Field date is invalid".
+fn date_error(reason: &'static str) -> ValidationError {
+    ValidationError {
+        message: "Field date is invalid",
+        reason,
+        refused_by: RefusedBy::Provider,
+    }
+}
+
+impl NpdQuery {
+    /// A check of `inn` on `date`, or today in Moscow when `date` is `None`.
+    ///
+    /// # Errors
+    /// A 10-digit INN, or a date after today in Moscow.
+    pub fn new(inn: Inn, date: Option<Date>) -> Result<Self, ValidationError> {
+        if inn.kind() != proverka_core::InnKind::Individual {
+            return Err(inn_error(InnError::WrongKind {
+                expected: proverka_core::InnKind::Individual,
+            }));
+        }
+        let today = Date::today_moscow();
+        let date = date.unwrap_or(today);
+        if date > today {
+            // proverka's own rule: nobody's status is known for a day that has not come.
+            return Err(ValidationError {
+                refused_by: RefusedBy::Proverka,
+                ..date_error("the date is in the future")
+            });
+        }
+        Ok(Self { inn, date })
+    }
+
+    /// Reads an INN and an optional `YYYY-MM-DD` date.
+    ///
+    /// # Errors
+    /// See [`NpdQuery::new`]; a malformed INN or date.
+    pub fn parse(inn: &str, date: Option<&str>) -> Result<Self, ValidationError> {
+        let inn = Inn::parse_individual(inn).map_err(inn_error)?;
+        let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Some(Date::parse_iso(d).map_err(|_| date_error("must be YYYY-MM-DD"))?),
+            None => None,
+        };
+        Self::new(inn, date)
+    }
+
+    /// Reads provider-style parameters (`inn=…&date=…`; `key` ignored).
+    ///
+    /// # Errors
+    /// See [`NpdQuery::parse`].
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
+        let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        Self::parse(get("inn").unwrap_or_default(), get("date"))
+    }
+
+    /// The INN.
+    pub fn inn(&self) -> Inn {
+        self.inn
+    }
+
+    /// The date asked about (resolved: never "today" implicitly).
+    pub fn date(&self) -> Date {
+        self.date
+    }
+}
