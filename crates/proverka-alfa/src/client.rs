@@ -89,7 +89,7 @@ impl AlfaClient {
         lookup: &L,
     ) -> Result<RawAnswer, TransportError> {
         self.http
-            .get(&lookup.upstream_request(), Auth::Bearer(bearer))
+            .send(&lookup.upstream_request(), Auth::Bearer(bearer))
             .await
     }
 

@@ -33,6 +33,26 @@ pub struct ProviderCall<'a> {
     pub resent: bool,
 }
 
+impl<'a> ProviderCall<'a> {
+    /// A call made outside a flight (a free source asked before the paid provider), so the
+    /// same ledger can record it: its first and only attempt, not re-sent.
+    pub fn single(
+        lookup: &'a dyn Lookup,
+        verdict: &'a Verdict,
+        raw: Option<&'a RawAnswer>,
+        latency: Duration,
+    ) -> Self {
+        Self {
+            lookup,
+            attempt: 1,
+            verdict,
+            raw,
+            latency,
+            resent: false,
+        }
+    }
+}
+
 impl std::fmt::Debug for ProviderCall<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderCall")

@@ -43,6 +43,7 @@
 mod breaker;
 mod envelope;
 mod fetch;
+mod pacing;
 mod redis_store;
 mod remote;
 mod stats;

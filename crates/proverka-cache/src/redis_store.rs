@@ -22,6 +22,16 @@ const ADD: &str = "local cur = tonumber(redis.call('get', KEYS[1]) or '0') \
                    local v = redis.call('incrby', KEYS[1], delta) \
                    if redis.call('pttl', KEYS[1]) < 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end \
                    return {1, v}";
+/// Takes the next turn of an evenly spaced queue by the server's clock (shared by replicas):
+/// ARGV = interval ms, max wait ms (-1: any), ttl ms. Returns the wait in ms, or -1.
+const TAKE_TURN: &str = "local t = redis.call('time') \
+                         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+                         local nxt = tonumber(redis.call('get', KEYS[1]) or '0') \
+                         local start = math.max(now, nxt) \
+                         local maxw = tonumber(ARGV[2]) \
+                         if maxw >= 0 and start - now > maxw then return -1 end \
+                         redis.call('set', KEYS[1], start + tonumber(ARGV[1]), 'PX', ARGV[3]) \
+                         return start - now";
 /// Deletes a lock only while `token` still owns it.
 const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                       return redis.call('del', KEYS[1]) else return 0 end";
@@ -332,6 +342,31 @@ impl RemoteStore for RedisStore {
                 )
                 .await?;
             Ok((added == 1, total))
+        })
+    }
+
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        interval: Duration,
+        max_wait: Option<Duration>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<Duration>, RemoteError>> {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Box::pin(async move {
+            let wait: i64 = self
+                .query(
+                    redis::cmd("EVAL")
+                        .arg(TAKE_TURN)
+                        .arg(1)
+                        .arg(key)
+                        .arg(ms(interval))
+                        .arg(max_wait.map_or(-1, ms))
+                        .arg(ms(ttl).max(1))
+                        .clone(),
+                )
+                .await?;
+            Ok(u64::try_from(wait).ok().map(Duration::from_millis))
         })
     }
 

@@ -98,6 +98,17 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         limit: Option<i64>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>>;
+    /// Takes the next turn of a queue of evenly spaced turns, in one atomic step: the turn
+    /// starts at the later of now and the queue's next free time, which moves `interval`
+    /// past it. With a `max_wait`, a turn starting later than that is not taken (`None`).
+    /// Returns how long until the turn starts. Now is the store's clock, shared by replicas.
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        interval: Duration,
+        max_wait: Option<Duration>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<Duration>, RemoteError>>;
     /// Checks the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>>;
     /// What in the store's own settings could drop or refuse the cache's keys (Redis's
@@ -335,6 +346,29 @@ impl RemoteStore for MemoryStore {
                 .values
                 .insert(key.to_owned(), (total.to_string().into_bytes(), expires));
             (true, total)
+        }))
+    }
+
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        interval: Duration,
+        max_wait: Option<Duration>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<Duration>, RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let now = crate::pacing::unix_ms(std::time::SystemTime::now());
+            let mut cells = self.lock();
+            let next = cells
+                .live(key)
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
+                .unwrap_or(0);
+            let (taken, wait) = crate::pacing::turn(now, next, interval, max_wait)?;
+            cells.values.insert(
+                key.to_owned(),
+                (taken.to_string().into_bytes(), Instant::now() + ttl),
+            );
+            Some(wait)
         }))
     }
 

@@ -41,6 +41,8 @@ struct Inner {
     max_flights: usize,
     /// Redis refused the last lock write (it is up, but writes do not take).
     refusing: std::sync::atomic::AtomicBool,
+    /// Queues of turns while there is no remote tier, or it is failing.
+    turns: crate::pacing::LocalTurns,
 }
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -145,6 +147,41 @@ impl TieredCache {
         remote
             .call(&self.inner.counters, |s| s.add(&name, delta, limit, ttl))
             .await
+    }
+
+    /// Takes the next turn of a queue of evenly spaced turns named `id`, shared by every
+    /// replica on the remote tier (by its clock) and kept in this process without it or
+    /// while it fails: the turn starts at the later of now and the queue's next free time,
+    /// which moves `interval` past it. A turn that would start more than `max_wait` away is
+    /// not taken (`None`); otherwise the wait until it starts.
+    pub async fn take_turn(
+        &self,
+        id: &str,
+        interval: Duration,
+        max_wait: Option<Duration>,
+    ) -> Option<Duration> {
+        // Long enough to outlive every turn it holds.
+        let ttl = interval
+            .saturating_mul(4)
+            .saturating_add(max_wait.unwrap_or(Duration::from_secs(3600)))
+            .max(Duration::from_secs(120));
+        if let Some(remote) = self.inner.remote.as_ref() {
+            let key = CacheKey::builder(proverka_core::Provider::Fssp, "turns")
+                .exact("id", id)
+                .build();
+            let name = format!("{}t", remote.names(&key).value.trim_end_matches('v'));
+            if let Some(turn) = remote
+                .call(&self.inner.counters, |s| {
+                    s.take_turn(&name, interval, max_wait, ttl)
+                })
+                .await
+            {
+                return turn;
+            }
+        }
+        self.inner
+            .turns
+            .take(id, std::time::SystemTime::now(), interval, max_wait)
     }
 
     /// Warnings about the remote tier's own settings (an eviction policy that can drop or

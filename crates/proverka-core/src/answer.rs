@@ -189,6 +189,14 @@ impl Verdict {
 
     /// The verdict on a call that brought no answer back.
     pub fn of_transport(e: &TransportError) -> Self {
+        if e.kind() == TransportErrorKind::SourceFailed {
+            // Nothing was sent to the provider; its stand-in failed and rests: not re-sent.
+            return Self::ProviderError {
+                code: "source_failed".into(),
+                billed: Billed::No,
+                retryable: false,
+            };
+        }
         Self::Unreadable {
             billed: e.charged().into(),
             what: Cow::Borrowed(match e.kind() {
@@ -197,7 +205,7 @@ impl Verdict {
                 TransportErrorKind::Interrupted => "connection broken",
                 TransportErrorKind::Redirect => "redirect refused",
                 TransportErrorKind::TooLarge => "answer too large",
-                TransportErrorKind::Other => "request failed",
+                TransportErrorKind::SourceFailed | TransportErrorKind::Other => "request failed",
             }),
         }
     }

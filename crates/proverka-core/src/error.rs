@@ -206,6 +206,10 @@ pub enum TransportErrorKind {
     /// The answer's body was larger than the client's `max_body_bytes`: reading stopped there.
     /// The provider may have billed it.
     TooLarge,
+    /// The only source configured for the question (a free source in place of the paid
+    /// provider) failed or refused: the provider named was not asked. Not re-sent
+    /// automatically: the source rests after a refusal.
+    SourceFailed,
     /// Anything else reqwest reported.
     Other,
 }
@@ -262,7 +266,9 @@ impl TransportError {
     pub fn retryable(&self) -> bool {
         !matches!(
             self.kind,
-            TransportErrorKind::Redirect | TransportErrorKind::TooLarge
+            TransportErrorKind::Redirect
+                | TransportErrorKind::TooLarge
+                | TransportErrorKind::SourceFailed
         )
     }
 }
@@ -275,6 +281,7 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Interrupted => "connection broken while talking to",
             TransportErrorKind::Redirect => "refused a redirect from",
             TransportErrorKind::TooLarge => "stopped reading an over-large answer from",
+            TransportErrorKind::SourceFailed => "the free source failed in place of",
             TransportErrorKind::Other => "request failed to",
         };
         write!(f, "{what} {} ({})", self.provider, self.path)

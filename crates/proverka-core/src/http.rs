@@ -122,11 +122,11 @@ fn parse_base_url(s: &str) -> Result<Url, ConfigError> {
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Auth<'a> {
-    /// No credential (the caller supplies none, e.g. a pass-through proxy test).
+    /// No credential: a free public service.
     None,
-    /// A query parameter (`token=` for FSSP and court, `key=` for NPD).
+    /// A query parameter (`token=`, `key=`).
     Query(&'static str, &'a Secret),
-    /// `Authorization: Bearer …` (Alfa-Bank).
+    /// `Authorization: Bearer …`.
     Bearer(&'a Secret),
 }
 
@@ -185,20 +185,27 @@ impl HttpClient {
         url
     }
 
-    /// Sends a GET and reads the whole body. Any HTTP status is an answer (the adapter judges
-    /// it); only a failure to get one, or a redirect, is an error.
+    /// Sends the request (a GET, or a POST of its JSON body) and reads the whole body. Any
+    /// HTTP status is an answer (the adapter judges it); only a failure to get one, or a
+    /// redirect, is an error.
     ///
     /// # Errors
     /// [`TransportError`], whose message names the provider and path only.
-    pub async fn get(
+    pub async fn send(
         &self,
         request: &UpstreamRequest,
         auth: Auth<'_>,
     ) -> Result<RawAnswer, TransportError> {
-        let mut builder = self
-            .client
-            .get(self.url(request, auth))
-            .header(reqwest::header::ACCEPT, "application/json");
+        let url = self.url(request, auth);
+        let mut builder = match &request.json_body {
+            Some(body) => self
+                .client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+            None => self.client.get(url),
+        }
+        .header(reqwest::header::ACCEPT, "application/json");
         if let Auth::Bearer(secret) = auth {
             builder = builder.bearer_auth(secret.expose());
         }

@@ -45,6 +45,9 @@ pub struct UpstreamRequest {
     pub path: String,
     /// Query parameters in the order they are sent.
     pub query: Vec<(&'static str, String)>,
+    /// A JSON body: the request is then a POST with `Content-Type: application/json` (a
+    /// provider whose page says POST); without one, a GET.
+    pub json_body: Option<String>,
 }
 
 impl UpstreamRequest {
@@ -53,7 +56,16 @@ impl UpstreamRequest {
         Self {
             path: path.into(),
             query: Vec::new(),
+            json_body: None,
         }
+    }
+
+    /// Sends `body` as JSON in a POST. Its values are as private as parameters: never logged
+    /// ([`redacted`](Self::redacted) shows only that there is a body).
+    #[must_use]
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.json_body = Some(body.to_string());
+        self
     }
 
     /// Adds a parameter.
@@ -80,6 +92,9 @@ impl UpstreamRequest {
             s.push(if i == 0 { '?' } else { '&' });
             s.push_str(name);
             s.push_str("=…");
+        }
+        if self.json_body.is_some() {
+            s.push_str(" (JSON body)");
         }
         s
     }

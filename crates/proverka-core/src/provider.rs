@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::Money;
 
-/// One of the four upstream APIs proverka wraps.
+/// One of the upstream APIs proverka wraps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
@@ -16,11 +16,14 @@ pub enum Provider {
     Npd,
     /// Alfa-Bank BaaS: status of a self-employed registry (реестр самозанятых).
     Alfa,
+    /// The Federal Tax Service's own free NPD status check (ФНС, «Проверка статуса
+    /// налогоплательщика налога на профессиональный доход»).
+    Fns,
 }
 
 impl Provider {
     /// Every provider, in a fixed order.
-    pub const ALL: [Self; 4] = [Self::Fssp, Self::Court, Self::Npd, Self::Alfa];
+    pub const ALL: [Self; 5] = [Self::Fssp, Self::Court, Self::Npd, Self::Alfa, Self::Fns];
 
     /// A short lowercase name, stable: it is part of cache keys and metric labels.
     pub const fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl Provider {
             Self::Court => "court",
             Self::Npd => "npd",
             Self::Alfa => "alfa",
+            Self::Fns => "fns",
         }
     }
 }

@@ -75,7 +75,7 @@ impl CourtClient {
         lookup: &L,
     ) -> Result<RawAnswer, TransportError> {
         self.http
-            .get(
+            .send(
                 &lookup.upstream_request(),
                 Auth::Query("token", &self.token),
             )

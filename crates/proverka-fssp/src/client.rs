@@ -80,7 +80,7 @@ impl FsspClient {
     ) -> Result<RawAnswer, TransportError> {
         debug_assert_eq!(lookup.provider(), Provider::Fssp);
         self.http
-            .get(
+            .send(
                 &lookup.upstream_request(),
                 Auth::Query("token", &self.token),
             )

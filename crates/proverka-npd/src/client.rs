@@ -70,7 +70,7 @@ impl NpdClient {
         lookup: &L,
     ) -> Result<RawAnswer, TransportError> {
         self.http
-            .get(&lookup.upstream_request(), Auth::Query("key", &self.key))
+            .send(&lookup.upstream_request(), Auth::Query("key", &self.key))
             .await
     }
 

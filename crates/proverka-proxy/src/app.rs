@@ -19,10 +19,11 @@ use tokio::sync::Semaphore;
 
 pub(crate) use crate::budget::BudgetExceeded;
 use crate::budget::Budgets;
-use crate::config::Config;
+use crate::config::{Config, SourceMode};
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::registry::RouteTable;
+use crate::sources::{FreeOutcome, FreeRoute, Sourced};
 
 /// One provider of the registry, configured: how it is reached.
 #[derive(Debug)]
@@ -34,12 +35,23 @@ pub(crate) struct Upstream {
     pub(crate) credential_style: CredentialStyle,
     /// What its page says about prices.
     page_price: PagePrice,
-    http: HttpClient,
+    pub(crate) http: HttpClient,
     /// The credential from the config: injected, and the cache shared by all clients.
     pub(crate) credential: Option<Arc<Secret>>,
     limit: Arc<Semaphore>,
     /// The price of a paid answer the provider does not price itself.
     price: Option<Money>,
+    /// The spacing of calls when the provider limits them (`per_minute`).
+    pace: Option<Duration>,
+    /// Its free source, when one is configured (`source`).
+    pub(crate) free: Option<FreeRoute>,
+}
+
+impl Upstream {
+    /// A place among the provider's concurrent calls (`max_concurrency`).
+    pub(crate) async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.limit.acquire().await.ok()
+    }
 }
 
 /// A client of the proxy, from `[[clients]]`.
@@ -142,6 +154,10 @@ impl AppState {
                 );
             let http = HttpClient::new(provider, settings)
                 .map_err(|source| StartError::Provider { provider, source })?;
+            let pace = pc
+                .per_minute
+                .or_else(|| adapter.calls_per_minute())
+                .map(|n| Duration::from_secs(60) / n.max(1));
             upstreams.push(Upstream {
                 provider,
                 page_price: defaults.price,
@@ -151,7 +167,24 @@ impl AppState {
                 credential: pc.credential().cloned().map(Arc::new),
                 limit: Arc::new(Semaphore::new(pc.max_concurrency.unwrap_or(8).max(1))),
                 price: pc.price(),
+                pace,
+                free: None,
             });
+        }
+        for source in crate::registry::free_sources() {
+            let pc = config.provider(source.paid());
+            let mode = pc.source.unwrap_or_default();
+            let free_known = upstreams.iter().any(|u| u.provider == source.free());
+            if mode == SourceMode::Paid || !free_known {
+                continue;
+            }
+            if let Some(u) = upstreams.iter_mut().find(|u| u.provider == source.paid()) {
+                u.free = Some(FreeRoute {
+                    source,
+                    mode,
+                    max_wait: Duration::from_secs(pc.free_max_wait_secs.unwrap_or(10)),
+                });
+            }
         }
         let retry = RetryPolicy {
             max_attempts: config.retry.max_attempts.max(1),
@@ -258,6 +291,36 @@ impl AppState {
             .expect("an upstream for every provider")
     }
 
+    /// Waits for a turn to call `provider` when its calls are paced (`per_minute`), shared by
+    /// the replicas through Redis; `false` when no turn starts within `max_wait`.
+    pub(crate) async fn wait_turn(&self, provider: Provider, max_wait: Option<Duration>) -> bool {
+        let Some(interval) = self.upstream(provider).pace else {
+            return true;
+        };
+        let queue = format!("pace:{provider}");
+        match self.cache.take_turn(&queue, interval, max_wait).await {
+            Some(wait) => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The provider refused for too many calls or is down: no turn for the next
+    /// [`BACK_OFF`](crate::sources::BACK_OFF).
+    pub(crate) async fn back_off(&self, provider: Provider) {
+        if self.upstream(provider).pace.is_some() {
+            let queue = format!("pace:{provider}");
+            let _ = self
+                .cache
+                .take_turn(&queue, crate::sources::BACK_OFF, None)
+                .await;
+        }
+    }
+
     /// Whether client keys are configured (then every request needs one).
     pub(crate) fn clients_required(&self) -> bool {
         !self.clients.is_empty()
@@ -320,13 +383,16 @@ pub(crate) enum Credential {
     Configured(Arc<Secret>),
     /// The client's own: entries partitioned by a hash of it.
     PassThrough(Secret),
+    /// The provider needs none (a free public service): one cache for everyone.
+    NotNeeded,
 }
 
 impl Credential {
-    fn secret(&self) -> &Secret {
+    fn secret(&self) -> Option<&Secret> {
         match self {
-            Self::Configured(s) => s,
-            Self::PassThrough(s) => s,
+            Self::Configured(s) => Some(s),
+            Self::PassThrough(s) => Some(s),
+            Self::NotNeeded => None,
         }
     }
 }
@@ -402,6 +468,8 @@ struct ProxyFetch {
     client: Client,
     /// The reservation of the call in progress: its day and amount.
     reserved: Mutex<Option<(Date, Money)>>,
+    /// With a free source configured: the flight's query, asked of it first.
+    sourced: Option<Arc<Sourced>>,
 }
 
 impl Fetch for ProxyFetch {
@@ -438,17 +506,25 @@ impl Fetch for ProxyFetch {
 
     fn send(&self) -> BoxFuture<'_, Result<RawAnswer, TransportError>> {
         Box::pin(async move {
+            if let Some(sourced) = &self.sourced {
+                match crate::sources::ask_free(&self.state, sourced, &self.client).await {
+                    FreeOutcome::Answered(answer) => return Ok(answer),
+                    FreeOutcome::Failed(e) => return Err(e),
+                    FreeOutcome::AskPaid => {}
+                }
+            }
             let upstream = self.state.upstream(self.provider);
+            self.state.wait_turn(self.provider, None).await;
             let _permit = upstream.limit.acquire().await;
             self.state.metrics.provider_call(self.provider);
-            let secret = self.credential.secret();
-            let auth = match upstream.credential_style {
-                CredentialStyle::CallerBearer => Auth::Bearer(secret),
-                CredentialStyle::QueryParam(name) => Auth::Query(name, secret),
+            let auth = match (upstream.credential_style, self.credential.secret()) {
+                (CredentialStyle::CallerBearer, Some(secret)) => Auth::Bearer(secret),
+                (CredentialStyle::QueryParam(name), Some(secret)) => Auth::Query(name, secret),
+                _ => Auth::None,
             };
             upstream
                 .http
-                .get(&self.lookup.upstream_request(), auth)
+                .send(&self.lookup.upstream_request(), auth)
                 .await
         })
     }
@@ -468,6 +544,16 @@ impl Fetch for ProxyFetch {
                 Billed::Yes(_) => state.metrics.spent(provider, price),
                 Billed::Unknown => state.metrics.billed_unknown(provider),
                 Billed::No => {}
+            }
+            if let (Some(sourced), Verdict::Answer { .. }) = (&self.sourced, call.verdict) {
+                let name = sourced.route.name_of(call.verdict);
+                state.metrics.source_answer(provider, name);
+                if billed.is_no() {
+                    // What the paid provider would have charged for it.
+                    let would_cost =
+                        state.price_of(provider, Billed::Yes(None), self.lookup.cost());
+                    state.metrics.saved_by_free_source(provider, would_cost);
+                }
             }
             let reserved = self
                 .reserved
@@ -510,7 +596,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
             inner: call.lookup,
             secret: secret.clone(),
         }),
-        Credential::Configured(_) => call.lookup,
+        Credential::Configured(_) | Credential::NotNeeded => call.lookup,
     };
     let provider = call.provider;
     let cost = lookup.cost();
@@ -529,6 +615,16 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
     if call.only_if_cached {
         return Err(CallError::NotCached);
     }
+    // A miss of a provider with a free source: the flight asks it first.
+    let sourced = state
+        .upstream(provider)
+        .free
+        .clone()
+        .map(|route| Arc::new(Sourced::new(Arc::clone(&lookup), route)));
+    let lookup: Arc<dyn Lookup> = match &sourced {
+        Some(s) => Arc::clone(s) as Arc<dyn Lookup>,
+        None => lookup,
+    };
     // Built only when this request leads a flight.
     let fetch = || ProxyFetch {
         state: Arc::clone(state),
@@ -537,6 +633,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
         credential: call.credential,
         client: call.client,
         reserved: Mutex::new(None),
+        sourced,
     };
     match state
         .cache

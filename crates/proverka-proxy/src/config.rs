@@ -184,6 +184,36 @@ pub struct ProviderConfig {
     /// cached, not re-sent (the provider may have billed it).
     #[serde(default)]
     pub max_body_bytes: Option<usize>,
+    /// Calls a minute to this provider at most, spaced evenly and shared by every replica
+    /// through Redis (default: the provider's own per-IP limit where its page sets one, else
+    /// none). A call waits for its turn; a refusal for too many calls pushes the next turns a
+    /// minute later.
+    #[serde(default)]
+    pub per_minute: Option<u32>,
+    /// Where this provider's questions go, for a provider with a free source in the
+    /// registry: `paid` (default: nothing changes), `free` (the free source only), or
+    /// `free-then-paid` (the free source while its queue is short and it is not refusing,
+    /// else this provider).
+    #[serde(default)]
+    pub source: Option<SourceMode>,
+    /// With `free-then-paid`: the longest expected wait in the free source's queue before a
+    /// question goes to the paid provider instead (default 10 s).
+    #[serde(default)]
+    pub free_max_wait_secs: Option<u64>,
+}
+
+/// `source`: where a provider's questions go when the registry has a free source for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceMode {
+    /// The paid provider only.
+    #[default]
+    Paid,
+    /// The free source only (its failures are the caller's).
+    Free,
+    /// The free source while its expected wait is under `free_max_wait_secs` and it is not
+    /// refusing; otherwise, and whenever it fails, the paid provider.
+    FreeThenPaid,
 }
 
 impl ProviderConfig {
@@ -367,6 +397,9 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             "max_concurrency",
             "price_rub",
             "max_body_bytes",
+            "per_minute",
+            "source",
+            "free_max_wait_secs",
         ] {
             keys.push((
                 format!(
@@ -401,7 +434,8 @@ fn env_value(key: &[&str], raw: &str) -> toml::Value {
                 | "key_prefix"
                 | "ledger_path"
                 | "metrics_listen"
-                | "log_format")
+                | "log_format"
+                | "source")
         )
     );
     if !secret_or_text {
@@ -487,6 +521,26 @@ impl Config {
                 known.join(", ")
             )));
         }
+        let with_free_source: Vec<&str> = crate::registry::free_sources()
+            .iter()
+            .filter(|s| known.contains(&s.free().as_str()))
+            .map(|s| s.paid().as_str())
+            .collect();
+        for (name, section) in &self.providers {
+            if section.source.is_some_and(|s| s != SourceMode::Paid)
+                && !with_free_source.contains(&name.as_str())
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{name}.source: {name} has no free source (only {} have)",
+                    with_free_source.join(", ")
+                )));
+            }
+            if section.per_minute == Some(0) {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{name}.per_minute must be at least 1"
+                )));
+            }
+        }
         if !self.listen.ip().is_loopback() && self.clients.is_empty() {
             return Err(ConfigError::OpenListener(self.listen));
         }
@@ -526,6 +580,9 @@ impl Config {
             max_concurrency: None,
             price_rub: None,
             max_body_bytes: None,
+            per_minute: None,
+            source: None,
+            free_max_wait_secs: None,
         };
         self.providers.get(p.as_str()).unwrap_or(&DEFAULTS)
     }

@@ -28,6 +28,7 @@ mod metrics;
 mod openapi;
 mod registry;
 mod routes;
+mod sources;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,7 +41,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 pub use app::StartError;
-pub use config::{Config, ConfigError, LogFormat};
+pub use config::{Config, ConfigError, LogFormat, SourceMode};
 pub use metrics::Metrics;
 
 /// A configured proxy, ready to serve.

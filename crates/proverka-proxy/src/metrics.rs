@@ -34,6 +34,10 @@ pub struct Metrics {
     /// Queries left today per provider as last reported.
     quota_left: Mutex<Vec<Option<i64>>>,
     budget_refusals: Mutex<BTreeMap<String, u64>>,
+    /// Answers by provider and the source that gave them (providers with a free source).
+    source_answers: Mutex<BTreeMap<(Provider, &'static str), u64>>,
+    /// Kopecks the paid provider would have charged for the free source's answers.
+    saved_by_free: Vec<AtomicI64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -56,6 +60,8 @@ impl Metrics {
             balance: Mutex::new(vec![None; n]),
             quota_left: Mutex::new(vec![None; n]),
             budget_refusals: Mutex::default(),
+            source_answers: Mutex::default(),
+            saved_by_free: (0..n).map(|_| AtomicI64::new(0)).collect(),
         }
     }
 
@@ -105,6 +111,14 @@ impl Metrics {
     pub(crate) fn quota_left(&self, p: Provider, n: i64) {
         if let Some(i) = self.slot(p) {
             lock(&self.quota_left)[i] = Some(n);
+        }
+    }
+    pub(crate) fn source_answer(&self, p: Provider, source: &'static str) {
+        *lock(&self.source_answers).entry((p, source)).or_insert(0) += 1;
+    }
+    pub(crate) fn saved_by_free_source(&self, p: Provider, m: Money) {
+        if let Some(i) = self.slot(p) {
+            self.saved_by_free[i].fetch_add(m.kopecks(), Ordering::Relaxed);
         }
     }
     pub(crate) fn budget_refusal(&self, client: &str) {
@@ -206,6 +220,33 @@ impl Metrics {
         for (i, p) in self.providers.iter().enumerate() {
             let m = Money::from_kopecks(self.saved[i].load(Ordering::Relaxed));
             let _ = writeln!(out, "proverka_rubles_saved_total{{provider=\"{p}\"}} {m}");
+        }
+        header(
+            &mut out,
+            "proverka_source_answers_total",
+            "counter",
+            "Answers to a provider with a free source, by the source that gave them.",
+        );
+        for ((p, source), n) in lock(&self.source_answers).iter() {
+            let _ = writeln!(
+                out,
+                "proverka_source_answers_total{{provider=\"{p}\",source=\"{source}\"}} {n}"
+            );
+        }
+        header(
+            &mut out,
+            "proverka_rubles_saved_by_free_source_total",
+            "counter",
+            "Rubles the paid provider would have charged for the free source's answers.",
+        );
+        for (i, p) in self.providers.iter().enumerate() {
+            let m = Money::from_kopecks(self.saved_by_free[i].load(Ordering::Relaxed));
+            if m != Money::ZERO {
+                let _ = writeln!(
+                    out,
+                    "proverka_rubles_saved_by_free_source_total{{provider=\"{p}\"}} {m}"
+                );
+            }
         }
         header(
             &mut out,

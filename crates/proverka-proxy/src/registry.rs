@@ -3,11 +3,16 @@
 
 use std::sync::Arc;
 
-use proverka_core::{Adapter, Provider, RoutePath};
+use proverka_core::{Adapter, FreeSource, Provider, RoutePath};
 
 /// Every provider of this build.
 pub(crate) fn adapters() -> Vec<Arc<dyn Adapter>> {
     proverka::adapters()
+}
+
+/// Every free source of a paid provider, in this build.
+pub(crate) fn free_sources() -> Vec<Arc<dyn FreeSource>> {
+    proverka::free_sources()
 }
 
 /// The names of every provider of this build (configuration sections, environment variables).

@@ -150,7 +150,7 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
 fn credential_param(upstream: &Upstream) -> Option<&'static str> {
     match upstream.credential_style {
         CredentialStyle::QueryParam(name) => Some(name),
-        CredentialStyle::CallerBearer => None,
+        CredentialStyle::CallerBearer | CredentialStyle::None => None,
     }
 }
 
@@ -247,6 +247,7 @@ fn upstream_credential<'a>(
                 .map(|(_, v)| Credential::PassThrough(Secret::new(v.as_str())))
                 .ok_or(Rejection::MissingCredential(upstream))
         }
+        CredentialStyle::None => Ok(Credential::NotNeeded),
     }
 }
 
@@ -367,8 +368,24 @@ async fn proxied(
         only_if_cached,
     };
     let mut response = match app::execute(state, call).await {
-        Ok(served) if typed_route => typed(provider, &*lookup, &served),
-        Ok(served) => drop_in(&served),
+        Ok(served) => {
+            // Which source answered, for a provider with a free source configured.
+            let source = upstream
+                .free
+                .as_ref()
+                .filter(|_| matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }))
+                .map(|route| route.name_of(&served.answer.verdict));
+            let mut r = if typed_route {
+                typed(provider, &*lookup, &served, source)
+            } else {
+                drop_in(&served)
+            };
+            if let Some(name) = source {
+                r.headers_mut()
+                    .insert("x-proverka-source", HeaderValue::from_static(name));
+            }
+            r
+        }
         Err(CallError::Budget(b)) => json_reply(
             StatusCode::PAYMENT_REQUIRED,
             &json!({

@@ -58,6 +58,8 @@ pub const COURT_ADDRESS_NOT_FOUND: &str = "Новый посёлок, Центр
 pub const NPD_PAYER: &str = "540304378234";
 /// An INN that is not self-employed (`found: 0`).
 pub const NPD_NON_PAYER: &str = "500100732259";
+/// A date the free FNS check refuses (`validation.failed`: before 2019-01-01).
+pub const FNS_TOO_EARLY: &str = "2018-12-31";
 /// A registry request id.
 pub const ALFA_REQUEST_ID: &str = "4e817e78-5876-4608-a873-bcc141454045";
 /// A bearer the sandbox rejects with 401 `invalid_token`.
@@ -70,7 +72,7 @@ pub fn credential(provider: Provider) -> Option<&'static str> {
         Provider::Fssp => Some(FSSP_TOKEN),
         Provider::Court => Some("sandbox-court-token"),
         Provider::Npd => Some("sandbox-npd-key"),
-        Provider::Alfa => None,
+        Provider::Alfa | Provider::Fns => None,
     }
 }
 
@@ -128,6 +130,9 @@ pub struct State {
     court_left: AtomicI64,
     alfa_seen: Mutex<HashMap<String, Instant>>,
     pub(crate) alfa_step: Duration,
+    /// The free FNS check's calls per IP address in the last minute, as it limits them.
+    fns_recent: Mutex<HashMap<std::net::IpAddr, std::collections::VecDeque<Instant>>>,
+    fns_per_minute: usize,
     initial_balance: Money,
     initial_quota: i64,
 }
@@ -157,6 +162,25 @@ impl State {
             .map(|before| before - 1)
     }
 
+    /// Whether one more FNS call from `ip` is within the service's per-IP limit (counted when
+    /// it is).
+    pub(crate) fn fns_admit(&self, ip: std::net::IpAddr) -> bool {
+        let now = Instant::now();
+        let mut recent = lock(&self.fns_recent);
+        let calls = recent.entry(ip).or_default();
+        while calls
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            calls.pop_front();
+        }
+        if calls.len() >= self.fns_per_minute {
+            return false;
+        }
+        calls.push_back(now);
+        true
+    }
+
     pub(crate) fn alfa_first_seen(&self, request_id: &str) -> Instant {
         *lock(&self.alfa_seen)
             .entry(request_id.to_owned())
@@ -172,6 +196,7 @@ pub struct SandboxBuilder {
     fssp_credit: Money,
     court_quota: i64,
     alfa_step: Duration,
+    fns_per_minute: usize,
 }
 
 /// The sandbox server.
@@ -180,13 +205,15 @@ pub struct Sandbox;
 
 impl Sandbox {
     /// A builder: FSSP balance 1000 RUB without a credit line, court quota 1000 a day, Alfa
-    /// registries advancing every 2 s.
+    /// registries advancing every 2 s, the free FNS check answering 2 calls a minute per IP
+    /// address.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder {
             fssp_balance: Money::from_kopecks(100_000),
             fssp_credit: Money::ZERO,
             court_quota: 1000,
             alfa_step: Duration::from_secs(2),
+            fns_per_minute: 2,
         }
     }
 }
@@ -208,6 +235,13 @@ impl SandboxBuilder {
     /// The court's daily quota at start.
     pub fn court_quota(mut self, quota: i64) -> Self {
         self.court_quota = quota;
+        self
+    }
+
+    /// How many calls a minute the free FNS check answers from one IP address; beyond them it
+    /// answers `422 taxpayer.status.service.limited.error`.
+    pub fn fns_per_minute(mut self, calls: usize) -> Self {
+        self.fns_per_minute = calls;
         self
     }
 
@@ -236,6 +270,8 @@ impl SandboxBuilder {
             court_left: AtomicI64::new(self.court_quota),
             alfa_seen: Mutex::default(),
             alfa_step: self.alfa_step,
+            fns_recent: Mutex::default(),
+            fns_per_minute: self.fns_per_minute,
             initial_balance: self.fssp_balance,
             initial_quota: self.court_quota,
         });
@@ -246,12 +282,12 @@ impl SandboxBuilder {
                 tokio::select! {
                     _ = stopped.changed() => return,
                     accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
+                        let Ok((stream, peer)) = accepted else { continue };
                         let state = Arc::clone(&serving);
                         tokio::spawn(async move {
                             let service = hyper::service::service_fn(move |req| {
                                 let state = Arc::clone(&state);
-                                async move { handle(&state, req).await }
+                                async move { handle(&state, peer.ip(), req).await }
                             });
                             let _ = hyper::server::conn::http1::Builder::new()
                                 .serve_connection(TokioIo::new(stream), service)
@@ -355,6 +391,7 @@ fn reset(state: &State) {
     lock(&state.billed).clear();
     lock(&state.calls_by_key).clear();
     lock(&state.alfa_seen).clear();
+    lock(&state.fns_recent).clear();
     *state.lock_fssp_balance() = state.initial_balance;
     state
         .court_left
@@ -392,6 +429,7 @@ impl std::error::Error for InjectedReset {}
 
 async fn handle(
     state: &State,
+    peer: std::net::IpAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, InjectedReset> {
     let path = req.uri().path().to_owned();
@@ -426,6 +464,7 @@ async fn handle(
         "/api" | "/api/" => Provider::Court,
         "/parser/nalog_npd_api/" => Provider::Npd,
         p if p.starts_with(ALFA_PREFIX) => Provider::Alfa,
+        proverka_fns::PATH => Provider::Fns,
         _ => {
             return Ok(respond(Reply::json(
                 404,
@@ -461,6 +500,7 @@ async fn handle(
                 Provider::Alfa => {
                     providers::alfa(state, &path[ALFA_PREFIX.len()..], bearer.as_deref(), &pairs)
                 }
+                Provider::Fns => providers::fns(state, peer, &method, &body),
             };
             let reply = match answered {
                 Ok((reply, key)) => {
@@ -517,6 +557,7 @@ fn control_endpoint(state: &State, method: &http::Method, path: &str, body: &[u8
                 "court" => Provider::Court,
                 "npd" => Provider::Npd,
                 "alfa" => Provider::Alfa,
+                "fns" => Provider::Fns,
                 _ => return Reply::json(404, json!({"error": "unknown provider"})),
             };
             match serde_json::from_slice::<FaultRule>(body) {

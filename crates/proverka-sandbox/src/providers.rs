@@ -111,6 +111,7 @@ fn provider_error(provider: Provider, code: &str) -> Reply {
                 json!({"error": text, "error_code": code.parse::<i64>().unwrap_or(40000)}),
             )
         }
+        Provider::Fns => Reply::json(422, json!({"code": code, "message": "sandbox fault"})),
         Provider::Alfa => {
             let status = match code {
                 "invalid_request" => 400,
@@ -288,6 +289,66 @@ pub(crate) fn court(
             200,
             json!({"data": {"status": 1, "last": last}, "request": request}),
         ),
+        key,
+    ))
+}
+
+/// `POST /api/v1/tracker/taxpayer_status` with `{"inn", "requestDate"}`: the tax service's
+/// free check, with its per-IP limit and its 422 codes. Never billed.
+pub(crate) fn fns(
+    state: &State,
+    peer: std::net::IpAddr,
+    method: &http::Method,
+    body: &[u8],
+) -> Result<(Reply, Option<proverka_core::CacheKey>), Reply> {
+    let failed = |message: &str| {
+        Reply::json(
+            422,
+            json!({"code": "validation.failed", "message": message}),
+        )
+    };
+    if method != http::Method::POST {
+        return Err(Reply::json(
+            405,
+            json!({"code": "method.not.allowed", "message": "POST only"}),
+        ));
+    }
+    if !state.fns_admit(peer) {
+        return Err(Reply::json(
+            422,
+            json!({"code": "taxpayer.status.service.limited.error", "message": "Превышено количество запросов к сервису с одного IP-адреса в единицу времени"}),
+        ));
+    }
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let inn = request["inn"].as_str().unwrap_or_default();
+    let date = request["requestDate"].as_str().unwrap_or_default();
+    if inn.len() != 12 || !inn.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(failed("inn: ИНН должен состоять из 12 цифр"));
+    }
+    match proverka_core::Date::parse_iso(date) {
+        Ok(d)
+            if d.to_iso().as_str() >= "2019-01-01" && d <= proverka_core::Date::today_moscow() => {}
+        _ => {
+            return Err(failed(
+                "requestDate: дата должна быть с 2019-01-01 по сегодня",
+            ));
+        }
+    }
+    let key = proverka_fns::FnsQuery::parse(inn, Some(date))
+        .ok()
+        .map(|q| q.cache_key());
+    let payer = match inn {
+        crate::NPD_PAYER => true,
+        crate::NPD_NON_PAYER => false,
+        _ => seed(&[("inn", inn), ("date", date)]) % 2 == 0,
+    };
+    let message = if payer {
+        format!("{inn} является плательщиком налога на профессиональный доход")
+    } else {
+        format!("{inn} не является плательщиком налога на профессиональный доход")
+    };
+    Ok((
+        Reply::json(200, json!({"status": payer, "message": message})),
         key,
     ))
 }

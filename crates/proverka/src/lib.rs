@@ -9,6 +9,7 @@
 //! | `court` | [`court`] | territorial court jurisdiction (территориальная подсудность) |
 //! | `npd` | [`npd`] | api-assist.com: self-employed tax payer status (НПД) |
 //! | `alfa` | [`alfa`] | Alfa-Bank BaaS: self-employed registry status |
+//! | `fns` | [`fns`] | the tax service's free NPD status check (ФНС) |
 //!
 //! [`core`] holds what they share: [`core::Secret`], [`core::Inn`], [`core::Money`], dates,
 //! the [`core::Lookup`] trait the cache and proxy work through, and the error types.
@@ -32,6 +33,14 @@ pub use proverka_npd as npd;
 #[cfg(feature = "alfa")]
 pub use proverka_alfa as alfa;
 
+/// The tax service's free NPD status check (feature `fns`).
+#[cfg(feature = "fns")]
+pub use proverka_fns as fns;
+
 mod registry;
+mod sources;
 
 pub use registry::adapters;
+#[cfg(all(feature = "npd", feature = "fns"))]
+pub use sources::NpdFromFns;
+pub use sources::free_sources;

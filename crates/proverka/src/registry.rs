@@ -20,5 +20,7 @@ pub fn adapters() -> Vec<Arc<dyn Adapter>> {
         Arc::new(proverka_npd::NpdAdapter),
         #[cfg(feature = "alfa")]
         Arc::new(proverka_alfa::AlfaAdapter),
+        #[cfg(feature = "fns")]
+        Arc::new(proverka_fns::FnsAdapter),
     ]
 }

@@ -146,6 +146,7 @@ impl TieredCacheBuilder {
                 retry: self.retry,
                 max_flights: self.max_flights,
                 refusing: std::sync::atomic::AtomicBool::new(false),
+                turns: crate::pacing::LocalTurns::default(),
             }),
         }
     }

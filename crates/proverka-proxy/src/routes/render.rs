@@ -40,11 +40,13 @@ pub(crate) fn drop_in(served: &Served) -> Reply {
     r
 }
 
-/// The adapter's model as JSON, with cache status and cost: the query renders its own model.
+/// The adapter's model as JSON, with cache status and cost (and, for a provider with a free
+/// source, which source answered): the query renders its own model.
 pub(crate) fn typed(
     provider: proverka_core::Provider,
     lookup: &dyn Lookup,
     served: &Served,
+    source: Option<&'static str>,
 ) -> Reply {
     let parsed = lookup.render(&served.answer.raw);
     let charge = served.answer.verdict.billed();
@@ -54,6 +56,9 @@ pub(crate) fn typed(
         "age_secs": served.age().as_secs(),
         "charge": charge,
     });
+    if let Some(name) = source {
+        body["source"] = name.into();
+    }
     let status = match parsed {
         Ok(result) => {
             body["result"] = result;

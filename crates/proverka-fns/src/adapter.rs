@@ -1,0 +1,81 @@
+//! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
+
+use proverka_core::{
+    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
+    RoutePath, Routes, TypedOperation, TypedParam,
+};
+
+use crate::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FnsQuery, ValidationError};
+
+/// Calls a minute from one IP address unless configured (`per_minute`): public clients
+/// space their calls about 30 s apart.
+pub const DEFAULT_CALLS_PER_MINUTE: u32 = 2;
+
+/// ФНС «Проверка статуса налогоплательщика НПД» for the proxy's registry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FnsAdapter;
+
+impl Adapter for FnsAdapter {
+    fn provider(&self) -> Provider {
+        Provider::Fns
+    }
+
+    /// Free; the service allows about two requests a minute from one IP address.
+    fn defaults(&self) -> Defaults {
+        Defaults {
+            base_url: DEFAULT_BASE_URL,
+            timeout: DEFAULT_TIMEOUT,
+            price: PagePrice::Free,
+        }
+    }
+
+    fn credential(&self) -> CredentialStyle {
+        CredentialStyle::None
+    }
+
+    /// Only the typed route: the service's own path is a POST of JSON, and the proxy serves
+    /// GET (a drop-in caller of api-assist's NPD route gets it through `source`).
+    fn routes(&self) -> Routes {
+        Routes {
+            drop_in: Vec::new(),
+            typed: RoutePath::Exact("/v1/fns"),
+        }
+    }
+
+    /// Without a `date` the query means today (Moscow): such a query is not
+    /// [`stable`](Parsed::stable).
+    fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
+        let dated = input
+            .pairs
+            .iter()
+            .any(|(k, v)| matches!(*k, "date" | "requestDate") && !v.trim().is_empty());
+        FnsQuery::from_pairs(input.pairs)
+            .map(|q| Parsed {
+                stable: dated,
+                ..Parsed::stable(q)
+            })
+            .map_err(|e| ProviderReply::new(ValidationError::HTTP_STATUS, e.provider_body()))
+    }
+
+    /// Never sent: the service takes no credential.
+    fn missing_credential(&self) -> ProviderReply {
+        ProviderReply::new(500, "{}")
+    }
+
+    /// Public clients space calls about 30 s apart from one IP address.
+    fn calls_per_minute(&self) -> Option<u32> {
+        Some(DEFAULT_CALLS_PER_MINUTE)
+    }
+
+    fn operations(&self) -> Vec<TypedOperation> {
+        vec![TypedOperation {
+            path: "/v1/fns".into(),
+            summary: "Self-employed (НПД) status from the tax service's free check (rate-limited)"
+                .into(),
+            params: vec![
+                TypedParam::required("inn", "12-digit INN"),
+                TypedParam::optional("date", "YYYY-MM-DD from 2019-01-01, default today (Moscow)"),
+            ],
+        }]
+    }
+}

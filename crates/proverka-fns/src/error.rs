@@ -1,0 +1,81 @@
+//! [`ProviderError`]: the service's 422 codes. The service is free: nothing it answers is
+//! billed.
+
+use proverka_core::{Charged, Failure};
+
+use crate::ValidationError;
+
+/// An error answer of the service (HTTP 422, `{"code": …, "message": …}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// `validation.failed`: a bad INN or date.
+    #[error("validation.failed: {0}")]
+    ValidationFailed(String),
+    /// `taxpayer.status.service.limited.error`: too many requests from this IP address per
+    /// unit of time. Try later.
+    #[error(
+        "taxpayer.status.service.limited.error: too many requests from this IP address; try later"
+    )]
+    Limited,
+    /// `taxpayer.status.service.unavailable.error`: the service is down. Try later.
+    #[error("taxpayer.status.service.unavailable.error: the service is unavailable; try later")]
+    Unavailable,
+    /// A code the service's description does not list, kept as sent.
+    #[error("FNS error {code:?}: {message:?}")]
+    Other {
+        /// `code`, if any.
+        code: Option<String>,
+        /// `message`, if any.
+        message: Option<String>,
+    },
+}
+
+impl ProviderError {
+    /// `validation.failed`.
+    pub const VALIDATION_FAILED: &'static str = "validation.failed";
+    /// `taxpayer.status.service.limited.error`.
+    pub const LIMITED: &'static str = "taxpayer.status.service.limited.error";
+    /// `taxpayer.status.service.unavailable.error`.
+    pub const UNAVAILABLE: &'static str = "taxpayer.status.service.unavailable.error";
+
+    /// The error for `code` and `message` as the service sent them.
+    pub fn from_code(code: Option<String>, message: Option<String>) -> Self {
+        match code.as_deref() {
+            Some(Self::VALIDATION_FAILED) => Self::ValidationFailed(message.unwrap_or_default()),
+            Some(Self::LIMITED) => Self::Limited,
+            Some(Self::UNAVAILABLE) => Self::Unavailable,
+            _ => Self::Other { code, message },
+        }
+    }
+
+    /// Whether the service says "try later" (limited or unavailable): a caller with another
+    /// source should use it now.
+    pub fn try_later(&self) -> bool {
+        matches!(self, Self::Limited | Self::Unavailable)
+    }
+}
+
+impl Failure for ProviderError {
+    /// The service is free.
+    fn charged(&self) -> Charged {
+        Charged::No
+    }
+    /// "Try later": limited and unavailable.
+    fn retryable(&self) -> bool {
+        self.try_later()
+    }
+    /// The code; an unlisted one is reported as `other` so metric labels stay bounded.
+    fn code(&self) -> String {
+        match self {
+            Self::ValidationFailed(_) => Self::VALIDATION_FAILED,
+            Self::Limited => Self::LIMITED,
+            Self::Unavailable => Self::UNAVAILABLE,
+            Self::Other { .. } => "other",
+        }
+        .to_owned()
+    }
+}
+
+/// The error of every [`FnsClient`](crate::FnsClient) call.
+pub type Error = proverka_core::Error<ValidationError, ProviderError>;

@@ -1,0 +1,63 @@
+//! [`FnsQuery`] as a [`Lookup`]: its cache key, cost (free), upstream request (a POST of
+//! JSON), one judgement of an answer and its typed model.
+
+use std::time::{Duration, SystemTime};
+
+use proverka_core::{
+    Billed, CacheKey, Cost, Date, Lookup, Provider, RawAnswer, RenderError, UpstreamRequest,
+    Verdict,
+};
+use serde_json::Value;
+
+use crate::{FnsQuery, PATH, parse};
+
+/// How long an answer for a past date is kept: the status on a day gone by does not change.
+pub const PAST_DATE_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// How long an answer about `date` stays true, seen at `now`: a past date for
+/// [`PAST_DATE_TTL`], today until the end of the Moscow day.
+pub fn keep_for(date: Date, now: SystemTime) -> Duration {
+    if date < Date::moscow_date_at(now) {
+        PAST_DATE_TTL
+    } else {
+        date.until_end_of_moscow_day(now)
+    }
+}
+
+/// The cache decision for an answer to `query`: nothing the service says is billed.
+pub fn judge(query: &FnsQuery, raw: &RawAnswer) -> Verdict {
+    Verdict::of(parse(raw), |_| {
+        (Billed::No, keep_for(query.date(), SystemTime::now()))
+    })
+    .on_free_query()
+}
+
+impl Lookup for FnsQuery {
+    fn provider(&self) -> Provider {
+        Provider::Fns
+    }
+    fn query_kind(&self) -> &'static str {
+        "status"
+    }
+    fn cache_key(&self) -> CacheKey {
+        CacheKey::builder(Provider::Fns, "status")
+            .exact("inn", self.inn().to_string())
+            .exact("date", self.date().to_iso())
+            .build()
+    }
+    fn cost(&self) -> Cost {
+        Cost::Free
+    }
+    fn upstream_request(&self) -> UpstreamRequest {
+        UpstreamRequest::new(PATH).json(&serde_json::json!({
+            "inn": self.inn().to_string(),
+            "requestDate": self.date().to_iso(),
+        }))
+    }
+    fn judge(&self, raw: &RawAnswer) -> Verdict {
+        judge(self, raw)
+    }
+    fn render(&self, raw: &RawAnswer) -> Result<Value, RenderError> {
+        proverka_core::render_model(parse(raw))
+    }
+}

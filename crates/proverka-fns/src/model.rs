@@ -1,0 +1,57 @@
+//! [`TaxpayerStatus`] and [`parse`]: reading an answer leniently.
+
+use proverka_core::lenient;
+use proverka_core::{MalformedAnswer, Provider, RawAnswer};
+use serde_json::Value;
+
+use crate::{Error, ProviderError};
+
+/// An answer (HTTP 200): whether the INN is a self-employed (НПД) tax payer on the date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TaxpayerStatus {
+    /// `status`: the INN is a payer of the professional income tax on the date.
+    pub self_employed: bool,
+    /// `message`: the service's sentence ("… является плательщиком …"), if any.
+    pub message: Option<String>,
+    /// Fields other than `status` and `message`, kept.
+    pub extra: lenient::Extra,
+}
+
+/// Reads a body of the service: 200 with a boolean `status` is an answer; 422 with a `code`
+/// an error; anything else is not the service's JSON.
+///
+/// # Errors
+/// [`Error::Provider`] or [`Error::Malformed`].
+pub fn parse(raw: &RawAnswer) -> Result<TaxpayerStatus, Error> {
+    let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
+        Error::Malformed(f(Provider::Fns, raw.status, &raw.body))
+    };
+    let value: Value = serde_json::from_slice(proverka_core::json_body(&raw.body))
+        .map_err(|_| malformed(MalformedAnswer::describe))?;
+    let Value::Object(mut map) = value else {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    };
+    let message = map.remove("message").and_then(lenient::text_of);
+    if raw.status == 200 {
+        let status = match map.remove("status") {
+            Some(Value::Bool(b)) => Some(b),
+            Some(v) => lenient::int_of(&v)
+                .filter(|n| *n == 0 || *n == 1)
+                .map(|n| n == 1),
+            None => None,
+        };
+        return match status {
+            Some(self_employed) => Ok(TaxpayerStatus {
+                self_employed,
+                message,
+                extra: map.into_iter().collect(),
+            }),
+            None => Err(malformed(MalformedAnswer::unexpected_shape)),
+        };
+    }
+    let code = map.remove("code").and_then(lenient::text_of);
+    if code.is_none() {
+        return Err(malformed(MalformedAnswer::unexpected_shape));
+    }
+    Err(Error::Provider(ProviderError::from_code(code, message)))
+}

@@ -1,0 +1,145 @@
+//! [`FnsQuery`]: one status check, validated before anything is sent: what the service
+//! refuses with `422 validation.failed`, and proverka's own rules, marked as such.
+
+use proverka_core::{Date, Inn, InnError, InnKind, RefusedBy};
+
+/// The first day the service answers for (`requestDate` from 2019-01-01: the regime began
+/// then), as `(year, month, day)`.
+pub const FIRST_DATE: (u16, u8, u8) = (2019, 1, 1);
+
+/// One status check: an individual's INN on a (resolved) date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FnsQuery {
+    inn: Inn,
+    date: Date,
+}
+
+/// A query refused locally: one the service refuses with `422 validation.failed` (an INN
+/// that is not 12 digits, a date outside 2019-01-01…today), or one refused by proverka's own
+/// rule ([`RefusedBy::Proverka`]: INN check digits that do not match), which says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    /// The field at fault (`inn`, `requestDate`).
+    pub field: &'static str,
+    /// What is wrong, in English.
+    pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
+}
+
+impl ValidationError {
+    /// The HTTP status the service uses for it.
+    pub const HTTP_STATUS: u16 = 422;
+
+    /// The body the service would answer with, `{"code":"validation.failed","message":…}`;
+    /// for proverka's own rules `{"code":"proverka","message":"proverka: …"}`.
+    pub fn provider_body(&self) -> String {
+        let code = match self.refused_by {
+            RefusedBy::Provider => "validation.failed",
+            RefusedBy::Proverka => RefusedBy::MARKER,
+        };
+        let message = match self.refused_by {
+            RefusedBy::Provider => format!("{}: {}", self.field, self.reason),
+            RefusedBy::Proverka => {
+                format!("{}: {}: {}", RefusedBy::MARKER, self.field, self.reason)
+            }
+        };
+        serde_json::json!({"code": code, "message": message}).to_string()
+    }
+
+    fn service(field: &'static str, reason: &'static str) -> Self {
+        Self {
+            field,
+            reason,
+            refused_by: RefusedBy::Provider,
+        }
+    }
+}
+
+/// A checksum is proverka's rule (the service's page names only "12 digits"); anything else
+/// wrong with the INN is the service's `validation.failed`.
+fn inn_error(e: InnError) -> ValidationError {
+    match e {
+        InnError::Checksum | InnError::AllZeros => ValidationError {
+            field: "inn",
+            reason: if e == InnError::Checksum {
+                "INN check digits do not match"
+            } else {
+                "INN of all zeros"
+            },
+            refused_by: RefusedBy::Proverka,
+        },
+        InnError::Empty => ValidationError::service("inn", "no INN given"),
+        _ => ValidationError::service("inn", "a 12-digit INN of an individual is required"),
+    }
+}
+
+impl FnsQuery {
+    /// A check of `inn` on `date`, or today in Moscow when `date` is `None` (proverka's
+    /// default: the service needs a date).
+    ///
+    /// # Errors
+    /// A 10-digit INN, or a date before [`FIRST_DATE`] or after today in Moscow.
+    pub fn new(inn: Inn, date: Option<Date>) -> Result<Self, ValidationError> {
+        if inn.kind() != InnKind::Individual {
+            return Err(inn_error(InnError::WrongKind {
+                expected: InnKind::Individual,
+            }));
+        }
+        let today = Date::today_moscow();
+        let date = date.unwrap_or(today);
+        if (date.year(), date.month(), date.day()) < FIRST_DATE {
+            return Err(ValidationError::service(
+                "requestDate",
+                "must be 2019-01-01 or later",
+            ));
+        }
+        if date > today {
+            return Err(ValidationError::service(
+                "requestDate",
+                "must not be after today (Moscow)",
+            ));
+        }
+        Ok(Self { inn, date })
+    }
+
+    /// Reads an INN and an optional `YYYY-MM-DD` date.
+    ///
+    /// # Errors
+    /// See [`FnsQuery::new`]; a malformed INN or date.
+    pub fn parse(inn: &str, date: Option<&str>) -> Result<Self, ValidationError> {
+        let inn = Inn::parse_individual(inn).map_err(inn_error)?;
+        let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Some(
+                Date::parse_iso(d)
+                    .map_err(|_| ValidationError::service("requestDate", "must be YYYY-MM-DD"))?,
+            ),
+            None => None,
+        };
+        Self::new(inn, date)
+    }
+
+    /// Reads query-string parameters: `inn`, and `date` (or the service's own name,
+    /// `requestDate`).
+    ///
+    /// # Errors
+    /// See [`FnsQuery::parse`].
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
+        let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        Self::parse(
+            get("inn").unwrap_or_default(),
+            get("date").or_else(|| get("requestDate")),
+        )
+    }
+
+    /// The INN.
+    pub fn inn(&self) -> Inn {
+        self.inn
+    }
+
+    /// The date asked about (resolved: never "today" implicitly).
+    pub fn date(&self) -> Date {
+        self.date
+    }
+}
