@@ -286,3 +286,37 @@ async fn a_counter_with_a_limit_takes_concurrent_reservations_atomically() {
         Some((true, 920))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turns_are_shared_by_replicas_through_redis() {
+    let redis = RedisServer::start();
+    let (a, b) = (cache_on(single(&redis)), cache_on(single(&redis)));
+    let interval = Duration::from_secs(30);
+    let limit = Some(Duration::from_secs(10));
+    // Ten replicas' worth of callers at once, each willing to wait 10 s for a turn 30 s
+    // apart: exactly one gets a turn, whatever the interleaving and whichever replica.
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { cache.take_turn("pace:fns", interval, limit).await })
+        })
+        .collect();
+    let mut turns = Vec::new();
+    for t in tasks {
+        turns.extend(t.await.unwrap());
+    }
+    assert_eq!(turns, [Duration::ZERO]);
+    // Without a limit the next caller queues about 30 s ahead, on the other replica too.
+    let next = b.take_turn("pace:fns", interval, None).await.unwrap();
+    assert!(
+        next > Duration::from_secs(20) && next <= interval,
+        "{next:?}"
+    );
+    let after = a.take_turn("pace:fns", interval, None).await.unwrap();
+    assert!(after > Duration::from_secs(50), "{after:?}");
+    // Another queue is its own.
+    assert_eq!(
+        a.take_turn("pace:other", interval, limit).await,
+        Some(Duration::ZERO)
+    );
+}
