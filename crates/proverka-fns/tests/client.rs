@@ -28,10 +28,7 @@ async fn posts_json_and_reads_the_answer_and_the_422_codes() {
         ))
         .mount(&server)
         .await;
-    let client = FnsClient::builder()
-        .base_url(&server.uri())
-        .build()
-        .unwrap();
+    let client = FnsClient::builder().base_url(server.uri()).build().unwrap();
     let status = client
         .check(&FnsQuery::parse("540304378234", Some("2024-02-01")).unwrap())
         .await
