@@ -185,6 +185,16 @@ impl Date {
             .as_secs() as i64;
         Duration::from_secs(end_utc.saturating_sub(now).max(0) as u64)
     }
+
+    /// How long an answer about a status on this day stays true, seen at `now`: `past` for a
+    /// day gone by (it no longer changes), today's until the end of the Moscow day.
+    pub fn status_ttl(&self, now: SystemTime, past: Duration) -> Duration {
+        if *self < Self::moscow_date_at(now) {
+            past
+        } else {
+            self.until_end_of_moscow_day(now)
+        }
+    }
 }
 
 impl fmt::Display for Date {

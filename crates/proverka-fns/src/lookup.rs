@@ -17,11 +17,7 @@ pub const PAST_DATE_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 /// How long an answer about `date` stays true, seen at `now`: a past date for
 /// [`PAST_DATE_TTL`], today until the end of the Moscow day.
 pub fn keep_for(date: Date, now: SystemTime) -> Duration {
-    if date < Date::moscow_date_at(now) {
-        PAST_DATE_TTL
-    } else {
-        date.until_end_of_moscow_day(now)
-    }
+    date.status_ttl(now, PAST_DATE_TTL)
 }
 
 /// The cache decision for an answer to `query`: nothing the service says is billed.
