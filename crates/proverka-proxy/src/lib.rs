@@ -99,6 +99,13 @@ impl Proxy {
         self.sandbox.as_deref()
     }
 
+    /// What this proxy would do, one line each (`--check-config`): where it listens, each
+    /// provider's base URL, whose credential, pacing and source, the cache and the clients.
+    /// Never a secret's value.
+    pub fn plan(&self) -> Vec<String> {
+        self.state.plan()
+    }
+
     /// The proxy's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.state.metrics

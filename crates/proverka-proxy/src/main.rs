@@ -1,4 +1,4 @@
-//! `proverka-proxy [--config FILE] [--listen ADDR] [--sandbox]`.
+//! `proverka-proxy [--config FILE] [--listen ADDR] [--sandbox] [--check-config] [--version]`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -6,8 +6,28 @@ use std::process::ExitCode;
 
 use proverka_proxy::{Config, Proxy};
 
-const USAGE: &str = "usage: proverka-proxy [--config FILE] [--listen ADDR] [--sandbox]\n\
-    Every config key can also be set by environment (PROVERKA_…); see docs/proxy.md.";
+/// The caching proxy in front of the registered providers: a paid query is never paid twice.
+///
+/// Every config key can also be set by environment (`PROVERKA_…`); see docs/proxy.md.
+#[derive(Debug, clap::Parser)]
+#[command(name = "proverka-proxy", version, about)]
+struct Args {
+    /// The TOML configuration file (default: built-in defaults and the environment).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The address to listen on (overrides `listen` and PROVERKA_LISTEN).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Put the in-process simulators in place of the providers: no tokens, nothing leaves
+    /// this machine.
+    #[arg(long)]
+    sandbox: bool,
+    /// Load the configuration and the environment, set up every provider, the cache and the
+    /// ledger, say what the proxy would do, and exit: 0 when it would start, non-zero with the
+    /// reason when not. Nothing is listened on and no provider is called.
+    #[arg(long)]
+    check_config: bool,
+}
 
 /// One single-threaded runtime per core, each accepting on a clone of one listening socket and
 /// all sharing one cache: a connection's requests stay on one thread, so there are no cross-thread
@@ -36,25 +56,15 @@ async fn run(
     workers: usize,
     runtime: impl Fn(&str) -> std::io::Result<tokio::runtime::Runtime>,
 ) -> ExitCode {
-    let mut config_path: Option<PathBuf> = None;
-    let mut listen: Option<String> = None;
-    let mut sandbox = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--config" => config_path = args.next().map(PathBuf::from),
-            "--listen" => listen = args.next(),
-            "--sandbox" => sandbox = true,
-            "-h" | "--help" => {
-                eprintln!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            other => {
-                eprintln!("proverka-proxy: unknown argument {other}\n{USAGE}");
-                return ExitCode::from(2);
-            }
+    let args = match <Args as clap::Parser>::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            // --help and --version print and succeed; anything else is a usage error (2).
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
-    }
+    };
+    let (config_path, listen, sandbox) = (args.config, args.listen, args.sandbox);
     let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("PROVERKA_"))
         .collect();
@@ -64,11 +74,13 @@ async fn run(
     let config = match Config::load(config_path.as_deref(), &env) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("proverka-proxy: {e}");
+            let _ = writeln!(std::io::stderr(), "proverka-proxy: {e}");
             return ExitCode::from(2);
         }
     };
-    proverka_proxy::init_logging(config.log_format);
+    if !args.check_config {
+        proverka_proxy::init_logging(config.log_format);
+    }
     let proxy = if sandbox {
         with_sandbox(config).await
     } else {
@@ -76,11 +88,23 @@ async fn run(
     };
     let proxy = match proxy {
         Ok(p) => p,
+        Err(e) if args.check_config => {
+            let _ = writeln!(std::io::stderr(), "proverka-proxy: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot start");
             return ExitCode::FAILURE;
         }
     };
+    if args.check_config {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "configuration OK; the proxy would:");
+        for line in proxy.plan() {
+            let _ = writeln!(out, "  {line}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let (listeners, addr) = match proxy.bind_workers(workers) {
         Ok(l) => l,
         Err(e) => {

@@ -306,3 +306,92 @@ async fn a_closed_stderr_does_not_stop_the_proxy() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn check_config_says_what_it_would_do_and_exits() {
+    let dir = std::env::temp_dir().join(format!("proverka-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "listen = \"127.0.0.1:0\"\n[providers.npd]\nkey = \"npd-secret-key\"\nsource = \"free-then-paid\"\n",
+    )
+    .unwrap();
+    let out = binary()
+        .stdout(Stdio::piped())
+        .args(["--check-config", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("configuration OK"), "{text}");
+    assert!(
+        text.contains("call npd at https://service.api-assist.com/ with the configured credential"),
+        "{text}"
+    );
+    assert!(text.contains("free source fns"), "{text}");
+    assert!(
+        !text.contains("npd-secret-key"),
+        "a secret was printed: {text}"
+    );
+    // Bad: an open listener without client keys, an unknown provider, a bad value.
+    for (name, toml, says) in [
+        (
+            "open.toml",
+            "listen = \"0.0.0.0:8080\"\n",
+            "without [[clients]]",
+        ),
+        ("unknown.toml", "[providers.nosuch]\n", "[providers.nosuch]"),
+        (
+            "source.toml",
+            "[providers.court]\nsource = \"free\"\n",
+            "providers.court.source",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, toml).unwrap();
+        let out = binary()
+            .stdout(Stdio::piped())
+            .args(["--check-config", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(says), "{name}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_command_line_refuses_what_it_cannot_use() {
+    // A flag without its value is an error, not a silent default.
+    let out = binary()
+        .stdout(Stdio::piped())
+        .arg("--config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+    let out = binary()
+        .stdout(Stdio::piped())
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = binary()
+        .stdout(Stdio::piped())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("proverka-proxy {}", env!("CARGO_PKG_VERSION"))
+    );
+}
