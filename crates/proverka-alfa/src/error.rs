@@ -53,7 +53,7 @@ pub enum ProviderError {
     },
     /// proverka's own check, not the bank's: the pages of a registry held fewer people than
     /// its `pagination.totalCount` (a page came back empty or short before the total was
-    /// reached). [`AlfaClient::fetch_all`] returns this rather than a silently short list.
+    /// reached). [`AlfaClient::fetch_all`](crate::AlfaClient::fetch_all) returns this rather than a silently short list.
     #[error(
         "the registry's pages held {received} people of the {expected} its totalCount announced"
     )]
@@ -112,5 +112,5 @@ impl ProviderError {
     }
 }
 
-/// The error of every [`AlfaClient`] call.
+/// The error of every [`AlfaClient`](crate::AlfaClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;

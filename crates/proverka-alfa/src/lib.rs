@@ -4,7 +4,7 @@
 //! самозанятых в систему):
 //! `GET /api/semp/v1/selfemployed/registries/add-selfemployed/{requestId}?limit=&offset=`.
 //!
-//! - The OAuth bearer token is a [`Secret`] passed with each call: a client can serve several
+//! - The OAuth bearer token is a [`Secret`](proverka_core::Secret) passed with each call: a client can serve several
 //!   bearer holders (the proxy passes each caller's own).
 //! - `requestId` must be a UUID, as the page's examples are; `limit` is 1–1000, `offset` any.
 //! - Every field of the answer is typed; [`ListStatus`] and [`AccountStatus`] carry every

@@ -77,7 +77,7 @@ impl NpdClient {
     /// One check.
     ///
     /// # Errors
-    /// See [`Error`]; `success = 0` is [`ProviderError::SourceUnavailable`].
+    /// See [`Error`]; `success = 0` is [`ProviderError::SourceUnavailable`](crate::ProviderError::SourceUnavailable).
     pub async fn check(&self, query: &NpdQuery) -> Result<NpdStatus, Error> {
         parse(&self.fetch_raw(query).await?)
     }

@@ -70,5 +70,5 @@ impl Failure for ProviderError {
     }
 }
 
-/// The error of every [`NpdClient`] call.
+/// The error of every [`NpdClient`](crate::NpdClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
