@@ -21,6 +21,7 @@
 
 mod app;
 mod budget;
+mod call;
 pub mod config;
 mod ledger;
 mod memo;

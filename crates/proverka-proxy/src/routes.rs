@@ -10,7 +10,8 @@ use proverka_cache::{FetchOptions, RemoteStatus, Served};
 use proverka_core::{CredentialStyle, Lookup, QueryInput, Secret};
 use serde_json::{Value, json};
 
-use crate::app::{self, AppState, Call, CallError, Client, Credential, Upstream};
+use crate::app::{AppState, Client, Upstream};
+use crate::call::{self, Call, CallError, Credential};
 use crate::registry::{Matched, RouteId};
 
 mod ops;
@@ -367,7 +368,7 @@ async fn proxied(
         options,
         only_if_cached,
     };
-    let mut response = match app::execute(state, call).await {
+    let mut response = match call::execute(state, call).await {
         Ok(served) => {
             // Which source answered, for a provider with a free source configured.
             let source = upstream
