@@ -8,11 +8,13 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use proverka_cache::{CacheStatus, FetchOptions, RedisOptions, RedisStore, TieredCache};
 use proverka_core::{
-    Billed, Lookup, Money, Provider, RawAnswer, RetryPolicy, Secret, TransportError, Verdict,
+    Billed, FreeFirst, FreeSource, Lookup, Money, Provider, RawAnswer, RetryPolicy, Secret,
+    TransportError, TransportErrorKind, Verdict,
 };
 use serde_json::Value;
 
 use crate::check::{CheckKind, Planned, result_fields};
+use crate::free::{FreeNpd, FreeOutcome, NpdSource};
 use crate::outcome::{Outcome, Status};
 
 /// A failure that ends the whole run (a wrong client key, an unusable configuration).
@@ -29,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) sandbox: bool,
     pub(crate) per_minute: Option<u32>,
     pub(crate) alfa_bearer: Option<Secret>,
+    /// `--npd-source`; `None` when not given.
+    pub(crate) npd_source: Option<NpdSource>,
 }
 
 /// One provider's client, as the adapters build it.
@@ -58,6 +62,8 @@ pub(crate) struct Direct {
     prices: Vec<(Provider, Money)>,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     alfa: Option<(proverka_alfa::AlfaClient, Secret)>,
+    /// `--npd-source free` or `free-then-paid`: the tax service's free check.
+    free_npd: Option<Arc<FreeNpd>>,
     /// Kept alive for `--sandbox`.
     _sandbox: Option<proverka_sandbox::SandboxHandle>,
 }
@@ -98,6 +104,12 @@ impl Engine {
     /// An unusable proxy URL, Redis URL, base URL or credential.
     pub(crate) async fn new(settings: Settings) -> Result<Self, Fatal> {
         if let Some(base) = settings.proxy {
+            if let Some(source) = settings.npd_source {
+                return Err(Fatal(format!(
+                    "--npd-source {}: with --proxy, the proxy's [providers.npd] source decides (its answers still say which source answered)",
+                    source.name()
+                )));
+            }
             let http = reqwest::Client::builder()
                 .timeout(Duration::from_secs(900))
                 .build()
@@ -166,6 +178,46 @@ impl Engine {
                 Arc::new(Upstream::Npd(b.build().map_err(|e| config(e, "npd"))?)),
             ));
         }
+        let npd_source = settings.npd_source.unwrap_or_default();
+        let free_npd = match npd_source {
+            NpdSource::Paid => None,
+            mode => {
+                if mode == NpdSource::FreeThenPaid
+                    && !upstreams.iter().any(|(p, _)| *p == Provider::Npd)
+                {
+                    return Err(Fatal(
+                        "--npd-source free-then-paid needs api-assist's key for the fallback: set PROVERKA_PROVIDERS_NPD_KEY, or use --npd-source free".into(),
+                    ));
+                }
+                let mut b = proverka_fns::FnsClient::builder();
+                if let Some(url) = base("FNS") {
+                    b = b.base_url(url);
+                }
+                let per_minute = match env("PROVERKA_PROVIDERS_FNS_PER_MINUTE") {
+                    None => 2,
+                    Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        Fatal(format!(
+                            "PROVERKA_PROVIDERS_FNS_PER_MINUTE: {v:?} is not a whole number above 0"
+                        ))
+                    })?,
+                };
+                let max_wait = match env("PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS") {
+                    None => 10,
+                    Some(v) => v.parse::<u64>().map_err(|_| {
+                        Fatal(format!(
+                            "PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS: {v:?} is not a whole number of seconds"
+                        ))
+                    })?,
+                };
+                Some(Arc::new(FreeNpd {
+                    client: b.build().map_err(|e| config(e, "fns"))?,
+                    source: Arc::new(proverka::NpdFromFns) as Arc<dyn FreeSource>,
+                    mode,
+                    interval: Duration::from_secs(60) / per_minute,
+                    max_wait: Duration::from_secs(max_wait),
+                }))
+            }
+        };
         let alfa = match settings.alfa_bearer {
             Some(bearer) => {
                 let mut b = proverka_alfa::AlfaClient::builder();
@@ -219,6 +271,7 @@ impl Engine {
             prices,
             limiter: limiter(settings.per_minute),
             alfa,
+            free_npd,
             _sandbox: sandbox,
         })))
     }
@@ -337,12 +390,14 @@ fn price_text(billed: Billed, configured: Option<Money>) -> Option<String> {
 impl Direct {
     async fn check(&self, kind: CheckKind, planned: &Planned) -> Result<Outcome, Fatal> {
         let provider = kind.provider();
-        let Some(upstream) = self
+        let upstream = self
             .upstreams
             .iter()
             .find(|(p, _)| *p == provider)
-            .map(|(_, u)| Arc::clone(u))
-        else {
+            .map(|(_, u)| Arc::clone(u));
+        // NPD with `--npd-source`: the free check first (its answer fills the same entry).
+        let free = self.free_npd.clone().filter(|_| provider == Provider::Npd);
+        if upstream.is_none() && free.is_none() {
             return Err(Fatal(format!(
                 "no {provider} credential: set PROVERKA_PROVIDERS_{}_{} (or use --sandbox / --proxy)",
                 provider.as_str().to_uppercase(),
@@ -352,26 +407,62 @@ impl Direct {
                     "TOKEN"
                 }
             )));
-        };
+        }
         let configured = self
             .prices
             .iter()
             .find(|(p, _)| *p == provider)
             .map(|(_, m)| *m);
-        let (lookup, limiter) = (Arc::clone(&planned.lookup), self.limiter.clone());
-        let fetch = move || {
-            let (upstream, lookup, limiter) =
-                (Arc::clone(&upstream), Arc::clone(&lookup), limiter.clone());
-            async move {
-                if let Some(l) = limiter {
-                    l.until_ready().await;
+        let first = free.as_ref().map(|f| {
+            Arc::new(FreeFirst::new(
+                Arc::clone(&planned.lookup),
+                Arc::clone(&f.source),
+            ))
+        });
+        let lookup: Arc<dyn Lookup> = match &first {
+            Some(f) => Arc::clone(f) as Arc<dyn Lookup>,
+            None => Arc::clone(&planned.lookup),
+        };
+        let (cache, limiter) = (self.cache.clone(), self.limiter.clone());
+        let fetch = {
+            let lookup = Arc::clone(&lookup);
+            move || {
+                let (upstream, lookup, limiter, cache) = (
+                    upstream.clone(),
+                    Arc::clone(&lookup),
+                    limiter.clone(),
+                    cache.clone(),
+                );
+                let (free, first) = (free.clone(), first.clone());
+                async move {
+                    if let (Some(free), Some(first)) = (&free, &first) {
+                        match free.ask(first, &cache).await {
+                            FreeOutcome::Answered(answer) => return Ok(answer),
+                            FreeOutcome::Failed(e) => return Err(e),
+                            FreeOutcome::AskPaid => {}
+                        }
+                    }
+                    let Some(upstream) = upstream else {
+                        // Only `--npd-source free` runs without the paid client, and it
+                        // never asks for it.
+                        return Err(TransportError::new(
+                            TransportErrorKind::SourceFailed,
+                            Provider::Npd,
+                            "(no paid client)",
+                            false,
+                            None,
+                        ));
+                    };
+                    if let Some(l) = limiter {
+                        l.until_ready().await;
+                    }
+                    upstream.fetch(&*lookup).await
                 }
-                upstream.fetch(&*lookup).await
             }
         };
         let served = self
             .cache
-            .get_or_fetch(Arc::clone(&planned.lookup), FetchOptions::default(), fetch)
+            .get_or_fetch(Arc::clone(&lookup), FetchOptions::default(), fetch)
             .await;
         let served = match served {
             Ok(s) => s,
@@ -386,11 +477,19 @@ impl Direct {
                 ));
             }
         };
+        let verdict = &served.answer.verdict;
         let source = match served.status {
             CacheStatus::Hit(_) | CacheStatus::Stale => "cache",
+            // An NPD answer that cost nothing came from the free check.
+            _ if self.free_npd.is_some()
+                && provider == Provider::Npd
+                && verdict.billed().is_no()
+                && matches!(verdict, Verdict::Answer { .. }) =>
+            {
+                "fns"
+            }
             _ => "provider",
         };
-        let verdict = &served.answer.verdict;
         let billed = verdict.billed();
         let rendered = render(kind, &served.answer.raw);
         let mut outcome = match (verdict, rendered) {
@@ -462,8 +561,10 @@ impl ViaProxy {
             .as_str()
             .map(str::to_owned)
             .or_else(|| (billed == "free").then(|| Money::ZERO.to_string()));
-        let source = match body["cache"].as_str() {
-            Some("HIT" | "STALE") => "cache",
+        let source = match (body["cache"].as_str(), body["source"].as_str()) {
+            (Some("HIT" | "STALE"), _) => "cache",
+            // The proxy's free source answered (`[providers.npd] source`).
+            (_, Some("fns")) => "fns",
             _ => "provider",
         };
         let mut outcome = match status {

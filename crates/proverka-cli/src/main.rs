@@ -5,6 +5,7 @@
 mod batch;
 mod check;
 mod engine;
+mod free;
 mod journal;
 mod outcome;
 mod table;
@@ -63,6 +64,17 @@ struct Global {
     /// At most this many provider calls a minute (default: no limit beyond --concurrency).
     #[arg(long, global = true, value_name = "N")]
     per_minute: Option<u32>,
+    /// Where NPD answers come from: `paid` (api-assist), `free` (the tax service's free
+    /// check only) or `free-then-paid` (free while its queue is short). Default: paid. With
+    /// --proxy, the proxy's configuration decides.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "PROVERKA_NPD_SOURCE",
+        value_name = "SOURCE"
+    )]
+    npd_source: Option<free::NpdSource>,
     /// Print the typed model as JSON instead of a table (one-off checks).
     #[arg(long, global = true)]
     json: bool,
@@ -258,6 +270,7 @@ async fn run(cli: Cli) -> ExitCode {
         sandbox: cli.global.sandbox,
         per_minute: cli.global.per_minute,
         alfa_bearer: bearer,
+        npd_source: cli.global.npd_source,
     };
     let engine = match Engine::new(settings).await {
         Ok(e) => Arc::new(e),

@@ -27,7 +27,7 @@ fn dir(name: &str) -> PathBuf {
 fn proverka(s: &SandboxHandle) -> tokio::process::Command {
     let mut c = tokio::process::Command::new(BIN);
     let url = s.url();
-    for p in ["FSSP", "COURT", "NPD"] {
+    for p in ["FSSP", "COURT", "NPD", "FNS"] {
         c.env(format!("PROVERKA_PROVIDERS_{p}_BASE_URL"), &url);
     }
     c.env(
@@ -40,6 +40,8 @@ fn proverka(s: &SandboxHandle) -> tokio::process::Command {
     .env("PROVERKA_PROVIDERS_NPD_PRICE_RUB", "1.50")
     .env_remove("PROVERKA_PROXY")
     .env_remove("PROVERKA_KEY")
+    .env_remove("PROVERKA_NPD_SOURCE")
+    .env_remove("PROVERKA_PROVIDERS_FNS_PER_MINUTE")
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
@@ -471,4 +473,159 @@ async fn runs_sharing_redis_pay_once_and_keep_it_encrypted() {
         column(&read_csv(&d.join("second.csv"), b','), "source"),
         ["cache"; 4]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_source_free_then_paid_sends_the_overflow_to_api_assist() {
+    // The free check's own limit (2 a minute from one address) and the CLI's default pace
+    // (2 a minute): the first query's turn is now, the next ones would wait 30 s and 60 s,
+    // over the 10 s allowed, so they go to api-assist at once.
+    let s = sandbox().await;
+    let d = dir("npd-free-then-paid");
+    let input = npd_list(&d, 3);
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    c.args(["--npd-source", "free-then-paid"]);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b',');
+    assert_eq!(column(&rows, "status"), ["ok", "ok", "ok"]);
+    let mut sources = column(&rows, "source");
+    sources.sort();
+    assert_eq!(
+        sources,
+        ["fns", "provider", "provider"],
+        "each answer names its source"
+    );
+    let fns_row = column(&rows, "source")
+        .iter()
+        .position(|s| s == "fns")
+        .unwrap();
+    assert_eq!(column(&rows, "billed")[fns_row], "free");
+    assert_eq!(column(&rows, "price_rub")[fns_row], "0.00");
+    assert_eq!(s.calls(Provider::Fns), 1);
+    assert_eq!((s.calls(Provider::Npd), s.billed(Provider::Npd)), (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_source_free_never_calls_api_assist_and_needs_no_key() {
+    let s = Sandbox::builder()
+        .fns_per_minute(1000)
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let d = dir("npd-free");
+    let input = npd_list(&d, 3);
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    c.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
+        .env("PROVERKA_PROVIDERS_FNS_PER_MINUTE", "6000")
+        .args(["--npd-source", "free"]);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b',');
+    assert_eq!(column(&rows, "status"), ["ok", "ok", "ok"]);
+    assert_eq!(column(&rows, "source"), ["fns", "fns", "fns"]);
+    assert_eq!(column(&rows, "billed"), ["free", "free", "free"]);
+    assert_eq!((s.calls(Provider::Fns), s.calls(Provider::Npd)), (3, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_source_free_reports_a_refusal_as_retry_later_and_pays_nothing() {
+    let s = sandbox().await;
+    s.inject(
+        Provider::Fns,
+        Fault::ProviderError {
+            code: "taxpayer.status.service.limited.error".into(),
+        },
+        None,
+    );
+    let mut c = proverka(&s);
+    c.env_remove("PROVERKA_PROVIDERS_NPD_KEY").args([
+        "--npd-source",
+        "free",
+        "--json",
+        "npd",
+        "--inn",
+        proverka_sandbox::NPD_PAYER,
+    ]);
+    let out = c.output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "retry_later", "{v}");
+    assert_eq!(v["billed"], "free", "{v}");
+    assert_eq!((s.calls(Provider::Fns), s.calls(Provider::Npd)), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_source_limited_or_unavailable_goes_to_api_assist_without_an_error() {
+    for code in [
+        "taxpayer.status.service.limited.error",
+        "taxpayer.status.service.unavailable.error",
+    ] {
+        let s = sandbox().await;
+        s.inject(
+            Provider::Fns,
+            Fault::ProviderError { code: code.into() },
+            None,
+        );
+        let mut c = proverka(&s);
+        c.args([
+            "--npd-source",
+            "free-then-paid",
+            "--json",
+            "npd",
+            "--inn",
+            proverka_sandbox::NPD_PAYER,
+        ]);
+        let out = c.output().await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{code}: {v}");
+        assert_eq!(v["status"], "ok", "{code}: {v}");
+        assert_eq!(v["source"], "provider", "{code}: {v}");
+        assert_eq!(v["billed"], "charged", "{code}: {v}");
+        assert_eq!(
+            (s.calls(Provider::Fns), s.calls(Provider::Npd)),
+            (1, 1),
+            "{code}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_source_paid_is_the_default_and_never_calls_the_free_check() {
+    let s = sandbox().await;
+    let d = dir("npd-paid");
+    let input = npd_list(&d, 2);
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(
+        column(&read_csv(&out, b','), "source"),
+        ["provider", "provider"]
+    );
+    assert_eq!((s.calls(Provider::Fns), s.calls(Provider::Npd)), (0, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_source_with_a_proxy_is_refused_the_proxy_decides() {
+    let s = sandbox().await;
+    let mut c = proverka(&s);
+    c.args([
+        "--proxy",
+        "http://127.0.0.1:9",
+        "--npd-source",
+        "free",
+        "npd",
+        "--inn",
+        proverka_sandbox::NPD_PAYER,
+    ]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("[providers.npd] source decides"), "{log}");
+    assert_eq!(s.calls(Provider::Fns) + s.calls(Provider::Npd), 0);
 }

@@ -267,26 +267,3 @@ pub trait Adapter: Send + Sync + fmt::Debug {
         None
     }
 }
-
-/// A free source that answers the same question as a paid provider (the tax service's own
-/// NPD check for api-assist's): the proxy may ask it first and fall back to the paid one.
-/// Both fill the paid provider's cache entry, in the paid provider's answer shape, so a
-/// drop-in caller sees one format whichever source answered.
-pub trait FreeSource: Send + Sync + fmt::Debug {
-    /// The paid provider whose question this answers.
-    fn paid(&self) -> Provider;
-
-    /// The free provider that answers it.
-    fn free(&self) -> Provider;
-
-    /// How each source is named to callers (`X-Proverka-Source`): paid, then free.
-    fn source_names(&self) -> (&'static str, &'static str);
-
-    /// The free query for a validated paid query (same subject, same resolved date); `None`
-    /// when the free source cannot answer it (the paid one is asked).
-    fn free_query(&self, paid: &dyn Lookup) -> Option<Arc<dyn Lookup>>;
-
-    /// A free answer in the paid provider's shape, to store in the paid entry and serve on the
-    /// paid provider's routes; `None` when it is not an answer (an error, unreadable).
-    fn as_paid_answer(&self, free: &crate::RawAnswer) -> Option<crate::RawAnswer>;
-}

@@ -32,6 +32,7 @@ mod answer;
 mod builder;
 mod date;
 mod error;
+mod free;
 #[cfg(feature = "http")]
 mod http;
 mod inn;
@@ -45,8 +46,8 @@ mod retry;
 mod secret;
 
 pub use adapter::{
-    Adapter, CredentialStyle, Defaults, FreeSource, PagePrice, Parsed, ProviderReply, QueryInput,
-    RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
+    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, ProviderReply, QueryInput, RenderError,
+    RoutePath, Routes, TypedOperation, TypedParam, render_model,
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 #[cfg(feature = "http")]
@@ -56,6 +57,7 @@ pub use error::{
     Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, RefusedBy, TransportError,
     TransportErrorKind,
 };
+pub use free::{FreeFirst, FreeSource};
 #[cfg(feature = "http")]
 pub use http::{
     Auth, DEFAULT_MAX_BODY_BYTES, DEFAULT_USER_AGENT, HttpClient, HttpSettings, is_loopback,

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use proverka_cache::{BoxFuture, Fetch, FetchOptions, ProviderCall, Refusal, Served};
 use proverka_core::{
-    Auth, Billed, CacheKey, Cost, CredentialStyle, Date, Lookup, Money, Provider, RawAnswer,
-    Secret, TransportError, UpstreamRequest, Verdict,
+    Auth, Billed, CacheKey, Cost, CredentialStyle, Date, FreeFirst, Lookup, Money, Provider,
+    RawAnswer, Secret, TransportError, UpstreamRequest, Verdict,
 };
 
 use crate::app::{AppState, BudgetExceeded, Client};
-use crate::sources::{FreeOutcome, Sourced};
+use crate::sources::{FreeOutcome, FreeRoute};
 
 /// How the upstream call authenticates, and whether the cache is shared.
 #[derive(Debug, Clone)]
@@ -106,7 +106,7 @@ struct ProxyFetch {
     /// The reservation of the call in progress: its day and amount.
     reserved: Mutex<Option<(Date, Money)>>,
     /// With a free source configured: the flight's query, asked of it first.
-    sourced: Option<Arc<Sourced>>,
+    sourced: Option<(Arc<FreeFirst>, FreeRoute)>,
 }
 
 impl Fetch for ProxyFetch {
@@ -143,8 +143,8 @@ impl Fetch for ProxyFetch {
 
     fn send(&self) -> BoxFuture<'_, Result<RawAnswer, TransportError>> {
         Box::pin(async move {
-            if let Some(sourced) = &self.sourced {
-                match crate::sources::ask_free(&self.state, sourced, &self.client).await {
+            if let Some((sourced, route)) = &self.sourced {
+                match crate::sources::ask_free(&self.state, sourced, route, &self.client).await {
                     FreeOutcome::Answered(answer) => return Ok(answer),
                     FreeOutcome::Failed(e) => return Err(e),
                     FreeOutcome::AskPaid => {}
@@ -182,8 +182,8 @@ impl Fetch for ProxyFetch {
                 Billed::Unknown => state.metrics.billed_unknown(provider),
                 Billed::No => {}
             }
-            if let (Some(sourced), Verdict::Answer { .. }) = (&self.sourced, call.verdict) {
-                let name = sourced.route.name_of(call.verdict);
+            if let (Some((sourced, _)), Verdict::Answer { .. }) = (&self.sourced, call.verdict) {
+                let name = sourced.source().source_of(call.verdict);
                 state.metrics.source_answer(provider, name);
                 if billed.is_no() {
                     // What the paid provider would have charged for it.
@@ -253,13 +253,12 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
         return Err(CallError::NotCached);
     }
     // A miss of a provider with a free source: the flight asks it first.
-    let sourced = state
-        .upstream(provider)
-        .free
-        .clone()
-        .map(|route| Arc::new(Sourced::new(Arc::clone(&lookup), route)));
+    let sourced = state.upstream(provider).free.clone().map(|route| {
+        let first = FreeFirst::new(Arc::clone(&lookup), Arc::clone(&route.source));
+        (Arc::new(first), route)
+    });
     let lookup: Arc<dyn Lookup> = match &sourced {
-        Some(s) => Arc::clone(s) as Arc<dyn Lookup>,
+        Some((s, _)) => Arc::clone(s) as Arc<dyn Lookup>,
         None => lookup,
     };
     // Built only when this request leads a flight.

@@ -375,7 +375,7 @@ async fn proxied(
                 .free
                 .as_ref()
                 .filter(|_| matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }))
-                .map(|route| route.name_of(&served.answer.verdict));
+                .map(|route| route.source.source_of(&served.answer.verdict));
             let mut r = if typed_route {
                 typed(provider, &*lookup, &served, source)
             } else {

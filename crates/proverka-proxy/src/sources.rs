@@ -6,13 +6,11 @@
 //! price (the paid one).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use proverka_cache::ProviderCall;
 use proverka_core::{
-    Auth, CacheKey, Cost, FreeSource, Lookup, Money, Provider, RawAnswer, RenderError,
-    TransportError, TransportErrorKind, UpstreamRequest, Verdict,
+    Auth, FreeFirst, FreeSource, Money, RawAnswer, TransportError, TransportErrorKind, Verdict,
 };
 
 use crate::app::{AppState, Client};
@@ -29,74 +27,6 @@ pub(crate) struct FreeRoute {
     pub(crate) max_wait: Duration,
 }
 
-impl FreeRoute {
-    /// How a served answer's source is named: the free one for a free answer.
-    pub(crate) fn name_of(&self, verdict: &Verdict) -> &'static str {
-        let (paid, free) = self.source.source_names();
-        if verdict.billed().is_no() { free } else { paid }
-    }
-}
-
-/// The paid query of a flight that may be answered by the free source: its judgement and
-/// its provider (for the ledger) follow whichever source answered the call in progress.
-pub(crate) struct Sourced {
-    pub(crate) inner: Arc<dyn Lookup>,
-    /// The free source's query for the same question, when it can answer it.
-    pub(crate) free_query: Option<Arc<dyn Lookup>>,
-    pub(crate) route: FreeRoute,
-    free_answered: AtomicBool,
-}
-
-impl Sourced {
-    pub(crate) fn new(inner: Arc<dyn Lookup>, route: FreeRoute) -> Self {
-        Self {
-            free_query: route.source.free_query(&*inner),
-            inner,
-            route,
-            free_answered: AtomicBool::new(false),
-        }
-    }
-
-    fn free_answered(&self) -> bool {
-        self.free_answered.load(Ordering::SeqCst)
-    }
-}
-
-impl Lookup for Sourced {
-    fn provider(&self) -> Provider {
-        if self.free_answered() {
-            self.route.source.free()
-        } else {
-            self.inner.provider()
-        }
-    }
-    fn query_kind(&self) -> &'static str {
-        self.inner.query_kind()
-    }
-    fn cache_key(&self) -> CacheKey {
-        self.inner.cache_key()
-    }
-    fn cost(&self) -> Cost {
-        self.inner.cost()
-    }
-    fn upstream_request(&self) -> UpstreamRequest {
-        self.inner.upstream_request()
-    }
-    /// A free answer is the paid provider's shape, judged as the paid provider would, but it
-    /// cost nothing.
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
-        let verdict = self.inner.judge(raw);
-        if self.free_answered() {
-            verdict.on_free_query()
-        } else {
-            verdict
-        }
-    }
-    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError> {
-        self.inner.render(raw)
-    }
-}
-
 /// What the free source did for one call.
 pub(crate) enum FreeOutcome {
     /// It answered: the answer in the paid provider's shape.
@@ -108,9 +38,13 @@ pub(crate) enum FreeOutcome {
 }
 
 /// Asks the free source, when the route allows and its queue is short enough.
-pub(crate) async fn ask_free(state: &AppState, sourced: &Sourced, client: &Client) -> FreeOutcome {
-    sourced.free_answered.store(false, Ordering::SeqCst);
-    let route = &sourced.route;
+pub(crate) async fn ask_free(
+    state: &AppState,
+    sourced: &FreeFirst,
+    route: &FreeRoute,
+    client: &Client,
+) -> FreeOutcome {
+    sourced.set_answered_by_free(false);
     let paid = route.source.paid();
     let fail = |why: &str| {
         tracing::debug!(provider = %paid, why, "free source did not answer");
@@ -125,7 +59,7 @@ pub(crate) async fn ask_free(state: &AppState, sourced: &Sourced, client: &Clien
             _ => FreeOutcome::AskPaid,
         }
     };
-    let Some(free_query) = &sourced.free_query else {
+    let Some(free_query) = sourced.free_query() else {
         return fail("the free source cannot answer this query");
     };
     let free = route.source.free();
@@ -149,9 +83,8 @@ pub(crate) async fn ask_free(state: &AppState, sourced: &Sourced, client: &Clien
     if let Some(answer) = sent
         .as_ref()
         .ok()
-        .and_then(|raw| route.source.as_paid_answer(raw))
+        .and_then(|raw| sourced.take_free_answer(raw))
     {
-        sourced.free_answered.store(true, Ordering::SeqCst);
         return FreeOutcome::Answered(answer);
     }
     // The free call failed: it is judged and written to the ledger like any call, and a

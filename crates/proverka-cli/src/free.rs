@@ -1,0 +1,108 @@
+//! `--npd-source`: NPD checks asked first of the tax service's free check (`fns`), with
+//! api-assist as the fallback, as the proxy does with `[providers.npd] source`.
+//!
+//! The free service limits calls per IP address: calls are paced (`per_minute`, default 2),
+//! through Redis with `--redis` so that this run, other runs and proxies on one egress
+//! address share the pace (the queue is the proxy's `pace:fns`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use proverka_cache::TieredCache;
+use proverka_core::{FreeFirst, FreeSource, RawAnswer, TransportError, TransportErrorKind};
+
+/// Where NPD answers come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum NpdSource {
+    /// api-assist only (paid).
+    #[default]
+    Paid,
+    /// The tax service's free check only; api-assist is never called.
+    Free,
+    /// The free check while its queue is short (`PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS`,
+    /// default 10) and it is not refusing; api-assist otherwise.
+    FreeThenPaid,
+}
+
+/// How long a free source that refused (too many calls, unavailable) is left alone: the
+/// proxy's rule.
+const BACK_OFF: Duration = Duration::from_secs(60);
+
+/// The pace queue's name, shared with the proxy through Redis.
+const QUEUE: &str = "pace:fns";
+
+/// The free NPD source, as the flags and environment configure it.
+#[derive(Debug)]
+pub(crate) struct FreeNpd {
+    pub(crate) client: proverka_fns::FnsClient,
+    pub(crate) source: Arc<dyn FreeSource>,
+    pub(crate) mode: NpdSource,
+    /// One call per this long (60 s / `per_minute`).
+    pub(crate) interval: Duration,
+    pub(crate) max_wait: Duration,
+}
+
+/// What the free source did for one call.
+pub(crate) enum FreeOutcome {
+    /// It answered: the answer in api-assist's shape.
+    Answered(RawAnswer),
+    /// It was not asked (queue too long, cannot answer) or failed: ask api-assist.
+    AskPaid,
+    /// `--npd-source free` and it failed: no answer, nothing billed, worth a retry later.
+    Failed(TransportError),
+}
+
+impl NpdSource {
+    /// The flag's value.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Free => "free",
+            Self::FreeThenPaid => "free-then-paid",
+        }
+    }
+}
+
+impl FreeNpd {
+    /// Asks the free source for `query`'s answer, when its queue allows.
+    pub(crate) async fn ask(&self, query: &FreeFirst, cache: &TieredCache) -> FreeOutcome {
+        query.set_answered_by_free(false);
+        let paid = self.source.paid();
+        let fail = || match self.mode {
+            NpdSource::Free => FreeOutcome::Failed(TransportError::new(
+                TransportErrorKind::SourceFailed,
+                paid,
+                "(free source)",
+                false,
+                None,
+            )),
+            _ => FreeOutcome::AskPaid,
+        };
+        let Some(free_query) = query.free_query() else {
+            return fail();
+        };
+        let max_wait = (self.mode != NpdSource::Free).then_some(self.max_wait);
+        match cache.take_turn(QUEUE, self.interval, max_wait).await {
+            Some(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+            Some(_) => {}
+            None => return fail(),
+        }
+        let sent = self.client.fetch_raw(&**free_query).await;
+        if let Some(answer) = sent
+            .as_ref()
+            .ok()
+            .and_then(|raw| query.take_free_answer(raw))
+        {
+            return FreeOutcome::Answered(answer);
+        }
+        // "Too many calls" or "unavailable" (or no answer at all): leave it alone a while.
+        let rest = match &sent {
+            Ok(raw) => free_query.judge(raw).retryable(),
+            Err(_) => true,
+        };
+        if rest {
+            let _ = cache.take_turn(QUEUE, BACK_OFF, None).await;
+        }
+        fail()
+    }
+}
