@@ -70,6 +70,8 @@ pub(crate) struct Call {
     pub(crate) lookup: Arc<dyn Lookup>,
     pub(crate) credential: Credential,
     pub(crate) client: Client,
+    /// The request's `X-Request-Id`, for the ledger.
+    pub(crate) request_id: Arc<str>,
     pub(crate) options: FetchOptions,
     /// `Cache-Control: only-if-cached`: answer from the cache or not at all, never a call.
     pub(crate) only_if_cached: bool,
@@ -103,6 +105,7 @@ struct ProxyFetch {
     lookup: Arc<dyn Lookup>,
     credential: Credential,
     client: Client,
+    request_id: Arc<str>,
     /// The reservation of the call in progress: its day and amount.
     reserved: Mutex<Option<(Date, Money)>>,
     /// With a free source configured: the flight's query, asked of it first.
@@ -144,7 +147,15 @@ impl Fetch for ProxyFetch {
     fn send(&self) -> BoxFuture<'_, Result<RawAnswer, TransportError>> {
         Box::pin(async move {
             if let Some((sourced, route)) = &self.sourced {
-                match crate::sources::ask_free(&self.state, sourced, route, &self.client).await {
+                match crate::sources::ask_free(
+                    &self.state,
+                    sourced,
+                    route,
+                    &self.client,
+                    &self.request_id,
+                )
+                .await
+                {
                     FreeOutcome::Answered(answer) => return Ok(answer),
                     FreeOutcome::Failed(e) => return Err(e),
                     FreeOutcome::AskPaid => {}
@@ -219,7 +230,13 @@ impl Fetch for ProxyFetch {
             }
             state
                 .ledger
-                .record(&state.cache, &self.client.name, call, price)
+                .record(
+                    &state.cache,
+                    &self.client.name,
+                    &self.request_id,
+                    call,
+                    price,
+                )
                 .await;
         })
     }
@@ -268,6 +285,7 @@ pub(crate) async fn execute(state: &Arc<AppState>, call: Call) -> Result<Served,
         lookup: Arc::clone(&lookup),
         credential: call.credential,
         client: call.client,
+        request_id: call.request_id,
         reserved: Mutex::new(None),
         sourced,
     };

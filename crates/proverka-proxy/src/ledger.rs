@@ -29,6 +29,8 @@ pub(crate) struct LedgerRecord<'a> {
     pub(crate) day: String,
     /// The client's configured name (`anonymous` without client keys).
     pub(crate) client: &'a str,
+    /// The `X-Request-Id` of the request that led the flight (joiners paid nothing).
+    pub(crate) request_id: &'a str,
     /// The provider.
     pub(crate) provider: Provider,
     /// The query kind (`physical`, `address`, `status`, `registry`, …).
@@ -116,6 +118,7 @@ impl Ledger {
         &self,
         cache: &TieredCache,
         client: &Arc<str>,
+        request_id: &str,
         call: &ProviderCall<'_>,
         price: Money,
     ) {
@@ -129,6 +132,7 @@ impl Ledger {
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             day: day.to_iso(),
             client,
+            request_id,
             provider,
             kind: call.lookup.query_kind(),
             key: call.lookup.cache_key().to_hex()[..16].to_owned(),
@@ -147,6 +151,7 @@ impl Ledger {
             ts_ms = record.ts_ms,
             day = %record.day,
             client = record.client,
+            request_id = record.request_id,
             provider = %record.provider,
             kind = record.kind,
             key = %record.key,

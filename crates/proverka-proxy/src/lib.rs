@@ -125,6 +125,7 @@ impl Proxy {
             method: parts.method,
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or("").to_owned(),
+            request_id: routes::request_id(&parts.headers),
             headers: parts.headers,
         };
         let response = routes::handle(&self.state, incoming).await;
@@ -245,6 +246,7 @@ impl Proxy {
                             method: parts.method,
                             path: parts.uri.path().to_owned(),
                             query: parts.uri.query().unwrap_or("").to_owned(),
+                            request_id: routes::request_id(&parts.headers),
                             headers: parts.headers,
                         };
                         Ok::<_, std::convert::Infallible>(routes::handle(&state, incoming).await)

@@ -59,12 +59,43 @@ pub(crate) struct Incoming {
     pub(crate) path: String,
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
+    /// The request's id: the client's `X-Request-Id` when it is sane, a new one otherwise.
+    pub(crate) request_id: Arc<str>,
+}
+
+/// The header that carries a request's id, both ways.
+const REQUEST_ID: &str = "x-request-id";
+
+/// The request's id: the client's `X-Request-Id` when it is sane (1 to 128 characters of
+/// `A-Z a-z 0-9 - _ . : / + = @`, one header), else a new UUID (32 hex digits). An id that is
+/// not sane is replaced rather than refused: it could not be logged safely, and the request
+/// is fine.
+pub(crate) fn request_id(headers: &HeaderMap) -> Arc<str> {
+    let mut sent = headers.get_all(REQUEST_ID).iter();
+    let sane = match (sent.next(), sent.next()) {
+        (Some(v), None) => Some(v.as_bytes()).filter(|b| {
+            (1..=128).contains(&b.len())
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b"-_.:/+=@".contains(c))
+        }),
+        _ => None,
+    };
+    match sane.and_then(|b| std::str::from_utf8(b).ok()) {
+        Some(id) => Arc::from(id),
+        None => Arc::from(uuid::Uuid::new_v4().simple().to_string()),
+    }
 }
 
 /// Answers one request and logs one line (never a query value or a secret).
 pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
+    use tracing::Instrument as _;
     let started = Instant::now();
-    let (route_id, response, client) = route(state, &req).await;
+    // Every line logged while answering (and by the flight this request leads) carries it.
+    let span = tracing::info_span!("request", request_id = %req.request_id);
+    let (route_id, mut response, client) = route(state, &req).instrument(span).await;
+    if let Ok(v) = HeaderValue::from_str(&req.request_id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
     {
         let cache = response
             .headers()
@@ -81,6 +112,7 @@ pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
             cache,
             latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             client = client.as_deref().unwrap_or("-"),
+            request_id = %req.request_id,
             "request"
         );
     }
@@ -365,6 +397,7 @@ async fn proxied(
         lookup: Arc::clone(&lookup),
         credential,
         client,
+        request_id: Arc::clone(&req.request_id),
         options,
         only_if_cached,
     };

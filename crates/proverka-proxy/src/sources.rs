@@ -43,6 +43,7 @@ pub(crate) async fn ask_free(
     sourced: &FreeFirst,
     route: &FreeRoute,
     client: &Client,
+    request_id: &str,
 ) -> FreeOutcome {
     sourced.set_answered_by_free(false);
     let paid = route.source.paid();
@@ -106,6 +107,7 @@ pub(crate) async fn ask_free(
         .record(
             &state.cache,
             &client.name,
+            request_id,
             &ProviderCall::single(
                 &**free_query,
                 &verdict,

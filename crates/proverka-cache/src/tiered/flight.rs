@@ -1,6 +1,8 @@
 //! Flights: one per key at a time; the caller that leads one starts it, the others wait on
 //! it. A flight owns the whole miss: reserve, send, judge once, settle, free retries, store.
 
+use tracing::Instrument as _;
+
 use super::*;
 
 /// How a flight ended, shared by every caller waiting on it.
@@ -167,12 +169,16 @@ impl TieredCache {
         bump(&self.inner.counters.misses);
         let fetch = make();
         let inner = Arc::clone(&self.inner);
-        tokio::spawn(async move {
-            let result = inner.resolve(&key, &*lookup, &fetch, options).await;
-            // Tier 1 already holds a storable answer: the flight can end.
-            tx.send_replace(Some(result));
-            drop(guard);
-        });
+        // The flight logs under the span of the request that leads it (its request id).
+        tokio::spawn(
+            async move {
+                let result = inner.resolve(&key, &*lookup, &fetch, options).await;
+                // Tier 1 already holds a storable answer: the flight can end.
+                tx.send_replace(Some(result));
+                drop(guard);
+            }
+            .in_current_span(),
+        );
         served(wait(rx).await, true)
     }
 
