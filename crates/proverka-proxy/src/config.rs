@@ -414,6 +414,41 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
     keys
 }
 
+/// The environment with every `<VAR>_FILE` replaced by `<VAR>` set to the named file's
+/// content (one trailing line break dropped): secrets from systemd credentials
+/// (`$CREDENTIALS_DIRECTORY`) or container secrets (`/run/secrets/…`) without putting them in
+/// the environment. Any variable the proxy reads may come from a file; giving both forms is
+/// an error, as is a file that cannot be read (named by its path, never its content).
+fn with_files(env: &[(String, String)]) -> Result<Vec<(String, String)>, ConfigError> {
+    let known: Vec<String> = env_keys()
+        .into_iter()
+        .map(|(var, _)| var)
+        .chain(std::iter::once("PROVERKA_CLIENTS".to_owned()))
+        .collect();
+    let mut out: Vec<(String, String)> = env.to_vec();
+    for (name, path) in env {
+        let Some(var) = name.strip_suffix("_FILE") else {
+            continue;
+        };
+        if !known.iter().any(|k| k == var) {
+            continue;
+        }
+        if env.iter().any(|(k, _)| k == var) {
+            return Err(ConfigError::Invalid(format!(
+                "both {var} and {name} are set: keep one"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Invalid(format!("{name}: cannot read {path}: {e}")))?;
+        let value = text
+            .strip_suffix("\r\n")
+            .or_else(|| text.strip_suffix('\n'))
+            .unwrap_or(&text);
+        out.push((var.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
 fn env_value(key: &[&str], raw: &str) -> toml::Value {
     if key.last() == Some(&"redis_cluster") {
         return toml::Value::Array(
@@ -490,6 +525,7 @@ impl Config {
     pub fn from_toml(text: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
         let mut table: toml::Table =
             toml::from_str(text).map_err(|e| ConfigError::Invalid(e.message().to_owned()))?;
+        let env = &with_files(env)?;
         for (var, path) in env_keys() {
             if let Some((_, value)) = env.iter().find(|(k, _)| *k == var) {
                 set_path(&mut table, &path, env_value(&path, value));

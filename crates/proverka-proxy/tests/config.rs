@@ -76,3 +76,87 @@ fn provider_sections_come_from_the_registry() {
         assert_eq!(c.provider(p).timeout_secs, Some(7), "{p}");
     }
 }
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("proverka-config-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn secrets_from_files_named_by_file_variables() {
+    let d = scratch("files");
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let env = vec![
+        (
+            "PROVERKA_PROVIDERS_FSSP_TOKEN_FILE".to_owned(),
+            write("fssp", "t0k3n-from-a-file\n"),
+        ),
+        (
+            "PROVERKA_CACHE_ENCRYPTION_KEY_FILE".to_owned(),
+            write("key", &format!("{key}\r\n")),
+        ),
+        (
+            "PROVERKA_CACHE_REDIS_URL_FILE".to_owned(),
+            write("redis", "redis://:pa55@127.0.0.1:6379/0"),
+        ),
+        (
+            "PROVERKA_CLIENTS_FILE".to_owned(),
+            write("clients", r#"[{"name":"crm","key":"crm-secret-key"}]"#),
+        ),
+    ];
+    let c = Config::from_toml("", &env).unwrap();
+    assert_eq!(
+        c.provider(Provider::Fssp).credential().unwrap().expose(),
+        "t0k3n-from-a-file",
+        "one trailing line break dropped"
+    );
+    assert_eq!(c.cache.encryption_key.as_ref().unwrap().expose(), key);
+    assert_eq!(
+        c.cache.redis_url.as_ref().unwrap().expose(),
+        "redis://:pa55@127.0.0.1:6379/0"
+    );
+    assert_eq!(c.clients[0].name, "crm");
+    assert!(!format!("{c:?}").contains("t0k3n"));
+
+    // Both forms: refused, naming both variables and no value.
+    let both = vec![
+        (
+            "PROVERKA_PROVIDERS_FSSP_TOKEN".to_owned(),
+            "inline-t0k3n".to_owned(),
+        ),
+        (
+            "PROVERKA_PROVIDERS_FSSP_TOKEN_FILE".to_owned(),
+            write("fssp2", "file-t0k3n"),
+        ),
+    ];
+    let e = Config::from_toml("", &both).unwrap_err().to_string();
+    assert!(e.contains("PROVERKA_PROVIDERS_FSSP_TOKEN_FILE"), "{e}");
+    assert!(!e.contains("t0k3n"), "{e}");
+
+    // A file that cannot be read: named by its path.
+    let missing = d.join("absent").display().to_string();
+    let e = Config::from_toml(
+        "",
+        &[(
+            "PROVERKA_PROVIDERS_NPD_KEY_FILE".to_owned(),
+            missing.clone(),
+        )],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("PROVERKA_PROVIDERS_NPD_KEY_FILE") && e.contains(&missing),
+        "{e}"
+    );
+
+    // A `_FILE` name the proxy does not read is left alone.
+    assert!(Config::from_toml("", &[("PROVERKA_NOTHING_FILE".to_owned(), missing)]).is_ok());
+}
