@@ -160,3 +160,24 @@ fn secrets_from_files_named_by_file_variables() {
     // A `_FILE` name the proxy does not read is left alone.
     assert!(Config::from_toml("", &[("PROVERKA_NOTHING_FILE".to_owned(), missing)]).is_ok());
 }
+
+#[test]
+fn the_example_configuration_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proverka.example.toml");
+    let c = Config::load(Some(&path), &[]).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.provider(Provider::Npd).price().unwrap().kopecks(), 150);
+    assert_eq!(c.provider(Provider::Fns).per_minute, Some(2));
+    // With the secrets and clients its comments describe, as a deployment sets them.
+    let env = [
+        ("PROVERKA_PROVIDERS_FSSP_TOKEN", "fssp-token-0123456789"),
+        (
+            "PROVERKA_CLIENTS",
+            r#"[{"name":"crm","key":"crm-secret-key","daily_budget_rub":300}]"#,
+        ),
+        ("PROVERKA_LISTEN", "0.0.0.0:8080"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let c = Config::load(Some(&path), &env).unwrap();
+    assert_eq!(c.clients[0].name, "crm");
+}

@@ -180,7 +180,7 @@ pub(crate) fn fssp(
     let found = match lastname.as_deref() {
         Some("иванов") => true,
         Some("чистов") => false,
-        _ => seed(pairs) % 3 != 0,
+        _ => !seed(pairs).is_multiple_of(3),
     };
     let price = fssp_price(kind, found);
     let credit = state.fssp_credit;
@@ -259,7 +259,10 @@ pub(crate) fn court(
         }
         None if address.contains("Казань") => (true, true),
         None if address.contains("Новый") => (false, false),
-        None => (seed(pairs) % 4 != 0, seed(pairs) % 2 == 0),
+        None => (
+            !seed(pairs).is_multiple_of(4),
+            seed(pairs).is_multiple_of(2),
+        ),
     };
     let sample = parse(fixture!("court/found_both_courts.json"));
     let mut request = sample["request"].clone();
@@ -340,7 +343,7 @@ pub(crate) fn fns(
     let payer = match inn {
         crate::NPD_PAYER => true,
         crate::NPD_NON_PAYER => false,
-        _ => seed(&[("inn", inn), ("date", date)]) % 2 == 0,
+        _ => seed(&[("inn", inn), ("date", date)]).is_multiple_of(2),
     };
     let message = if payer {
         format!("{inn} является плательщиком налога на профессиональный доход")
@@ -371,7 +374,7 @@ pub(crate) fn npd(
     let found = match crate::page_rules::get(pairs, &["inn"]).unwrap_or_default() {
         crate::NPD_PAYER => true,
         crate::NPD_NON_PAYER => false,
-        _ => seed(pairs) % 2 == 0,
+        _ => seed(pairs).is_multiple_of(2),
     };
     state.bill(Provider::Npd);
     Ok((
