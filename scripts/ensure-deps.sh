@@ -7,6 +7,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 # `systemd-analyze verify` checks the documented unit (crates/proverka-proxy/tests/packaging.rs).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# `promtool check metrics|rules`, `promtool test rules` (tests/tests/prometheus.rs).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     echo "ensure-deps: missing ${need[*]} and not root: install them with apt-get" >&2

@@ -113,7 +113,7 @@ async fn under_the_limit_every_npd_query_is_answered_free() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("proverka_rubles_saved_by_free_source_total{provider=\"npd\"} 9.00"),
+        metrics.contains("proverka_saved_by_free_source_rubles_total{provider=\"npd\"} 9.0"),
         "{metrics}"
     );
 }

@@ -50,11 +50,17 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
     assert_eq!(spent(&sandbox, before), Money::from_kopecks(80));
     // The balance gauge comes from the same one judgement of the answer.
     let metrics = metrics_text(&proxy.url).await;
-    let gauge = format!(
-        "proverka_provider_balance_rubles{{provider=\"fssp\"}} {}",
-        sandbox.fssp_balance()
+    let gauge: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("proverka_provider_balance_rubles{provider=\"fssp\"} "))
+        .unwrap_or_else(|| panic!("no FSSP balance in {metrics}"))
+        .parse()
+        .unwrap();
+    assert_eq!(
+        gauge,
+        sandbox.fssp_balance().kopecks() as f64 / 100.0,
+        "{metrics}"
     );
-    assert!(metrics.contains(&gauge), "{gauge} not in {metrics}");
 
     // NPD and the typed route read through the BOM too.
     sandbox.inject(Provider::Npd, Fault::Bom, Some(1));

@@ -183,11 +183,12 @@ impl Fetch for ProxyFetch {
             let provider = self.provider;
             let billed = call.verdict.billed();
             let price = state.price_of(provider, billed, self.lookup.cost());
-            match call.verdict {
-                Verdict::ProviderError { code, .. } => state.metrics.provider_error(provider, code),
-                Verdict::Unreadable { .. } => state.metrics.provider_error(provider, "unreadable"),
-                _ => {}
-            }
+            state.metrics.provider_call_judged(
+                provider,
+                call.verdict,
+                call.raw.is_some(),
+                call.latency,
+            );
             match billed {
                 Billed::Yes(_) => state.metrics.spent(provider, price),
                 Billed::Unknown => state.metrics.billed_unknown(provider),

@@ -43,7 +43,7 @@ use tokio::net::TcpListener;
 
 pub use app::StartError;
 pub use config::{Config, ConfigError, LogFormat, SourceMode};
-pub use metrics::Metrics;
+pub use metrics::{MAX_CODES_PER_PROVIDER, Metrics};
 
 /// A configured proxy, ready to serve.
 #[derive(Debug, Clone)]

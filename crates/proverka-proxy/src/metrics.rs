@@ -1,13 +1,29 @@
-//! Prometheus metrics, rendered as text at `GET /metrics`. No label ever holds a secret or a
-//! query value: routes, cache statuses, provider names and codes, client names from config.
+//! Prometheus metrics with `prometheus-client`, rendered at `GET /metrics` as OpenMetrics text.
+//!
+//! Names follow Prometheus conventions: counters end in `_total`, units are suffixes
+//! (`_seconds`, `_rubles`, `_bytes`). Label values are escaped and every label set is
+//! bounded: routes and providers come from the registry, cache statuses and outcomes are
+//! fixed lists, clients come from the configuration, and a provider's error codes are capped
+//! at [`MAX_CODES_PER_PROVIDER`] (the rest count as `other`). No label ever holds a secret or a
+//! query value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 use proverka_cache::CacheStats;
-use proverka_core::{Money, Provider};
+use proverka_core::{Money, Provider, Verdict};
 
 pub(crate) use crate::registry::RouteId;
 use crate::registry::RouteTable;
@@ -15,29 +31,245 @@ use crate::registry::RouteTable;
 /// Cache statuses counted (`-` where no cache was involved).
 const CACHE: [&str; 5] = ["HIT", "MISS", "COALESCED", "STALE", "-"];
 
-/// The proxy's counters and gauges, one slot per route and per provider of the registry.
+/// Distinct error codes counted per provider; later new codes count as `other`, so a provider
+/// inventing codes (or echoing free text) cannot grow the series without bound.
+pub const MAX_CODES_PER_PROVIDER: usize = 32;
+
+/// Request latency buckets, seconds: a memory hit takes microseconds, the slowest provider
+/// call up to 400 s.
+const REQUEST_BUCKETS: [f64; 17] = [
+    0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+    30.0, 120.0, 400.0,
+];
+/// Provider call latency buckets, seconds.
+const CALL_BUCKETS: [f64; 13] = [
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 240.0, 400.0,
+];
+
+/// A label value from outside the code (a client's configured name, a provider's error code),
+/// escaped for the text format (`\\`, `"`, line breaks).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+struct Text(Arc<str>);
+
+impl EncodeLabelValue for Text {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        for c in self.0.chars() {
+            match c {
+                '\\' => encoder.write_str("\\\\")?,
+                '"' => encoder.write_str("\\\"")?,
+                '\n' => encoder.write_str("\\n")?,
+                c => encoder.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: Text,
+    cache: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    provider: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    provider: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    provider: &'static str,
+    code: Text,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    provider: &'static str,
+    source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClientLabels {
+    client: Text,
+}
+
+type Rubles = Counter<f64, AtomicU64>;
+type HistogramFamily<S> = Family<S, Histogram, fn() -> Histogram>;
+
+fn request_histogram() -> Histogram {
+    Histogram::new(REQUEST_BUCKETS)
+}
+
+fn call_histogram() -> Histogram {
+    Histogram::new(CALL_BUCKETS)
+}
+
+fn rubles(m: Money) -> f64 {
+    // Kopecks are exact in an f64 far beyond any budget.
+    m.kopecks() as f64 / 100.0
+}
+
+/// What is read at scrape time rather than counted as it happens.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Scrape {
+    pub(crate) cache: CacheStats,
+    pub(crate) in_flight: usize,
+    /// `None` without Redis.
+    pub(crate) redis_up: Option<bool>,
+    /// `None` without Redis.
+    pub(crate) redis_degraded: Option<bool>,
+    pub(crate) memo_bytes: u64,
+}
+
+/// Encodes the [`Scrape`] values of the scrape in progress.
+#[derive(Debug, Default)]
+struct ScrapeCollector(Arc<Mutex<Scrape>>);
+
+impl Collector for ScrapeCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let s = lock(&self.0).clone();
+        let c = &s.cache;
+        for (name, help, value) in [
+            (
+                "cache_hits_memory",
+                "Answers served from memory",
+                c.hits_memory,
+            ),
+            (
+                "cache_hits_redis",
+                "Answers served from Redis",
+                c.hits_remote,
+            ),
+            (
+                "cache_misses",
+                "Requests that started a provider call",
+                c.misses,
+            ),
+            (
+                "cache_coalesced",
+                "Requests that waited on another's call",
+                c.coalesced,
+            ),
+            (
+                "cache_remote_waits",
+                "Calls left to another replica",
+                c.remote_waits,
+            ),
+            (
+                "cache_fetch_errors",
+                "Provider calls with no answer",
+                c.fetch_errors,
+            ),
+            (
+                "cache_redis_errors",
+                "Redis operations failed or skipped",
+                c.remote_errors,
+            ),
+            (
+                "cache_lock_takeovers",
+                "Locks taken over from dead replicas",
+                c.lock_takeovers,
+            ),
+            (
+                "cache_stale",
+                "Expired answers served in the stale grace",
+                c.stale_served,
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        let gauge = |value: i64| ConstGauge::new(value);
+        let bytes = Unit::Bytes;
+        for (name, help, unit, value) in [
+            (
+                "cache",
+                "Bytes held in the memory tier",
+                Some(&bytes),
+                i64::try_from(c.bytes_held).unwrap_or(i64::MAX),
+            ),
+            (
+                "memo",
+                "Bytes counted for memoized validated queries (a sixteenth of memory_mb at most)",
+                Some(&bytes),
+                i64::try_from(s.memo_bytes).unwrap_or(i64::MAX),
+            ),
+            (
+                "provider_calls_in_flight",
+                "Provider calls in flight",
+                None,
+                i64::try_from(s.in_flight).unwrap_or(i64::MAX),
+            ),
+        ] {
+            let g = gauge(value);
+            g.encode(encoder.encode_descriptor(name, help, unit, g.metric_type())?)?;
+        }
+        if let Some(up) = s.redis_up {
+            let g = gauge(i64::from(up));
+            g.encode(encoder.encode_descriptor(
+                "redis_up",
+                "1 if Redis answers, 0 if not; absent without Redis",
+                None,
+                g.metric_type(),
+            )?)?;
+        }
+        if let Some(degraded) = s.redis_degraded {
+            let g = gauge(i64::from(degraded));
+            g.encode(encoder.encode_descriptor(
+                "redis_degraded",
+                "1 while Redis answers but refuses writes (OOM, READONLY): new queries get 503",
+                None,
+                g.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The proxy's metrics: one registry, handles kept for the hot path.
 #[derive(Debug)]
 pub struct Metrics {
+    registry: Registry,
     /// Route labels, by [`RouteId`].
-    routes: Vec<String>,
-    /// The providers, in registry order: the index of every per-provider slot.
+    routes: Vec<Text>,
+    /// The providers, in registry order.
     providers: Vec<Provider>,
-    /// Lock-free: one counter per (route, cache status), bumped on every request.
-    requests: Vec<[AtomicU64; 5]>,
-    provider_calls: Vec<AtomicU64>,
-    billed_unknown: Vec<AtomicU64>,
-    provider_errors: Mutex<BTreeMap<(Provider, String), u64>>,
-    spent: Vec<AtomicI64>,
-    saved: Vec<AtomicI64>,
-    /// Balance per provider as last reported (misses only: a lock is fine).
-    balance: Mutex<Vec<Option<Money>>>,
-    /// Queries left today per provider as last reported.
-    quota_left: Mutex<Vec<Option<i64>>>,
-    budget_refusals: Mutex<BTreeMap<String, u64>>,
-    /// Answers by provider and the source that gave them (providers with a free source).
-    source_answers: Mutex<BTreeMap<(Provider, &'static str), u64>>,
-    /// Kopecks the paid provider would have charged for the free source's answers.
-    saved_by_free: Vec<AtomicI64>,
+    requests: Family<RouteLabels, Counter>,
+    request_seconds: HistogramFamily<RouteLabels>,
+    /// Per (route, cache status): the two handles, made on first use, lock-free after.
+    request_slots: Vec<[OnceLock<(Counter, Histogram)>; 5]>,
+    provider_calls: Family<ProviderLabels, Counter>,
+    call_seconds: HistogramFamily<OutcomeLabels>,
+    provider_errors: Family<CodeLabels, Counter>,
+    /// The codes counted so far per provider (the cap).
+    codes_seen: Mutex<BTreeMap<Provider, BTreeSet<String>>>,
+    billed_unknown: Family<ProviderLabels, Counter>,
+    spent: Family<ProviderLabels, Rubles>,
+    saved: Family<ProviderLabels, Rubles>,
+    saved_by_free: Family<ProviderLabels, Rubles>,
+    source_answers: Family<SourceLabels, Counter>,
+    balance: Family<ProviderLabels, Gauge<f64, AtomicU64>>,
+    quota_left: Family<ProviderLabels, Gauge>,
+    budget_refusals: Family<ClientLabels, Counter>,
+    scrape: Arc<Mutex<Scrape>>,
+    /// One scrape at a time: the scrape-time values belong to it.
+    rendering: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -45,319 +277,337 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Metrics {
-    /// Counters for the routes and providers of `routes`.
+    /// The metrics of the routes and providers of `routes`.
     pub(crate) fn new(routes: &RouteTable) -> Self {
-        let n = routes.providers().len();
+        let mut registry = Registry::with_prefix("proverka");
+        let rubles_unit = || Unit::Other("rubles".into());
+        let requests = Family::<RouteLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests by route and X-Cache status",
+            requests.clone(),
+        );
+        let request_seconds: HistogramFamily<RouteLabels> =
+            Family::new_with_constructor(request_histogram);
+        registry.register_with_unit(
+            "request_duration",
+            "Time to answer a request, by route and X-Cache status",
+            Unit::Seconds,
+            request_seconds.clone(),
+        );
+        let provider_calls = Family::<ProviderLabels, Counter>::default();
+        registry.register(
+            "provider_calls",
+            "Calls made to each provider",
+            provider_calls.clone(),
+        );
+        let call_seconds: HistogramFamily<OutcomeLabels> =
+            Family::new_with_constructor(call_histogram);
+        registry.register_with_unit(
+            "provider_call_duration",
+            "Provider call time, from sending to the end of the answer, by provider and outcome (answer, provider_error, unreadable, no_answer)",
+            Unit::Seconds,
+            call_seconds.clone(),
+        );
+        let provider_errors = Family::<CodeLabels, Counter>::default();
+        registry.register(
+            "provider_errors",
+            "Provider error answers by code (unreadable answers as `unreadable`; codes beyond the first 32 of a provider as `other`)",
+            provider_errors.clone(),
+        );
+        let billed_unknown = Family::<ProviderLabels, Counter>::default();
+        registry.register(
+            "billed_unknown",
+            "Provider calls that may have been billed but brought no readable answer (never re-sent, never cached)",
+            billed_unknown.clone(),
+        );
+        let spent = Family::<ProviderLabels, Rubles>::default();
+        registry.register_with_unit(
+            "spent",
+            "Rubles paid to each provider",
+            rubles_unit(),
+            spent.clone(),
+        );
+        let saved = Family::<ProviderLabels, Rubles>::default();
+        registry.register_with_unit(
+            "saved",
+            "Rubles not paid: answers served from the cache",
+            rubles_unit(),
+            saved.clone(),
+        );
+        let saved_by_free = Family::<ProviderLabels, Rubles>::default();
+        registry.register_with_unit(
+            "saved_by_free_source",
+            "Rubles the paid provider would have charged for the free source's answers",
+            rubles_unit(),
+            saved_by_free.clone(),
+        );
+        let source_answers = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "source_answers",
+            "Answers to a provider with a free source, by the source that gave them",
+            source_answers.clone(),
+        );
+        let balance = Family::<ProviderLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register_with_unit(
+            "provider_balance",
+            "Account balance as the provider last reported it in an answer",
+            rubles_unit(),
+            balance.clone(),
+        );
+        let quota_left = Family::<ProviderLabels, Gauge>::default();
+        registry.register(
+            "provider_quota_left",
+            "Queries left today as the provider last reported them in an answer",
+            quota_left.clone(),
+        );
+        let budget_refusals = Family::<ClientLabels, Counter>::default();
+        registry.register(
+            "budget_refusals",
+            "Queries refused with 402 by client",
+            budget_refusals.clone(),
+        );
+        // A gauge at 1, the common `*_build_info` convention (the OpenMetrics `info` type is
+        // not read by the classic text parser of promtool and older Prometheus).
+        let build_info = Family::<BuildLabels, Gauge>::default();
+        build_info
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register("build_info", "The proxy's version", build_info);
+        let scrape = Arc::new(Mutex::new(Scrape::default()));
+        registry.register_collector(Box::new(ScrapeCollector(Arc::clone(&scrape))));
+        // Every provider's counters exist from the start (at 0), so rates and alerts see
+        // a provider before its first call.
+        for p in routes.providers() {
+            let labels = ProviderLabels {
+                provider: p.as_str(),
+            };
+            provider_calls.get_or_create_owned(&labels);
+            billed_unknown.get_or_create_owned(&labels);
+            spent.get_or_create_owned(&labels);
+            saved.get_or_create_owned(&labels);
+        }
         Self {
-            routes: routes.labels().to_vec(),
+            registry,
+            routes: routes
+                .labels()
+                .iter()
+                .map(|l| Text(Arc::from(l.as_str())))
+                .collect(),
             providers: routes.providers().to_vec(),
-            requests: routes.labels().iter().map(|_| Default::default()).collect(),
-            provider_calls: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            billed_unknown: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            provider_errors: Mutex::default(),
-            spent: (0..n).map(|_| AtomicI64::new(0)).collect(),
-            saved: (0..n).map(|_| AtomicI64::new(0)).collect(),
-            balance: Mutex::new(vec![None; n]),
-            quota_left: Mutex::new(vec![None; n]),
-            budget_refusals: Mutex::default(),
-            source_answers: Mutex::default(),
-            saved_by_free: (0..n).map(|_| AtomicI64::new(0)).collect(),
+            requests,
+            request_seconds,
+            request_slots: routes.labels().iter().map(|_| Default::default()).collect(),
+            provider_calls,
+            call_seconds,
+            provider_errors,
+            codes_seen: Mutex::default(),
+            billed_unknown,
+            spent,
+            saved,
+            saved_by_free,
+            source_answers,
+            balance,
+            quota_left,
+            budget_refusals,
+            scrape,
+            rendering: Mutex::new(()),
         }
     }
 
-    /// The slot of `p` (a provider outside the registry cannot be routed to, so has none).
-    fn slot(&self, p: Provider) -> Option<usize> {
-        self.providers.iter().position(|x| *x == p)
+    fn provider(&self, p: Provider) -> Option<ProviderLabels> {
+        self.providers.contains(&p).then(|| ProviderLabels {
+            provider: p.as_str(),
+        })
     }
 
-    pub(crate) fn request(&self, route: RouteId, cache: &str) {
-        let r = route.0.min(self.requests.len() - 1);
+    /// One answered request: its route, `X-Cache` status and time.
+    pub(crate) fn request(&self, route: RouteId, cache: &str, took: Duration) {
+        let r = route.0.min(self.request_slots.len() - 1);
         let c = CACHE
             .iter()
             .position(|x| *x == cache)
             .unwrap_or(CACHE.len() - 1);
-        self.requests[r][c].fetch_add(1, Ordering::Relaxed);
+        let (count, seconds) = self.request_slots[r][c].get_or_init(|| {
+            let labels = RouteLabels {
+                route: self.routes[r].clone(),
+                cache: CACHE[c],
+            };
+            (
+                self.requests.get_or_create_owned(&labels),
+                self.request_seconds.get_or_create_owned(&labels),
+            )
+        });
+        count.inc();
+        seconds.observe(took.as_secs_f64());
     }
+
     pub(crate) fn provider_call(&self, p: Provider) {
-        if let Some(i) = self.slot(p) {
-            self.provider_calls[i].fetch_add(1, Ordering::Relaxed);
+        if let Some(l) = self.provider(p) {
+            self.provider_calls.get_or_create(&l).inc();
         }
     }
-    pub(crate) fn provider_error(&self, p: Provider, code: &str) {
-        *lock(&self.provider_errors)
-            .entry((p, code.to_owned()))
-            .or_insert(0) += 1;
+
+    /// A provider call judged: its time by outcome, and its error code when it brought one.
+    pub(crate) fn provider_call_judged(
+        &self,
+        p: Provider,
+        verdict: &Verdict,
+        answered: bool,
+        took: Duration,
+    ) {
+        let Some(l) = self.provider(p) else {
+            return;
+        };
+        let outcome = match verdict {
+            Verdict::Answer { .. } => "answer",
+            Verdict::ProviderError { code, .. } => {
+                self.provider_error(p, code);
+                "provider_error"
+            }
+            _ if answered => {
+                self.provider_error(p, "unreadable");
+                "unreadable"
+            }
+            _ => "no_answer",
+        };
+        self.call_seconds
+            .get_or_create(&OutcomeLabels {
+                provider: l.provider,
+                outcome,
+            })
+            .observe(took.as_secs_f64());
     }
+
+    fn provider_error(&self, p: Provider, code: &str) {
+        let code: String = code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || " _-().:".contains(*c))
+            .take(60)
+            .collect();
+        let code = {
+            let mut seen = lock(&self.codes_seen);
+            let codes = seen.entry(p).or_default();
+            if codes.contains(&code) || codes.len() < MAX_CODES_PER_PROVIDER {
+                codes.insert(code.clone());
+                code
+            } else {
+                "other".to_owned()
+            }
+        };
+        self.provider_errors
+            .get_or_create(&CodeLabels {
+                provider: p.as_str(),
+                code: Text(Arc::from(code)),
+            })
+            .inc();
+    }
+
     pub(crate) fn billed_unknown(&self, p: Provider) {
-        if let Some(i) = self.slot(p) {
-            self.billed_unknown[i].fetch_add(1, Ordering::Relaxed);
+        if let Some(l) = self.provider(p) {
+            self.billed_unknown.get_or_create(&l).inc();
         }
     }
     pub(crate) fn spent(&self, p: Provider, m: Money) {
-        if let Some(i) = self.slot(p) {
-            self.spent[i].fetch_add(m.kopecks(), Ordering::Relaxed);
+        if let Some(l) = self.provider(p) {
+            self.spent.get_or_create(&l).inc_by(rubles(m));
         }
     }
     pub(crate) fn saved(&self, p: Provider, m: Money) {
-        if let Some(i) = self.slot(p) {
-            self.saved[i].fetch_add(m.kopecks(), Ordering::Relaxed);
+        if let Some(l) = self.provider(p) {
+            self.saved.get_or_create(&l).inc_by(rubles(m));
         }
     }
     pub(crate) fn balance(&self, p: Provider, m: Money) {
-        if let Some(i) = self.slot(p) {
-            lock(&self.balance)[i] = Some(m);
+        if let Some(l) = self.provider(p) {
+            self.balance.get_or_create(&l).set(rubles(m));
         }
     }
     pub(crate) fn quota_left(&self, p: Provider, n: i64) {
-        if let Some(i) = self.slot(p) {
-            lock(&self.quota_left)[i] = Some(n);
+        if let Some(l) = self.provider(p) {
+            self.quota_left.get_or_create(&l).set(n);
         }
     }
     pub(crate) fn source_answer(&self, p: Provider, source: &'static str) {
-        *lock(&self.source_answers).entry((p, source)).or_insert(0) += 1;
+        self.source_answers
+            .get_or_create(&SourceLabels {
+                provider: p.as_str(),
+                source,
+            })
+            .inc();
     }
     pub(crate) fn saved_by_free_source(&self, p: Provider, m: Money) {
-        if let Some(i) = self.slot(p) {
-            self.saved_by_free[i].fetch_add(m.kopecks(), Ordering::Relaxed);
+        if let Some(l) = self.provider(p) {
+            self.saved_by_free.get_or_create(&l).inc_by(rubles(m));
         }
     }
     pub(crate) fn budget_refusal(&self, client: &str) {
-        *lock(&self.budget_refusals)
-            .entry(client.to_owned())
-            .or_insert(0) += 1;
+        self.budget_refusals
+            .get_or_create(&ClientLabels {
+                client: Text(Arc::from(client)),
+            })
+            .inc();
     }
 
     /// Provider calls made so far (tests).
     pub fn provider_calls(&self, p: Provider) -> u64 {
-        self.slot(p)
-            .map_or(0, |i| self.provider_calls[i].load(Ordering::Relaxed))
+        self.provider(p)
+            .and_then(|l| self.provider_calls.get(&l).map(|c| c.get()))
+            .unwrap_or(0)
     }
 
-    /// The Prometheus text exposition.
-    pub(crate) fn render(
-        &self,
-        cache: &CacheStats,
-        in_flight: usize,
-        redis_up: Option<bool>,
-    ) -> String {
+    /// The OpenMetrics text exposition, with the scrape-time values of `scrape`.
+    pub(crate) fn render(&self, scrape: Scrape) -> String {
+        let _one_at_a_time = lock(&self.rendering);
+        *lock(&self.scrape) = scrape;
         let mut out = String::new();
-        let header = |out: &mut String, name: &str, kind: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
-        header(
-            &mut out,
-            "proverka_requests_total",
-            "counter",
-            "Requests by route and X-Cache status.",
-        );
-        for (r, route) in self.routes.iter().enumerate() {
-            for (c, cache_status) in CACHE.iter().enumerate() {
-                let n = self.requests[r][c].load(Ordering::Relaxed);
-                if n > 0 {
-                    let _ = writeln!(
-                        out,
-                        "proverka_requests_total{{route=\"{route}\",cache=\"{cache_status}\"}} {n}"
-                    );
-                }
-            }
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            // Writing to a String cannot fail; keep what was written.
+            let _ = writeln!(out, "# EOF");
         }
-        header(
-            &mut out,
-            "proverka_provider_calls_total",
-            "counter",
-            "Calls made to each provider.",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "proverka_provider_calls_total{{provider=\"{p}\"}} {}",
-                self.provider_calls[i].load(Ordering::Relaxed)
-            );
-        }
-        header(
-            &mut out,
-            "proverka_provider_errors_total",
-            "counter",
-            "Provider error answers by code.",
-        );
-        for ((p, code), n) in lock(&self.provider_errors).iter() {
-            let code: String = code
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || " _-().".contains(*c))
-                .take(60)
-                .collect();
-            let _ = writeln!(
-                out,
-                "proverka_provider_errors_total{{provider=\"{p}\",code=\"{code}\"}} {n}"
-            );
-        }
-        header(
-            &mut out,
-            "proverka_billed_unknown_total",
-            "counter",
-            "Provider calls that may have been billed but brought no readable answer (never re-sent, never cached).",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            let n = self.billed_unknown[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "proverka_billed_unknown_total{{provider=\"{p}\"}} {n}");
-        }
-        header(
-            &mut out,
-            "proverka_rubles_spent_total",
-            "counter",
-            "Rubles paid to each provider.",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            let m = Money::from_kopecks(self.spent[i].load(Ordering::Relaxed));
-            let _ = writeln!(out, "proverka_rubles_spent_total{{provider=\"{p}\"}} {m}");
-        }
-        header(
-            &mut out,
-            "proverka_rubles_saved_total",
-            "counter",
-            "Rubles not paid: answers served from the cache.",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            let m = Money::from_kopecks(self.saved[i].load(Ordering::Relaxed));
-            let _ = writeln!(out, "proverka_rubles_saved_total{{provider=\"{p}\"}} {m}");
-        }
-        header(
-            &mut out,
-            "proverka_source_answers_total",
-            "counter",
-            "Answers to a provider with a free source, by the source that gave them.",
-        );
-        for ((p, source), n) in lock(&self.source_answers).iter() {
-            let _ = writeln!(
-                out,
-                "proverka_source_answers_total{{provider=\"{p}\",source=\"{source}\"}} {n}"
-            );
-        }
-        header(
-            &mut out,
-            "proverka_rubles_saved_by_free_source_total",
-            "counter",
-            "Rubles the paid provider would have charged for the free source's answers.",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            let m = Money::from_kopecks(self.saved_by_free[i].load(Ordering::Relaxed));
-            if m != Money::ZERO {
-                let _ = writeln!(
-                    out,
-                    "proverka_rubles_saved_by_free_source_total{{provider=\"{p}\"}} {m}"
-                );
-            }
-        }
-        header(
-            &mut out,
-            "proverka_provider_balance_rubles",
-            "gauge",
-            "Account balance as the provider last reported it in an answer.",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            if let Some(m) = lock(&self.balance)[i] {
-                let _ = writeln!(
-                    out,
-                    "proverka_provider_balance_rubles{{provider=\"{p}\"}} {m}"
-                );
-            }
-        }
-        header(
-            &mut out,
-            "proverka_provider_quota_left",
-            "gauge",
-            "Queries left today as the provider last reported them in an answer.",
-        );
-        for (i, p) in self.providers.iter().enumerate() {
-            if let Some(n) = lock(&self.quota_left)[i] {
-                let _ = writeln!(out, "proverka_provider_quota_left{{provider=\"{p}\"}} {n}");
-            }
-        }
-        header(
-            &mut out,
-            "proverka_budget_refusals_total",
-            "counter",
-            "Queries refused with 402 by client.",
-        );
-        for (client, n) in lock(&self.budget_refusals).iter() {
-            let _ = writeln!(
-                out,
-                "proverka_budget_refusals_total{{client=\"{client}\"}} {n}"
-            );
-        }
-        header(
-            &mut out,
-            "proverka_in_flight",
-            "gauge",
-            "Provider calls in flight.",
-        );
-        let _ = writeln!(out, "proverka_in_flight {in_flight}");
-        header(
-            &mut out,
-            "proverka_redis_up",
-            "gauge",
-            "1 if Redis answers, 0 if not; absent without Redis.",
-        );
-        if let Some(up) = redis_up {
-            let _ = writeln!(out, "proverka_redis_up {}", u8::from(up));
-        }
-        for (name, help, value) in [
-            (
-                "proverka_cache_hits_memory_total",
-                "Answers served from memory.",
-                cache.hits_memory,
-            ),
-            (
-                "proverka_cache_hits_redis_total",
-                "Answers served from Redis.",
-                cache.hits_remote,
-            ),
-            (
-                "proverka_cache_misses_total",
-                "Requests that started a provider call.",
-                cache.misses,
-            ),
-            (
-                "proverka_cache_coalesced_total",
-                "Requests that waited on another's call.",
-                cache.coalesced,
-            ),
-            (
-                "proverka_cache_remote_waits_total",
-                "Calls left to another replica.",
-                cache.remote_waits,
-            ),
-            (
-                "proverka_cache_fetch_errors_total",
-                "Provider calls with no answer.",
-                cache.fetch_errors,
-            ),
-            (
-                "proverka_cache_redis_errors_total",
-                "Redis operations failed or skipped.",
-                cache.remote_errors,
-            ),
-            (
-                "proverka_cache_lock_takeovers_total",
-                "Locks taken over from dead replicas.",
-                cache.lock_takeovers,
-            ),
-            (
-                "proverka_cache_stale_total",
-                "Expired answers served in the stale grace.",
-                cache.stale_served,
-            ),
-        ] {
-            header(&mut out, name, "counter", help);
-            let _ = writeln!(out, "{name} {value}");
-        }
-        header(
-            &mut out,
-            "proverka_cache_bytes",
-            "gauge",
-            "Bytes held in the memory tier.",
-        );
-        let _ = writeln!(out, "proverka_cache_bytes {}", cache.bytes_held);
         out
     }
+}
+
+/// The content type of the OpenMetrics exposition.
+pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The content type of the classic Prometheus text exposition.
+pub(crate) const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Whether a scraper's `Accept` asks for OpenMetrics (Prometheus does); anything else (curl,
+/// `promtool check metrics`, older scrapers) gets the classic text format.
+pub(crate) fn wants_openmetrics(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.contains("application/openmetrics-text"))
+}
+
+/// The classic Prometheus text format (0.0.4) of an OpenMetrics exposition: a counter's
+/// `HELP` and `TYPE` name its `_total` samples, and `UNIT` and `EOF` (not part of it) go.
+/// The samples themselves are the same lines.
+pub(crate) fn classic_text(openmetrics: &str) -> String {
+    let counters: BTreeSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(&l),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }

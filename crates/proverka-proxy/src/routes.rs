@@ -103,7 +103,7 @@ pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
         if route_id != RouteId::fixed("health") {
-            state.metrics.request(route_id, cache);
+            state.metrics.request(route_id, cache, started.elapsed());
         }
         let route = state.routes.labels()[route_id.0].as_str();
         tracing::info!(

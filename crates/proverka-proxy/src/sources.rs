@@ -94,11 +94,9 @@ pub(crate) async fn ask_free(
         Ok(raw) => free_query.judge(raw),
         Err(e) => Verdict::of_transport(e),
     };
-    match &verdict {
-        Verdict::ProviderError { code, .. } => state.metrics.provider_error(free, code),
-        Verdict::Unreadable { .. } => state.metrics.provider_error(free, "unreadable"),
-        _ => {}
-    }
+    state
+        .metrics
+        .provider_call_judged(free, &verdict, sent.is_ok(), sent_at.elapsed());
     if verdict.retryable() || sent.is_err() {
         state.back_off(free).await;
     }

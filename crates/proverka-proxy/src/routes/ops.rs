@@ -61,7 +61,7 @@ pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
 /// (`X-Proverka-Key`, or `Authorization: Bearer <key>` as Prometheus sends it).
 pub(crate) async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
     match (req.listener, state.config.metrics_listen.is_some()) {
-        (Listener::Metrics, _) => return metrics(state).await,
+        (Listener::Metrics, _) => return metrics(state, req).await,
         (Listener::Main, true) => {
             return error(
                 StatusCode::NOT_FOUND,
@@ -82,7 +82,7 @@ pub(crate) async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
             return Rejection::Unauthorized.reply();
         }
     }
-    metrics(state).await
+    metrics(state, req).await
 }
 
 pub(crate) async fn readyz(state: &AppState) -> Reply {
@@ -102,7 +102,9 @@ pub(crate) async fn readyz(state: &AppState) -> Reply {
     json_reply(status, &json!({"ready": ready, "redis": redis}))
 }
 
-pub(crate) async fn metrics(state: &AppState) -> Reply {
+/// The exposition, in OpenMetrics for a scraper that asks for it (Prometheus does), else in the
+/// classic text format (curl, `promtool check metrics`).
+pub(crate) async fn metrics(state: &AppState, req: &Incoming) -> Reply {
     let status = state.cache.remote_status().await;
     let redis_up = match status {
         RemoteStatus::NotConfigured => None,
@@ -112,18 +114,25 @@ pub(crate) async fn metrics(state: &AppState) -> Reply {
     // Pending maintenance first, so the sizes are today's, not what moka last got round to.
     state.cache.run_pending_tasks().await;
     state.memo.entries.run_pending_tasks();
-    let mut text = state
-        .metrics
-        .render(&state.cache.stats(), state.cache.in_flight(), redis_up);
-    if status != RemoteStatus::NotConfigured {
-        text.push_str(&format!(
-            "# HELP proverka_redis_degraded 1 while Redis answers but refuses writes (OOM, READONLY): new queries get 503.\n# TYPE proverka_redis_degraded gauge\nproverka_redis_degraded {}\n",
-            u8::from(status == RemoteStatus::Degraded)
-        ));
+    let text = state.metrics.render(crate::metrics::Scrape {
+        cache: state.cache.stats(),
+        in_flight: state.cache.in_flight(),
+        redis_up,
+        redis_degraded: (status != RemoteStatus::NotConfigured)
+            .then_some(status == RemoteStatus::Degraded),
+        memo_bytes: state.memo.entries.weighted_size(),
+    });
+    let accept = req
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    if crate::metrics::wants_openmetrics(accept) {
+        reply(StatusCode::OK, crate::metrics::OPENMETRICS, text)
+    } else {
+        reply(
+            StatusCode::OK,
+            crate::metrics::CLASSIC,
+            crate::metrics::classic_text(&text),
+        )
     }
-    let memo_bytes = state.memo.entries.weighted_size();
-    text.push_str(&format!(
-        "# HELP proverka_memo_bytes Bytes counted for memoized validated queries (a sixteenth of memory_mb at most).\n# TYPE proverka_memo_bytes gauge\nproverka_memo_bytes {memo_bytes}\n"
-    ));
-    reply(StatusCode::OK, "text/plain; version=0.0.4", text)
 }
