@@ -71,7 +71,7 @@ pub(crate) struct Call {
     pub(crate) credential: Credential,
     pub(crate) client: Client,
     /// The request's `X-Request-Id`, for the ledger.
-    pub(crate) request_id: Arc<str>,
+    pub(crate) request_id: crate::routes::RequestId,
     pub(crate) options: FetchOptions,
     /// `Cache-Control: only-if-cached`: answer from the cache or not at all, never a call.
     pub(crate) only_if_cached: bool,
@@ -105,7 +105,7 @@ struct ProxyFetch {
     lookup: Arc<dyn Lookup>,
     credential: Credential,
     client: Client,
-    request_id: Arc<str>,
+    request_id: crate::routes::RequestId,
     /// The reservation of the call in progress: its day and amount.
     reserved: Mutex<Option<(Date, Money)>>,
     /// With a free source configured: the flight's query, asked of it first.
@@ -152,7 +152,7 @@ impl Fetch for ProxyFetch {
                     sourced,
                     route,
                     &self.client,
-                    &self.request_id,
+                    self.request_id.as_str(),
                 )
                 .await
                 {
@@ -234,7 +234,7 @@ impl Fetch for ProxyFetch {
                 .record(
                     &state.cache,
                     &self.client.name,
-                    &self.request_id,
+                    self.request_id.as_str(),
                     call,
                     price,
                 )
