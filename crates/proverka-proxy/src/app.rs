@@ -35,8 +35,6 @@ pub(crate) struct Upstream {
     /// The credential from the config: injected, and the cache shared by all clients.
     pub(crate) credential: Option<Arc<Secret>>,
     limit: Arc<Semaphore>,
-    /// The price of a paid answer the provider does not price itself.
-    price: Option<Money>,
     /// The spacing of calls when the provider limits them (`per_minute`).
     pace: Option<Duration>,
     /// Its free source, when one is configured (`source`).
@@ -77,7 +75,8 @@ pub(crate) struct AppState {
     pub(crate) config: Config,
     pub(crate) cache: TieredCache,
     upstreams: Vec<Upstream>,
-    clients: Vec<Client>,
+    /// What SIGHUP re-reads: clients, budgets, prices.
+    live: std::sync::RwLock<Arc<Live>>,
     pub(crate) budgets: Budgets,
     pub(crate) ledger: Ledger,
     pub(crate) metrics: Metrics,
@@ -127,6 +126,61 @@ pub enum StartError {
     },
 }
 
+/// The settings a reload applies without a restart.
+#[derive(Debug)]
+pub(crate) struct Live {
+    clients: Vec<Client>,
+    /// The price of a paid answer the provider does not price itself, by upstream index.
+    prices: Vec<Option<Money>>,
+}
+
+impl Live {
+    /// Clients and prices of `config` for `upstreams`; a budgeted client needs a price for
+    /// every provider that bills at its tariff.
+    fn new(config: &Config, upstreams: &[Upstream]) -> Result<Self, StartError> {
+        let prices: Vec<Option<Money>> = upstreams
+            .iter()
+            .map(|u| config.provider(u.provider).price())
+            .collect();
+        // A budget is a reservation of the call's maximum price: every paid provider a
+        // budgeted client can reach needs one.
+        if let Some(c) = config.clients.iter().find(|c| c.daily_budget_rub.is_some()) {
+            for (u, price) in upstreams.iter().zip(&prices) {
+                if u.page_price == PagePrice::Tariff && price.is_none() {
+                    return Err(StartError::UnknownPrice {
+                        client: c.name.clone(),
+                        provider: u.provider,
+                        env: u.provider.as_str().to_uppercase(),
+                    });
+                }
+            }
+        }
+        let clients = config
+            .clients
+            .iter()
+            .map(|c| Client {
+                name: Arc::from(c.name.as_str()),
+                key_hash: hash(&c.key),
+                budget: c
+                    .daily_budget_rub
+                    .map(|r| Money::from_kopecks((r * 100.0).round() as i64)),
+                may_refresh: c.may_refresh,
+            })
+            .collect();
+        Ok(Self { clients, prices })
+    }
+}
+
+/// What a reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reloaded {
+    /// What changed and is now in force (`clients`, `providers.npd.price_rub`, …).
+    pub applied: Vec<String>,
+    /// Keys that changed but need a restart: reported, not applied.
+    pub needs_restart: Vec<String>,
+}
+
 pub(crate) fn hash(secret: &Secret) -> [u8; 32] {
     Sha256::digest(secret.expose().as_bytes()).into()
 }
@@ -162,7 +216,6 @@ impl AppState {
                 http,
                 credential: pc.credential().cloned().map(Arc::new),
                 limit: Arc::new(Semaphore::new(pc.max_concurrency.unwrap_or(8).max(1))),
-                price: pc.price(),
                 pace,
                 free: None,
             });
@@ -216,31 +269,7 @@ impl AppState {
                 .map_err(|e| StartError::Cache(e.to_owned()))?;
             builder = builder.encryption(key);
         }
-        let clients = config
-            .clients
-            .iter()
-            .map(|c| Client {
-                name: Arc::from(c.name.as_str()),
-                key_hash: hash(&c.key),
-                budget: c
-                    .daily_budget_rub
-                    .map(|r| Money::from_kopecks((r * 100.0).round() as i64)),
-                may_refresh: c.may_refresh,
-            })
-            .collect();
-        // A budget is a reservation of the call's maximum price: every paid provider a
-        // budgeted client can reach needs one.
-        if let Some(c) = config.clients.iter().find(|c| c.daily_budget_rub.is_some()) {
-            for u in &upstreams {
-                if u.page_price == PagePrice::Tariff && u.price.is_none() {
-                    return Err(StartError::UnknownPrice {
-                        client: c.name.clone(),
-                        provider: u.provider,
-                        env: u.provider.as_str().to_uppercase(),
-                    });
-                }
-            }
-        }
+        let live = Live::new(&config, &upstreams)?;
         let ledger =
             Ledger::open(config.ledger_path.as_deref()).map_err(|source| StartError::Ledger {
                 path: config
@@ -259,7 +288,7 @@ impl AppState {
         Ok(Self {
             cache: builder.build(),
             upstreams,
-            clients,
+            live: std::sync::RwLock::new(Arc::new(live)),
             budgets: Budgets::default(),
             ledger,
             metrics: Metrics::new(&routes),
@@ -375,13 +404,14 @@ impl AppState {
                 ),
             },
         );
-        lines.push(if self.clients.is_empty() {
+        let live = self.live();
+        lines.push(if live.clients.is_empty() {
             "accept any caller on loopback (no [[clients]])".to_owned()
         } else {
             format!(
                 "accept {} client key(s); {} with a daily budget",
-                self.clients.len(),
-                self.clients.iter().filter(|cl| cl.budget.is_some()).count()
+                live.clients.len(),
+                live.clients.iter().filter(|cl| cl.budget.is_some()).count()
             )
         });
         lines.push(match &c.ledger_path {
@@ -391,24 +421,95 @@ impl AppState {
         lines
     }
 
+    /// The settings in force (a reload swaps them whole).
+    fn live(&self) -> Arc<Live> {
+        Arc::clone(
+            &self
+                .live
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Applies a re-read configuration's clients, budgets and prices; reports the keys whose
+    /// change needs a restart without applying them. Nothing changes when it fails.
+    ///
+    /// # Errors
+    /// [`StartError::UnknownPrice`]: a budgeted client and a provider without a price.
+    pub(crate) fn reload(&self, new: &Config) -> Result<Reloaded, StartError> {
+        let needs_restart = self.config.needs_restart(new);
+        let next = Live::new(new, &self.upstreams)?;
+        let mut applied = Vec::new();
+        {
+            let mut live = self
+                .live
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let facts = |c: &Client| (c.name.clone(), c.key_hash, c.budget, c.may_refresh);
+            if live
+                .clients
+                .iter()
+                .map(facts)
+                .ne(next.clients.iter().map(facts))
+            {
+                applied.push("clients".to_owned());
+            }
+            for (u, (old, new)) in self
+                .upstreams
+                .iter()
+                .zip(live.prices.iter().zip(&next.prices))
+            {
+                if old != new {
+                    applied.push(format!("providers.{}.price_rub", u.provider));
+                }
+            }
+            *live = Arc::new(next);
+        }
+        Ok(Reloaded {
+            applied,
+            needs_restart,
+        })
+    }
+
     /// Whether client keys are configured (then every request needs one).
     pub(crate) fn clients_required(&self) -> bool {
-        !self.clients.is_empty()
+        !self
+            .live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clients
+            .is_empty()
     }
 
     /// The client whose key this is.
-    pub(crate) fn client_by_key(&self, key: &Secret) -> Option<&Client> {
+    pub(crate) fn client_by_key(&self, key: &Secret) -> Option<Client> {
         let h = hash(key);
+        let live = self
+            .live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Compare every key in full: the time taken does not tell which prefix matched.
-        self.clients.iter().fold(None, |found, c| {
+        live.clients.iter().fold(None, |found, c| {
             let same = c
                 .key_hash
                 .iter()
                 .zip(h.iter())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
-            if same { Some(c) } else { found }
+            if same { Some(c.clone()) } else { found }
         })
+    }
+
+    /// The configured price of a paid answer of `provider`, where it does not price it itself.
+    fn price(&self, provider: Provider) -> Option<Money> {
+        let i = self.upstreams.iter().position(|u| u.provider == provider)?;
+        self.live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .prices
+            .get(i)
+            .copied()
+            .flatten()
     }
 
     /// The most one call of a query costing `cost` may cost: what a budget reserves.
@@ -417,7 +518,7 @@ impl AppState {
             Cost::Free => Money::ZERO,
             _ => cost
                 .typical()
-                .or(self.upstream(provider).price)
+                .or(self.price(provider))
                 .unwrap_or(Money::ZERO),
         }
     }
@@ -428,8 +529,7 @@ impl AppState {
         match billed {
             Billed::Yes(Some(m)) => m,
             Billed::Yes(None) | Billed::Unknown => self
-                .upstream(provider)
-                .price
+                .price(provider)
                 .or(cost.typical())
                 .unwrap_or(Money::ZERO),
             Billed::No => Money::ZERO,
@@ -438,10 +538,11 @@ impl AppState {
 
     /// The names `/v1/spend` reports on: every configured client, or `anonymous`.
     pub(crate) fn client_names(&self) -> Vec<Arc<str>> {
-        if self.clients.is_empty() {
+        let live = self.live();
+        if live.clients.is_empty() {
             vec![Client::anonymous().name]
         } else {
-            self.clients.iter().map(|c| Arc::clone(&c.name)).collect()
+            live.clients.iter().map(|c| Arc::clone(&c.name)).collect()
         }
     }
 }

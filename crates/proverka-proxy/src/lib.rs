@@ -41,7 +41,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-pub use app::StartError;
+pub use app::{Reloaded, StartError};
 pub use config::{Config, ConfigError, LogFormat, SourceMode};
 pub use metrics::{MAX_CODES_PER_PROVIDER, Metrics};
 
@@ -77,21 +77,28 @@ impl Proxy {
             .start("127.0.0.1:0")
             .await
             .map_err(|e| StartError::Cache(format!("sandbox: {e}")))?;
-        let url = sandbox.url();
-        for adapter in registry::adapters() {
-            let provider = adapter.provider();
-            let section = config.provider_mut(provider);
-            section.base_url = Some(url.clone());
-            if section.credential().is_none()
-                && let Some(c) = proverka_sandbox::credential(provider)
-            {
-                section.token = Some(proverka_core::Secret::new(c));
-            }
-            section.price_rub.get_or_insert(1.0);
-        }
+        sandboxed(&mut config, &sandbox.url());
         let mut proxy = Self::new(config)?;
         proxy.sandbox = Some(Arc::new(sandbox));
         Ok(proxy)
+    }
+
+    /// Re-reads what can change without a restart (SIGHUP): the clients, their keys and
+    /// budgets, and the providers' prices, applied at once to every worker; the cache, the
+    /// flights in progress and the day's budget counters are kept. A changed key that needs a
+    /// restart (listen addresses, Redis, the encryption key, a provider's URL, credential or
+    /// limits, …) is reported in [`Reloaded::needs_restart`] and not applied.
+    ///
+    /// # Errors
+    /// [`StartError::UnknownPrice`]: the new configuration gives a client a budget that a
+    /// provider without a price could overrun. Nothing is applied then.
+    pub fn reload(&self, mut config: Config) -> Result<Reloaded, StartError> {
+        #[cfg(feature = "sandbox")]
+        if let Some(sandbox) = &self.sandbox {
+            sandboxed(&mut config, &sandbox.url());
+        }
+        let _ = &mut config;
+        self.state.reload(&config)
     }
 
     /// The sandbox in use (`--sandbox`), for its counters and faults.
@@ -336,4 +343,21 @@ pub fn init_logging(format: LogFormat) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+}
+
+/// Points every provider of `config` at the sandbox at `url`, with its credentials and a
+/// price of 1 RUB where none is set.
+#[cfg(feature = "sandbox")]
+fn sandboxed(config: &mut Config, url: &str) {
+    for adapter in registry::adapters() {
+        let provider = adapter.provider();
+        let section = config.provider_mut(provider);
+        section.base_url = Some(url.to_owned());
+        if section.credential().is_none()
+            && let Some(c) = proverka_sandbox::credential(provider)
+        {
+            section.token = Some(proverka_core::Secret::new(c));
+        }
+        section.price_rub.get_or_insert(1.0);
+    }
 }

@@ -65,13 +65,17 @@ async fn run(
         }
     };
     let (config_path, listen, sandbox) = (args.config, args.listen, args.sandbox);
-    let mut env: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("PROVERKA_"))
-        .collect();
-    if let Some(l) = listen {
-        env.push(("PROVERKA_LISTEN".into(), l));
-    }
-    let config = match Config::load(config_path.as_deref(), &env) {
+    // Read again on SIGHUP (the `_FILE` secrets and the file may have changed).
+    let environment = move || {
+        let mut env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("PROVERKA_"))
+            .collect();
+        if let Some(l) = &listen {
+            env.push(("PROVERKA_LISTEN".into(), l.clone()));
+        }
+        env
+    };
+    let config = match Config::load(config_path.as_deref(), &environment()) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "proverka-proxy: {e}");
@@ -143,6 +147,8 @@ async fn run(
         tracing::info!("shutting down: no new requests");
         let _ = stop.send(true);
     });
+    #[cfg(unix)]
+    tokio::spawn(reload_on_hangup(proxy.clone(), config_path, environment));
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
@@ -198,6 +204,39 @@ async fn run(
         Err(e) => {
             tracing::error!(error = %e, "server failed");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGHUP: read the configuration file and the environment again and apply what can change
+/// without a restart (clients, budgets, prices); log what was applied and what needs a
+/// restart. An invalid configuration changes nothing.
+#[cfg(unix)]
+async fn reload_on_hangup(
+    proxy: Proxy,
+    path: Option<PathBuf>,
+    environment: impl Fn() -> Vec<(String, String)>,
+) {
+    let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("SIGHUP cannot be caught: reloading is off");
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        let reloaded = Config::load(path.as_deref(), &environment())
+            .map_err(|e| e.to_string())
+            .and_then(|config| proxy.reload(config).map_err(|e| e.to_string()));
+        match reloaded {
+            Ok(r) => {
+                tracing::info!(applied = ?r.applied, "configuration reloaded");
+                if !r.needs_restart.is_empty() {
+                    tracing::warn!(
+                        keys = ?r.needs_restart,
+                        "configuration changed where a restart is needed: not applied"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "reload refused: nothing changed"),
         }
     }
 }

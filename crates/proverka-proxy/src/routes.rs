@@ -296,7 +296,7 @@ fn identify<'a>(
     header_key
         .iter()
         .chain(param_key.iter())
-        .find_map(|k| state.client_by_key(k).cloned())
+        .find_map(|k| state.client_by_key(k))
         .ok_or(Rejection::Unauthorized)
 }
 

@@ -395,3 +395,84 @@ fn the_command_line_refuses_what_it_cannot_use() {
         format!("proverka-proxy {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Waits for a log line containing `text` (an event in the log, not a poll).
+async fn logged(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>, text: &str) -> String {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.recv().await {
+            if line.contains(text) {
+                return line;
+            }
+        }
+        panic!("the log ended before {text:?}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{text:?} was never logged"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_clients_and_keeps_the_cache() {
+    let dir = std::env::temp_dir().join(format!("proverka-sighup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("proxy.toml");
+    let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n";
+    std::fs::write(&path, format!("listen = \"127.0.0.1:0\"\n{clients}")).unwrap();
+    let mut command = binary();
+    command.args(["--sandbox", "--config"]).arg(&path);
+    let mut child = command.spawn().unwrap();
+    let (base, log) = listening(&mut child).await;
+    let mut log = drain(log);
+    let client = reqwest::Client::new();
+    let ask = |key: &'static str| {
+        client
+            .get(format!(
+                "{base}/parser/nalog_npd_api/?inn={}",
+                proverka_sandbox::NPD_PAYER
+            ))
+            .header("X-Proverka-Key", key)
+            .send()
+    };
+    let first = ask("crm-client-key").await.unwrap();
+    assert_eq!(first.headers()["x-cache"], "MISS");
+    assert_eq!(ask("hr-client-key").await.unwrap().status(), 401);
+
+    // A new client, and a new listen address (which needs a restart).
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:1\"\n{clients}[[clients]]\nname = \"hr\"\nkey = \"hr-client-key\"\n"
+        ),
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let reloaded = logged(&mut log, "configuration reloaded").await;
+    assert!(reloaded.contains("clients"), "{reloaded}");
+    let restart = logged(&mut log, "a restart is needed").await;
+    assert!(restart.contains("listen"), "{restart}");
+
+    // The new client is in, and the answer paid before the reload is still a hit.
+    let second = ask("hr-client-key").await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.headers()["x-cache"], "HIT");
+
+    // A broken file changes nothing.
+    std::fs::write(&path, "listen = [broken\n").unwrap();
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    logged(&mut log, "reload refused").await;
+    assert_eq!(ask("hr-client-key").await.unwrap().status(), 200);
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    exits_successfully(child, Duration::from_secs(30)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

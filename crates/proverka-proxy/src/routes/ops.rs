@@ -13,7 +13,7 @@ pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
             .get("x-proverka-key")
             .and_then(|v| v.to_str().ok())
             .map(Secret::new);
-        match key.and_then(|k| state.client_by_key(&k).cloned()) {
+        match key.and_then(|k| state.client_by_key(&k)) {
             Some(c) => Some(c.name),
             None => return (Rejection::Unauthorized.reply(), None),
         }
@@ -78,7 +78,7 @@ pub(crate) async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
             .and_then(|v| v.to_str().ok())
             .map(Secret::new)
             .or_else(|| bearer(&req.headers));
-        if key.and_then(|k| state.client_by_key(&k).cloned()).is_none() {
+        if key.and_then(|k| state.client_by_key(&k)).is_none() {
             return Rejection::Unauthorized.reply();
         }
     }

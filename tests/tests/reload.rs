@@ -1,0 +1,122 @@
+//! Reloading without losing the cache: a re-read configuration's clients, budgets and prices
+//! apply at once; what needs a restart is reported and not applied; a reload that would let
+//! a budget be overrun changes nothing. In process through the proxy's service.
+
+use proverka_core::Provider;
+use proverka_proxy::{Config, Proxy, StartError};
+use proverka_tests::{config_for, start_sandbox};
+
+async fn npd(proxy: &Proxy, inn: &str, key: &str) -> (u16, String) {
+    let response = proxy
+        .handle(
+            http::Request::get(format!("/parser/nalog_npd_api/?inn={inn}&date=2024-02-01"))
+                .header("X-Proverka-Key", key)
+                .body(Default::default())
+                .unwrap(),
+        )
+        .await;
+    let cache = response
+        .headers()
+        .get("x-cache")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    (response.status().as_u16(), cache)
+}
+
+/// A second INN (the sandbox answers any valid one).
+const OTHER_INN: &str = "500100732259";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_budgets_and_prices_apply_and_the_cache_stays() {
+    let sandbox = start_sandbox().await;
+    let before = format!(
+        "{}[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n",
+        config_for(&sandbox, "")
+    );
+    let proxy = Proxy::new(Config::from_toml(&before, &[]).unwrap()).unwrap();
+    let payer = proverka_sandbox::NPD_PAYER;
+    assert_eq!(
+        npd(&proxy, payer, "crm-client-key").await,
+        (200, "MISS".into())
+    );
+    assert_eq!(sandbox.calls(Provider::Npd), 1);
+
+    // The new file: crm's key rotated and given a budget of 1.00 RUB, a new client, NPD at
+    // 0.50 RUB instead of 1.50, and a new listen address (needs a restart).
+    let after = config_for(&sandbox, "")
+        .replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:9\"")
+        .replace("price_rub = 1.5", "price_rub = 0.5")
+        + "[[clients]]\nname = \"crm\"\nkey = \"crm-rotated-key\"\ndaily_budget_rub = 1.0\n\
+           [[clients]]\nname = \"hr\"\nkey = \"hr-client-key\"\n";
+    let reloaded = proxy
+        .reload(Config::from_toml(&after, &[]).unwrap())
+        .unwrap();
+    assert_eq!(
+        reloaded.applied,
+        ["clients", "providers.npd.price_rub"],
+        "{reloaded:?}"
+    );
+    assert_eq!(reloaded.needs_restart, ["listen"], "{reloaded:?}");
+
+    // The old key is gone, the new ones work, and the cache is the same: a hit, no call.
+    assert_eq!(npd(&proxy, payer, "crm-client-key").await.0, 401);
+    assert_eq!(
+        npd(&proxy, payer, "crm-rotated-key").await,
+        (200, "HIT".into())
+    );
+    assert_eq!(
+        npd(&proxy, payer, "hr-client-key").await,
+        (200, "HIT".into())
+    );
+    assert_eq!(sandbox.calls(Provider::Npd), 1);
+    // The new price is the one budgets reserve: at 1.50 a budget of 1.00 would refuse this.
+    assert_eq!(
+        npd(&proxy, OTHER_INN, "crm-rotated-key").await,
+        (200, "MISS".into())
+    );
+    assert_eq!(sandbox.calls(Provider::Npd), 2);
+    // A second paid answer at 0.50 fills the 1.00 budget; a third distinct query is refused.
+    assert_eq!(npd(&proxy, &inn(42), "crm-rotated-key").await.0, 200);
+    assert_eq!(npd(&proxy, &inn(43), "crm-rotated-key").await.0, 402);
+    assert_eq!(sandbox.calls(Provider::Npd), 3);
+
+    // The same file again: nothing to apply, nothing to restart for beyond what was reported.
+    let again = proxy
+        .reload(Config::from_toml(&after, &[]).unwrap())
+        .unwrap();
+    assert!(again.applied.is_empty(), "{again:?}");
+}
+
+/// A valid 12-digit INN for `n` (check digits computed).
+fn inn(n: u32) -> String {
+    let check = |d: &[u32], w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
+    let mut d: Vec<u32> = format!("77010{n:05}")
+        .chars()
+        .map(|c| c.to_digit(10).unwrap())
+        .collect();
+    d.push(check(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
+    d.push(check(&d, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
+    d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_would_let_a_budget_be_overrun_changes_nothing() {
+    let sandbox = start_sandbox().await;
+    let before = format!(
+        "{}[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 10.0\n",
+        config_for(&sandbox, "")
+    );
+    let proxy = Proxy::new(Config::from_toml(&before, &[]).unwrap()).unwrap();
+    // NPD loses its price: a budget could not be held.
+    let broken = before.replace("price_rub = 1.5\n", "");
+    let refused = proxy.reload(Config::from_toml(&broken, &[]).unwrap());
+    assert!(
+        matches!(refused, Err(StartError::UnknownPrice { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        npd(&proxy, proverka_sandbox::NPD_PAYER, "crm-client-key").await,
+        (200, "MISS".into())
+    );
+}
