@@ -1,8 +1,8 @@
 //! The value stored in Redis: a versioned binary envelope, optionally encrypted.
 //!
 //! ```text
-//! "PVK" 0x01 | flags (1: encrypted, 2: plain and bound)
-//! encrypted: nonce (12) | ChaCha20-Poly1305(payload, aad = the Redis key name)
+//! "PVK" 0x01 | flags (3: encrypted with a key id, 2: plain and bound)
+//! encrypted: key id (4) | nonce (12) | ChaCha20-Poly1305(payload, aad = the Redis key name)
 //! plain:     SHA-256(the Redis key name)[..16] | payload
 //! payload:   fetched_at_ms u64 | status u16 | verdict | ct_len u16 | ct | body_len u32 | body
 //! verdict:   0 | charge (0 free, 1 charged, 2 charged with kopecks i64) | keep_for_ms u64
@@ -13,8 +13,14 @@
 //! Every value is bound to its Redis key name: the associated data when encrypted, a digest of
 //! it when plain, so a value copied under another key does not decode (an entry for one
 //! person is never served for another's query). Anything that fails to decode or decrypt is
-//! `None`: a miss, never a panic. Unbound plain values of the first format (flags 0) are
-//! misses too.
+//! `None`: a miss, never a panic. Unbound plain values of the first format (flags 0), and
+//! values encrypted without a key id (flags 1, before key rotation), are misses too.
+//!
+//! Keys: each configured [`EncryptionKey`] is a master key; HKDF-SHA256 derives from it the
+//! value-encryption key and a public 4-byte key id, and from the last one of a [`Keyring`] the
+//! key that names entries in Redis. So the cipher never shares a key with the naming HMAC, a
+//! new key can be put first (it encrypts) while values sealed under the older ones still
+//! decrypt (each names its key), and names stay the same through the rotation.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,8 +31,22 @@ use proverka_core::{Billed, Bytes, Money, RawAnswer, Reported, Verdict};
 use crate::Answer;
 
 const MAGIC: &[u8; 4] = b"PVK\x01";
-const ENCRYPTED: u8 = 1;
 const PLAIN_BOUND: u8 = 2;
+const ENCRYPTED_WITH_ID: u8 = 3;
+
+/// HKDF's salt and the labels of the keys derived from a master key.
+const HKDF_SALT: &[u8] = b"proverka-cache-v1";
+const VALUE_KEY: &[u8] = b"value encryption";
+const KEY_ID: &[u8] = b"key id";
+const NAMING_KEY: &[u8] = b"entry naming";
+
+/// `info`'s 32 bytes from `master` by HKDF-SHA256.
+fn derive(master: &EncryptionKey, info: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // 32 bytes is far below HKDF-SHA256's limit (255 × 32): expand cannot fail.
+    let _ = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), &master.0).expand(info, &mut out);
+    out
+}
 
 /// The first 16 bytes of SHA-256 of a key name: what binds a plain value to its name.
 fn name_digest(aad: &[u8]) -> [u8; 16] {
@@ -69,9 +89,87 @@ impl EncryptionKey {
         }
         Ok(Self(out))
     }
+}
 
-    pub(crate) fn bytes(&self) -> &[u8; 32] {
-        &self.0
+/// One master key's derived keys.
+#[derive(Clone)]
+struct ValueKey {
+    id: [u8; 4],
+    cipher: [u8; 32],
+}
+
+impl ValueKey {
+    fn of(master: &EncryptionKey) -> Self {
+        let full = derive(master, KEY_ID);
+        Self {
+            id: [full[0], full[1], full[2], full[3]],
+            cipher: derive(master, VALUE_KEY),
+        }
+    }
+}
+
+/// The cache's encryption keys: the first seals new values, every one opens the values sealed
+/// under it (rotation: put the new key first, keep the old ones until their entries expire).
+/// Entries are named with a key derived from the last one, so names do not change when a key
+/// is put in front.
+#[derive(Clone)]
+pub struct Keyring {
+    keys: Vec<ValueKey>,
+    naming: [u8; 32],
+}
+
+impl std::fmt::Debug for Keyring {
+    // Key ids are public (every value carries one); the keys never show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| k.id.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        f.debug_struct("Keyring").field("key_ids", &ids).finish()
+    }
+}
+
+impl Keyring {
+    /// A keyring from master keys, the one that encrypts first.
+    ///
+    /// # Errors
+    /// No key, or the same key twice (the message never shows a key).
+    pub fn new(keys: impl IntoIterator<Item = EncryptionKey>) -> Result<Self, &'static str> {
+        let masters: Vec<EncryptionKey> = keys.into_iter().collect();
+        let last = masters
+            .last()
+            .ok_or("at least one encryption key is needed")?;
+        let naming = derive(last, NAMING_KEY);
+        let mut keys: Vec<ValueKey> = Vec::with_capacity(masters.len());
+        for m in &masters {
+            let key = ValueKey::of(m);
+            if keys.iter().any(|k| k.id == key.id) {
+                return Err("the same encryption key is given twice");
+            }
+            keys.push(key);
+        }
+        Ok(Self { keys, naming })
+    }
+
+    /// The id of the key that encrypts (as each value written now carries it), in hex.
+    pub fn current_key_id(&self) -> String {
+        self.keys[0].id.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The key that names entries in Redis (an HMAC key, never a cipher key).
+    pub(crate) fn naming_key(&self) -> &[u8; 32] {
+        &self.naming
+    }
+}
+
+impl From<EncryptionKey> for Keyring {
+    /// A keyring of one key.
+    fn from(key: EncryptionKey) -> Self {
+        Self {
+            keys: vec![ValueKey::of(&key)],
+            naming: derive(&key, NAMING_KEY),
+        }
     }
 }
 
@@ -85,7 +183,7 @@ fn duration_ms(d: Duration) -> u64 {
 }
 
 /// Serialises an answer; `aad` is the Redis key name it is stored under.
-pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u8> {
+pub fn encode(answer: &Answer, keys: Option<&Keyring>, aad: &[u8]) -> Vec<u8> {
     let raw = &answer.raw;
     let ct = raw.content_type.as_deref().unwrap_or("").as_bytes();
     let ct = &ct[..ct.len().min(usize::from(u16::MAX))];
@@ -131,15 +229,16 @@ pub fn encode(answer: &Answer, key: Option<&EncryptionKey>, aad: &[u8]) -> Vec<u
 
     let mut out = Vec::with_capacity(p.len() + 40);
     out.extend_from_slice(MAGIC);
-    match key {
+    match keys.map(|ring| &ring.keys[0]) {
         None => {
             out.push(PLAIN_BOUND);
             out.extend_from_slice(&name_digest(aad));
             out.extend_from_slice(&p);
         }
         Some(k) => {
-            out.push(ENCRYPTED);
-            let cipher = ChaCha20Poly1305::new(Key::from_slice(k.bytes()));
+            out.push(ENCRYPTED_WITH_ID);
+            out.extend_from_slice(&k.id);
+            let cipher = ChaCha20Poly1305::new(Key::from_slice(&k.cipher));
             let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
             // Encryption with a fresh nonce and an in-memory buffer cannot fail.
             let sealed = cipher
@@ -220,23 +319,26 @@ impl<'a> Reader<'a> {
 }
 
 /// Reads an envelope; `None` for anything that does not decode, decrypt or authenticate.
-pub fn decode(bytes: &[u8], key: Option<&EncryptionKey>, aad: &[u8]) -> Option<Answer> {
+pub fn decode(bytes: &[u8], keys: Option<&Keyring>, aad: &[u8]) -> Option<Answer> {
     let rest = bytes.strip_prefix(MAGIC.as_slice())?;
     let (&flags, rest) = rest.split_first()?;
     let plain;
-    let payload: &[u8] = match (flags, key) {
+    let payload: &[u8] = match (flags, keys) {
         (PLAIN_BOUND, _) => {
             if rest.len() < 16 || rest[..16] != name_digest(aad) {
                 return None;
             }
             &rest[16..]
         }
-        (ENCRYPTED, Some(k)) => {
-            if rest.len() < 12 {
+        (ENCRYPTED_WITH_ID, Some(ring)) => {
+            if rest.len() < 16 {
                 return None;
             }
+            let (id, rest) = rest.split_at(4);
+            // A value sealed under a key no longer configured is a miss.
+            let k = ring.keys.iter().find(|k| k.id == id)?;
             let (nonce, sealed) = rest.split_at(12);
-            let cipher = ChaCha20Poly1305::new(Key::from_slice(k.bytes()));
+            let cipher = ChaCha20Poly1305::new(Key::from_slice(&k.cipher));
             plain = cipher
                 .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
                 .ok()?;

@@ -56,7 +56,7 @@ use std::time::{Duration, SystemTime};
 use proverka_core::{Billed, RawAnswer, Verdict};
 
 pub use breaker::BreakerConfig;
-pub use envelope::{EncryptionKey, decode as decode_envelope, encode as encode_envelope};
+pub use envelope::{EncryptionKey, Keyring, decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
 pub use redis_store::{RedisOptions, RedisStore};
 pub use remote::{BoxFuture, MemoryStore, RemoteError, RemoteStore, Subscription};

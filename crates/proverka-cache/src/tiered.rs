@@ -13,7 +13,7 @@ use sha2::Sha256;
 use tokio::sync::watch;
 
 use crate::breaker::{Breaker, BreakerConfig};
-use crate::envelope::{self, EncryptionKey};
+use crate::envelope::{self, EncryptionKey, Keyring};
 use crate::fetch::{Fetch, ProviderCall, Refusal};
 use crate::remote::{BoxFuture, RemoteError, RemoteStore};
 use crate::stats::{CacheStats, Counters, bump};

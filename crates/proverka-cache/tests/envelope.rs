@@ -3,7 +3,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
-use proverka_cache::{Answer, EncryptionKey, decode_envelope, encode_envelope};
+use proverka_cache::{Answer, EncryptionKey, Keyring, decode_envelope, encode_envelope};
 use proverka_core::{Billed, Bytes, CacheKey, Money, Provider, RawAnswer, Verdict};
 
 fn billed() -> impl Strategy<Value = Billed> {
@@ -63,7 +63,7 @@ proptest! {
         prop_assert_eq!(decode_envelope(&plain, None, aad.as_bytes()), Some(a.clone()));
         // A plain value is bound to its name too: copied under another, a miss.
         prop_assert_eq!(decode_envelope(&plain, None, b"another:name"), None);
-        let k = EncryptionKey::from_bytes(key);
+        let k = Keyring::from(EncryptionKey::from_bytes(key));
         let sealed = encode_envelope(&a, Some(&k), aad.as_bytes());
         prop_assert_eq!(decode_envelope(&sealed, Some(&k), aad.as_bytes()), Some(a));
         // Stored under another name, or read without the key: a miss.
@@ -73,12 +73,38 @@ proptest! {
 
     #[test]
     fn decoding_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256), key in any::<[u8; 32]>()) {
-        let k = EncryptionKey::from_bytes(key);
+        let k = Keyring::from(EncryptionKey::from_bytes(key));
         let _ = decode_envelope(&bytes, None, b"x");
         let _ = decode_envelope(&bytes, Some(&k), b"x");
-        let mut prefixed = b"PVK\x01\x00".to_vec();
-        prefixed.extend_from_slice(&bytes);
-        let _ = decode_envelope(&prefixed, None, b"x");
+        for flags in [0u8, 1, 2, 3] {
+            let mut prefixed = b"PVK\x01".to_vec();
+            prefixed.push(flags);
+            prefixed.extend_from_slice(&bytes);
+            let _ = decode_envelope(&prefixed, None, b"x");
+            let _ = decode_envelope(&prefixed, Some(&k), b"x");
+        }
+    }
+
+    #[test]
+    fn a_new_key_in_front_encrypts_and_the_old_ones_still_decrypt(
+        a in answer(),
+        old in any::<[u8; 32]>(),
+        new in any::<[u8; 32]>(),
+    ) {
+        prop_assume!(old != new);
+        let (old, new) = (EncryptionKey::from_bytes(old), EncryptionKey::from_bytes(new));
+        let before = Keyring::new([old.clone()]).unwrap();
+        let rotating = Keyring::new([new.clone(), old.clone()]).unwrap();
+        let after = Keyring::new([new]).unwrap();
+        let sealed_before = encode_envelope(&a, Some(&before), b"n");
+        let sealed_rotating = encode_envelope(&a, Some(&rotating), b"n");
+        // Values sealed under the old key still open while it is configured...
+        prop_assert_eq!(decode_envelope(&sealed_before, Some(&rotating), b"n"), Some(a.clone()));
+        // ... new values are sealed under the new one, which a replica without it cannot open...
+        prop_assert_eq!(decode_envelope(&sealed_rotating, Some(&before), b"n"), None);
+        prop_assert_eq!(decode_envelope(&sealed_rotating, Some(&after), b"n"), Some(a));
+        // ... and once the old key is dropped its values are misses, never garbage.
+        prop_assert_eq!(decode_envelope(&sealed_before, Some(&after), b"n"), None);
     }
 
     #[test]
@@ -102,4 +128,39 @@ fn bad_encryption_keys_are_refused_without_echoing_them() {
     assert!(!e.contains("secret-material"));
     assert!(EncryptionKey::from_hex(&"0".repeat(63)).is_err());
     assert!(!format!("{:?}", EncryptionKey::from_bytes([7; 32])).contains('7'));
+}
+
+#[test]
+fn the_value_key_names_the_key_that_sealed_it() {
+    let old = EncryptionKey::from_bytes([1; 32]);
+    let new = EncryptionKey::from_bytes([2; 32]);
+    let ring = Keyring::new([new.clone(), old.clone()]).unwrap();
+    let a = Answer {
+        raw: RawAnswer::json("{}"),
+        verdict: Verdict::Answer {
+            billed: Billed::No,
+            keep_for: Duration::from_secs(1),
+            reported: proverka_core::Reported::default(),
+        },
+        fetched_at: UNIX_EPOCH,
+    };
+    let sealed = encode_envelope(&a, Some(&ring), b"n");
+    // "PVK" 1 | flags 3 | the encrypting key's id.
+    assert_eq!(&sealed[..5], b"PVK\x01\x03");
+    let id: String = sealed[5..9].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(id, ring.current_key_id());
+    assert_eq!(id, Keyring::new([new]).unwrap().current_key_id());
+    assert_ne!(id, Keyring::new([old]).unwrap().current_key_id());
+}
+
+#[test]
+fn a_keyring_refuses_no_key_and_the_same_key_twice_and_never_shows_one() {
+    assert!(Keyring::new(Vec::new()).is_err());
+    let k = EncryptionKey::from_bytes([7; 32]);
+    assert!(Keyring::new([k.clone(), k.clone()]).is_err());
+    let shown = format!("{:?}", Keyring::from(k));
+    assert!(
+        shown.contains("key_ids") && !shown.contains("7, 7"),
+        "{shown}"
+    );
 }

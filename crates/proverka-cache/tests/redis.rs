@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{TestLookup, Upstream};
 use proverka_cache::{
-    BreakerConfig, CacheStatus, EncryptionKey, FetchOptions, RedisOptions, RedisStore,
+    BreakerConfig, CacheStatus, EncryptionKey, FetchOptions, Keyring, RedisOptions, RedisStore,
     RemoteStatus, RemoteStore, Tier, TieredCache,
 };
 use proverka_testkit::redis::{RedisCluster, RedisServer};
@@ -248,6 +248,55 @@ async fn encrypted_values_hide_the_body_and_bad_values_are_misses() {
         .encryption(EncryptionKey::from_bytes([0xab; 32]))
         .build();
     assert!(fresh.cached(&*lookup, None).await.is_none());
+}
+
+#[tokio::test]
+async fn a_key_put_in_front_keeps_the_entries_written_before_it() {
+    let redis = RedisServer::start();
+    let store = single(&redis);
+    let old = EncryptionKey::from_bytes([0x11; 32]);
+    let new = EncryptionKey::from_bytes([0x22; 32]);
+    let upstream = Upstream::default();
+    let before = TieredCache::builder()
+        .remote(Arc::clone(&store))
+        .encryption(old.clone())
+        .build();
+    let paid_before = TestLookup::named("Иванов");
+    before
+        .get_or_fetch(
+            paid_before.clone(),
+            FetchOptions::default(),
+            upstream.answer("{\"debtor_name\":\"ИВАНОВ\"}", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    // A replica with the new key in front: the same names, and the entry paid before the
+    // rotation is read, not paid again.
+    let rotating = || {
+        TieredCache::builder()
+            .remote(Arc::clone(&store))
+            .encryption_keys(Keyring::new([new.clone(), old.clone()]).unwrap())
+            .build()
+    };
+    let after = rotating();
+    assert_eq!(
+        after.remote_value_name(&*paid_before),
+        before.remote_value_name(&*paid_before)
+    );
+    assert!(after.cached(&*paid_before, None).await.is_some());
+    // What it writes now is sealed under the new key: another replica that has it reads it;
+    // one that only has the old key gets a miss, never garbage.
+    let paid_after = TestLookup::named("Петров");
+    after
+        .get_or_fetch(
+            paid_after.clone(),
+            FetchOptions::default(),
+            upstream.answer("{\"debtor_name\":\"ПЕТРОВ\"}", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    assert!(rotating().cached(&*paid_after, None).await.is_some());
+    assert!(before.cached(&*paid_after, None).await.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

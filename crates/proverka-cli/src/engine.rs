@@ -248,11 +248,22 @@ impl Engine {
         if let Some(url) = &settings.redis {
             // The same rule and the same key as the proxy's: answers hold personal data, and
             // with the proxy's key the two share entries.
-            match env("PROVERKA_CACHE_ENCRYPTION_KEY") {
-                Some(hex) => {
-                    let key = proverka_cache::EncryptionKey::from_hex(&hex)
-                        .map_err(|e| Fatal(format!("PROVERKA_CACHE_ENCRYPTION_KEY: {e}")))?;
-                    cache = cache.encryption(key);
+            // The proxy's keys, rotation included: the first encrypts, every one decrypts.
+            let keys = env("PROVERKA_CACHE_ENCRYPTION_KEYS")
+                .map(|list| ("PROVERKA_CACHE_ENCRYPTION_KEYS", list))
+                .or_else(|| {
+                    env("PROVERKA_CACHE_ENCRYPTION_KEY")
+                        .map(|k| ("PROVERKA_CACHE_ENCRYPTION_KEY", k))
+                });
+            match keys {
+                Some((var, text)) => {
+                    let keys = text
+                        .split(',')
+                        .map(|hex| proverka_cache::EncryptionKey::from_hex(hex.trim()))
+                        .collect::<Result<Vec<_>, _>>()
+                        .and_then(proverka_cache::Keyring::new)
+                        .map_err(|e| Fatal(format!("{var}: {e}")))?;
+                    cache = cache.encryption_keys(keys);
                 }
                 None if env("PROVERKA_CACHE_ALLOW_PLAINTEXT").as_deref() == Some("true") => {}
                 None => {

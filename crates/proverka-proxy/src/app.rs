@@ -175,7 +175,7 @@ impl Live {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Reloaded {
-    /// What changed and is now in force (`clients`, `providers.npd.price_rub`, …).
+    /// What changed and is now in force (`clients`, `providers.<name>.price_rub`).
     pub applied: Vec<String>,
     /// Keys that changed but need a restart: reported, not applied.
     pub needs_restart: Vec<String>,
@@ -264,10 +264,8 @@ impl AppState {
         if let Some(r) = remote {
             builder = builder.remote(r);
         }
-        if let Some(k) = &config.cache.encryption_key {
-            let key = proverka_cache::EncryptionKey::from_hex(k.expose())
-                .map_err(|e| StartError::Cache(e.to_owned()))?;
-            builder = builder.encryption(key);
+        if let Some(keyring) = config.cache.keyring().map_err(StartError::Cache)? {
+            builder = builder.encryption_keys(keyring);
         }
         let live = Live::new(&config, &upstreams)?;
         let ledger =
@@ -388,7 +386,7 @@ impl AppState {
                 (Some(_), _) => format!(
                     "cache in memory ({} MiB) and in Redis, {}",
                     c.cache.memory_mb,
-                    if c.cache.encryption_key.is_some() {
+                    if c.cache.encryption_key.is_some() || !c.cache.encryption_keys.is_empty() {
                         "encrypted"
                     } else {
                         "in plain text (allow_plaintext)"

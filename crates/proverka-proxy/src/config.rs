@@ -120,6 +120,10 @@ pub struct CacheConfig {
     /// unless `allow_plaintext` is set on purpose.
     #[serde(default)]
     pub encryption_key: Option<Secret>,
+    /// Several keys, for rotation (instead of `encryption_key`): the first encrypts new
+    /// values, every one decrypts, entries keep their names. 64 hex digits each.
+    #[serde(default)]
+    pub encryption_keys: Vec<Secret>,
     /// Store answers in Redis unencrypted (names, INNs, birth dates, passports in plain text):
     /// only when set on purpose. Default false.
     #[serde(default)]
@@ -139,6 +143,44 @@ pub struct CacheConfig {
     pub lock_ttl_secs: u64,
 }
 
+impl CacheConfig {
+    /// The cache's keyring: `encryption_keys`, or the one `encryption_key`; `None` for
+    /// neither. Messages name the key's place, never its value.
+    ///
+    /// # Errors
+    /// Both set, a key that is not 64 hex digits, the same key twice.
+    pub fn keyring(&self) -> Result<Option<proverka_cache::Keyring>, String> {
+        let keys: Vec<&Secret> = match (&self.encryption_key, self.encryption_keys.is_empty()) {
+            (Some(_), false) => {
+                return Err(
+                    "set cache.encryption_key or cache.encryption_keys, not both".to_owned(),
+                );
+            }
+            (Some(k), true) => vec![k],
+            (None, _) => self.encryption_keys.iter().collect(),
+        };
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let parsed = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                proverka_cache::EncryptionKey::from_hex(k.expose()).map_err(|e| {
+                    if self.encryption_key.is_some() {
+                        format!("cache.encryption_key: {e}")
+                    } else {
+                        format!("cache.encryption_keys[{i}]: {e}")
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        proverka_cache::Keyring::new(parsed)
+            .map(Some)
+            .map_err(|e| format!("cache.encryption_keys: {e}"))
+    }
+}
+
 impl Default for CacheConfig {
     fn default() -> Self {
         Self {
@@ -146,6 +188,7 @@ impl Default for CacheConfig {
             redis_url: None,
             redis_cluster: Vec::new(),
             encryption_key: None,
+            encryption_keys: Vec::new(),
             allow_plaintext: false,
             max_flights: default_max_flights(),
             key_prefix: default_prefix(),
@@ -360,6 +403,10 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["cache", "encryption_key"],
         ),
         (
+            "PROVERKA_CACHE_ENCRYPTION_KEYS".into(),
+            vec!["cache", "encryption_keys"],
+        ),
+        (
             "PROVERKA_CACHE_MAX_FLIGHTS".into(),
             vec!["cache", "max_flights"],
         ),
@@ -450,7 +497,7 @@ fn with_files(env: &[(String, String)]) -> Result<Vec<(String, String)>, ConfigE
 }
 
 fn env_value(key: &[&str], raw: &str) -> toml::Value {
-    if key.last() == Some(&"redis_cluster") {
+    if matches!(key.last(), Some(&("redis_cluster" | "encryption_keys"))) {
         return toml::Value::Array(
             raw.split(',')
                 .map(|s| toml::Value::String(s.trim().to_owned()))
@@ -594,14 +641,11 @@ impl Config {
             ));
         }
         let redis = self.cache.redis_url.is_some() || !self.cache.redis_cluster.is_empty();
-        if redis && self.cache.encryption_key.is_none() && !self.cache.allow_plaintext {
+        let keyring = self.cache.keyring().map_err(ConfigError::Invalid)?;
+        if redis && keyring.is_none() && !self.cache.allow_plaintext {
             return Err(ConfigError::Invalid(
                 "Redis is configured without cache.encryption_key: answers there hold names, INNs, birth dates and passports. Set cache.encryption_key (PROVERKA_CACHE_ENCRYPTION_KEY, 64 hex digits) or, on purpose, cache.allow_plaintext = true".into(),
             ));
-        }
-        if let Some(k) = &self.cache.encryption_key {
-            proverka_cache::EncryptionKey::from_hex(k.expose())
-                .map_err(|e| ConfigError::Invalid(format!("cache.encryption_key: {e}")))?;
         }
         Ok(())
     }
@@ -675,6 +719,15 @@ fn restart_only(c: &Config) -> BTreeMap<String, String> {
     put("cache.redis_url", secret(&c.cache.redis_url));
     put("cache.redis_cluster", c.cache.redis_cluster.join(","));
     put("cache.encryption_key", secret(&c.cache.encryption_key));
+    put(
+        "cache.encryption_keys",
+        c.cache
+            .encryption_keys
+            .iter()
+            .map(|k| secret(&Some(k.clone())))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     put("cache.allow_plaintext", c.cache.allow_plaintext.to_string());
     put("cache.key_prefix", c.cache.key_prefix.clone());
     put(

@@ -181,3 +181,43 @@ fn the_example_configuration_loads() {
     let c = Config::load(Some(&path), &env).unwrap();
     assert_eq!(c.clients[0].name, "crm");
 }
+
+#[test]
+fn encryption_keys_for_rotation() {
+    let (old, new) = ("11".repeat(32), "22".repeat(32));
+    let redis = "[cache]\nredis_url = \"redis://127.0.0.1:6379\"\n";
+    // From the environment, comma-separated, the new key first.
+    let env = [(
+        "PROVERKA_CACHE_ENCRYPTION_KEYS".to_owned(),
+        format!("{new},{old}"),
+    )];
+    let c = Config::from_toml(redis, &env).unwrap();
+    let ring = c.cache.keyring().unwrap().unwrap();
+    let only_new =
+        Config::from_toml(&format!("{redis}encryption_keys = [\"{new}\"]\n"), &[]).unwrap();
+    assert_eq!(
+        ring.current_key_id(),
+        only_new.cache.keyring().unwrap().unwrap().current_key_id(),
+        "the first key encrypts"
+    );
+    assert!(!format!("{c:?}").contains(&new));
+    // Refused: both forms, a bad key (named by its place, never shown), the same key twice.
+    for (toml, says) in [
+        (
+            format!("{redis}encryption_key = \"{old}\"\nencryption_keys = [\"{new}\"]\n"),
+            "not both",
+        ),
+        (
+            format!("{redis}encryption_keys = [\"{new}\", \"not-a-key\"]\n"),
+            "encryption_keys[1]",
+        ),
+        (
+            format!("{redis}encryption_keys = [\"{new}\", \"{new}\"]\n"),
+            "twice",
+        ),
+    ] {
+        let e = Config::from_toml(&toml, &[]).unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+        assert!(!e.contains(&new) && !e.contains(&old), "{e}");
+    }
+}

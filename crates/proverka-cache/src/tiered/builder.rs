@@ -17,7 +17,7 @@ pub struct TieredCacheBuilder {
     memory_bytes: u64,
     remote: Option<Arc<dyn RemoteStore>>,
     prefix: String,
-    encryption: Option<EncryptionKey>,
+    encryption: Option<Keyring>,
     breaker: BreakerConfig,
     timing: Timing,
     retry: RetryPolicy,
@@ -63,9 +63,17 @@ impl TieredCacheBuilder {
         self
     }
 
-    /// Encrypts values at rest in the shared tier, and keys its names with this key too.
+    /// Encrypts values at rest in the shared tier with a key derived from `key` (HKDF), and
+    /// names entries with another key derived from it: a keyring of one key.
     pub fn encryption(mut self, key: EncryptionKey) -> Self {
-        self.encryption = Some(key);
+        self.encryption = Some(Keyring::from(key));
+        self
+    }
+
+    /// Encrypts values in the remote tier with the first key of `keys` and reads values sealed
+    /// under any of them: key rotation without losing the entries written before it.
+    pub fn encryption_keys(mut self, keys: Keyring) -> Self {
+        self.encryption = Some(keys);
         self
     }
 
@@ -124,7 +132,7 @@ impl TieredCacheBuilder {
         let remote = self.remote.map(|store| {
             let mut naming_key = [0u8; 32];
             match &self.encryption {
-                Some(k) => naming_key.copy_from_slice(k.bytes()),
+                Some(ring) => naming_key.copy_from_slice(ring.naming_key()),
                 None => naming_key[..18].copy_from_slice(b"proverka-key-names"),
             }
             Remote {

@@ -8,7 +8,7 @@ pub(crate) struct Remote {
     pub(crate) store: Arc<dyn RemoteStore>,
     pub(crate) breaker: Breaker,
     pub(crate) prefix: String,
-    pub(crate) encryption: Option<EncryptionKey>,
+    pub(crate) encryption: Option<Keyring>,
     pub(crate) naming_key: [u8; 32],
 }
 
