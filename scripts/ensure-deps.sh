@@ -9,6 +9,8 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # `promtool check metrics|rules`, `promtool test rules` (tests/tests/prometheus.rs).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# Headless Chromium renders the status page (tests/tests/ui.rs).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     echo "ensure-deps: missing ${need[*]} and not root: install them with apt-get" >&2

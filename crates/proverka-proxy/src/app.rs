@@ -35,6 +35,7 @@ pub(crate) struct Upstream {
     /// The credential from the config: injected, and the cache shared by all clients.
     pub(crate) credential: Option<Arc<Secret>>,
     limit: Arc<Semaphore>,
+    max_concurrency: usize,
     /// The spacing of calls when the provider limits them (`per_minute`).
     pace: Option<Duration>,
     /// Its free source, when one is configured (`source`).
@@ -45,6 +46,12 @@ impl Upstream {
     /// A place among the provider's concurrent calls (`max_concurrency`).
     pub(crate) async fn acquire(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         self.limit.acquire().await.ok()
+    }
+
+    /// Calls to the provider in progress (places taken among `max_concurrency`).
+    pub(crate) fn in_use(&self) -> usize {
+        self.max_concurrency
+            .saturating_sub(self.limit.available_permits())
     }
 }
 
@@ -216,6 +223,7 @@ impl AppState {
                 http,
                 credential: pc.credential().cloned().map(Arc::new),
                 limit: Arc::new(Semaphore::new(pc.max_concurrency.unwrap_or(8).max(1))),
+                max_concurrency: pc.max_concurrency.unwrap_or(8).max(1),
                 pace,
                 free: None,
             });

@@ -30,6 +30,7 @@ mod openapi;
 mod registry;
 mod routes;
 mod sources;
+mod status;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -7,16 +7,18 @@
 //! at [`MAX_CODES_PER_PROVIDER`] (the rest count as `other`). No label ever holds a secret or a
 //! query value.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
     DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+    NoLabelSet,
 };
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
@@ -107,10 +109,6 @@ struct ClientLabels {
 type Rubles = Counter<f64, AtomicU64>;
 type HistogramFamily<S> = Family<S, Histogram, fn() -> Histogram>;
 
-fn request_histogram() -> Histogram {
-    Histogram::new(REQUEST_BUCKETS)
-}
-
 fn call_histogram() -> Histogram {
     Histogram::new(CALL_BUCKETS)
 }
@@ -118,6 +116,168 @@ fn call_histogram() -> Histogram {
 fn rubles(m: Money) -> f64 {
     // Kopecks are exact in an f64 far beyond any budget.
     m.kopecks() as f64 / 100.0
+}
+
+/// How many provider errors the status page keeps.
+const RECENT_ERRORS: usize = 50;
+
+/// A provider error, for the status page: when, whose, which code (no query value).
+#[derive(Debug, Clone)]
+pub(crate) struct RecentError {
+    pub(crate) at: SystemTime,
+    pub(crate) provider: Provider,
+    pub(crate) code: String,
+}
+
+/// One provider's counters and gauges, read for the status page.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProviderNumbers {
+    pub(crate) calls: u64,
+    pub(crate) billed_unknown: u64,
+    pub(crate) spent_rub: f64,
+    pub(crate) saved_rub: f64,
+    pub(crate) saved_by_free_source_rub: f64,
+    pub(crate) balance_rub: Option<f64>,
+    pub(crate) quota_left: Option<i64>,
+}
+
+/// Shards of each request-latency histogram: a worker thread writes its own shard, so the
+/// hit path of two cores never contends for one cache line. (One shared `Histogram` per
+/// route, which takes a lock per observation, cost 12 % of the hit path's throughput over
+/// HTTP in `benches/load/compare-nginx.sh`; prometheus-client still encodes these.)
+const SHARDS: usize = 8;
+
+/// The shard of the calling thread.
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    INDEX.with(|i| *i)
+}
+
+/// One thread's share of a latency histogram: per-bucket counts (the last is `+Inf`), the
+/// count and the sum in nanoseconds. Aligned so two shards never share a cache line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct LatencyShard {
+    buckets: [AtomicU64; REQUEST_BUCKETS.len() + 1],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+}
+
+/// A lock-free latency histogram of one (route, cache status), sharded by thread.
+#[derive(Debug, Default)]
+struct ShardedLatency {
+    shards: [LatencyShard; SHARDS],
+}
+
+impl ShardedLatency {
+    fn observe(&self, took: Duration) {
+        let shard = &self.shards[shard_index()];
+        let secs = took.as_secs_f64();
+        let i = REQUEST_BUCKETS
+            .iter()
+            .position(|bound| secs <= *bound)
+            .unwrap_or(REQUEST_BUCKETS.len());
+        shard.buckets[i].fetch_add(1, Ordering::Relaxed);
+        shard.count.fetch_add(1, Ordering::Relaxed);
+        shard.sum_nanos.fetch_add(
+            u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn count(&self) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.count.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Sum (seconds), count and per-bucket counts with their upper bounds, over the shards.
+    fn read(&self) -> (f64, u64, Vec<(f64, u64)>) {
+        let mut buckets: Vec<(f64, u64)> = REQUEST_BUCKETS
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::MAX))
+            .map(|bound| (bound, 0))
+            .collect();
+        let (mut sum_nanos, mut count) = (0u64, 0u64);
+        for shard in &self.shards {
+            for (b, n) in buckets.iter_mut().zip(&shard.buckets) {
+                b.1 += n.load(Ordering::Relaxed);
+            }
+            count += shard.count.load(Ordering::Relaxed);
+            sum_nanos = sum_nanos.saturating_add(shard.sum_nanos.load(Ordering::Relaxed));
+        }
+        (sum_nanos as f64 / 1e9, count, buckets)
+    }
+}
+
+/// Requests by (route, cache status): their count and latency, sharded by thread.
+#[derive(Debug)]
+struct RequestStats {
+    routes: Vec<Text>,
+    slots: Vec<[ShardedLatency; 5]>,
+}
+
+/// Encodes [`RequestStats`] as `proverka_requests_total` and
+/// `proverka_request_duration_seconds` (the series that have seen a request).
+#[derive(Debug)]
+struct RequestCollector(Arc<RequestStats>);
+
+impl Collector for RequestCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let stats = &self.0;
+        let seen =
+            || {
+                stats
+                    .routes
+                    .iter()
+                    .zip(&stats.slots)
+                    .flat_map(|(route, slots)| {
+                        slots.iter().zip(CACHE).filter(|(h, _)| h.count() > 0).map(
+                            move |(h, cache)| {
+                                (
+                                    RouteLabels {
+                                        route: route.clone(),
+                                        cache,
+                                    },
+                                    h,
+                                )
+                            },
+                        )
+                    })
+            };
+        {
+            let mut family = encoder.encode_descriptor(
+                "requests",
+                "Requests by route and X-Cache status",
+                None,
+                MetricType::Counter,
+            )?;
+            for (labels, h) in seen() {
+                family
+                    .encode_family(&labels)?
+                    .encode_counter::<NoLabelSet, u64, f64>(&h.count(), None)?;
+            }
+        }
+        let seconds = Unit::Seconds;
+        let mut family = encoder.encode_descriptor(
+            "request_duration",
+            "Time to answer a request, by route and X-Cache status",
+            Some(&seconds),
+            MetricType::Histogram,
+        )?;
+        for (labels, h) in seen() {
+            let (sum, count, buckets) = h.read();
+            family
+                .encode_family(&labels)?
+                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+        }
+        Ok(())
+    }
 }
 
 /// What is read at scrape time rather than counted as it happens.
@@ -246,14 +406,10 @@ impl Collector for ScrapeCollector {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    /// Route labels, by [`RouteId`].
-    routes: Vec<Text>,
     /// The providers, in registry order.
     providers: Vec<Provider>,
-    requests: Family<RouteLabels, Counter>,
-    request_seconds: HistogramFamily<RouteLabels>,
-    /// Per (route, cache status): the two handles, made on first use, lock-free after.
-    request_slots: Vec<[OnceLock<(Counter, Histogram)>; 5]>,
+    /// Per (route, cache status): count and latency, lock-free and sharded by thread.
+    requests: Arc<RequestStats>,
     provider_calls: Family<ProviderLabels, Counter>,
     call_seconds: HistogramFamily<OutcomeLabels>,
     provider_errors: Family<CodeLabels, Counter>,
@@ -268,6 +424,8 @@ pub struct Metrics {
     quota_left: Family<ProviderLabels, Gauge>,
     budget_refusals: Family<ClientLabels, Counter>,
     scrape: Arc<Mutex<Scrape>>,
+    /// The latest provider errors, newest last (the status page).
+    recent_errors: Mutex<VecDeque<RecentError>>,
     /// One scrape at a time: the scrape-time values belong to it.
     rendering: Mutex<()>,
 }
@@ -281,20 +439,15 @@ impl Metrics {
     pub(crate) fn new(routes: &RouteTable) -> Self {
         let mut registry = Registry::with_prefix("proverka");
         let rubles_unit = || Unit::Other("rubles".into());
-        let requests = Family::<RouteLabels, Counter>::default();
-        registry.register(
-            "requests",
-            "Requests by route and X-Cache status",
-            requests.clone(),
-        );
-        let request_seconds: HistogramFamily<RouteLabels> =
-            Family::new_with_constructor(request_histogram);
-        registry.register_with_unit(
-            "request_duration",
-            "Time to answer a request, by route and X-Cache status",
-            Unit::Seconds,
-            request_seconds.clone(),
-        );
+        let requests = Arc::new(RequestStats {
+            routes: routes
+                .labels()
+                .iter()
+                .map(|l| Text(Arc::from(l.as_str())))
+                .collect(),
+            slots: routes.labels().iter().map(|_| Default::default()).collect(),
+        });
+        registry.register_collector(Box::new(RequestCollector(Arc::clone(&requests))));
         let provider_calls = Family::<ProviderLabels, Counter>::default();
         registry.register(
             "provider_calls",
@@ -391,15 +544,8 @@ impl Metrics {
         }
         Self {
             registry,
-            routes: routes
-                .labels()
-                .iter()
-                .map(|l| Text(Arc::from(l.as_str())))
-                .collect(),
             providers: routes.providers().to_vec(),
             requests,
-            request_seconds,
-            request_slots: routes.labels().iter().map(|_| Default::default()).collect(),
             provider_calls,
             call_seconds,
             provider_errors,
@@ -413,6 +559,7 @@ impl Metrics {
             quota_left,
             budget_refusals,
             scrape,
+            recent_errors: Mutex::default(),
             rendering: Mutex::new(()),
         }
     }
@@ -425,23 +572,13 @@ impl Metrics {
 
     /// One answered request: its route, `X-Cache` status and time.
     pub(crate) fn request(&self, route: RouteId, cache: &str, took: Duration) {
-        let r = route.0.min(self.request_slots.len() - 1);
+        let slots = &self.requests.slots;
+        let r = route.0.min(slots.len() - 1);
         let c = CACHE
             .iter()
             .position(|x| *x == cache)
             .unwrap_or(CACHE.len() - 1);
-        let (count, seconds) = self.request_slots[r][c].get_or_init(|| {
-            let labels = RouteLabels {
-                route: self.routes[r].clone(),
-                cache: CACHE[c],
-            };
-            (
-                self.requests.get_or_create_owned(&labels),
-                self.request_seconds.get_or_create_owned(&labels),
-            )
-        });
-        count.inc();
-        seconds.observe(took.as_secs_f64());
+        slots[r][c].observe(took);
     }
 
     pub(crate) fn provider_call(&self, p: Provider) {
@@ -487,6 +624,17 @@ impl Metrics {
             .filter(|c| c.is_ascii_alphanumeric() || " _-().:".contains(*c))
             .take(60)
             .collect();
+        {
+            let mut recent = lock(&self.recent_errors);
+            if recent.len() == RECENT_ERRORS {
+                recent.pop_front();
+            }
+            recent.push_back(RecentError {
+                at: SystemTime::now(),
+                provider: p,
+                code: code.clone(),
+            });
+        }
         let code = {
             let mut seen = lock(&self.codes_seen);
             let codes = seen.entry(p).or_default();
@@ -549,6 +697,38 @@ impl Metrics {
                 client: Text(Arc::from(client)),
             })
             .inc();
+    }
+
+    /// Requests of a route so far, by cache status (`HIT`, `MISS`, `COALESCED`, `STALE`, `-`).
+    pub(crate) fn requests_of(&self, route: RouteId) -> [u64; 5] {
+        let mut out = [0; 5];
+        if let Some(slots) = self.requests.slots.get(route.0) {
+            for (n, slot) in out.iter_mut().zip(slots) {
+                *n = slot.count();
+            }
+        }
+        out
+    }
+
+    /// One provider's numbers so far, as `/metrics` shows them (the status page).
+    pub(crate) fn provider_numbers(&self, p: Provider) -> ProviderNumbers {
+        let l = ProviderLabels {
+            provider: p.as_str(),
+        };
+        ProviderNumbers {
+            calls: self.provider_calls.get(&l).map_or(0, |c| c.get()),
+            billed_unknown: self.billed_unknown.get(&l).map_or(0, |c| c.get()),
+            spent_rub: self.spent.get(&l).map_or(0.0, |c| c.get()),
+            saved_rub: self.saved.get(&l).map_or(0.0, |c| c.get()),
+            saved_by_free_source_rub: self.saved_by_free.get(&l).map_or(0.0, |c| c.get()),
+            balance_rub: self.balance.get(&l).map(|g| g.get()),
+            quota_left: self.quota_left.get(&l).map(|g| g.get()),
+        }
+    }
+
+    /// The latest provider errors, newest first.
+    pub(crate) fn recent_errors(&self) -> Vec<RecentError> {
+        lock(&self.recent_errors).iter().rev().cloned().collect()
     }
 
     /// Provider calls made so far (tests).

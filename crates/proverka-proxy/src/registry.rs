@@ -21,7 +21,16 @@ pub(crate) fn names() -> Vec<&'static str> {
 }
 
 /// Routes that belong to no provider, by their metric label.
-pub(crate) const FIXED_ROUTES: [&str; 5] = ["v1.spend", "metrics", "openapi", "health", "unknown"];
+/// `unknown` stays last.
+pub(crate) const FIXED_ROUTES: [&str; 7] = [
+    "v1.spend",
+    "v1.status",
+    "ui",
+    "metrics",
+    "openapi",
+    "health",
+    "unknown",
+];
 
 /// Which route a request took: an index into [`RouteTable::labels`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,5 +137,12 @@ impl RouteTable {
     /// The providers, in registry order.
     pub(crate) fn providers(&self) -> &[Provider] {
         &self.providers
+    }
+
+    /// The routes of the provider at `index` in the registry: its drop-in paths, its typed
+    /// route.
+    pub(crate) fn routes_of(&self, index: usize) -> [RouteId; 2] {
+        let first = FIXED_ROUTES.len() + 2 * index;
+        [RouteId(first), RouteId(first + 1)]
     }
 }

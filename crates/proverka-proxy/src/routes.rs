@@ -17,7 +17,7 @@ use crate::registry::{Matched, RouteId};
 mod ops;
 mod render;
 
-use ops::{metrics_route, readyz, spend};
+use ops::{metrics_route, readyz, spend, status, status_page};
 use render::{billed_header, drop_in, typed};
 
 type Reply = Response<Full<Bytes>>;
@@ -206,6 +206,8 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
             let (r, client) = spend(state, req).await;
             (RouteId::fixed("v1.spend"), r, client)
         }
+        "/ui" => (RouteId::fixed("ui"), status_page(state, req), None),
+        "/v1/status" => (RouteId::fixed("v1.status"), status(state, req).await, None),
         _ => match state.routes.find(path) {
             Some(matched) => {
                 let (r, client) = proxied(state, req, matched).await;

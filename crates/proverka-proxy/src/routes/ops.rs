@@ -71,18 +71,77 @@ pub(crate) async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
         }
         (Listener::Main, false) => {}
     }
-    if state.clients_required() {
-        let key = req
-            .headers
-            .get("x-proverka-key")
-            .and_then(|v| v.to_str().ok())
-            .map(Secret::new)
-            .or_else(|| bearer(&req.headers));
-        if key.and_then(|k| state.client_by_key(&k)).is_none() {
-            return Rejection::Unauthorized.reply();
-        }
+    if !operator_allowed(state, req) {
+        return Rejection::Unauthorized.reply();
     }
     metrics(state, req).await
+}
+
+/// The key an operator's request carries: `X-Proverka-Key`, `Authorization: Bearer <key>`,
+/// or a browser's `Authorization: Basic` with the key as the password (any user name).
+fn operator_key(headers: &HeaderMap) -> Option<Secret> {
+    use base64::Engine as _;
+    headers
+        .get("x-proverka-key")
+        .and_then(|v| v.to_str().ok())
+        .map(Secret::new)
+        .or_else(|| bearer(headers))
+        .or_else(|| {
+            let encoded = headers
+                .get(header::AUTHORIZATION)?
+                .to_str()
+                .ok()?
+                .strip_prefix("Basic ")?;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let (_, password) = text.split_once(':')?;
+            Some(Secret::new(password))
+        })
+}
+
+/// Whether an operator's request may see the proxy's state: always without client keys,
+/// else with a client's key.
+fn operator_allowed(state: &AppState, req: &Incoming) -> bool {
+    !state.clients_required()
+        || operator_key(&req.headers).is_some_and(|k| state.client_by_key(&k).is_some())
+}
+
+/// `/ui`: the status page. Behind the client keys when they are configured; a browser is asked
+/// for one (HTTP Basic: any user name, the key as the password).
+pub(crate) fn status_page(state: &AppState, req: &Incoming) -> Reply {
+    if !operator_allowed(state, req) {
+        let mut r = Rejection::Unauthorized.reply();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"proverka\", charset=\"UTF-8\""),
+        );
+        return r;
+    }
+    let mut r = reply(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        crate::status::PAGE,
+    );
+    // Self-contained: nothing may be loaded from elsewhere.
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        ),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `/v1/status`: the numbers of the status page, as JSON.
+pub(crate) async fn status(state: &AppState, req: &Incoming) -> Reply {
+    if !operator_allowed(state, req) {
+        return Rejection::Unauthorized.reply();
+    }
+    json_reply(StatusCode::OK, &crate::status::status(state).await)
 }
 
 pub(crate) async fn readyz(state: &AppState) -> Reply {
