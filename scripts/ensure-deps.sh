@@ -11,6 +11,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Headless Chromium renders the status page (tests/tests/ui.rs).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Certificates for the TLS Redis of the rediss:// tests (proverka-testkit).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     echo "ensure-deps: missing ${need[*]} and not root: install them with apt-get" >&2

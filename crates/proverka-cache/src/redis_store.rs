@@ -100,6 +100,14 @@ fn err(e: redis::RedisError) -> RemoteError {
     }
 }
 
+/// Makes sure rustls has a process-wide crypto provider before a TLS connection is set up:
+/// aws-lc-rs (the one reqwest uses too), unless the application installed one already.
+/// Without it, rustls panics when several providers, or none, are compiled in.
+fn tls_provider() {
+    // An error only says a provider is installed already: that one is used.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 impl RedisStore {
     /// A store on one Redis server, connected lazily: a Redis that is down at start-up
     /// delays nothing, and the connection comes back by itself. Call it within a tokio
@@ -107,13 +115,55 @@ impl RedisStore {
     ///
     /// # Errors
     /// When the URL does not parse, or no tokio runtime is running.
+    /// `rediss://` URLs speak TLS, checking the server's certificate against the system's
+    /// roots (see [`RedisStore::single_with_ca`] for a private CA).
     pub fn single(url: &str, options: RedisOptions) -> Result<Self, RemoteError> {
+        Self::connect_single(url, None, options)
+    }
+
+    /// As [`RedisStore::single`], for a `rediss://` URL whose server certificate is signed by
+    /// the CA in `ca_pem` (PEM) instead of one of the system's roots.
+    ///
+    /// # Errors
+    /// As [`RedisStore::single`], and when the URL is not `rediss://`: a CA without TLS would
+    /// be silently unused.
+    pub fn single_with_ca(
+        url: &str,
+        ca_pem: Vec<u8>,
+        options: RedisOptions,
+    ) -> Result<Self, RemoteError> {
+        Self::connect_single(url, Some(ca_pem), options)
+    }
+
+    fn connect_single(
+        url: &str,
+        ca_pem: Option<Vec<u8>>,
+        options: RedisOptions,
+    ) -> Result<Self, RemoteError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(RemoteError::unreachable(
                 "RedisStore::single must be called within a tokio runtime",
             ));
         }
-        let client = redis::Client::open(url).map_err(err)?;
+        if url.starts_with("rediss://") {
+            tls_provider();
+        }
+        let client = match ca_pem {
+            None => redis::Client::open(url).map_err(err)?,
+            Some(_) if !url.starts_with("rediss://") => {
+                return Err(RemoteError::unreachable(
+                    "a Redis CA certificate needs a rediss:// URL (TLS)",
+                ));
+            }
+            Some(pem) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            )
+            .map_err(err)?,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
             .set_response_timeout(Some(options.response_timeout))
@@ -131,13 +181,43 @@ impl RedisStore {
     ///
     /// # Errors
     /// When a URL does not parse.
+    /// `rediss://` nodes speak TLS (the system's roots, or `ca_pem` given to
+    /// [`RedisStore::cluster_with_ca`]).
     pub fn cluster(nodes: &[String], options: RedisOptions) -> Result<Self, RemoteError> {
-        let client = redis::cluster::ClusterClient::builder(nodes.to_vec())
+        Self::connect_cluster(nodes, None, options)
+    }
+
+    /// As [`RedisStore::cluster`], the nodes' certificates signed by the CA in `ca_pem`.
+    ///
+    /// # Errors
+    /// As [`RedisStore::cluster`].
+    pub fn cluster_with_ca(
+        nodes: &[String],
+        ca_pem: Vec<u8>,
+        options: RedisOptions,
+    ) -> Result<Self, RemoteError> {
+        Self::connect_cluster(nodes, Some(ca_pem), options)
+    }
+
+    fn connect_cluster(
+        nodes: &[String],
+        ca_pem: Option<Vec<u8>>,
+        options: RedisOptions,
+    ) -> Result<Self, RemoteError> {
+        if nodes.iter().any(|n| n.starts_with("rediss://")) {
+            tls_provider();
+        }
+        let mut builder = redis::cluster::ClusterClient::builder(nodes.to_vec())
             .connection_timeout(options.connect_timeout)
             .response_timeout(options.response_timeout)
-            .retries(1)
-            .build()
-            .map_err(err)?;
+            .retries(1);
+        if let Some(pem) = ca_pem {
+            builder = builder.certs(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            });
+        }
+        let client = builder.build().map_err(err)?;
         Ok(Self {
             conn: Conn::Cluster {
                 client: Box::new(client),

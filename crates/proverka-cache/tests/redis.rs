@@ -11,7 +11,7 @@ use proverka_cache::{
     BreakerConfig, CacheStatus, EncryptionKey, FetchOptions, Keyring, RedisOptions, RedisStore,
     RemoteStatus, RemoteStore, Tier, TieredCache,
 };
-use proverka_testkit::redis::{RedisCluster, RedisServer};
+use proverka_testkit::redis::{RedisCluster, RedisServer, TlsRedisServer};
 
 fn options() -> RedisOptions {
     RedisOptions {
@@ -248,6 +248,47 @@ async fn encrypted_values_hide_the_body_and_bad_values_are_misses() {
         .encryption(EncryptionKey::from_bytes([0xab; 32]))
         .build();
     assert!(fresh.cached(&*lookup, None).await.is_none());
+}
+
+#[tokio::test]
+async fn rediss_with_a_private_ca_carries_the_cache_and_an_unknown_ca_is_refused() {
+    let redis = TlsRedisServer::start();
+    let ca = std::fs::read(redis.ca_pem()).unwrap();
+    let tls = || -> Arc<dyn RemoteStore> {
+        Arc::new(RedisStore::single_with_ca(&redis.url(), ca.clone(), options()).unwrap())
+    };
+    let key = EncryptionKey::from_bytes([0x33; 32]);
+    let replica = |store| {
+        TieredCache::builder()
+            .remote(store)
+            .encryption(key.clone())
+            .build()
+    };
+    let upstream = Upstream::default();
+    let first = replica(tls());
+    assert_eq!(first.remote_status().await, RemoteStatus::Up);
+    let lookup = TestLookup::named("Иванов");
+    first
+        .get_or_fetch(
+            lookup.clone(),
+            FetchOptions::default(),
+            upstream.answer("{\"debtor_name\":\"ИВАНОВ\"}", Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    // Another replica over TLS reads it: it went through the TLS port into that Redis.
+    assert!(replica(tls()).cached(&*lookup, None).await.is_some());
+    let name = first.remote_value_name(&*lookup).unwrap();
+    let plain = RedisStore::single(&redis.plain().url(), options()).unwrap();
+    assert!(plain.get(&name).await.unwrap().is_some());
+    // A server whose certificate no trusted CA signed: no connection, never plain text.
+    let untrusted = replica(Arc::new(
+        RedisStore::single(&redis.url(), options()).unwrap(),
+    ));
+    assert_eq!(untrusted.remote_status().await, RemoteStatus::Down);
+    assert!(untrusted.cached(&*lookup, None).await.is_none());
+    // A CA for a plain URL would go unused: refused.
+    assert!(RedisStore::single_with_ca(&redis.plain().url(), ca.clone(), options()).is_err());
 }
 
 #[tokio::test]

@@ -256,18 +256,31 @@ impl AppState {
             .stale_grace(Duration::from_secs(config.cache.stale_grace_secs))
             .lock_ttl(Duration::from_secs(config.cache.lock_ttl_secs.max(1)))
             .max_flights(config.cache.max_flights);
-        let remote: Option<Arc<dyn RemoteStore>> = if let Some(url) = &config.cache.redis_url {
-            Some(Arc::new(
-                RedisStore::single(url.expose(), RedisOptions::default())
-                    .map_err(|e| StartError::Cache(e.to_string()))?,
-            ))
+        // TLS (`rediss://`) with a private CA when one is configured.
+        let ca = match &config.cache.redis_ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                StartError::Cache(format!("redis_ca_file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        let options = RedisOptions::default();
+        let store = if let Some(url) = &config.cache.redis_url {
+            Some(match ca {
+                Some(pem) => RedisStore::single_with_ca(url.expose(), pem, options),
+                None => RedisStore::single(url.expose(), options),
+            })
         } else if !config.cache.redis_cluster.is_empty() {
-            Some(Arc::new(
-                RedisStore::cluster(&config.cache.redis_cluster, RedisOptions::default())
-                    .map_err(|e| StartError::Cache(e.to_string()))?,
-            ))
+            let nodes = &config.cache.redis_cluster;
+            Some(match ca {
+                Some(pem) => RedisStore::cluster_with_ca(nodes, pem, options),
+                None => RedisStore::cluster(nodes, options),
+            })
         } else {
             None
+        };
+        let remote: Option<Arc<dyn RemoteStore>> = match store {
+            Some(s) => Some(Arc::new(s.map_err(|e| StartError::Cache(e.to_string()))?)),
+            None => None,
         };
         if let Some(r) = remote {
             builder = builder.remote(r);

@@ -116,6 +116,10 @@ pub struct CacheConfig {
     /// Redis Cluster nodes, instead of `redis_url`.
     #[serde(default)]
     pub redis_cluster: Vec<String>,
+    /// With `rediss://` (TLS): the CA certificate (PEM file) that signed Redis's, when it is
+    /// not one of the system's roots.
+    #[serde(default)]
+    pub redis_ca_file: Option<std::path::PathBuf>,
     /// 64 hex digits: encrypts values in Redis (they hold personal data). Required with Redis
     /// unless `allow_plaintext` is set on purpose.
     #[serde(default)]
@@ -187,6 +191,7 @@ impl Default for CacheConfig {
             memory_mb: default_memory_mb(),
             redis_url: None,
             redis_cluster: Vec::new(),
+            redis_ca_file: None,
             encryption_key: None,
             encryption_keys: Vec::new(),
             allow_plaintext: false,
@@ -399,6 +404,10 @@ fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["cache", "redis_cluster"],
         ),
         (
+            "PROVERKA_CACHE_REDIS_CA_FILE".into(),
+            vec!["cache", "redis_ca_file"],
+        ),
+        (
             "PROVERKA_CACHE_ENCRYPTION_KEY".into(),
             vec!["cache", "encryption_key"],
         ),
@@ -510,6 +519,7 @@ fn env_value(key: &[&str], raw: &str) -> toml::Value {
             &("token"
                 | "key"
                 | "redis_url"
+                | "redis_ca_file"
                 | "encryption_key"
                 | "base_url"
                 | "listen"
@@ -718,6 +728,10 @@ fn restart_only(c: &Config) -> BTreeMap<String, String> {
     put("cache.memory_mb", c.cache.memory_mb.to_string());
     put("cache.redis_url", secret(&c.cache.redis_url));
     put("cache.redis_cluster", c.cache.redis_cluster.join(","));
+    put(
+        "cache.redis_ca_file",
+        format!("{:?}", c.cache.redis_ca_file),
+    );
     put("cache.encryption_key", secret(&c.cache.encryption_key));
     put(
         "cache.encryption_keys",

@@ -198,3 +198,145 @@ impl RedisCluster {
         self.nodes.iter().map(RedisServer::url).collect()
     }
 }
+
+/// A `redis-server` that also speaks TLS, on a second port, with a certificate for
+/// `127.0.0.1` signed by a CA of its own (made with `openssl`, Debian's `openssl` package;
+/// scripts/ensure-deps.sh installs it). The plain port stays for health checks and tests
+/// that look at what is stored.
+#[derive(Debug)]
+pub struct TlsRedisServer {
+    server: RedisServer,
+    tls_port: u16,
+    certs: PathBuf,
+}
+
+impl TlsRedisServer {
+    /// Makes the CA and the server certificate, starts the server, waits until it answers.
+    ///
+    /// # Panics
+    /// When `openssl` or `redis-server` is missing or fails: these tests never skip.
+    pub fn start() -> Self {
+        let tls_port = free_port();
+        let certs = std::env::temp_dir().join(format!(
+            "proverka-redis-tls-{}-{tls_port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&certs).expect("a temporary folder for certificates");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&certs)
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!("openssl could not be started ({e}): install it (bash scripts/ensure-deps.sh)")
+                });
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=proverka test CA",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(certs.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n")
+            .expect("the certificate's extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.cnf",
+        ]);
+        let path = |f: &str| certs.join(f).display().to_string();
+        let tls = tls_port.to_string();
+        let (cert, key, ca) = (path("server.pem"), path("server.key"), path("ca.pem"));
+        let server = RedisServer::start_with(
+            free_port(),
+            &[
+                "--tls-port",
+                &tls,
+                "--tls-cert-file",
+                &cert,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca,
+                "--tls-auth-clients",
+                "no",
+            ],
+        );
+        Self {
+            server,
+            tls_port,
+            certs,
+        }
+    }
+
+    /// The `rediss://` URL of the TLS port.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}/", self.tls_port)
+    }
+
+    /// The CA certificate (PEM) that signed the server's.
+    pub fn ca_pem(&self) -> PathBuf {
+        self.certs.join("ca.pem")
+    }
+
+    /// The same server's plain port.
+    pub fn plain(&self) -> &RedisServer {
+        &self.server
+    }
+}
+
+impl Drop for TlsRedisServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.certs);
+    }
+}
