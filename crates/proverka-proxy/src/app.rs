@@ -90,6 +90,8 @@ pub(crate) struct AppState {
     pub(crate) memo: crate::memo::ParseMemo,
     /// The provider routes, from the registry.
     pub(crate) routes: RouteTable,
+    /// The counters at the start of the Moscow day (the status page's "today").
+    pub(crate) day_start: std::sync::Mutex<crate::status::DayStart>,
 }
 
 /// Why the proxy could not start.
@@ -311,6 +313,7 @@ impl AppState {
             budgets: Budgets::default(),
             ledger,
             metrics: Metrics::new(&routes),
+            day_start: crate::status::DayStart::new(routes.providers().len()),
             routes,
             // One memory budget: the memo takes a sixteenth of memory_mb, the answers the rest.
             memo: crate::memo::ParseMemo::new(memory_bytes / 16),

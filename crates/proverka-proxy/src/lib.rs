@@ -60,8 +60,10 @@ impl Proxy {
     /// # Errors
     /// [`StartError`] for unusable provider or cache settings.
     pub fn new(config: Config) -> Result<Self, StartError> {
+        let state = Arc::new(app::AppState::new(config)?);
+        status::roll_days(Arc::downgrade(&state));
         Ok(Self {
-            state: Arc::new(app::AppState::new(config)?),
+            state,
             #[cfg(feature = "sandbox")]
             sandbox: None,
         })

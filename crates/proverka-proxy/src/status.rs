@@ -1,9 +1,12 @@
-//! The status page (`/ui`) and the numbers it shows (`/v1/status`): per provider, the
-//! queries answered and how (hit ratio), rubles spent and saved, calls in flight, the latest
-//! provider errors, balance and quota as the provider last reported them; and Redis's state.
-//! Every number is read from the metrics `/metrics` exposes, so the two always agree.
+//! The status page (`/ui`) and the numbers it shows (`/v1/status`): per provider, today's
+//! queries and how they were answered (hit ratio), rubles spent and saved today, calls in
+//! flight, the latest provider errors, balance and quota as the provider last reported them;
+//! and Redis's state. Every number is read from the metrics `/metrics` exposes, less their
+//! values at the start of the Moscow day (a task takes them at each midnight; zeros for a
+//! replica started today), so the page and Prometheus agree.
 
-use std::time::UNIX_EPOCH;
+use std::sync::{Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proverka_cache::RemoteStatus;
 use proverka_core::{Date, Money};
@@ -24,6 +27,82 @@ fn rubles(v: f64) -> String {
     format!("{v:.2}")
 }
 
+/// One provider's counters, as the page counts them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
+    by_status: [u64; 5],
+    calls: u64,
+    billed_unknown: u64,
+    spent_rub: f64,
+    saved_rub: f64,
+}
+
+/// The counters at the start of the Moscow day, per provider in registry order.
+#[derive(Debug)]
+pub(crate) struct DayStart {
+    day: Date,
+    counts: Vec<Counts>,
+}
+
+impl DayStart {
+    /// Zeros for today: a replica started today counted nothing before.
+    pub(crate) fn new(providers: usize) -> Mutex<Self> {
+        Mutex::new(Self {
+            day: Date::today_moscow(),
+            counts: vec![Counts::default(); providers],
+        })
+    }
+}
+
+fn counts(state: &AppState, index: usize) -> Counts {
+    let mut by_status = [0u64; 5];
+    for route in state.routes.routes_of(index) {
+        for (total, n) in by_status.iter_mut().zip(state.metrics.requests_of(route)) {
+            *total += n;
+        }
+    }
+    let n = state.metrics.provider_numbers(state.providers()[index]);
+    Counts {
+        by_status,
+        calls: n.calls,
+        billed_unknown: n.billed_unknown,
+        spent_rub: n.spent_rub,
+        saved_rub: n.saved_rub + n.saved_by_free_source_rub,
+    }
+}
+
+/// At each Moscow midnight, takes the counters as the new day's start, for as long as the
+/// proxy lives.
+pub(crate) fn roll_days(state: Weak<AppState>) {
+    tokio::spawn(async move {
+        loop {
+            let now = SystemTime::now();
+            let wait = Date::moscow_date_at(now).until_end_of_moscow_day(now);
+            // A second past midnight: the new day for certain.
+            tokio::time::sleep(wait + Duration::from_secs(1)).await;
+            let Some(state) = state.upgrade() else {
+                return;
+            };
+            start_day(&state);
+        }
+    });
+}
+
+/// Takes the counters now as the start of today.
+fn start_day(state: &AppState) {
+    let counts = (0..state.providers().len())
+        .map(|i| counts(state, i))
+        .collect();
+    *lock(&state.day_start) = DayStart {
+        day: Date::today_moscow(),
+        counts,
+    };
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// `/v1/status`.
 pub(crate) async fn status(state: &AppState) -> Value {
     let redis = match state.cache.remote_status().await {
@@ -32,7 +111,10 @@ pub(crate) async fn status(state: &AppState) -> Value {
         RemoteStatus::Down => "down",
         RemoteStatus::Degraded => "degraded",
     };
-    let day = Date::today_moscow();
+    let (day, start) = {
+        let d = lock(&state.day_start);
+        (d.day, d.counts.clone())
+    };
     // Today's spend, shared by the replicas through Redis: what the ledger counted.
     let spend = state
         .ledger
@@ -41,11 +123,11 @@ pub(crate) async fn status(state: &AppState) -> Value {
     let errors = state.metrics.recent_errors();
     let mut providers = Vec::new();
     for (index, &provider) in state.providers().iter().enumerate() {
-        let mut by_status = [0u64; 5];
-        for route in state.routes.routes_of(index) {
-            for (total, n) in by_status.iter_mut().zip(state.metrics.requests_of(route)) {
-                *total += n;
-            }
+        let now = counts(state, index);
+        let base = start.get(index).copied().unwrap_or_default();
+        let mut by_status = now.by_status;
+        for (n, b) in by_status.iter_mut().zip(base.by_status) {
+            *n = n.saturating_sub(b);
         }
         let free: u64 = FREE_STATUSES.iter().map(|i| by_status[*i]).sum();
         let answered = free + by_status[MISS];
@@ -60,12 +142,12 @@ pub(crate) async fn status(state: &AppState) -> Value {
             "answered_from_cache": free,
             "answered_by_provider": by_status[MISS],
             "hit_ratio": (answered > 0).then(|| free as f64 / answered as f64),
-            "provider_calls": numbers.calls,
+            "provider_calls": now.calls.saturating_sub(base.calls),
             "in_flight": state.upstream(provider).in_use(),
-            "spent_rub": rubles(numbers.spent_rub),
-            "spent_today_rub": spent_today.to_string(),
-            "saved_rub": rubles(numbers.saved_rub + numbers.saved_by_free_source_rub),
-            "billed_unknown": numbers.billed_unknown,
+            "spent_rub": rubles(now.spent_rub - base.spent_rub),
+            "spent_today_all_replicas_rub": spent_today.to_string(),
+            "saved_rub": rubles(now.saved_rub - base.saved_rub),
+            "billed_unknown": now.billed_unknown.saturating_sub(base.billed_unknown),
             "balance_rub": numbers.balance_rub.map(rubles),
             "quota_left": numbers.quota_left,
             "last_errors": errors
@@ -86,4 +168,33 @@ pub(crate) async fn status(state: &AppState) -> Value {
         "in_flight": state.cache.in_flight(),
         "providers": providers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_page_counts_from_the_start_of_the_day() {
+        let state = AppState::new(crate::Config::from_toml("", &[]).unwrap()).unwrap();
+        let [drop_in, typed] = state.routes.routes_of(0);
+        let provider = state.providers()[0].as_str();
+        let requests = |v: &Value| {
+            v["providers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["provider"] == provider)
+                .map(|p| (p["requests"].clone(), p["hit_ratio"].clone()))
+                .unwrap()
+        };
+        state.metrics.request(drop_in, "MISS", Duration::ZERO);
+        state.metrics.request(typed, "HIT", Duration::ZERO);
+        assert_eq!(requests(&status(&state).await), (2.into(), 0.5.into()));
+        // Midnight: yesterday's requests are no longer today's.
+        start_day(&state);
+        assert_eq!(requests(&status(&state).await), (0.into(), Value::Null));
+        state.metrics.request(typed, "HIT", Duration::ZERO);
+        assert_eq!(requests(&status(&state).await), (1.into(), 1.0.into()));
+    }
 }
