@@ -141,3 +141,31 @@ pub async fn metrics_text(base: &str) -> String {
 pub fn redis_cache(redis_url: &str) -> String {
     format!("[cache]\nredis_url = \"{redis_url}\"\nencryption_key = \"{TEST_ENCRYPTION_KEY}\"\n")
 }
+
+/// Log output captured in memory: install it as a `tracing` writer
+/// (`.with_writer(move || logs.clone())`) and read what was written.
+#[derive(Debug, Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// Everything written so far, as text.
+    ///
+    /// # Panics
+    /// When a writer panicked while holding the buffer.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -9,18 +9,8 @@ use serde_json::Value;
 
 /// Valid 12-digit INNs of individuals (check digits computed), each its own query.
 fn inns(n: usize) -> Vec<String> {
-    let check =
-        |digits: &[u32], w: &[u32]| digits.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    (0..n)
-        .map(|i| {
-            let mut v: Vec<u32> = format!("7701{:06}", 123 + i)
-                .chars()
-                .map(|c| c.to_digit(10).unwrap())
-                .collect();
-            v.push(check(&v, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
-            v.push(check(&v, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
-            v.iter().map(|d| char::from(b'0' + *d as u8)).collect()
-        })
+    (0..n as u64)
+        .map(|i| proverka_testkit::individual_inn(7_701_000_123 + i))
         .collect()
 }
 

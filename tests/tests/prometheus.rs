@@ -190,7 +190,7 @@ async fn a_providers_error_codes_cannot_grow_the_label_set_without_bound() {
     )
     .unwrap();
     // Forty distinct codes the provider invents, each on its own query.
-    for i in 0..40 {
+    for i in 0..40u32 {
         sandbox.inject(
             Provider::Npd,
             Fault::ProviderError {
@@ -198,7 +198,7 @@ async fn a_providers_error_codes_cannot_grow_the_label_set_without_bound() {
             },
             Some(1),
         );
-        let inn = proverka_tests_inn(i);
+        let inn = proverka_testkit::individual_inn(7_701_000_000 + u64::from(i));
         let request = http::Request::get(format!("/parser/nalog_npd_api/?inn={inn}"))
             .body(Default::default())
             .unwrap();
@@ -225,18 +225,6 @@ async fn a_providers_error_codes_cannot_grow_the_label_set_without_bound() {
         text.contains("proverka_provider_errors_total{provider=\"npd\",code=\"other\"} 8"),
         "{text}"
     );
-}
-
-/// A valid 12-digit individual INN, different for each `i`.
-fn proverka_tests_inn(i: u32) -> String {
-    let check = |d: &[u32], w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    let mut d: Vec<u32> = format!("77010{i:05}")
-        .chars()
-        .map(|c| c.to_digit(10).unwrap())
-        .collect();
-    d.push(check(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
-    d.push(check(&d, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
-    d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
 }
 
 #[test]

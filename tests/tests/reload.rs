@@ -77,8 +77,26 @@ async fn clients_budgets_and_prices_apply_and_the_cache_stays() {
     );
     assert_eq!(sandbox.calls(Provider::Npd), 2);
     // A second paid answer at 0.50 fills the 1.00 budget; a third distinct query is refused.
-    assert_eq!(npd(&proxy, &inn(42), "crm-rotated-key").await.0, 200);
-    assert_eq!(npd(&proxy, &inn(43), "crm-rotated-key").await.0, 402);
+    assert_eq!(
+        npd(
+            &proxy,
+            &proverka_testkit::individual_inn(7_701_000_042),
+            "crm-rotated-key"
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        npd(
+            &proxy,
+            &proverka_testkit::individual_inn(7_701_000_043),
+            "crm-rotated-key"
+        )
+        .await
+        .0,
+        402
+    );
     assert_eq!(sandbox.calls(Provider::Npd), 3);
 
     // The same file again: nothing to apply, nothing to restart for beyond what was reported.
@@ -86,18 +104,6 @@ async fn clients_budgets_and_prices_apply_and_the_cache_stays() {
         .reload(Config::from_toml(&after, &[]).unwrap())
         .unwrap();
     assert!(again.applied.is_empty(), "{again:?}");
-}
-
-/// A valid 12-digit INN for `n` (check digits computed).
-fn inn(n: u32) -> String {
-    let check = |d: &[u32], w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    let mut d: Vec<u32> = format!("77010{n:05}")
-        .chars()
-        .map(|c| c.to_digit(10).unwrap())
-        .collect();
-    d.push(check(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
-    d.push(check(&d, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
-    d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

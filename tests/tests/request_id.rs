@@ -2,24 +2,8 @@
 //! otherwise), every log line about the request carries it, and the ledger line of a provider
 //! call names the request that led it. In process through the proxy's service.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use proverka_proxy::{Config, Proxy};
 use proverka_sandbox::Sandbox;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn ask(proxy: &Proxy, inn: &str, id: Option<&[u8]>) -> (u16, String) {
     let mut request =
@@ -46,7 +30,7 @@ fn is_generated(id: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
-    let logs = Captured::default();
+    let logs = proverka_tests::CapturedLogs::default();
     let writer = logs.clone();
     tracing_subscriber::fmt()
         .json()
@@ -74,7 +58,7 @@ async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
         .collect();
     assert_eq!(ledger_lines.len(), 1);
     assert_eq!(ledger_lines[0]["request_id"], "crm-7f3a:42");
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -110,7 +94,7 @@ async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
         assert_eq!(status, 200);
         assert!(is_generated(&id), "{bad:?} gave {id}");
     }
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(
         !text.contains("two words") && !text.contains(&long),
         "{text}"

@@ -1,27 +1,12 @@
 //! Distinctive secrets never appear in logs, /metrics, error bodies, Redis keys or values.
 
-use std::io::Write;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proverka_core::Provider;
 use proverka_sandbox::Fault;
 use proverka_testkit::redis::RedisServer;
 use proverka_tests::{http, start_proxy, start_sandbox};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const FSSP_TOKEN: &str = "SeCrEtFSSP0123456789abcdefghijkl";
 const COURT_TOKEN: &str = "SeCrEt-court-token-4815";
@@ -32,7 +17,7 @@ const ENCRYPTION_KEY: &str = "00112233445566778899aabbccddeeff001122334455667788
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_and_personal_data_appear_nowhere() {
-    let logs = Captured::default();
+    let logs = proverka_tests::CapturedLogs::default();
     let writer = logs.clone();
     tracing_subscriber::fmt()
         .json()
@@ -157,7 +142,7 @@ async fn secrets_and_personal_data_appear_nowhere() {
         values.extend_from_slice(&v.stdout);
     }
     let values = String::from_utf8_lossy(&values).into_owned();
-    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logs = logs.text();
     assert!(
         logs.contains("\"route\":\"fssp\""),
         "the request lines were captured"

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use proverka_core::Provider;
 use proverka_sandbox::{Fault, Sandbox, SandboxHandle};
+use proverka_testkit::individual_inn as inn;
 
 const BIN: &str = env!("CARGO_BIN_EXE_proverka");
 
@@ -77,20 +78,6 @@ fn read_csv(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
 fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
     let i = rows[0].iter().position(|h| h == name).unwrap();
     rows[1..].iter().map(|r| r[i].clone()).collect()
-}
-
-/// A valid 12-digit individual INN (ИНН физического лица) from ten digits.
-fn inn(ten: u64) -> String {
-    let mut d: Vec<u32> = format!("{ten:010}")
-        .bytes()
-        .map(|b| u32::from(b - b'0'))
-        .collect();
-    let check = |d: &[u32], w: &[u32]| d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    let c11 = check(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
-    d.push(c11);
-    let c12 = check(&d, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
-    d.push(c12);
-    d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,8 @@
 //! - [`assert_no_leak`]: an error's whole `Display`/`Debug` chain holds none of the given
 //!   strings (tokens, personal data);
 //! - [`snapshot_fixtures!`]: one insta snapshot per fixture file;
-//! - [`redis`]: real `redis-server` processes (and a 3-node cluster) on loopback ports.
+//! - [`redis`]: real `redis-server` processes (and a 3-node cluster) on loopback ports;
+//! - [`individual_inn`]: valid 12-digit INNs for tests that need many distinct queries.
 
 pub mod redis;
 
@@ -19,6 +20,25 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub use insta;
 pub use proverka_core::{Bytes, RawAnswer};
+
+/// A valid 12-digit individual INN (ИНН физического лица) made of `ten` as its first ten
+/// digits (zero-padded) and the two check digits the tax service computes: distinct `ten`,
+/// distinct INNs.
+pub fn individual_inn(ten: u64) -> String {
+    let mut digits: Vec<u32> = format!("{:010}", ten % 10_000_000_000)
+        .bytes()
+        .map(|b| u32::from(b - b'0'))
+        .collect();
+    let check = |d: &[u32], weights: &[u32]| {
+        d.iter().zip(weights).map(|(a, b)| a * b).sum::<u32>() % 11 % 10
+    };
+    digits.push(check(&digits, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
+    digits.push(check(&digits, &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]));
+    digits
+        .iter()
+        .filter_map(|d| char::from_digit(*d, 10))
+        .collect()
+}
 
 /// The repository's `fixtures/<provider>` folder.
 pub fn fixture_dir(provider: &str) -> PathBuf {
