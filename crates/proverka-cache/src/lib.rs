@@ -43,6 +43,7 @@
 mod breaker;
 mod envelope;
 mod fetch;
+mod free_first;
 mod pacing;
 mod redis_store;
 mod remote;
@@ -58,6 +59,7 @@ use proverka_core::{Billed, RawAnswer, Verdict};
 pub use breaker::BreakerConfig;
 pub use envelope::{EncryptionKey, Keyring, decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
+pub use free_first::{FreeAttempt, FreeQueue};
 pub use redis_store::{RedisOptions, RedisStore};
 pub use remote::{BoxFuture, MemoryStore, RemoteError, RemoteStore, Subscription};
 pub use stats::CacheStats;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use proverka_cache::TieredCache;
+use proverka_cache::{FreeAttempt, FreeQueue, TieredCache};
 use proverka_core::{FreeFirst, FreeSource, RawAnswer, TransportError, TransportErrorKind};
 
 /// Where NPD answers come from.
@@ -66,43 +66,27 @@ impl NpdSource {
 impl FreeNpd {
     /// Asks the free source for `query`'s answer, when its queue allows.
     pub(crate) async fn ask(&self, query: &FreeFirst, cache: &TieredCache) -> FreeOutcome {
-        query.set_answered_by_free(false);
-        let paid = self.source.paid();
-        let fail = || match self.mode {
-            NpdSource::Free => FreeOutcome::Failed(TransportError::new(
+        let queue = FreeQueue {
+            name: QUEUE,
+            interval: self.interval,
+            max_wait: (self.mode != NpdSource::Free).then_some(self.max_wait),
+            rest: BACK_OFF,
+        };
+        let attempt = cache
+            .ask_free_source(query, queue, |free_query| async move {
+                self.client.fetch_raw(&*free_query).await
+            })
+            .await;
+        match (attempt, self.mode) {
+            (FreeAttempt::Answered(answer), _) => FreeOutcome::Answered(answer),
+            (_, NpdSource::Free) => FreeOutcome::Failed(TransportError::new(
                 TransportErrorKind::SourceFailed,
-                paid,
+                self.source.paid(),
                 "(free source)",
                 false,
                 None,
             )),
             _ => FreeOutcome::AskPaid,
-        };
-        let Some(free_query) = query.free_query() else {
-            return fail();
-        };
-        let max_wait = (self.mode != NpdSource::Free).then_some(self.max_wait);
-        match cache.take_turn(QUEUE, self.interval, max_wait).await {
-            Some(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
-            Some(_) => {}
-            None => return fail(),
         }
-        let sent = self.client.fetch_raw(&**free_query).await;
-        if let Some(answer) = sent
-            .as_ref()
-            .ok()
-            .and_then(|raw| query.take_free_answer(raw))
-        {
-            return FreeOutcome::Answered(answer);
-        }
-        // "Too many calls" or "unavailable" (or no answer at all): leave it alone a while.
-        let rest = match &sent {
-            Ok(raw) => free_query.judge(raw).retryable(),
-            Err(_) => true,
-        };
-        if rest {
-            let _ = cache.take_turn(QUEUE, BACK_OFF, None).await;
-        }
-        fail()
     }
 }

@@ -48,6 +48,11 @@ impl Upstream {
         self.limit.acquire().await.ok()
     }
 
+    /// The spacing of its calls, when they are paced (`per_minute`).
+    pub(crate) fn pace(&self) -> Option<Duration> {
+        self.pace
+    }
+
     /// Calls to the provider in progress (places taken among `max_concurrency`).
     pub(crate) fn in_use(&self) -> usize {
         self.max_concurrency
@@ -353,18 +358,6 @@ impl AppState {
                 true
             }
             None => false,
-        }
-    }
-
-    /// The provider refused for too many calls or is down: no turn for the next
-    /// [`BACK_OFF`](crate::sources::BACK_OFF).
-    pub(crate) async fn back_off(&self, provider: Provider) {
-        if self.upstream(provider).pace.is_some() {
-            let queue = format!("pace:{provider}");
-            let _ = self
-                .cache
-                .take_turn(&queue, crate::sources::BACK_OFF, None)
-                .await;
         }
     }
 

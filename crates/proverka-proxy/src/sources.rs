@@ -6,11 +6,11 @@
 //! price (the paid one).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use proverka_cache::ProviderCall;
+use proverka_cache::{FreeAttempt, FreeQueue, ProviderCall};
 use proverka_core::{
-    Auth, FreeFirst, FreeSource, Money, RawAnswer, TransportError, TransportErrorKind, Verdict,
+    Auth, FreeFirst, FreeSource, Money, RawAnswer, TransportError, TransportErrorKind,
 };
 
 use crate::app::{AppState, Client};
@@ -45,7 +45,6 @@ pub(crate) async fn ask_free(
     client: &Client,
     request_id: &str,
 ) -> FreeOutcome {
-    sourced.set_answered_by_free(false);
     let paid = route.source.paid();
     let fail = |why: &str| {
         tracing::debug!(provider = %paid, why, "free source did not answer");
@@ -60,60 +59,50 @@ pub(crate) async fn ask_free(
             _ => FreeOutcome::AskPaid,
         }
     };
-    let Some(free_query) = sourced.free_query() else {
-        return fail("the free source cannot answer this query");
-    };
     let free = route.source.free();
-    let max_wait = match route.mode {
-        SourceMode::Free => None,
-        _ => Some(route.max_wait),
-    };
-    if !state.wait_turn(free, max_wait).await {
-        return fail("the free source's queue is too long");
-    }
     let upstream = state.upstream(free);
-    let sent_at = Instant::now();
-    let sent = {
-        let _permit = upstream.acquire().await;
-        state.metrics.provider_call(free);
-        upstream
-            .http
-            .send(&free_query.upstream_request(), Auth::None)
-            .await
+    let name = format!("pace:{free}");
+    let queue = FreeQueue {
+        name: &name,
+        interval: upstream.pace().unwrap_or(Duration::ZERO),
+        max_wait: (route.mode != SourceMode::Free).then_some(route.max_wait),
+        rest: BACK_OFF,
     };
-    if let Some(answer) = sent
-        .as_ref()
-        .ok()
-        .and_then(|raw| sourced.take_free_answer(raw))
-    {
-        return FreeOutcome::Answered(answer);
-    }
-    // The free call failed: it is judged and written to the ledger like any call, and a
-    // refusal worth retrying later ("too many calls", "unavailable") rests the source.
-    let verdict = match &sent {
-        Ok(raw) => free_query.judge(raw),
-        Err(e) => Verdict::of_transport(e),
-    };
-    state
-        .metrics
-        .provider_call_judged(free, &verdict, sent.is_ok(), sent_at.elapsed());
-    if verdict.retryable() || sent.is_err() {
-        state.back_off(free).await;
-    }
-    state
-        .ledger
-        .record(
-            &state.cache,
-            &client.name,
-            request_id,
-            &ProviderCall::single(
-                &**free_query,
-                &verdict,
-                sent.as_ref().ok(),
-                sent_at.elapsed(),
-            ),
-            Money::ZERO,
-        )
+    let attempt = state
+        .cache
+        .ask_free_source(sourced, queue, |query| async move {
+            let _permit = upstream.acquire().await;
+            state.metrics.provider_call(free);
+            upstream
+                .http
+                .send(&query.upstream_request(), Auth::None)
+                .await
+        })
         .await;
-    fail(verdict.code())
+    match attempt {
+        FreeAttempt::Answered(answer) => FreeOutcome::Answered(answer),
+        FreeAttempt::NotAsked(why) => fail(why),
+        // The free call failed: judged, counted and written to the ledger like any call.
+        FreeAttempt::Failed {
+            query,
+            sent,
+            verdict,
+            latency,
+        } => {
+            state
+                .metrics
+                .provider_call_judged(free, &verdict, sent.is_ok(), latency);
+            state
+                .ledger
+                .record(
+                    &state.cache,
+                    &client.name,
+                    request_id,
+                    &ProviderCall::single(&*query, &verdict, sent.as_ref().ok(), latency),
+                    Money::ZERO,
+                )
+                .await;
+            fail(verdict.code())
+        }
+    }
 }
