@@ -616,3 +616,37 @@ async fn npd_source_with_a_proxy_is_refused_the_proxy_decides() {
     assert!(log.contains("[providers.npd] source decides"), "{log}");
     assert_eq!(s.calls(Provider::Fns) + s.calls(Provider::Npd), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_proxy_the_source_column_says_which_source_answered() {
+    let s = Sandbox::builder()
+        .fns_per_minute(1000)
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = s.url();
+    // The proxy's configuration decides: the free check first, at most one call a minute,
+    // so the first query is free and the second goes to api-assist at once.
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\n\
+         price_rub = 1.5\nsource = \"free-then-paid\"\nfree_max_wait_secs = 0\n\
+         [providers.fns]\nbase_url = \"{url}\"\nper_minute = 1\n"
+    );
+    let proxy =
+        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
+    let (listener, addr) = proxy.bind().await.unwrap();
+    tokio::spawn(proxy.serve(listener, std::future::pending()));
+    let d = dir("proxy-source");
+    let input = npd_list(&d, 2);
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    c.args(["--proxy", &format!("http://{addr}")]);
+    batch(&mut c, &input, "npd", &out);
+    c.args(["--concurrency", "1"]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b',');
+    assert_eq!(column(&rows, "source"), ["fns", "provider"]);
+    assert_eq!(column(&rows, "billed"), ["free", "charged"]);
+    assert_eq!((s.calls(Provider::Fns), s.calls(Provider::Npd)), (1, 1));
+}
