@@ -133,11 +133,18 @@ async fn a_restarted_proxy_finds_earlier_answers_in_redis_and_shutdown_keeps_cal
         Fault::latency(Duration::from_millis(1500)),
         Some(1),
     );
+    let before = sandbox.calls(Provider::Fssp);
     let in_flight = {
         let u = url(&first);
         tokio::spawn(async move { http().get(u).query(&fssp_debtor("04.04.1984")).send().await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The call has reached the provider (its count, not a clock).
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        sandbox.wait_until(|s| s.calls(Provider::Fssp) > before),
+    )
+    .await
+    .expect("the call in flight reached the provider");
     first.shutdown().await;
     let _ = in_flight.await;
 

@@ -109,7 +109,7 @@ async fn a_crashed_holder_is_taken_over_a_live_one_is_not() {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    upstream.started(1).await;
     let waited = other
         .get_or_fetch(
             lookup,
@@ -176,7 +176,6 @@ async fn redis_dying_mid_run_costs_no_caller_anything() {
     assert_eq!(cache.remote_status().await, RemoteStatus::Down);
 
     redis.restart();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let lookup = TestLookup::named("after the restart");
     let mut stored = false;
     for _ in 0..50 {

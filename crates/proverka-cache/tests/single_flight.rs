@@ -70,7 +70,7 @@ async fn a_cancelled_first_caller_does_not_cancel_the_fetch() {
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    upstream.started(1).await;
     first.abort();
     assert!(first.await.unwrap_err().is_cancelled());
     // Callers arriving while the orphaned fetch runs join it.
@@ -344,7 +344,7 @@ async fn a_live_holder_keeps_its_lock_past_the_ttl() {
         );
         tokio::spawn(async move { a.get_or_fetch(lookup, FetchOptions::default(), fetch).await })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    upstream.started(1).await;
     let second = b
         .get_or_fetch(
             lookup,

@@ -114,6 +114,18 @@ impl Upstream {
         self.calls.load(Ordering::SeqCst)
     }
 
+    /// Waits until `n` fetches have started (on the count, not on a clock).
+    pub async fn started(&self, n: usize) {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while self.calls() < n {
+                tokio::task::yield_now().await;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{n} fetches never started"));
+    }
+
     /// A fetch that answers `body` after `delay`.
     pub fn answer(&self, body: &'static str, delay: Duration) -> Fetch {
         self.respond(Some(body), delay)
