@@ -41,6 +41,7 @@
 //! ```
 
 mod breaker;
+mod clock;
 mod envelope;
 mod fetch;
 mod free_first;
@@ -57,6 +58,7 @@ use std::time::{Duration, SystemTime};
 use proverka_core::{Billed, RawAnswer, Verdict};
 
 pub use breaker::BreakerConfig;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{EncryptionKey, Keyring, decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
 pub use free_first::{FreeAttempt, FreeQueue};

@@ -43,6 +43,8 @@ struct Inner {
     refusing: std::sync::atomic::AtomicBool,
     /// Queues of turns while there is no remote tier, or it is failing.
     turns: crate::pacing::LocalTurns,
+    /// Ages, freshness and the stale grace are read on it.
+    clock: Arc<dyn crate::Clock>,
 }
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -235,7 +237,7 @@ impl Inner {
         key: &CacheKey,
         max_age: Option<Duration>,
     ) -> Option<(Arc<Answer>, Tier)> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         if let Some(a) = self.memory.get(key).await
             && a.is_fresh(now, max_age)
         {

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{TestLookup, Upstream};
 use proverka_cache::{
-    BreakerConfig, CacheStatus, FetchOptions, MemoryStore, RemoteStore, Tier, TieredCache,
+    BreakerConfig, CacheStatus, FetchOptions, ManualClock, MemoryStore, RemoteStore, Tier,
+    TieredCache,
 };
 
 const SLOW: Duration = Duration::from_millis(300);
@@ -159,7 +160,8 @@ async fn errors_are_shared_with_waiters_and_not_cached() {
 
 #[tokio::test]
 async fn max_age_and_force_refresh() {
-    let cache = TieredCache::builder().build();
+    let clock = Arc::new(ManualClock::default());
+    let cache = TieredCache::builder().clock(clock.clone()).build();
     let upstream = Upstream::default();
     let lookup = TestLookup::named("age");
     cache
@@ -170,9 +172,9 @@ async fn max_age_and_force_refresh() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    clock.advance(Duration::from_secs(60));
     let young = FetchOptions {
-        max_age: Some(Duration::from_millis(30)),
+        max_age: Some(Duration::from_secs(30)),
         ..FetchOptions::default()
     };
     let fresh = cache
@@ -184,7 +186,7 @@ async fn max_age_and_force_refresh() {
         (&b"v2"[..], CacheStatus::Miss)
     );
     let relaxed = FetchOptions {
-        max_age: Some(Duration::from_secs(60)),
+        max_age: Some(Duration::from_secs(3600)),
         ..FetchOptions::default()
     };
     let hit = cache
@@ -215,11 +217,13 @@ async fn max_age_and_force_refresh() {
 
 #[tokio::test]
 async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
+    let clock = Arc::new(ManualClock::default());
     let cache = TieredCache::builder()
-        .stale_grace(Duration::from_secs(60))
+        .clock(clock.clone())
+        .stale_grace(Duration::from_secs(24 * 3600))
         .build();
     let upstream = Upstream::default();
-    let lookup = TestLookup::with_ttl("stale", Duration::from_millis(50));
+    let lookup = TestLookup::with_ttl("stale", Duration::from_secs(3600));
     cache
         .get_or_fetch(
             lookup.clone(),
@@ -228,7 +232,8 @@ async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    // Two hours later the answer (kept an hour) has expired, within a day's grace.
+    clock.advance(Duration::from_secs(2 * 3600));
     let served = cache
         .get_or_fetch(
             lookup.clone(),
@@ -261,8 +266,8 @@ async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
             .is_err()
     );
     // Without a grace, an expired answer is never served.
-    let no_grace = TieredCache::builder().build();
-    let short = TestLookup::with_ttl("nograce", Duration::from_millis(20));
+    let no_grace = TieredCache::builder().clock(clock.clone()).build();
+    let short = TestLookup::with_ttl("nograce", Duration::from_secs(3600));
     no_grace
         .get_or_fetch(
             short.clone(),
@@ -271,7 +276,7 @@ async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    clock.advance(Duration::from_secs(2 * 3600));
     assert!(
         no_grace
             .get_or_fetch(

@@ -22,6 +22,7 @@ pub struct TieredCacheBuilder {
     timing: Timing,
     retry: RetryPolicy,
     max_flights: usize,
+    clock: Arc<dyn crate::Clock>,
 }
 
 impl Default for TieredCacheBuilder {
@@ -40,6 +41,7 @@ impl Default for TieredCacheBuilder {
             },
             retry: RetryPolicy::NEVER,
             max_flights: 10_000,
+            clock: Arc::new(crate::SystemClock),
         }
     }
 }
@@ -121,13 +123,23 @@ impl TieredCacheBuilder {
         self
     }
 
+    /// The clock that ages, freshness and the stale grace are read on (default: the system's).
+    /// Tests give a [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
+    pub fn clock(mut self, clock: Arc<dyn crate::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Builds the cache.
     pub fn build(self) -> TieredCache {
         let grace = self.timing.stale_grace;
         let memory = moka::future::Cache::builder()
             .max_capacity(self.memory_bytes)
             .weigher(|_k: &CacheKey, v: &Arc<Answer>| u32::try_from(v.weight()).unwrap_or(u32::MAX))
-            .expire_after(Expiry { grace })
+            .expire_after(Expiry {
+                grace,
+                clock: Arc::clone(&self.clock),
+            })
             .build();
         let remote = self.remote.map(|store| {
             let mut naming_key = [0u8; 32];
@@ -155,6 +167,7 @@ impl TieredCacheBuilder {
                 max_flights: self.max_flights,
                 refusing: std::sync::atomic::AtomicBool::new(false),
                 turns: crate::pacing::LocalTurns::default(),
+                clock: self.clock,
             }),
         }
     }
@@ -163,6 +176,7 @@ impl TieredCacheBuilder {
 /// Entries live in memory until expiry plus the stale grace.
 pub(crate) struct Expiry {
     pub(crate) grace: Duration,
+    pub(crate) clock: Arc<dyn crate::Clock>,
 }
 
 impl moka::Expiry<CacheKey, Arc<Answer>> for Expiry {
@@ -172,6 +186,6 @@ impl moka::Expiry<CacheKey, Arc<Answer>> for Expiry {
         value: &Arc<Answer>,
         _created_at: Instant,
     ) -> Option<Duration> {
-        Some(value.remaining(SystemTime::now()) + self.grace)
+        Some(value.remaining(self.clock.now()) + self.grace)
     }
 }

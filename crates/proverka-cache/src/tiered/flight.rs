@@ -221,12 +221,12 @@ impl Inner {
         // in memory before it left the map: an in-process check, no remote read.
         if !options.force_refresh
             && let Some(a) = self.memory.get(key).await
-            && a.is_fresh(SystemTime::now(), options.max_age)
+            && a.is_fresh(self.clock.now(), options.max_age)
         {
             bump(&self.counters.hits_memory);
             return Ok((a, Source::Tier(Tier::Memory)));
         }
-        let started = SystemTime::now();
+        let started = self.clock.now();
         let token = match &self.remote {
             None => None,
             Some(remote) => match self.coordinate(remote, key, options, started).await {
@@ -328,7 +328,7 @@ impl Inner {
                 Ok(raw) => Called::Answered(Arc::new(Answer {
                     raw,
                     verdict,
-                    fetched_at: SystemTime::now(),
+                    fetched_at: self.clock.now(),
                 })),
                 Err(e) => Called::NoAnswer(e, verdict.billed()),
             };
@@ -366,7 +366,7 @@ impl Inner {
 
     /// An expired answer still within the stale grace, from memory or the remote tier.
     pub(crate) async fn stale(&self, key: &CacheKey, names: Option<&Names>) -> Option<Arc<Answer>> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let grace = self.timing.stale_grace;
         let usable = |a: &Answer| {
             a.verdict

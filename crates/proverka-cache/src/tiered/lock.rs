@@ -91,7 +91,7 @@ impl Inner {
                 // Another replica may have stored the answer just before we took the lock.
                 if let Some(a) = remote.read(counters, &names.value).await
                     && recent(&a)
-                    && a.is_fresh(SystemTime::now(), options.max_age)
+                    && a.is_fresh(self.clock.now(), options.max_age)
                 {
                     remote
                         .call(counters, |s| s.unlock(&names.lock, &token))
@@ -113,7 +113,7 @@ impl Inner {
             loop {
                 if let Some(a) = remote.read(counters, &names.value).await
                     && recent(&a)
-                    && a.is_fresh(SystemTime::now(), options.max_age)
+                    && a.is_fresh(self.clock.now(), options.max_age)
                 {
                     return Coordination::Done(Arc::new(a));
                 }
