@@ -130,6 +130,9 @@ pub struct State {
     court_left: AtomicI64,
     alfa_seen: Mutex<HashMap<String, Instant>>,
     pub(crate) alfa_step: Duration,
+    /// How far the simulated providers' clock is ahead of the real one
+    /// ([`SandboxHandle::advance`]).
+    pub(crate) ahead: Mutex<Duration>,
     /// The free FNS check's calls per IP address in the last minute, as it limits them.
     fns_recent: Mutex<HashMap<std::net::IpAddr, std::collections::VecDeque<Instant>>>,
     fns_per_minute: usize,
@@ -185,6 +188,11 @@ impl State {
         *lock(&self.alfa_seen)
             .entry(request_id.to_owned())
             .or_insert_with(Instant::now)
+    }
+
+    /// How long ago `since` was on the simulated providers' clock.
+    pub(crate) fn elapsed_since(&self, since: Instant) -> Duration {
+        since.elapsed() + *lock(&self.ahead)
     }
 }
 
@@ -270,6 +278,7 @@ impl SandboxBuilder {
             court_left: AtomicI64::new(self.court_quota),
             alfa_seen: Mutex::default(),
             alfa_step: self.alfa_step,
+            ahead: Mutex::default(),
             fns_recent: Mutex::default(),
             fns_per_minute: self.fns_per_minute,
             initial_balance: self.fssp_balance,
@@ -330,6 +339,12 @@ impl SandboxHandle {
             .entry(provider)
             .or_default()
             .push(FaultRule { fault, times });
+    }
+
+    /// Moves the simulated providers' clock `by` ahead (an Alfa registry's progress): tests
+    /// move time instead of sleeping through it.
+    pub fn advance(&self, by: Duration) {
+        *lock(&self.state.ahead) += by;
     }
 
     /// Removes every fault.

@@ -414,7 +414,7 @@ pub(crate) fn alfa(
         .map(|q| q.cache_key());
     let since = state.alfa_first_seen(request_id);
     let step = state.alfa_step;
-    let status = match since.elapsed() {
+    let status = match state.elapsed_since(since) {
         e if e < step => "NEW",
         e if e < step * 2 => "IN_PROGRESS",
         _ => "SUCCESS",

@@ -6,9 +6,13 @@ use std::time::Duration;
 use proverka_core::{ErrorSource, Provider, RetryPolicy, Secret};
 use proverka_sandbox::{Fault, Sandbox, SandboxHandle};
 
+/// How long an Alfa registry stays in each state here: far longer than a test runs, so only
+/// [`SandboxHandle::advance`] moves it.
+const STEP: Duration = Duration::from_secs(3600);
+
 async fn sandbox() -> SandboxHandle {
     Sandbox::builder()
-        .alfa_step(Duration::from_millis(200))
+        .alfa_step(STEP)
         .start("127.0.0.1:0")
         .await
         .unwrap()
@@ -314,12 +318,12 @@ async fn alfa_registries_advance_and_page() {
         c.registry(&bearer, &q).await.unwrap().list_status,
         Some(ListStatus::New)
     );
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    s.advance(STEP);
     assert_eq!(
         c.registry(&bearer, &q).await.unwrap().list_status,
         Some(ListStatus::InProgress)
     );
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    s.advance(STEP);
     let all = c
         .fetch_all(&bearer, proverka_sandbox::ALFA_REQUEST_ID, 2)
         .await
