@@ -117,15 +117,26 @@ async fn secrets_and_personal_data_appear_nowhere() {
         .await
         .unwrap();
     bodies.push_str(&unauthorized.text().await.unwrap());
-    let metrics = c
-        .get(format!("{}/metrics", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Every provider call has ended and been stored (its state, not a clock).
+    let metrics = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let text = c
+                .get(format!("{}/metrics", proxy.url))
+                .header(key.0, key.1)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if text.contains("\nproverka_provider_calls_in_flight 0\n") {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the provider calls ended");
 
     let keys = Command::new("redis-cli")
         .args(["-p", &redis.port().to_string(), "--scan"])
