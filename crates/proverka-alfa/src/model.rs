@@ -1,7 +1,7 @@
 //! Alfa-Bank registry answers, every field of the page typed.
 
 use proverka_core::lenient::Extra;
-use proverka_core::lenient_fast::{DateField, Int, Many, Object, Opt, Text};
+use proverka_core::lenient::fields::{DateField, Int, Many, Object, Opt, Text};
 use proverka_core::{LenientDate, MalformedAnswer, Provider, RawAnswer};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -38,7 +38,6 @@ mod http;
 mod inn;
 mod key;
 pub mod lenient;
-pub mod lenient_fast;
 mod lookup;
 mod money;
 mod provider;

@@ -60,7 +60,7 @@ reader!(ProcessDateField, Option<ProcessDate>, process_date);
 reader!(DocDetailField, Option<DocDetail>, doc_detail);
 reader!(PhonesField, Vec<String>, phones);
 
-use proverka_core::lenient_fast::{DateField, Flag, Int, Many, MoneyField, Text};
+use proverka_core::lenient::fields::{DateField, Flag, Int, Many, MoneyField, Text};
 
 proverka_core::lenient_struct!(Inquiry {
     price: "price" => MoneyField,

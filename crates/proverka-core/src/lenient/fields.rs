@@ -1,5 +1,6 @@
-//! Visitor-based lenient readers: the same leniency as the [`lenient`](crate::lenient)
-//! functions, without an intermediate `serde_json::Value`, for the hot parsing paths.
+//! Lenient readers of fields straight from the JSON (serde visitors): the same leniency as the
+//! [`lenient`](crate::lenient) functions, without an intermediate `serde_json::Value`, for the
+//! hot parsing paths.
 //!
 //! Each is a newtype implementing `Deserialize`, so a hand-written `visit_map` can read a
 //! field with `map.next_value::<Text>()?.0`. [`lenient_struct!`](crate::lenient_struct)
@@ -283,7 +284,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
 /// ```
 /// use proverka_core::Money;
 /// use proverka_core::lenient::Extra;
-/// use proverka_core::lenient_fast::{Int, MoneyField};
+/// use proverka_core::lenient::fields::{Int, MoneyField};
 ///
 /// #[derive(Debug, Default)]
 /// struct Inquiry {

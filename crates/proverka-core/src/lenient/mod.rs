@@ -1,8 +1,11 @@
 //! Lenient reading of provider JSON values that are not always what a page says.
 //!
 //! [`int_of`] and [`text_of`] read a `serde_json::Value` already in hand; the readers in
-//! [`lenient_fast`](crate::lenient_fast) read fields straight from the JSON, with the same
-//! rules, and [`lenient_struct!`](crate::lenient_struct) writes whole structs with them.
+//! [`fields`] read fields straight from the JSON (no intermediate `Value`: the hot parsing
+//! paths), with the same rules, and [`lenient_struct!`](crate::lenient_struct) writes whole
+//! structs with them.
+
+pub mod fields;
 
 use serde_json::Value;
 
@@ -39,7 +42,7 @@ pub fn text_of(v: Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lenient_fast::{Flag, Int, Many, Text};
+    use crate::lenient::fields::{Flag, Int, Many, Text};
     use serde_json::json;
 
     #[derive(Debug, Default)]
