@@ -383,3 +383,23 @@ impl MalformedAnswer {
         true
     }
 }
+
+/// Why a body is not a usable answer, as an adapter's parser tells it: one of the provider's
+/// own error bodies (`P`), or a body that is not the provider's JSON. The client maps it to
+/// its [`Error`]; the lookup to a [`Verdict`](crate::Verdict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAnAnswer<P> {
+    /// One of the provider's error bodies.
+    Provider(P),
+    /// Not the provider's JSON (or not the shape its page shows).
+    Malformed(MalformedAnswer),
+}
+
+impl<V, P> From<NotAnAnswer<P>> for Error<V, P> {
+    fn from(e: NotAnAnswer<P>) -> Self {
+        match e {
+            NotAnAnswer::Provider(p) => Self::Provider(p),
+            NotAnAnswer::Malformed(m) => Self::Malformed(m),
+        }
+    }
+}

@@ -53,8 +53,8 @@ pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 pub use builder::{ClientBuilder, Connect, require_credential};
 pub use date::{Date, DateError, LenientDate};
 pub use error::{
-    Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, RefusedBy, TransportError,
-    TransportErrorKind,
+    Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, NotAnAnswer, RefusedBy,
+    TransportError, TransportErrorKind,
 };
 pub use free::{FreeFirst, FreeSource};
 #[cfg(feature = "http")]

@@ -8,7 +8,7 @@ use proverka_core::{
 };
 
 use crate::Error;
-use crate::model::{self, Jurisdiction, NotAnAnswer};
+use crate::model::{self, Jurisdiction};
 use crate::query::CourtQuery;
 
 /// The provider's host, an internationalised domain name: requests go to its punycode form
@@ -111,8 +111,5 @@ impl CourtClient {
 /// # Errors
 /// [`Error::Provider`] for `data.status = 0`, [`Error::Malformed`] for anything else.
 pub fn parse(raw: &RawAnswer) -> Result<Jurisdiction, Error> {
-    model::parse(raw.status, &raw.body).map_err(|e| match e {
-        NotAnAnswer::Provider { error, .. } => Error::Provider(error),
-        NotAnAnswer::Malformed(m) => Error::Malformed(m),
-    })
+    model::parse(raw.status, &raw.body).map_err(Error::from)
 }

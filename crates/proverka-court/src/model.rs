@@ -80,15 +80,9 @@ impl Jurisdiction {
     }
 }
 
-/// Why a body is not a usable answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NotAnAnswer {
-    Provider {
-        error: ProviderError,
-        queries_left: Option<i64>,
-    },
-    Malformed(MalformedAnswer),
-}
+/// Why a body is not a usable answer: a court API error body, or not its JSON. (An error
+/// body's `data.last` is read by [`queries_left`].)
+pub(crate) type NotAnAnswer = proverka_core::NotAnAnswer<ProviderError>;
 
 /// `data.last` of any body that has one (answers and errors alike).
 pub fn queries_left(body: &[u8]) -> Option<i64> {
@@ -122,10 +116,7 @@ pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswe
     match (ok, error) {
         (Some(1), _) => {}
         (_, Some(text)) => {
-            return Err(NotAnAnswer::Provider {
-                error: ProviderError::from_text(&text),
-                queries_left,
-            });
+            return Err(NotAnAnswer::Provider(ProviderError::from_text(&text)));
         }
         _ => return Err(malformed(MalformedAnswer::unexpected_shape)),
     }

@@ -7,7 +7,7 @@ use proverka_core::{
     UpstreamRequest, Verdict,
 };
 
-use crate::model::{self, DebtorSearch, Inquiry, NotAnAnswer, Regions, WantedSearch};
+use crate::model::{self, DebtorSearch, Inquiry, Regions, WantedSearch};
 use crate::query::{
     Alim, ByInn, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, RegionsList, Wanted,
 };
@@ -291,15 +291,6 @@ impl FsspAnswer {
             _ => model::parse_answer(status, body).map(Self::Debtors),
         };
         result.map_err(Into::into)
-    }
-}
-
-impl From<NotAnAnswer> for crate::Error {
-    fn from(e: NotAnAnswer) -> Self {
-        match e {
-            NotAnAnswer::Provider(p) => Self::Provider(p),
-            NotAnAnswer::Malformed(m) => Self::Malformed(m),
-        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::error::{ErrorCode, ProviderError};
 mod parse;
 mod regions;
 
-pub(crate) use parse::{NotAnAnswer, parse_answer, parse_regions};
+pub(crate) use parse::{parse_answer, parse_regions};
 pub use regions::{RegionEntry, Regions};
 
 /// `inquiry`: what the query cost and what is left (Информация о запросе).

@@ -2,14 +2,8 @@
 
 use super::*;
 
-/// Why a body is not a usable answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NotAnAnswer {
-    /// One of the provider's error bodies.
-    Provider(ProviderError),
-    /// Not the provider's JSON.
-    Malformed(MalformedAnswer),
-}
+/// Why a body is not a usable answer: an FSSP error body, or not FSSP's JSON.
+pub(crate) type NotAnAnswer = proverka_core::NotAnAnswer<ProviderError>;
 
 /// Finds an FSSP error in a parsed body: a non-empty `error`.
 pub(super) fn provider_error(map: &serde_json::Map<String, Value>) -> Option<ProviderError> {
