@@ -104,7 +104,8 @@ impl RegistryQuery {
     /// the bank's `invalid_request`).
     pub fn from_parts(request_id: &str, pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
         let mut q = Self::new(request_id)?;
-        let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.trim());
+        let params = proverka_core::Params::new(pairs);
+        let get = |n: &str| params.get(n).map(str::trim);
         let number = |v: &str, description| {
             v.parse::<u32>()
                 .map_err(|_| ValidationError::bank(description))

@@ -267,3 +267,33 @@ pub trait Adapter: Send + Sync + fmt::Debug {
         None
     }
 }
+
+/// A query string's parameters as an adapter reads them: in order, the first value of a name
+/// wins (what the providers' PHP and Go backends do with repeated names).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Params<'a> {
+    pairs: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Params<'a> {
+    /// The parameters, percent-decoded, in order.
+    pub fn new(pairs: &'a [(&'a str, &'a str)]) -> Self {
+        Self { pairs }
+    }
+
+    /// The first value under `name`, as given.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    /// The first value under any of `names`, in that order (a page that spells a name two
+    /// ways: `nameLegal` / `name`).
+    pub fn first_of(&self, names: &[&str]) -> Option<&'a str> {
+        names.iter().find_map(|n| self.get(n))
+    }
+
+    /// The value under `name` without surrounding white space; `None` when absent or blank.
+    pub fn nonblank(&self, name: &str) -> Option<&'a str> {
+        self.get(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+}

@@ -45,8 +45,8 @@ mod retry;
 mod secret;
 
 pub use adapter::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, ProviderReply, QueryInput, RenderError,
-    RoutePath, Routes, TypedOperation, TypedParam, render_model,
+    Adapter, CredentialStyle, Defaults, PagePrice, Params, Parsed, ProviderReply, QueryInput,
+    RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 #[cfg(feature = "http")]

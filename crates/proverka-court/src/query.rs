@@ -235,13 +235,8 @@ impl CourtQuery {
     /// numbers ("Non-correct recording of coordinates"); two numbers that are no point on
     /// Earth in either order (proverka's own rule).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.trim())
-                .filter(|v| !v.is_empty())
-        };
+        let params = proverka_core::Params::new(pairs);
+        let get = |name: &str| params.nonblank(name);
         if let Some(coords) = get("coords") {
             let numbers: Vec<&str> = coords.split_whitespace().collect();
             let [first, second] = numbers.as_slice() else {

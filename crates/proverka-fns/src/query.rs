@@ -126,10 +126,10 @@ impl FnsQuery {
     /// # Errors
     /// See [`FnsQuery::parse`].
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
-        let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        let p = proverka_core::Params::new(pairs);
         Self::parse(
-            get("inn").unwrap_or_default(),
-            get("date").or_else(|| get("requestDate")),
+            p.get("inn").unwrap_or_default(),
+            p.first_of(&["date", "requestDate"]),
         )
     }
 

@@ -3,7 +3,7 @@
 //! Building a query is the validation: a value of any type here is a query the provider will
 //! accept, and a failure carries the provider's own code ([`ValidationError`]).
 
-use proverka_core::{Date, Inn, InnError};
+use proverka_core::{Date, Inn, InnError, Params};
 
 use crate::error::{ErrorCode, ValidationError};
 
@@ -202,25 +202,6 @@ pub(super) fn flag(value: Option<&str>) -> Result<bool, ValidationError> {
     }
 }
 
-/// Named parameters as they come from a query string, first value of a name wins.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Params<'a> {
-    pairs: &'a [(&'a str, &'a str)],
-}
-
-impl<'a> Params<'a> {
-    pub(crate) fn new(pairs: &'a [(&'a str, &'a str)]) -> Self {
-        Self { pairs }
-    }
-
-    /// The first value under any of `names` (aliases: the page spells some two ways).
-    fn get(&self, names: &[&str]) -> Option<&'a str> {
-        names
-            .iter()
-            .find_map(|n| self.pairs.iter().find(|(k, _)| k == n).map(|(_, v)| *v))
-    }
-}
-
 /// `regionsList`: the region numbers for `region=` (free of charge).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct RegionsList;
@@ -257,7 +238,7 @@ impl FsspQuery {
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
         let p = Params::new(pairs);
         let kind = p
-            .get(&["type"])
+            .get("type")
             .and_then(QueryType::parse)
             .ok_or(ValidationError::new(
                 ErrorCode::MissingType,

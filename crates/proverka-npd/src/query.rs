@@ -120,8 +120,8 @@ impl NpdQuery {
     /// # Errors
     /// See [`NpdQuery::parse`].
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
-        let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
-        Self::parse(get("inn").unwrap_or_default(), get("date"))
+        let p = proverka_core::Params::new(pairs);
+        Self::parse(p.get("inn").unwrap_or_default(), p.get("date"))
     }
 
     /// The INN.

@@ -106,7 +106,7 @@ pub struct Id {
 impl Id {
     pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
         let number = squeeze(required(
-            p.get(&["number"]),
+            p.first_of(&["number"]),
             "number",
             ErrorCode::MissingDocumentNumber,
         )?);
@@ -118,7 +118,7 @@ impl Id {
                 "must contain digits (every executive document number does)",
             ));
         }
-        let region = match region(p.get(&["region"]))? {
+        let region = match region(p.first_of(&["region"]))? {
             Region::All => {
                 return Err(ValidationError::own(
                     ErrorCode::MissingRegion,
@@ -128,7 +128,7 @@ impl Id {
             }
             one => one,
         };
-        let typeid = optional(p.get(&["typeid"]))
+        let typeid = optional(p.first_of(&["typeid"]))
             .map(DocumentType::parse)
             .transpose()?;
         Ok(Self {

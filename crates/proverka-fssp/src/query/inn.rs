@@ -13,7 +13,11 @@ pub struct ByInn {
 
 impl ByInn {
     pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
-        let raw = required(p.get(&["inn"]), "inn", ErrorCode::MissingMandatoryParameter)?;
+        let raw = required(
+            p.first_of(&["inn"]),
+            "inn",
+            ErrorCode::MissingMandatoryParameter,
+        )?;
         check_chars(raw, "inn", Charset::Digits)?;
         let inn = Inn::parse(raw).map_err(|e| {
             // The page only says "Разрешено: цифры"; no real INN fails its check digits.
@@ -29,8 +33,8 @@ impl ByInn {
         })?;
         Ok(Self {
             inn,
-            region: region(p.get(&["region"]))?,
-            only_actual: flag(p.get(&["onlyActual"]))?,
+            region: region(p.first_of(&["region"]))?,
+            only_actual: flag(p.first_of(&["onlyActual"]))?,
         })
     }
 

@@ -37,7 +37,7 @@ pub(super) fn is_proceeding_number(s: &str) -> bool {
 impl Ip {
     pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
         let number = required(
-            p.get(&["number"]),
+            p.first_of(&["number"]),
             "number",
             ErrorCode::MissingProceedingNumber,
         )?;

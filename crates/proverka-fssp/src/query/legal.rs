@@ -18,13 +18,13 @@ pub struct Legal {
 impl Legal {
     pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
         let name_legal = squeeze(required(
-            p.get(&["nameLegal", "name"]),
+            p.first_of(&["nameLegal", "name"]),
             "nameLegal",
             ErrorCode::MissingNameLegal,
         )?);
         check_chars(&name_legal, "nameLegal", Charset::NameWithSpaces)?;
-        let region = Region::parse_legal(p.get(&["region"]).unwrap_or_default())?;
-        let address = optional(p.get(&["address", "adress"]))
+        let region = Region::parse_legal(p.first_of(&["region"]).unwrap_or_default())?;
+        let address = optional(p.first_of(&["address", "adress"]))
             .map(|a| {
                 let a = squeeze(a);
                 check_chars(&a, "address", Charset::NameWithSpaces).map(|()| a)
@@ -34,7 +34,7 @@ impl Legal {
             name_legal,
             region,
             address,
-            only_actual: flag(p.get(&["onlyActual"]))?,
+            only_actual: flag(p.first_of(&["onlyActual"]))?,
         })
     }
 

@@ -16,22 +16,26 @@ pub struct Person {
 impl Person {
     pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
         let lastname = name(
-            required(p.get(&["lastname"]), "lastname", ErrorCode::MissingLastname)?,
+            required(
+                p.first_of(&["lastname"]),
+                "lastname",
+                ErrorCode::MissingLastname,
+            )?,
             "lastname",
         )?;
         let firstname = name(
             required(
-                p.get(&["firstname"]),
+                p.first_of(&["firstname"]),
                 "firstname",
                 ErrorCode::MissingFirstname,
             )?,
             "firstname",
         )?;
-        let secondname = optional(p.get(&["secondname"]))
+        let secondname = optional(p.first_of(&["secondname"]))
             .map(|v| name(v, "secondname"))
             .transpose()?;
-        let birthdate = birthdate(p.get(&["birthdate"]))?;
-        let region = region(p.get(&["region"]))?;
+        let birthdate = birthdate(p.first_of(&["birthdate"]))?;
+        let region = region(p.first_of(&["region"]))?;
         if lastname.to_lowercase() == firstname.to_lowercase() {
             return Err(ValidationError::new(
                 ErrorCode::ConflictLastnameFirstname,
@@ -45,7 +49,7 @@ impl Person {
             secondname,
             birthdate,
             region,
-            only_actual: flag(p.get(&["onlyActual"]))?,
+            only_actual: flag(p.first_of(&["onlyActual"]))?,
         })
     }
 

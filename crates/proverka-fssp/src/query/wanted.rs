@@ -12,9 +12,13 @@ pub struct Wanted {
 
 impl Wanted {
     pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
-        let raw = required(p.get(&["fio"]), "fio", ErrorCode::MissingMandatoryParameter)?;
+        let raw = required(
+            p.first_of(&["fio"]),
+            "fio",
+            ErrorCode::MissingMandatoryParameter,
+        )?;
         check_chars(raw, "fio", Charset::Fio)?;
-        let region = optional(p.get(&["region"]))
+        let region = optional(p.first_of(&["region"]))
             .map(Region::parse)
             .transpose()?;
         Ok(Self {
