@@ -1,9 +1,10 @@
 //! # proverka-sandbox
 //!
-//! Simulators of the four providers in one hyper server, each on its own path, so a client
+//! Simulators of the five providers in one hyper server, each on its own path, so a client
 //! only changes the host: `GET /api/fssp.php` (FSSP), `GET /api` and `/api/` (court),
 //! `GET /parser/nalog_npd_api/` (NPD),
-//! `GET /api/semp/v1/selfemployed/registries/add-selfemployed/{requestId}` (Alfa).
+//! `GET /api/semp/v1/selfemployed/registries/add-selfemployed/{requestId}` (Alfa),
+//! `POST /api/v1/tracker/taxpayer_status` (the tax service's free NPD check, limited per IP).
 //!
 //! - The adapters' own validation decides what is refused, and their provider-error bodies
 //!   are what is sent; answers are built from the committed fixtures. Simulator and parsers

@@ -1,4 +1,4 @@
-//! `proverka-sandbox --listen ADDR`: the four simulated providers on one address.
+//! `proverka-sandbox --listen ADDR`: the five simulated providers on one address.
 
 use std::process::ExitCode;
 

@@ -1,4 +1,4 @@
-//! The four simulated providers: validation from the adapters, answers from the fixtures.
+//! The five simulated providers: validation from the adapters, answers from the fixtures.
 
 use proverka_core::{Lookup, Money, Provider};
 
