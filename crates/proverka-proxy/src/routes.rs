@@ -143,15 +143,16 @@ pub(crate) async fn handle(state: &Arc<AppState>, req: Incoming) -> Reply {
             .get("x-cache")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
+        let took = started.elapsed();
         if route_id != RouteId::fixed("health") {
-            state.metrics.request(route_id, cache, started.elapsed());
+            state.metrics.request(route_id, cache, took);
         }
         let route = state.routes.labels()[route_id.0].as_str();
         tracing::info!(
             route,
             status = response.status().as_u16(),
             cache,
-            latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
             client = client.as_deref().unwrap_or("-"),
             request_id = %req.request_id,
             "request"
