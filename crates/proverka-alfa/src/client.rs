@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{
-    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer, Secret,
-    TransportError,
-};
+use proverka_core::{Provider, Secret};
 
 use crate::{Error, ProviderError, Registry, RegistryQuery, ValidationError, parse};
 
@@ -39,60 +36,30 @@ impl Environment {
     }
 }
 
-/// A client of the registry status API. The bearer is given with each call.
-///
-/// ```no_run
-/// use proverka_alfa::{AlfaClient, Environment};
-/// use proverka_core::Secret;
-/// # async fn run() -> Result<(), proverka_alfa::Error> {
-/// let client = AlfaClient::builder().base_url(Environment::Sandbox.base_url()).build()?;
-/// let bearer = Secret::new(std::env::var("ALFA_BEARER").unwrap_or_default());
-/// let all = client.fetch_all(&bearer, "4e817e78-5876-4608-a873-bcc141454045", 1000).await?;
-/// println!("{:?}: {} people", all.list_status, all.selfemployed_account.len());
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct AlfaClient {
-    http: HttpClient,
-}
-
-/// Builds an [`AlfaClient`]: see [`ClientBuilder`] (no credential: bearers go with each call).
-pub type AlfaClientBuilder = ClientBuilder<AlfaClient>;
-
-impl Connect for AlfaClient {
-    const PROVIDER: Provider = Provider::Alfa;
-    const DEFAULT_BASE_URL: &'static str = PRODUCTION_BASE_URL;
-    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
-
-    fn check_credential(_: Option<&Secret>) -> Result<(), ConfigError> {
-        Ok(())
-    }
-
-    fn from_parts(http: HttpClient, _: Option<Secret>) -> Self {
-        Self { http }
-    }
+proverka_core::client! {
+    /// A client of the registry status API. The bearer is given with each call.
+    ///
+    /// ```no_run
+    /// use proverka_alfa::{AlfaClient, Environment};
+    /// use proverka_core::Secret;
+    /// # async fn run() -> Result<(), proverka_alfa::Error> {
+    /// let client = AlfaClient::builder().base_url(Environment::Sandbox.base_url()).build()?;
+    /// let bearer = Secret::new(std::env::var("ALFA_BEARER").unwrap_or_default());
+    /// let all = client.fetch_all(&bearer, "4e817e78-5876-4608-a873-bcc141454045", 1000).await?;
+    /// println!("{:?}: {} people", all.list_status, all.selfemployed_account.len());
+    /// # Ok(()) }
+    /// ```
+    pub struct AlfaClient;
+    /// Builds an [`AlfaClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (no credential:
+    /// bearers go with each call).
+    pub type AlfaClientBuilder;
+    provider: Provider::Alfa,
+    base_url: PRODUCTION_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: bearer,
 }
 
 impl AlfaClient {
-    /// A builder with the production host.
-    pub fn builder() -> AlfaClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// Sends a query with `bearer` and returns the answer as it came.
-    ///
-    /// # Errors
-    /// [`TransportError`] when no answer arrived.
-    pub async fn fetch_raw<L: Lookup + ?Sized>(
-        &self,
-        bearer: &Secret,
-        lookup: &L,
-    ) -> Result<RawAnswer, TransportError> {
-        self.http
-            .send(&lookup.upstream_request(), Auth::Bearer(bearer))
-            .await
-    }
-
     /// One page of a registry.
     ///
     /// # Errors

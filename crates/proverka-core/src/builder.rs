@@ -3,9 +3,16 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::{ConfigError, HttpClient, HttpSettings, Provider, Secret};
+use crate::http::Auth;
+use crate::{
+    ConfigError, CredentialStyle, HttpClient, HttpSettings, Lookup, Provider, RawAnswer, Secret,
+    TransportError,
+};
 
 /// What an adapter tells [`ClientBuilder`] about its client.
+///
+/// An adapter's client is a thin wrapper around the [`Channel`] the builder makes; this trait
+/// says what to make it with.
 pub trait Connect: Sized {
     /// The provider the client talks to.
     const PROVIDER: Provider;
@@ -13,15 +20,72 @@ pub trait Connect: Sized {
     const DEFAULT_BASE_URL: &'static str;
     /// The whole-request timeout unless the caller sets one.
     const DEFAULT_TIMEOUT: Duration;
+    /// How the credential travels: a query parameter given to the builder (required, not
+    /// blank), the caller's bearer with each call (none given to the builder), or none at all
+    /// (a credential given to the builder is refused, so it cannot leak to a public service).
+    const CREDENTIAL: CredentialStyle;
 
-    /// Checks the credential given to the builder (absent: `None`), as the provider would.
+    /// A further check of a query-parameter credential, as the provider would refuse it
+    /// (default: none beyond present and not blank).
     ///
     /// # Errors
-    /// [`ConfigError::Credential`] when it is required and absent, or malformed.
-    fn check_credential(credential: Option<&Secret>) -> Result<(), ConfigError>;
+    /// [`ConfigError::Credential`] for a malformed credential.
+    fn check_credential(credential: &Secret) -> Result<(), ConfigError> {
+        let _ = credential;
+        Ok(())
+    }
 
-    /// Makes the client from the validated parts.
-    fn from_parts(http: HttpClient, credential: Option<Secret>) -> Self;
+    /// Makes the client around its checked channel.
+    fn from_channel(channel: Channel) -> Self;
+}
+
+/// A client's line to its provider: the HTTP client (one pool, the settings applied) and the
+/// credential it attaches to every call, as [`Connect::CREDENTIAL`] says.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    http: HttpClient,
+    credential: Option<(&'static str, Secret)>,
+}
+
+impl Channel {
+    /// Sends a lookup with the channel's credential (a query parameter, or none) and returns
+    /// the answer as it came.
+    ///
+    /// # Errors
+    /// [`TransportError`] when no answer arrived.
+    pub async fn send<L: Lookup + ?Sized>(&self, lookup: &L) -> Result<RawAnswer, TransportError> {
+        let auth = match &self.credential {
+            Some((name, secret)) => Auth::Query(name, secret),
+            None => Auth::None,
+        };
+        self.send_with(lookup, auth).await
+    }
+
+    /// Sends a lookup with the caller's `bearer` (`Authorization: Bearer …`).
+    ///
+    /// # Errors
+    /// [`TransportError`] when no answer arrived.
+    pub async fn send_with_bearer<L: Lookup + ?Sized>(
+        &self,
+        bearer: &Secret,
+        lookup: &L,
+    ) -> Result<RawAnswer, TransportError> {
+        self.send_with(lookup, Auth::Bearer(bearer)).await
+    }
+
+    async fn send_with<L: Lookup + ?Sized>(
+        &self,
+        lookup: &L,
+        auth: Auth<'_>,
+    ) -> Result<RawAnswer, TransportError> {
+        debug_assert_eq!(lookup.provider(), self.http.provider());
+        self.http.send(&lookup.upstream_request(), auth).await
+    }
+
+    /// The settings in use (base URL with a punycode host, timeouts).
+    pub fn settings(&self) -> &HttpSettings {
+        self.http.settings()
+    }
 }
 
 /// Builds any adapter's client: base URL (HTTPS, or HTTP to loopback), timeouts, user agent
@@ -88,7 +152,7 @@ impl<C: Connect> ClientBuilder<C> {
     /// [`ConfigError::InsecureUrl`] for plain HTTP to a host that is not loopback,
     /// [`ConfigError::BadUrl`], [`ConfigError::Client`].
     pub fn build(self) -> Result<C, ConfigError> {
-        C::check_credential(self.credential.as_ref())?;
+        let credential = check_credential::<C>(self.credential)?;
         let mut settings = HttpSettings::new(&self.base_url, self.timeout)?;
         if let Some(t) = self.connect_timeout {
             settings = settings.with_connect_timeout(t);
@@ -96,26 +160,133 @@ impl<C: Connect> ClientBuilder<C> {
         if let Some(ua) = self.user_agent {
             settings = settings.with_user_agent(ua);
         }
-        Ok(C::from_parts(
-            HttpClient::new(C::PROVIDER, settings)?,
-            self.credential,
-        ))
+        Ok(C::from_channel(Channel {
+            http: HttpClient::new(C::PROVIDER, settings)?,
+            credential,
+        }))
     }
 }
 
-/// A credential check for providers that only need one present and not blank.
-///
-/// # Errors
-/// [`ConfigError::Credential`] naming `name`.
-pub fn require_credential(
-    credential: Option<&Secret>,
-    name: &'static str,
-) -> Result<(), ConfigError> {
-    match credential {
-        Some(c) if !c.is_blank() => Ok(()),
-        _ => Err(ConfigError::Credential {
+/// The builder's credential checked against how the provider takes it.
+fn check_credential<C: Connect>(
+    credential: Option<Secret>,
+) -> Result<Option<(&'static str, Secret)>, ConfigError> {
+    match (C::CREDENTIAL, credential) {
+        (CredentialStyle::QueryParam(name), Some(c)) if !c.is_blank() => {
+            C::check_credential(&c)?;
+            Ok(Some((name, c)))
+        }
+        (CredentialStyle::QueryParam(name), _) => Err(ConfigError::Credential {
             name,
             reason: "required and must not be blank",
         }),
+        (CredentialStyle::CallerBearer, Some(_)) => Err(ConfigError::Credential {
+            name: "token",
+            reason: "this provider takes the caller's bearer with each call, not one given to the builder",
+        }),
+        (CredentialStyle::None, Some(_)) => Err(ConfigError::Credential {
+            name: "token",
+            reason: "this provider is a public service that takes no credential",
+        }),
+        (CredentialStyle::CallerBearer | CredentialStyle::None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! client {
+        ($name:ident, $style:expr) => {
+            #[derive(Debug)]
+            struct $name(Channel);
+            impl Connect for $name {
+                const PROVIDER: Provider = Provider::Npd;
+                const DEFAULT_BASE_URL: &'static str = "https://example.test";
+                const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+                const CREDENTIAL: CredentialStyle = $style;
+                fn check_credential(credential: &Secret) -> Result<(), ConfigError> {
+                    if credential.expose().len() > 8 {
+                        return Err(ConfigError::Credential {
+                            name: "key",
+                            reason: "too long",
+                        });
+                    }
+                    Ok(())
+                }
+                fn from_channel(channel: Channel) -> Self {
+                    Self(channel)
+                }
+            }
+        };
+    }
+    client!(Keyed, CredentialStyle::QueryParam("key"));
+    client!(Bearer, CredentialStyle::CallerBearer);
+    client!(Public, CredentialStyle::None);
+
+    fn refusal<C: Connect + std::fmt::Debug>(builder: ClientBuilder<C>) -> &'static str {
+        match builder.build() {
+            Err(ConfigError::Credential { reason, .. }) => reason,
+            other => panic!("expected a credential refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_query_parameter_credential_is_required_not_blank_and_checked() {
+        assert_eq!(
+            refusal(ClientBuilder::<Keyed>::default()),
+            "required and must not be blank"
+        );
+        assert_eq!(
+            refusal(ClientBuilder::<Keyed>::default().token("  ")),
+            "required and must not be blank"
+        );
+        assert_eq!(
+            refusal(ClientBuilder::<Keyed>::default().token("123456789")),
+            "too long"
+        );
+        let client = ClientBuilder::<Keyed>::default()
+            .token("k")
+            .build()
+            .unwrap();
+        assert_eq!(client.0.credential.as_ref().map(|(n, _)| *n), Some("key"));
+    }
+
+    #[test]
+    fn a_bearer_or_public_provider_refuses_a_builder_credential() {
+        assert!(refusal(ClientBuilder::<Bearer>::default().token("t")).contains("bearer"));
+        assert!(refusal(ClientBuilder::<Public>::default().token("t")).contains("no credential"));
+        assert!(
+            ClientBuilder::<Bearer>::default()
+                .build()
+                .unwrap()
+                .0
+                .credential
+                .is_none()
+        );
+        assert!(
+            ClientBuilder::<Public>::default()
+                .build()
+                .unwrap()
+                .0
+                .credential
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_refusal_never_shows_the_credential() {
+        let shown = format!(
+            "{:?}",
+            ClientBuilder::<Keyed>::default()
+                .token("s3cr3t-value")
+                .build()
+        );
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        let client = ClientBuilder::<Keyed>::default()
+            .token("s3cr3t")
+            .build()
+            .unwrap();
+        assert!(!format!("{client:?}").contains("s3cr3t"));
     }
 }

@@ -164,6 +164,11 @@ impl HttpClient {
         &self.settings
     }
 
+    /// The provider this client sends to.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
     /// The full URL for a request, credentials included: never log it.
     fn url(&self, request: &UpstreamRequest, auth: Auth<'_>) -> Url {
         let mut url = self.settings.base_url.clone();

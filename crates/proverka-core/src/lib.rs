@@ -30,6 +30,8 @@ mod adapter;
 mod answer;
 #[cfg(feature = "http")]
 mod builder;
+#[cfg(feature = "http")]
+mod client_macro;
 mod date;
 mod error;
 mod free;
@@ -50,7 +52,7 @@ pub use adapter::{
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 #[cfg(feature = "http")]
-pub use builder::{ClientBuilder, Connect, require_credential};
+pub use builder::{Channel, ClientBuilder, Connect};
 pub use date::{Date, DateError, LenientDate};
 pub use error::{
     Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, NotAnAnswer, RefusedBy,

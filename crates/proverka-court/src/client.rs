@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{
-    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer, Secret,
-    TransportError, require_credential,
-};
+use proverka_core::{Provider, RawAnswer};
 
 use crate::Error;
 use crate::model::{self, Jurisdiction};
@@ -18,70 +15,28 @@ pub const DEFAULT_BASE_URL: &str = "https://api.территориальная-�
 /// The timeout unless set (answers by address take seconds, by coordinates less).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A client of the court jurisdiction API.
-///
-/// ```no_run
-/// use proverka_court::{Address, CourtClient, CourtQuery};
-/// # async fn run() -> Result<(), proverka_court::Error> {
-/// let client = CourtClient::builder().token("…").build()?;
-/// let address = Address::building_only("Казань, Московская 1, кв. 5").map_err(proverka_court::Error::Invalid)?;
-/// let found = client.find(&CourtQuery::address(address)).await?;
-/// println!("{:?} ({:?} queries left today)", found.court_fs, found.queries_left);
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct CourtClient {
-    http: HttpClient,
-    token: Secret,
-}
-
-/// Builds a [`CourtClient`]: see [`ClientBuilder`].
-pub type CourtClientBuilder = ClientBuilder<CourtClient>;
-
-impl Connect for CourtClient {
-    const PROVIDER: Provider = Provider::Court;
-    const DEFAULT_BASE_URL: &'static str = DEFAULT_BASE_URL;
-    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
-
-    fn check_credential(token: Option<&Secret>) -> Result<(), ConfigError> {
-        require_credential(token, "token")
-    }
-
-    fn from_parts(http: HttpClient, token: Option<Secret>) -> Self {
-        Self {
-            http,
-            token: token.unwrap_or_else(|| Secret::new("")),
-        }
-    }
+proverka_core::client! {
+    /// A client of the court jurisdiction API.
+    ///
+    /// ```no_run
+    /// use proverka_court::{Address, CourtClient, CourtQuery};
+    /// # async fn run() -> Result<(), proverka_court::Error> {
+    /// let client = CourtClient::builder().token("…").build()?;
+    /// let address = Address::building_only("Казань, Московская 1, кв. 5").map_err(proverka_court::Error::Invalid)?;
+    /// let found = client.find(&CourtQuery::address(address)).await?;
+    /// println!("{:?} ({:?} queries left today)", found.court_fs, found.queries_left);
+    /// # Ok(()) }
+    /// ```
+    pub struct CourtClient;
+    /// Builds a [`CourtClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder).
+    pub type CourtClientBuilder;
+    provider: Provider::Court,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: query("token"),
 }
 
 impl CourtClient {
-    /// A builder with the provider's host.
-    pub fn builder() -> CourtClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// The base URL in use (punycode host).
-    pub fn base_url(&self) -> &proverka_core::HttpSettings {
-        self.http.settings()
-    }
-
-    /// Sends a query and returns the answer as it came.
-    ///
-    /// # Errors
-    /// [`TransportError`] when no answer arrived.
-    pub async fn fetch_raw<L: Lookup + ?Sized>(
-        &self,
-        lookup: &L,
-    ) -> Result<RawAnswer, TransportError> {
-        self.http
-            .send(
-                &lookup.upstream_request(),
-                Auth::Query("token", &self.token),
-            )
-            .await
-    }
-
     /// The courts for an address or a point.
     ///
     /// # Errors

@@ -156,7 +156,7 @@ async fn swapped_retry_spends_one_more_query_only_when_nothing_was_found() {
 #[test]
 fn the_default_host_is_punycode_and_https() {
     let c = CourtClient::builder().token(TOKEN).build().unwrap();
-    let url = c.base_url().base_url();
+    let url = c.settings().base_url();
     assert_eq!(url.scheme(), "https");
     assert_eq!(
         url.host_str(),

@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{
-    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer, Secret,
-    TransportError,
-};
+use proverka_core::{ConfigError, Lookup, Provider, Secret};
 
 use crate::Error;
 use crate::lookup::{FsspAnswer, Query};
@@ -18,75 +15,35 @@ pub const DEFAULT_BASE_URL: &str = "https://api-cloud.ru";
 /// The provider advises a 400 s timeout: answers can take minutes while it solves captchas.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(400);
 
-/// A client of the api-cloud.ru FSSP API.
-///
-/// ```no_run
-/// use proverka_fssp::{FsspClient, Physical, Region};
-/// # async fn run() -> Result<(), proverka_fssp::Error> {
-/// let client = FsspClient::builder()
-///     .token(std::env::var("FSSP_TOKEN").unwrap_or_default())
-///     .build()?;
-/// let found = client
-///     .physical(&Physical::new("Иванов", "Иван", "31.03.1980", Region::All).map_err(proverka_fssp::Error::Invalid)?)
-///     .await?;
-/// for record in &found.records {
-///     println!("{:?} {:?}", record.process_title, record.sum);
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct FsspClient {
-    http: HttpClient,
-    token: Secret,
-}
-
-/// Builds an [`FsspClient`]: see [`ClientBuilder`].
-pub type FsspClientBuilder = ClientBuilder<FsspClient>;
-
-impl Connect for FsspClient {
-    const PROVIDER: Provider = Provider::Fssp;
-    const DEFAULT_BASE_URL: &'static str = DEFAULT_BASE_URL;
-    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
-
-    /// Absent: the provider's 502; not 32 letters and digits: its 499 WRONG_TOKEN_KEY.
-    fn check_credential(token: Option<&Secret>) -> Result<(), ConfigError> {
-        check_token(token.ok_or(ConfigError::Credential {
-            name: "token",
-            reason: "no token given (provider error 502)",
-        })?)
-    }
-
-    fn from_parts(http: HttpClient, token: Option<Secret>) -> Self {
-        Self {
-            http,
-            token: token.unwrap_or_else(|| Secret::new("")),
-        }
-    }
+proverka_core::client! {
+    /// A client of the api-cloud.ru FSSP API.
+    ///
+    /// ```no_run
+    /// use proverka_fssp::{FsspClient, Physical, Region};
+    /// # async fn run() -> Result<(), proverka_fssp::Error> {
+    /// let client = FsspClient::builder()
+    ///     .token(std::env::var("FSSP_TOKEN").unwrap_or_default())
+    ///     .build()?;
+    /// let found = client
+    ///     .physical(&Physical::new("Иванов", "Иван", "31.03.1980", Region::All).map_err(proverka_fssp::Error::Invalid)?)
+    ///     .await?;
+    /// for record in &found.records {
+    ///     println!("{:?} {:?}", record.process_title, record.sum);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub struct FsspClient;
+    /// Builds an [`FsspClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder). An absent token is
+    /// the provider's 502, one not 32 letters and digits its 499 `WRONG_TOKEN_KEY`.
+    pub type FsspClientBuilder;
+    provider: Provider::Fssp,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: query("token"),
+        check: check_token,
 }
 
 impl FsspClient {
-    /// A builder with the production host and a 400 s timeout.
-    pub fn builder() -> FsspClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// Sends an FSSP lookup and returns the answer as it came (the proxy stores these bytes).
-    ///
-    /// # Errors
-    /// [`TransportError`] when no answer arrived.
-    pub async fn fetch_raw<L: Lookup + ?Sized>(
-        &self,
-        lookup: &L,
-    ) -> Result<RawAnswer, TransportError> {
-        debug_assert_eq!(lookup.provider(), Provider::Fssp);
-        self.http
-            .send(
-                &lookup.upstream_request(),
-                Auth::Query("token", &self.token),
-            )
-            .await
-    }
-
     async fn debtors<Q: Query + Lookup>(&self, q: &Q) -> Result<DebtorSearch, Error> {
         let raw = self.fetch_raw(q).await?;
         Ok(model::parse_answer(raw.status, &raw.body)?)

@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{
-    Auth, ClientBuilder, ConfigError, Connect, HttpClient, Lookup, Provider, RawAnswer,
-    RetryPolicy, Secret, TransportError, require_credential,
-};
+use proverka_core::{Provider, RetryPolicy};
 
 use crate::{Error, NpdQuery, NpdStatus, parse};
 
@@ -18,62 +15,28 @@ pub const PATH: &str = "/parser/nalog_npd_api/";
 /// The timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A client of the NPD check.
-///
-/// ```no_run
-/// use proverka_npd::{NpdClient, NpdQuery};
-/// # async fn run() -> Result<(), proverka_npd::Error> {
-/// let client = NpdClient::builder().token("…").build()?;
-/// let q = NpdQuery::parse("540304378234", None).map_err(proverka_npd::Error::Invalid)?;
-/// let status = client.check_retrying(&q, &Default::default()).await?;
-/// println!("self-employed on {}: {}", q.date(), status.self_employed);
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct NpdClient {
-    http: HttpClient,
-    key: Secret,
-}
-
-/// Builds an [`NpdClient`]: see [`ClientBuilder`] (its `token` is the access `key`).
-pub type NpdClientBuilder = ClientBuilder<NpdClient>;
-
-impl Connect for NpdClient {
-    const PROVIDER: Provider = Provider::Npd;
-    const DEFAULT_BASE_URL: &'static str = DEFAULT_BASE_URL;
-    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
-
-    fn check_credential(key: Option<&Secret>) -> Result<(), ConfigError> {
-        require_credential(key, "key")
-    }
-
-    fn from_parts(http: HttpClient, key: Option<Secret>) -> Self {
-        Self {
-            http,
-            key: key.unwrap_or_else(|| Secret::new("")),
-        }
-    }
+proverka_core::client! {
+    /// A client of the NPD check.
+    ///
+    /// ```no_run
+    /// use proverka_npd::{NpdClient, NpdQuery};
+    /// # async fn run() -> Result<(), proverka_npd::Error> {
+    /// let client = NpdClient::builder().token("…").build()?;
+    /// let q = NpdQuery::parse("540304378234", None).map_err(proverka_npd::Error::Invalid)?;
+    /// let status = client.check_retrying(&q, &Default::default()).await?;
+    /// println!("self-employed on {}: {}", q.date(), status.self_employed);
+    /// # Ok(()) }
+    /// ```
+    pub struct NpdClient;
+    /// Builds an [`NpdClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (its `token` is the access `key`).
+    pub type NpdClientBuilder;
+    provider: Provider::Npd,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: query("key"),
 }
 
 impl NpdClient {
-    /// A builder with the provider's host.
-    pub fn builder() -> NpdClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// Sends a query and returns the answer as it came.
-    ///
-    /// # Errors
-    /// [`TransportError`] when no answer arrived.
-    pub async fn fetch_raw<L: Lookup + ?Sized>(
-        &self,
-        lookup: &L,
-    ) -> Result<RawAnswer, TransportError> {
-        self.http
-            .send(&lookup.upstream_request(), Auth::Query("key", &self.key))
-            .await
-    }
-
     /// One check.
     ///
     /// # Errors
