@@ -22,6 +22,8 @@ pub struct CacheStats {
     pub fetch_errors: u64,
     /// Remote-tier operations that failed or were skipped after failures.
     pub remote_errors: u64,
+    /// Of those, the ones the open breaker skipped (they never reached the remote tier).
+    pub remote_skipped: u64,
     /// Locks taken over from a replica whose lock expired.
     pub lock_takeovers: u64,
     /// Expired answers served because the provider failed (stale grace).
@@ -42,6 +44,7 @@ pub(crate) struct Counters {
     pub(crate) fetches: AtomicU64,
     pub(crate) fetch_errors: AtomicU64,
     pub(crate) remote_errors: AtomicU64,
+    pub(crate) remote_skipped: AtomicU64,
     pub(crate) lock_takeovers: AtomicU64,
     pub(crate) stale_served: AtomicU64,
 }
@@ -62,6 +65,7 @@ impl Counters {
             fetches: get(&self.fetches),
             fetch_errors: get(&self.fetch_errors),
             remote_errors: get(&self.remote_errors),
+            remote_skipped: get(&self.remote_skipped),
             lock_takeovers: get(&self.lock_takeovers),
             stale_served: get(&self.stale_served),
             bytes_held,

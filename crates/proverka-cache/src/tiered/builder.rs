@@ -149,7 +149,7 @@ impl TieredCacheBuilder {
             }
             Remote {
                 store,
-                breaker: Breaker::new(self.breaker),
+                breaker: Breaker::new(self.breaker, Arc::clone(&self.clock)),
                 prefix: self.prefix,
                 encryption: self.encryption,
                 naming_key,

@@ -65,7 +65,7 @@ impl Inner {
         let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
         loop {
             let taken = match remote
-                .try_lock(&names.lock, &token, self.timing.lock_ttl)
+                .try_lock(counters, &names.lock, &token, self.timing.lock_ttl)
                 .await
             {
                 LockAttempt::Answered(taken) => {

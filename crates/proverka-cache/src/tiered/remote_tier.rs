@@ -64,6 +64,7 @@ impl Remote {
     ) -> Option<T> {
         if !self.breaker.allow() {
             bump(&counters.remote_errors);
+            bump(&counters.remote_skipped);
             return None;
         }
         match op(&*self.store).await {
@@ -81,9 +82,18 @@ impl Remote {
     }
 
     /// Tries the cross-replica lock, telling a Redis that refuses the write from one that
-    /// cannot be reached.
-    pub(crate) async fn try_lock(&self, lock: &str, token: &str, ttl: Duration) -> LockAttempt {
+    /// cannot be reached (counted as [`call`](Self::call) counts; a refusal is counted by the
+    /// caller, which decides what it means).
+    pub(crate) async fn try_lock(
+        &self,
+        counters: &Counters,
+        lock: &str,
+        token: &str,
+        ttl: Duration,
+    ) -> LockAttempt {
         if !self.breaker.allow() {
+            bump(&counters.remote_errors);
+            bump(&counters.remote_skipped);
             return LockAttempt::Unreachable;
         }
         match self.store.try_lock(lock, token, ttl).await {
@@ -97,6 +107,7 @@ impl Remote {
             }
             Err(e) => {
                 self.breaker.failure();
+                bump(&counters.remote_errors);
                 tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
                 LockAttempt::Unreachable
             }

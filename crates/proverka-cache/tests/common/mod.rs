@@ -126,6 +126,22 @@ impl Upstream {
         .unwrap_or_else(|_| panic!("{n} fetches never started"));
     }
 
+    /// `get_or_fetch` with the default options and a fetch answering `body` at once.
+    pub async fn serve(
+        &self,
+        cache: &proverka_cache::TieredCache,
+        lookup: Arc<dyn Lookup>,
+        body: &'static str,
+    ) -> Result<proverka_cache::Served, proverka_cache::FetchError> {
+        cache
+            .get_or_fetch(
+                lookup,
+                proverka_cache::FetchOptions::default(),
+                self.answer(body, Duration::ZERO),
+            )
+            .await
+    }
+
     /// A fetch that answers `body` after `delay`.
     pub fn answer(&self, body: &'static str, delay: Duration) -> Fetch {
         self.respond(Some(body), delay)
