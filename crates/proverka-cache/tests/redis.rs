@@ -20,10 +20,12 @@ fn options() -> RedisOptions {
     }
 }
 
+const LOCK_TTL: Duration = Duration::from_millis(600);
+
 fn cache_on(store: Arc<dyn RemoteStore>) -> TieredCache {
     TieredCache::builder()
         .remote(store)
-        .lock_ttl(Duration::from_millis(600))
+        .lock_ttl(LOCK_TTL)
         .breaker(BreakerConfig {
             failures_to_open: 2,
             open_for: Duration::from_millis(200),
@@ -68,62 +70,10 @@ async fn two_replicas_on_a_three_node_cluster_make_one_fetch() {
 async fn a_crashed_holder_is_taken_over_a_live_one_is_not() {
     let redis = RedisServer::start();
     let store = single(&redis);
-    let cache = cache_on(Arc::clone(&store));
-    let upstream = Upstream::default();
-
-    let lookup = TestLookup::named("crashed holder");
-    let lock = cache
-        .remote_value_name(&*lookup)
-        .unwrap()
-        .replace(":v", ":l");
-    assert!(
-        store
-            .try_lock(&lock, "dead-replica", Duration::from_millis(600))
-            .await
-            .unwrap()
-    );
-    let served = cache
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("taken over", Duration::ZERO),
-        )
-        .await
-        .unwrap();
-    // Taken over once the dead holder's lock lapsed: the takeover counter, not a clock, says so.
-    assert_eq!(&served.answer.raw.body[..], b"taken over");
-    assert_eq!(cache.stats().lock_takeovers, 1);
-
-    // A holder that lives and renews for 3 lock TTLs keeps every other replica waiting.
-    let other = cache_on(single(&redis));
-    let lookup = TestLookup::named("live holder");
-    let first = {
-        let (cache, lookup, fetch) = (
-            cache.clone(),
-            lookup.clone(),
-            upstream.answer("long", Duration::from_millis(1800)),
-        );
-        tokio::spawn(async move {
-            cache
-                .get_or_fetch(lookup, FetchOptions::default(), fetch)
-                .await
-        })
-    };
-    upstream.started(1).await;
-    let waited = other
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("dup", Duration::ZERO),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (&waited.answer.raw.body[..], waited.status),
-        (&b"long"[..], CacheStatus::Coalesced)
-    );
-    first.await.unwrap().unwrap();
-    assert_eq!(upstream.calls(), 2);
+    common::a_dead_holders_lock_is_taken_over(&*store, &cache_on(Arc::clone(&store)), LOCK_TTL)
+        .await;
+    common::a_live_holder_keeps_its_lock(&cache_on(store), &cache_on(single(&redis)), LOCK_TTL)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,12 +135,8 @@ async fn redis_dying_mid_run_costs_no_caller_anything() {
     let mut stored = false;
     for _ in 0..200 {
         clock.advance(OPEN_FOR);
-        cache
-            .get_or_fetch(
-                lookup.clone(),
-                refresh,
-                upstream.answer("ok", Duration::ZERO),
-            )
+        upstream
+            .serve_as(&cache, lookup.clone(), refresh, "ok")
             .await
             .unwrap();
         if cache_on(single(&redis))
@@ -217,12 +163,8 @@ async fn encrypted_values_hide_the_body_and_bad_values_are_misses() {
         .build();
     let upstream = Upstream::default();
     let lookup = TestLookup::named("Иванов");
-    cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("{\"debtor_name\":\"ИВАНОВ\"}", Duration::ZERO),
-        )
+    upstream
+        .serve(&cache, lookup.clone(), "{\"debtor_name\":\"ИВАНОВ\"}")
         .await
         .unwrap();
     let name = cache.remote_value_name(&*lookup).unwrap();
@@ -269,12 +211,8 @@ async fn rediss_with_a_private_ca_carries_the_cache_and_an_unknown_ca_is_refused
     let first = replica(tls());
     assert_eq!(first.remote_status().await, RemoteStatus::Up);
     let lookup = TestLookup::named("Иванов");
-    first
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("{\"debtor_name\":\"ИВАНОВ\"}", Duration::ZERO),
-        )
+    upstream
+        .serve(&first, lookup.clone(), "{\"debtor_name\":\"ИВАНОВ\"}")
         .await
         .unwrap();
     // Another replica over TLS reads it: it went through the TLS port into that Redis.
@@ -304,12 +242,8 @@ async fn a_key_put_in_front_keeps_the_entries_written_before_it() {
         .encryption(old.clone())
         .build();
     let paid_before = TestLookup::named("Иванов");
-    before
-        .get_or_fetch(
-            paid_before.clone(),
-            FetchOptions::default(),
-            upstream.answer("{\"debtor_name\":\"ИВАНОВ\"}", Duration::ZERO),
-        )
+    upstream
+        .serve(&before, paid_before.clone(), "{\"debtor_name\":\"ИВАНОВ\"}")
         .await
         .unwrap();
     // A replica with the new key in front: the same names, and the entry paid before the
@@ -329,12 +263,8 @@ async fn a_key_put_in_front_keeps_the_entries_written_before_it() {
     // What it writes now is sealed under the new key: another replica that has it reads it;
     // one that only has the old key gets a miss, never garbage.
     let paid_after = TestLookup::named("Петров");
-    after
-        .get_or_fetch(
-            paid_after.clone(),
-            FetchOptions::default(),
-            upstream.answer("{\"debtor_name\":\"ПЕТРОВ\"}", Duration::ZERO),
-        )
+    upstream
+        .serve(&after, paid_after.clone(), "{\"debtor_name\":\"ПЕТРОВ\"}")
         .await
         .unwrap();
     assert!(rotating().cached(&*paid_after, None).await.is_some());

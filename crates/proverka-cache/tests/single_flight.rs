@@ -9,20 +9,26 @@ use std::time::Duration;
 use common::{TestLookup, Upstream};
 use proverka_cache::{
     BreakerConfig, CacheStatus, FetchOptions, ManualClock, MemoryStore, RemoteStore, Tier,
-    TieredCache,
+    TieredCache, TieredCacheBuilder,
 };
 
 const SLOW: Duration = Duration::from_millis(300);
+const LOCK_TTL: Duration = Duration::from_millis(300);
+const BREAKER_OPEN_FOR: Duration = Duration::from_millis(100);
 
 fn shared_cache(store: &MemoryStore) -> TieredCache {
+    shared_builder(store).build()
+}
+
+/// A replica on `store`: a short lock TTL and a breaker that opens after two failures.
+fn shared_builder(store: &MemoryStore) -> TieredCacheBuilder {
     TieredCache::builder()
         .remote(Arc::new(store.clone()) as Arc<dyn RemoteStore>)
-        .lock_ttl(Duration::from_millis(300))
+        .lock_ttl(LOCK_TTL)
         .breaker(BreakerConfig {
             failures_to_open: 2,
-            open_for: Duration::from_millis(100),
+            open_for: BREAKER_OPEN_FOR,
         })
-        .build()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,12 +150,8 @@ async fn errors_are_shared_with_waiters_and_not_cached() {
     }
     assert_eq!((upstream.calls(), coalesced), (1, 49));
     // A provider error answer is passed on but not stored either.
-    let served = cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("ERR 456", Duration::ZERO),
-        )
+    let served = upstream
+        .serve(&cache, lookup.clone(), "ERR 456")
         .await
         .unwrap();
     assert_eq!(served.status, CacheStatus::Miss);
@@ -164,21 +166,14 @@ async fn max_age_and_force_refresh() {
     let cache = TieredCache::builder().clock(clock.clone()).build();
     let upstream = Upstream::default();
     let lookup = TestLookup::named("age");
-    cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("v1", Duration::ZERO),
-        )
-        .await
-        .unwrap();
+    upstream.serve(&cache, lookup.clone(), "v1").await.unwrap();
     clock.advance(Duration::from_secs(60));
     let young = FetchOptions {
         max_age: Some(Duration::from_secs(30)),
         ..FetchOptions::default()
     };
-    let fresh = cache
-        .get_or_fetch(lookup.clone(), young, upstream.answer("v2", Duration::ZERO))
+    let fresh = upstream
+        .serve_as(&cache, lookup.clone(), young, "v2")
         .await
         .unwrap();
     assert_eq!(
@@ -189,12 +184,8 @@ async fn max_age_and_force_refresh() {
         max_age: Some(Duration::from_secs(3600)),
         ..FetchOptions::default()
     };
-    let hit = cache
-        .get_or_fetch(
-            lookup.clone(),
-            relaxed,
-            upstream.answer("v3", Duration::ZERO),
-        )
+    let hit = upstream
+        .serve_as(&cache, lookup.clone(), relaxed, "v3")
         .await
         .unwrap();
     assert_eq!(
@@ -224,34 +215,19 @@ async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
         .build();
     let upstream = Upstream::default();
     let lookup = TestLookup::with_ttl("stale", Duration::from_secs(3600));
-    cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("old", Duration::ZERO),
-        )
-        .await
-        .unwrap();
+    upstream.serve(&cache, lookup.clone(), "old").await.unwrap();
     // Two hours later the answer (kept an hour) has expired, within a day's grace.
     clock.advance(Duration::from_secs(2 * 3600));
-    let served = cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.fail(Duration::ZERO),
-        )
+    let served = upstream
+        .serve_failed(&cache, lookup.clone(), FetchOptions::default())
         .await
         .unwrap();
     assert_eq!(
         (&served.answer.raw.body[..], served.status),
         (&b"old"[..], CacheStatus::Stale)
     );
-    let served = cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("ERR busy", Duration::ZERO),
-        )
+    let served = upstream
+        .serve(&cache, lookup.clone(), "ERR busy")
         .await
         .unwrap();
     assert_eq!(served.status, CacheStatus::Stale);
@@ -260,30 +236,22 @@ async fn stale_grace_serves_an_expired_answer_when_the_provider_fails() {
         ..FetchOptions::default()
     };
     assert!(
-        cache
-            .get_or_fetch(lookup.clone(), strict, upstream.fail(Duration::ZERO))
+        upstream
+            .serve_failed(&cache, lookup.clone(), strict)
             .await
             .is_err()
     );
     // Without a grace, an expired answer is never served.
     let no_grace = TieredCache::builder().clock(clock.clone()).build();
     let short = TestLookup::with_ttl("nograce", Duration::from_secs(3600));
-    no_grace
-        .get_or_fetch(
-            short.clone(),
-            FetchOptions::default(),
-            upstream.answer("old", Duration::ZERO),
-        )
+    upstream
+        .serve(&no_grace, short.clone(), "old")
         .await
         .unwrap();
     clock.advance(Duration::from_secs(2 * 3600));
     assert!(
-        no_grace
-            .get_or_fetch(
-                short,
-                FetchOptions::default(),
-                upstream.fail(Duration::ZERO)
-            )
+        upstream
+            .serve_failed(&no_grace, short, FetchOptions::default())
             .await
             .is_err()
     );
@@ -308,107 +276,43 @@ async fn two_replicas_on_one_store_make_one_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_holder_s_lock_lapses_and_one_waiter_takes_over() {
     let store = MemoryStore::new();
-    let cache = shared_cache(&store);
-    let lookup = TestLookup::named("crashed");
-    let lock = cache
-        .remote_value_name(&*lookup)
-        .unwrap()
-        .replace(":v", ":l");
-    // A replica took the lock and died: nobody renews it.
-    store
-        .try_lock(&lock, "dead-replica", Duration::from_millis(300))
-        .await
-        .unwrap();
-    let upstream = Upstream::default();
-    let served = cache
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("took over", Duration::ZERO),
-        )
-        .await
-        .unwrap();
-    // It waited for the dead holder's lock to lapse, then took it over (the counter says so:
-    // no wall-clock assertion).
-    assert_eq!(&served.answer.raw.body[..], b"took over");
-    assert_eq!((upstream.calls(), cache.stats().lock_takeovers), (1, 1));
+    common::a_dead_holders_lock_is_taken_over(&store, &shared_cache(&store), LOCK_TTL).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_holder_keeps_its_lock_past_the_ttl() {
     let store = MemoryStore::new();
-    let (a, b) = (shared_cache(&store), shared_cache(&store));
-    let upstream = Upstream::default();
-    let lookup = TestLookup::named("long fetch");
-    // The fetch lasts four lock TTLs: renewal must keep replica B waiting, not fetching.
-    let first = {
-        let (a, lookup, fetch) = (
-            a.clone(),
-            lookup.clone(),
-            upstream.answer("long", Duration::from_millis(1200)),
-        );
-        tokio::spawn(async move { a.get_or_fetch(lookup, FetchOptions::default(), fetch).await })
-    };
-    upstream.started(1).await;
-    let second = b
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("dup", Duration::ZERO),
-        )
-        .await
-        .unwrap();
-    assert_eq!(&second.answer.raw.body[..], b"long");
-    assert_eq!(second.status, CacheStatus::Coalesced);
-    first.await.unwrap().unwrap();
-    assert_eq!(upstream.calls(), 1);
+    common::a_live_holder_keeps_its_lock(&shared_cache(&store), &shared_cache(&store), LOCK_TTL)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_remote_tier_never_fails_a_caller_and_is_used_again_later() {
     let store = MemoryStore::new();
-    let cache = shared_cache(&store);
+    // The breaker's pause is read on this clock: the test moves it instead of waiting.
+    let clock = Arc::new(ManualClock::default());
+    let cache = shared_builder(&store).clock(clock.clone()).build();
     let upstream = Upstream::default();
     store.set_down(true);
     for i in 0..20 {
         let lookup = TestLookup::named(&format!("down {i}"));
-        let served = cache
-            .get_or_fetch(
-                lookup,
-                FetchOptions::default(),
-                upstream.answer("ok", Duration::ZERO),
-            )
-            .await
-            .unwrap();
+        let served = upstream.serve(&cache, lookup, "ok").await.unwrap();
         assert_eq!(served.status, CacheStatus::Miss);
     }
     assert!(cache.stats().remote_errors > 0);
     assert!(store.keys().is_empty());
+    assert!(cache.stats().remote_skipped > 0, "the breaker opened");
     store.set_down(false);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    clock.advance(BREAKER_OPEN_FOR);
     let lookup = TestLookup::named("back");
-    cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("ok", Duration::ZERO),
-        )
-        .await
-        .unwrap();
+    upstream.serve(&cache, lookup.clone(), "ok").await.unwrap();
     assert!(
         !store.keys().is_empty(),
         "the remote tier is written again once it is back"
     );
     // A new process (another cache on the same store) finds it in tier 2.
     let restarted = shared_cache(&store);
-    let hit = restarted
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("dup", Duration::ZERO),
-        )
-        .await
-        .unwrap();
+    let hit = upstream.serve(&restarted, lookup, "dup").await.unwrap();
     assert_eq!(hit.status, CacheStatus::Hit(Tier::Remote));
     assert_eq!(upstream.calls(), 21);
 }
@@ -430,14 +334,7 @@ async fn undecodable_remote_values_are_misses() {
         assert!(cache.cached(&*lookup, None).await.is_none());
     }
     let upstream = Upstream::default();
-    let served = cache
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("fresh", Duration::ZERO),
-        )
-        .await
-        .unwrap();
+    let served = upstream.serve(&cache, lookup, "fresh").await.unwrap();
     assert_eq!(served.status, CacheStatus::Miss);
 }
 
@@ -447,14 +344,7 @@ async fn remote_names_hold_no_personal_data() {
     let cache = shared_cache(&store);
     let upstream = Upstream::default();
     let lookup = TestLookup::named("Иванов Иван 7707083893");
-    cache
-        .get_or_fetch(
-            lookup,
-            FetchOptions::default(),
-            upstream.answer("x", Duration::ZERO),
-        )
-        .await
-        .unwrap();
+    upstream.serve(&cache, lookup, "x").await.unwrap();
     let keys = store.keys();
     assert!(!keys.is_empty());
     for k in keys {
@@ -551,12 +441,8 @@ async fn the_flight_re_sends_only_what_the_verdict_calls_free() {
     // An unreadable HTTP 200 (possibly billed): one call, passed on, never stored.
     let upstream = Upstream::default();
     let lookup = TestLookup::named("unknown");
-    let served = cache
-        .get_or_fetch(
-            lookup.clone(),
-            FetchOptions::default(),
-            upstream.answer("BAD {", Duration::ZERO),
-        )
+    let served = upstream
+        .serve(&cache, lookup.clone(), "BAD {")
         .await
         .unwrap();
     assert_eq!(
@@ -567,12 +453,8 @@ async fn the_flight_re_sends_only_what_the_verdict_calls_free() {
     assert!(cache.cached(&*lookup, None).await.is_none(), "never stored");
     // A failed connect never reached the provider: re-sent up to the policy's attempts.
     let down = Upstream::default();
-    let e = cache
-        .get_or_fetch(
-            TestLookup::named("down"),
-            FetchOptions::default(),
-            down.fail(Duration::ZERO),
-        )
+    let e = down
+        .serve_failed(&cache, TestLookup::named("down"), FetchOptions::default())
         .await
         .unwrap_err();
     assert_eq!((down.calls(), e.billed()), (3, proverka_core::Billed::No));

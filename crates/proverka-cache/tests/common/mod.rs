@@ -133,12 +133,33 @@ impl Upstream {
         lookup: Arc<dyn Lookup>,
         body: &'static str,
     ) -> Result<proverka_cache::Served, proverka_cache::FetchError> {
+        self.serve_as(cache, lookup, proverka_cache::FetchOptions::default(), body)
+            .await
+    }
+
+    /// `get_or_fetch` with `options` and a fetch answering `body` at once.
+    pub async fn serve_as(
+        &self,
+        cache: &proverka_cache::TieredCache,
+        lookup: Arc<dyn Lookup>,
+        options: proverka_cache::FetchOptions,
+        body: &'static str,
+    ) -> Result<proverka_cache::Served, proverka_cache::FetchError> {
         cache
-            .get_or_fetch(
-                lookup,
-                proverka_cache::FetchOptions::default(),
-                self.answer(body, Duration::ZERO),
-            )
+            .get_or_fetch(lookup, options, self.answer(body, Duration::ZERO))
+            .await
+    }
+
+    /// `get_or_fetch` with `options` and a fetch that fails at once, before its request was
+    /// written (free).
+    pub async fn serve_failed(
+        &self,
+        cache: &proverka_cache::TieredCache,
+        lookup: Arc<dyn Lookup>,
+        options: proverka_cache::FetchOptions,
+    ) -> Result<proverka_cache::Served, proverka_cache::FetchError> {
+        cache
+            .get_or_fetch(lookup, options, self.fail(Duration::ZERO))
             .await
     }
 
@@ -191,4 +212,60 @@ pub async fn callers_on_replicas(
         assert_eq!(&t.await.unwrap().unwrap().answer.raw.body[..], b"shared");
     }
     upstream.calls()
+}
+
+/// The cross-replica lock, whatever the shared store (in memory or Redis): a replica took the
+/// lock of a key on `store` and died, nobody renews it. `cache` (on the same store, with
+/// `lock_ttl`) waits for the lock to lapse, takes it over and fetches once; the takeover counter
+/// says so, not a clock.
+pub async fn a_dead_holders_lock_is_taken_over(
+    store: &dyn proverka_cache::RemoteStore,
+    cache: &proverka_cache::TieredCache,
+    lock_ttl: Duration,
+) {
+    let lookup = TestLookup::named("crashed holder");
+    let lock = cache
+        .remote_value_name(&*lookup)
+        .unwrap()
+        .replace(":v", ":l");
+    assert!(
+        store
+            .try_lock(&lock, "dead-replica", lock_ttl)
+            .await
+            .unwrap()
+    );
+    let upstream = Upstream::default();
+    let served = upstream.serve(cache, lookup, "taken over").await.unwrap();
+    assert_eq!(&served.answer.raw.body[..], b"taken over");
+    assert_eq!((upstream.calls(), cache.stats().lock_takeovers), (1, 1));
+}
+
+/// The cross-replica lock: replica `a` fetches for three lock TTLs (`lock_ttl` is theirs);
+/// its renewal keeps replica `b` waiting for that answer, never fetching a second time.
+pub async fn a_live_holder_keeps_its_lock(
+    a: &proverka_cache::TieredCache,
+    b: &proverka_cache::TieredCache,
+    lock_ttl: Duration,
+) {
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("live holder");
+    let first = {
+        let (a, lookup, fetch) = (
+            a.clone(),
+            lookup.clone(),
+            upstream.answer("long", lock_ttl * 3),
+        );
+        tokio::spawn(async move {
+            a.get_or_fetch(lookup, proverka_cache::FetchOptions::default(), fetch)
+                .await
+        })
+    };
+    upstream.started(1).await;
+    let waited = upstream.serve(b, lookup, "dup").await.unwrap();
+    assert_eq!(
+        (&waited.answer.raw.body[..], waited.status),
+        (&b"long"[..], proverka_cache::CacheStatus::Coalesced)
+    );
+    first.await.unwrap().unwrap();
+    assert_eq!(upstream.calls(), 1);
 }
