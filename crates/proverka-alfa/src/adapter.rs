@@ -1,11 +1,11 @@
 //! [`AlfaAdapter`]: the Alfa-Bank registry status as the proxy sees it.
 
 use proverka_core::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
-    RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
+    TypedParam,
 };
 
-use crate::{DEFAULT_TIMEOUT, PATH_PREFIX, PRODUCTION_BASE_URL, RegistryQuery, ValidationError};
+use crate::{PATH_PREFIX, RegistryQuery, SPEC, ValidationError};
 
 /// The typed route's prefix: the requestId follows it.
 const TYPED_PREFIX: &str = "/v1/alfa/registries/";
@@ -15,22 +15,8 @@ const TYPED_PREFIX: &str = "/v1/alfa/registries/";
 pub struct AlfaAdapter;
 
 impl Adapter for AlfaAdapter {
-    fn provider(&self) -> Provider {
-        Provider::Alfa
-    }
-
-    /// The bank does not bill status calls.
-    fn defaults(&self) -> Defaults {
-        Defaults {
-            base_url: PRODUCTION_BASE_URL,
-            timeout: DEFAULT_TIMEOUT,
-            price: PagePrice::Free,
-        }
-    }
-
-    /// The bearer belongs to the bank's customer: always the caller's own.
-    fn credential(&self) -> CredentialStyle {
-        CredentialStyle::CallerBearer
+    fn spec(&self) -> ProviderSpec {
+        SPEC
     }
 
     fn routes(&self) -> Routes {

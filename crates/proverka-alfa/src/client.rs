@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{Provider, Secret};
+use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec, Secret};
 
 use crate::{Error, ProviderError, Registry, RegistryQuery, ValidationError, parse};
 
@@ -36,6 +36,18 @@ impl Environment {
     }
 }
 
+/// Alfa-Bank BaaS registry status (реестр самозанятых), once for its client and its adapter:
+/// the bank does not bill status calls, and the bearer belongs to the bank's customer, so it
+/// is always the caller's own.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Alfa,
+    base_url: PRODUCTION_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: CredentialStyle::CallerBearer,
+    price: PagePrice::Free,
+    calls_per_minute: None,
+};
+
 proverka_core::client! {
     /// A client of the registry status API. The bearer is given with each call.
     ///
@@ -53,10 +65,8 @@ proverka_core::client! {
     /// Builds an [`AlfaClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (no credential:
     /// bearers go with each call).
     pub type AlfaClientBuilder;
-    provider: Provider::Alfa,
-    base_url: PRODUCTION_BASE_URL,
-    timeout: DEFAULT_TIMEOUT,
-    credential: bearer,
+    spec: SPEC,
+    per_call: bearer,
 }
 
 impl AlfaClient {

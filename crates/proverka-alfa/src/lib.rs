@@ -34,7 +34,7 @@ mod query;
 pub use adapter::AlfaAdapter;
 pub use client::{
     AlfaClient, AlfaClientBuilder, DEFAULT_TIMEOUT, EXAMPLE_PAGE_SIZE, Environment, PATH_PREFIX,
-    PRODUCTION_BASE_URL, SANDBOX_BASE_URL,
+    PRODUCTION_BASE_URL, SANDBOX_BASE_URL, SPEC,
 };
 pub use error::{Error, ProviderError};
 pub use lookup::{IN_PROGRESS_TTL, TERMINAL_TTL, judge};

@@ -69,15 +69,24 @@ pub enum PagePrice {
     Tariff,
 }
 
-/// Defaults of a provider's settings, from its page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Defaults {
+/// What a provider is, from its page: stated once in its crate (its `SPEC`), read by its
+/// client's builder (`Connect::SPEC`) and by the proxy's registry ([`Adapter::spec`]), so the two can never disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderSpec {
+    /// Which provider.
+    pub provider: Provider,
     /// The production base URL.
     pub base_url: &'static str,
     /// The whole-call timeout the page asks clients to allow.
     pub timeout: Duration,
+    /// How its credential travels.
+    pub credential: CredentialStyle,
     /// The price of one paid answer.
     pub price: PagePrice,
+    /// How many calls a minute the provider allows from one IP address, where its page sets
+    /// such a limit: the proxy then paces its calls (across replicas through Redis, as one
+    /// egress address usually serves them all). `None`: no limit to pace.
+    pub calls_per_minute: Option<u32>,
 }
 
 /// One incoming query for a provider, as the proxy received it.
@@ -235,14 +244,18 @@ pub struct TypedOperation {
 
 /// A provider as the proxy sees it. Object-safe: the proxy holds `Arc<dyn Adapter>`s.
 pub trait Adapter: Send + Sync + fmt::Debug {
-    /// Which provider.
-    fn provider(&self) -> Provider;
+    /// What the provider is: defaults, credential, price, pacing (its crate's `SPEC`).
+    fn spec(&self) -> ProviderSpec;
 
-    /// Its defaults: base URL, timeout, price.
-    fn defaults(&self) -> Defaults;
+    /// Which provider.
+    fn provider(&self) -> Provider {
+        self.spec().provider
+    }
 
     /// How its credential travels.
-    fn credential(&self) -> CredentialStyle;
+    fn credential(&self) -> CredentialStyle {
+        self.spec().credential
+    }
 
     /// The paths the proxy serves for it.
     fn routes(&self) -> Routes;
@@ -259,13 +272,6 @@ pub trait Adapter: Send + Sync + fmt::Debug {
 
     /// The typed API's operations, for the OpenAPI document.
     fn operations(&self) -> Vec<TypedOperation>;
-
-    /// How many calls a minute the provider allows from one IP address, where its page
-    /// sets such a limit: the proxy then paces its calls (across replicas through Redis, as
-    /// one egress address usually serves them all). `None`: no limit to pace.
-    fn calls_per_minute(&self) -> Option<u32> {
-        None
-    }
 }
 
 /// A query string's parameters as an adapter reads them: in order, the first value of a name

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::http::Auth;
 use crate::{
-    ConfigError, CredentialStyle, HttpClient, HttpSettings, Lookup, Provider, RawAnswer, Secret,
-    TransportError,
+    ConfigError, CredentialStyle, HttpClient, HttpSettings, Lookup, ProviderSpec, RawAnswer,
+    Secret, TransportError,
 };
 
 /// What an adapter tells [`ClientBuilder`] about its client.
@@ -14,16 +14,12 @@ use crate::{
 /// An adapter's client is a thin wrapper around the [`Channel`] the builder makes; this trait
 /// says what to make it with.
 pub trait Connect: Sized {
-    /// The provider the client talks to.
-    const PROVIDER: Provider;
-    /// The production base URL.
-    const DEFAULT_BASE_URL: &'static str;
-    /// The whole-request timeout unless the caller sets one.
-    const DEFAULT_TIMEOUT: Duration;
-    /// How the credential travels: a query parameter given to the builder (required, not
-    /// blank), the caller's bearer with each call (none given to the builder), or none at all
-    /// (a credential given to the builder is refused, so it cannot leak to a public service).
-    const CREDENTIAL: CredentialStyle;
+    /// The provider: its defaults (base URL, whole-request timeout unless the caller sets
+    /// one) and how the credential travels: a query parameter given to the builder (required,
+    /// not blank), the caller's bearer with each call (none given to the builder), or none at
+    /// all (a credential given to the builder is refused, so it cannot leak to a public
+    /// service).
+    const SPEC: ProviderSpec;
 
     /// A further check of a query-parameter credential, as the provider would refuse it
     /// (default: none beyond present and not blank).
@@ -40,7 +36,7 @@ pub trait Connect: Sized {
 }
 
 /// A client's line to its provider: the HTTP client (one pool, the settings applied) and the
-/// credential it attaches to every call, as [`Connect::CREDENTIAL`] says.
+/// credential it attaches to every call, as [`Connect::SPEC`] says.
 #[derive(Debug, Clone)]
 pub struct Channel {
     http: HttpClient,
@@ -105,8 +101,8 @@ impl<C: Connect> Default for ClientBuilder<C> {
     fn default() -> Self {
         Self {
             credential: None,
-            base_url: C::DEFAULT_BASE_URL.to_owned(),
-            timeout: C::DEFAULT_TIMEOUT,
+            base_url: C::SPEC.base_url.to_owned(),
+            timeout: C::SPEC.timeout,
             connect_timeout: None,
             user_agent: None,
             client: PhantomData,
@@ -161,7 +157,7 @@ impl<C: Connect> ClientBuilder<C> {
             settings = settings.with_user_agent(ua);
         }
         Ok(C::from_channel(Channel {
-            http: HttpClient::new(C::PROVIDER, settings)?,
+            http: HttpClient::new(C::SPEC.provider, settings)?,
             credential,
         }))
     }
@@ -171,7 +167,7 @@ impl<C: Connect> ClientBuilder<C> {
 fn check_credential<C: Connect>(
     credential: Option<Secret>,
 ) -> Result<Option<(&'static str, Secret)>, ConfigError> {
-    match (C::CREDENTIAL, credential) {
+    match (C::SPEC.credential, credential) {
         (CredentialStyle::QueryParam(name), Some(c)) if !c.is_blank() => {
             C::check_credential(&c)?;
             Ok(Some((name, c)))
@@ -201,10 +197,14 @@ mod tests {
             #[derive(Debug)]
             struct $name(Channel);
             impl Connect for $name {
-                const PROVIDER: Provider = Provider::Npd;
-                const DEFAULT_BASE_URL: &'static str = "https://example.test";
-                const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-                const CREDENTIAL: CredentialStyle = $style;
+                const SPEC: ProviderSpec = ProviderSpec {
+                    provider: crate::Provider::Npd,
+                    base_url: "https://example.test",
+                    timeout: Duration::from_secs(5),
+                    credential: $style,
+                    price: crate::PagePrice::Tariff,
+                    calls_per_minute: None,
+                };
                 fn check_credential(credential: &Secret) -> Result<(), ConfigError> {
                     if credential.expose().len() > 8 {
                         return Err(ConfigError::Credential {

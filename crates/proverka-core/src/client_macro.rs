@@ -1,32 +1,65 @@
 //! [`client!`](crate::client): an adapter's client type, written once.
 
 /// Declares an adapter's client: the struct around its [`Channel`](crate::Channel), its
-/// builder type, its [`Connect`](crate::Connect) (provider, defaults, how the credential
-/// travels), `builder()` and `fetch_raw` (the answer as it came, for callers that judge or
+/// builder type, its [`Connect`](crate::Connect) (from the crate's
+/// [`ProviderSpec`](crate::ProviderSpec): provider, defaults, how the credential travels),
+/// `builder()`, `settings()` and `fetch_raw` (the answer as it came, for callers that judge or
 /// store bytes themselves). The adapter then adds its typed methods in its own `impl`.
 ///
-/// The credential is one of `query("name")` (a query parameter given to the builder, checked
-/// further by `check: path` when the provider refuses malformed ones), `bearer` (the caller's
-/// own with each call: `fetch_raw(bearer, lookup)`) or `none` (a public service).
+/// A query-parameter credential may be checked further by `check: path`, when the provider
+/// refuses malformed ones. A provider that takes the caller's bearer with each call says
+/// `per_call: bearer`; its `fetch_raw` then takes the bearer (`fetch_raw(bearer, lookup)`).
+/// Whether the spec's credential is a caller's bearer and whether `per_call: bearer` is said
+/// must agree: the crate does not compile otherwise.
 ///
 /// ```
 /// use std::time::Duration;
-/// use proverka_core::Provider;
+/// use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec};
+///
+/// const SPEC: ProviderSpec = ProviderSpec {
+///     provider: Provider::Npd,
+///     base_url: "https://example.test",
+///     timeout: Duration::from_secs(30),
+///     credential: CredentialStyle::QueryParam("key"),
+///     price: PagePrice::Tariff,
+///     calls_per_minute: None,
+/// };
 ///
 /// proverka_core::client! {
 ///     /// A client of an example provider.
 ///     pub struct ExampleClient;
 ///     /// Builds an [`ExampleClient`].
 ///     pub type ExampleClientBuilder;
-///     provider: Provider::Npd,
-///     base_url: "https://example.test",
-///     timeout: Duration::from_secs(30),
-///     credential: query("key"),
+///     spec: SPEC,
 /// }
 ///
 /// let client = ExampleClient::builder().token("k").build().unwrap();
 /// # let _ = client;
 /// assert!(ExampleClient::builder().build().is_err());
+/// ```
+///
+/// A spec and a declaration that disagree on the bearer do not compile:
+///
+/// ```compile_fail,E0080
+/// use std::time::Duration;
+/// use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec};
+///
+/// const SPEC: ProviderSpec = ProviderSpec {
+///     provider: Provider::Alfa,
+///     base_url: "https://example.test",
+///     timeout: Duration::from_secs(30),
+///     credential: CredentialStyle::CallerBearer,
+///     price: PagePrice::Free,
+///     calls_per_minute: None,
+/// };
+///
+/// proverka_core::client! {
+///     /// Says nothing of the caller's bearer its spec names.
+///     pub struct Mismatched;
+///     /// Builds it.
+///     pub type MismatchedBuilder;
+///     spec: SPEC,
+/// }
 /// ```
 #[macro_export]
 macro_rules! client {
@@ -35,11 +68,9 @@ macro_rules! client {
         $vis:vis struct $client:ident;
         $(#[$builder_meta:meta])*
         $builder_vis:vis type $builder:ident;
-        provider: $provider:expr,
-        base_url: $base_url:expr,
-        timeout: $timeout:expr,
-        credential: $kind:ident $(($param:literal))?
-        $(, check: $check:path)? $(,)?
+        spec: $spec:path
+        $(, check: $check:path)?
+        $(, per_call: $per_call:ident)? $(,)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone)]
@@ -50,12 +81,14 @@ macro_rules! client {
         $(#[$builder_meta])*
         $builder_vis type $builder = $crate::ClientBuilder<$client>;
 
+        const _: () = ::std::assert!(
+            ::std::matches!($spec.credential, $crate::CredentialStyle::CallerBearer)
+                == $crate::client!(@bearer $($per_call)?),
+            "a caller's bearer in the spec goes with `per_call: bearer`, and only then",
+        );
+
         impl $crate::Connect for $client {
-            const PROVIDER: $crate::Provider = $provider;
-            const DEFAULT_BASE_URL: &'static str = $base_url;
-            const DEFAULT_TIMEOUT: ::std::time::Duration = $timeout;
-            const CREDENTIAL: $crate::CredentialStyle =
-                $crate::client!(@style $kind $(($param))?);
+            const SPEC: $crate::ProviderSpec = $spec;
             $(
                 fn check_credential(
                     credential: &$crate::Secret,
@@ -79,12 +112,11 @@ macro_rules! client {
                 self.channel.settings()
             }
 
-            $crate::client!(@fetch_raw $kind);
+            $crate::client!(@fetch_raw $($per_call)?);
         }
     };
-    (@style query($param:literal)) => { $crate::CredentialStyle::QueryParam($param) };
-    (@style bearer) => { $crate::CredentialStyle::CallerBearer };
-    (@style none) => { $crate::CredentialStyle::None };
+    (@bearer bearer) => { true };
+    (@bearer) => { false };
     (@fetch_raw bearer) => {
         /// Sends a query with the caller's `bearer` and returns the answer as it came.
         ///
@@ -98,7 +130,7 @@ macro_rules! client {
             self.channel.send_with_bearer(bearer, lookup).await
         }
     };
-    (@fetch_raw $kind:ident) => {
+    (@fetch_raw) => {
         /// Sends a query and returns the answer as it came.
         ///
         /// # Errors

@@ -47,7 +47,7 @@ mod retry;
 mod secret;
 
 pub use adapter::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Params, Parsed, ProviderReply, QueryInput,
+    Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderReply, ProviderSpec, QueryInput,
     RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};

@@ -1,31 +1,19 @@
 //! [`CourtAdapter`]: the court jurisdiction check as the proxy sees it.
 
 use proverka_core::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
-    RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
+    TypedParam,
 };
 
-use crate::{CourtQuery, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PATH};
+use crate::{CourtQuery, PATH, SPEC};
 
 /// Территориальная подсудность for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CourtAdapter;
 
 impl Adapter for CourtAdapter {
-    fn provider(&self) -> Provider {
-        Provider::Court
-    }
-
-    fn defaults(&self) -> Defaults {
-        Defaults {
-            base_url: DEFAULT_BASE_URL,
-            timeout: DEFAULT_TIMEOUT,
-            price: PagePrice::Tariff,
-        }
-    }
-
-    fn credential(&self) -> CredentialStyle {
-        CredentialStyle::QueryParam("token")
+    fn spec(&self) -> ProviderSpec {
+        SPEC
     }
 
     /// The page documents `/api`; `/api/` is served the same.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{Provider, RawAnswer};
+use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec, RawAnswer};
 
 use crate::Error;
 use crate::model::{self, Jurisdiction};
@@ -14,6 +14,17 @@ pub const DEFAULT_BASE_URL: &str = "https://api.территориальная-�
 
 /// The timeout unless set (answers by address take seconds, by coordinates less).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Территориальная подсудность, once for its client and its adapter: a token in the `token`
+/// parameter, priced by the customer's tariff.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Court,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: CredentialStyle::QueryParam("token"),
+    price: PagePrice::Tariff,
+    calls_per_minute: None,
+};
 
 proverka_core::client! {
     /// A client of the court jurisdiction API.
@@ -30,10 +41,7 @@ proverka_core::client! {
     pub struct CourtClient;
     /// Builds a [`CourtClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder).
     pub type CourtClientBuilder;
-    provider: Provider::Court,
-    base_url: DEFAULT_BASE_URL,
-    timeout: DEFAULT_TIMEOUT,
-    credential: query("token"),
+    spec: SPEC,
 }
 
 impl CourtClient {

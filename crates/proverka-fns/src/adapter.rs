@@ -1,36 +1,19 @@
 //! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
 
 use proverka_core::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
-    RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
+    TypedParam,
 };
 
-use crate::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FnsQuery, ValidationError};
-
-/// Calls a minute from one IP address unless configured (`per_minute`): public clients
-/// space their calls about 30 s apart.
-pub const DEFAULT_CALLS_PER_MINUTE: u32 = 2;
+use crate::{FnsQuery, SPEC, ValidationError};
 
 /// ФНС «Проверка статуса налогоплательщика НПД» for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FnsAdapter;
 
 impl Adapter for FnsAdapter {
-    fn provider(&self) -> Provider {
-        Provider::Fns
-    }
-
-    /// Free; the service allows about two requests a minute from one IP address.
-    fn defaults(&self) -> Defaults {
-        Defaults {
-            base_url: DEFAULT_BASE_URL,
-            timeout: DEFAULT_TIMEOUT,
-            price: PagePrice::Free,
-        }
-    }
-
-    fn credential(&self) -> CredentialStyle {
-        CredentialStyle::None
+    fn spec(&self) -> ProviderSpec {
+        SPEC
     }
 
     /// Only the typed route: the service's own path is a POST of JSON, and the proxy serves
@@ -60,11 +43,6 @@ impl Adapter for FnsAdapter {
     /// Never sent: the service takes no credential.
     fn missing_credential(&self) -> ProviderReply {
         ProviderReply::new(500, "{}")
-    }
-
-    /// Public clients space calls about 30 s apart from one IP address.
-    fn calls_per_minute(&self) -> Option<u32> {
-        Some(DEFAULT_CALLS_PER_MINUTE)
     }
 
     fn operations(&self) -> Vec<TypedOperation> {

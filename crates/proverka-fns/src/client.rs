@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::Provider;
+use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec};
 
 use crate::{Error, FnsQuery, TaxpayerStatus, parse};
 
@@ -12,6 +12,21 @@ pub const DEFAULT_BASE_URL: &str = "https://statusnpd.nalog.ru";
 pub const PATH: &str = "/api/v1/tracker/taxpayer_status";
 /// The timeout unless set: the service asks clients to allow at least 60 s for an answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(65);
+
+/// Calls a minute from one IP address unless configured (`per_minute`): public clients
+/// space their calls about 30 s apart.
+pub const DEFAULT_CALLS_PER_MINUTE: u32 = 2;
+
+/// ФНС «Проверка статуса налогоплательщика НПД», once for its client and its adapter: free,
+/// no credential, about two requests a minute from one IP address.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Fns,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: CredentialStyle::None,
+    price: PagePrice::Free,
+    calls_per_minute: Some(DEFAULT_CALLS_PER_MINUTE),
+};
 
 proverka_core::client! {
     /// A client of the free status check. It sends what it is asked to, when it is asked: the
@@ -31,10 +46,7 @@ proverka_core::client! {
     /// Builds an [`FnsClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder). The service needs no
     /// credential; one given is refused, so it cannot leak to a public endpoint.
     pub type FnsClientBuilder;
-    provider: Provider::Fns,
-    base_url: DEFAULT_BASE_URL,
-    timeout: DEFAULT_TIMEOUT,
-    credential: none,
+    spec: SPEC,
 }
 
 impl FnsClient {

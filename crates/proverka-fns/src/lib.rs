@@ -30,8 +30,11 @@ mod lookup;
 mod model;
 mod query;
 
-pub use adapter::{DEFAULT_CALLS_PER_MINUTE, FnsAdapter};
-pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FnsClient, FnsClientBuilder, PATH};
+pub use adapter::FnsAdapter;
+pub use client::{
+    DEFAULT_BASE_URL, DEFAULT_CALLS_PER_MINUTE, DEFAULT_TIMEOUT, FnsClient, FnsClientBuilder, PATH,
+    SPEC,
+};
 pub use error::{Error, ProviderError};
 pub use lookup::{PAST_DATE_TTL, judge, keep_for};
 pub use model::{TaxpayerStatus, parse};

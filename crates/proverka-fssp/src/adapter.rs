@@ -2,11 +2,11 @@
 //! the provider's own refusals, the typed operations).
 
 use proverka_core::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
-    RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
+    TypedParam,
 };
 
-use crate::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspQuery, MAX_PRICE, PATH, QueryType};
+use crate::{FsspQuery, PATH, QueryType, SPEC};
 
 /// The typed route's prefix: the query type follows it (`/v1/fssp/physical`).
 const TYPED_PREFIX: &str = "/v1/fssp/";
@@ -16,20 +16,8 @@ const TYPED_PREFIX: &str = "/v1/fssp/";
 pub struct FsspAdapter;
 
 impl Adapter for FsspAdapter {
-    fn provider(&self) -> Provider {
-        Provider::Fssp
-    }
-
-    fn defaults(&self) -> Defaults {
-        Defaults {
-            base_url: DEFAULT_BASE_URL,
-            timeout: DEFAULT_TIMEOUT,
-            price: PagePrice::ReportedUpTo(MAX_PRICE),
-        }
-    }
-
-    fn credential(&self) -> CredentialStyle {
-        CredentialStyle::QueryParam("token")
+    fn spec(&self) -> ProviderSpec {
+        SPEC
     }
 
     fn routes(&self) -> Routes {

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use proverka_core::{ConfigError, Lookup, Provider, Secret};
+use proverka_core::{
+    ConfigError, CredentialStyle, Lookup, PagePrice, Provider, ProviderSpec, Secret,
+};
 
 use crate::Error;
 use crate::lookup::{FsspAnswer, Query};
@@ -14,6 +16,17 @@ pub const DEFAULT_BASE_URL: &str = "https://api-cloud.ru";
 
 /// The provider advises a 400 s timeout: answers can take minutes while it solves captchas.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(400);
+
+/// api-cloud.ru FSSP (ФССП, банк данных исполнительных производств), once for its client
+/// and its adapter: a token in the `token` parameter, each answer reporting its own price.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Fssp,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: CredentialStyle::QueryParam("token"),
+    price: PagePrice::ReportedUpTo(crate::MAX_PRICE),
+    calls_per_minute: None,
+};
 
 proverka_core::client! {
     /// A client of the api-cloud.ru FSSP API.
@@ -36,11 +49,8 @@ proverka_core::client! {
     /// Builds an [`FsspClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder). An absent token is
     /// the provider's 502, one not 32 letters and digits its 499 `WRONG_TOKEN_KEY`.
     pub type FsspClientBuilder;
-    provider: Provider::Fssp,
-    base_url: DEFAULT_BASE_URL,
-    timeout: DEFAULT_TIMEOUT,
-    credential: query("token"),
-        check: check_token,
+    spec: SPEC,
+    check: check_token,
 }
 
 impl FsspClient {

@@ -33,7 +33,9 @@ mod model;
 mod query;
 
 pub use adapter::FsspAdapter;
-pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspClient, FsspClientBuilder, check_token};
+pub use client::{
+    DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspClient, FsspClientBuilder, SPEC, check_token,
+};
 pub use error::{Error, ErrorCode, ProviderError, ValidationError};
 pub use lookup::{ANSWER_TTL, FsspAnswer, MAX_PRICE, PATH, REGIONS_TTL, judge};
 pub use model::{

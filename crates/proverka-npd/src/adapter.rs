@@ -1,31 +1,19 @@
 //! [`NpdAdapter`]: the api-assist NPD check as the proxy sees it.
 
 use proverka_core::{
-    Adapter, CredentialStyle, Defaults, PagePrice, Parsed, Provider, ProviderReply, QueryInput,
-    RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
+    TypedParam,
 };
 
-use crate::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NpdQuery, PATH, ValidationError};
+use crate::{NpdQuery, PATH, SPEC, ValidationError};
 
 /// api-assist.com NPD (налог на профессиональный доход) for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NpdAdapter;
 
 impl Adapter for NpdAdapter {
-    fn provider(&self) -> Provider {
-        Provider::Npd
-    }
-
-    fn defaults(&self) -> Defaults {
-        Defaults {
-            base_url: DEFAULT_BASE_URL,
-            timeout: DEFAULT_TIMEOUT,
-            price: PagePrice::Tariff,
-        }
-    }
-
-    fn credential(&self) -> CredentialStyle {
-        CredentialStyle::QueryParam("key")
+    fn spec(&self) -> ProviderSpec {
+        SPEC
     }
 
     fn routes(&self) -> Routes {

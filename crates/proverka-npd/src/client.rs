@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{Provider, RetryPolicy};
+use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec, RetryPolicy};
 
 use crate::{Error, NpdQuery, NpdStatus, parse};
 
@@ -14,6 +14,17 @@ pub const PATH: &str = "/parser/nalog_npd_api/";
 
 /// The timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// api-assist.com NPD (налог на профессиональный доход), once for its client and its adapter:
+/// an access key in the `key` parameter, priced by the customer's tariff.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Npd,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: CredentialStyle::QueryParam("key"),
+    price: PagePrice::Tariff,
+    calls_per_minute: None,
+};
 
 proverka_core::client! {
     /// A client of the NPD check.
@@ -30,10 +41,7 @@ proverka_core::client! {
     pub struct NpdClient;
     /// Builds an [`NpdClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (its `token` is the access `key`).
     pub type NpdClientBuilder;
-    provider: Provider::Npd,
-    base_url: DEFAULT_BASE_URL,
-    timeout: DEFAULT_TIMEOUT,
-    credential: query("key"),
+    spec: SPEC,
 }
 
 impl NpdClient {

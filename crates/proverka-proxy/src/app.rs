@@ -204,12 +204,10 @@ impl AppState {
         let mut upstreams = Vec::new();
         for adapter in crate::registry::adapters() {
             let provider = adapter.provider();
-            let defaults = adapter.defaults();
+            let spec = adapter.spec();
             let pc = config.provider(provider);
-            let base = pc.base_url.as_deref().unwrap_or(defaults.base_url);
-            let timeout = pc
-                .timeout_secs
-                .map_or(defaults.timeout, Duration::from_secs);
+            let base = pc.base_url.as_deref().unwrap_or(spec.base_url);
+            let timeout = pc.timeout_secs.map_or(spec.timeout, Duration::from_secs);
             let settings = HttpSettings::new(base, timeout)
                 .map_err(|source| StartError::Provider { provider, source })?
                 .with_max_body_bytes(
@@ -220,12 +218,12 @@ impl AppState {
                 .map_err(|source| StartError::Provider { provider, source })?;
             let pace = pc
                 .per_minute
-                .or_else(|| adapter.calls_per_minute())
+                .or(spec.calls_per_minute)
                 .map(|n| Duration::from_secs(60) / n.max(1));
             upstreams.push(Upstream {
                 provider,
-                page_price: defaults.price,
-                credential_style: adapter.credential(),
+                page_price: spec.price,
+                credential_style: spec.credential,
                 adapter,
                 http,
                 credential: pc.credential().cloned().map(Arc::new),
