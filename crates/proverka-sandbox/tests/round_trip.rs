@@ -145,14 +145,26 @@ async fn fssp_faults_become_typed_errors() {
         !c.physical(&q).await.unwrap().records.is_empty(),
         "a BOM hides nothing"
     );
+    // A latency holds the answer back: past the client's timeout it is the client's timeout
+    // (sent, so possibly billed), not an answer; the fault spent, the next call is answered.
     s.inject(
         Provider::Fssp,
-        Fault::latency(Duration::from_millis(300)),
+        Fault::latency(Duration::from_secs(3600)),
         Some(1),
     );
-    let started = std::time::Instant::now();
-    c.physical(&q).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    let impatient = proverka_fssp::FsspClient::builder()
+        .token(proverka_sandbox::FSSP_TOKEN)
+        .base_url(s.url())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let e = impatient.physical(&q).await.unwrap_err();
+    assert_eq!(
+        (e.source_kind(), e.charged()),
+        (ErrorSource::Network, proverka_core::Charged::Unknown),
+        "{e}"
+    );
+    assert!(!impatient.physical(&q).await.unwrap().records.is_empty());
     // Validation is the adapter's: the sandbox answers exactly what the provider would.
     let raw = raw_get(&format!("{}/api/fssp.php?type=physical&lastname=Ив@нов&firstname=И&birthdate=01.01.1990&region=1&token={}", s.url(), proverka_sandbox::FSSP_TOKEN)).await;
     assert_eq!(
