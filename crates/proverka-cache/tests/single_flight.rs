@@ -37,18 +37,7 @@ async fn a_thousand_concurrent_callers_make_one_fetch() {
     let upstream = Upstream::default();
     let lookup = TestLookup::named("Иванов");
     let tasks: Vec<_> = (0..1000)
-        .map(|_| {
-            let (cache, lookup, fetch) = (
-                cache.clone(),
-                lookup.clone(),
-                upstream.answer("{\"ok\":1}", SLOW),
-            );
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
-                    .await
-            })
-        })
+        .map(|_| common::spawn_caller(&cache, &lookup, upstream.answer("{\"ok\":1}", SLOW)))
         .collect();
     let mut statuses = std::collections::HashMap::new();
     for t in tasks {
@@ -69,14 +58,7 @@ async fn a_cancelled_first_caller_does_not_cancel_the_fetch() {
     let cache = TieredCache::builder().build();
     let upstream = Upstream::default();
     let lookup = TestLookup::named("Петров");
-    let first = {
-        let (cache, lookup, fetch) = (cache.clone(), lookup.clone(), upstream.answer("paid", SLOW));
-        tokio::spawn(async move {
-            cache
-                .get_or_fetch(lookup, FetchOptions::default(), fetch)
-                .await
-        })
-    };
+    let first = common::spawn_caller(&cache, &lookup, upstream.answer("paid", SLOW));
     upstream.started(1).await;
     first.abort();
     assert!(first.await.unwrap_err().is_cancelled());
@@ -108,16 +90,11 @@ async fn the_answer_is_stored_even_when_every_caller_left() {
     let cache = TieredCache::builder().build();
     let upstream = Upstream::default();
     let lookup = TestLookup::named("Сидоров");
-    let call = cache.get_or_fetch(
-        lookup.clone(),
-        FetchOptions::default(),
-        upstream.answer("paid", SLOW),
-    );
-    assert!(
-        tokio::time::timeout(Duration::from_millis(50), call)
-            .await
-            .is_err()
-    );
+    let caller = common::spawn_caller(&cache, &lookup, upstream.answer("paid", SLOW));
+    // The only caller leaves once the provider call has started.
+    upstream.started(1).await;
+    caller.abort();
+    assert!(caller.await.unwrap_err().is_cancelled());
     assert!(cache.wait_idle(Duration::from_secs(5)).await);
     let hit = cache
         .cached(&*lookup, None)
@@ -133,14 +110,7 @@ async fn errors_are_shared_with_waiters_and_not_cached() {
     let upstream = Upstream::default();
     let lookup = TestLookup::named("error");
     let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let (cache, lookup, fetch) = (cache.clone(), lookup.clone(), upstream.fail(SLOW));
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(lookup, FetchOptions::default(), fetch)
-                    .await
-            })
-        })
+        .map(|_| common::spawn_caller(&cache, &lookup, upstream.fail(SLOW)))
         .collect();
     let mut coalesced = 0;
     for t in tasks {
@@ -512,25 +482,11 @@ async fn a_refused_leader_s_joiners_ask_again_on_their_own_account() {
         release: None,
         upstream: upstream.answer("v", Duration::ZERO),
     };
-    let leader = tokio::spawn({
-        let (cache, lookup) = (cache.clone(), lookup.clone());
-        async move {
-            cache
-                .get_or_fetch(lookup, FetchOptions::default(), poor)
-                .await
-        }
-    });
+    let leader = common::spawn_caller(&cache, &lookup, poor);
     while cache.in_flight() == 0 {
         tokio::task::yield_now().await;
     }
-    let joiner = tokio::spawn({
-        let (cache, lookup) = (cache.clone(), lookup.clone());
-        async move {
-            cache
-                .get_or_fetch(lookup, FetchOptions::default(), rich)
-                .await
-        }
-    });
+    let joiner = common::spawn_caller(&cache, &lookup, rich);
     // Wait until the second caller has joined the first one's flight, then refuse it.
     while cache.stats().coalesced == 0 {
         tokio::task::yield_now().await;

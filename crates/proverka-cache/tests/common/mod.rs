@@ -186,6 +186,20 @@ impl Upstream {
     }
 }
 
+/// A caller of `lookup` (default options) on a task of its own, fetching with `fetch`.
+pub fn spawn_caller(
+    cache: &proverka_cache::TieredCache,
+    lookup: &Arc<dyn Lookup>,
+    fetch: impl proverka_cache::Fetch,
+) -> tokio::task::JoinHandle<Result<proverka_cache::Served, proverka_cache::FetchError>> {
+    let (cache, lookup) = (cache.clone(), Arc::clone(lookup));
+    tokio::spawn(async move {
+        cache
+            .get_or_fetch(lookup, proverka_cache::FetchOptions::default(), fetch)
+            .await
+    })
+}
+
 /// `n` concurrent callers of one key, spread round-robin over `caches` (replicas), each with a
 /// fetch answering `"shared"` after `latency`. Asserts every caller got the answer; returns
 /// how many times the upstream was called.
@@ -199,13 +213,11 @@ pub async fn callers_on_replicas(
     let lookup = TestLookup::named(name);
     let tasks: Vec<_> = (0..n)
         .map(|i| {
-            let cache = caches[i % caches.len()].clone();
-            let (lookup, fetch) = (lookup.clone(), upstream.answer("shared", latency));
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(lookup, proverka_cache::FetchOptions::default(), fetch)
-                    .await
-            })
+            spawn_caller(
+                &caches[i % caches.len()],
+                &lookup,
+                upstream.answer("shared", latency),
+            )
         })
         .collect();
     for t in tasks {
@@ -249,17 +261,7 @@ pub async fn a_live_holder_keeps_its_lock(
 ) {
     let upstream = Upstream::default();
     let lookup = TestLookup::named("live holder");
-    let first = {
-        let (a, lookup, fetch) = (
-            a.clone(),
-            lookup.clone(),
-            upstream.answer("long", lock_ttl * 3),
-        );
-        tokio::spawn(async move {
-            a.get_or_fetch(lookup, proverka_cache::FetchOptions::default(), fetch)
-                .await
-        })
-    };
+    let first = spawn_caller(a, &lookup, upstream.answer("long", lock_ttl * 3));
     upstream.started(1).await;
     let waited = upstream.serve(b, lookup, "dup").await.unwrap();
     assert_eq!(
