@@ -9,23 +9,26 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
-    NoLabelSet,
-};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
-use proverka_cache::CacheStats;
 use proverka_core::{Money, Provider, Verdict};
+
+mod exposition;
+mod latency;
+mod scrape;
+
+pub(crate) use exposition::{CLASSIC, OPENMETRICS, classic_text, wants_openmetrics};
+use latency::{RequestCollector, RequestStats};
+pub(crate) use scrape::Scrape;
+use scrape::ScrapeCollector;
 
 pub(crate) use crate::registry::RouteId;
 use crate::registry::RouteTable;
@@ -139,267 +142,6 @@ pub(crate) struct ProviderNumbers {
     pub(crate) saved_by_free_source_rub: f64,
     pub(crate) balance_rub: Option<f64>,
     pub(crate) quota_left: Option<i64>,
-}
-
-/// Shards of each request-latency histogram: a worker thread writes its own shard, so the
-/// hit path of two cores never contends for one cache line. (One shared `Histogram` per
-/// route, which takes a lock per observation, cost 12 % of the hit path's throughput over
-/// HTTP in `benches/load/compare-nginx.sh`; prometheus-client still encodes these.)
-const SHARDS: usize = 8;
-
-/// The shard of the calling thread.
-fn shard_index() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
-    }
-    INDEX.with(|i| *i)
-}
-
-/// One thread's share of a latency histogram: per-bucket counts (the last is `+Inf`), the
-/// count and the sum in nanoseconds. Aligned so two shards never share a cache line.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-struct LatencyShard {
-    buckets: [AtomicU64; REQUEST_BUCKETS.len() + 1],
-    count: AtomicU64,
-    sum_nanos: AtomicU64,
-}
-
-/// A lock-free latency histogram of one (route, cache status), sharded by thread.
-#[derive(Debug, Default)]
-struct ShardedLatency {
-    shards: [LatencyShard; SHARDS],
-}
-
-impl ShardedLatency {
-    fn observe(&self, took: Duration) {
-        let shard = &self.shards[shard_index()];
-        let secs = took.as_secs_f64();
-        let i = REQUEST_BUCKETS
-            .iter()
-            .position(|bound| secs <= *bound)
-            .unwrap_or(REQUEST_BUCKETS.len());
-        shard.buckets[i].fetch_add(1, Ordering::Relaxed);
-        shard.count.fetch_add(1, Ordering::Relaxed);
-        shard.sum_nanos.fetch_add(
-            u64::try_from(took.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-    }
-
-    fn count(&self) -> u64 {
-        self.shards
-            .iter()
-            .map(|s| s.count.load(Ordering::Relaxed))
-            .sum()
-    }
-
-    /// Sum (seconds), count and per-bucket counts with their upper bounds, over the shards.
-    fn read(&self) -> (f64, u64, Vec<(f64, u64)>) {
-        let mut buckets: Vec<(f64, u64)> = REQUEST_BUCKETS
-            .iter()
-            .copied()
-            .chain(std::iter::once(f64::MAX))
-            .map(|bound| (bound, 0))
-            .collect();
-        let (mut sum_nanos, mut count) = (0u64, 0u64);
-        for shard in &self.shards {
-            for (b, n) in buckets.iter_mut().zip(&shard.buckets) {
-                b.1 += n.load(Ordering::Relaxed);
-            }
-            count += shard.count.load(Ordering::Relaxed);
-            sum_nanos = sum_nanos.saturating_add(shard.sum_nanos.load(Ordering::Relaxed));
-        }
-        (sum_nanos as f64 / 1e9, count, buckets)
-    }
-}
-
-/// Requests by (route, cache status): their count and latency, sharded by thread.
-#[derive(Debug)]
-struct RequestStats {
-    routes: Vec<Text>,
-    slots: Vec<[ShardedLatency; 5]>,
-}
-
-/// Encodes [`RequestStats`] as `proverka_requests_total` and
-/// `proverka_request_duration_seconds` (the series that have seen a request).
-#[derive(Debug)]
-struct RequestCollector(Arc<RequestStats>);
-
-impl Collector for RequestCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let stats = &self.0;
-        let seen =
-            || {
-                stats
-                    .routes
-                    .iter()
-                    .zip(&stats.slots)
-                    .flat_map(|(route, slots)| {
-                        slots.iter().zip(CACHE).filter(|(h, _)| h.count() > 0).map(
-                            move |(h, cache)| {
-                                (
-                                    RouteLabels {
-                                        route: route.clone(),
-                                        cache,
-                                    },
-                                    h,
-                                )
-                            },
-                        )
-                    })
-            };
-        {
-            let mut family = encoder.encode_descriptor(
-                "requests",
-                "Requests by route and X-Cache status",
-                None,
-                MetricType::Counter,
-            )?;
-            for (labels, h) in seen() {
-                family
-                    .encode_family(&labels)?
-                    .encode_counter::<NoLabelSet, u64, f64>(&h.count(), None)?;
-            }
-        }
-        let seconds = Unit::Seconds;
-        let mut family = encoder.encode_descriptor(
-            "request_duration",
-            "Time to answer a request, by route and X-Cache status",
-            Some(&seconds),
-            MetricType::Histogram,
-        )?;
-        for (labels, h) in seen() {
-            let (sum, count, buckets) = h.read();
-            family
-                .encode_family(&labels)?
-                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
-        }
-        Ok(())
-    }
-}
-
-/// What is read at scrape time rather than counted as it happens.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Scrape {
-    pub(crate) cache: CacheStats,
-    pub(crate) in_flight: usize,
-    /// `None` without Redis.
-    pub(crate) redis_up: Option<bool>,
-    /// `None` without Redis.
-    pub(crate) redis_degraded: Option<bool>,
-    pub(crate) memo_bytes: u64,
-}
-
-/// Encodes the [`Scrape`] values of the scrape in progress.
-#[derive(Debug, Default)]
-struct ScrapeCollector(Arc<Mutex<Scrape>>);
-
-impl Collector for ScrapeCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let s = lock(&self.0).clone();
-        let c = &s.cache;
-        for (name, help, value) in [
-            (
-                "cache_hits_memory",
-                "Answers served from memory",
-                c.hits_memory,
-            ),
-            (
-                "cache_hits_redis",
-                "Answers served from Redis",
-                c.hits_remote,
-            ),
-            (
-                "cache_misses",
-                "Requests that started a provider call",
-                c.misses,
-            ),
-            (
-                "cache_coalesced",
-                "Requests that waited on another's call",
-                c.coalesced,
-            ),
-            (
-                "cache_remote_waits",
-                "Calls left to another replica",
-                c.remote_waits,
-            ),
-            (
-                "cache_fetch_errors",
-                "Provider calls with no answer",
-                c.fetch_errors,
-            ),
-            (
-                "cache_redis_errors",
-                "Redis operations failed or skipped",
-                c.remote_errors,
-            ),
-            (
-                "cache_lock_takeovers",
-                "Locks taken over from dead replicas",
-                c.lock_takeovers,
-            ),
-            (
-                "cache_stale",
-                "Expired answers served in the stale grace",
-                c.stale_served,
-            ),
-        ] {
-            let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(
-                name,
-                help,
-                None,
-                counter.metric_type(),
-            )?)?;
-        }
-        let gauge = |value: i64| ConstGauge::new(value);
-        let bytes = Unit::Bytes;
-        for (name, help, unit, value) in [
-            (
-                "cache",
-                "Bytes held in the memory tier",
-                Some(&bytes),
-                i64::try_from(c.bytes_held).unwrap_or(i64::MAX),
-            ),
-            (
-                "memo",
-                "Bytes counted for memoized validated queries (a sixteenth of memory_mb at most)",
-                Some(&bytes),
-                i64::try_from(s.memo_bytes).unwrap_or(i64::MAX),
-            ),
-            (
-                "provider_calls_in_flight",
-                "Provider calls in flight",
-                None,
-                i64::try_from(s.in_flight).unwrap_or(i64::MAX),
-            ),
-        ] {
-            let g = gauge(value);
-            g.encode(encoder.encode_descriptor(name, help, unit, g.metric_type())?)?;
-        }
-        if let Some(up) = s.redis_up {
-            let g = gauge(i64::from(up));
-            g.encode(encoder.encode_descriptor(
-                "redis_up",
-                "1 if Redis answers, 0 if not; absent without Redis",
-                None,
-                g.metric_type(),
-            )?)?;
-        }
-        if let Some(degraded) = s.redis_degraded {
-            let g = gauge(i64::from(degraded));
-            g.encode(encoder.encode_descriptor(
-                "redis_degraded",
-                "1 while Redis answers but refuses writes (OOM, READONLY): new queries get 503",
-                None,
-                g.metric_type(),
-            )?)?;
-        }
-        Ok(())
-    }
 }
 
 /// The proxy's metrics: one registry, handles kept for the hot path.
@@ -749,45 +491,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// The content type of the OpenMetrics exposition.
-pub(crate) const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-/// The content type of the classic Prometheus text exposition.
-pub(crate) const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// Whether a scraper's `Accept` asks for OpenMetrics (Prometheus does); anything else (curl,
-/// `promtool check metrics`, older scrapers) gets the classic text format.
-pub(crate) fn wants_openmetrics(accept: Option<&str>) -> bool {
-    accept.is_some_and(|a| a.contains("application/openmetrics-text"))
-}
-
-/// The classic Prometheus text format (0.0.4) of an OpenMetrics exposition: a counter's
-/// `HELP` and `TYPE` name its `_total` samples, and `UNIT` and `EOF` (not part of it) go.
-/// The samples themselves are the same lines.
-pub(crate) fn classic_text(openmetrics: &str) -> String {
-    let counters: BTreeSet<&str> = openmetrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.strip_suffix(" counter"))
-        .collect();
-    let mut out = String::with_capacity(openmetrics.len());
-    for line in openmetrics.lines() {
-        if line.starts_with("# UNIT ") || line == "# EOF" {
-            continue;
-        }
-        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
-            let rest = line.strip_prefix(prefix)?;
-            let (name, tail) = rest.split_once(' ')?;
-            counters
-                .contains(name)
-                .then(|| format!("{prefix}{name}_total {tail}"))
-        });
-        match renamed {
-            Some(l) => out.push_str(&l),
-            None => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out
 }

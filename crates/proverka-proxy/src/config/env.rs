@@ -1,0 +1,196 @@
+//! `PROVERKA_…` environment variables: which key each sets (the providers' from the
+//! registry), `<VAR>_FILE` secrets, and the value's TOML type.
+
+use super::ConfigError;
+
+/// Environment variables and the config key each sets.
+pub(super) fn env_keys() -> Vec<(String, Vec<&'static str>)> {
+    let mut keys: Vec<(String, Vec<&'static str>)> = vec![
+        ("PROVERKA_LISTEN".into(), vec!["listen"]),
+        ("PROVERKA_METRICS_LISTEN".into(), vec!["metrics_listen"]),
+        (
+            "PROVERKA_HTTP_HEADER_READ_TIMEOUT_SECS".into(),
+            vec!["http", "header_read_timeout_secs"],
+        ),
+        (
+            "PROVERKA_HTTP_MAX_HEADER_BYTES".into(),
+            vec!["http", "max_header_bytes"],
+        ),
+        (
+            "PROVERKA_HTTP_MAX_CONNECTIONS".into(),
+            vec!["http", "max_connections"],
+        ),
+        ("PROVERKA_LOG_FORMAT".into(), vec!["log_format"]),
+        (
+            "PROVERKA_SHUTDOWN_GRACE_SECS".into(),
+            vec!["shutdown_grace_secs"],
+        ),
+        ("PROVERKA_MAX_QUERY_BYTES".into(), vec!["max_query_bytes"]),
+        ("PROVERKA_LEDGER_PATH".into(), vec!["ledger_path"]),
+        (
+            "PROVERKA_CACHE_MEMORY_MB".into(),
+            vec!["cache", "memory_mb"],
+        ),
+        (
+            "PROVERKA_CACHE_REDIS_URL".into(),
+            vec!["cache", "redis_url"],
+        ),
+        (
+            "PROVERKA_CACHE_REDIS_CLUSTER".into(),
+            vec!["cache", "redis_cluster"],
+        ),
+        (
+            "PROVERKA_CACHE_REDIS_CA_FILE".into(),
+            vec!["cache", "redis_ca_file"],
+        ),
+        (
+            "PROVERKA_CACHE_ENCRYPTION_KEY".into(),
+            vec!["cache", "encryption_key"],
+        ),
+        (
+            "PROVERKA_CACHE_ENCRYPTION_KEYS".into(),
+            vec!["cache", "encryption_keys"],
+        ),
+        (
+            "PROVERKA_CACHE_MAX_FLIGHTS".into(),
+            vec!["cache", "max_flights"],
+        ),
+        (
+            "PROVERKA_CACHE_ALLOW_PLAINTEXT".into(),
+            vec!["cache", "allow_plaintext"],
+        ),
+        (
+            "PROVERKA_CACHE_KEY_PREFIX".into(),
+            vec!["cache", "key_prefix"],
+        ),
+        (
+            "PROVERKA_CACHE_STALE_GRACE_SECS".into(),
+            vec!["cache", "stale_grace_secs"],
+        ),
+        (
+            "PROVERKA_CACHE_LOCK_TTL_SECS".into(),
+            vec!["cache", "lock_ttl_secs"],
+        ),
+        (
+            "PROVERKA_RETRY_MAX_ATTEMPTS".into(),
+            vec!["retry", "max_attempts"],
+        ),
+        (
+            "PROVERKA_RETRY_BASE_DELAY_MS".into(),
+            vec!["retry", "base_delay_ms"],
+        ),
+    ];
+    for provider in crate::registry::names() {
+        for field in [
+            "base_url",
+            "token",
+            "key",
+            "timeout_secs",
+            "max_concurrency",
+            "price_rub",
+            "max_body_bytes",
+            "per_minute",
+            "source",
+            "free_max_wait_secs",
+        ] {
+            keys.push((
+                format!(
+                    "PROVERKA_PROVIDERS_{}_{}",
+                    provider.to_uppercase(),
+                    field.to_uppercase()
+                ),
+                vec!["providers", provider, field],
+            ));
+        }
+    }
+    keys
+}
+
+/// The environment with every `<VAR>_FILE` replaced by `<VAR>` set to the named file's
+/// content (one trailing line break dropped): secrets from systemd credentials
+/// (`$CREDENTIALS_DIRECTORY`) or container secrets (`/run/secrets/…`) without putting them in
+/// the environment. Any variable the proxy reads may come from a file; giving both forms is
+/// an error, as is a file that cannot be read (named by its path, never its content).
+pub(super) fn with_files(env: &[(String, String)]) -> Result<Vec<(String, String)>, ConfigError> {
+    let known: Vec<String> = env_keys()
+        .into_iter()
+        .map(|(var, _)| var)
+        .chain(std::iter::once("PROVERKA_CLIENTS".to_owned()))
+        .collect();
+    let mut out: Vec<(String, String)> = env.to_vec();
+    for (name, path) in env {
+        let Some(var) = name.strip_suffix("_FILE") else {
+            continue;
+        };
+        if !known.iter().any(|k| k == var) {
+            continue;
+        }
+        if env.iter().any(|(k, _)| k == var) {
+            return Err(ConfigError::Invalid(format!(
+                "both {var} and {name} are set: keep one"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Invalid(format!("{name}: cannot read {path}: {e}")))?;
+        let value = text
+            .strip_suffix("\r\n")
+            .or_else(|| text.strip_suffix('\n'))
+            .unwrap_or(&text);
+        out.push((var.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+pub(super) fn env_value(key: &[&str], raw: &str) -> toml::Value {
+    if matches!(key.last(), Some(&("redis_cluster" | "encryption_keys"))) {
+        return toml::Value::Array(
+            raw.split(',')
+                .map(|s| toml::Value::String(s.trim().to_owned()))
+                .collect(),
+        );
+    }
+    let secret_or_text = matches!(
+        key.last(),
+        Some(
+            &("token"
+                | "key"
+                | "redis_url"
+                | "redis_ca_file"
+                | "encryption_key"
+                | "base_url"
+                | "listen"
+                | "key_prefix"
+                | "ledger_path"
+                | "metrics_listen"
+                | "log_format"
+                | "source")
+        )
+    );
+    if !secret_or_text {
+        if let Ok(b) = raw.trim().parse::<bool>() {
+            return toml::Value::Boolean(b);
+        }
+        if let Ok(i) = raw.parse::<i64>() {
+            return toml::Value::Integer(i);
+        }
+        if let Ok(f) = raw.parse::<f64>() {
+            return toml::Value::Float(f);
+        }
+    }
+    toml::Value::String(raw.to_owned())
+}
+
+pub(super) fn set_path(root: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut table = root;
+    for p in parents {
+        let entry = table
+            .entry((*p).to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        table = entry.as_table_mut().expect("just made a table");
+    }
+    table.insert((*last).to_owned(), value);
+}
