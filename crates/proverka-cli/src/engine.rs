@@ -87,8 +87,9 @@ pub(crate) enum Engine {
     Proxy(ViaProxy),
 }
 
+/// A `PROVERKA_…` setting from the environment (or its `_FILE` form).
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    crate::environment::var(name)
 }
 
 fn limiter(per_minute: Option<u32>) -> Option<Arc<DefaultDirectRateLimiter>> {

@@ -5,6 +5,7 @@
 mod batch;
 mod check;
 mod engine;
+mod environment;
 mod free;
 mod journal;
 mod outcome;
@@ -242,7 +243,38 @@ fn parse_rub(s: &str) -> Result<Money, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    if let Err(e) = environment::load() {
+        eprintln!("proverka: {e}");
+        return ExitCode::from(2);
+    }
+    let mut cli = Cli::parse();
+    // clap reads the plain variables; their `_FILE` forms come from the files.
+    let global = &mut cli.global;
+    global.proxy = global
+        .proxy
+        .take()
+        .or_else(|| environment::var("PROVERKA_PROXY"));
+    global.key = global
+        .key
+        .take()
+        .or_else(|| environment::var("PROVERKA_KEY"));
+    global.redis = global
+        .redis
+        .take()
+        .or_else(|| environment::var("PROVERKA_REDIS_URL"));
+    if global.npd_source.is_none()
+        && let Some(text) = environment::var("PROVERKA_NPD_SOURCE")
+    {
+        match <free::NpdSource as clap::ValueEnum>::from_str(&text, true) {
+            Ok(source) => global.npd_source = Some(source),
+            Err(_) => {
+                eprintln!(
+                    "proverka: PROVERKA_NPD_SOURCE_FILE: {text:?} is not one of paid, free, free-then-paid"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -260,8 +292,11 @@ fn main() -> ExitCode {
 #[allow(clippy::print_stdout)] // `proverka alfa` prints the registry: the command's output.
 async fn run(cli: Cli) -> ExitCode {
     let bearer = match &cli.command {
-        Command::Alfa { bearer, .. } => bearer.clone().map(Secret::new),
-        _ => std::env::var("PROVERKA_ALFA_BEARER").ok().map(Secret::new),
+        Command::Alfa { bearer, .. } => bearer
+            .clone()
+            .or_else(|| environment::var("PROVERKA_ALFA_BEARER"))
+            .map(Secret::new),
+        _ => environment::var("PROVERKA_ALFA_BEARER").map(Secret::new),
     };
     let settings = Settings {
         proxy: cli.global.proxy.clone(),

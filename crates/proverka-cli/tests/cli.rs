@@ -650,3 +650,49 @@ async fn through_a_proxy_the_source_column_says_which_source_answered() {
     assert_eq!(column(&rows, "billed"), ["free", "charged"]);
     assert_eq!((s.calls(Provider::Fns), s.calls(Provider::Npd)), (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_come_from_var_file_forms_and_both_forms_are_refused_unshown() {
+    let s = sandbox().await;
+    let d = dir("file-secrets");
+    let key_file = d.join("npd-key");
+    std::fs::write(&key_file, "npd-key-from-file\n").unwrap();
+    // The key only as a file: the check is sent with it.
+    let mut c = proverka(&s);
+    c.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
+        .env("PROVERKA_PROVIDERS_NPD_KEY_FILE", &key_file)
+        .args(["npd", "--inn", proverka_sandbox::NPD_PAYER]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(s.calls(Provider::Npd), 1);
+    // Both forms: refused before anything is sent, naming the variables, never the value.
+    let mut c = proverka(&s);
+    c.env("PROVERKA_PROVIDERS_NPD_KEY_FILE", &key_file).args([
+        "npd",
+        "--inn",
+        proverka_sandbox::NPD_PAYER,
+    ]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(
+        log.contains("both PROVERKA_PROVIDERS_NPD_KEY and PROVERKA_PROVIDERS_NPD_KEY_FILE"),
+        "{log}"
+    );
+    assert!(!log.contains("npd-key"), "{log}");
+    // A file that cannot be read: named by its path.
+    let mut c = proverka(&s);
+    c.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
+        .env("PROVERKA_PROVIDERS_NPD_KEY_FILE", d.join("absent"))
+        .args(["npd", "--inn", proverka_sandbox::NPD_PAYER]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(
+        log.contains("PROVERKA_PROVIDERS_NPD_KEY_FILE: cannot read"),
+        "{log}"
+    );
+    assert_eq!(
+        s.calls(Provider::Npd),
+        1,
+        "nothing sent after the first check"
+    );
+}

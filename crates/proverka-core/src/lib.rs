@@ -33,6 +33,7 @@ mod builder;
 #[cfg(feature = "http")]
 mod client_macro;
 mod date;
+mod env_files;
 mod error;
 mod free;
 #[cfg(feature = "http")]
@@ -54,6 +55,7 @@ pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
 #[cfg(feature = "http")]
 pub use builder::{Channel, ClientBuilder, Connect};
 pub use date::{Date, DateError, LenientDate};
+pub use env_files::{EnvFileError, with_files as env_with_files};
 pub use error::{
     Charged, ConfigError, Error, ErrorSource, Failure, MalformedAnswer, NotAnAnswer, RefusedBy,
     TransportError, TransportErrorKind,

@@ -117,28 +117,8 @@ pub(super) fn with_files(env: &[(String, String)]) -> Result<Vec<(String, String
         .map(|(var, _)| var)
         .chain(std::iter::once("PROVERKA_CLIENTS".to_owned()))
         .collect();
-    let mut out: Vec<(String, String)> = env.to_vec();
-    for (name, path) in env {
-        let Some(var) = name.strip_suffix("_FILE") else {
-            continue;
-        };
-        if !known.iter().any(|k| k == var) {
-            continue;
-        }
-        if env.iter().any(|(k, _)| k == var) {
-            return Err(ConfigError::Invalid(format!(
-                "both {var} and {name} are set: keep one"
-            )));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Invalid(format!("{name}: cannot read {path}: {e}")))?;
-        let value = text
-            .strip_suffix("\r\n")
-            .or_else(|| text.strip_suffix('\n'))
-            .unwrap_or(&text);
-        out.push((var.to_owned(), value.to_owned()));
-    }
-    Ok(out)
+    proverka_core::env_with_files(env, |var| known.iter().any(|k| k == var))
+        .map_err(|e| ConfigError::Invalid(e.to_string()))
 }
 
 pub(super) fn env_value(key: &[&str], raw: &str) -> toml::Value {
