@@ -1,21 +1,22 @@
 //! Where checks go: straight to the providers through the adapters and the cache
 //! ([`Engine::Direct`]), or through a proverka proxy's typed API ([`Engine::Proxy`]).
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use proverka_cache::{CacheStatus, FetchOptions, RedisOptions, RedisStore, TieredCache};
+use governor::DefaultDirectRateLimiter;
+use proverka_cache::{CacheStatus, FetchOptions, TieredCache};
 use proverka_core::{
-    Billed, FreeFirst, FreeSource, Lookup, Money, Provider, RawAnswer, RetryPolicy, Secret,
-    TransportError, TransportErrorKind, Verdict,
+    Billed, FreeFirst, Lookup, Money, Provider, RawAnswer, Secret, TransportError,
+    TransportErrorKind, Verdict,
 };
 use serde_json::Value;
 
 use crate::check::{CheckKind, Planned, result_fields};
 use crate::free::{FreeNpd, FreeOutcome, NpdSource};
 use crate::outcome::{Outcome, Status};
+
+mod setup;
+mod via_proxy;
 
 /// A failure that ends the whole run (a wrong client key, an unusable configuration).
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +79,11 @@ pub(crate) struct ViaProxy {
     alfa_bearer: Option<Secret>,
 }
 
+/// A `PROVERKA_…` setting from the environment (or its `_FILE` form).
+fn env(name: &str) -> Option<String> {
+    crate::environment::var(name)
+}
+
 /// Where checks go.
 #[derive(Debug)]
 pub(crate) enum Engine {
@@ -87,207 +93,7 @@ pub(crate) enum Engine {
     Proxy(ViaProxy),
 }
 
-/// A `PROVERKA_…` setting from the environment (or its `_FILE` form).
-fn env(name: &str) -> Option<String> {
-    crate::environment::var(name)
-}
-
-fn limiter(per_minute: Option<u32>) -> Option<Arc<DefaultDirectRateLimiter>> {
-    per_minute
-        .and_then(NonZeroU32::new)
-        .map(|n| Arc::new(RateLimiter::direct(Quota::per_minute(n))))
-}
-
 impl Engine {
-    /// Builds the engine the flags ask for.
-    ///
-    /// # Errors
-    /// An unusable proxy URL, Redis URL, base URL or credential.
-    pub(crate) async fn new(settings: Settings) -> Result<Self, Fatal> {
-        if let Some(base) = settings.proxy {
-            if let Some(source) = settings.npd_source {
-                return Err(Fatal(format!(
-                    "--npd-source {}: with --proxy, the proxy's [providers.npd] source decides (its answers still say which source answered)",
-                    source.name()
-                )));
-            }
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(900))
-                .build()
-                .map_err(|e| Fatal(format!("HTTP client: {e}")))?;
-            return Ok(Self::Proxy(ViaProxy {
-                http,
-                base: base.trim_end_matches('/').to_owned(),
-                key: settings.key,
-                limiter: limiter(settings.per_minute),
-                alfa_bearer: settings.alfa_bearer,
-            }));
-        }
-        let (sandbox, sandbox_url) = if settings.sandbox {
-            let s = proverka_sandbox::Sandbox::builder()
-                .start("127.0.0.1:0")
-                .await
-                .map_err(|e| Fatal(format!("sandbox: {e}")))?;
-            let url = s.url();
-            (Some(s), Some(url))
-        } else {
-            (None, None)
-        };
-        let base = |p: &str| {
-            sandbox_url
-                .clone()
-                .or_else(|| env(&format!("PROVERKA_PROVIDERS_{p}_BASE_URL")))
-        };
-        let credential = |p: &str, name: &str, sandboxed: &str| {
-            env(&format!("PROVERKA_PROVIDERS_{p}_{name}"))
-                .or_else(|| settings.sandbox.then(|| sandboxed.to_owned()))
-        };
-        let mut upstreams = Vec::new();
-        let config = |e: proverka_core::ConfigError, p: &str| {
-            Fatal(format!(
-                "{p}: {e} (set PROVERKA_PROVIDERS_{}_… or use --sandbox / --proxy)",
-                p.to_uppercase()
-            ))
-        };
-        if let Some(token) = credential("FSSP", "TOKEN", proverka_sandbox::FSSP_TOKEN) {
-            let mut b = proverka_fssp::FsspClient::builder().token(token);
-            if let Some(url) = base("FSSP") {
-                b = b.base_url(url);
-            }
-            upstreams.push((
-                Provider::Fssp,
-                Arc::new(Upstream::Fssp(b.build().map_err(|e| config(e, "fssp"))?)),
-            ));
-        }
-        if let Some(token) = credential("COURT", "TOKEN", "sandbox-court-token") {
-            let mut b = proverka_court::CourtClient::builder().token(token);
-            if let Some(url) = base("COURT") {
-                b = b.base_url(url);
-            }
-            upstreams.push((
-                Provider::Court,
-                Arc::new(Upstream::Court(b.build().map_err(|e| config(e, "court"))?)),
-            ));
-        }
-        if let Some(key) = credential("NPD", "KEY", "sandbox-npd-key") {
-            let mut b = proverka_npd::NpdClient::builder().token(key);
-            if let Some(url) = base("NPD") {
-                b = b.base_url(url);
-            }
-            upstreams.push((
-                Provider::Npd,
-                Arc::new(Upstream::Npd(b.build().map_err(|e| config(e, "npd"))?)),
-            ));
-        }
-        let npd_source = settings.npd_source.unwrap_or_default();
-        let free_npd = match npd_source {
-            NpdSource::Paid => None,
-            mode => {
-                if mode == NpdSource::FreeThenPaid
-                    && !upstreams.iter().any(|(p, _)| *p == Provider::Npd)
-                {
-                    return Err(Fatal(
-                        "--npd-source free-then-paid needs api-assist's key for the fallback: set PROVERKA_PROVIDERS_NPD_KEY, or use --npd-source free".into(),
-                    ));
-                }
-                let mut b = proverka_fns::FnsClient::builder();
-                if let Some(url) = base("FNS") {
-                    b = b.base_url(url);
-                }
-                let per_minute = match env("PROVERKA_PROVIDERS_FNS_PER_MINUTE") {
-                    None => 2,
-                    Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        Fatal(format!(
-                            "PROVERKA_PROVIDERS_FNS_PER_MINUTE: {v:?} is not a whole number above 0"
-                        ))
-                    })?,
-                };
-                let max_wait = match env("PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS") {
-                    None => 10,
-                    Some(v) => v.parse::<u64>().map_err(|_| {
-                        Fatal(format!(
-                            "PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS: {v:?} is not a whole number of seconds"
-                        ))
-                    })?,
-                };
-                Some(Arc::new(FreeNpd {
-                    client: b.build().map_err(|e| config(e, "fns"))?,
-                    source: Arc::new(proverka::NpdFromFns) as Arc<dyn FreeSource>,
-                    mode,
-                    interval: Duration::from_secs(60) / per_minute,
-                    max_wait: Duration::from_secs(max_wait),
-                }))
-            }
-        };
-        let alfa = match settings.alfa_bearer {
-            Some(bearer) => {
-                let mut b = proverka_alfa::AlfaClient::builder();
-                if let Some(url) = base("ALFA") {
-                    b = b.base_url(url);
-                }
-                Some((b.build().map_err(|e| config(e, "alfa"))?, bearer))
-            }
-            None => None,
-        };
-        let prices = [Provider::Court, Provider::Npd]
-            .into_iter()
-            .filter_map(|p| {
-                let from_env = env(&format!(
-                    "PROVERKA_PROVIDERS_{}_PRICE_RUB",
-                    p.as_str().to_uppercase()
-                ))
-                .and_then(|v| Money::parse(&v).ok());
-                from_env
-                    .or_else(|| settings.sandbox.then(|| Money::from_kopecks(100)))
-                    .map(|m| (p, m))
-            })
-            .collect();
-        let mut cache = TieredCache::builder()
-            .memory_bytes(64 << 20)
-            // The flight re-sends only what the provider calls free (FSSP 456, NPD success=0).
-            .retry(RetryPolicy::default());
-        if let Some(url) = &settings.redis {
-            // The same rule and the same key as the proxy's: answers hold personal data, and
-            // with the proxy's key the two share entries.
-            // The proxy's keys, rotation included: the first encrypts, every one decrypts.
-            let keys = env("PROVERKA_CACHE_ENCRYPTION_KEYS")
-                .map(|list| ("PROVERKA_CACHE_ENCRYPTION_KEYS", list))
-                .or_else(|| {
-                    env("PROVERKA_CACHE_ENCRYPTION_KEY")
-                        .map(|k| ("PROVERKA_CACHE_ENCRYPTION_KEY", k))
-                });
-            match keys {
-                Some((var, text)) => {
-                    let keys = text
-                        .split(',')
-                        .map(|hex| proverka_cache::EncryptionKey::from_hex(hex.trim()))
-                        .collect::<Result<Vec<_>, _>>()
-                        .and_then(proverka_cache::Keyring::new)
-                        .map_err(|e| Fatal(format!("{var}: {e}")))?;
-                    cache = cache.encryption_keys(keys);
-                }
-                None if env("PROVERKA_CACHE_ALLOW_PLAINTEXT").as_deref() == Some("true") => {}
-                None => {
-                    return Err(Fatal(
-                        "--redis needs PROVERKA_CACHE_ENCRYPTION_KEY (64 hex digits; the proxy's, to share its entries): answers there hold personal data. Set PROVERKA_CACHE_ALLOW_PLAINTEXT=true to store them unencrypted on purpose".into(),
-                    ));
-                }
-            }
-            let store = RedisStore::single(url, RedisOptions::default())
-                .map_err(|e| Fatal(format!("--redis: {e}")))?;
-            cache = cache.remote(Arc::new(store));
-        }
-        Ok(Self::Direct(Box::new(Direct {
-            cache: cache.build(),
-            upstreams,
-            prices,
-            limiter: limiter(settings.per_minute),
-            alfa,
-            free_npd,
-            _sandbox: sandbox,
-        })))
-    }
-
     /// The most one call of `kind` may cost, where known (the page's maximum, or the tariff's
     /// price from `PROVERKA_PROVIDERS_*_PRICE_RUB`).
     pub(crate) fn max_price(&self, kind: CheckKind) -> Option<Money> {
@@ -524,116 +330,6 @@ impl Direct {
             ),
         };
         outcome.price_rub = price_text(billed, configured);
-        Ok(outcome)
-    }
-}
-
-impl ViaProxy {
-    async fn get(
-        &self,
-        kind: CheckKind,
-        planned: &Planned,
-        only_cached: bool,
-    ) -> Result<Outcome, Fatal> {
-        if !only_cached && let Some(l) = &self.limiter {
-            l.until_ready().await;
-        }
-        let mut req = self
-            .http
-            .get(format!("{}{}", self.base, kind.v1_path()))
-            .query(&planned.pairs);
-        if let Some(k) = &self.key {
-            req = req.header("X-Proverka-Key", k.expose());
-        }
-        if only_cached {
-            req = req.header("Cache-Control", "only-if-cached");
-        }
-        let response = match req.send().await {
-            Ok(r) => r,
-            // The proxy caches whatever the provider answered: asking again is a hit then.
-            Err(e) => {
-                return Ok(Outcome::failed(
-                    Status::RetryLater,
-                    "proxy_unreachable",
-                    format!("the proxy did not answer: {}", e.without_url()),
-                    "unknown",
-                    "proxy",
-                ));
-            }
-        };
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or_default();
-        if status == 401 {
-            return Err(Fatal(
-                "the proxy refused the client key (401): set --key or PROVERKA_KEY".into(),
-            ));
-        }
-        let billed = body["charge"]["kind"].as_str().unwrap_or("free").to_owned();
-        let price = body["charge"]["price"]
-            .as_str()
-            .map(str::to_owned)
-            .or_else(|| (billed == "free").then(|| Money::ZERO.to_string()));
-        let source = match (body["cache"].as_str(), body["source"].as_str()) {
-            (Some("HIT" | "STALE"), _) => "cache",
-            // The proxy's free source answered (`[providers.npd] source`).
-            (_, Some("fns")) => "fns",
-            _ => "provider",
-        };
-        let mut outcome = match status {
-            200 => Outcome {
-                status: Status::Ok,
-                fields: result_fields(kind, &body["result"]),
-                error_code: None,
-                error_message: None,
-                billed,
-                price_rub: price.clone(),
-                source: source.to_owned(),
-                result: Some(body["result"].clone()),
-            },
-            400 => {
-                let pb = &body["error"]["provider_body"];
-                let code = pb["error"]
-                    .as_str()
-                    .or_else(|| pb["data"]["error"].as_str())
-                    .map_or_else(|| pb["error"].to_string(), str::to_owned);
-                Outcome::invalid(code, pb.to_string())
-            }
-            402 => Outcome::failed(
-                Status::RetryLater,
-                "budget_exceeded",
-                body["message"]
-                    .as_str()
-                    .unwrap_or("the client's daily budget is spent"),
-                "free",
-                "proxy",
-            ),
-            _ => {
-                let e = &body["error"];
-                let (code, message, retryable) = if e.is_object() {
-                    (
-                        e["source"].as_str().unwrap_or("provider").to_owned(),
-                        e["message"].as_str().unwrap_or_default().to_owned(),
-                        e["retryable"].as_bool().unwrap_or(false),
-                    )
-                } else {
-                    (
-                        e.as_str().unwrap_or("proxy_error").to_owned(),
-                        body["message"].as_str().unwrap_or_default().to_owned(),
-                        body["retryable"].as_bool().unwrap_or(false),
-                    )
-                };
-                Outcome::failed(
-                    Outcome::failure_status(&billed, retryable),
-                    code,
-                    message,
-                    &billed,
-                    source,
-                )
-            }
-        };
-        if outcome.price_rub.is_none() {
-            outcome.price_rub = price;
-        }
         Ok(outcome)
     }
 }
