@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use proverka_cache::{RedisOptions, RedisStore, RemoteStore, TieredCache};
 use proverka_core::{
-    Adapter, CredentialStyle, HttpClient, HttpSettings, PagePrice, Provider, RetryPolicy, Secret,
+    Adapter, CredentialStyle, FreeSource, HttpClient, HttpSettings, PagePrice, Provider,
+    RetryPolicy, Secret,
 };
 use tokio::sync::Semaphore;
 
@@ -17,10 +18,10 @@ use crate::config::{Config, SourceMode};
 use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::registry::RouteTable;
-use crate::sources::FreeRoute;
 
 mod live;
 mod plan;
+pub(crate) mod today;
 
 pub(crate) use live::Client;
 use live::Live;
@@ -65,6 +66,14 @@ impl Upstream {
     }
 }
 
+/// A paid provider's free source, as configured.
+#[derive(Debug, Clone)]
+pub(crate) struct FreeRoute {
+    pub(crate) source: Arc<dyn FreeSource>,
+    pub(crate) mode: SourceMode,
+    pub(crate) max_wait: Duration,
+}
+
 /// Everything a request needs.
 #[derive(Debug)]
 pub(crate) struct AppState {
@@ -80,7 +89,7 @@ pub(crate) struct AppState {
     /// The provider routes, from the registry.
     pub(crate) routes: RouteTable,
     /// The counters at the start of the Moscow day (the status page's "today").
-    pub(crate) day_start: std::sync::Mutex<crate::status::DayStart>,
+    pub(crate) day_start: std::sync::Mutex<today::DayStart>,
 }
 
 /// Why the proxy could not start.
@@ -241,7 +250,7 @@ impl AppState {
             budgets: Budgets::default(),
             ledger,
             metrics: Metrics::new(&routes),
-            day_start: crate::status::DayStart::new(routes.providers().len()),
+            day_start: today::DayStart::new(routes.providers().len()),
             routes,
             // One memory budget: the memo takes a sixteenth of memory_mb, the answers the rest.
             memo: crate::memo::ParseMemo::new(memory_bytes / 16),

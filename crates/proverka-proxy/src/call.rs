@@ -10,8 +10,8 @@ use proverka_core::{
     RawAnswer, Secret, TransportError, UpstreamRequest, Verdict,
 };
 
-use crate::app::{AppState, BudgetExceeded, Client};
-use crate::sources::{FreeOutcome, FreeRoute};
+use crate::app::{AppState, BudgetExceeded, Client, FreeRoute};
+use crate::sources::FreeOutcome;
 
 /// How the upstream call authenticates, and whether the cache is shared.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ pub(crate) struct Call {
     pub(crate) credential: Credential,
     pub(crate) client: Client,
     /// The request's `X-Request-Id`, for the ledger.
-    pub(crate) request_id: crate::routes::RequestId,
+    pub(crate) request_id: crate::request_id::RequestId,
     pub(crate) options: FetchOptions,
     /// `Cache-Control: only-if-cached`: answer from the cache or not at all, never a call.
     pub(crate) only_if_cached: bool,
@@ -105,7 +105,7 @@ struct ProxyFetch {
     lookup: Arc<dyn Lookup>,
     credential: Credential,
     client: Client,
-    request_id: crate::routes::RequestId,
+    request_id: crate::request_id::RequestId,
     /// The reservation of the call in progress: its day and amount.
     reserved: Mutex<Option<(Date, Money)>>,
     /// With a free source configured: the flight's query, asked of it first.

@@ -28,6 +28,7 @@ mod memo;
 mod metrics;
 mod openapi;
 mod registry;
+mod request_id;
 mod routes;
 mod sources;
 mod status;
@@ -135,7 +136,7 @@ impl Proxy {
             method: parts.method,
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or("").to_owned(),
-            request_id: routes::request_id(&parts.headers),
+            request_id: request_id::request_id(&parts.headers),
             headers: parts.headers,
         };
         let response = routes::handle(&self.state, incoming).await;
@@ -256,7 +257,7 @@ impl Proxy {
                             method: parts.method,
                             path: parts.uri.path().to_owned(),
                             query: parts.uri.query().unwrap_or("").to_owned(),
-                            request_id: routes::request_id(&parts.headers),
+                            request_id: request_id::request_id(&parts.headers),
                             headers: parts.headers,
                         };
                         Ok::<_, std::convert::Infallible>(routes::handle(&state, incoming).await)

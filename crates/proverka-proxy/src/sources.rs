@@ -1,31 +1,21 @@
 //! Free sources: a paid provider's question asked first of a free provider that answers it
-//! (`source = "free-then-paid"` or `"free"`), from the registry's [`FreeSource`]s.
+//! (`source = "free-then-paid"` or `"free"`), from the registry's
+//! [`FreeSource`](proverka_core::FreeSource)s.
 //!
 //! The free answer is stored in the paid provider's cache entry, in its shape, judged free;
 //! so a later hit tells which source answered by what it cost: nothing (the free source) or a
 //! price (the paid one).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use proverka_cache::{FreeAttempt, FreeQueue, ProviderCall};
-use proverka_core::{
-    Auth, FreeFirst, FreeSource, Money, RawAnswer, TransportError, TransportErrorKind,
-};
+use proverka_core::{Auth, FreeFirst, Money, RawAnswer, TransportError, TransportErrorKind};
 
-use crate::app::{AppState, Client};
+use crate::app::{AppState, Client, FreeRoute};
 use crate::config::SourceMode;
 
 /// How long a free source that refused (too many calls, unavailable) is left alone.
 pub(crate) const BACK_OFF: Duration = Duration::from_secs(60);
-
-/// A paid provider's free source, as configured.
-#[derive(Debug, Clone)]
-pub(crate) struct FreeRoute {
-    pub(crate) source: Arc<dyn FreeSource>,
-    pub(crate) mode: SourceMode,
-    pub(crate) max_wait: Duration,
-}
 
 /// What the free source did for one call.
 pub(crate) enum FreeOutcome {

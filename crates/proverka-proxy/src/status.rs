@@ -13,6 +13,7 @@ use proverka_core::{Date, Money};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
+use crate::app::today::{Counts, DayStart};
 
 /// The page: one self-contained HTML file (no external asset), refreshing itself.
 pub(crate) const PAGE: &str = include_str!("status.html");
@@ -25,33 +26,6 @@ const MISS: usize = 1;
 /// Rubles as the page shows them (two decimals).
 fn rubles(v: f64) -> String {
     format!("{v:.2}")
-}
-
-/// One provider's counters, as the page counts them.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Counts {
-    by_status: [u64; 5],
-    calls: u64,
-    billed_unknown: u64,
-    spent_rub: f64,
-    saved_rub: f64,
-}
-
-/// The counters at the start of the Moscow day, per provider in registry order.
-#[derive(Debug)]
-pub(crate) struct DayStart {
-    day: Date,
-    counts: Vec<Counts>,
-}
-
-impl DayStart {
-    /// Zeros for today: a replica started today counted nothing before.
-    pub(crate) fn new(providers: usize) -> Mutex<Self> {
-        Mutex::new(Self {
-            day: Date::today_moscow(),
-            counts: vec![Counts::default(); providers],
-        })
-    }
 }
 
 fn counts(state: &AppState, index: usize) -> Counts {
