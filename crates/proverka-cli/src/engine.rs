@@ -296,15 +296,16 @@ impl Direct {
             }
         };
         let verdict = &served.answer.verdict;
-        let source = match served.status {
-            CacheStatus::Hit(_) | CacheStatus::Stale => "cache",
+        let free = self.free_npd.as_ref().map(|f| f.name());
+        let source = match (served.status, free) {
+            (CacheStatus::Hit(_) | CacheStatus::Stale, _) => "cache",
             // An NPD answer that cost nothing came from the free check.
-            _ if self.free_npd.is_some()
-                && provider == Provider::Npd
-                && verdict.billed().is_no()
-                && matches!(verdict, Verdict::Answer { .. }) =>
+            (_, Some(free))
+                if provider == Provider::Npd
+                    && verdict.billed().is_no()
+                    && matches!(verdict, Verdict::Answer { .. }) =>
             {
-                "fns"
+                free
             }
             _ => "provider",
         };

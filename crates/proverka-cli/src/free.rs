@@ -1,15 +1,19 @@
-//! `--npd-source`: NPD checks asked first of the tax service's free check (`fns`), with
-//! api-assist as the fallback, as the proxy does with `[providers.npd] source`.
+//! `--npd-source`: NPD checks asked first of the registry's free source for NPD (the tax
+//! service's free check, `fns`), with api-assist as the fallback, as the proxy does with
+//! `[providers.npd] source`. Nothing here names the free provider: its name, defaults and
+//! pacing come from the registry.
 //!
-//! The free service limits calls per IP address: calls are paced (`per_minute`, default 2),
-//! through Redis with `--redis` so that this run, other runs and proxies on one egress
-//! address share the pace (the queue is the proxy's `pace:fns`).
+//! A free service limits calls per IP address: calls are paced (`per_minute`, by default the
+//! provider's own), through Redis with `--redis` so that this run, other runs and proxies on
+//! one egress address share the pace (the queue is the proxy's, `pace:<provider>`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use proverka_cache::{FreeAttempt, FreeQueue, TieredCache};
-use proverka_core::{FreeFirst, FreeSource, RawAnswer, TransportError, TransportErrorKind};
+use proverka_core::{
+    Auth, FreeFirst, FreeSource, HttpClient, RawAnswer, TransportError, TransportErrorKind,
+};
 
 /// Where NPD answers come from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -28,13 +32,11 @@ pub(crate) enum NpdSource {
 /// proxy's rule.
 const BACK_OFF: Duration = Duration::from_secs(60);
 
-/// The pace queue's name, shared with the proxy through Redis.
-const QUEUE: &str = "pace:fns";
-
 /// The free NPD source, as the flags and environment configure it.
 #[derive(Debug)]
 pub(crate) struct FreeNpd {
-    pub(crate) client: proverka_fns::FnsClient,
+    /// The free provider's HTTP client, from its adapter's spec.
+    pub(crate) http: HttpClient,
     pub(crate) source: Arc<dyn FreeSource>,
     pub(crate) mode: NpdSource,
     /// One call per this long (60 s / `per_minute`).
@@ -64,17 +66,26 @@ impl NpdSource {
 }
 
 impl FreeNpd {
+    /// The free source's name in the `source` column (`fns`).
+    pub(crate) fn name(&self) -> &'static str {
+        self.source.source_names().1
+    }
+
     /// Asks the free source for `query`'s answer, when its queue allows.
     pub(crate) async fn ask(&self, query: &FreeFirst, cache: &TieredCache) -> FreeOutcome {
+        // The pace queue's name, shared with the proxy through Redis.
+        let name = format!("pace:{}", self.source.free());
         let queue = FreeQueue {
-            name: QUEUE,
+            name: &name,
             interval: self.interval,
             max_wait: (self.mode != NpdSource::Free).then_some(self.max_wait),
             rest: BACK_OFF,
         };
         let attempt = cache
             .ask_free_source(query, queue, |free_query| async move {
-                self.client.fetch_raw(&*free_query).await
+                self.http
+                    .send(&free_query.upstream_request(), Auth::None)
+                    .await
             })
             .await;
         match (attempt, self.mode) {
@@ -89,4 +100,12 @@ impl FreeNpd {
             _ => FreeOutcome::AskPaid,
         }
     }
+}
+
+/// Whether `name` is a free source of this build, as a proxy's `source` field names it.
+pub(crate) fn free_source_named(name: &str) -> Option<&'static str> {
+    proverka::free_sources()
+        .iter()
+        .map(|s| s.source_names().1)
+        .find(|n| *n == name)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use proverka_cache::{RedisOptions, RedisStore, TieredCache};
-use proverka_core::{FreeSource, Money, Provider, RetryPolicy};
+use proverka_core::{HttpClient, HttpSettings, Money, Provider, RetryPolicy};
 
 use super::{Direct, Engine, Fatal, Settings, Upstream, ViaProxy, env};
 use crate::free::{FreeNpd, NpdSource};
@@ -110,15 +110,28 @@ impl Engine {
                         "--npd-source free-then-paid needs api-assist's key for the fallback: set PROVERKA_PROVIDERS_NPD_KEY, or use --npd-source free".into(),
                     ));
                 }
-                let mut b = proverka_fns::FnsClient::builder();
-                if let Some(url) = base("FNS") {
-                    b = b.base_url(url);
-                }
-                let per_minute = match env("PROVERKA_PROVIDERS_FNS_PER_MINUTE") {
-                    None => 2,
+                // The registry's free source for NPD, and its provider's defaults.
+                let source = proverka::free_sources()
+                    .into_iter()
+                    .find(|s| s.paid() == Provider::Npd)
+                    .ok_or_else(|| Fatal("this build has no free NPD source".into()))?;
+                let free = source.free();
+                let spec = proverka::adapters()
+                    .into_iter()
+                    .find(|a| a.provider() == free)
+                    .map(|a| a.spec())
+                    .ok_or_else(|| Fatal(format!("this build has no adapter for {free}")))?;
+                let free_env = free.as_str().to_uppercase();
+                let url = base(&free_env).unwrap_or_else(|| spec.base_url.to_owned());
+                let http = HttpSettings::new(&url, spec.timeout)
+                    .and_then(|settings| HttpClient::new(free, settings))
+                    .map_err(|e| config(e, free.as_str()))?;
+                let per_minute_var = format!("PROVERKA_PROVIDERS_{free_env}_PER_MINUTE");
+                let per_minute = match env(&per_minute_var) {
+                    None => spec.calls_per_minute.unwrap_or(1).max(1),
                     Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
                         Fatal(format!(
-                            "PROVERKA_PROVIDERS_FNS_PER_MINUTE: {v:?} is not a whole number above 0"
+                            "{per_minute_var}: {v:?} is not a whole number above 0"
                         ))
                     })?,
                 };
@@ -131,8 +144,8 @@ impl Engine {
                     })?,
                 };
                 Some(Arc::new(FreeNpd {
-                    client: b.build().map_err(|e| config(e, "fns"))?,
-                    source: Arc::new(proverka::NpdFromFns) as Arc<dyn FreeSource>,
+                    http,
+                    source,
                     mode,
                     interval: Duration::from_secs(60) / per_minute,
                     max_wait: Duration::from_secs(max_wait),

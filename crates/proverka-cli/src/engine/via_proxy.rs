@@ -52,10 +52,13 @@ impl ViaProxy {
             .as_str()
             .map(str::to_owned)
             .or_else(|| (billed == "free").then(|| Money::ZERO.to_string()));
-        let source = match (body["cache"].as_str(), body["source"].as_str()) {
+        // The proxy's free source answered (`[providers.npd] source`).
+        let free = body["source"]
+            .as_str()
+            .and_then(crate::free::free_source_named);
+        let source = match (body["cache"].as_str(), free) {
             (Some("HIT" | "STALE"), _) => "cache",
-            // The proxy's free source answered (`[providers.npd] source`).
-            (_, Some("fns")) => "fns",
+            (_, Some(free)) => free,
             _ => "provider",
         };
         let mut outcome = match status {
