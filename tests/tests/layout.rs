@@ -135,3 +135,87 @@ fn the_circle_finder_finds_a_circle() {
     acyclic.get_mut("call").unwrap().clear();
     assert_eq!(circle(&acyclic), None);
 }
+
+/// Every source, build and configuration file of the workspace (not `target/`), relative to
+/// the workspace root.
+fn workspace_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            workspace_files(root, &path, out);
+        } else {
+            out.push(path.strip_prefix(root).unwrap().to_path_buf());
+        }
+    }
+}
+
+/// Whether `text` names `word` (any case) as a word of its own (`proverka_fns`, `Fns::`,
+/// `"fns"` count; `defns` does not).
+fn names(text: &str, word: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.match_indices(word).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic)
+    })
+}
+
+/// The registry's promise, held for the fifth provider (`fns`, the tax service's free check):
+/// a provider is its own crate, one `Provider` variant, its registry entry (the `proverka`
+/// crate: the line, the feature, the free-source pairing), its simulator, and docs, the
+/// example configuration and tests. No other code names it: not the proxy, the cache, the
+/// command line or another adapter.
+#[test]
+fn the_fifth_provider_is_named_only_where_a_provider_is_added() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.canonicalize().unwrap();
+    let mut files = Vec::new();
+    workspace_files(&root, &root, &mut files);
+    let allowed = |path: &Path| {
+        let p = path.to_string_lossy();
+        p.starts_with("crates/proverka-fns/")
+            || p == "crates/proverka-core/src/provider.rs"
+            || p.starts_with("crates/proverka/")
+            || p.starts_with("crates/proverka-sandbox/")
+            || matches!(
+                p.as_ref(),
+                "Cargo.toml" | "Cargo.lock" | "proverka.example.toml"
+            )
+            || p.ends_with(".md")
+            || p.starts_with("docs/")
+            || p.starts_with("fixtures/")
+            || p.starts_with("tests/")
+            || p.contains("/tests/")
+    };
+    let mut read = 0;
+    let named: Vec<String> = files
+        .iter()
+        .filter(|f| !allowed(f))
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(root.join(f)).ok()?;
+            read += 1;
+            names(&text, "fns").then(|| f.display().to_string())
+        })
+        .collect();
+    assert!(
+        read > 100,
+        "only {read} files read under {}",
+        root.display()
+    );
+    assert!(
+        named.is_empty(),
+        "the fifth provider is named outside its crate, the enum, the registry and the simulator: {named:?}"
+    );
+}
+
+#[test]
+fn a_name_is_found_as_a_word_only() {
+    assert!(names("use proverka_fns::FnsQuery;", "fns"));
+    assert!(names("Provider::Fns =>", "fns"));
+    assert!(names("pace:fns", "fns"));
+    assert!(!names("defns and fnsx", "fns"));
+}

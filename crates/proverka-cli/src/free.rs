@@ -1,5 +1,5 @@
 //! `--npd-source`: NPD checks asked first of the registry's free source for NPD (the tax
-//! service's free check, `fns`), with api-assist as the fallback, as the proxy does with
+//! service's free check), with api-assist as the fallback, as the proxy does with
 //! `[providers.npd] source`. Nothing here names the free provider: its name, defaults and
 //! pacing come from the registry.
 //!
@@ -66,7 +66,7 @@ impl NpdSource {
 }
 
 impl FreeNpd {
-    /// The free source's name in the `source` column (`fns`).
+    /// The free source's name in the `source` column (its provider's name).
     pub(crate) fn name(&self) -> &'static str {
         self.source.source_names().1
     }
