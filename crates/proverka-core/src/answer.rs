@@ -294,6 +294,16 @@ impl Verdict {
     }
 }
 
+/// Answer bodies read through [`json_body`] in this process.
+static BODIES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many answer bodies the adapters have read in this process (each judgement and each
+/// rendering reads one, through [`json_body`]): how a test or a bench sees that a drop-in hit
+/// reads none and a typed miss reads two (once to judge, once to render).
+pub fn bodies_read() -> u64 {
+    BODIES_READ.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Strips what some provider backends put around their JSON and what JSON itself does not
 /// allow: UTF-8 byte-order marks (a PHP habit) and the whitespace and line ends around them.
 /// Every adapter reads bodies through this, so such bytes never make an answer unreadable; the
@@ -304,6 +314,7 @@ impl Verdict {
 /// ```
 pub fn json_body(body: &[u8]) -> &[u8] {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
+    BODIES_READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut rest = body.trim_ascii();
     while let Some(after) = rest.strip_prefix(BOM) {
         rest = after.trim_ascii_start();

@@ -51,7 +51,7 @@ pub use adapter::{
     Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderReply, ProviderSpec, QueryInput,
     RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
 };
-pub use answer::{Billed, RawAnswer, Reported, Verdict, json_body};
+pub use answer::{Billed, RawAnswer, Reported, Verdict, bodies_read, json_body};
 #[cfg(feature = "http")]
 pub use builder::{Channel, ClientBuilder, Connect};
 pub use date::{Date, DateError, LenientDate};
