@@ -40,18 +40,33 @@ pub enum ProviderError {
     },
 }
 
+proverka_core::code_table! {
+    /// The page's codes: 403 `40301`–`40305`, 400 `40000`.
+    const CODES: CodeTable<ProviderError, i64> = [
+        (40301, ProviderError::InvalidAccessKey),
+        (40302, ProviderError::SubscriptionExpired),
+        (40303, ProviderError::InvalidIp),
+        (40304, ProviderError::DayLimitExceeded),
+        (40305, ProviderError::MonthLimitExceeded),
+        (40000, ProviderError::Validation(String::new())),
+    ];
+}
+
 impl ProviderError {
+    /// The error an answer's `error_code` and `error` (its message) name.
+    pub fn from_code(code: Option<i64>, message: Option<String>) -> Self {
+        match code.and_then(|c| CODES.error(&c)) {
+            Some(Self::Validation(_)) => Self::Validation(message.unwrap_or_default()),
+            Some(known) => known,
+            None => Self::Other { code, message },
+        }
+    }
+
     /// The provider's numeric code, where there is one.
     pub fn code(&self) -> Option<i64> {
         match self {
-            Self::InvalidAccessKey => Some(40301),
-            Self::SubscriptionExpired => Some(40302),
-            Self::InvalidIp => Some(40303),
-            Self::DayLimitExceeded => Some(40304),
-            Self::MonthLimitExceeded => Some(40305),
-            Self::Validation(_) => Some(40000),
-            Self::SourceUnavailable => None,
             Self::Other { code, .. } => *code,
+            known => CODES.code(known).copied(),
         }
     }
 }

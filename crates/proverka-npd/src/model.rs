@@ -59,16 +59,5 @@ pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
         }
         return Err(Error::Provider(ProviderError::SourceUnavailable));
     }
-    Err(Error::Provider(match code {
-        Some(40301) => ProviderError::InvalidAccessKey,
-        Some(40302) => ProviderError::SubscriptionExpired,
-        Some(40303) => ProviderError::InvalidIp,
-        Some(40304) => ProviderError::DayLimitExceeded,
-        Some(40305) => ProviderError::MonthLimitExceeded,
-        Some(40000) => ProviderError::Validation(error.unwrap_or_default()),
-        code => ProviderError::Other {
-            code,
-            message: error,
-        },
-    }))
+    Err(Error::Provider(ProviderError::from_code(code, error)))
 }
