@@ -63,9 +63,12 @@ impl<E, C> CodeTable<E, C> {
     }
 }
 
-impl<E: Clone, C: PartialEq> CodeTable<E, C> {
+impl<E: Clone, C> CodeTable<E, C> {
     /// The error sent as `code` (its payload, if any, empty), when the table lists it.
-    pub fn error(&self, code: &C) -> Option<E> {
+    pub fn error<Q>(&self, code: &Q) -> Option<E>
+    where
+        C: PartialEq<Q>,
+    {
         self.find(|known| known == code).map(|(_, e)| e.clone())
     }
 }

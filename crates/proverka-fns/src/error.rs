@@ -31,6 +31,15 @@ pub enum ProviderError {
     },
 }
 
+proverka_core::code_table! {
+    /// The service's 422 codes.
+    const CODES: CodeTable<ProviderError, &str> = [
+        (ProviderError::VALIDATION_FAILED, ProviderError::ValidationFailed(String::new())),
+        (ProviderError::LIMITED, ProviderError::Limited),
+        (ProviderError::UNAVAILABLE, ProviderError::Unavailable),
+    ];
+}
+
 impl ProviderError {
     /// `validation.failed`.
     pub const VALIDATION_FAILED: &'static str = "validation.failed";
@@ -41,11 +50,10 @@ impl ProviderError {
 
     /// The error for `code` and `message` as the service sent them.
     pub fn from_code(code: Option<String>, message: Option<String>) -> Self {
-        match code.as_deref() {
-            Some(Self::VALIDATION_FAILED) => Self::ValidationFailed(message.unwrap_or_default()),
-            Some(Self::LIMITED) => Self::Limited,
-            Some(Self::UNAVAILABLE) => Self::Unavailable,
-            _ => Self::Other { code, message },
+        match code.as_deref().and_then(|c| CODES.error(&c)) {
+            Some(Self::ValidationFailed(_)) => Self::ValidationFailed(message.unwrap_or_default()),
+            Some(known) => known,
+            None => Self::Other { code, message },
         }
     }
 
@@ -67,13 +75,7 @@ impl Failure for ProviderError {
     }
     /// The code; an unlisted one is reported as `other` so metric labels stay bounded.
     fn code(&self) -> String {
-        match self {
-            Self::ValidationFailed(_) => Self::VALIDATION_FAILED,
-            Self::Limited => Self::LIMITED,
-            Self::Unavailable => Self::UNAVAILABLE,
-            Self::Other { .. } => "other",
-        }
-        .to_owned()
+        CODES.code(self).copied().unwrap_or("other").to_owned()
     }
 }
 
