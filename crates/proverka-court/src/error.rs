@@ -46,33 +46,21 @@ pub enum ProviderError {
     Other(String),
 }
 
-const TEXTS: &[(&str, ProviderError)] = &[
-    (
-        "Access to the API is denied by the user",
-        ProviderError::AccessDenied,
-    ),
-    ("Query limit is null (0)", ProviderError::QueryLimitZero),
-    (
-        "There are not enough funds on the balance",
-        ProviderError::NotEnoughFunds,
-    ),
-    (
-        "The validity period of the tariff has expired",
-        ProviderError::TariffExpired,
-    ),
-    ("Unknown tariff type", ProviderError::UnknownTariffType),
-    ("Tariff type is empty", ProviderError::TariffTypeEmpty),
-    ("403 Forbidden", ProviderError::Forbidden),
-    ("401 Unauthorized", ProviderError::Unauthorized),
-    (
-        "Non-correct recording of coordinates",
-        ProviderError::BadCoordinates,
-    ),
-    (
-        "Coords or address params not assigned",
-        ProviderError::NoCoordsOrAddress,
-    ),
-];
+proverka_core::code_table! {
+    /// The error texts of the page's table (`data.error`), matched without regard to case.
+    const TEXTS: CodeTable<ProviderError, &str> = [
+        ("Access to the API is denied by the user", ProviderError::AccessDenied),
+        ("Query limit is null (0)", ProviderError::QueryLimitZero),
+        ("There are not enough funds on the balance", ProviderError::NotEnoughFunds),
+        ("The validity period of the tariff has expired", ProviderError::TariffExpired),
+        ("Unknown tariff type", ProviderError::UnknownTariffType),
+        ("Tariff type is empty", ProviderError::TariffTypeEmpty),
+        ("403 Forbidden", ProviderError::Forbidden),
+        ("401 Unauthorized", ProviderError::Unauthorized),
+        ("Non-correct recording of coordinates", ProviderError::BadCoordinates),
+        ("Coords or address params not assigned", ProviderError::NoCoordsOrAddress),
+    ];
+}
 
 impl ProviderError {
     /// Reads `data.error`.
@@ -82,8 +70,7 @@ impl ProviderError {
             return Self::DatabaseError(detail.trim().to_owned());
         }
         TEXTS
-            .iter()
-            .find(|(known, _)| known.eq_ignore_ascii_case(t))
+            .find(|known| known.eq_ignore_ascii_case(t))
             .map_or_else(|| Self::Other(t.to_owned()), |(_, e)| e.clone())
     }
 
@@ -93,9 +80,8 @@ impl ProviderError {
             Self::DatabaseError(d) => format!("Data Base Error: {d}"),
             Self::Other(t) => t.clone(),
             known => TEXTS
-                .iter()
-                .find(|(_, e)| e == known)
-                .map_or_else(String::new, |(t, _)| (*t).to_owned()),
+                .code(known)
+                .map_or_else(String::new, |t| (*t).to_owned()),
         }
     }
 }
