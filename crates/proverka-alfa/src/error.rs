@@ -95,19 +95,49 @@ impl Failure for ProviderError {
     }
 }
 
+proverka_core::code_table! {
+    /// The bank's `error` codes, as its page lists them.
+    const CODES: CodeTable<ProviderError, &str> = [
+        ("invalid_request", ProviderError::InvalidRequest { description: None }),
+        ("invalid_token", ProviderError::InvalidToken { description: None }),
+        ("insufficient_scope", ProviderError::InsufficientScope { description: None }),
+        ("access_denied", ProviderError::AccessDenied { description: None }),
+        ("unknown_endpoint", ProviderError::UnknownEndpoint { description: None }),
+        ("internal_error", ProviderError::InternalError { description: None }),
+    ];
+}
+
 impl ProviderError {
+    /// The error an answer's `error` and `error_description` name (`status`: its HTTP
+    /// status, kept for a code the page does not list).
+    pub fn from_answer(status: u16, error: String, description: Option<String>) -> Self {
+        let mut known = CODES.error(&error.as_str()).unwrap_or(Self::Other {
+            status,
+            error,
+            description: None,
+        });
+        if let Self::InvalidRequest { description: d }
+        | Self::InvalidToken { description: d }
+        | Self::InsufficientScope { description: d }
+        | Self::AccessDenied { description: d }
+        | Self::UnknownEndpoint { description: d }
+        | Self::InternalError { description: d }
+        | Self::Other { description: d, .. } = &mut known
+        {
+            *d = description;
+        }
+        known
+    }
+
     /// The `error` code, or the HTTP status for bodiless errors.
     pub fn error_code(&self) -> String {
         match self {
-            Self::InvalidRequest { .. } => "invalid_request".into(),
-            Self::InvalidToken { .. } => "invalid_token".into(),
-            Self::InsufficientScope { .. } => "insufficient_scope".into(),
-            Self::AccessDenied { .. } => "access_denied".into(),
-            Self::UnknownEndpoint { .. } => "unknown_endpoint".into(),
-            Self::InternalError { .. } => "internal_error".into(),
             Self::Bodiless { status } => status.to_string(),
             Self::Other { error, .. } => error.clone(),
             Self::Incomplete { .. } => "proverka_incomplete".into(),
+            known => CODES
+                .code(known)
+                .map_or_else(String::new, |c| (*c).to_owned()),
         }
     }
 }

@@ -439,17 +439,9 @@ pub fn parse(raw: &RawAnswer) -> Result<Registry, Error> {
     let description = map
         .remove("error_description")
         .and_then(proverka_core::lenient::text_of);
-    Err(Error::Provider(match error.as_str() {
-        "invalid_request" => ProviderError::InvalidRequest { description },
-        "invalid_token" => ProviderError::InvalidToken { description },
-        "insufficient_scope" => ProviderError::InsufficientScope { description },
-        "access_denied" => ProviderError::AccessDenied { description },
-        "unknown_endpoint" => ProviderError::UnknownEndpoint { description },
-        "internal_error" => ProviderError::InternalError { description },
-        _ => ProviderError::Other {
-            status: raw.status,
-            error,
-            description,
-        },
-    }))
+    Err(Error::Provider(ProviderError::from_answer(
+        raw.status,
+        error,
+        description,
+    )))
 }
