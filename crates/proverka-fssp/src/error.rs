@@ -77,65 +77,69 @@ pub enum ErrorCode {
     },
 }
 
-struct Row {
-    code: ErrorCode,
+/// One row of the page's table: the code's number and name, whether a retry helps, and the
+/// provider's own explanation.
+#[derive(Debug)]
+struct Documented {
     number: u32,
     name: &'static str,
-    meaning: &'static str,
     retryable: bool,
+    meaning: &'static str,
 }
 
-macro_rules! table {
-    ($($variant:ident $number:literal $name:literal $retry:literal $meaning:literal;)*) => {
-        const TABLE: &[Row] = &[$(Row {
-            code: ErrorCode::$variant,
-            number: $number,
-            name: $name,
-            meaning: $meaning,
-            retryable: $retry,
-        },)*];
-    };
+impl Documented {
+    const fn row(number: u32, name: &'static str, retryable: bool, meaning: &'static str) -> Self {
+        Self {
+            number,
+            name,
+            retryable,
+            meaning,
+        }
+    }
 }
 
-table! {
-    ForbiddenSymbols 888 "forbidden symbols present" false "В переменной присутствуют запрещенные символы";
-    MissingMandatoryParameter 766 "MISSING_MANDATORY_PARAMETER" false "Отсутствуют обязательные параметры";
-    TokenNoAccess 602 "TOKEN_NO_ACCESS" false "Нет доступа к запрашиваему методу запроса";
-    TokenLocked 504 "TOKEN_LOCKED_IN_THE_SYSTEM" false "Переданный токен заблокирован службой качества / автоматической системой";
-    TokenNotRegistered 503 "TOKEN_NOT_REGISTERED_IN_THE_SYSTEM" false "Переданный токен не зарегистрирован в системе";
-    MissingToken 502 "MISSING_REQUIRED_TOKEN_PARAMETER" false "Отсутствует параметр token";
-    MissingType 500 "MISSING_REQUIRED_TYPE_PARAMETER" false "Отсутствует параметр type";
-    WrongTokenKey 499 "WRONG_TOKEN_KEY" false "Вы указали значение параметра token в неверном формате, ключ должен содержать 32 символа.";
-    TokenNoMoney 498 "TOKEN_NO_MONEY" false "Для выполнения запроса недостаточно средств, пополните баланс.";
-    NoRequiredParameters 460 "NO_REQUIRED_PARAMETERS" false "Отсутствуют обязательные параметры";
-    MaxLimit 456 "MAX_LIMIT" true "Превышено количество одновременных соединений (потоки)";
-    TimeMaxConnect 404 "TIME_MAX_CONNECT" true "Достигнуто максимальное количество коннектов, при которых ресурс не вернул результата. Повторите попытку позже.";
-    IpNotRegistered 123 "IP_NOT_REGISTERED_IN_THE_SYSTEM" false "Сработала защита IP. Текущий IP не совпадает с заданным в ЛК";
-    ParameterConflict 111 "PARAMETER_CONFLICT" false "Вы указали параметры, которые конфликтуют между собой.";
-    TypeIdNotCorrected 107 "TYPEID_NOT_CORRECTED" false "Параметр typeid не корректен, смотрите доступный список в документации";
-    ConflictLastnameFirstname 107 "CONFLICT_LASTNAME_FIRSTNAME" false "Фамилия (lastname) и Имя (firstname) должны различаться";
-    MissingDocumentNumber 106 "MISSING_REQUIRED_number_PARAMETER" false "Отсутствует параметр number или указан неверно";
-    MissingNameLegal 105 "MISSING_REQUIRED_nameLegal_PARAMETER" false "Отсутствует параметр nameLegal или указан неверно";
-    MissingBirthdate 104 "MISSING_REQUIRED_birthdate_PARAMETER" false "Отсутствует обязательный параметр birthdate";
-    MissingRegion 103 "MISSING_REQUIRED_region_PARAMETER" false "Отсутствует параметр region или указан неверно";
-    MissingProceedingNumber 102 "MISSING_REQUIRED_number_PARAMETER" false "Отсутствует параметр number или указан неверно";
-    MissingLastname 101 "MISSING_REQUIRED_lastname_PARAMETER" false "Отсутствует параметр lastname или указан неверно";
-    MissingFirstname 100 "MISSING_REQUIRED_firstname_PARAMETER" false "Отсутствует параметр firstname или указан неверно";
-    DateError 15 "DATE_ERROR" false "Ошибка значения переданной даты";
-    TestTimeOff 5 "TEST_TIME_OFF" false "Закончился период тестирования";
-    TokenBlockedByQualityService 3 "TOKEN_BLOCKED_BY_QUALITY_SERVICE" false "Ваш токен заблокирован службой качества. Свяжитесь с технической поддержкой";
-    TokenTechBlock 2 "TOKEN_TEHBLOCK" false "Установлена техническая блокировка токена.";
-    ApiSuspended 1 "API_SUSPENDED" true "Работа этого API или метода временно приостановлена. Источник не отвечает. Повторите запрос позже.";
+proverka_core::code_table! {
+    /// The page's table of error codes, in its order (107 stands twice: two meanings).
+    const TABLE: CodeTable<ErrorCode, Documented> = [
+        (Documented::row(888, "forbidden symbols present", false, "В переменной присутствуют запрещенные символы"), ErrorCode::ForbiddenSymbols),
+        (Documented::row(766, "MISSING_MANDATORY_PARAMETER", false, "Отсутствуют обязательные параметры"), ErrorCode::MissingMandatoryParameter),
+        (Documented::row(602, "TOKEN_NO_ACCESS", false, "Нет доступа к запрашиваему методу запроса"), ErrorCode::TokenNoAccess),
+        (Documented::row(504, "TOKEN_LOCKED_IN_THE_SYSTEM", false, "Переданный токен заблокирован службой качества / автоматической системой"), ErrorCode::TokenLocked),
+        (Documented::row(503, "TOKEN_NOT_REGISTERED_IN_THE_SYSTEM", false, "Переданный токен не зарегистрирован в системе"), ErrorCode::TokenNotRegistered),
+        (Documented::row(502, "MISSING_REQUIRED_TOKEN_PARAMETER", false, "Отсутствует параметр token"), ErrorCode::MissingToken),
+        (Documented::row(500, "MISSING_REQUIRED_TYPE_PARAMETER", false, "Отсутствует параметр type"), ErrorCode::MissingType),
+        (Documented::row(499, "WRONG_TOKEN_KEY", false, "Вы указали значение параметра token в неверном формате, ключ должен содержать 32 символа."), ErrorCode::WrongTokenKey),
+        (Documented::row(498, "TOKEN_NO_MONEY", false, "Для выполнения запроса недостаточно средств, пополните баланс."), ErrorCode::TokenNoMoney),
+        (Documented::row(460, "NO_REQUIRED_PARAMETERS", false, "Отсутствуют обязательные параметры"), ErrorCode::NoRequiredParameters),
+        (Documented::row(456, "MAX_LIMIT", true, "Превышено количество одновременных соединений (потоки)"), ErrorCode::MaxLimit),
+        (Documented::row(404, "TIME_MAX_CONNECT", true, "Достигнуто максимальное количество коннектов, при которых ресурс не вернул результата. Повторите попытку позже."), ErrorCode::TimeMaxConnect),
+        (Documented::row(123, "IP_NOT_REGISTERED_IN_THE_SYSTEM", false, "Сработала защита IP. Текущий IP не совпадает с заданным в ЛК"), ErrorCode::IpNotRegistered),
+        (Documented::row(111, "PARAMETER_CONFLICT", false, "Вы указали параметры, которые конфликтуют между собой."), ErrorCode::ParameterConflict),
+        (Documented::row(107, "TYPEID_NOT_CORRECTED", false, "Параметр typeid не корректен, смотрите доступный список в документации"), ErrorCode::TypeIdNotCorrected),
+        (Documented::row(107, "CONFLICT_LASTNAME_FIRSTNAME", false, "Фамилия (lastname) и Имя (firstname) должны различаться"), ErrorCode::ConflictLastnameFirstname),
+        (Documented::row(106, "MISSING_REQUIRED_number_PARAMETER", false, "Отсутствует параметр number или указан неверно"), ErrorCode::MissingDocumentNumber),
+        (Documented::row(105, "MISSING_REQUIRED_nameLegal_PARAMETER", false, "Отсутствует параметр nameLegal или указан неверно"), ErrorCode::MissingNameLegal),
+        (Documented::row(104, "MISSING_REQUIRED_birthdate_PARAMETER", false, "Отсутствует обязательный параметр birthdate"), ErrorCode::MissingBirthdate),
+        (Documented::row(103, "MISSING_REQUIRED_region_PARAMETER", false, "Отсутствует параметр region или указан неверно"), ErrorCode::MissingRegion),
+        (Documented::row(102, "MISSING_REQUIRED_number_PARAMETER", false, "Отсутствует параметр number или указан неверно"), ErrorCode::MissingProceedingNumber),
+        (Documented::row(101, "MISSING_REQUIRED_lastname_PARAMETER", false, "Отсутствует параметр lastname или указан неверно"), ErrorCode::MissingLastname),
+        (Documented::row(100, "MISSING_REQUIRED_firstname_PARAMETER", false, "Отсутствует параметр firstname или указан неверно"), ErrorCode::MissingFirstname),
+        (Documented::row(15, "DATE_ERROR", false, "Ошибка значения переданной даты"), ErrorCode::DateError),
+        (Documented::row(5, "TEST_TIME_OFF", false, "Закончился период тестирования"), ErrorCode::TestTimeOff),
+        (Documented::row(3, "TOKEN_BLOCKED_BY_QUALITY_SERVICE", false, "Ваш токен заблокирован службой качества. Свяжитесь с технической поддержкой"), ErrorCode::TokenBlockedByQualityService),
+        (Documented::row(2, "TOKEN_TEHBLOCK", false, "Установлена техническая блокировка токена."), ErrorCode::TokenTechBlock),
+        (Documented::row(1, "API_SUSPENDED", true, "Работа этого API или метода временно приостановлена. Источник не отвечает. Повторите запрос позже."), ErrorCode::ApiSuspended),
+    ];
 }
 
 impl ErrorCode {
-    fn row(&self) -> Option<&'static Row> {
-        TABLE.iter().find(|r| r.code == *self)
+    fn row(&self) -> Option<&'static Documented> {
+        TABLE.code(self)
     }
 
     /// Every documented code, in the page's order.
     pub fn documented() -> impl Iterator<Item = ErrorCode> {
-        TABLE.iter().map(|r| r.code.clone())
+        TABLE.rows().iter().map(|(_, code)| code.clone())
     }
 
     /// Reads the code from an error body: `error` (a number, or a name such as
@@ -145,15 +149,16 @@ impl ErrorCode {
         let error = error.trim();
         let number: Option<u32> = error.parse().ok();
         let by_number = |n: u32| {
-            let rows: Vec<&Row> = TABLE.iter().filter(|r| r.number == n).collect();
+            let rows: Vec<&(Documented, ErrorCode)> =
+                TABLE.rows().iter().filter(|(r, _)| r.number == n).collect();
             match rows.as_slice() {
                 [] => None,
-                [one] => Some(one.code.clone()),
+                [(_, one)] => Some(one.clone()),
                 many => {
                     let m = message.unwrap_or_default();
                     many.iter()
-                        .find(|r| m.contains(r.name))
-                        .map(|r| r.code.clone())
+                        .find(|(r, _)| m.contains(r.name))
+                        .map(|(_, code)| code.clone())
                         .or_else(|| {
                             // Without a telling message, keep the number rather than guess.
                             Some(Self::Unknown {
@@ -168,9 +173,13 @@ impl ErrorCode {
                 code: error.to_owned(),
             });
         }
-        let by_name: Vec<&Row> = TABLE.iter().filter(|r| r.name == error).collect();
+        let by_name: Vec<&(Documented, ErrorCode)> = TABLE
+            .rows()
+            .iter()
+            .filter(|(r, _)| r.name == error)
+            .collect();
         match by_name.as_slice() {
-            [one] => one.code.clone(),
+            [(_, one)] => one.clone(),
             _ => status
                 .and_then(|s| u32::try_from(s).ok())
                 .filter(|&s| s != 200)
