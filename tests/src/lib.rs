@@ -1,4 +1,5 @@
-//! Harness for the end-to-end tests: a proxy on a real socket in front of a sandbox.
+//! Harness for the end-to-end tests: a proxy in front of a sandbox, in process through its
+//! service ([`InProcess`]) or on a real socket where the socket matters ([`start_proxy`]).
 
 use std::time::Duration;
 
@@ -167,5 +168,104 @@ impl std::io::Write for CapturedLogs {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// A proxy answered in process, through its service: no socket, no HTTP client. What the
+/// routing, auth, budget and money tests need; sockets stay for what is about sockets.
+#[derive(Debug, Clone)]
+pub struct InProcess(pub std::sync::Arc<Proxy>);
+
+/// One answer of an [`InProcess`] proxy.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The body, as sent.
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    /// A header as text (empty when absent).
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    /// When the body is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl InProcess {
+    /// A proxy from TOML text (no environment).
+    ///
+    /// # Panics
+    /// When the configuration is invalid or the proxy cannot start.
+    pub fn new(toml: &str) -> Self {
+        Self(std::sync::Arc::new(
+            Proxy::new(Config::from_toml(toml, &[]).unwrap()).unwrap(),
+        ))
+    }
+
+    /// `GET path?query`.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Reply {
+        self.get_with(path, query, &[]).await
+    }
+
+    /// `GET path?query` with `headers`.
+    ///
+    /// # Panics
+    /// When the path or a header cannot be sent.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut url = reqwest::Url::parse("http://in-process/").unwrap();
+        url.set_path(path);
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let uri = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let mut request = http::Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .0
+            .handle(request.body(Default::default()).unwrap())
+            .await;
+        let (parts, body) = response.into_parts();
+        Reply {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// `/metrics` as text (no client key).
+    pub async fn metrics(&self) -> String {
+        self.get("/metrics", &[]).await.text()
     }
 }

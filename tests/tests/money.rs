@@ -1,5 +1,5 @@
-//! The money rules end to end (proxy on a socket, the sandbox as the providers, a real
-//! redis-server where replicas share): one judgement per answer, nothing possibly billed
+//! The money rules end to end (the proxy in process through its service, the sandbox as the
+//! providers, a real redis-server where replicas share): one judgement per answer, nothing possibly billed
 //! re-sent or cached, budgets held under concurrency, a ledger record per provider call.
 
 use std::time::Duration;
@@ -7,10 +7,7 @@ use std::time::Duration;
 use proverka_core::{Money, Provider};
 use proverka_sandbox::{Fault, SandboxHandle};
 use proverka_testkit::redis::RedisServer;
-use proverka_tests::{
-    config_for, fssp_debtor, get, header, http, metrics_text, redis_cache, start_proxy,
-    start_sandbox,
-};
+use proverka_tests::{InProcess, config_for, fssp_debtor, redis_cache, start_sandbox};
 
 /// Retries on, quickly: anything re-sent would show in the call counts.
 const FAST_RETRIES: &str = "[retry]\nmax_attempts = 3\nbase_delay_ms = 5\n";
@@ -26,30 +23,27 @@ fn npd_query(inn: &str) -> Vec<(&'static str, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_unchanged() {
     let sandbox = start_sandbox().await;
-    let proxy = start_proxy(&config_for(&sandbox, FAST_RETRIES)).await;
-    let url = format!("{}/api/fssp.php", proxy.url);
+    let proxy = InProcess::new(&config_for(&sandbox, FAST_RETRIES));
+    let url = "/api/fssp.php";
     let before = sandbox.fssp_balance();
     sandbox.inject(Provider::Fssp, Fault::Bom, Some(1));
-    let r = get(&url, &fssp_debtor("01.02.1981")).await;
-    assert_eq!(
-        (r.status().as_u16(), header(&r, "x-cache")),
-        (200, "MISS".into())
-    );
-    assert_eq!(header(&r, "x-proverka-billed"), "");
-    let body = r.bytes().await.unwrap();
+    let r = proxy.get(url, &fssp_debtor("01.02.1981")).await;
+    assert_eq!((r.status, r.header("x-cache")), (200, "MISS".into()));
+    assert_eq!(r.header("x-proverka-billed"), "");
+    let body = r.body.clone();
     assert!(
         body.starts_with(b"\xEF\xBB\xBF{"),
         "drop-in bytes unchanged"
     );
     assert!(body.ends_with(b"}\r\n"));
-    let again = get(&url, &fssp_debtor("01.02.1981")).await;
-    assert_eq!(header(&again, "x-cache"), "HIT");
-    assert_eq!(again.bytes().await.unwrap(), body);
+    let again = proxy.get(url, &fssp_debtor("01.02.1981")).await;
+    assert_eq!(again.header("x-cache"), "HIT");
+    assert_eq!(again.body, body);
     assert_eq!(sandbox.calls(Provider::Fssp), 1);
     assert_eq!(sandbox.billed(Provider::Fssp), 1);
     assert_eq!(spent(&sandbox, before), Money::from_kopecks(80));
     // The balance gauge comes from the same one judgement of the answer.
-    let metrics = metrics_text(&proxy.url).await;
+    let metrics = proxy.metrics().await;
     let gauge: f64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("proverka_provider_balance_rubles{provider=\"fssp\"} "))
@@ -64,14 +58,11 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
 
     // NPD and the typed route read through the BOM too.
     sandbox.inject(Provider::Npd, Fault::Bom, Some(1));
-    let typed = http()
-        .get(format!("{}/v1/npd", proxy.url))
-        .query(&npd_query(proverka_sandbox::NPD_PAYER))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(typed.status(), 200);
-    let v: serde_json::Value = typed.json().await.unwrap();
+    let typed = proxy
+        .get("/v1/npd", &npd_query(proverka_sandbox::NPD_PAYER))
+        .await;
+    assert_eq!(typed.status, 200);
+    let v = typed.json();
     assert_eq!(v["result"]["self_employed"], true, "{v}");
     assert_eq!(v["charge"]["kind"], "charged", "{v}");
     assert_eq!(sandbox.calls(Provider::Npd), 1);
@@ -80,8 +71,8 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
     let sandbox = start_sandbox().await;
-    let proxy = start_proxy(&config_for(&sandbox, FAST_RETRIES)).await;
-    let url = format!("{}/api/fssp.php", proxy.url);
+    let proxy = InProcess::new(&config_for(&sandbox, FAST_RETRIES));
+    let url = "/api/fssp.php";
     // FSSP faults that bill (or may): each must cost exactly one call per client request.
     let cases = [
         ("truncated", Fault::TruncatedAfterBilling, 80),
@@ -93,10 +84,10 @@ async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
         let birth = format!("0{}.03.1982", i + 1);
         let before = sandbox.fssp_balance();
         sandbox.inject(Provider::Fssp, fault, Some(1));
-        let r = get(&url, &fssp_debtor(&birth)).await;
-        assert_eq!(r.status(), 200, "{name}");
-        assert_eq!(header(&r, "x-proverka-billed"), "unknown", "{name}");
-        assert_eq!(header(&r, "x-cache"), "MISS", "{name}");
+        let r = proxy.get(url, &fssp_debtor(&birth)).await;
+        assert_eq!(r.status, 200, "{name}");
+        assert_eq!(r.header("x-proverka-billed"), "unknown", "{name}");
+        assert_eq!(r.header("x-cache"), "MISS", "{name}");
         assert_eq!(sandbox.calls(Provider::Fssp), 1, "{name}: never re-sent");
         assert_eq!(
             spent(&sandbox, before),
@@ -104,39 +95,40 @@ async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
             "{name}"
         );
         // Not cached: the next request is a new call, on the client's decision.
-        let r = get(&url, &fssp_debtor(&birth)).await;
-        assert_eq!(header(&r, "x-cache"), "MISS", "{name}: never cached");
+        let r = proxy.get(url, &fssp_debtor(&birth)).await;
+        assert_eq!(r.header("x-cache"), "MISS", "{name}: never cached");
         assert_eq!(sandbox.calls(Provider::Fssp), 2, "{name}");
     }
     // The typed route says it too.
     sandbox.inject(Provider::Fssp, Fault::TruncatedAfterBilling, Some(1));
-    let r = http()
-        .get(format!("{}/v1/fssp/physical", proxy.url))
-        .query(&fssp_debtor("09.03.1982")[1..])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 502);
-    let v: serde_json::Value = r.json().await.unwrap();
+    let r = proxy
+        .get("/v1/fssp/physical", &fssp_debtor("09.03.1982")[1..])
+        .await;
+    assert_eq!(r.status, 502);
+    let v: serde_json::Value = r.json();
     assert_eq!(v["charge"]["kind"], "unknown", "{v}");
 
     // NPD `success = 1` without `found`: billed (the page), not an answer, not re-sent.
     sandbox.reset();
-    let npd = format!("{}/parser/nalog_npd_api/", proxy.url);
+    let npd = "/parser/nalog_npd_api/";
     sandbox.inject(Provider::Npd, Fault::SuccessOneWithoutFound, Some(1));
-    let r = get(&npd, &npd_query(proverka_sandbox::NPD_PAYER)).await;
-    assert_eq!(header(&r, "x-proverka-billed"), "charged");
-    assert_eq!(r.text().await.unwrap(), r#"{"success":1}"#);
+    let r = proxy
+        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .await;
+    assert_eq!(r.header("x-proverka-billed"), "charged");
+    assert_eq!(r.text(), r#"{"success":1}"#);
     assert_eq!(
         (sandbox.calls(Provider::Npd), sandbox.billed(Provider::Npd)),
         (1, 1)
     );
-    let r = get(&npd, &npd_query(proverka_sandbox::NPD_PAYER)).await;
-    assert_eq!(header(&r, "x-cache"), "MISS");
-    assert_eq!(r.text().await.unwrap(), r#"{"found":1,"success":1}"#);
+    let r = proxy
+        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .await;
+    assert_eq!(r.header("x-cache"), "MISS");
+    assert_eq!(r.text(), r#"{"found":1,"success":1}"#);
     assert_eq!(sandbox.calls(Provider::Npd), 2);
 
-    let metrics = metrics_text(&proxy.url).await;
+    let metrics = proxy.metrics().await;
     assert!(
         metrics.contains("proverka_billed_unknown_total{provider=\"fssp\"} 4"),
         "{metrics}"
@@ -148,13 +140,15 @@ async fn a_timeout_after_sending_is_never_re_sent_and_a_gateway_error_is() {
     let sandbox = start_sandbox().await;
     let config = config_for(&sandbox, FAST_RETRIES)
         .replace("[providers.npd]\n", "[providers.npd]\ntimeout_secs = 1\n");
-    let proxy = start_proxy(&config).await;
-    let npd = format!("{}/parser/nalog_npd_api/", proxy.url);
+    let proxy = InProcess::new(&config);
+    let npd = "/parser/nalog_npd_api/";
     sandbox.inject(Provider::Npd, Fault::Timeout, Some(1));
-    let r = get(&npd, &npd_query(proverka_sandbox::NPD_NON_PAYER)).await;
-    assert_eq!(r.status(), 504);
-    assert_eq!(header(&r, "x-proverka-billed"), "unknown");
-    let v: serde_json::Value = r.json().await.unwrap();
+    let r = proxy
+        .get(npd, &npd_query(proverka_sandbox::NPD_NON_PAYER))
+        .await;
+    assert_eq!(r.status, 504);
+    assert_eq!(r.header("x-proverka-billed"), "unknown");
+    let v: serde_json::Value = r.json();
     assert_eq!(v["charge"]["kind"], "unknown", "{v}");
     assert_eq!(
         sandbox.calls(Provider::Npd),
@@ -164,9 +158,11 @@ async fn a_timeout_after_sending_is_never_re_sent_and_a_gateway_error_is() {
 
     // A gateway's 503 page never reached the provider's billing: re-sent, then answered.
     sandbox.inject(Provider::Npd, Fault::Http5xx { status: 503 }, Some(1));
-    let r = get(&npd, &npd_query(proverka_sandbox::NPD_PAYER)).await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.text().await.unwrap(), r#"{"found":1,"success":1}"#);
+    let r = proxy
+        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), r#"{"found":1,"success":1}"#);
     assert_eq!(sandbox.calls(Provider::Npd), 3);
 }
 
@@ -175,7 +171,7 @@ async fn a_timeout_after_sending_is_never_re_sent_and_a_gateway_error_is() {
 /// refusal cost no call. Waves let settled reservations free room for later queries.
 async fn concurrent_distinct_queries_under_a_budget(
     sandbox: &SandboxHandle,
-    proxies: &[String],
+    proxies: &[InProcess],
     budget: Money,
 ) {
     sandbox.inject(
@@ -188,10 +184,10 @@ async fn concurrent_distinct_queries_under_a_budget(
     for wave in 0..4 {
         let tasks: Vec<_> = (0..10)
             .map(|i| {
-                let url = format!("{}/api/fssp.php", proxies[i % proxies.len()]);
+                let proxy = proxies[i % proxies.len()].clone();
                 let mut q = fssp_debtor(&format!("{:02}.{:02}.1983", i + 1, wave + 1));
                 q.push(("token", "crm-client-key".to_owned()));
-                tokio::spawn(async move { get(&url, &q).await.status().as_u16() })
+                tokio::spawn(async move { proxy.get("/api/fssp.php", &q).await.status })
             })
             .collect();
         for t in tasks {
@@ -222,10 +218,10 @@ fn budget_clients(budget: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_holds_under_concurrency_on_one_replica() {
     let sandbox = start_sandbox().await;
-    let proxy = start_proxy(&config_for(&sandbox, &budget_clients("3.0"))).await;
+    let proxy = InProcess::new(&config_for(&sandbox, &budget_clients("3.0")));
     concurrent_distinct_queries_under_a_budget(
         &sandbox,
-        std::slice::from_ref(&proxy.url),
+        std::slice::from_ref(&proxy),
         Money::from_kopecks(300),
     )
     .await;
@@ -237,28 +233,23 @@ async fn a_budget_holds_under_concurrency_on_two_replicas_sharing_redis() {
     let redis = RedisServer::start();
     let extra = format!("{}\n{}", redis_cache(&redis.url()), budget_clients("3.0"));
     let (a, b) = (
-        start_proxy(&config_for(&sandbox, &extra)).await,
-        start_proxy(&config_for(&sandbox, &extra)).await,
+        InProcess::new(&config_for(&sandbox, &extra)),
+        InProcess::new(&config_for(&sandbox, &extra)),
     );
     concurrent_distinct_queries_under_a_budget(
         &sandbox,
-        &[a.url.clone(), b.url.clone()],
+        &[a.clone(), b.clone()],
         Money::from_kopecks(300),
     )
     .await;
     // The spend is one figure for both replicas.
-    let spend = |url: String| async move {
-        http()
-            .get(format!("{url}/v1/spend"))
-            .header("X-Proverka-Key", "crm-client-key")
-            .send()
+    let spend = |proxy: InProcess| async move {
+        proxy
+            .get_with("/v1/spend", &[], &[("X-Proverka-Key", "crm-client-key")])
             .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap()
+            .json()
     };
-    let (sa, sb) = (spend(a.url.clone()).await, spend(b.url.clone()).await);
+    let (sa, sb) = (spend(a.clone()).await, spend(b.clone()).await);
     assert_eq!(sa, sb);
     let calls = sandbox.calls(Provider::Fssp);
     assert_eq!(sa["clients"]["crm"]["fssp"]["calls"], calls, "{sa}");
@@ -273,8 +264,8 @@ async fn a_budget_holds_under_concurrency_on_two_replicas_sharing_redis() {
 async fn hits_and_joined_flights_cost_nothing_against_a_budget() {
     let sandbox = start_sandbox().await;
     // Enough for exactly one FSSP reservation (1.40).
-    let proxy = start_proxy(&config_for(&sandbox, &budget_clients("1.5"))).await;
-    let url = format!("{}/api/fssp.php", proxy.url);
+    let proxy = InProcess::new(&config_for(&sandbox, &budget_clients("1.5")));
+    let url = "/api/fssp.php";
     sandbox.inject(
         Provider::Fssp,
         Fault::latency(Duration::from_millis(300)),
@@ -284,23 +275,20 @@ async fn hits_and_joined_flights_cost_nothing_against_a_budget() {
     q.push(("token", "crm-client-key".to_owned()));
     let tasks: Vec<_> = (0..20)
         .map(|_| {
-            let (url, q) = (url.clone(), q.clone());
-            tokio::spawn(async move { get(&url, &q).await.status().as_u16() })
+            let (proxy, q) = (proxy.clone(), q.clone());
+            tokio::spawn(async move { proxy.get(url, &q).await.status })
         })
         .collect();
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200, "joiners pay nothing");
     }
-    let r = get(&url, &q).await;
-    assert_eq!(
-        (r.status().as_u16(), header(&r, "x-cache")),
-        (200, "HIT".into())
-    );
+    let r = proxy.get(url, &q).await;
+    assert_eq!((r.status, r.header("x-cache")), (200, "HIT".into()));
     assert_eq!(sandbox.calls(Provider::Fssp), 1);
     // 0.80 of 1.50 spent: another distinct query (up to 1.40) is refused, free.
     let mut other = fssp_debtor("06.05.1985");
     other.push(("token", "crm-client-key".to_owned()));
-    assert_eq!(get(&url, &other).await.status(), 402);
+    assert_eq!(proxy.get(url, &other).await.status, 402);
     assert_eq!(sandbox.calls(Provider::Fssp), 1);
 }
 
@@ -310,15 +298,17 @@ async fn every_provider_call_leaves_one_ledger_line_without_secrets_or_personal_
     let path = std::env::temp_dir().join(format!("proverka-ledger-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let extra = format!("ledger_path = \"{}\"\n{FAST_RETRIES}", path.display());
-    let proxy = start_proxy(&config_for(&sandbox, &extra)).await;
-    let fssp = format!("{}/api/fssp.php", proxy.url);
-    let npd = format!("{}/parser/nalog_npd_api/", proxy.url);
-    get(&fssp, &fssp_debtor("07.07.1987")).await;
-    get(&fssp, &fssp_debtor("07.07.1987")).await; // a hit: no call, no line
+    let proxy = InProcess::new(&config_for(&sandbox, &extra));
+    let fssp = "/api/fssp.php";
+    let npd = "/parser/nalog_npd_api/";
+    proxy.get(fssp, &fssp_debtor("07.07.1987")).await;
+    proxy.get(fssp, &fssp_debtor("07.07.1987")).await; // a hit: no call, no line
     sandbox.inject(Provider::Npd, Fault::SuccessZero, Some(1)); // free, re-sent: two lines
-    get(&npd, &npd_query(proverka_sandbox::NPD_PAYER)).await;
+    proxy
+        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .await;
     sandbox.inject(Provider::Fssp, Fault::TruncatedAfterBilling, Some(1));
-    get(&fssp, &fssp_debtor("08.07.1987")).await;
+    proxy.get(fssp, &fssp_debtor("08.07.1987")).await;
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -356,14 +346,7 @@ async fn every_provider_call_leaves_one_ledger_line_without_secrets_or_personal_
             "{secret_or_person} in {text}"
         );
     }
-    let spend: serde_json::Value = http()
-        .get(format!("{}/v1/spend", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spend = proxy.get("/v1/spend", &[]).await.json();
     assert_eq!(
         spend["clients"]["anonymous"]["fssp"]["billed_unknown"], 1,
         "{spend}"
