@@ -1,4 +1,6 @@
-//! The proxy end to end: real sockets, the sandbox as the providers, real redis-servers.
+//! The proxy end to end, the sandbox as the providers, real redis-servers: routing, client
+//! keys, budgets, provider errors and the typed API in process through its service; on real
+//! sockets what is about sockets (a client that hangs up, shutdown, load, bursts over HTTP).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -7,7 +9,7 @@ use proverka_core::Provider;
 use proverka_sandbox::Fault;
 use proverka_testkit::redis::RedisServer;
 use proverka_tests::{
-    config_for, fssp_debtor, get, header, http, metrics_text, redis_cache, start_proxy,
+    InProcess, config_for, fssp_debtor, get, header, http, metrics_text, redis_cache, start_proxy,
     start_sandbox,
 };
 
@@ -218,7 +220,7 @@ async fn redis_dying_under_load_causes_no_5xx_and_is_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_queries_get_the_provider_s_own_error_for_free() {
     let sandbox = start_sandbox().await;
-    let proxy = start_proxy(&config_for(&sandbox, "")).await;
+    let proxy = InProcess::new(&config_for(&sandbox, ""));
     let fssp = |pairs: &[(&str, &str)]| {
         proverka::fssp::FsspQuery::from_pairs(pairs)
             .unwrap_err()
@@ -320,15 +322,11 @@ async fn invalid_queries_get_the_provider_s_own_error_for_free() {
             .provider_body(),
     ));
     for (path, query, status, body) in cases {
-        let r = http()
-            .get(format!("{}{path}", proxy.url))
-            .query(&query)
-            .header("Authorization", "Bearer b")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), status, "{path} {query:?}");
-        assert_eq!(r.text().await.unwrap(), body, "{path} {query:?}");
+        let r = proxy
+            .get_with(&path, &query, &[("Authorization", "Bearer b")])
+            .await;
+        assert_eq!(r.status, status, "{path} {query:?}");
+        assert_eq!(r.text(), body, "{path} {query:?}");
     }
     for p in Provider::ALL {
         assert_eq!(sandbox.calls(p), 0, "{p}");
@@ -338,20 +336,20 @@ async fn invalid_queries_get_the_provider_s_own_error_for_free() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried() {
     let sandbox = start_sandbox().await;
-    let proxy = start_proxy(&config_for(&sandbox, "[retry]\nbase_delay_ms = 10\n")).await;
-    let url = format!("{}/api/fssp.php", proxy.url);
+    let proxy = InProcess::new(&config_for(&sandbox, "[retry]\nbase_delay_ms = 10\n"));
+    let url = "/api/fssp.php";
     sandbox.inject(
         Provider::Fssp,
         Fault::ProviderError { code: "503".into() },
         Some(1),
     );
-    let r = get(&url, &fssp_debtor("05.05.1985")).await;
+    let r = proxy.get(url, &fssp_debtor("05.05.1985")).await;
     assert_eq!(
-        r.text().await.unwrap(),
+        r.text(),
         r#"{"error":"503","message":"TOKEN_NOT_REGISTERED_IN_THE_SYSTEM"}"#
     );
-    let r = get(&url, &fssp_debtor("05.05.1985")).await;
-    assert_eq!(header(&r, "x-cache"), "MISS", "the error was not cached");
+    let r = proxy.get(url, &fssp_debtor("05.05.1985")).await;
+    assert_eq!(r.header("x-cache"), "MISS", "the error was not cached");
     assert_eq!(sandbox.calls(Provider::Fssp), 2);
 
     // 456 MAX_LIMIT is free and retryable: retried within the same request.
@@ -360,18 +358,18 @@ async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried()
         Fault::ProviderError { code: "456".into() },
         Some(1),
     );
-    let r = get(&url, &fssp_debtor("06.06.1986")).await;
-    assert!(r.text().await.unwrap().contains("records"));
+    let r = proxy.get(url, &fssp_debtor("06.06.1986")).await;
+    assert!(r.text().contains("records"));
     assert_eq!(sandbox.calls(Provider::Fssp), 4);
 
-    let npd = format!("{}/parser/nalog_npd_api/", proxy.url);
+    let npd = "/parser/nalog_npd_api/";
     let q = vec![
         ("inn", proverka_sandbox::NPD_PAYER.to_owned()),
         ("date", "2024-02-01".to_owned()),
     ];
     sandbox.inject(Provider::Npd, Fault::SuccessZero, Some(2));
-    let r = get(&npd, &q).await;
-    assert_eq!(r.text().await.unwrap(), r#"{"found":1,"success":1}"#);
+    let r = proxy.get(npd, &q).await;
+    assert_eq!(r.text(), r#"{"found":1,"success":1}"#);
     assert_eq!(
         sandbox.calls(Provider::Npd),
         3,
@@ -382,12 +380,9 @@ async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried()
         ("inn", proverka_sandbox::NPD_NON_PAYER.to_owned()),
         ("date", "2024-02-01".to_owned()),
     ];
+    assert_eq!(proxy.get(npd, &q2).await.text(), r#"{"success":0}"#);
     assert_eq!(
-        get(&npd, &q2).await.text().await.unwrap(),
-        r#"{"success":0}"#
-    );
-    assert_eq!(
-        header(&get(&npd, &q2).await, "x-cache"),
+        proxy.get(npd, &q2).await.header("x-cache"),
         "MISS",
         "success=0 is never cached"
     );
@@ -398,59 +393,59 @@ async fn budgets_and_client_keys() {
     let sandbox = start_sandbox().await;
     let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n\
                    [[clients]]\nname = \"poor\"\nkey = \"poor-client-key\"\ndaily_budget_rub = 1.0\n";
-    let proxy = start_proxy(&config_for(&sandbox, clients)).await;
-    let url = format!("{}/api/fssp.php", proxy.url);
+    let proxy = InProcess::new(&config_for(&sandbox, clients));
+    let url = "/api/fssp.php";
     let with_key = |key: &str, birth: &str| {
         let mut q = fssp_debtor(birth);
         q.push(("token", key.to_owned()));
         q
     };
-    assert_eq!(get(&url, &fssp_debtor("07.07.1987")).await.status(), 401);
+    assert_eq!(proxy.get(url, &fssp_debtor("07.07.1987")).await.status, 401);
     assert_eq!(
-        get(&url, &with_key("wrong-key-123", "07.07.1987"))
+        proxy
+            .get(url, &with_key("wrong-key-123", "07.07.1987"))
             .await
-            .status(),
+            .status,
         401
     );
     // FSSP costs up to 1.40: the "poor" client cannot afford one.
-    let r = get(&url, &with_key("poor-client-key", "07.07.1987")).await;
-    assert_eq!(r.status(), 402);
+    let r = proxy
+        .get(url, &with_key("poor-client-key", "07.07.1987"))
+        .await;
+    assert_eq!(r.status, 402);
     assert_eq!(sandbox.calls(Provider::Fssp), 0);
     // crm: 0.80 spent, then a second paid query would pass 2.00.
     assert_eq!(
-        get(&url, &with_key("crm-client-key", "07.07.1987"))
+        proxy
+            .get(url, &with_key("crm-client-key", "07.07.1987"))
             .await
-            .status(),
+            .status,
         200
     );
-    let r = get(&url, &with_key("crm-client-key", "08.08.1988")).await;
-    assert_eq!(r.status(), 402);
-    assert!(r.text().await.unwrap().contains("budget_exceeded"));
+    let r = proxy
+        .get(url, &with_key("crm-client-key", "08.08.1988"))
+        .await;
+    assert_eq!(r.status, 402);
+    assert!(r.text().contains("budget_exceeded"));
     assert_eq!(sandbox.calls(Provider::Fssp), 1);
     // Hits cost nothing, even for a client with no budget left.
-    let r = get(&url, &with_key("poor-client-key", "07.07.1987")).await;
-    assert_eq!(
-        (r.status().as_u16(), header(&r, "x-cache")),
-        (200, "HIT".to_owned())
-    );
-    let header_key = http()
-        .get(&url)
-        .query(&fssp_debtor("07.07.1987"))
-        .header("X-Proverka-Key", "crm-client-key")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(header_key.status(), 200);
+    let r = proxy
+        .get(url, &with_key("poor-client-key", "07.07.1987"))
+        .await;
+    assert_eq!((r.status, r.header("x-cache")), (200, "HIT".to_owned()));
+    let header_key = proxy
+        .get_with(
+            url,
+            &fssp_debtor("07.07.1987"),
+            &[("X-Proverka-Key", "crm-client-key")],
+        )
+        .await;
+    assert_eq!(header_key.status, 200);
     // With client keys configured, /metrics needs one too (issue 15).
-    let metrics = http()
-        .get(format!("{}/metrics", proxy.url))
-        .header("X-Proverka-Key", "crm-client-key")
-        .send()
+    let metrics = proxy
+        .get_with("/metrics", &[], &[("X-Proverka-Key", "crm-client-key")])
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text();
     assert!(metrics.contains("proverka_budget_refusals_total{client=\"poor\"} 1"));
 }
 
@@ -461,63 +456,60 @@ async fn pass_through_tokens_partition_the_cache_and_alfa_bearers_are_the_caller
     let toml = format!(
         "listen = \"127.0.0.1:0\"\n[providers.fssp]\nbase_url = \"{url}\"\n[providers.alfa]\nbase_url = \"{url}\"\n"
     );
-    let proxy = start_proxy(&toml).await;
-    let fssp = format!("{}/api/fssp.php", proxy.url);
+    let proxy = InProcess::new(&toml);
+    let fssp = "/api/fssp.php";
     let q = |token: &str| {
         let mut q = fssp_debtor("09.09.1989");
         q.push(("token", token.to_owned()));
         q
     };
-    let r = get(&fssp, &fssp_debtor("09.09.1989")).await;
+    let r = proxy.get(fssp, &fssp_debtor("09.09.1989")).await;
     assert_eq!(
-        r.text().await.unwrap(),
+        r.text(),
         r#"{"error":"502","message":"MISSING_REQUIRED_TOKEN_PARAMETER"}"#
     );
     let a = "tokenAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let b = "tokenBBBBBBBBBBBBBBBBBBBBBBBBBBB";
-    assert_eq!(header(&get(&fssp, &q(a)).await, "x-cache"), "MISS");
-    assert_eq!(header(&get(&fssp, &q(a)).await, "x-cache"), "HIT");
+    assert_eq!(proxy.get(fssp, &q(a)).await.header("x-cache"), "MISS");
+    assert_eq!(proxy.get(fssp, &q(a)).await.header("x-cache"), "HIT");
     assert_eq!(
-        header(&get(&fssp, &q(b)).await, "x-cache"),
+        proxy.get(fssp, &q(b)).await.header("x-cache"),
         "MISS",
         "another token, another partition"
     );
     let alfa = format!(
-        "{}/api/semp/v1/selfemployed/registries/add-selfemployed/{}",
-        proxy.url,
+        "/api/semp/v1/selfemployed/registries/add-selfemployed/{}",
         proverka_sandbox::ALFA_REQUEST_ID
     );
     let with = |bearer: &str| {
-        http()
-            .get(&alfa)
-            .header("Authorization", format!("Bearer {bearer}"))
-            .send()
+        let (proxy, alfa) = (proxy.clone(), alfa.clone());
+        let authorization = format!("Bearer {bearer}");
+        async move {
+            proxy
+                .get_with(&alfa, &[], &[("Authorization", authorization.as_str())])
+                .await
+        }
     };
-    let first = with("bearer-one").await.unwrap();
-    assert_eq!(header(&first, "x-cache"), "MISS");
-    assert_eq!(header(&with("bearer-one").await.unwrap(), "x-cache"), "HIT");
-    let rejected = with(proverka_sandbox::ALFA_INVALID_BEARER).await.unwrap();
+    let first = with("bearer-one").await;
+    assert_eq!(first.header("x-cache"), "MISS");
+    assert_eq!(with("bearer-one").await.header("x-cache"), "HIT");
+    let rejected = with(proverka_sandbox::ALFA_INVALID_BEARER).await;
     assert_eq!(
-        rejected.status(),
-        401,
+        rejected.status, 401,
         "an unknown bearer is a miss, and the bank refuses it"
     );
-    assert_eq!(http().get(&alfa).send().await.unwrap().status(), 400);
+    assert_eq!(proxy.get(&alfa, &[]).await.status, 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_api_openapi_and_cache_control() {
     let sandbox = start_sandbox().await;
-    let proxy = start_proxy(&config_for(&sandbox, "")).await;
-    let c = http();
-    let r = c
-        .get(format!("{}/v1/fssp/physical", proxy.url))
-        .query(&fssp_debtor("10.10.1990")[1..])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.unwrap();
+    let proxy = InProcess::new(&config_for(&sandbox, ""));
+    let r = proxy
+        .get("/v1/fssp/physical", &fssp_debtor("10.10.1990")[1..])
+        .await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
     assert_eq!(
         (v["cache"].as_str(), v["result"]["kind"].as_str()),
         (Some("MISS"), Some("debtors"))
@@ -527,99 +519,55 @@ async fn typed_api_openapi_and_cache_control() {
             .as_array()
             .is_some_and(|r| !r.is_empty())
     );
-    let r = c
-        .get(format!("{}/v1/court", proxy.url))
-        .query(&[("address", proverka_sandbox::COURT_ADDRESS_FOUND)])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        r.json::<serde_json::Value>().await.unwrap()["result"]["court_fs"]["title"].is_string()
-    );
-    let r = c
-        .get(format!("{}/v1/npd", proxy.url))
-        .query(&[("inn", proverka_sandbox::NPD_PAYER)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap()["result"]["self_employed"],
-        true
-    );
-    let r = c
-        .get(format!(
-            "{}/v1/alfa/registries/{}",
-            proxy.url,
-            proverka_sandbox::ALFA_REQUEST_ID
-        ))
-        .header("Authorization", "Bearer x")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap()["result"]["listStatus"],
-        "NEW"
-    );
-    let bad = c
-        .get(format!("{}/v1/fssp/physical", proxy.url))
-        .query(&[("lastname", "Ив@нов")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
-    let doc: serde_json::Value = c
-        .get(format!("{}/v1/openapi.json", proxy.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = proxy
+        .get(
+            "/v1/court",
+            &[("address", proverka_sandbox::COURT_ADDRESS_FOUND.to_owned())],
+        )
+        .await;
+    assert!(r.json()["result"]["court_fs"]["title"].is_string());
+    let r = proxy
+        .get(
+            "/v1/npd",
+            &[("inn", proverka_sandbox::NPD_PAYER.to_owned())],
+        )
+        .await;
+    assert_eq!(r.json()["result"]["self_employed"], true);
+    let r = proxy
+        .get_with(
+            &format!("/v1/alfa/registries/{}", proverka_sandbox::ALFA_REQUEST_ID),
+            &[],
+            &[("Authorization", "Bearer x")],
+        )
+        .await;
+    assert_eq!(r.json()["result"]["listStatus"], "NEW");
+    let bad = proxy
+        .get("/v1/fssp/physical", &[("lastname", "Ив@нов".to_owned())])
+        .await;
+    assert_eq!(bad.status, 400);
+    let doc = proxy.get("/v1/openapi.json", &[]).await.json();
     assert_eq!(doc["openapi"], "3.0.3");
     assert!(doc["paths"]["/v1/fssp/physical"]["get"].is_object());
 
-    let url = format!("{}/api/fssp.php", proxy.url);
+    let url = "/api/fssp.php";
     let q = fssp_debtor("11.11.1991");
-    assert_eq!(header(&get(&url, &q).await, "x-cache"), "MISS");
-    let forced = c
-        .get(&url)
-        .query(&q)
-        .header("Cache-Control", "no-cache")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(header(&forced, "x-cache"), "MISS");
+    assert_eq!(proxy.get(url, &q).await.header("x-cache"), "MISS");
+    let with_cache_control = |value: &'static str| {
+        let (proxy, q) = (proxy.clone(), q.clone());
+        async move { proxy.get_with(url, &q, &[("Cache-Control", value)]).await }
+    };
+    let forced = with_cache_control("no-cache").await;
+    assert_eq!(forced.header("x-cache"), "MISS");
     // max-age=0: any answer already has an age above zero, so it is fetched anew.
-    let young = c
-        .get(&url)
-        .query(&q)
-        .header("Cache-Control", "max-age=0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(header(&young, "x-cache"), "MISS");
-    let any_age = c
-        .get(&url)
-        .query(&q)
-        .header("Cache-Control", "max-age=3600")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(header(&any_age, "x-cache"), "HIT");
-    assert!(header(&any_age, "age").parse::<u64>().is_ok());
+    let young = with_cache_control("max-age=0").await;
+    assert_eq!(young.header("x-cache"), "MISS");
+    let any_age = with_cache_control("max-age=3600").await;
+    assert_eq!(any_age.header("x-cache"), "HIT");
+    assert!(any_age.header("age").parse::<u64>().is_ok());
     assert_eq!(sandbox.calls(Provider::Fssp), 4);
     let long = "x".repeat(5000);
-    assert_eq!(
-        c.get(&url)
-            .query(&[("lastname", long)])
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        414
-    );
+    assert_eq!(proxy.get(url, &[("lastname", long)]).await.status, 414);
 }
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn budgets_are_shared_by_replicas_on_one_redis() {
     let sandbox = start_sandbox().await;
@@ -629,8 +577,8 @@ async fn budgets_are_shared_by_replicas_on_one_redis() {
         redis_cache(&redis.url())
     );
     let (a, b) = (
-        start_proxy(&config_for(&sandbox, &extra)).await,
-        start_proxy(&config_for(&sandbox, &extra)).await,
+        InProcess::new(&config_for(&sandbox, &extra)),
+        InProcess::new(&config_for(&sandbox, &extra)),
     );
     let query = |birth: &str| {
         let mut q = fssp_debtor(birth);
@@ -639,13 +587,11 @@ async fn budgets_are_shared_by_replicas_on_one_redis() {
     };
     // 0.80 spent through replica A …
     assert_eq!(
-        get(&format!("{}/api/fssp.php", a.url), &query("12.01.1981"))
-            .await
-            .status(),
+        a.get("/api/fssp.php", &query("12.01.1981")).await.status,
         200
     );
     // … so replica B refuses a query that could cost 1.40 more (2.20 > 2.00).
-    let r = get(&format!("{}/api/fssp.php", b.url), &query("13.01.1981")).await;
-    assert_eq!(r.status(), 402);
+    let r = b.get("/api/fssp.php", &query("13.01.1981")).await;
+    assert_eq!(r.status, 402);
     assert_eq!(sandbox.calls(Provider::Fssp), 1);
 }

@@ -502,3 +502,26 @@ async fn a_refused_leader_s_joiners_ask_again_on_their_own_account() {
     );
     assert_eq!(upstream.calls(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_after_an_uncached_result_leads_a_flight_of_its_own() {
+    // An error is shared with the callers waiting for it, never with one who asks after it
+    // was given: the flight leaves the map before its result goes out. Otherwise a caller
+    // arriving in between joins the finished flight and gets its error without a call.
+    let cache = TieredCache::builder().build();
+    let upstream = Upstream::default();
+    for i in 0..300 {
+        let lookup = TestLookup::named(&format!("error {i}"));
+        let options = FetchOptions::default();
+        let first = upstream
+            .serve_as(&cache, lookup.clone(), options, "ERR 456")
+            .await;
+        let second = upstream.serve_as(&cache, lookup, options, "ERR 456").await;
+        assert_eq!(
+            (first.unwrap().status, second.unwrap().status),
+            (CacheStatus::Miss, CacheStatus::Miss),
+            "round {i}"
+        );
+    }
+    assert_eq!(cache.stats().coalesced, 0);
+}

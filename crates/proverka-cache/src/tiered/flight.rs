@@ -173,9 +173,12 @@ impl TieredCache {
         tokio::spawn(
             async move {
                 let result = inner.resolve(&key, &*lookup, &fetch, options).await;
-                // Tier 1 already holds a storable answer: the flight can end.
-                tx.send_replace(Some(result));
+                // Tier 1 already holds a storable answer: the flight leaves the map first, so
+                // a caller who comes after the result went out reads the answer from memory
+                // or, for a result never stored (an error, billed: unknown), asks anew; only
+                // the callers already waiting share it.
                 drop(guard);
+                tx.send_replace(Some(result));
             }
             .in_current_span(),
         );
