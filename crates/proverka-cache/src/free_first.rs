@@ -25,6 +25,12 @@ pub struct FreeQueue<'a> {
     pub rest: Duration,
 }
 
+impl FreeQueue<'_> {
+    /// How long a free source that refused (too many calls, unavailable) or did not answer is
+    /// left alone: the one rule of the proxy and the command line, who share its queue.
+    pub const REST_AFTER_REFUSAL: Duration = Duration::from_secs(60);
+}
+
 /// What asking the free source came to.
 pub enum FreeAttempt {
     /// Not asked: it cannot answer this query, or no turn starts within `max_wait`.

@@ -28,10 +28,6 @@ pub(crate) enum NpdSource {
     FreeThenPaid,
 }
 
-/// How long a free source that refused (too many calls, unavailable) is left alone: the
-/// proxy's rule.
-const BACK_OFF: Duration = Duration::from_secs(60);
-
 /// The free NPD source, as the flags and environment configure it.
 #[derive(Debug)]
 pub(crate) struct FreeNpd {
@@ -79,7 +75,7 @@ impl FreeNpd {
             name: &name,
             interval: self.interval,
             max_wait: (self.mode != NpdSource::Free).then_some(self.max_wait),
-            rest: BACK_OFF,
+            rest: FreeQueue::REST_AFTER_REFUSAL,
         };
         let attempt = cache
             .ask_free_source(query, queue, |free_query| async move {

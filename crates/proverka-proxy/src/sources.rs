@@ -14,9 +14,6 @@ use proverka_core::{Auth, FreeFirst, Money, RawAnswer, TransportError, Transport
 use crate::app::{AppState, Client, FreeRoute};
 use crate::config::SourceMode;
 
-/// How long a free source that refused (too many calls, unavailable) is left alone.
-pub(crate) const BACK_OFF: Duration = Duration::from_secs(60);
-
 /// What the free source did for one call.
 pub(crate) enum FreeOutcome {
     /// It answered: the answer in the paid provider's shape.
@@ -56,7 +53,7 @@ pub(crate) async fn ask_free(
         name: &name,
         interval: upstream.pace().unwrap_or(Duration::ZERO),
         max_wait: (route.mode != SourceMode::Free).then_some(route.max_wait),
-        rest: BACK_OFF,
+        rest: FreeQueue::REST_AFTER_REFUSAL,
     };
     let attempt = state
         .cache
