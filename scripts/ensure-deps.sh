@@ -11,6 +11,12 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Headless Chromium renders the status page (tests/tests/ui.rs).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# PostgreSQL, the store of record for fleets: the tests run `initdb` into a temporary folder
+# and start the server on a loopback port (proverka-testkit's postgres module).
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+# `sqlite3 .backup`, the documented backup of the embedded store (docs/deployment.md).
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # Certificates for the TLS Redis of the rediss:// tests (proverka-testkit).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then

@@ -41,7 +41,6 @@
 //! ```
 
 mod breaker;
-mod clock;
 mod envelope;
 mod fetch;
 mod free_first;
@@ -58,10 +57,11 @@ use std::time::{Duration, SystemTime};
 use proverka_core::{Billed, RawAnswer, Verdict};
 
 pub use breaker::BreakerConfig;
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{EncryptionKey, Keyring, decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
 pub use free_first::{FreeAttempt, FreeQueue};
+/// The cache reads time through core's clock (injectable; see [`TieredCacheBuilder::clock`]).
+pub use proverka_core::{Clock, ManualClock, SystemClock};
 pub use redis_store::{RedisOptions, RedisStore};
 pub use remote::{BoxFuture, MemoryStore, RemoteError, RemoteStore, Subscription};
 pub use stats::CacheStats;

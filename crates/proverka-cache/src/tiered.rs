@@ -183,7 +183,7 @@ impl TieredCache {
         }
         self.inner
             .turns
-            .take(id, std::time::SystemTime::now(), interval, max_wait)
+            .take(id, self.inner.clock.now(), interval, max_wait)
     }
 
     /// Warnings about the remote tier's own settings (an eviction policy that can drop or

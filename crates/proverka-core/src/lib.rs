@@ -32,6 +32,7 @@ mod answer;
 mod builder;
 #[cfg(feature = "http")]
 mod client_macro;
+mod clock;
 mod code_table;
 mod date;
 mod env_files;
@@ -55,6 +56,7 @@ pub use adapter::{
 pub use answer::{Billed, RawAnswer, Reported, Verdict, bodies_read, json_body};
 #[cfg(feature = "http")]
 pub use builder::{Channel, ClientBuilder, Connect};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use code_table::CodeTable;
 pub use date::{Date, DateError, LenientDate};
 pub use env_files::{EnvFileError, with_files as env_with_files};

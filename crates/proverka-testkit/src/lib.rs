@@ -8,8 +8,10 @@
 //!   strings (tokens, personal data);
 //! - [`snapshot_fixtures!`]: one insta snapshot per fixture file;
 //! - [`redis`]: real `redis-server` processes (and a 3-node cluster) on loopback ports;
+//! - [`postgres`]: real PostgreSQL servers (`initdb` into a temporary folder) on loopback ports;
 //! - [`individual_inn`]: valid 12-digit INNs for tests that need many distinct queries.
 
+pub mod postgres;
 pub mod redis;
 
 use std::error::Error as StdError;

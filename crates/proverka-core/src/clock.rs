@@ -1,12 +1,13 @@
-//! The cache's clock: how old an answer is, whether it is still fresh, whether an expired one
-//! is within the stale grace. Injectable ([`TieredCacheBuilder::clock`](crate::TieredCacheBuilder::clock)),
-//! so tests move time instead of sleeping through it.
+//! [`Clock`]: the one source of time for everything that decides about money or freshness
+//! (the cache's ages and stale grace, the engine's Moscow day, ledger times, heartbeats).
+//! Injectable, so tests move time instead of sleeping through it; nothing on a money path
+//! reads the system clock directly.
 
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-/// Where the cache reads the time.
+/// Where time is read.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Now.
     fn now(&self) -> SystemTime;
@@ -22,9 +23,9 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told: for tests of ages, freshness and the stale grace.
-/// (Answers held in memory are also evicted by the memory tier on the real clock; a test
-/// that moves this clock ahead sees them as expired long before that.)
+/// A clock that moves only when told: for tests of ages, freshness, the stale grace, Moscow
+/// days and heartbeats. (A cache's memory tier also evicts on the real clock; a test that
+/// moves this clock ahead sees entries as expired long before that.)
 #[derive(Debug)]
 pub struct ManualClock(Mutex<SystemTime>);
 
@@ -41,6 +42,14 @@ impl ManualClock {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
+    }
+
+    /// Sets the clock to `at` (backwards too: a clock set back is a case to test).
+    pub fn set(&self, at: SystemTime) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 }
 
