@@ -34,15 +34,22 @@ pub const TEST_ENCRYPTION_KEY: &str =
     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 /// Config text for a proxy in front of `sandbox`, with the sandbox's credentials in the config
-/// (FSSP token, court token, NPD key) and `extra` TOML appended.
+/// (FSSP token, court token, NPD key), a store of record of its own, and `extra` TOML appended.
 pub fn config_for(sandbox: &SandboxHandle, extra: &str) -> String {
+    config_on_store(sandbox, &proverka_testkit::own_store(), extra)
+}
+
+/// As [`config_for`], on the store `store` (a top-level TOML line, `store_path = …` or
+/// `store_url = …`): replicas of one deployment share it.
+pub fn config_on_store(sandbox: &SandboxHandle, store: &str, extra: &str) -> String {
     let url = sandbox.url();
     format!(
-        "listen = \"127.0.0.1:0\"\nshutdown_grace_secs = 10\n{extra}\n\
+        "{}listen = \"127.0.0.1:0\"\nshutdown_grace_secs = 10\n{extra}\n\
          [providers.fssp]\nbase_url = \"{url}\"\ntoken = \"{}\"\n\
          [providers.court]\nbase_url = \"{url}\"\ntoken = \"court-token\"\nprice_rub = 2.0\n\
          [providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n\
          [providers.alfa]\nbase_url = \"{url}\"\n",
+        store,
         proverka_sandbox::FSSP_TOKEN
     )
 }

@@ -27,8 +27,9 @@ async fn sandbox(fns_per_minute: usize) -> SandboxHandle {
 fn proxy(sandbox: &SandboxHandle, npd: &str, fns: &str) -> Proxy {
     let url = sandbox.url();
     let toml = format!(
-        "[providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n{npd}\n\
-         [providers.fns]\nbase_url = \"{url}\"\n{fns}\n"
+        "{}[providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n{npd}\n\
+         [providers.fns]\nbase_url = \"{url}\"\n{fns}\n",
+        proverka_testkit::own_store()
     );
     Proxy::new(Config::from_toml(&toml, &[]).unwrap()).unwrap()
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use proverka_core::{Money, Provider};
 use proverka_sandbox::{Fault, SandboxHandle};
 use proverka_testkit::redis::RedisServer;
-use proverka_tests::{InProcess, config_for, fssp_debtor, redis_cache, start_sandbox};
+use proverka_tests::{
+    InProcess, config_for, config_on_store, fssp_debtor, redis_cache, start_sandbox,
+};
 
 /// Retries on, quickly: anything re-sent would show in the call counts.
 const FAST_RETRIES: &str = "[retry]\nmax_attempts = 3\nbase_delay_ms = 5\n";
@@ -228,13 +230,14 @@ async fn a_budget_holds_under_concurrency_on_one_replica() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_budget_holds_under_concurrency_on_two_replicas_sharing_redis() {
+async fn a_budget_holds_under_concurrency_on_two_replicas_sharing_redis_and_a_store() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
     let extra = format!("{}\n{}", redis_cache(&redis.url()), budget_clients("3.0"));
+    let store = proverka_testkit::own_store();
     let (a, b) = (
-        InProcess::new(&config_for(&sandbox, &extra)),
-        InProcess::new(&config_for(&sandbox, &extra)),
+        InProcess::new(&config_on_store(&sandbox, &store, &extra)),
+        InProcess::new(&config_on_store(&sandbox, &store, &extra)),
     );
     concurrent_distinct_queries_under_a_budget(
         &sandbox,

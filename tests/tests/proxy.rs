@@ -9,8 +9,8 @@ use proverka_core::Provider;
 use proverka_sandbox::Fault;
 use proverka_testkit::redis::RedisServer;
 use proverka_tests::{
-    InProcess, config_for, fssp_debtor, get, header, http, metrics_text, redis_cache, start_proxy,
-    start_sandbox,
+    InProcess, config_for, config_on_store, fssp_debtor, get, header, http, metrics_text,
+    redis_cache, start_proxy, start_sandbox,
 };
 
 /// Path, query, expected status, expected body.
@@ -570,16 +570,17 @@ async fn typed_api_openapi_and_cache_control() {
     assert_eq!(proxy.get(url, &[("lastname", long)]).await.status, 414);
 }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn budgets_are_shared_by_replicas_on_one_redis() {
+async fn budgets_are_shared_by_replicas_on_one_store() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
     let extra = format!(
         "{}\n[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n",
         redis_cache(&redis.url())
     );
+    let store = proverka_testkit::own_store();
     let (a, b) = (
-        InProcess::new(&config_for(&sandbox, &extra)),
-        InProcess::new(&config_for(&sandbox, &extra)),
+        InProcess::new(&config_on_store(&sandbox, &store, &extra)),
+        InProcess::new(&config_on_store(&sandbox, &store, &extra)),
     );
     let query = |birth: &str| {
         let mut q = fssp_debtor(birth);

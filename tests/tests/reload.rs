@@ -4,7 +4,7 @@
 
 use proverka_core::Provider;
 use proverka_proxy::{Config, Proxy, StartError};
-use proverka_tests::{config_for, start_sandbox};
+use proverka_tests::{config_for, config_on_store, start_sandbox};
 
 async fn npd(proxy: &Proxy, inn: &str, key: &str) -> (u16, String) {
     let response = proxy
@@ -30,9 +30,10 @@ const OTHER_INN: &str = "500100732259";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_budgets_and_prices_apply_and_the_cache_stays() {
     let sandbox = start_sandbox().await;
+    let store = proverka_testkit::own_store();
     let before = format!(
         "{}[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n",
-        config_for(&sandbox, "")
+        config_on_store(&sandbox, &store, "")
     );
     let proxy = Proxy::new(Config::from_toml(&before, &[]).unwrap()).unwrap();
     let payer = proverka_sandbox::NPD_PAYER;
@@ -44,7 +45,7 @@ async fn clients_budgets_and_prices_apply_and_the_cache_stays() {
 
     // The new file: crm's key rotated and given a budget of 1.00 RUB, a new client, NPD at
     // 0.50 RUB instead of 1.50, and a new listen address (needs a restart).
-    let after = config_for(&sandbox, "")
+    let after = config_on_store(&sandbox, &store, "")
         .replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:9\"")
         .replace("price_rub = 1.5", "price_rub = 0.5")
         + "[[clients]]\nname = \"crm\"\nkey = \"crm-rotated-key\"\ndaily_budget_rub = 1.0\n\

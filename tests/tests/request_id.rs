@@ -42,7 +42,8 @@ async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
         std::env::temp_dir().join(format!("proverka-request-id-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&ledger);
     let toml = format!(
-        "ledger_path = \"{}\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\n",
+        "{}ledger_path = \"{}\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\n",
+        proverka_testkit::own_store(),
         ledger.display(),
         sandbox.url()
     );

@@ -92,6 +92,12 @@ fn err(e: redis::RedisError) -> RemoteError {
     // redis errors can quote the URL (and so a password) on connection failures: keep only
     // the kind and category.
     let message = format!("{:?} ({})", e.kind(), e.category());
+    // A wrong password or user: a misconfiguration that will not pass by itself.
+    if e.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
+    {
+        return RemoteError::unauthorized(message);
+    }
     // A server error (OOM, READONLY, …) means Redis is there and said no.
     if e.code().is_some() && !e.is_io_error() && !e.is_timeout() && !e.is_connection_dropped() {
         RemoteError::refused(format!("{message}: {}", e.code().unwrap_or_default()))

@@ -21,6 +21,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct RemoteError {
     message: String,
     refused: bool,
+    unauthorized: bool,
 }
 
 impl RemoteError {
@@ -29,6 +30,7 @@ impl RemoteError {
         Self {
             message: message.into(),
             refused: false,
+            unauthorized: false,
         }
     }
 
@@ -38,12 +40,28 @@ impl RemoteError {
         Self {
             message: message.into(),
             refused: true,
+            unauthorized: false,
+        }
+    }
+
+    /// The store refused the configured credentials (Redis `WRONGPASS`, `NOAUTH`, `NOPERM`):
+    /// a misconfiguration, not an outage; it will not pass by itself.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            refused: false,
+            unauthorized: true,
         }
     }
 
     /// Whether the store answered and refused, rather than being unreachable.
     pub fn is_refused(&self) -> bool {
         self.refused
+    }
+
+    /// Whether the store refused the configured credentials.
+    pub fn is_unauthorized(&self) -> bool {
+        self.unauthorized
     }
 }
 

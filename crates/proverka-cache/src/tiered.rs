@@ -85,6 +85,9 @@ pub enum RemoteStatus {
     /// It answers but refuses writes (OOM at `maxmemory` with `noeviction`, READONLY): the
     /// cross-replica lock cannot be taken, so new flights are refused rather than paid blindly.
     Degraded,
+    /// It refuses the configured credentials (a wrong password or user): the cache works from
+    /// memory and the provider, as when it is down, but this will not pass by itself.
+    Unauthorized,
 }
 
 impl TieredCache {
@@ -124,6 +127,7 @@ impl TieredCache {
                     r.breaker.success();
                     RemoteStatus::Up
                 }
+                Err(e) if e.is_unauthorized() => RemoteStatus::Unauthorized,
                 Err(_) => RemoteStatus::Down,
             },
         }

@@ -341,3 +341,22 @@ async fn turns_are_shared_by_replicas_through_redis() {
         Some(Duration::ZERO)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_told_from_an_outage() {
+    let redis = RedisServer::start_with(
+        proverka_testkit::redis::free_port(),
+        &["--requirepass", "the-right-one"],
+    );
+    let url = |password: &str| format!("redis://:{password}@127.0.0.1:{}/", redis.port());
+    let wrong = cache_on(Arc::new(
+        RedisStore::single(&url("a-wrong-one"), options()).unwrap(),
+    ));
+    assert_eq!(wrong.remote_status().await, RemoteStatus::Unauthorized);
+    let right = cache_on(Arc::new(
+        RedisStore::single(&url("the-right-one"), options()).unwrap(),
+    ));
+    assert_eq!(right.remote_status().await, RemoteStatus::Up);
+    let none = cache_on(single(&redis));
+    assert_eq!(none.remote_status().await, RemoteStatus::Unauthorized);
+}

@@ -1,5 +1,7 @@
 //! `proverka batch`: every row validated, identical queries collapsed, an estimate, then the
-//! calls with progress, a journal that makes a re-run resume, and a summary.
+//! calls with progress, and a summary. The batch's state lives in the store of record: one
+//! live run holds it at a time, each row remembers its outcome (recorded with the call that
+//! paid for it), and the same command run again resumes without paying twice.
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -10,13 +12,12 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use proverka_core::Money;
+use proverka_engine::{Batch, Outcome, RowTask, RowView, Status};
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::check::{CheckKind, Invalid, Planned, param_for, plan};
-use crate::engine::{Engine, Fatal};
-use crate::journal::Journal;
-use crate::outcome::{Outcome, Status};
+use crate::check::{CheckKind, Invalid, Planned, param_for, plan, result_fields};
 use crate::table::Table;
+use crate::target::{Fatal, Target};
 
 /// What `proverka batch` was asked.
 #[derive(Debug)]
@@ -144,12 +145,50 @@ impl Stats {
     }
 }
 
+/// The batch's id in the store: a digest of the output file's absolute path (two runs writing
+/// one file are one batch; the path itself stays out of the store).
+fn batch_id(out: &std::path::Path) -> String {
+    use sha2::Digest as _;
+    let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_owned());
+    let digest = sha2::Sha256::digest(absolute.to_string_lossy().as_bytes());
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a row sent by a run that stopped before recording it shows: it may have been billed.
+fn abandoned() -> Outcome {
+    Outcome::failed(
+        Status::BilledUnknown,
+        "interrupted",
+        "a run that stopped before recording the answer had sent it: the provider may have billed it; --retry-unknown sends it again",
+        "unknown",
+        "provider",
+    )
+}
+
 /// Runs a batch.
 ///
 /// # Errors
-/// An unreadable input, an unwritable output, a refused confirmation, or a [`Fatal`] engine
-/// error (the output so far is written first).
-pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, String> {
+/// An unreadable input, an unwritable output, a refused confirmation, another live run of the
+/// same batch, or a [`Fatal`] error (the output so far is written first).
+pub(crate) async fn run(args: BatchArgs, target: Arc<Target>) -> Result<Ending, String> {
+    let label = args
+        .out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let batch = Batch::claim(Arc::clone(target.presence()), batch_id(&args.out), &label)
+        .await
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let ended = run_claimed(args, target, &batch).await;
+    batch.release().await;
+    ended
+}
+
+async fn run_claimed(
+    args: BatchArgs,
+    target: Arc<Target>,
+    batch: &Batch,
+) -> Result<Ending, String> {
     let kind = args.check;
     let input = Table::read(&args.input)?;
     let params: Vec<Option<String>> = input
@@ -169,8 +208,50 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
         .iter()
         .map(|row| plan(kind, &row_params(kind, &params, row, &args.region)))
         .collect();
-    let journal_path = Journal::path_for(&args.out);
-    let (mut journal, mut results) = Journal::open(&journal_path)?;
+    let journal_path = crate::journal::path_for(&args.out);
+    if let Some(imported) = crate::journal::import(&journal_path, batch).await? {
+        eprintln!(
+            "imported the journal of an earlier version: {} rows, {} damaged (kept as billed_unknown), {} unreadable lines{}; it is now {}",
+            imported.rows,
+            imported.damaged,
+            imported.unreadable.len(),
+            if imported.unreadable.is_empty() {
+                String::new()
+            } else {
+                format!(" ({:?})", imported.unreadable)
+            },
+            imported.renamed_to.display()
+        );
+    }
+    let wanted: HashSet<String> = planned.iter().flatten().map(Planned::key).collect();
+    let mut results: HashMap<String, Outcome> = HashMap::new();
+    let earlier = batch.rows().await.map_err(|e| e.to_string())?;
+    for (key, view) in earlier {
+        if !wanted.contains(&key) {
+            continue;
+        }
+        let outcome = match view {
+            RowView::Done(o) => o,
+            RowView::Unsent => continue,
+            // Sent through a proxy by a run that stopped: asked again (a hit, or the flight in
+            // progress joined) unless the proxy's ledger says it may have been billed.
+            RowView::ViaProxy(request_id) => {
+                let Some(p) = planned.iter().flatten().find(|p| p.key() == key) else {
+                    continue;
+                };
+                if target.may_ask_again(kind, p, &request_id).await {
+                    continue;
+                }
+                abandoned()
+            }
+            _ => abandoned(),
+        };
+        batch
+            .record(&key, &outcome)
+            .await
+            .map_err(|e| e.to_string())?;
+        results.insert(key, outcome);
+    }
     let resend = |o: &Outcome| {
         (args.retry_failed && o.status == Status::RetryLater)
             || (args.retry_unknown && o.status == Status::BilledUnknown)
@@ -191,13 +272,13 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
     }
     let mut cached = 0usize;
     for (_, p) in &to_send {
-        cached += usize::from(engine.is_cached(kind, p).await);
+        cached += usize::from(target.is_cached(kind, p).await);
     }
     let paid_calls = to_send.len() - cached;
-    let price = engine.max_price(kind);
+    let price = target.max_price(kind, to_send.first().map(|(_, p)| p));
     let max_total = price.map(|p| Money::from_kopecks(p.kopecks() * paid_calls as i64));
     eprintln!(
-        "rows: {}, valid: {valid}, invalid: {}, distinct: {}, answered before (journal): {answered_before}, cached already: {cached}, to send: {}, at most {}",
+        "rows: {}, valid: {valid}, invalid: {}, distinct: {}, answered before: {answered_before}, cached already: {cached}, to send: {}, at most {}",
         input.rows.len(),
         input.rows.len() - valid,
         seen.len(),
@@ -252,19 +333,48 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
             .unwrap_or_else(|| default_concurrency(kind))
             .max(1),
     ));
+    let summarize: proverka_engine::Summarizer = Arc::new(move |v| result_fields(kind, v));
+    let batch_tag = batch.id()[..8].to_owned();
     let dispatcher = {
-        let (engine, stop) = (Arc::clone(&engine), Arc::clone(&stop));
+        let (target, stop) = (Arc::clone(&target), Arc::clone(&stop));
+        let rows: Vec<(String, RowTask)> = to_send
+            .iter()
+            .map(|(key, _)| {
+                (
+                    key.clone(),
+                    RowTask::new(batch.row(key), Arc::clone(&summarize)),
+                )
+            })
+            .collect();
+        let via_proxy = target.via_proxy();
+        let presence = Arc::clone(target.presence());
         tokio::spawn(async move {
-            for (key, planned) in to_send {
+            for ((key, planned), (_, row)) in to_send.into_iter().zip(rows) {
                 let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
                     break;
                 };
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
-                let (engine, tx) = (Arc::clone(&engine), tx.clone());
+                let (target, tx) = (Arc::clone(&target), tx.clone());
+                let request_id = format!("batch-{batch_tag}-{}", &key[..16]);
+                let presence = Arc::clone(&presence);
                 tokio::spawn(async move {
-                    let outcome = engine.check(kind, &planned).await;
+                    // Through a proxy the row is marked as sent first: a run that stops now
+                    // leaves it to the proxy's cache, not to a second payment.
+                    if via_proxy
+                        && let Err(e) = presence
+                            .store()
+                            .row_sending(&row.row, &request_id, presence.clock().now())
+                            .await
+                    {
+                        let _ = tx.send((key, Err(Fatal(format!("the store of record: {e}")))));
+                        drop(permit);
+                        return;
+                    }
+                    let outcome = target
+                        .check(kind, &planned, (!via_proxy).then_some(row), &request_id)
+                        .await;
                     let _ = tx.send((key, outcome));
                     drop(permit);
                 });
@@ -289,7 +399,10 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
                 let Some((key, outcome)) = received else { break };
                 match outcome {
                     Ok(o) => {
-                        journal.record(&key, &o)?;
+                        // Straight to a provider the engine recorded the row with its call.
+                        if target.via_proxy() {
+                            batch.record(&key, &o).await.map_err(|e| e.to_string())?;
+                        }
                         let mut s = stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         s.add(&o);
                         bar.set_message(format!("{} RUB, {} hits, {} errors", s.spent, s.from_cache, s.errors));
@@ -355,7 +468,7 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
         })
         .fold(Money::ZERO, Money::saturating_add);
     eprintln!(
-        "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, journal: {}",
+        "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, store: {}",
         input.rows.len(),
         s.provider_calls,
         s.from_cache,
@@ -371,7 +484,7 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
         s.saved_cache,
         saved_dedup,
         args.out.display(),
-        journal_path.display(),
+        target.presence().store().location(),
     );
     if let Some(message) = fatal {
         return Err(message);
@@ -382,7 +495,7 @@ pub(crate) async fn run(args: BatchArgs, engine: Arc<Engine>) -> Result<Ending, 
     }
     if failed > 0 {
         eprintln!(
-            "{failed} rows failed; `--retry-failed` sends again those marked retry_later (free to retry)"
+            "{failed} rows failed; `--retry-failed` sends again those marked retry_later (free to retry), `--retry-unknown` those marked billed_unknown (they may have been paid already)"
         );
         return Ok(Ending::SomeFailed);
     }

@@ -1,76 +1,128 @@
-//! The journal beside a batch's output (`OUT.journal.jsonl`): one line per answered query,
-//! appended and flushed as each answer arrives, so a run that is interrupted (Ctrl-C, a crash,
-//! `kill -9`) loses nothing it paid for, and the same command run again resumes.
+//! Journals of earlier versions (`OUT.journal.jsonl`, one JSON line per answered query):
+//! imported into the store of record once, then renamed to `OUT.journal.jsonl.imported`, so
+//! the store is the only record of a batch from then on.
+//!
+//! Each line is read on its own, as bytes: a line cut by a full disk or an editor (in the
+//! middle of a Cyrillic character, or glued to the next record) spoils that line only. A
+//! damaged line whose query key can still be read is imported as `billed_unknown` (it was
+//! sent, and may have been billed): never sent again unless `--retry-unknown` says so. A
+//! line without a readable key is reported by its number.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use proverka_engine::{Batch, Outcome, Status};
+use serde::Deserialize;
 
-use crate::outcome::Outcome;
-
-/// One line: the query's identity (its cache key, no personal data) and its outcome.
-#[derive(Debug, Serialize, Deserialize)]
+/// One line of an earlier version's journal.
+#[derive(Debug, Deserialize)]
 struct Line {
     key: String,
     #[serde(flatten)]
     outcome: Outcome,
 }
 
-/// An open journal.
-#[derive(Debug)]
-pub(crate) struct Journal {
-    path: PathBuf,
-    file: File,
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Imported {
+    /// Rows whose outcome was imported.
+    pub(crate) rows: usize,
+    /// Rows whose line was damaged but whose key could be read: imported as
+    /// `billed_unknown`.
+    pub(crate) damaged: usize,
+    /// Line numbers that could not be read at all.
+    pub(crate) unreadable: Vec<usize>,
+    /// Where the journal went.
+    pub(crate) renamed_to: PathBuf,
 }
 
-impl Journal {
-    /// The journal of an output file: `OUT.journal.jsonl` beside it.
-    pub(crate) fn path_for(out: &Path) -> PathBuf {
-        let mut name = out.file_name().unwrap_or_default().to_os_string();
-        name.push(".journal.jsonl");
-        out.with_file_name(name)
-    }
+/// The journal an earlier version kept beside an output file.
+pub(crate) fn path_for(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".journal.jsonl");
+    out.with_file_name(name)
+}
 
-    /// Opens (creating) the journal and reads what earlier runs recorded: the last outcome
-    /// per query. A line cut short by a crash is skipped.
-    pub(crate) fn open(path: &Path) -> Result<(Self, HashMap<String, Outcome>), String> {
-        let mut done = HashMap::new();
-        if let Ok(f) = File::open(path) {
-            for line in std::io::BufReader::new(f).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(l) = serde_json::from_str::<Line>(&line) {
-                    done.insert(l.key, l.outcome);
-                }
-            }
+/// A query key (64 hex digits) at the start of a JSON line, as the earlier version wrote it
+/// (`{"key":"…"`), or anywhere a `"key"` field can be read.
+fn key_of(line: &[u8]) -> Option<String> {
+    let prefix = b"{\"key\":\"";
+    let key = line.strip_prefix(prefix)?.get(..64)?;
+    key.iter()
+        .all(u8::is_ascii_hexdigit)
+        .then(|| String::from_utf8_lossy(key).into_owned())
+}
+
+fn damaged(line_number: usize) -> Outcome {
+    Outcome::failed(
+        Status::BilledUnknown,
+        "journal_damaged",
+        format!(
+            "an earlier run sent this query, but its journal line ({line_number}) is damaged: the provider may have billed it; --retry-unknown sends it again"
+        ),
+        "unknown",
+        "provider",
+    )
+}
+
+/// Imports `path` into `batch` when it exists (rows the batch knows already are left as they
+/// are) and renames it; `None` when there is none.
+///
+/// # Errors
+/// The journal cannot be read or renamed, or the store does not answer.
+pub(crate) async fn import(path: &Path, batch: &Batch) -> Result<Option<Imported>, String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let mut imported = Imported::default();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let number = i + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok((
-            Self {
-                path: path.to_owned(),
-                file,
+        let (key, outcome) = match serde_json::from_slice::<Line>(line) {
+            Ok(l) if l.key.len() == 64 && l.key.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                imported.rows += 1;
+                (l.key, l.outcome)
+            }
+            _ => match key_of(line) {
+                Some(key) => {
+                    imported.damaged += 1;
+                    (key, damaged(number))
+                }
+                None => {
+                    imported.unreadable.push(number);
+                    continue;
+                }
             },
-            done,
-        ))
+        };
+        batch
+            .import(&key, &outcome)
+            .await
+            .map_err(|e| e.to_string())?;
     }
+    let mut renamed = path.as_os_str().to_os_string();
+    renamed.push(".imported");
+    let renamed = PathBuf::from(renamed);
+    std::fs::rename(path, &renamed).map_err(|e| format!("{}: {e}", path.display()))?;
+    imported.renamed_to = renamed;
+    Ok(Some(imported))
+}
 
-    /// Appends one outcome and flushes it to the file before returning.
-    pub(crate) fn record(&mut self, key: &str, outcome: &Outcome) -> Result<(), String> {
-        let line = serde_json::to_string(&Line {
-            key: key.to_owned(),
-            outcome: outcome.clone(),
-        })
-        .map_err(|e| e.to_string())?;
-        // One write per line (a crash never interleaves two), then flushed to the OS.
-        self.file
-            .write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| self.file.flush())
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_read_from_a_line_cut_anywhere_after_it() {
+        let key = "ab".repeat(32);
+        let whole = format!("{{\"key\":\"{key}\",\"status\":\"ok\",\"billed\":\"charged\"}}");
+        for cut in 72..whole.len() {
+            assert_eq!(key_of(&whole.as_bytes()[..cut]), Some(key.clone()), "{cut}");
+        }
+        assert_eq!(key_of(&whole.as_bytes()[..40]), None);
+        assert_eq!(key_of(b"\xd0\x98\xd0"), None);
     }
 }

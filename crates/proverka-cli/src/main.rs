@@ -4,12 +4,11 @@
 
 mod batch;
 mod check;
-mod engine;
 mod environment;
-mod free;
 mod journal;
-mod outcome;
+mod spend;
 mod table;
+mod target;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,10 +17,12 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use proverka_core::{Money, Secret};
 
+use proverka_engine::{Outcome, Status};
+
 use crate::batch::{BatchArgs, Ending};
 use crate::check::{CheckKind, plan};
-use crate::engine::{Engine, Settings};
-use crate::outcome::{Outcome, Status};
+use crate::spend::{SpendArgs, SpendFormat};
+use crate::target::{NpdSource, Settings, Target};
 
 /// Checks against FSSP, court jurisdiction, NPD and Alfa-Bank: one at a time or whole lists,
 /// never paying twice for the same answer.
@@ -75,7 +76,18 @@ struct Global {
         env = "PROVERKA_NPD_SOURCE",
         value_name = "SOURCE"
     )]
-    npd_source: Option<free::NpdSource>,
+    npd_source: Option<NpdSource>,
+    /// The store of record (budgets, the ledger, batch state): a SQLite file, or a
+    /// `postgres://` URL shared with proxies and other runs. Default: beside the output for
+    /// a batch, a file of this user's otherwise.
+    #[arg(
+        long,
+        global = true,
+        env = "PROVERKA_STORE",
+        value_name = "PATH|URL",
+        hide_env_values = true
+    )]
+    store: Option<String>,
     /// Print the typed model as JSON instead of a table (one-off checks).
     #[arg(long, global = true)]
     json: bool,
@@ -114,6 +126,30 @@ enum Command {
     },
     /// Check every row of a CSV, XLSX or JSONL file; resumable.
     Batch(BatchCmd),
+    /// What was spent, per client, provider and kind: to reconcile with an invoice.
+    Spend(SpendCmd),
+}
+
+#[derive(Debug, Args)]
+struct SpendCmd {
+    /// A Moscow month, YYYY-MM (default: this one).
+    #[arg(long, conflicts_with_all = ["day", "from", "to"])]
+    month: Option<String>,
+    /// One Moscow day, YYYY-MM-DD.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    day: Option<String>,
+    /// The first day of a range, YYYY-MM-DD (with --to).
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// The last day of a range, inclusive (with --from).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// csv, xlsx or json (default: by --out's extension, else csv).
+    #[arg(long, value_enum)]
+    format: Option<SpendFormat>,
+    /// Where to write it (default: standard output; xlsx needs a file).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -262,10 +298,14 @@ fn main() -> ExitCode {
         .redis
         .take()
         .or_else(|| environment::var("PROVERKA_REDIS_URL"));
+    global.store = global
+        .store
+        .take()
+        .or_else(|| environment::var("PROVERKA_STORE"));
     if global.npd_source.is_none()
         && let Some(text) = environment::var("PROVERKA_NPD_SOURCE")
     {
-        match <free::NpdSource as clap::ValueEnum>::from_str(&text, true) {
+        match <NpdSource as clap::ValueEnum>::from_str(&text, true) {
             Ok(source) => global.npd_source = Some(source),
             Err(_) => {
                 eprintln!(
@@ -298,6 +338,41 @@ async fn run(cli: Cli) -> ExitCode {
             .map(Secret::new),
         _ => environment::var("PROVERKA_ALFA_BEARER").map(Secret::new),
     };
+    // A batch keeps its state beside its output unless told otherwise; the rest, in this
+    // user's store.
+    let store = match (&cli.global.store, &cli.command) {
+        (Some(s), _) => s.clone(),
+        (None, Command::Batch(b)) => beside(&b.out),
+        (None, _) => match user_store() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("proverka: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    if let Command::Spend(s) = cli.command {
+        let args = SpendArgs {
+            month: s.month,
+            day: s.day,
+            from: s.from,
+            to: s.to,
+            format: s.format,
+            out: s.out,
+        };
+        let proxy = cli
+            .global
+            .proxy
+            .clone()
+            .map(|p| (p, cli.global.key.clone().map(Secret::new)));
+        return match spend::run(args, &store, proxy).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("proverka: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let settings = Settings {
         proxy: cli.global.proxy.clone(),
         key: cli.global.key.clone().map(Secret::new),
@@ -306,8 +381,9 @@ async fn run(cli: Cli) -> ExitCode {
         per_minute: cli.global.per_minute,
         alfa_bearer: bearer,
         npd_source: cli.global.npd_source,
+        store,
     };
-    let engine = match Engine::new(settings).await {
+    let engine = match Target::new(settings).await {
         Ok(e) => Arc::new(e),
         Err(e) => {
             eprintln!("proverka: {e}");
@@ -365,11 +441,13 @@ async fn run(cli: Cli) -> ExitCode {
             (CheckKind::Court, p)
         }
         Command::Fssp(f) => fssp_pairs(f),
+        // Answered above, before anything was built.
+        Command::Spend(_) => return ExitCode::from(2),
     };
     let pairs: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let outcome = match plan(kind, &pairs) {
         Err(e) => Outcome::invalid(e.code, e.message),
-        Ok(planned) => match engine.check(kind, &planned).await {
+        Ok(planned) => match engine.check(kind, &planned, None, &one_off_id()).await {
             Ok(o) => o,
             Err(e) => {
                 eprintln!("proverka: {e}");
@@ -383,6 +461,34 @@ async fn run(cli: Cli) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The store of a batch: beside its output (`OUT.proverka.sqlite`).
+fn beside(out: &std::path::Path) -> String {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".proverka.sqlite");
+    out.with_file_name(name).display().to_string()
+}
+
+/// This user's store: `$XDG_STATE_HOME/proverka/store.sqlite` (`~/.local/state/…`), or
+/// `%LOCALAPPDATA%\proverka\store.sqlite` on Windows; the folder is made when missing.
+fn user_store() -> Result<String, String> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("LOCALAPPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .ok_or("no home folder for the store: give --store PATH (or PROVERKA_STORE)")?;
+    let dir = base.join("proverka");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir.join("store.sqlite").display().to_string())
+}
+
+/// A request id for a one-off check (the ledger names the request that led each call).
+fn one_off_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("cli-{}-{now}", std::process::id())
 }
 
 fn fssp_pairs(f: Fssp) -> (CheckKind, Vec<(&'static str, String)>) {

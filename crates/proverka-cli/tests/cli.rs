@@ -43,6 +43,12 @@ fn proverka(s: &SandboxHandle) -> tokio::process::Command {
     .env_remove("PROVERKA_KEY")
     .env_remove("PROVERKA_NPD_SOURCE")
     .env_remove("PROVERKA_PROVIDERS_FNS_PER_MINUTE")
+    .env_remove("PROVERKA_STORE")
+    // One-off checks keep their store in this user's state folder: the tests' own.
+    .env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join(format!("proverka-cli-state-{}", std::process::id())),
+    )
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
@@ -307,7 +313,7 @@ async fn ctrl_c_keeps_what_was_paid_and_the_same_command_resumes() {
     let (code, log) = run(again).await;
     assert_eq!(code, 0, "{log}");
     assert!(
-        log.contains(&format!("answered before (journal): {answered}")),
+        log.contains(&format!("answered before: {answered}")),
         "{log}"
     );
     assert_eq!(s.billed(Provider::Npd), 30, "every row paid exactly once");
@@ -327,7 +333,8 @@ async fn kill_9_through_the_proxy_then_resume_pays_no_row_twice() {
         None,
     );
     let toml = format!(
-        "listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n",
+        "{}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n",
+        proverka_testkit::own_store(),
         s.url()
     );
     let proxy =
@@ -628,9 +635,10 @@ async fn through_a_proxy_the_source_column_says_which_source_answered() {
     // The proxy's configuration decides: the free check first, at most one call a minute,
     // so the first query is free and the second goes to api-assist at once.
     let toml = format!(
-        "listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\n\
+        "{}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\n\
          price_rub = 1.5\nsource = \"free-then-paid\"\nfree_max_wait_secs = 0\n\
-         [providers.fns]\nbase_url = \"{url}\"\nper_minute = 1\n"
+         [providers.fns]\nbase_url = \"{url}\"\nper_minute = 1\n",
+        proverka_testkit::own_store()
     );
     let proxy =
         proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();

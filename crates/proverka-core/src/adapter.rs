@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Charged, Error, ErrorSource, Failure, Lookup, Money, Provider};
+use crate::{Charged, ConfigError, Error, ErrorSource, Failure, Lookup, Money, Provider, Secret};
 
 /// How the provider's credential travels upstream, and so who may hold it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +259,17 @@ pub trait Adapter: Send + Sync + fmt::Debug {
 
     /// The paths the proxy serves for it.
     fn routes(&self) -> Routes;
+
+    /// Checks a configured query-parameter credential as the provider would refuse it (FSSP:
+    /// 32 characters, code 499), so a front end refuses to start with it instead of paying
+    /// for refusals; the same check its client's builder makes (default: none).
+    ///
+    /// # Errors
+    /// [`ConfigError::Credential`] for a malformed credential.
+    fn check_credential(&self, credential: &Secret) -> Result<(), ConfigError> {
+        let _ = credential;
+        Ok(())
+    }
 
     /// Validates one incoming query: a query ready to send, or the provider's own answer to
     /// the invalid one (nothing is sent, nothing is spent).

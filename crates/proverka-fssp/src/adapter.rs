@@ -2,8 +2,8 @@
 //! the provider's own refusals, the typed operations).
 
 use proverka_core::{
-    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
-    TypedParam,
+    Adapter, ConfigError, Connect, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath,
+    Routes, Secret, TypedOperation, TypedParam,
 };
 
 use crate::{FsspQuery, PATH, QueryType, SPEC};
@@ -25,6 +25,10 @@ impl Adapter for FsspAdapter {
             drop_in: vec![RoutePath::Exact(PATH)],
             typed: RoutePath::Prefix(TYPED_PREFIX),
         }
+    }
+
+    fn check_credential(&self, credential: &Secret) -> Result<(), ConfigError> {
+        <crate::FsspClient as Connect>::check_credential(credential)
     }
 
     /// On the typed route the query type is the path's tail and a `type` parameter is

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use proverka_core::{Money, Secret};
+use proverka_core::Secret;
 use serde::Deserialize;
+
+pub use proverka_engine::{CacheConfig, ProviderConfig, RetryConfig, SourceMode};
 
 mod env;
 mod reload;
@@ -52,11 +54,24 @@ pub struct Config {
     /// Client keys and budgets; required to listen beyond loopback.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
-    /// Where the spend ledger is appended as JSON lines (one per provider call); absent: the
-    /// ledger goes to the log target `proverka::ledger` only.
+    /// Also append every provider call, as JSON lines, to this file (an export for log
+    /// pipelines; the ledger of record is the store's). Absent: the log target
+    /// `proverka::ledger` only.
     #[serde(default)]
     pub ledger_path: Option<std::path::PathBuf>,
+    /// The store of record (budgets, the ledger, batch state) in a SQLite file here, when no
+    /// `store_url` is set. Default: `proverka-store.sqlite` in the working directory (the
+    /// Debian package's unit sets its state directory).
+    #[serde(default)]
+    pub store_path: Option<std::path::PathBuf>,
+    /// The store of record in PostgreSQL (`postgres://user:password@host/db`), shared by every
+    /// replica: what a fleet needs. Overrides `store_path`.
+    #[serde(default)]
+    pub store_url: Option<Secret>,
 }
+
+/// Where the store of record is when neither `store_url` nor `store_path` says.
+pub const DEFAULT_STORE_PATH: &str = "proverka-store.sqlite";
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -96,9 +111,6 @@ impl Default for HttpLimits {
     }
 }
 
-fn default_max_flights() -> usize {
-    10_000
-}
 fn default_header_timeout() -> u64 {
     10
 }
@@ -109,210 +121,15 @@ fn default_max_connections() -> usize {
     1024
 }
 
-/// `[cache]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CacheConfig {
-    /// Memory tier size in MiB (default 256).
-    #[serde(default = "default_memory_mb")]
-    pub memory_mb: u64,
-    /// One Redis server (`redis://host:port/db`); absent: one process, memory only.
-    #[serde(default)]
-    pub redis_url: Option<Secret>,
-    /// Redis Cluster nodes, instead of `redis_url`.
-    #[serde(default)]
-    pub redis_cluster: Vec<String>,
-    /// With `rediss://` (TLS): the CA certificate (PEM file) that signed Redis's, when it is
-    /// not one of the system's roots.
-    #[serde(default)]
-    pub redis_ca_file: Option<std::path::PathBuf>,
-    /// 64 hex digits: encrypts values in Redis (they hold personal data). Required with Redis
-    /// unless `allow_plaintext` is set on purpose.
-    #[serde(default)]
-    pub encryption_key: Option<Secret>,
-    /// Several keys, for rotation (instead of `encryption_key`): the first encrypts new
-    /// values, every one decrypts, entries keep their names. 64 hex digits each.
-    #[serde(default)]
-    pub encryption_keys: Vec<Secret>,
-    /// Store answers in Redis unencrypted (names, INNs, birth dates, passports in plain text):
-    /// only when set on purpose. Default false.
-    #[serde(default)]
-    pub allow_plaintext: bool,
-    /// Prefix of every Redis key (default `proverka:`).
-    #[serde(default = "default_prefix")]
-    pub key_prefix: String,
-    /// Serve an expired answer this long past expiry when the provider fails (default 0).
-    #[serde(default)]
-    pub stale_grace_secs: u64,
-    /// Distinct provider calls in progress at most (default 10000); past it 503 `busy`, free.
-    /// Calls outlive their callers, so this bounds what disconnecting clients leave running.
-    #[serde(default = "default_max_flights")]
-    pub max_flights: usize,
-    /// Cross-replica lock TTL (default 10 s).
-    #[serde(default = "default_lock_ttl")]
-    pub lock_ttl_secs: u64,
-}
-
-impl CacheConfig {
-    /// The cache's keyring: `encryption_keys`, or the one `encryption_key`; `None` for
-    /// neither. Messages name the key's place, never its value.
-    ///
-    /// # Errors
-    /// Both set, a key that is not 64 hex digits, the same key twice.
-    pub fn keyring(&self) -> Result<Option<proverka_cache::Keyring>, String> {
-        let keys: Vec<&Secret> = match (&self.encryption_key, self.encryption_keys.is_empty()) {
-            (Some(_), false) => {
-                return Err(
-                    "set cache.encryption_key or cache.encryption_keys, not both".to_owned(),
-                );
-            }
-            (Some(k), true) => vec![k],
-            (None, _) => self.encryption_keys.iter().collect(),
-        };
-        if keys.is_empty() {
-            return Ok(None);
-        }
-        let parsed = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                proverka_cache::EncryptionKey::from_hex(k.expose()).map_err(|e| {
-                    if self.encryption_key.is_some() {
-                        format!("cache.encryption_key: {e}")
-                    } else {
-                        format!("cache.encryption_keys[{i}]: {e}")
-                    }
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        proverka_cache::Keyring::new(parsed)
-            .map(Some)
-            .map_err(|e| format!("cache.encryption_keys: {e}"))
-    }
-}
-
-impl Default for CacheConfig {
-    fn default() -> Self {
-        Self {
-            memory_mb: default_memory_mb(),
-            redis_url: None,
-            redis_cluster: Vec::new(),
-            redis_ca_file: None,
-            encryption_key: None,
-            encryption_keys: Vec::new(),
-            allow_plaintext: false,
-            max_flights: default_max_flights(),
-            key_prefix: default_prefix(),
-            stale_grace_secs: 0,
-            lock_ttl_secs: default_lock_ttl(),
-        }
-    }
-}
-
-/// One provider: `[providers.<name>]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderConfig {
-    /// Base URL (default: the provider's production host).
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// The provider's credential, for a provider whose credential travels as a query parameter
-    /// (`token` and `key` are two names for it, after the providers' own parameter names).
-    /// With it the proxy injects it and shares one cache; without it the client's own
-    /// credential passes through and entries are partitioned by it.
-    #[serde(default)]
-    pub token: Option<Secret>,
-    /// The provider's credential, as `token`.
-    #[serde(default)]
-    pub key: Option<Secret>,
-    /// Whole-call timeout (default: what the provider's page asks clients to allow).
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
-    /// Provider calls at once (default 8; providers refuse beyond their own limits).
-    #[serde(default)]
-    pub max_concurrency: Option<usize>,
-    /// Price of one paid answer in rubles, where the provider does not report it.
-    #[serde(default)]
-    pub price_rub: Option<f64>,
-    /// The largest answer body read (default 8 MiB); a larger one is refused unread, not
-    /// cached, not re-sent (the provider may have billed it).
-    #[serde(default)]
-    pub max_body_bytes: Option<usize>,
-    /// Calls a minute to this provider at most, spaced evenly and shared by every replica
-    /// through Redis (default: the provider's own per-IP limit where its page sets one, else
-    /// none). A call waits for its turn; a refusal for too many calls pushes the next turns a
-    /// minute later.
-    #[serde(default)]
-    pub per_minute: Option<u32>,
-    /// Where this provider's questions go, for a provider with a free source in the
-    /// registry: `paid` (default: nothing changes), `free` (the free source only), or
-    /// `free-then-paid` (the free source while its queue is short and it is not refusing,
-    /// else this provider).
-    #[serde(default)]
-    pub source: Option<SourceMode>,
-    /// With `free-then-paid`: the longest expected wait in the free source's queue before a
-    /// question goes to the paid provider instead (default 10 s).
-    #[serde(default)]
-    pub free_max_wait_secs: Option<u64>,
-}
-
-/// `source`: where a provider's questions go when the registry has a free source for it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceMode {
-    /// The paid provider only.
-    #[default]
-    Paid,
-    /// The free source only (its failures are the caller's).
-    Free,
-    /// The free source while its expected wait is under `free_max_wait_secs` and it is not
-    /// refusing; otherwise, and whenever it fails, the paid provider.
-    FreeThenPaid,
-}
-
-impl ProviderConfig {
-    /// The configured credential (`token` or `key`).
-    pub fn credential(&self) -> Option<&Secret> {
-        self.token
-            .as_ref()
-            .or(self.key.as_ref())
-            .filter(|s| !s.is_blank())
-    }
-
-    /// The configured price.
-    pub fn price(&self) -> Option<Money> {
-        self.price_rub
-            .filter(|p| p.is_finite() && *p >= 0.0)
-            .map(|p| Money::from_kopecks((p * 100.0).round() as i64))
-    }
-}
-
-/// `[retry]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetryConfig {
-    /// Attempts in all (default 3).
-    #[serde(default = "default_attempts")]
-    pub max_attempts: u32,
-    /// First backoff (default 500 ms), doubled each time.
-    #[serde(default = "default_backoff")]
-    pub base_delay_ms: u64,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: default_attempts(),
-            base_delay_ms: default_backoff(),
-        }
-    }
-}
-
 /// `[[clients]]`: one internal service allowed to use the proxy.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
-    /// A name for logs and metrics.
+    /// Its stable id: its budget and spend belong to it, so renaming the client keeps its day.
+    /// Default: `key-` and 16 hex digits of a digest of its key.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// A name for logs, metrics and reports.
     pub name: String,
     /// Its key (sent as the provider's `token`/`key` parameter or `X-Proverka-Key`).
     pub key: Secret,
@@ -326,6 +143,15 @@ pub struct ClientConfig {
     pub may_refresh: bool,
 }
 
+impl ClientConfig {
+    /// Its stable id: `id`, else derived from its key.
+    pub fn tenant_id(&self) -> String {
+        self.id
+            .clone()
+            .unwrap_or_else(|| proverka_engine::Tenant::id_of_key(&self.key))
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -335,22 +161,6 @@ fn default_grace() -> u64 {
 fn default_max_query() -> usize {
     4096
 }
-fn default_memory_mb() -> u64 {
-    256
-}
-fn default_prefix() -> String {
-    "proverka:".into()
-}
-fn default_lock_ttl() -> u64 {
-    10
-}
-fn default_attempts() -> u32 {
-    3
-}
-fn default_backoff() -> u64 {
-    500
-}
-
 /// Why the configuration cannot be used. Messages name keys, never values.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -421,33 +231,8 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let known = crate::registry::names();
-        if let Some(name) = self.providers.keys().find(|n| !known.contains(&n.as_str())) {
-            return Err(ConfigError::Invalid(format!(
-                "[providers.{name}]: no such provider; known: {}",
-                known.join(", ")
-            )));
-        }
-        let with_free_source: Vec<&str> = crate::registry::free_sources()
-            .iter()
-            .filter(|s| known.contains(&s.free().as_str()))
-            .map(|s| s.paid().as_str())
-            .collect();
-        for (name, section) in &self.providers {
-            if section.source.is_some_and(|s| s != SourceMode::Paid)
-                && !with_free_source.contains(&name.as_str())
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "providers.{name}.source: {name} has no free source (only {} have)",
-                    with_free_source.join(", ")
-                )));
-            }
-            if section.per_minute == Some(0) {
-                return Err(ConfigError::Invalid(format!(
-                    "providers.{name}.per_minute must be at least 1"
-                )));
-            }
-        }
+        proverka_engine::config::validate_providers(&self.providers)
+            .map_err(ConfigError::Invalid)?;
         if !self.listen.ip().is_loopback() && self.clients.is_empty() {
             return Err(ConfigError::OpenListener(self.listen));
         }
@@ -459,19 +244,26 @@ impl Config {
                 )));
             }
         }
-        if self.cache.redis_url.is_some() && !self.cache.redis_cluster.is_empty() {
-            return Err(ConfigError::Invalid(
-                "set cache.redis_url or cache.redis_cluster, not both".into(),
-            ));
+        let mut ids = std::collections::BTreeSet::new();
+        for c in &self.clients {
+            if !ids.insert(c.tenant_id()) {
+                return Err(ConfigError::Invalid(format!(
+                    "clients: two clients have the id {:?} (the same id, or the same key): a budget belongs to one",
+                    c.tenant_id()
+                )));
+            }
         }
-        let redis = self.cache.redis_url.is_some() || !self.cache.redis_cluster.is_empty();
-        let keyring = self.cache.keyring().map_err(ConfigError::Invalid)?;
-        if redis && keyring.is_none() && !self.cache.allow_plaintext {
-            return Err(ConfigError::Invalid(
-                "Redis is configured without cache.encryption_key: answers there hold names, INNs, birth dates and passports. Set cache.encryption_key (PROVERKA_CACHE_ENCRYPTION_KEY, 64 hex digits) or, on purpose, cache.allow_plaintext = true".into(),
-            ));
+        self.cache.validate().map_err(ConfigError::Invalid)
+    }
+
+    /// Where the store of record is: `store_url`, else `store_path`, else
+    /// [`DEFAULT_STORE_PATH`].
+    pub fn store_location(&self) -> Secret {
+        match (&self.store_url, &self.store_path) {
+            (Some(url), _) => url.clone(),
+            (None, Some(path)) => Secret::new(path.display().to_string()),
+            (None, None) => Secret::new(DEFAULT_STORE_PATH),
         }
-        Ok(())
     }
 
     /// The keys whose change needs a restart and differ between `self` (in force) and
@@ -493,19 +285,7 @@ impl Config {
 
     /// The configuration of one provider (its defaults when it has no section).
     pub fn provider(&self, p: proverka_core::Provider) -> &ProviderConfig {
-        static DEFAULTS: ProviderConfig = ProviderConfig {
-            base_url: None,
-            token: None,
-            key: None,
-            timeout_secs: None,
-            max_concurrency: None,
-            price_rub: None,
-            max_body_bytes: None,
-            per_minute: None,
-            source: None,
-            free_max_wait_secs: None,
-        };
-        self.providers.get(p.as_str()).unwrap_or(&DEFAULTS)
+        proverka_engine::config::provider_config(&self.providers, p)
     }
 
     /// The configuration of one provider, to change it (made when absent).

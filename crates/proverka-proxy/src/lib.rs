@@ -16,21 +16,19 @@
 //!   client keys and daily budgets, per-provider concurrency limits, retries of free
 //!   retryable failures, a single flight per query across replicas, graceful shutdown that
 //!   lets paid calls finish and stores their answers.
+//! - The money path is [`proverka_engine`]'s: budgets, the ledger and every intent live in
+//!   the store of record (SQLite by default, PostgreSQL for fleets), so they survive restarts,
+//!   crashes and renamed clients.
 //!
 //! See `docs/proxy.md` (configuration) and `docs/deployment.md`.
 
 mod app;
-mod budget;
-mod call;
 pub mod config;
-mod ledger;
-mod memo;
 mod metrics;
 mod openapi;
 mod registry;
 mod request_id;
 mod routes;
-mod sources;
 mod status;
 
 use std::future::Future;
@@ -123,6 +121,11 @@ impl Proxy {
         &self.state.metrics
     }
 
+    /// The engine (its store, its cache).
+    pub fn engine(&self) -> &proverka_engine::Engine {
+        &self.state.engine
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.state.config
@@ -186,7 +189,7 @@ impl Proxy {
     /// Warnings about the shared cache's Redis settings (an eviction policy that can drop or
     /// refuse the proxy's keys); the binary logs them at start-up.
     pub async fn redis_warnings(&self) -> Vec<String> {
-        self.state.cache.remote_warnings().await
+        self.state.engine.cache().remote_warnings().await
     }
 
     /// Binds `metrics_listen`, when configured.
@@ -283,14 +286,17 @@ impl Proxy {
         if kind == routes::Listener::Metrics {
             return Ok(());
         }
-        let in_flight = self.state.cache.in_flight();
+        let cache = self.state.engine.cache();
+        let in_flight = cache.in_flight();
         if in_flight > 0 {
             tracing::info!(in_flight, "waiting for provider calls in flight");
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if !self.state.cache.wait_idle(left).await {
+        // Flights finish and are stored, waiting settlements are written, and this replica
+        // leaves the store: a call still open now is settled `unknown`.
+        if !self.state.engine.shutdown(left).await {
             tracing::warn!(
-                in_flight = self.state.cache.in_flight(),
+                in_flight = cache.in_flight(),
                 "grace period over; exiting with provider calls in flight (they may have been billed)"
             );
         }
@@ -353,15 +359,5 @@ pub fn init_logging(format: LogFormat) {
 /// price of 1 RUB where none is set.
 #[cfg(feature = "sandbox")]
 fn sandboxed(config: &mut Config, url: &str) {
-    for adapter in registry::adapters() {
-        let provider = adapter.provider();
-        let section = config.provider_mut(provider);
-        section.base_url = Some(url.to_owned());
-        if section.credential().is_none()
-            && let Some(c) = proverka_sandbox::credential(provider)
-        {
-            section.token = Some(proverka_core::Secret::new(c));
-        }
-        section.price_rub.get_or_insert(1.0);
-    }
+    proverka_engine::config::point_at(&mut config.providers, url, proverka_sandbox::credential);
 }

@@ -492,3 +492,42 @@ impl Metrics {
         out
     }
 }
+
+/// The engine's events, as metrics.
+impl proverka_engine::Observer for Metrics {
+    fn sending(&self, provider: Provider) {
+        self.provider_call(provider);
+    }
+
+    fn judged(&self, call: &proverka_engine::JudgedCall<'_>) {
+        let provider = call.provider;
+        self.provider_call_judged(provider, call.verdict, call.answered, call.latency);
+        match call.billed {
+            proverka_core::Billed::Yes(_) => self.spent(provider, call.price),
+            proverka_core::Billed::Unknown => self.billed_unknown(provider),
+            proverka_core::Billed::No => {}
+        }
+        if let Some(source) = call.source {
+            self.source_answer(provider, source);
+        }
+        if let Some((_, would_cost)) = call.free_answer {
+            self.saved_by_free_source(provider, would_cost);
+        }
+        // Read in the one judgement: the body is not parsed again for them.
+        let reported = call.verdict.reported();
+        if let Some(balance) = reported.balance {
+            self.balance(provider, balance);
+        }
+        if let Some(left) = reported.quota_left {
+            self.quota_left(provider, left);
+        }
+    }
+
+    fn saved(&self, provider: Provider, price: Money) {
+        Metrics::saved(self, provider, price);
+    }
+
+    fn budget_refused(&self, tenant: &proverka_engine::Tenant) {
+        self.budget_refusal(&tenant.name);
+    }
+}

@@ -39,11 +39,11 @@ pub(crate) fn document(state: &AppState) -> Value {
     let mut paths = serde_json::Map::new();
     let mut names = Vec::new();
     for provider in state.providers() {
-        let upstream = state.upstream(*provider);
+        let upstream = state.engine.upstream(*provider);
         names.push(provider.as_str());
-        for op in upstream.adapter.operations() {
+        for op in upstream.adapter().operations() {
             let mut list = op.params.clone();
-            if let CredentialStyle::QueryParam(name) = upstream.credential_style {
+            if let CredentialStyle::QueryParam(name) = upstream.credential_style() {
                 list.push(TypedParam::optional(
                     name,
                     "The provider's credential when the proxy holds none (passed through, cache partitioned by it)",
@@ -55,7 +55,7 @@ pub(crate) fn document(state: &AppState) -> Value {
     paths.insert(
         "/v1/spend".into(),
         json!({"get": {
-            "summary": "Spend per client and provider on a Moscow day (shared by replicas through Redis)",
+            "summary": "Spend per client and provider on a Moscow day, from the store of record (a client key sees its own)",
             "parameters": [{"name": "day", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": "YYYY-MM-DD, default today (Moscow)"}],
             "responses": {"200": {"description": "{day, total_rub, clients: {name: {provider: {spent_rub, calls, billed_unknown}}}}", "content": {"application/json": {"schema": {"type": "object"}}}},
                           "400": {"description": "invalid day"}, "401": {"description": "client key required"}}

@@ -3,16 +3,11 @@
 
 use std::sync::Arc;
 
-use proverka_core::{Adapter, FreeSource, Provider, RoutePath};
+use proverka_core::{Adapter, Provider, RoutePath};
 
 /// Every provider of this build.
 pub(crate) fn adapters() -> Vec<Arc<dyn Adapter>> {
     proverka::adapters()
-}
-
-/// Every free source of a paid provider, in this build.
-pub(crate) fn free_sources() -> Vec<Arc<dyn FreeSource>> {
-    proverka::free_sources()
 }
 
 /// The names of every provider of this build (configuration sections, environment variables).
@@ -22,8 +17,9 @@ pub(crate) fn names() -> Vec<&'static str> {
 
 /// Routes that belong to no provider, by their metric label.
 /// `unknown` stays last.
-pub(crate) const FIXED_ROUTES: [&str; 7] = [
+pub(crate) const FIXED_ROUTES: [&str; 8] = [
     "v1.spend",
+    "v1.calls",
     "v1.status",
     "ui",
     "metrics",

@@ -8,18 +8,19 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use proverka_cache::{FetchOptions, RemoteStatus, Served};
 use proverka_core::{CredentialStyle, Lookup, QueryInput, Secret};
+use proverka_engine::{CallError, Credential, Request, Upstream};
 use serde_json::{Value, json};
 
-use crate::app::{AppState, Client, Upstream};
-use crate::call::{self, Call, CallError, Credential};
+use crate::app::{AppState, Client};
 use crate::registry::{Matched, RouteId};
 use crate::request_id::{REQUEST_ID, RequestId};
 
 mod ops;
 mod render;
 
-use ops::{metrics_route, readyz, spend, status, status_page};
-use render::{billed_header, drop_in, typed};
+use ops::{calls, metrics_route, readyz, spend, status, status_page};
+use render::billed_header;
+use render::{drop_in, typed};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -42,6 +43,19 @@ fn json_reply(status: StatusCode, value: &Value) -> Reply {
 
 fn error(status: StatusCode, code: &str, message: &str) -> Reply {
     json_reply(status, &json!({"error": code, "message": message}))
+}
+
+/// 503 for a call refused before it was sent: free, worth asking again later (the body says
+/// so in the same fields as a provider failure: `retryable`, `charge`).
+fn unavailable(code: &str, message: &str) -> Reply {
+    let mut r = json_reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({"error": code, "message": message, "retryable": true, "charge": proverka_core::Billed::No}),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    billed_header(&mut r, proverka_core::Billed::No);
+    r
 }
 
 /// Which listener a request came in on.
@@ -144,6 +158,10 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
             let (r, client) = spend(state, req).await;
             (RouteId::fixed("v1.spend"), r, client)
         }
+        "/v1/calls" => {
+            let (r, client) = calls(state, req).await;
+            (RouteId::fixed("v1.calls"), r, client)
+        }
         "/ui" => (RouteId::fixed("ui"), status_page(state, req), None),
         "/v1/status" => (RouteId::fixed("v1.status"), status(state, req).await, None),
         _ => match state.routes.find(path) {
@@ -162,7 +180,7 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
 
 /// The parameter that carries a provider credential in a provider-style query.
 fn credential_param(upstream: &Upstream) -> Option<&'static str> {
-    match upstream.credential_style {
+    match upstream.credential_style() {
         CredentialStyle::QueryParam(name) => Some(name),
         CredentialStyle::CallerBearer | CredentialStyle::None => None,
     }
@@ -196,7 +214,7 @@ impl Rejection<'_> {
                 "a valid client key is required (X-Proverka-Key)",
             ),
             Self::MissingCredential(upstream) => {
-                provider_reply(&upstream.adapter.missing_credential())
+                provider_reply(&upstream.adapter().missing_credential())
             }
         }
     }
@@ -226,7 +244,7 @@ fn identify<'a>(
         .get("x-proverka-key")
         .and_then(|v| v.to_str().ok())
         .map(Secret::new);
-    let param_key = match (credential_param(upstream), &upstream.credential) {
+    let param_key = match (credential_param(upstream), upstream.configured_credential()) {
         (Some(name), Some(_)) => pairs
             .iter()
             .find(|(k, _)| k == name)
@@ -245,14 +263,14 @@ fn upstream_credential<'a>(
     pairs: &[(String, String)],
     headers: &HeaderMap,
 ) -> Result<Credential, Rejection<'a>> {
-    match upstream.credential_style {
+    match upstream.credential_style() {
         // Always the caller's own; entries are partitioned by it, so a cached answer goes only
         // to a bearer the provider accepted for that query.
         CredentialStyle::CallerBearer => bearer(headers)
             .map(Credential::PassThrough)
             .ok_or(Rejection::MissingCredential(upstream)),
         CredentialStyle::QueryParam(name) => {
-            if let Some(c) = &upstream.credential {
+            if let Some(c) = upstream.configured_credential() {
                 return Ok(Credential::Configured(Arc::clone(c)));
             }
             pairs
@@ -279,7 +297,7 @@ fn fetch_options(headers: &HeaderMap, client: &Client) -> (FetchOptions, bool, b
             if lower == "only-if-cached" {
                 only_if_cached = true;
             } else if lower == "no-cache" {
-                if client.may_refresh {
+                if client.tenant.may_refresh {
                     options.force_refresh = true;
                 } else {
                     denied = true;
@@ -287,7 +305,7 @@ fn fetch_options(headers: &HeaderMap, client: &Client) -> (FetchOptions, bool, b
             } else if let Some(n) = lower.strip_prefix("max-age=")
                 && let Ok(secs) = n.trim_matches('"').parse::<u64>()
             {
-                if client.may_refresh {
+                if client.tenant.may_refresh {
                     options.max_age = Some(Duration::from_secs(secs));
                 } else {
                     denied = true;
@@ -304,7 +322,7 @@ async fn proxied(
     matched: Matched<'_>,
 ) -> (Reply, Option<Arc<str>>) {
     let upstream = state.upstream_at(matched.provider);
-    let provider = upstream.provider;
+    let provider = upstream.provider();
     let (typed_route, tail) = (matched.typed, matched.tail);
     if req.query.len() > state.config.max_query_bytes {
         return (
@@ -318,11 +336,12 @@ async fn proxied(
     }
     // Percent-decoding is skipped when nothing needs the parameters: a memoized query whose
     // provider credential is in the config and with no client keys to check.
-    let memo_id = state.memo.id(provider, typed_route, tail, &req.query);
-    let memoized = state.memo.entries.get(&memo_id);
+    let memo = state.engine.memo();
+    let memo_id = memo.id(provider, typed_route, tail, &req.query);
+    let memoized = memo.get(memo_id);
     let needs_pairs = memoized.is_none()
         || state.clients_required()
-        || (credential_param(upstream).is_some() && upstream.credential.is_none());
+        || (credential_param(upstream).is_some() && upstream.configured_credential().is_none());
     let owned: Vec<(String, String)> = if needs_pairs {
         form_urlencoded::parse(req.query.as_bytes())
             .into_owned()
@@ -334,7 +353,7 @@ async fn proxied(
         Ok(c) => c,
         Err(r) => return (r.reply(), None),
     };
-    let name = Some(Arc::clone(&client.name));
+    let name = Some(Arc::clone(&client.tenant.name));
     let pairs: Vec<(&str, &str)> = owned
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -342,13 +361,13 @@ async fn proxied(
     let parsed = match memoized {
         Some(lookup) => Ok(lookup),
         None => upstream
-            .adapter
+            .adapter()
             .parse(&QueryInput {
                 tail,
                 pairs: &pairs,
                 typed: typed_route,
             })
-            .map(|parsed| crate::memo::remember(&state.memo, memo_id, parsed)),
+            .map(|parsed| memo.remember(memo_id, parsed)),
     };
     let lookup = match parsed {
         Ok(l) => l,
@@ -373,21 +392,20 @@ async fn proxied(
         Err(r) => return (r.reply(), name),
     };
     let (options, refresh_denied, only_if_cached) = fetch_options(&req.headers, &client);
-    let call = Call {
-        provider,
+    let request = Request {
         lookup: Arc::clone(&lookup),
         credential,
-        client,
-        request_id: req.request_id.clone(),
+        tenant: client.tenant,
+        request_id: req.request_id.as_str(),
         options,
         only_if_cached,
+        row: None,
     };
-    let mut response = match call::execute(state, call).await {
+    let mut response = match state.engine.execute(request).await {
         Ok(served) => {
             // Which source answered, for a provider with a free source configured.
             let source = upstream
-                .free
-                .as_ref()
+                .free()
                 .filter(|_| matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }))
                 .map(|route| route.source.source_of(&served.answer.verdict));
             let mut r = if typed_route {
@@ -411,15 +429,17 @@ async fn proxied(
                 "price_rub": b.price.to_string(),
             }),
         ),
-        Err(CallError::Degraded) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(CallError::Degraded) => unavailable(
             "cache_degraded",
             "the shared cache refuses writes (Redis full or read-only): replicas cannot keep this query to one call, so nothing was sent; ask again later",
         ),
-        Err(CallError::Busy) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(CallError::Busy) => unavailable(
             "busy",
             "too many provider calls in progress (cache.max_flights); nothing was sent, ask again later",
+        ),
+        Err(CallError::StoreUnavailable(_)) => unavailable(
+            "store_unavailable",
+            "the store of record does not answer: no paid call goes out unrecorded, so nothing was sent; ask again later (cached answers are still served)",
         ),
         // RFC 9111: a request with only-if-cached that the cache cannot answer gets 504.
         Err(CallError::NotCached) => error(
@@ -431,6 +451,7 @@ async fn proxied(
             timeout,
             too_large,
             billed,
+            ..
         }) => {
             let (status, code) = match (timeout, too_large) {
                 (true, _) => (StatusCode::GATEWAY_TIMEOUT, "provider_timeout"),
@@ -449,6 +470,8 @@ async fn proxied(
             billed_header(&mut r, billed);
             r
         }
+        // A refusal this proxy does not know yet (the engine's list can grow): nothing sent.
+        Err(other) => unavailable("unavailable", &format!("{other:?}")),
     };
     if refresh_denied {
         // This client may not make the proxy pay for a refresh: it got what the cache had.

@@ -79,21 +79,28 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// `/v1/status`.
 pub(crate) async fn status(state: &AppState) -> Value {
-    let redis = match state.cache.remote_status().await {
+    let cache = state.engine.cache();
+    let redis = match cache.remote_status().await {
         RemoteStatus::NotConfigured => "not_configured",
         RemoteStatus::Up => "up",
         RemoteStatus::Down => "down",
         RemoteStatus::Degraded => "degraded",
+        RemoteStatus::Unauthorized => "unauthorized",
     };
     let (day, start) = {
         let d = lock(&state.day_start);
         (d.day, d.counts.clone())
     };
-    // Today's spend, shared by the replicas through Redis: what the ledger counted.
+    // Today's spend of every replica: the store of record's ledger (none while it is down).
     let spend = state
-        .ledger
-        .spend(&state.cache, &state.client_names(), state.providers(), day)
-        .await;
+        .engine
+        .spend(&proverka_store::SpendQuery {
+            from: day,
+            to: day,
+            tenant: None,
+        })
+        .await
+        .unwrap_or_default();
     let errors = state.metrics.recent_errors();
     let mut providers = Vec::new();
     for (index, &provider) in state.providers().iter().enumerate() {
@@ -107,9 +114,9 @@ pub(crate) async fn status(state: &AppState) -> Value {
         let answered = free + by_status[MISS];
         let numbers = state.metrics.provider_numbers(provider);
         let spent_today = spend
-            .values()
-            .filter_map(|per_provider| per_provider.get(&provider))
-            .fold(Money::ZERO, |t, s| t.saturating_add(s.spent_rub));
+            .iter()
+            .filter(|row| row.provider == provider.as_str())
+            .fold(Money::ZERO, |t, row| t.saturating_add(row.charged));
         providers.push(json!({
             "provider": provider.as_str(),
             "requests": by_status.iter().sum::<u64>(),
@@ -117,7 +124,7 @@ pub(crate) async fn status(state: &AppState) -> Value {
             "answered_by_provider": by_status[MISS],
             "hit_ratio": (answered > 0).then(|| free as f64 / answered as f64),
             "provider_calls": now.calls.saturating_sub(base.calls),
-            "in_flight": state.upstream(provider).in_use(),
+            "in_flight": state.engine.upstream(provider).in_use(),
             "spent_rub": rubles(now.spent_rub - base.spent_rub),
             "spent_today_all_replicas_rub": spent_today.to_string(),
             "saved_rub": rubles(now.saved_rub - base.saved_rub),
@@ -139,7 +146,7 @@ pub(crate) async fn status(state: &AppState) -> Value {
         "version": env!("CARGO_PKG_VERSION"),
         "day": day.to_iso(),
         "redis": redis,
-        "in_flight": state.cache.in_flight(),
+        "in_flight": cache.in_flight(),
         "providers": providers,
     })
 }
@@ -150,7 +157,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_page_counts_from_the_start_of_the_day() {
-        let state = AppState::new(crate::Config::from_toml("", &[]).unwrap()).unwrap();
+        let toml = proverka_testkit::own_store();
+        let state = AppState::new(crate::Config::from_toml(&toml, &[]).unwrap()).unwrap();
         let [drop_in, typed] = state.routes.routes_of(0);
         let provider = state.providers()[0].as_str();
         let requests = |v: &Value| {

@@ -67,6 +67,7 @@ fn binary() -> Command {
     c.env_clear()
         // Warnings, and the "listening" line the tests wait on.
         .env("RUST_LOG", LOG_FILTER)
+        .env("PROVERKA_STORE_PATH", proverka_testkit::own_store_path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     c
@@ -194,7 +195,8 @@ async fn sigterm_under_load_loses_no_paid_answer() {
     exits_successfully(child, Duration::from_secs(40)).await;
     // Every paid answer is in Redis: a new proxy serves all 18 as hits.
     let toml = format!(
-        "listen = \"127.0.0.1:0\"\n[cache]\nredis_url = \"{}\"\nencryption_key = \"{key}\"\n[providers.fssp]\nbase_url = \"{}\"\ntoken = \"{}\"\n",
+        "{}listen = \"127.0.0.1:0\"\n[cache]\nredis_url = \"{}\"\nencryption_key = \"{key}\"\n[providers.fssp]\nbase_url = \"{}\"\ntoken = \"{}\"\n",
+        proverka_testkit::own_store(),
         redis.url(),
         sandbox.url(),
         proverka_sandbox::FSSP_TOKEN
@@ -234,6 +236,7 @@ async fn accept_failures_back_off_instead_of_spinning() {
         ])
         .env_clear()
         .env("RUST_LOG", LOG_FILTER)
+        .env("PROVERKA_STORE_PATH", proverka_testkit::own_store_path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();

@@ -29,7 +29,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), proverka_store::StoreError> {
 //! use proverka_store::Store as _;
-//! let store = proverka_store::SqlStore::open("/var/lib/proverka/store.sqlite").await?;
+//! let store = proverka_store::SqlStore::open("/var/lib/proverka/store.sqlite")?;
 //! store.ping().await?;
 //! # Ok(()) }
 //! ```

@@ -55,19 +55,20 @@ pub struct SqlStore {
 
 impl SqlStore {
     /// Opens the store at `location`: a `postgres://` (or `postgresql://`) URL, else a path to
-    /// a SQLite file (made when missing; its folder must exist). A SQLite file is opened and
-    /// migrated now; PostgreSQL is connected to lazily, so a proxy starts while it is down and
-    /// refuses paid calls until it answers.
+    /// a SQLite file (made when missing; its folder must exist). Nothing is connected to yet:
+    /// the first operation connects and checks (migrates) the schema, so a proxy starts while
+    /// PostgreSQL is down and refuses paid calls until it answers. [`Store::ping`] connects
+    /// now, for a front end that wants to know at start.
     ///
     /// # Errors
-    /// [`StoreError::Location`] for an unusable path or URL; for SQLite, anything opening or
-    /// migrating the file refused ([`StoreError::TooNew`] among them).
-    pub async fn open(location: &str) -> Result<Self, StoreError> {
+    /// [`StoreError::Location`] for a path whose folder does not exist, or a URL that is not
+    /// one.
+    pub fn open(location: &str) -> Result<Self, StoreError> {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             Self::postgres(location)
         } else {
             let path = location.strip_prefix("sqlite://").unwrap_or(location);
-            Self::sqlite(Path::new(path)).await
+            Self::sqlite(Path::new(path))
         }
     }
 
@@ -75,16 +76,15 @@ impl SqlStore {
     ///
     /// # Errors
     /// As [`SqlStore::open`].
-    pub async fn sqlite(path: &Path) -> Result<Self, StoreError> {
+    pub fn sqlite(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        let bad = |message: String| StoreError::Location {
-            location: shown.clone(),
-            message,
-        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
         {
-            return Err(bad(format!("the folder {} does not exist", dir.display())));
+            return Err(StoreError::Location {
+                location: shown,
+                message: format!("the folder {} does not exist", dir.display()),
+            });
         }
         let options = SqliteConnectOptions::new()
             .filename(PathBuf::from(path))
@@ -96,16 +96,12 @@ impl SqlStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(OPERATION_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|e| bad(e.to_string()))?;
-        let store = Self {
+            .connect_lazy_with(options);
+        Ok(Self {
             pool: Pool::Sqlite(pool),
             location: shown,
             schema: OnceCell::new(),
-        };
-        store.ready().await?;
-        Ok(store)
+        })
     }
 
     /// A PostgreSQL store at `url`, connected to lazily.

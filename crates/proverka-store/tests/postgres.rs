@@ -56,7 +56,7 @@ async fn a_newer_schema_is_refused() {
 async fn a_stopped_server_is_unavailable_and_its_return_is_noticed() {
     let mut own = PostgresServer::start();
     let url = own.create_database("money");
-    let store = proverka_store::SqlStore::open(&url).await.unwrap();
+    let store = proverka_store::SqlStore::open(&url).unwrap();
     use proverka_store::Store as _;
     store.ping().await.unwrap();
     own.stop();

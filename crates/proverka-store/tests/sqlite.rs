@@ -49,9 +49,7 @@ async fn a_newer_schema_is_refused() {
 
 #[tokio::test]
 async fn a_folder_that_does_not_exist_is_a_clear_error() {
-    let e = proverka_store::SqlStore::open("/nonexistent-proverka/store.sqlite")
-        .await
-        .unwrap_err();
+    let e = proverka_store::SqlStore::open("/nonexistent-proverka/store.sqlite").unwrap_err();
     assert!(
         e.to_string()
             .contains("the folder /nonexistent-proverka does not exist"),

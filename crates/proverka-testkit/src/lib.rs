@@ -186,3 +186,30 @@ macro_rules! snapshot_fixtures {
         );
     }};
 }
+
+/// A path for a store of record of its own (a SQLite file in a fresh temporary folder): every
+/// proxy or command-line run a test starts gets one, so tests running at once share no budget
+/// or batch by accident.
+///
+/// # Panics
+/// When the temporary folder cannot be made.
+pub fn own_store_path() -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "proverka-stores-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder for a store");
+    dir.join("store.sqlite")
+}
+
+/// A top-level TOML line giving a proxy a store of record of its own ([`own_store_path`]).
+pub fn own_store() -> String {
+    format!(
+        "store_path = {:?}\n",
+        own_store_path().display().to_string()
+    )
+}

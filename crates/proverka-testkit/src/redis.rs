@@ -25,7 +25,10 @@ fn ping(port: u16) -> bool {
     };
     let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
     let mut buf = [0u8; 7];
-    s.write_all(b"PING\r\n").is_ok() && s.read(&mut buf).is_ok() && buf.starts_with(b"+PONG")
+    // A server with `requirepass` answers an unauthenticated PING with NOAUTH: it is up.
+    s.write_all(b"PING\r\n").is_ok()
+        && s.read(&mut buf).is_ok()
+        && (buf.starts_with(b"+PONG") || buf.starts_with(b"-NOAUTH"))
 }
 
 /// One `redis-server --port N --save ''` process.

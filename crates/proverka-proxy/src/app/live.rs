@@ -1,31 +1,27 @@
 //! What a reload (SIGHUP) swaps whole, without a restart: the clients with their keys and
-//! budgets, and the prices of answers the providers do not price themselves.
+//! budgets (and, in the engine, the prices of answers the providers do not price themselves).
 
 use std::sync::Arc;
 
-use proverka_core::{Billed, Cost, Money, PagePrice, Provider, Secret};
+use proverka_core::{Money, Secret};
+use proverka_engine::{Engine, Tenant};
 use sha2::{Digest, Sha256};
 
-use super::{AppState, StartError, Upstream};
+use super::{AppState, StartError};
 use crate::config::Config;
 
-/// A client of the proxy, from `[[clients]]`.
+/// A client of the proxy, from `[[clients]]`: the tenant it pays as, and its key's hash.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
-    pub(crate) name: Arc<str>,
+    pub(crate) tenant: Tenant,
     key_hash: [u8; 32],
-    pub(crate) budget: Option<Money>,
-    pub(crate) may_refresh: bool,
 }
 
 impl Client {
     pub(crate) fn anonymous() -> Self {
-        static ANONYMOUS: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            name: Arc::clone(ANONYMOUS.get_or_init(|| Arc::from("anonymous"))),
+            tenant: Tenant::anonymous(),
             key_hash: [0; 32],
-            budget: None,
-            may_refresh: true,
         }
     }
 }
@@ -34,44 +30,39 @@ impl Client {
 #[derive(Debug)]
 pub(crate) struct Live {
     pub(super) clients: Vec<Client>,
-    /// The price of a paid answer the provider does not price itself, by upstream index.
-    prices: Vec<Option<Money>>,
 }
 
 impl Live {
-    /// Clients and prices of `config` for `upstreams`; a budgeted client needs a price for
-    /// every provider that bills at its tariff.
-    pub(super) fn new(config: &Config, upstreams: &[Upstream]) -> Result<Self, StartError> {
-        let prices: Vec<Option<Money>> = upstreams
-            .iter()
-            .map(|u| config.provider(u.provider).price())
-            .collect();
+    /// The clients of `config`; a budgeted client needs a price for every provider that bills
+    /// at its tariff.
+    pub(super) fn new(config: &Config, engine: &Engine) -> Result<Self, StartError> {
         // A budget is a reservation of the call's maximum price: every paid provider a
         // budgeted client can reach needs one.
-        if let Some(c) = config.clients.iter().find(|c| c.daily_budget_rub.is_some()) {
-            for (u, price) in upstreams.iter().zip(&prices) {
-                if u.page_price == PagePrice::Tariff && price.is_none() {
-                    return Err(StartError::UnknownPrice {
-                        client: c.name.clone(),
-                        provider: u.provider,
-                        env: u.provider.as_str().to_uppercase(),
-                    });
-                }
-            }
+        if let Some(c) = config.clients.iter().find(|c| c.daily_budget_rub.is_some())
+            && let Some(provider) = engine.unpriced(&config.providers).first()
+        {
+            return Err(StartError::UnknownPrice {
+                client: c.name.clone(),
+                provider: *provider,
+                env: provider.as_str().to_uppercase(),
+            });
         }
         let clients = config
             .clients
             .iter()
             .map(|c| Client {
-                name: Arc::from(c.name.as_str()),
+                tenant: Tenant {
+                    id: Arc::from(c.tenant_id()),
+                    name: Arc::from(c.name.as_str()),
+                    budget: c
+                        .daily_budget_rub
+                        .map(|r| Money::from_kopecks((r * 100.0).round() as i64)),
+                    may_refresh: c.may_refresh,
+                },
                 key_hash: hash(&c.key),
-                budget: c
-                    .daily_budget_rub
-                    .map(|r| Money::from_kopecks((r * 100.0).round() as i64)),
-                may_refresh: c.may_refresh,
             })
             .collect();
-        Ok(Self { clients, prices })
+        Ok(Self { clients })
     }
 }
 
@@ -107,14 +98,14 @@ impl AppState {
     /// [`StartError::UnknownPrice`]: a budgeted client and a provider without a price.
     pub(crate) fn reload(&self, new: &Config) -> Result<Reloaded, StartError> {
         let needs_restart = self.config.needs_restart(new);
-        let next = Live::new(new, &self.upstreams)?;
+        let next = Live::new(new, &self.engine)?;
         let mut applied = Vec::new();
         {
             let mut live = self
                 .live
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let facts = |c: &Client| (c.name.clone(), c.key_hash, c.budget, c.may_refresh);
+            let facts = |c: &Client| (c.tenant.clone(), c.key_hash);
             if live
                 .clients
                 .iter()
@@ -123,16 +114,10 @@ impl AppState {
             {
                 applied.push("clients".to_owned());
             }
-            for (u, (old, new)) in self
-                .upstreams
-                .iter()
-                .zip(live.prices.iter().zip(&next.prices))
-            {
-                if old != new {
-                    applied.push(format!("providers.{}.price_rub", u.provider));
-                }
-            }
             *live = Arc::new(next);
+        }
+        for provider in self.engine.set_prices(&new.providers) {
+            applied.push(format!("providers.{provider}.price_rub"));
         }
         Ok(Reloaded {
             applied,
@@ -167,51 +152,5 @@ impl AppState {
                 == 0;
             if same { Some(c.clone()) } else { found }
         })
-    }
-
-    /// The configured price of a paid answer of `provider`, where it does not price it itself.
-    fn price(&self, provider: Provider) -> Option<Money> {
-        let i = self.upstreams.iter().position(|u| u.provider == provider)?;
-        self.live
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .prices
-            .get(i)
-            .copied()
-            .flatten()
-    }
-
-    /// The most one call of a query costing `cost` may cost: what a budget reserves.
-    pub(crate) fn max_price(&self, provider: Provider, cost: Cost) -> Money {
-        match cost {
-            Cost::Free => Money::ZERO,
-            _ => cost
-                .typical()
-                .or(self.price(provider))
-                .unwrap_or(Money::ZERO),
-        }
-    }
-
-    /// What a call judged `billed` cost: the reported price, else the configured or page
-    /// price; for [`Billed::Unknown`], what was reserved (it may have been billed).
-    pub(crate) fn price_of(&self, provider: Provider, billed: Billed, cost: Cost) -> Money {
-        match billed {
-            Billed::Yes(Some(m)) => m,
-            Billed::Yes(None) | Billed::Unknown => self
-                .price(provider)
-                .or(cost.typical())
-                .unwrap_or(Money::ZERO),
-            Billed::No => Money::ZERO,
-        }
-    }
-
-    /// The names `/v1/spend` reports on: every configured client, or `anonymous`.
-    pub(crate) fn client_names(&self) -> Vec<Arc<str>> {
-        let live = self.live();
-        if live.clients.is_empty() {
-            vec![Client::anonymous().name]
-        } else {
-            live.clients.iter().map(|c| Arc::clone(&c.name)).collect()
-        }
     }
 }

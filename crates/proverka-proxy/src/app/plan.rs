@@ -12,8 +12,8 @@ impl AppState {
         if let Some(m) = c.metrics_listen {
             lines.push(format!("serve /metrics, /healthz, /readyz on {m}"));
         }
-        for u in &self.upstreams {
-            let credential = match (u.credential_style, &u.credential) {
+        for u in self.engine.upstreams() {
+            let credential = match (u.credential_style(), u.configured_credential()) {
                 (CredentialStyle::None, _) => "no credential needed",
                 (CredentialStyle::CallerBearer, _) => "the caller's own bearer",
                 (CredentialStyle::QueryParam(_), Some(_)) => {
@@ -25,14 +25,14 @@ impl AppState {
             };
             let mut line = format!(
                 "call {} at {} with {credential}; timeout {} s",
-                u.provider,
-                u.http.settings().base_url(),
-                u.http.settings().timeout().as_secs()
+                u.provider(),
+                u.settings().base_url(),
+                u.settings().timeout().as_secs()
             );
-            if let Some(pace) = u.pace {
+            if let Some(pace) = u.pace() {
                 line.push_str(&format!("; one call every {} ms", pace.as_millis()));
             }
-            if let Some(free) = &u.free {
+            if let Some(free) = u.free() {
                 line.push_str(&format!(
                     "; source {:?}, free source {} (wait at most {} s)",
                     free.mode,
@@ -63,6 +63,12 @@ impl AppState {
                 ),
             },
         );
+        let store = self.engine.store();
+        lines.push(format!(
+            "keep budgets, the ledger and batch state in {} at {}",
+            store.backend(),
+            store.location()
+        ));
         let live = self.live();
         lines.push(if live.clients.is_empty() {
             "accept any caller on loopback (no [[clients]])".to_owned()
@@ -70,12 +76,15 @@ impl AppState {
             format!(
                 "accept {} client key(s); {} with a daily budget",
                 live.clients.len(),
-                live.clients.iter().filter(|cl| cl.budget.is_some()).count()
+                live.clients
+                    .iter()
+                    .filter(|cl| cl.tenant.budget.is_some())
+                    .count()
             )
         });
         lines.push(match &c.ledger_path {
-            Some(p) => format!("append the spend ledger to {}", p.display()),
-            None => "write the spend ledger to the log only".to_owned(),
+            Some(p) => format!("also append the ledger to {}", p.display()),
+            None => "also write the ledger to the log".to_owned(),
         });
         lines
     }

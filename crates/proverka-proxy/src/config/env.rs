@@ -27,6 +27,8 @@ pub(super) fn env_keys() -> Vec<(String, Vec<&'static str>)> {
         ),
         ("PROVERKA_MAX_QUERY_BYTES".into(), vec!["max_query_bytes"]),
         ("PROVERKA_LEDGER_PATH".into(), vec!["ledger_path"]),
+        ("PROVERKA_STORE_PATH".into(), vec!["store_path"]),
+        ("PROVERKA_STORE_URL".into(), vec!["store_url"]),
         (
             "PROVERKA_CACHE_MEMORY_MB".into(),
             vec!["cache", "memory_mb"],
@@ -80,26 +82,12 @@ pub(super) fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["retry", "base_delay_ms"],
         ),
     ];
-    for provider in crate::registry::names() {
-        for field in [
-            "base_url",
-            "token",
-            "key",
-            "timeout_secs",
-            "max_concurrency",
-            "price_rub",
-            "max_body_bytes",
-            "per_minute",
-            "source",
-            "free_max_wait_secs",
-        ] {
+    for adapter in proverka::adapters() {
+        let provider = adapter.provider();
+        for field in proverka_engine::config::PROVIDER_FIELDS {
             keys.push((
-                format!(
-                    "PROVERKA_PROVIDERS_{}_{}",
-                    provider.to_uppercase(),
-                    field.to_uppercase()
-                ),
-                vec!["providers", provider, field],
+                proverka_engine::config::provider_variable(provider, field),
+                vec!["providers", provider.as_str(), field],
             ));
         }
     }
@@ -122,42 +110,7 @@ pub(super) fn with_files(env: &[(String, String)]) -> Result<Vec<(String, String
 }
 
 pub(super) fn env_value(key: &[&str], raw: &str) -> toml::Value {
-    if matches!(key.last(), Some(&("redis_cluster" | "encryption_keys"))) {
-        return toml::Value::Array(
-            raw.split(',')
-                .map(|s| toml::Value::String(s.trim().to_owned()))
-                .collect(),
-        );
-    }
-    let secret_or_text = matches!(
-        key.last(),
-        Some(
-            &("token"
-                | "key"
-                | "redis_url"
-                | "redis_ca_file"
-                | "encryption_key"
-                | "base_url"
-                | "listen"
-                | "key_prefix"
-                | "ledger_path"
-                | "metrics_listen"
-                | "log_format"
-                | "source")
-        )
-    );
-    if !secret_or_text {
-        if let Ok(b) = raw.trim().parse::<bool>() {
-            return toml::Value::Boolean(b);
-        }
-        if let Ok(i) = raw.parse::<i64>() {
-            return toml::Value::Integer(i);
-        }
-        if let Ok(f) = raw.parse::<f64>() {
-            return toml::Value::Float(f);
-        }
-    }
-    toml::Value::String(raw.to_owned())
+    proverka_engine::config::env_value(key.last().copied().unwrap_or_default(), raw)
 }
 
 pub(super) fn set_path(root: &mut toml::Table, path: &[&str], value: toml::Value) {

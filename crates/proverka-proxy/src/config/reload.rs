@@ -25,6 +25,8 @@ pub(super) fn restart_only(c: &Config) -> BTreeMap<String, String> {
     put("shutdown_grace_secs", c.shutdown_grace_secs.to_string());
     put("max_query_bytes", c.max_query_bytes.to_string());
     put("ledger_path", format!("{:?}", c.ledger_path));
+    put("store_path", format!("{:?}", c.store_path));
+    put("store_url", secret(&c.store_url));
     put(
         "http.header_read_timeout_secs",
         c.http.header_read_timeout_secs.to_string(),

@@ -22,7 +22,7 @@ pub fn today() -> Date {
 }
 
 pub async fn open(location: &str) -> Arc<dyn Store> {
-    Arc::new(SqlStore::open(location).await.expect("the store opens"))
+    Arc::new(SqlStore::open(location).expect("the store opens"))
 }
 
 pub fn instance(id: &str) -> Instance {
@@ -499,7 +499,7 @@ pub async fn a_newer_schema_is_refused(
 ) {
     open(&location).await.ping().await.unwrap();
     bump.await;
-    let refused = match SqlStore::open(&location).await {
+    let refused = match SqlStore::open(&location) {
         Err(e) => e,
         Ok(store) => store.ping().await.unwrap_err(),
     };

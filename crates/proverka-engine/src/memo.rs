@@ -44,8 +44,8 @@ impl Lookup for Keyed {
 /// holds no raw query (which may carry a client's token). Only successful validations are
 /// kept, and they stay valid (dates only move forward), except a query the adapter calls not
 /// [`stable`](Parsed::stable) (a date implied from the clock): it is never memoized.
-pub(crate) struct ParseMemo {
-    pub(crate) entries: moka::sync::Cache<u128, Arc<dyn Lookup>>,
+pub struct ParseMemo {
+    entries: moka::sync::Cache<u128, Arc<dyn Lookup>>,
     hashers: (
         std::collections::hash_map::RandomState,
         std::collections::hash_map::RandomState,
@@ -62,10 +62,10 @@ impl std::fmt::Debug for ParseMemo {
 
 impl ParseMemo {
     /// What one memoized query is counted as (its hash, the keyed lookup, moka's node).
-    pub(crate) const ENTRY_BYTES: u64 = 512;
+    pub const ENTRY_BYTES: u64 = 512;
 
     /// A memo holding at most `max_bytes` (a sixteenth of `memory_mb`, from the same budget).
-    pub(crate) fn new(max_bytes: u64) -> Self {
+    pub fn new(max_bytes: u64) -> Self {
         Self {
             entries: moka::sync::Cache::builder()
                 .weigher(|_, _| u32::try_from(Self::ENTRY_BYTES).unwrap_or(u32::MAX))
@@ -76,7 +76,8 @@ impl ParseMemo {
         }
     }
 
-    pub(crate) fn id(&self, provider: Provider, typed: bool, tail: &str, query: &str) -> u128 {
+    /// The memo's id of one request: provider, route kind, path tail and raw query text.
+    pub fn id(&self, provider: Provider, typed: bool, tail: &str, query: &str) -> u128 {
         use std::hash::BuildHasher;
         let request = (provider, typed, tail, query);
         (u128::from(self.hashers.0.hash_one(request)) << 64)
@@ -84,15 +85,32 @@ impl ParseMemo {
     }
 }
 
-/// A validated query with its cache key computed once, remembered when the adapter says the
-/// same text always means the same query.
-pub(crate) fn remember(memo: &ParseMemo, id: u128, parsed: Parsed) -> Arc<dyn Lookup> {
-    let keyed: Arc<dyn Lookup> = Arc::new(Keyed {
-        key: parsed.lookup.cache_key(),
-        inner: parsed.lookup,
-    });
-    if parsed.stable {
-        memo.entries.insert(id, Arc::clone(&keyed));
+impl ParseMemo {
+    /// The validated query of a request seen before.
+    pub fn get(&self, id: u128) -> Option<Arc<dyn Lookup>> {
+        self.entries.get(&id)
     }
-    keyed
+
+    /// A validated query with its cache key computed once, remembered when the adapter says
+    /// the same text always means the same query.
+    pub fn remember(&self, id: u128, parsed: Parsed) -> Arc<dyn Lookup> {
+        let keyed: Arc<dyn Lookup> = Arc::new(Keyed {
+            key: parsed.lookup.cache_key(),
+            inner: parsed.lookup,
+        });
+        if parsed.stable {
+            self.entries.insert(id, Arc::clone(&keyed));
+        }
+        keyed
+    }
+
+    /// What the memo holds, in bytes as it counts them.
+    pub fn weighted_size(&self) -> u64 {
+        self.entries.weighted_size()
+    }
+
+    /// Pending maintenance done now (so sizes are current).
+    pub fn run_pending_tasks(&self) {
+        self.entries.run_pending_tasks();
+    }
 }

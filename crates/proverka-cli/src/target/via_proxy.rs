@@ -1,18 +1,29 @@
 //! Checks through a proverka proxy's typed API (`--proxy URL`).
 
-use proverka_core::Money;
+use proverka_core::{Money, Secret};
+use proverka_engine::{Outcome, Status};
 use serde_json::Value;
 
 use super::{Fatal, ViaProxy};
 use crate::check::{CheckKind, Planned, result_fields};
-use crate::outcome::{Outcome, Status};
+
+/// Whether `name` is a free source of this build, as a proxy's `source` field names it.
+fn free_source_named(name: &str) -> Option<&'static str> {
+    proverka::free_sources()
+        .iter()
+        .map(|s| s.source_names().1)
+        .find(|n| *n == name)
+}
 
 impl ViaProxy {
+    /// One check on the proxy's typed route; `only_cached` asks without letting it pay;
+    /// `request_id` is sent as `X-Request-Id` (the proxy's ledger names it).
     pub(super) async fn get(
         &self,
         kind: CheckKind,
         planned: &Planned,
         only_cached: bool,
+        request_id: Option<&str>,
     ) -> Result<Outcome, Fatal> {
         if !only_cached && let Some(l) = &self.limiter {
             l.until_ready().await;
@@ -26,6 +37,9 @@ impl ViaProxy {
         }
         if only_cached {
             req = req.header("Cache-Control", "only-if-cached");
+        }
+        if let Some(id) = request_id {
+            req = req.header("X-Request-Id", id);
         }
         let response = match req.send().await {
             Ok(r) => r,
@@ -53,9 +67,7 @@ impl ViaProxy {
             .map(str::to_owned)
             .or_else(|| (billed == "free").then(|| Money::ZERO.to_string()));
         // The proxy's free source answered (`[providers.npd] source`).
-        let free = body["source"]
-            .as_str()
-            .and_then(crate::free::free_source_named);
+        let free = body["source"].as_str().and_then(free_source_named);
         let source = match (body["cache"].as_str(), free) {
             (Some("HIT" | "STALE"), _) => "cache",
             (_, Some(free)) => free,
@@ -117,5 +129,51 @@ impl ViaProxy {
             outcome.price_rub = price;
         }
         Ok(outcome)
+    }
+
+    /// One Alfa-Bank registry through the proxy, every page.
+    pub(super) async fn alfa(&self, bearer: &Secret, request_id: &str) -> Result<Value, Fatal> {
+        let mut req = self
+            .http
+            .get(format!("{}/v1/alfa/registries/{request_id}", self.base))
+            .bearer_auth(bearer.expose());
+        if let Some(k) = &self.key {
+            req = req.header("X-Proverka-Key", k.expose());
+        }
+        let r = req
+            .send()
+            .await
+            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))?;
+        r.json()
+            .await
+            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))
+    }
+
+    /// How the proxy's ledger settled the calls made under `request_id` (`None`: in flight).
+    pub(super) async fn calls(&self, request_id: &str) -> Result<Vec<Option<String>>, Fatal> {
+        let mut req = self
+            .http
+            .get(format!("{}/v1/calls", self.base))
+            .query(&[("request_id", request_id)]);
+        if let Some(k) = &self.key {
+            req = req.header("X-Proverka-Key", k.expose());
+        }
+        let r = req
+            .send()
+            .await
+            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))?;
+        if !r.status().is_success() {
+            return Err(Fatal(format!("proxy: /v1/calls answered {}", r.status())));
+        }
+        let body: Value = r
+            .json()
+            .await
+            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))?;
+        Ok(body["calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c["billed"].as_str().map(str::to_owned))
+            .collect())
     }
 }

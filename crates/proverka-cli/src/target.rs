@@ -1,0 +1,424 @@
+//! Where checks go: through the engine straight to the providers ([`Target::Direct`]: the
+//! adapters, the cache and Redis's with `--redis`, budgets and the ledger in the store of
+//! record), or through a proverka proxy's typed API ([`Target::Proxy`]). Either way the
+//! command names no provider: everything it knows of one comes from the registry.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use proverka_core::{CredentialStyle, Money, Provider, Secret};
+use proverka_engine::config::{CacheConfig, ProviderConfig, RetryConfig, SourceMode};
+use proverka_engine::{Engine, Outcome, Presence, Request, RowTask, Tenant};
+use proverka_store::{SqlStore, Store};
+use serde_json::Value;
+
+use crate::check::{CheckKind, Planned};
+
+mod via_proxy;
+
+/// A failure that ends the whole run (a wrong client key, an unusable configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Fatal(pub(crate) String);
+
+/// Where NPD answers come from (`--npd-source`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum NpdSource {
+    /// api-assist only (paid).
+    #[default]
+    Paid,
+    /// The tax service's free check only; api-assist is never called.
+    Free,
+    /// The free check while its queue is short (`PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS`,
+    /// default 10) and it is not refusing; api-assist otherwise.
+    FreeThenPaid,
+}
+
+impl NpdSource {
+    /// The flag's value.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Free => "free",
+            Self::FreeThenPaid => "free-then-paid",
+        }
+    }
+
+    fn mode(self) -> SourceMode {
+        match self {
+            Self::Paid => SourceMode::Paid,
+            Self::Free => SourceMode::Free,
+            Self::FreeThenPaid => SourceMode::FreeThenPaid,
+        }
+    }
+}
+
+/// The settings the target is built from (flags and environment).
+#[derive(Debug, Default)]
+pub(crate) struct Settings {
+    pub(crate) proxy: Option<String>,
+    pub(crate) key: Option<Secret>,
+    pub(crate) redis: Option<String>,
+    pub(crate) sandbox: bool,
+    pub(crate) per_minute: Option<u32>,
+    pub(crate) alfa_bearer: Option<Secret>,
+    /// `--npd-source`; `None` when not given.
+    pub(crate) npd_source: Option<NpdSource>,
+    /// The store of record's location (a path or a `postgres://` URL).
+    pub(crate) store: String,
+}
+
+/// A `PROVERKA_…` setting from the environment (or its `_FILE` form).
+fn env(name: &str) -> Option<String> {
+    crate::environment::var(name)
+}
+
+/// Through a proverka proxy (`--proxy URL`): its cache, budgets and ledger apply.
+#[derive(Debug)]
+pub(crate) struct ViaProxy {
+    http: reqwest::Client,
+    base: String,
+    key: Option<Secret>,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    alfa_bearer: Option<Secret>,
+}
+
+/// Where checks go, and this run's place in the store of record.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// Through the engine, to the providers.
+    Direct {
+        engine: Engine,
+        tenant: Tenant,
+        alfa: Option<Box<(proverka_alfa::AlfaClient, Secret)>>,
+        /// Kept alive for `--sandbox`.
+        _sandbox: Option<proverka_sandbox::SandboxHandle>,
+    },
+    /// Through a proxy; the store holds this run's batch state only.
+    Proxy {
+        proxy: ViaProxy,
+        presence: Arc<Presence>,
+    },
+}
+
+/// The tenant a command-line run pays as: the user, by the name the system gives.
+fn tenant() -> Tenant {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "cli".to_owned());
+    Tenant::named(format!("cli:{user}"), format!("proverka ({user})"))
+}
+
+fn program() -> String {
+    format!("proverka {}", env!("CARGO_PKG_VERSION"))
+}
+
+impl Target {
+    /// Builds the target the flags ask for.
+    ///
+    /// # Errors
+    /// An unusable proxy URL, store, Redis URL, base URL or credential.
+    pub(crate) async fn new(settings: Settings) -> Result<Self, Fatal> {
+        let store: Arc<dyn Store> =
+            Arc::new(SqlStore::open(&settings.store).map_err(|e| Fatal(format!("--store: {e}")))?);
+        if let Some(base) = settings.proxy {
+            if let Some(source) = settings.npd_source {
+                return Err(Fatal(format!(
+                    "--npd-source {}: with --proxy, the proxy's [providers.npd] source decides (its answers still say which source answered)",
+                    source.name()
+                )));
+            }
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(900))
+                .build()
+                .map_err(|e| Fatal(format!("HTTP client: {e}")))?;
+            let limiter = settings
+                .per_minute
+                .and_then(NonZeroU32::new)
+                .map(|n| Arc::new(RateLimiter::direct(Quota::per_minute(n))));
+            return Ok(Self::Proxy {
+                proxy: ViaProxy {
+                    http,
+                    base: base.trim_end_matches('/').to_owned(),
+                    key: settings.key,
+                    limiter,
+                    alfa_bearer: settings.alfa_bearer,
+                },
+                presence: Presence::start(store, Arc::new(proverka_core::SystemClock), &program()),
+            });
+        }
+        let mut providers = proverka_engine::config::providers_from_env(env).map_err(Fatal)?;
+        let sandbox = if settings.sandbox {
+            let s = proverka_sandbox::Sandbox::builder()
+                .start("127.0.0.1:0")
+                .await
+                .map_err(|e| Fatal(format!("sandbox: {e}")))?;
+            proverka_engine::config::point_at(
+                &mut providers,
+                &s.url(),
+                proverka_sandbox::credential,
+            );
+            Some(s)
+        } else {
+            None
+        };
+        if let Some(n) = settings.per_minute {
+            for adapter in proverka::adapters() {
+                providers
+                    .entry(adapter.provider().as_str().to_owned())
+                    .or_default()
+                    .per_minute
+                    .get_or_insert(n);
+            }
+        }
+        if let Some(source) = settings.npd_source {
+            for s in proverka::free_sources() {
+                providers
+                    .entry(s.paid().as_str().to_owned())
+                    .or_default()
+                    .source = Some(source.mode());
+            }
+        }
+        proverka_engine::config::validate_providers(&providers).map_err(Fatal)?;
+        fallback_needs_a_credential(&providers)?;
+        let cache = cache(settings.redis.as_deref())?;
+        let engine = Engine::builder()
+            .providers(providers)
+            .cache(cache)
+            .store(store)
+            .program(program())
+            .build()
+            .map_err(|e| Fatal(e.to_string()))?;
+        let alfa = match settings.alfa_bearer {
+            Some(bearer) => {
+                let mut b = proverka_alfa::AlfaClient::builder();
+                let url = sandbox.as_ref().map(|s| s.url()).or_else(|| {
+                    env(&proverka_engine::config::provider_variable(
+                        Provider::Alfa,
+                        "base_url",
+                    ))
+                });
+                if let Some(url) = url {
+                    b = b.base_url(url);
+                }
+                Some(Box::new((
+                    b.build().map_err(|e| Fatal(format!("alfa: {e}")))?,
+                    bearer,
+                )))
+            }
+            None => None,
+        };
+        Ok(Self::Direct {
+            engine,
+            tenant: tenant(),
+            alfa,
+            _sandbox: sandbox,
+        })
+    }
+
+    /// This run in the store of record (its batches).
+    pub(crate) fn presence(&self) -> &Arc<Presence> {
+        match self {
+            Self::Direct { engine, .. } => engine.presence(),
+            Self::Proxy { presence, .. } => presence,
+        }
+    }
+
+    /// Whether checks go through a proxy.
+    pub(crate) fn via_proxy(&self) -> bool {
+        matches!(self, Self::Proxy { .. })
+    }
+
+    /// The most one call of `kind` may cost, where known (the page's maximum, or the tariff's
+    /// price from `PROVERKA_PROVIDERS_*_PRICE_RUB`).
+    pub(crate) fn max_price(&self, kind: CheckKind, planned: Option<&Planned>) -> Option<Money> {
+        let provider = kind.provider();
+        let cost = planned.map(|p| p.lookup.cost());
+        let configured = match self {
+            Self::Direct { engine, .. } => {
+                let m = engine.max_price(
+                    provider,
+                    cost.unwrap_or(proverka_core::Cost::Paid { typical: None }),
+                );
+                (m > Money::ZERO).then_some(m)
+            }
+            Self::Proxy { .. } => env(&proverka_engine::config::provider_variable(
+                provider,
+                "price_rub",
+            ))
+            .and_then(|v| Money::parse(&v).ok()),
+        };
+        kind.page_max_price().or(configured)
+    }
+
+    /// Whether an answer is already cached (free to ask: no provider call).
+    pub(crate) async fn is_cached(&self, kind: CheckKind, planned: &Planned) -> bool {
+        match self {
+            Self::Direct { engine, .. } => engine.is_cached(&*planned.lookup).await,
+            Self::Proxy { proxy, .. } => proxy
+                .get(kind, planned, true, None)
+                .await
+                .is_ok_and(|o| o.status == proverka_engine::Status::Ok),
+        }
+    }
+
+    /// Runs one check; a batch row's outcome is recorded in the store (straight to a
+    /// provider, with the call's settlement).
+    ///
+    /// # Errors
+    /// [`Fatal`] when the run cannot go on (a client key the proxy refuses, no credential).
+    pub(crate) async fn check(
+        &self,
+        kind: CheckKind,
+        planned: &Planned,
+        row: Option<RowTask>,
+        request_id: &str,
+    ) -> Result<Outcome, Fatal> {
+        match self {
+            Self::Direct { engine, tenant, .. } => {
+                needs_a_credential(engine, planned.lookup.provider())?;
+                let mut request = Request::new(
+                    engine,
+                    Arc::clone(&planned.lookup),
+                    tenant.clone(),
+                    request_id,
+                );
+                request.row = row;
+                Ok(engine.check(request).await)
+            }
+            Self::Proxy { proxy, .. } => proxy.get(kind, planned, false, Some(request_id)).await,
+        }
+    }
+
+    /// Whether a row sent through the proxy under `request_id` by a run that stopped may be
+    /// asked again without paying twice: yes when no call made for it may have been billed, or
+    /// its answer is cached (a call in flight is joined, not repeated). Without a proxy, or when
+    /// the proxy cannot tell, no.
+    pub(crate) async fn may_ask_again(
+        &self,
+        kind: CheckKind,
+        planned: &Planned,
+        request_id: &str,
+    ) -> bool {
+        let Self::Proxy { proxy, .. } = self else {
+            return false;
+        };
+        match proxy.calls(request_id).await {
+            Ok(calls) => {
+                let maybe_billed = calls
+                    .iter()
+                    .any(|b| matches!(b.as_deref(), Some("charged" | "unknown")));
+                !maybe_billed || self.is_cached(kind, planned).await
+            }
+            Err(e) => {
+                tracing_free_warning(&e);
+                false
+            }
+        }
+    }
+
+    /// One Alfa-Bank registry, every page.
+    ///
+    /// # Errors
+    /// No bearer, or the registry could not be read.
+    pub(crate) async fn alfa(&self, request_id: &str) -> Result<Value, Fatal> {
+        let no_bearer =
+            || Fatal("alfa needs the bank's bearer: --bearer or PROVERKA_ALFA_BEARER".into());
+        match self {
+            Self::Direct { alfa, .. } => {
+                let (client, bearer) = alfa.as_deref().ok_or_else(no_bearer)?;
+                let registry = client
+                    .fetch_all(bearer, request_id, proverka_alfa::EXAMPLE_PAGE_SIZE)
+                    .await
+                    .map_err(|e| Fatal(format!("alfa: {e}")))?;
+                serde_json::to_value(registry).map_err(|e| Fatal(e.to_string()))
+            }
+            Self::Proxy { proxy, .. } => {
+                let bearer = proxy.alfa_bearer.as_ref().ok_or_else(no_bearer)?;
+                proxy.alfa(bearer, request_id).await
+            }
+        }
+    }
+}
+
+fn tracing_free_warning(e: &Fatal) {
+    eprintln!(
+        "proverka: cannot ask the proxy about an interrupted row ({e}); it is kept as billed_unknown"
+    );
+}
+
+/// A provider whose credential travels as a parameter and is not configured: the run stops
+/// before paying for refusals.
+fn needs_a_credential(engine: &Engine, provider: Provider) -> Result<(), Fatal> {
+    let upstream = engine.upstream(provider);
+    let only_free = upstream
+        .free()
+        .is_some_and(|route| route.mode == SourceMode::Free);
+    match upstream.credential_style() {
+        CredentialStyle::QueryParam(param)
+            if upstream.configured_credential().is_none() && !only_free =>
+        {
+            Err(Fatal(format!(
+                "no {provider} credential: set {} (the provider's `{param}`), or use --sandbox / --proxy",
+                proverka_engine::config::provider_variable(
+                    provider,
+                    if param == "key" { "key" } else { "token" }
+                )
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `free-then-paid` falls back to the paid provider: its credential must be there.
+fn fallback_needs_a_credential(providers: &BTreeMap<String, ProviderConfig>) -> Result<(), Fatal> {
+    for source in proverka::free_sources() {
+        let paid = proverka_engine::config::provider_config(providers, source.paid());
+        if paid.source == Some(SourceMode::FreeThenPaid) && paid.credential().is_none() {
+            return Err(Fatal(format!(
+                "--npd-source free-then-paid needs {}'s credential for the fallback: set {}, or use --npd-source free",
+                source.source_names().0,
+                proverka_engine::config::provider_variable(source.paid(), "key")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The cache of a direct run: memory, and Redis's with `--redis` (encrypted with the proxy's
+/// keys, rotation included, so the two share entries).
+fn cache(redis: Option<&str>) -> Result<proverka_cache::TieredCache, Fatal> {
+    let mut config = CacheConfig {
+        memory_mb: 64,
+        ..CacheConfig::default()
+    };
+    if let Some(url) = redis {
+        config.redis_url = Some(Secret::new(url));
+        let keys = env("PROVERKA_CACHE_ENCRYPTION_KEYS")
+            .map(|list| list.split(',').map(|k| Secret::new(k.trim())).collect())
+            .unwrap_or_default();
+        config.encryption_keys = keys;
+        config.encryption_key = env("PROVERKA_CACHE_ENCRYPTION_KEY").map(Secret::new);
+        config.allow_plaintext = env("PROVERKA_CACHE_ALLOW_PLAINTEXT").as_deref() == Some("true");
+        if config.encryption_key.is_none()
+            && config.encryption_keys.is_empty()
+            && !config.allow_plaintext
+        {
+            return Err(Fatal(
+                "--redis needs PROVERKA_CACHE_ENCRYPTION_KEY (64 hex digits; the proxy's, to share its entries): answers there hold personal data. Set PROVERKA_CACHE_ALLOW_PLAINTEXT=true to store them unencrypted on purpose".into(),
+            ));
+        }
+        if let Some(prefix) = env("PROVERKA_CACHE_KEY_PREFIX") {
+            config.key_prefix = prefix;
+        }
+    }
+    config
+        .validate()
+        .map_err(|e| Fatal(format!("--redis: {e}")))?;
+    config
+        .build(&RetryConfig::default())
+        .map_err(|e| Fatal(format!("--redis: {e}")))
+}
