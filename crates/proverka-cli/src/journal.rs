@@ -3,10 +3,11 @@
 //! the store is the only record of a batch from then on.
 //!
 //! Each line is read on its own, as bytes: a line cut by a full disk or an editor (in the
-//! middle of a Cyrillic character, or glued to the next record) spoils that line only. A
-//! damaged line whose query key can still be read is imported as `billed_unknown` (it was
-//! sent, and may have been billed): never sent again unless `--retry-unknown` says so. A
-//! line without a readable key is reported by its number.
+//! middle of a Cyrillic character) spoils that line only, and a record the earlier version
+//! glued to a cut one is read on its own too. A damaged record whose query key can still be
+//! read is imported as `billed_unknown` (it was sent, and may have been billed): never sent
+//! again unless `--retry-unknown` says so. A line without a readable key is reported by its
+//! number.
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +53,22 @@ fn key_of(line: &[u8]) -> Option<String> {
         .then(|| String::from_utf8_lossy(key).into_owned())
 }
 
+/// The records of one line: the line itself, or, where the earlier version glued a record to
+/// a cut one, each piece that starts a record.
+fn records(line: &[u8]) -> Vec<&[u8]> {
+    let start = b"{\"key\":\"";
+    let mut at: Vec<usize> = (0..line.len())
+        .filter(|&i| line[i..].starts_with(start))
+        .collect();
+    if at.first() != Some(&0) {
+        at.insert(0, 0);
+    }
+    at.iter()
+        .enumerate()
+        .map(|(n, &from)| &line[from..at.get(n + 1).copied().unwrap_or(line.len())])
+        .collect()
+}
+
 fn damaged(line_number: usize) -> Outcome {
     Outcome::failed(
         Status::BilledUnknown,
@@ -82,26 +99,30 @@ pub(crate) async fn import(path: &Path, batch: &Batch) -> Result<Option<Imported
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let (key, outcome) = match serde_json::from_slice::<Line>(line) {
-            Ok(l) if l.key.len() == 64 && l.key.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                imported.rows += 1;
-                (l.key, l.outcome)
-            }
-            _ => match key_of(line) {
-                Some(key) => {
-                    imported.damaged += 1;
-                    (key, damaged(number))
+        let mut read_any = false;
+        for record in records(line) {
+            let (key, outcome) = match serde_json::from_slice::<Line>(record) {
+                Ok(l) if l.key.len() == 64 && l.key.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    imported.rows += 1;
+                    (l.key, l.outcome)
                 }
-                None => {
-                    imported.unreadable.push(number);
-                    continue;
-                }
-            },
-        };
-        batch
-            .import(&key, &outcome)
-            .await
-            .map_err(|e| e.to_string())?;
+                _ => match key_of(record) {
+                    Some(key) => {
+                        imported.damaged += 1;
+                        (key, damaged(number))
+                    }
+                    None => continue,
+                },
+            };
+            read_any = true;
+            batch
+                .import(&key, &outcome)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        if !read_any {
+            imported.unreadable.push(number);
+        }
     }
     let mut renamed = path.as_os_str().to_os_string();
     renamed.push(".imported");
@@ -124,5 +145,15 @@ mod tests {
         }
         assert_eq!(key_of(&whole.as_bytes()[..40]), None);
         assert_eq!(key_of(b"\xd0\x98\xd0"), None);
+    }
+
+    #[test]
+    fn a_record_glued_to_a_cut_one_is_read_on_its_own() {
+        let first = format!("{{\"key\":\"{}\",\"sta", "a".repeat(64));
+        let second = format!("{{\"key\":\"{}\",\"status\":\"ok\"}}", "b".repeat(64));
+        let line = format!("{first}{second}");
+        let pieces = records(line.as_bytes());
+        assert_eq!(pieces, [first.as_bytes(), second.as_bytes()]);
+        assert_eq!(records(b"garbage"), [b"garbage".as_slice()]);
     }
 }

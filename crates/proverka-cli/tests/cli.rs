@@ -2,89 +2,16 @@
 //! test says so): formats in and out, Russian headers, invalid rows, duplicates, dry runs,
 //! resume after Ctrl-C, and `kill -9` then resume without paying twice.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use proverka_core::Provider;
-use proverka_sandbox::{Fault, Sandbox, SandboxHandle};
+use proverka_sandbox::{Fault, Sandbox};
 use proverka_testkit::individual_inn as inn;
 
-const BIN: &str = env!("CARGO_BIN_EXE_proverka");
+mod common;
 
-async fn sandbox() -> SandboxHandle {
-    Sandbox::builder().start("127.0.0.1:0").await.unwrap()
-}
-
-/// A fresh directory for one test's files.
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("proverka-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// The binary, pointed at the sandbox as the providers (direct mode).
-fn proverka(s: &SandboxHandle) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(BIN);
-    let url = s.url();
-    for p in ["FSSP", "COURT", "NPD", "FNS"] {
-        c.env(format!("PROVERKA_PROVIDERS_{p}_BASE_URL"), &url);
-    }
-    c.env(
-        "PROVERKA_PROVIDERS_FSSP_TOKEN",
-        proverka_sandbox::FSSP_TOKEN,
-    )
-    .env("PROVERKA_PROVIDERS_COURT_TOKEN", "court-token")
-    .env("PROVERKA_PROVIDERS_NPD_KEY", "npd-key")
-    .env("PROVERKA_PROVIDERS_COURT_PRICE_RUB", "2.00")
-    .env("PROVERKA_PROVIDERS_NPD_PRICE_RUB", "1.50")
-    .env_remove("PROVERKA_PROXY")
-    .env_remove("PROVERKA_KEY")
-    .env_remove("PROVERKA_NPD_SOURCE")
-    .env_remove("PROVERKA_PROVIDERS_FNS_PER_MINUTE")
-    .env_remove("PROVERKA_STORE")
-    // One-off checks keep their store in this user's state folder: the tests' own.
-    .env(
-        "XDG_STATE_HOME",
-        std::env::temp_dir().join(format!("proverka-cli-state-{}", std::process::id())),
-    )
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    c
-}
-
-async fn run(mut c: tokio::process::Command) -> (i32, String) {
-    let out = c.output().await.unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn batch(c: &mut tokio::process::Command, input: &Path, check: &str, out: &Path) {
-    c.args(["batch", "--yes", "--check", check, "--input"])
-        .arg(input)
-        .arg("--out")
-        .arg(out);
-}
-
-fn read_csv(path: &Path, delimiter: u8) -> Vec<Vec<String>> {
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_path(path)
-        .unwrap()
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect()
-}
-
-fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
-    let i = rows[0].iter().position(|h| h == name).unwrap();
-    rows[1..].iter().map(|r| r[i].clone()).collect()
-}
+use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_with_russian_headers_invalid_rows_and_duplicates() {
@@ -246,26 +173,6 @@ async fn jsonl_in_and_out_for_fssp_and_a_dry_run_that_sends_nothing() {
     assert_eq!(lines[2]["status"], "invalid");
     assert_eq!(lines[2]["error_code"], "888");
     assert_eq!(s.calls(Provider::Fssp), 2);
-}
-
-/// Waits until the sandbox has billed `n` NPD calls (on its counter, not on a clock).
-async fn billed_npd(s: &SandboxHandle, n: u64) {
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        s.wait_until(|s| s.billed(Provider::Npd) >= n),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("the sandbox never billed {n} NPD calls"));
-}
-
-fn npd_list(d: &Path, n: u64) -> PathBuf {
-    let input = d.join("inns.csv");
-    let mut text = "inn,date\n".to_owned();
-    for i in 0..n {
-        text.push_str(&format!("{},2024-02-01\n", inn(100_000 + i)));
-    }
-    std::fs::write(&input, text).unwrap();
-    input
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,18 +163,24 @@ impl PostgresServer {
         self.url(name)
     }
 
-    /// Stops the server at once (`SIGKILL`: what a crash or a lost host looks like to
-    /// clients); its data stays, so [`PostgresServer::restart`] brings it back.
+    /// Stops the server at once (PostgreSQL's immediate shutdown, `SIGQUIT`: every backend
+    /// is killed, as in a crash; clients see their connections drop); its data stays, so
+    /// [`PostgresServer::restart`] brings it back.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
+            let quit = Command::new("kill")
+                .args(["-QUIT", &child.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !quit {
+                let _ = child.kill();
+            }
             let _ = child.wait();
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while answers(self.port) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        // A killed postmaster leaves its pid file and shared memory; the next start cleans up.
     }
 
     /// Starts the server again on the same port and data.

@@ -135,6 +135,17 @@ impl AppState {
             .is_empty()
     }
 
+    /// The configured name of the client whose id is `id` (`None`: not configured now).
+    pub(crate) fn name_of_tenant(&self, id: &str) -> Option<Arc<str>> {
+        self.live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clients
+            .iter()
+            .find(|c| &*c.tenant.id == id)
+            .map(|c| Arc::clone(&c.tenant.name))
+    }
+
     /// The client whose key this is.
     pub(crate) fn client_by_key(&self, key: &Secret) -> Option<Client> {
         let h = hash(key);

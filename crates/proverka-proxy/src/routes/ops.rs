@@ -56,6 +56,16 @@ pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
             );
         }
     };
+    // A client renamed since shows under its name now: its id is what the spend belongs to.
+    let rows: Vec<proverka_store::SpendRow> = rows
+        .into_iter()
+        .map(|mut r| {
+            if let Some(name) = state.name_of_tenant(&r.tenant) {
+                r.tenant_name = name.to_string();
+            }
+            r
+        })
+        .collect();
     let mut clients: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Value>> =
         std::collections::BTreeMap::new();
     let mut total = proverka_core::Money::ZERO;
