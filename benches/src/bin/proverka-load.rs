@@ -5,6 +5,9 @@
 //! - `proverka-load zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED`: TOTAL FSSP `physical`
 //!   queries drawn Zipf-like (s = 1) from DISTINCT distinct ones, CONCURRENCY at a time;
 //!   prints the time and the status counts.
+//! - `proverka-load misses BASE_URL N FIRST`: N distinct NPD queries (INNs from FIRST on), one
+//!   after the other, each a paid miss; prints the latency percentiles (the store of record's
+//!   cost on the miss path, `benches/load/paid-miss.sh`).
 //!
 //! Loopback only: it refuses any other host.
 
@@ -99,10 +102,71 @@ async fn run(urls: Vec<String>, concurrency: usize) -> (f64, BTreeMap<String, us
     (started.elapsed().as_secs_f64(), all)
 }
 
+/// A valid 12-digit individual INN whose first ten digits are `ten`.
+fn inn(ten: u64) -> String {
+    let mut d: Vec<u64> = format!("{ten:010}")
+        .bytes()
+        .map(|b| u64::from(b - b'0'))
+        .collect();
+    for weights in [
+        &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8][..],
+        &[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8],
+    ] {
+        let sum: u64 = d.iter().zip(weights).map(|(a, b)| a * b).sum();
+        d.push(sum % 11 % 10);
+    }
+    d.iter().map(u64::to_string).collect()
+}
+
+/// `n` distinct NPD misses one after the other: the latency of each, sorted.
+async fn misses(base: &str, n: u64, first: u64) -> Result<Vec<f64>, String> {
+    let client = reqwest::Client::new();
+    let mut took = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let url = format!(
+            "{base}/parser/nalog_npd_api/?inn={}&date=2024-02-01",
+            inn(first + i)
+        );
+        let started = Instant::now();
+        let r = client.get(&url).send().await.map_err(|e| e.to_string())?;
+        let status = r.status();
+        let _ = r.bytes().await;
+        if !status.is_success() {
+            return Err(format!("{url}: {status}"));
+        }
+        took.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    took.sort_by(f64::total_cmp);
+    Ok(took)
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let parse = |i: usize| args.get(i).and_then(|v| v.parse::<u64>().ok());
+    if args.first().map(String::as_str) == Some("misses") && args.len() == 4 && loopback(&args[1]) {
+        let (n, first) = (parse(2).unwrap_or(500), parse(3).unwrap_or(1));
+        return match misses(&args[1], n, first).await {
+            Ok(took) => {
+                let at = |q: f64| took[((took.len() as f64 - 1.0) * q).round() as usize];
+                #[allow(clippy::print_stdout)]
+                {
+                    println!(
+                        "misses={} p50_ms={:.2} p90_ms={:.2} p99_ms={:.2}",
+                        took.len(),
+                        at(0.5),
+                        at(0.9),
+                        at(0.99)
+                    );
+                }
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("proverka-load: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let (urls, concurrency) = match args.first().map(String::as_str) {
         Some("burst") if args.len() == 3 && loopback(&args[1]) => {
             let n = parse(2).unwrap_or(200) as usize;
@@ -123,7 +187,7 @@ async fn main() -> std::process::ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: proverka-load burst URL N | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED (loopback URLs only)"
+                "usage: proverka-load burst URL N | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED | misses BASE_URL N FIRST (loopback URLs only)"
             );
             return std::process::ExitCode::from(2);
         }
