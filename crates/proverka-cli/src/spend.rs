@@ -116,10 +116,12 @@ pub(crate) async fn run(
             let total = lines
                 .iter()
                 .fold(Money::ZERO, |t, l| t.saturating_add(l.spent_rub));
-            serde_json::to_vec_pretty(&serde_json::json!({
+            let mut text = serde_json::to_vec_pretty(&serde_json::json!({
                 "from": from.to_iso(), "to": to.to_iso(), "total_rub": total, "rows": lines,
             }))
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            text.push(b'\n');
+            text
         }
         SpendFormat::Xlsx => {
             let Some(out) = &args.out else {
