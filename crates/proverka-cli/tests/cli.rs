@@ -239,16 +239,7 @@ async fn kill_9_through_the_proxy_then_resume_pays_no_row_twice() {
         Fault::latency(Duration::from_millis(300)),
         None,
     );
-    let toml = format!(
-        "{}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n",
-        proverka_testkit::own_store(),
-        s.url()
-    );
-    let proxy =
-        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
-    let (listener, addr) = proxy.bind().await.unwrap();
-    tokio::spawn(proxy.serve(listener, std::future::pending()));
-    let url = format!("http://{addr}");
+    let url = start_proxy(&s, &proverka_testkit::own_store(), "").await;
     let d = dir("kill9");
     let input = npd_list(&d, 20);
     let out = d.join("out.jsonl");
@@ -538,24 +529,22 @@ async fn through_a_proxy_the_source_column_says_which_source_answered() {
         .start("127.0.0.1:0")
         .await
         .unwrap();
-    let url = s.url();
     // The proxy's configuration decides: the free check first, at most one call a minute,
     // so the first query is free and the second goes to api-assist at once.
-    let toml = format!(
-        "{}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\n\
-         price_rub = 1.5\nsource = \"free-then-paid\"\nfree_max_wait_secs = 0\n\
-         [providers.fns]\nbase_url = \"{url}\"\nper_minute = 1\n",
-        proverka_testkit::own_store()
-    );
-    let proxy =
-        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
-    let (listener, addr) = proxy.bind().await.unwrap();
-    tokio::spawn(proxy.serve(listener, std::future::pending()));
+    let proxy_url = start_proxy(
+        &s,
+        &proverka_testkit::own_store(),
+        &format!(
+            "source = \"free-then-paid\"\nfree_max_wait_secs = 0\n[providers.fns]\nbase_url = \"{}\"\nper_minute = 1\n",
+            s.url()
+        ),
+    )
+    .await;
     let d = dir("proxy-source");
     let input = npd_list(&d, 2);
     let out = d.join("out.csv");
     let mut c = proverka(&s);
-    c.args(["--proxy", &format!("http://{addr}")]);
+    c.args(["--proxy", &proxy_url]);
     batch(&mut c, &input, "npd", &out);
     c.args(["--concurrency", "1"]);
     let (code, log) = run(c).await;

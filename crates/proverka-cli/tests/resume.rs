@@ -146,21 +146,8 @@ async fn a_second_run_of_one_batch_is_refused_straight_to_the_provider() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_of_one_batch_is_refused_through_a_proxy() {
     let s = sandbox().await;
-    let proxy = start_proxy(&s, &proverka_testkit::own_store()).await;
+    let proxy = start_proxy(&s, &proverka_testkit::own_store(), "").await;
     a_second_run_is_refused(&s, &["--proxy", &proxy], "twice-proxy").await;
-}
-
-/// A proxy in process in front of `s` on its own store line; returns its URL.
-async fn start_proxy(s: &SandboxHandle, store: &str) -> String {
-    let toml = format!(
-        "{store}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n",
-        s.url()
-    );
-    let proxy =
-        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
-    let (listener, addr) = proxy.bind().await.unwrap();
-    tokio::spawn(proxy.serve(listener, std::future::pending()));
-    format!("http://{addr}")
 }
 
 /// `kill -9` while calls are in flight straight to the provider, then the same command: the
@@ -249,7 +236,7 @@ async fn a_proxy_503_then_retry_failed_pays_each_row_once() {
     let s = sandbox().await;
     let mut pg = proverka_testkit::postgres::PostgresServer::start();
     let url = pg.create_database("money");
-    let proxy = start_proxy(&s, &format!("store_url = \"{url}\"\n")).await;
+    let proxy = start_proxy(&s, &format!("store_url = \"{url}\"\n"), "").await;
     pg.stop();
     let d = dir("retry-503");
     let input = npd_list(&d, 10);

@@ -98,17 +98,12 @@ fn today() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_s_spend_is_reported_through_it_each_client_its_own() {
     let s = sandbox().await;
-    let toml = format!(
-        "{}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n\
-         [[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n[[clients]]\nname = \"hr\"\nkey = \"hr-client-key\"\n",
-        proverka_testkit::own_store(),
-        s.url()
-    );
-    let proxy =
-        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
-    let (listener, addr) = proxy.bind().await.unwrap();
-    tokio::spawn(proxy.serve(listener, std::future::pending()));
-    let url = format!("http://{addr}");
+    let url = start_proxy(
+        &s,
+        &proverka_testkit::own_store(),
+        "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n[[clients]]\nname = \"hr\"\nkey = \"hr-client-key\"\n",
+    )
+    .await;
     let client = reqwest::Client::new();
     for (key, n) in [
         ("crm-client-key", 1),

@@ -9,26 +9,7 @@ fn fresh(name: &str) -> String {
     dir.join("store.sqlite").display().to_string()
 }
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            common::$name(fresh(stringify!($name))).await;
-        }
-    )*};
-}
-
-cases!(
-    reservations_never_pass_the_limit_across_handles,
-    settling_moves_the_reservation_to_the_price,
-    what_cannot_fit_is_refused_and_free_calls_always_recorded,
-    days_and_tenants_are_separate,
-    a_dead_process_s_intents_are_billed_unknown_at_their_reservation,
-    batches_are_held_by_one_live_process,
-    batch_rows_follow_their_intents,
-    spend_is_reported_per_tenant_provider_and_kind,
-    money_state_survives_reopening,
-);
+common::conformance!(fresh);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newer_schema_is_refused() {

@@ -131,44 +131,44 @@ impl ViaProxy {
         Ok(outcome)
     }
 
-    /// One Alfa-Bank registry through the proxy, every page.
-    pub(super) async fn alfa(&self, bearer: &Secret, request_id: &str) -> Result<Value, Fatal> {
-        let mut req = self
-            .http
-            .get(format!("{}/v1/alfa/registries/{request_id}", self.base))
-            .bearer_auth(bearer.expose());
+    /// A GET of the proxy's `path` with the client key; the answer's JSON when it is a
+    /// success.
+    async fn json(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        bearer: Option<&Secret>,
+    ) -> Result<Value, Fatal> {
+        let mut req = self.http.get(format!("{}{path}", self.base)).query(query);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b.expose());
+        }
         if let Some(k) = &self.key {
             req = req.header("X-Proverka-Key", k.expose());
         }
-        let r = req
-            .send()
-            .await
-            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))?;
-        r.json()
-            .await
-            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))
+        let fail = |e: reqwest::Error| Fatal(format!("proxy: {}", e.without_url()));
+        let r = req.send().await.map_err(fail)?;
+        if !r.status().is_success() {
+            return Err(Fatal(format!("proxy: {path} answered {}", r.status())));
+        }
+        r.json().await.map_err(fail)
+    }
+
+    /// One Alfa-Bank registry through the proxy, every page.
+    pub(super) async fn alfa(&self, bearer: &Secret, request_id: &str) -> Result<Value, Fatal> {
+        self.json(
+            &format!("/v1/alfa/registries/{request_id}"),
+            &[],
+            Some(bearer),
+        )
+        .await
     }
 
     /// How the proxy's ledger settled the calls made under `request_id` (`None`: in flight).
     pub(super) async fn calls(&self, request_id: &str) -> Result<Vec<Option<String>>, Fatal> {
-        let mut req = self
-            .http
-            .get(format!("{}/v1/calls", self.base))
-            .query(&[("request_id", request_id)]);
-        if let Some(k) = &self.key {
-            req = req.header("X-Proverka-Key", k.expose());
-        }
-        let r = req
-            .send()
-            .await
-            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))?;
-        if !r.status().is_success() {
-            return Err(Fatal(format!("proxy: /v1/calls answered {}", r.status())));
-        }
-        let body: Value = r
-            .json()
-            .await
-            .map_err(|e| Fatal(format!("proxy: {}", e.without_url())))?;
+        let body = self
+            .json("/v1/calls", &[("request_id", request_id)], None)
+            .await?;
         Ok(body["calls"]
             .as_array()
             .into_iter()

@@ -1,7 +1,33 @@
 //! The conformance suite every [`Store`] backend passes: each case takes the location of a
 //! fresh, empty store and opens it as many times as it needs (two handles are two replicas).
+//! A backend's test file runs every case with [`conformance!`], giving how a fresh store is
+//! made.
 
 #![allow(dead_code, unreachable_pub)]
+
+/// One test per case of the suite, each on a fresh store from `$fresh(name)`.
+macro_rules! conformance {
+    ($fresh:path) => {
+        common::conformance!(@cases $fresh;
+            reservations_never_pass_the_limit_across_handles,
+            settling_moves_the_reservation_to_the_price,
+            what_cannot_fit_is_refused_and_free_calls_always_recorded,
+            days_and_tenants_are_separate,
+            a_dead_process_s_intents_are_billed_unknown_at_their_reservation,
+            batches_are_held_by_one_live_process,
+            batch_rows_follow_their_intents,
+            spend_is_reported_per_tenant_provider_and_kind,
+            money_state_survives_reopening,
+        );
+    };
+    (@cases $fresh:path; $($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            common::$name($fresh(stringify!($name))).await;
+        }
+    )*};
+}
+pub(crate) use conformance;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
