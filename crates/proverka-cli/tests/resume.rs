@@ -270,6 +270,18 @@ async fn a_proxy_503_then_retry_failed_pays_each_row_once() {
     assert_eq!(s.calls(Provider::Npd), 0);
 
     pg.restart();
+    // The proxy finds its store back by itself: /readyz, asked again as soon as it answers.
+    let ready = async {
+        while reqwest::get(format!("{proxy}/readyz"))
+            .await
+            .unwrap()
+            .status()
+            != 200
+        {}
+    };
+    tokio::time::timeout(Duration::from_secs(60), ready)
+        .await
+        .expect("the proxy recovered without a restart");
     let (code, _) = run(command(false)).await;
     assert_eq!(code, 1, "without the flag nothing is sent again");
     assert_eq!(s.calls(Provider::Npd), 0);

@@ -87,15 +87,17 @@ impl EngineFetch {
 
     /// Writes an intent (and its reservation); a refusal when the budget or the store says no.
     pub(crate) async fn open(&self, intent: &Intent) -> Result<IntentId, Refusal> {
-        let store = self.inner.presence.store();
-        if !self.inner.presence.ensure().await {
+        let presence = &self.inner.presence;
+        if !presence.ensure().await {
             return Err(Refusal::new(StoreUnavailable(
-                proverka_store::StoreError::Unavailable(
-                    "this process is not registered with the store yet".into(),
-                ),
+                proverka_store::StoreError::Unavailable(if presence.is_down() {
+                    "it did not answer a moment ago".into()
+                } else {
+                    "this process is not registered with it yet".into()
+                }),
             )));
         }
-        match store.open_intent(intent).await {
+        match presence.noted(presence.store().open_intent(intent).await) {
             Ok(Opened::Reserved(id)) => Ok(id),
             Ok(Opened::OverBudget { committed }) => {
                 self.inner.observer.budget_refused(&self.tenant);

@@ -216,10 +216,15 @@ impl Engine {
     /// Whether the engine can take paid calls now: the store answers and this process is
     /// registered in it; and what the shared cache says of itself.
     pub async fn readiness(&self) -> Readiness {
-        let store = match self.store().ping().await {
-            Ok(()) if self.inner.presence.ensure().await => Ok(()),
-            Ok(()) => Err(StoreError::Unavailable("not registered yet".into())),
-            Err(e) => Err(e),
+        let presence = &self.inner.presence;
+        let store = if presence.is_down() && !presence.probe().await {
+            Err(StoreError::Unavailable("it did not answer".into()))
+        } else {
+            match presence.noted(self.store().ping().await) {
+                Ok(()) if presence.ensure().await => Ok(()),
+                Ok(()) => Err(StoreError::Unavailable("not registered yet".into())),
+                Err(e) => Err(e),
+            }
         };
         Readiness {
             store,
@@ -358,6 +363,8 @@ async fn settling(inner: Weak<Inner>) {
     loop {
         tick.tick().await;
         let Some(inner) = inner.upgrade() else { return };
-        inner.ledger.retry(inner.presence.store().as_ref()).await;
+        if inner.presence.probe().await {
+            inner.ledger.retry(inner.presence.store().as_ref()).await;
+        }
     }
 }

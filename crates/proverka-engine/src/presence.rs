@@ -29,6 +29,9 @@ pub struct Presence {
     me: Instance,
     registered: AtomicBool,
     registering: tokio::sync::Mutex<()>,
+    /// The store did not answer the last time it was asked: calls are refused at once (no
+    /// request waits out the store's timeout) until a probe finds it back.
+    down: AtomicBool,
 }
 
 impl Presence {
@@ -55,15 +58,50 @@ impl Presence {
             clock,
             registered: AtomicBool::new(false),
             registering: tokio::sync::Mutex::new(()),
+            down: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&presence);
         tokio::spawn(beating(weak));
         presence
     }
 
+    /// Whether the store did not answer the last time it was asked (until a probe finds it
+    /// back): paid calls are refused at once meanwhile.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
+    }
+
+    /// Notes what the store answered: a store that cannot be reached is down until a probe
+    /// finds it back.
+    pub fn noted<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(e) = &result
+            && e.is_unavailable()
+            && !self.down.swap(true, Ordering::SeqCst)
+        {
+            tracing::warn!(error = %e, "the store of record does not answer: paid calls are refused until it does");
+        }
+        result
+    }
+
+    /// Asks a store that was down whether it answers again; returns whether it is up.
+    pub async fn probe(&self) -> bool {
+        if !self.is_down() {
+            return true;
+        }
+        if self.store.ping().await.is_ok() {
+            self.down.store(false, Ordering::SeqCst);
+            tracing::info!("the store of record answers again");
+            return self.ensure().await;
+        }
+        false
+    }
+
     /// Registered now, if the store answers: what must hold before an intent is written or a
     /// batch is claimed.
     pub async fn ensure(&self) -> bool {
+        if self.is_down() {
+            return false;
+        }
         if !self.is_registered() {
             let _one_at_a_time = self.registering.lock().await;
             if !self.is_registered() {
@@ -102,14 +140,14 @@ impl Presence {
     async fn beat(&self) {
         let now = self.clock.now();
         if self.is_registered() {
-            if let Err(e) = self.store.heartbeat(&self.me.id, now).await {
+            if let Err(e) = self.noted(self.store.heartbeat(&self.me.id, now).await) {
                 tracing::warn!(error = %e, "heartbeat to the store of record failed");
             }
             return;
         }
         let mut me = self.me.clone();
         me.heartbeat = now;
-        match self.store.register(&me).await {
+        match self.noted(self.store.register(&me).await) {
             Ok(()) => {
                 self.registered.store(true, Ordering::SeqCst);
                 if let Err(e) = self.recover().await {
@@ -171,7 +209,9 @@ async fn beating(presence: Weak<Presence>) {
     loop {
         tick.tick().await;
         let Some(p) = presence.upgrade() else { return };
-        if p.is_registered() {
+        if p.is_down() {
+            p.probe().await;
+        } else if p.is_registered() {
             p.beat().await;
         } else {
             p.ensure().await;
