@@ -18,7 +18,14 @@ fn proxy(c: &mut Criterion) {
         .build()
         .unwrap();
     let proxy = rt.block_on(async {
-        let config = Config::from_toml("listen = \"127.0.0.1:0\"\n", &[]).unwrap();
+        let config = Config::from_toml(
+            &format!(
+                "{}listen = \"127.0.0.1:0\"\n",
+                proverka_testkit::own_store()
+            ),
+            &[],
+        )
+        .unwrap();
         let proxy = Proxy::with_sandbox(config).await.unwrap();
         let warm = proxy.handle(request()).await;
         assert_eq!(warm.headers()["x-cache"], "MISS");

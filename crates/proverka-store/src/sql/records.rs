@@ -1,0 +1,470 @@
+//! [`Store`] on [`SqlStore`]: every method one transaction, its body written once and compiled
+//! for each driver by `with_pool!`.
+
+use std::time::SystemTime;
+
+use proverka_core::{Date, Money};
+use sqlx::Row as _;
+
+use super::statements::*;
+use super::{Pool, SqlStore};
+use crate::model::{from_ms, ms};
+use crate::{
+    Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, Opened, RowRef,
+    RowState, Settlement, SpendQuery, SpendRow, Store, StoreError,
+};
+
+/// An instance as a row gives it.
+fn instance_of<R: sqlx::Row>(row: &R) -> Result<Instance, sqlx::Error>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    Ok(Instance {
+        id: row.try_get("id")?,
+        host: row.try_get("host")?,
+        pid: u32::try_from(row.try_get::<i64, _>("pid")?).unwrap_or(0),
+        pid_start: u64::try_from(row.try_get::<i64, _>("pid_start")?).unwrap_or(0),
+        program: row.try_get("program")?,
+        started: from_ms(row.try_get("started_ms")?),
+        heartbeat: from_ms(row.try_get("heartbeat_ms")?),
+    })
+}
+
+fn day_of(text: &str) -> Result<Date, StoreError> {
+    Date::parse_iso(text).map_err(|e| StoreError::Other(format!("a ledger day {text:?}: {e}")))
+}
+
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            });
+            Ok(())
+        }))
+    }
+
+    fn register(&self, me: &Instance) -> BoxFuture<'_, Result<(), StoreError>> {
+        let me = me.clone();
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                sqlx::query(&self.sql(REGISTER))
+                    .bind(&me.id)
+                    .bind(&me.host)
+                    .bind(i64::from(me.pid))
+                    .bind(i64::try_from(me.pid_start).unwrap_or(i64::MAX))
+                    .bind(&me.program)
+                    .bind(ms(me.started))
+                    .bind(ms(me.heartbeat))
+                    .execute(pool)
+                    .await?;
+            });
+            Ok(())
+        }))
+    }
+
+    fn heartbeat(&self, instance: &str, at: SystemTime) -> BoxFuture<'_, Result<(), StoreError>> {
+        let instance = instance.to_owned();
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                sqlx::query(&self.sql(HEARTBEAT))
+                    .bind(&instance)
+                    .bind(ms(at))
+                    .execute(pool)
+                    .await?;
+            });
+            Ok(())
+        }))
+    }
+
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Instance>, StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let rows = sqlx::query(LIVE).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|r| instance_of(r).map_err(StoreError::from))
+                    .collect()
+            })
+        }))
+    }
+
+    fn declare_dead<'a>(
+        &'a self,
+        instances: &'a [String],
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<Abandoned, StoreError>> {
+        Box::pin(self.timed(async move {
+            let mut abandoned = Abandoned::default();
+            with_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                for id in instances {
+                    sqlx::query(&self.sql(STOPPED))
+                        .bind(id)
+                        .bind(ms(at))
+                        .execute(&mut *tx)
+                        .await?;
+                    let settled = sqlx::query(&self.sql(ABANDON))
+                        .bind(id)
+                        .bind(ms(at))
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    for row in &settled {
+                        abandoned.intents += 1;
+                        abandoned.amount = abandoned.amount.saturating_add(Money::from_kopecks(
+                            row.try_get("reserved_kopecks")?,
+                        ));
+                    }
+                }
+                tx.commit().await?;
+            });
+            Ok(abandoned)
+        }))
+    }
+
+    fn open_intent<'a>(&'a self, i: &'a Intent) -> BoxFuture<'a, Result<Opened, StoreError>> {
+        Box::pin(self.timed(async move {
+            let day = i.day.to_iso();
+            let at = ms(i.at);
+            with_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                if i.reserve > Money::ZERO {
+                    sqlx::query(&self.sql(DAY_ROW))
+                        .bind(&i.tenant)
+                        .bind(&day)
+                        .execute(&mut *tx)
+                        .await?;
+                    let taken = sqlx::query(&self.sql(RESERVE))
+                        .bind(&i.tenant)
+                        .bind(&day)
+                        .bind(i.reserve.kopecks())
+                        .bind(i.limit.map_or(-1, Money::kopecks))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if taken.is_none() {
+                        let committed: i64 = sqlx::query(&self.sql(COMMITTED))
+                            .bind(&i.tenant)
+                            .bind(&day)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get("committed_kopecks")?;
+                        tx.rollback().await?;
+                        return Ok(Opened::OverBudget {
+                            committed: Money::from_kopecks(committed),
+                        });
+                    }
+                }
+                let id: i64 = sqlx::query(&self.sql(INTENT))
+                    .bind(&i.instance)
+                    .bind(at)
+                    .bind(&day)
+                    .bind(&i.tenant)
+                    .bind(&i.tenant_name)
+                    .bind(i.provider.as_str())
+                    .bind(&i.kind)
+                    .bind(&i.key)
+                    .bind(&i.request_id)
+                    .bind(i64::from(i.attempt))
+                    .bind(i.reserve.kopecks())
+                    .bind(i.row.as_ref().map(|r| r.batch.as_str()))
+                    .bind(i.row.as_ref().map(|r| r.key.as_str()))
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("id")?;
+                if let Some(row) = &i.row {
+                    sqlx::query(&self.sql(ROW_BY_INTENT))
+                        .bind(&row.batch)
+                        .bind(&row.key)
+                        .bind(id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(Opened::Reserved(id))
+            })
+        }))
+    }
+
+    fn settle<'a>(
+        &'a self,
+        intent: IntentId,
+        s: &'a Settlement,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.timed(async move {
+            let at = ms(s.at);
+            with_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let Some(row) = sqlx::query(&self.sql(SETTLE))
+                    .bind(intent)
+                    .bind(at)
+                    .bind(s.billed.as_str())
+                    .bind(s.price.kopecks())
+                    .bind(&s.code)
+                    .bind(s.http_status.map(i64::from))
+                    .bind(i64::try_from(s.latency.as_millis()).unwrap_or(i64::MAX))
+                    .bind(i64::from(s.resent))
+                    .fetch_optional(&mut *tx)
+                    .await?
+                else {
+                    tx.rollback().await?;
+                    return Ok(false);
+                };
+                let tenant: String = row.try_get("tenant")?;
+                let day: String = row.try_get("day")?;
+                let reserved: i64 = row.try_get("reserved_kopecks")?;
+                let batch: Option<String> = row.try_get("batch")?;
+                let row_key: Option<String> = row.try_get("row_key")?;
+                let delta = s.price.kopecks() - reserved;
+                if delta != 0 {
+                    sqlx::query(&self.sql(MOVE_BUDGET))
+                        .bind(&tenant)
+                        .bind(&day)
+                        .bind(delta)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let (Some(outcome), Some(batch), Some(key)) = (&s.row_outcome, batch, row_key) {
+                    sqlx::query(&self.sql(ROW_DECIDED))
+                        .bind(&batch)
+                        .bind(&key)
+                        .bind(outcome)
+                        .bind(intent)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            })
+        }))
+    }
+
+    fn committed<'a>(
+        &'a self,
+        tenant: &'a str,
+        day: Date,
+    ) -> BoxFuture<'a, Result<Money, StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let row = sqlx::query(&self.sql(COMMITTED))
+                    .bind(tenant)
+                    .bind(day.to_iso())
+                    .fetch_optional(pool)
+                    .await?;
+                let kopecks: i64 = match row {
+                    Some(r) => r.try_get("committed_kopecks")?,
+                    None => 0,
+                };
+                Ok(Money::from_kopecks(kopecks))
+            })
+        }))
+    }
+
+    fn spend<'a>(&'a self, q: &'a SpendQuery) -> BoxFuture<'a, Result<Vec<SpendRow>, StoreError>> {
+        Box::pin(self.timed(async move {
+            let (from, to) = (q.from.to_iso(), q.to.to_iso());
+            let tenant = q.tenant.clone().unwrap_or_default();
+            with_pool!(self, pool => {
+                let names: std::collections::HashMap<String, String> =
+                    sqlx::query(&self.sql(NAMES))
+                        .bind(&from)
+                        .bind(&to)
+                        .fetch_all(pool)
+                        .await?
+                        .iter()
+                        .map(|r| Ok((r.try_get("tenant")?, r.try_get("tenant_name")?)))
+                        .collect::<Result<_, sqlx::Error>>()?;
+                let rows = sqlx::query(&self.sql(SPEND))
+                    .bind(&from)
+                    .bind(&to)
+                    .bind(&tenant)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let tenant: String = r.try_get("tenant")?;
+                        Ok(SpendRow {
+                            day: day_of(&r.try_get::<String, _>("day")?)?,
+                            tenant_name: names.get(&tenant).cloned().unwrap_or_default(),
+                            tenant,
+                            provider: r.try_get("provider")?,
+                            kind: r.try_get("kind")?,
+                            calls: r.try_get("calls")?,
+                            charged_calls: r.try_get("charged_calls")?,
+                            unknown_calls: r.try_get("unknown_calls")?,
+                            open_calls: r.try_get("open_calls")?,
+                            charged: Money::from_kopecks(r.try_get("charged_kopecks")?),
+                            unknown: Money::from_kopecks(r.try_get("unknown_kopecks")?),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+        }))
+    }
+
+    fn calls_of_request<'a>(
+        &'a self,
+        request_id: &'a str,
+        tenant: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let rows = sqlx::query(&self.sql(OF_REQUEST))
+                    .bind(request_id)
+                    .bind(tenant.unwrap_or_default())
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| r.try_get::<Option<String>, _>("billed").map_err(StoreError::from))
+                    .collect()
+            })
+        }))
+    }
+
+    fn claim_batch<'a>(
+        &'a self,
+        batch: &'a str,
+        label: &'a str,
+        holder: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let claimed = sqlx::query(&self.sql(CLAIM))
+                    .bind(batch)
+                    .bind(label)
+                    .bind(holder)
+                    .bind(ms(at))
+                    .fetch_optional(pool)
+                    .await?;
+                if claimed.is_some() {
+                    return Ok(Claim::Claimed);
+                }
+                let row = sqlx::query(&self.sql(HOLDER))
+                    .bind(batch)
+                    .fetch_optional(pool)
+                    .await?;
+                match row {
+                    Some(r) => Ok(Claim::Held(instance_of(&r)?)),
+                    // The holder left between the two statements: ask again.
+                    None => Err(StoreError::Unavailable(
+                        "the batch changed hands while it was claimed; try again".into(),
+                    )),
+                }
+            })
+        }))
+    }
+
+    fn release_batch<'a>(
+        &'a self,
+        batch: &'a str,
+        holder: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                sqlx::query(&self.sql(RELEASE))
+                    .bind(batch)
+                    .bind(holder)
+                    .bind(ms(at))
+                    .execute(pool)
+                    .await?;
+            });
+            Ok(())
+        }))
+    }
+
+    fn batch_rows<'a>(
+        &'a self,
+        batch: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<BatchRow>, StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let rows = sqlx::query(&self.sql(ROWS)).bind(batch).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        let state: String = r.try_get("state")?;
+                        let state = if state == "done" {
+                            RowState::Done(r.try_get::<Option<String>, _>("outcome")?.unwrap_or_default())
+                        } else {
+                            let intent: Option<i64> = r.try_get("intent")?;
+                            let settled: Option<i64> = r.try_get("settled_ms")?;
+                            let by: Option<String> = r.try_get("settled_by")?;
+                            let billed: Option<String> = r.try_get("billed")?;
+                            let intent_state = match (settled, by.as_deref()) {
+                                (None, _) => IntentState::Open,
+                                (Some(_), Some("recovery")) => IntentState::Abandoned,
+                                (Some(_), _) => IntentState::Settled {
+                                    billed: billed.unwrap_or_default(),
+                                },
+                            };
+                            RowState::Sending {
+                                intent: intent.map(|id| (id, intent_state)),
+                                request_id: r.try_get("request_id")?,
+                            }
+                        };
+                        Ok(BatchRow {
+                            key: r.try_get("row_key")?,
+                            state,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+        }))
+    }
+
+    fn row_sending<'a>(
+        &'a self,
+        row: &'a RowRef,
+        request_id: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                sqlx::query(&self.sql(ROW_BY_REQUEST))
+                    .bind(&row.batch)
+                    .bind(&row.key)
+                    .bind(request_id)
+                    .bind(ms(at))
+                    .execute(pool)
+                    .await?;
+            });
+            Ok(())
+        }))
+    }
+
+    fn row_done<'a>(
+        &'a self,
+        row: &'a RowRef,
+        outcome: &'a str,
+        only_new: bool,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.timed(async move {
+            let sql = if only_new { ROW_NEW } else { ROW_DONE };
+            with_pool!(self, pool => {
+                let done = sqlx::query(&self.sql(sql))
+                    .bind(&row.batch)
+                    .bind(&row.key)
+                    .bind(outcome)
+                    .bind(ms(at))
+                    .execute(pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            })
+        }))
+    }
+}
