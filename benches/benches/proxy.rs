@@ -12,6 +12,9 @@ fn request() -> http::Request<Bytes> {
 }
 
 fn proxy(c: &mut Criterion) {
+    // As in the binary, a subscriber is installed (this one records nothing): without any,
+    // tracing's `log` compatibility (enabled by sqlx) would format every span for `log`.
+    let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

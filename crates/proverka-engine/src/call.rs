@@ -89,7 +89,7 @@ impl Engine {
             lookup: Arc::clone(&lookup),
             credential: req.credential,
             tenant: req.tenant,
-            request_id: request_id.to_owned(),
+            request_id: request_id.to_string(),
             row: req.row,
             sourced,
             state: Mutex::default(),

@@ -78,8 +78,9 @@ pub struct Request<'a> {
     pub credential: Credential,
     /// Who pays.
     pub tenant: Tenant,
-    /// The request's id (the ledger's record of a call names the request that led it).
-    pub request_id: &'a str,
+    /// The request's id (the ledger's record of a call names the request that led it): shown
+    /// only when this request leads a flight, so a hit never spends a moment on it.
+    pub request_id: &'a (dyn std::fmt::Display + Sync),
     /// `max-age`, `no-cache`, stale grace.
     pub options: FetchOptions,
     /// Answer from the cache or not at all: never a call.
@@ -95,7 +96,7 @@ impl std::fmt::Debug for Request<'_> {
             .field("provider", &self.lookup.provider())
             .field("kind", &self.lookup.query_kind())
             .field("tenant", &self.tenant.id)
-            .field("request_id", &self.request_id)
+            .field("request_id", &self.request_id.to_string())
             .finish_non_exhaustive()
     }
 }
@@ -107,7 +108,7 @@ impl<'a> Request<'a> {
         engine: &Engine,
         lookup: Arc<dyn Lookup>,
         tenant: Tenant,
-        request_id: &'a str,
+        request_id: &'a (dyn std::fmt::Display + Sync),
     ) -> Self {
         let credential = match engine.upstream(lookup.provider()).configured_credential() {
             Some(c) => Credential::Configured(Arc::clone(c)),

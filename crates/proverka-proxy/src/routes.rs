@@ -396,7 +396,7 @@ async fn proxied(
         lookup: Arc::clone(&lookup),
         credential,
         tenant: client.tenant,
-        request_id: req.request_id.as_str(),
+        request_id: &req.request_id,
         options,
         only_if_cached,
         row: None,
