@@ -21,10 +21,19 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let store = std::env::temp_dir().join(format!("hit-path-{}.sqlite", std::process::id()));
-        let toml = format!("store_path = {:?}\nlisten = \"127.0.0.1:0\"\n", store.display().to_string());
-        let config = Config::from_toml(&toml, &[]).or_else(|_| Config::from_toml("listen = \"127.0.0.1:0\"\n", &[])).expect("config");
+        let toml = format!(
+            "store_path = {:?}\nlisten = \"127.0.0.1:0\"\n",
+            store.display().to_string()
+        );
+        let config = Config::from_toml(&toml, &[])
+            .or_else(|_| Config::from_toml("listen = \"127.0.0.1:0\"\n", &[]))
+            .expect("config");
         let proxy = Proxy::with_sandbox(config).await.expect("proxy");
-        let request = || http::Request::get(QUERY).body(Bytes::new()).expect("request");
+        let request = || {
+            http::Request::get(QUERY)
+                .body(Bytes::new())
+                .expect("request")
+        };
         let warm = proxy.handle(request()).await;
         assert_eq!(warm.headers()["x-cache"], "MISS");
         for _ in 0..n {

@@ -314,7 +314,7 @@ impl Target {
                 !maybe_billed || self.is_cached(kind, planned).await
             }
             Err(e) => {
-                tracing_free_warning(&e);
+                warn_unanswered(&e);
                 false
             }
         }
@@ -344,7 +344,8 @@ impl Target {
     }
 }
 
-fn tracing_free_warning(e: &Fatal) {
+/// A proxy that could not say what an interrupted row cost: the row stays `billed_unknown`.
+fn warn_unanswered(e: &Fatal) {
     eprintln!(
         "proverka: cannot ask the proxy about an interrupted row ({e}); it is kept as billed_unknown"
     );

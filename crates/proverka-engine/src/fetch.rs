@@ -113,7 +113,6 @@ impl EngineFetch {
 
     /// Settles an intent with a call's judgement, logs it, and records a batch row's outcome
     /// in the same transaction when the call decided it.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn close(
         &self,
         id: IntentId,
@@ -163,7 +162,7 @@ impl EngineFetch {
     /// The row's outcome of a call that decided it (its last), as the row keeps it.
     fn row_outcome(&self, call: &ProviderCall<'_>, source: &str, price: Money) -> Option<String> {
         let task = self.row.as_ref().filter(|_| !call.resent)?;
-        let raw = match call.raw {
+        let outcome = match call.raw {
             Some(raw) => crate::outcome::of_answer(
                 &*self.lookup,
                 raw,
@@ -184,7 +183,7 @@ impl EngineFetch {
             ),
         };
         task.recorded.store(true, Ordering::SeqCst);
-        Some(raw.to_json())
+        Some(outcome.to_json())
     }
 }
 
