@@ -284,7 +284,7 @@ impl Target {
                     engine,
                     Arc::clone(&planned.lookup),
                     tenant.clone(),
-                    request_id,
+                    &request_id,
                 );
                 request.row = row;
                 Ok(engine.check(request).await)

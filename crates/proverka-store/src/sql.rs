@@ -56,7 +56,7 @@ impl SqlStore {
     /// Opens the store at `location`: a `postgres://` (or `postgresql://`) URL, else a path to
     /// a SQLite file (made when missing; its folder must exist). Nothing is connected to yet:
     /// the first operation connects and checks (migrates) the schema, so a proxy starts while
-    /// PostgreSQL is down and refuses paid calls until it answers. [`Store::ping`] connects
+    /// PostgreSQL is down and refuses paid calls until it answers. [`Store::ping`](crate::Store::ping) connects
     /// now, for a front end that wants to know at start.
     ///
     /// # Errors
