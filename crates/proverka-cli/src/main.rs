@@ -329,7 +329,6 @@ fn main() -> ExitCode {
     runtime.block_on(run(cli))
 }
 
-#[allow(clippy::print_stdout)] // `proverka alfa` prints the registry: the command's output.
 async fn run(cli: Cli) -> ExitCode {
     let bearer = match &cli.command {
         Command::Alfa { bearer, .. } => bearer
@@ -390,7 +389,18 @@ async fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (kind, pairs) = match cli.command {
+    let json = cli.global.json;
+    let code = command(cli.command, Arc::clone(&engine), json).await;
+    // This run leaves the store: what waited for it is written, and a later run on another
+    // host need not wait for its heartbeat to go stale.
+    engine.finish().await;
+    code
+}
+
+/// Runs one command on `engine`.
+#[allow(clippy::print_stdout)] // `proverka alfa` prints the registry: the command's output.
+async fn command(command: Command, engine: Arc<Target>, json: bool) -> ExitCode {
+    let (kind, pairs) = match command {
         Command::Batch(b) => {
             let args = BatchArgs {
                 input: b.input,
@@ -405,7 +415,7 @@ async fn run(cli: Cli) -> ExitCode {
                 retry_failed: b.retry_failed,
                 retry_unknown: b.retry_unknown,
             };
-            return match batch::run(args, engine).await {
+            return match batch::run(args, Arc::clone(&engine)).await {
                 Ok(Ending::Done) => ExitCode::SUCCESS,
                 Ok(Ending::SomeFailed) => ExitCode::from(1),
                 Ok(Ending::Interrupted) => ExitCode::from(130),
@@ -455,7 +465,7 @@ async fn run(cli: Cli) -> ExitCode {
             }
         },
     };
-    print_outcome(kind, &outcome, cli.global.json);
+    print_outcome(kind, &outcome, json);
     if outcome.status == Status::Ok {
         ExitCode::SUCCESS
     } else {

@@ -227,6 +227,17 @@ impl Target {
         }
     }
 
+    /// Ends this run in the store: settlements that waited are written, and the run leaves
+    /// (a call still open now is settled `unknown`).
+    pub(crate) async fn finish(&self) {
+        match self {
+            Self::Direct { engine, .. } => {
+                engine.shutdown(Duration::ZERO).await;
+            }
+            Self::Proxy { presence, .. } => presence.leave().await,
+        }
+    }
+
     /// Whether checks go through a proxy.
     pub(crate) fn via_proxy(&self) -> bool {
         matches!(self, Self::Proxy { .. })
