@@ -89,8 +89,9 @@ impl Refusal {
 }
 
 /// How a flight reaches the provider. Implemented for any `Fn() -> Future<Output =
-/// Result<RawAnswer, TransportError>>` (no reservation, nothing to settle); the proxy
-/// implements it to reserve budgets and write its ledger.
+/// Result<RawAnswer, TransportError>>` (no reservation, nothing to settle); the engine
+/// implements it to write each call's intent with its budget reservation to the store of
+/// record before the call, and to settle it after.
 pub trait Fetch: Send + Sync + 'static {
     /// Sends the query once and returns what came back: any HTTP status is an answer for the
     /// flight to judge; only a failure to get one is an error.

@@ -13,15 +13,6 @@ use crate::remote::{BoxFuture, RemoteError, RemoteStore, Subscription};
 /// Extends a lock only while `token` still owns it.
 const RENEW: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                      return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
-/// Adds to a counter, setting its expiry when it is created.
-/// Adds ARGV[1] to a counter unless a positive amount would pass the limit ARGV[3] (`-1`: no
-/// limit): the check and the add are one step, so concurrent reservations cannot both pass.
-const ADD: &str = "local cur = tonumber(redis.call('get', KEYS[1]) or '0') \
-                   local delta = tonumber(ARGV[1]) local limit = tonumber(ARGV[3]) \
-                   if delta > 0 and limit >= 0 and cur + delta > limit then return {0, cur} end \
-                   local v = redis.call('incrby', KEYS[1], delta) \
-                   if redis.call('pttl', KEYS[1]) < 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end \
-                   return {1, v}";
 /// Takes the next turn of an evenly spaced queue by the server's clock (shared by replicas):
 /// ARGV = interval ms, max wait ms (-1: any), ttl ms. Returns the wait in ms, or -1.
 const TAKE_TURN: &str = "local t = redis.call('time') \
@@ -403,31 +394,6 @@ impl RemoteStore for RedisStore {
                 }
             });
             Ok(Some(rx))
-        })
-    }
-
-    fn add<'a>(
-        &'a self,
-        key: &'a str,
-        delta: i64,
-        limit: Option<i64>,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        Box::pin(async move {
-            let (added, total): (i64, i64) = self
-                .query(
-                    redis::cmd("EVAL")
-                        .arg(ADD)
-                        .arg(1)
-                        .arg(key)
-                        .arg(delta)
-                        .arg(ms)
-                        .arg(limit.map_or(-1, |l| l.max(0)))
-                        .clone(),
-                )
-                .await?;
-            Ok((added == 1, total))
         })
     }
 

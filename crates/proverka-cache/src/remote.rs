@@ -106,16 +106,6 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         &'a self,
         channel: &'a str,
     ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>>;
-    /// Adds `delta` to an integer counter (created at 0, expiring `ttl` after creation), in one
-    /// atomic step: when `limit` is given and a positive `delta` would take the total past it,
-    /// nothing is added. Returns whether it was added and the total after. `delta = 0` reads it.
-    fn add<'a>(
-        &'a self,
-        key: &'a str,
-        delta: i64,
-        limit: Option<i64>,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>>;
     /// Takes the next turn of a queue of evenly spaced turns, in one atomic step: the turn
     /// starts at the later of now and the queue's next free time, which moves `interval`
     /// past it. With a `max_wait`, a turn starting later than that is not taken (`None`).
@@ -337,34 +327,6 @@ impl RemoteStore for MemoryStore {
             }
         });
         Self::ready(Ok(Some(out)))
-    }
-
-    fn add<'a>(
-        &'a self,
-        key: &'a str,
-        delta: i64,
-        limit: Option<i64>,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(bool, i64), RemoteError>> {
-        Self::ready(self.check().map(|()| {
-            let mut cells = self.lock();
-            let current = cells
-                .live(key)
-                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok());
-            let expires = match (current, cells.values.get(key)) {
-                (Some(_), Some((_, exp))) => *exp,
-                _ => Instant::now() + ttl,
-            };
-            let before = current.unwrap_or(0);
-            let total = before.saturating_add(delta);
-            if delta > 0 && limit.is_some_and(|l| total > l) {
-                return (false, before);
-            }
-            cells
-                .values
-                .insert(key.to_owned(), (total.to_string().into_bytes(), expires));
-            (true, total)
-        }))
     }
 
     fn take_turn<'a>(

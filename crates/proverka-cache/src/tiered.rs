@@ -133,28 +133,6 @@ impl TieredCache {
         }
     }
 
-    /// Adds `delta` to a counter shared by every replica on the remote tier, named by `id`
-    /// (hashed like cache keys: an id may hold a client's name and a date) and expiring `ttl`
-    /// after its creation, in one atomic step: with a `limit`, a positive `delta` that would
-    /// take the total past it is not added. Returns whether it was added and the total after;
-    /// `None` without a remote tier or while it is failing (callers keep their own count then).
-    pub async fn shared_counter_add(
-        &self,
-        id: &str,
-        delta: i64,
-        limit: Option<i64>,
-        ttl: Duration,
-    ) -> Option<(bool, i64)> {
-        let remote = self.inner.remote.as_ref()?;
-        let key = CacheKey::builder(proverka_core::Provider::Fssp, "shared-counter")
-            .exact("id", id)
-            .build();
-        let name = format!("{}c", remote.names(&key).value.trim_end_matches('v'));
-        remote
-            .call(&self.inner.counters, |s| s.add(&name, delta, limit, ttl))
-            .await
-    }
-
     /// Takes the next turn of a queue of evenly spaced turns named `id`, shared by every
     /// replica on the remote tier (by its clock) and kept in this process without it or
     /// while it fails: the turn starts at the later of now and the queue's next free time,

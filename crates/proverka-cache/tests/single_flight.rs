@@ -327,57 +327,6 @@ async fn remote_names_hold_no_personal_data() {
 }
 
 #[tokio::test]
-async fn shared_counters_add_up_across_replicas_and_step_aside_when_down() {
-    let store = MemoryStore::new();
-    let (a, b) = (shared_cache(&store), shared_cache(&store));
-    let ttl = Duration::from_secs(60);
-    let id = "budget/crm/2026-11-24";
-    assert_eq!(
-        a.shared_counter_add(id, 80, None, ttl).await,
-        Some((true, 80))
-    );
-    assert_eq!(
-        b.shared_counter_add(id, 140, None, ttl).await,
-        Some((true, 220))
-    );
-    assert_eq!(
-        a.shared_counter_add(id, 0, None, ttl).await,
-        Some((true, 220))
-    );
-    // With a limit the check and the add are one step: past it, nothing is added.
-    assert_eq!(
-        a.shared_counter_add(id, 81, Some(300), ttl).await,
-        Some((false, 220))
-    );
-    assert_eq!(
-        b.shared_counter_add(id, 80, Some(300), ttl).await,
-        Some((true, 300))
-    );
-    assert_eq!(
-        a.shared_counter_add(id, -100, Some(300), ttl).await,
-        Some((true, 200))
-    );
-    assert_eq!(
-        a.shared_counter_add("budget/hr/2026-11-24", 0, None, ttl)
-            .await,
-        Some((true, 0))
-    );
-    assert!(
-        store.keys().iter().all(|k| !k.contains("crm")),
-        "counter names are hashed"
-    );
-    store.set_down(true);
-    assert_eq!(a.shared_counter_add(id, 10, None, ttl).await, None);
-    assert_eq!(
-        TieredCache::builder()
-            .build()
-            .shared_counter_add("x", 1, None, ttl)
-            .await,
-        None
-    );
-}
-
-#[tokio::test]
 async fn the_flight_re_sends_only_what_the_verdict_calls_free() {
     let cache = TieredCache::builder()
         .retry(proverka_core::RetryPolicy {
