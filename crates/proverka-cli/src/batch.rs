@@ -145,12 +145,17 @@ impl Stats {
     }
 }
 
-/// The batch's id in the store: a digest of the output file's absolute path (two runs writing
-/// one file are one batch; the path itself stays out of the store).
-fn batch_id(out: &std::path::Path) -> String {
+/// The batch's id in the store: a digest of the host and the output file's absolute path (two
+/// runs writing one file are one batch; one path on two hosts sharing a PostgreSQL is two; the
+/// path itself stays out of the store).
+fn batch_id(host: &str, out: &std::path::Path) -> String {
     use sha2::Digest as _;
     let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_owned());
-    let digest = sha2::Sha256::digest(absolute.to_string_lossy().as_bytes());
+    let digest = sha2::Sha256::new()
+        .chain_update(host.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(absolute.to_string_lossy().as_bytes())
+        .finalize();
     digest[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -176,7 +181,9 @@ pub(crate) async fn run(args: BatchArgs, target: Arc<Target>) -> Result<Ending, 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let batch = Batch::claim(Arc::clone(target.presence()), batch_id(&args.out), &label)
+    let presence = Arc::clone(target.presence());
+    let id = batch_id(&presence.instance().host, &args.out);
+    let batch = Batch::claim(presence, id, &label)
         .await
         .map_err(|e| format!("{}: {e}", args.out.display()))?;
     let ended = run_claimed(args, target, &batch).await;
