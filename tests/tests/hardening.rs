@@ -132,9 +132,10 @@ async fn personal_data_is_encrypted_at_rest_by_default_and_bound_to_its_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_get_is_served_and_metrics_need_a_client_key() {
+async fn only_get_is_served_and_metrics_need_an_operator_key() {
     let sandbox = start_sandbox().await;
-    let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n";
+    let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n\
+                   [[operators]]\nname = \"ops\"\nkey = \"ops-operator-key\"\n";
     let proxy = start_proxy(&config_for(&sandbox, clients)).await;
     let url = format!("{}/api/fssp.php", proxy.url);
     for method in [
@@ -175,10 +176,15 @@ async fn only_get_is_served_and_metrics_need_a_client_key() {
     );
     assert_eq!(
         metrics(Some(("X-Proverka-Key", "crm-client-key"))).await,
+        403,
+        "a client key is not an operator's"
+    );
+    assert_eq!(
+        metrics(Some(("X-Proverka-Key", "ops-operator-key"))).await,
         200
     );
     assert_eq!(
-        metrics(Some(("Authorization", "Bearer crm-client-key"))).await,
+        metrics(Some(("Authorization", "Bearer ops-operator-key"))).await,
         200
     );
 }

@@ -54,7 +54,8 @@ async fn the_exposition_passes_promtool_after_every_kind_of_event() {
     let sandbox = start_sandbox().await;
     let redis = RedisServer::start();
     let clients = "[[clients]]\nname = 'crm \"main\" \\\\ desk'\nkey = \"crm-client-key\"\n\
-                   [[clients]]\nname = \"poor\"\nkey = \"poor-client-key\"\ndaily_budget_rub = 1.0\n";
+                   [[clients]]\nname = \"poor\"\nkey = \"poor-client-key\"\ndaily_budget_rub = 1.0\n\
+                   [[operators]]\nname = \"ops\"\nkey = \"ops-operator-key\"\n";
     let proxy = start_proxy(&config_for(
         &sandbox,
         &format!("{}{clients}", redis_cache(&redis.url())),
@@ -99,7 +100,7 @@ async fn the_exposition_passes_promtool_after_every_kind_of_event() {
     let scrape = |accept: Option<&'static str>| {
         let mut r = c
             .get(format!("{}/metrics", proxy.url))
-            .header("X-Proverka-Key", "crm-client-key");
+            .header("X-Proverka-Key", "ops-operator-key");
         if let Some(a) = accept {
             r = r.header("Accept", a);
         }
@@ -153,7 +154,7 @@ async fn the_exposition_passes_promtool_after_every_kind_of_event() {
 async fn a_client_name_that_needs_escaping_is_escaped() {
     let sandbox = start_sandbox().await;
     let toml = format!(
-        "{}\n[[clients]]\nname = 'crm \"main\" \\ desk'\nkey = \"crm-client-key\"\ndaily_budget_rub = 1.0\n",
+        "{}\n[[clients]]\nname = 'crm \"main\" \\ desk'\nkey = \"crm-client-key\"\ndaily_budget_rub = 1.0\n[[operators]]\nname = \"ops\"\nkey = \"ops-operator-key\"\n",
         config_for(&sandbox, "")
     );
     let proxy = Proxy::new(Config::from_toml(&toml, &[]).unwrap()).unwrap();
@@ -168,7 +169,7 @@ async fn a_client_name_that_needs_escaping_is_escaped() {
     let metrics = proxy
         .handle(
             http::Request::get("/metrics")
-                .header("X-Proverka-Key", "crm-client-key")
+                .header("X-Proverka-Key", "ops-operator-key")
                 .body(Default::default())
                 .unwrap(),
         )

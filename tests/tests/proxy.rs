@@ -393,7 +393,8 @@ async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried()
 async fn budgets_and_client_keys() {
     let sandbox = start_sandbox().await;
     let clients = "[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 2.0\n\
-                   [[clients]]\nname = \"poor\"\nkey = \"poor-client-key\"\ndaily_budget_rub = 1.0\n";
+                   [[clients]]\nname = \"poor\"\nkey = \"poor-client-key\"\ndaily_budget_rub = 1.0\n\
+                   [[operators]]\nname = \"ops\"\nkey = \"ops-operator-key\"\n";
     let proxy = InProcess::new(&config_for(&sandbox, clients));
     let url = "/api/fssp.php";
     let with_key = |key: &str, birth: &str| {
@@ -442,9 +443,13 @@ async fn budgets_and_client_keys() {
         )
         .await;
     assert_eq!(header_key.status, 200);
-    // With client keys configured, /metrics needs one too (issue 15).
-    let metrics = proxy
+    // With keys configured, /metrics needs an operator's: a client's is refused.
+    let forbidden = proxy
         .get_with("/metrics", &[], &[("X-Proverka-Key", "crm-client-key")])
+        .await;
+    assert_eq!(forbidden.status, 403);
+    let metrics = proxy
+        .get_with("/metrics", &[], &[("X-Proverka-Key", "ops-operator-key")])
         .await
         .text();
     assert!(metrics.contains("proverka_budget_refusals_total{client=\"poor\"} 1"));

@@ -12,6 +12,7 @@ const FSSP_TOKEN: &str = "SeCrEtFSSP0123456789abcdefghijkl";
 const COURT_TOKEN: &str = "SeCrEt-court-token-4815";
 const NPD_KEY: &str = "SeCrEt-npd-key-1623";
 const CLIENT_KEY: &str = "SeCrEt-client-key-4242";
+const OPERATOR_KEY: &str = "SeCrEt-operator-key-7777";
 const BEARER: &str = "SeCrEt-alfa-bearer-1111";
 const ENCRYPTION_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -29,12 +30,14 @@ async fn secrets_and_personal_data_appear_nowhere() {
     let redis = RedisServer::start();
     let url = sandbox.url();
     let toml = format!(
-        "listen = \"127.0.0.1:0\"\n[cache]\nredis_url = \"{}\"\nencryption_key = \"{ENCRYPTION_KEY}\"\n\
+        "{}listen = \"127.0.0.1:0\"\n[cache]\nredis_url = \"{}\"\nencryption_key = \"{ENCRYPTION_KEY}\"\n\
          [providers.fssp]\nbase_url = \"{url}\"\ntoken = \"{FSSP_TOKEN}\"\n\
          [providers.court]\nbase_url = \"{url}\"\ntoken = \"{COURT_TOKEN}\"\n\
          [providers.npd]\nbase_url = \"{url}\"\nkey = \"{NPD_KEY}\"\n\
          [providers.alfa]\nbase_url = \"{url}\"\n\
-         [[clients]]\nname = \"crm\"\nkey = \"{CLIENT_KEY}\"\n",
+         [[clients]]\nname = \"crm\"\nkey = \"{CLIENT_KEY}\"\n\
+         [[operators]]\nname = \"ops\"\nkey = \"{OPERATOR_KEY}\"\n",
+        proverka_testkit::own_store(),
         redis.url()
     );
     let proxy = start_proxy(&toml).await;
@@ -122,7 +125,7 @@ async fn secrets_and_personal_data_appear_nowhere() {
         loop {
             let text = c
                 .get(format!("{}/metrics", proxy.url))
-                .header(key.0, key.1)
+                .header(key.0, OPERATOR_KEY)
                 .send()
                 .await
                 .unwrap()

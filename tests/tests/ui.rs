@@ -200,10 +200,11 @@ async fn the_status_page_shows_what_the_metrics_count() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_status_page_is_self_contained_and_behind_the_client_keys() {
+async fn the_status_page_is_self_contained_and_behind_the_operator_keys() {
     let sandbox = start_sandbox().await;
     let proxy = start_proxy(&format!(
-        "{}[[clients]]\nname = \"ops\"\nkey = \"ops-client-key\"\n",
+        "{}[[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\n\
+         [[operators]]\nname = \"ops\"\nkey = \"ops-client-key\"\n",
         config_for(&sandbox, "")
     ))
     .await;
@@ -225,6 +226,16 @@ async fn the_status_page_is_self_contained_and_behind_the_client_keys() {
             .unwrap()
             .status(),
         401
+    );
+    assert_eq!(
+        c.get(&ui)
+            .basic_auth("anyone", Some("crm-client-key"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "a client's key is not an operator's"
     );
     let page = c
         .get(&ui)

@@ -170,7 +170,10 @@ async fn from_store(location: &str, from: Date, to: Date) -> Result<Vec<SpendLin
         line.charged_calls += r.charged_calls;
         line.unknown_calls += r.unknown_calls + r.open_calls;
         line.spent_rub = line.spent_rub.saturating_add(r.charged);
-        line.unknown_rub = line.unknown_rub.saturating_add(r.unknown);
+        line.unknown_rub = line
+            .unknown_rub
+            .saturating_add(r.unknown)
+            .saturating_add(r.open);
     }
     Ok(lines)
 }

@@ -15,9 +15,9 @@ mod live;
 mod plan;
 pub(crate) mod today;
 
-pub(crate) use live::Client;
 use live::Live;
 pub use live::Reloaded;
+pub(crate) use live::{Client, Operator};
 
 /// Everything a request needs.
 #[derive(Debug)]

@@ -8,9 +8,11 @@ use std::path::Path;
 use proverka_core::Secret;
 use serde::Deserialize;
 
+pub use keys::{ClientConfig, OperatorConfig};
 pub use proverka_engine::{CacheConfig, ProviderConfig, RetryConfig, SourceMode};
 
 mod env;
+mod keys;
 mod reload;
 
 use env::{env_keys, env_value, set_path, with_files};
@@ -54,6 +56,9 @@ pub struct Config {
     /// Client keys and budgets; required to listen beyond loopback.
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
+    /// Operator keys: `/metrics`, `/ui`, `/v1/status` and every client's `/v1/spend`.
+    #[serde(default)]
+    pub operators: Vec<OperatorConfig>,
     /// Also append every provider call, as JSON lines, to this file (an export for log
     /// pipelines; the ledger of record is the store's). Absent: the log target
     /// `proverka::ledger` only.
@@ -68,6 +73,10 @@ pub struct Config {
     /// replica: what a fleet needs. Overrides `store_path`.
     #[serde(default)]
     pub store_url: Option<Secret>,
+    /// What loading noticed and did not refuse (a secret file others can read): logged at
+    /// start and on reload, printed by `--check-config`.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Where the store of record is when neither `store_url` nor `store_path` says.
@@ -119,37 +128,6 @@ fn default_max_header_bytes() -> usize {
 }
 fn default_max_connections() -> usize {
     1024
-}
-
-/// `[[clients]]`: one internal service allowed to use the proxy.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientConfig {
-    /// Its stable id: its budget and spend belong to it, so renaming the client keeps its day.
-    /// Default: `key-` and 16 hex digits of a digest of its key.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// A name for logs, metrics and reports.
-    pub name: String,
-    /// Its key (sent as the provider's `token`/`key` parameter or `X-Proverka-Key`).
-    pub key: Secret,
-    /// What it may spend on paid answers per Moscow day; absent: unlimited.
-    #[serde(default)]
-    pub daily_budget_rub: Option<f64>,
-    /// Whether this client's `Cache-Control` may cause a paid refetch (`no-cache`, `max-age=0`,
-    /// a `max-age` below a cached answer's age). Default false: others get the cached answer,
-    /// marked `X-Proverka-Refresh: denied`.
-    #[serde(default)]
-    pub may_refresh: bool,
-}
-
-impl ClientConfig {
-    /// Its stable id: `id`, else derived from its key.
-    pub fn tenant_id(&self) -> String {
-        self.id
-            .clone()
-            .unwrap_or_else(|| proverka_engine::Tenant::id_of_key(&self.key))
-    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -204,6 +182,7 @@ impl Config {
     /// # Errors
     /// [`ConfigError`].
     pub fn from_toml(text: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let raw_env = env;
         let mut table: toml::Table =
             toml::from_str(text).map_err(|e| ConfigError::Invalid(e.message().to_owned()))?;
         let env = &with_files(env)?;
@@ -215,17 +194,9 @@ impl Config {
         let mut config: Self = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
-        // `[[clients]]` from the environment: a JSON array of {name, key, daily_budget_rub,
-        // may_refresh}; it replaces the file's list (keys are secrets: keep them out of files).
-        if let Some((_, json)) = env.iter().find(|(k, _)| k == "PROVERKA_CLIENTS") {
-            config.clients = serde_json::from_str(json).map_err(|e| {
-                ConfigError::Invalid(format!(
-                    "PROVERKA_CLIENTS must be a JSON array of clients (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ))
-            })?;
-        }
+        keys::from_environment(&mut config, env)?;
+        keys::read_key_files(&mut config)?;
+        config.warnings = keys::secret_file_warnings(&config, raw_env);
         config.validate()?;
         Ok(config)
     }
@@ -233,27 +204,22 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         proverka_engine::config::validate_providers(&self.providers)
             .map_err(ConfigError::Invalid)?;
-        if !self.listen.ip().is_loopback() && self.clients.is_empty() {
-            return Err(ConfigError::OpenListener(self.listen));
-        }
-        for (i, c) in self.clients.iter().enumerate() {
-            if c.key.is_blank() || c.key.expose().len() < 8 {
-                return Err(ConfigError::Invalid(format!(
-                    "clients[{i}] ({}): key must be at least 8 characters",
-                    c.name
-                )));
-            }
-        }
-        let mut ids = std::collections::BTreeSet::new();
-        for c in &self.clients {
-            if !ids.insert(c.tenant_id()) {
-                return Err(ConfigError::Invalid(format!(
-                    "clients: two clients have the id {:?} (the same id, or the same key): a budget belongs to one",
-                    c.tenant_id()
-                )));
-            }
-        }
+        self.check_listener(self.listen)?;
+        keys::validate(&self.clients, &self.operators)?;
         self.cache.validate().map_err(ConfigError::Invalid)
+    }
+
+    /// The rule of a listener: beyond loopback, client keys are required. Checked at start
+    /// against `listen`, and on reload against the socket actually bound (a reload cannot move
+    /// the listener, so it must not open it).
+    ///
+    /// # Errors
+    /// [`ConfigError::OpenListener`].
+    pub fn check_listener(&self, bound: SocketAddr) -> Result<(), ConfigError> {
+        if !bound.ip().is_loopback() && self.clients.is_empty() {
+            return Err(ConfigError::OpenListener(bound));
+        }
+        Ok(())
     }
 
     /// Where the store of record is: `store_url`, else `store_path`, else

@@ -85,22 +85,33 @@ impl Proxy {
         Ok(proxy)
     }
 
-    /// Re-reads what can change without a restart (SIGHUP): the clients, their keys and
-    /// budgets, and the providers' prices, applied at once to every worker; the cache, the
-    /// flights in progress and the day's budget counters are kept. A changed key that needs a
-    /// restart (listen addresses, Redis, the encryption key, a provider's URL, credential or
-    /// limits, …) is reported in [`Reloaded::needs_restart`] and not applied.
+    /// Re-reads what can change without a restart (SIGHUP): the clients and operators, their
+    /// keys and budgets, and the providers' prices, applied at once to every worker; the cache
+    /// and the flights in progress are kept, and budgets are in the store. A changed key that
+    /// needs a restart (listen addresses, Redis, the encryption key, a provider's URL,
+    /// credential or limits, …) is reported in [`Reloaded::needs_restart`] and not applied.
+    /// The new configuration is held to the rules of the sockets actually bound, so a reload
+    /// can never open the door; a refused reload changes nothing and is counted.
     ///
     /// # Errors
     /// [`StartError::UnknownPrice`]: the new configuration gives a client a budget that a
-    /// provider without a price could overrun. Nothing is applied then.
+    /// provider without a price could overrun; [`StartError::Config`]: it would leave a bound
+    /// public socket without client keys. Nothing is applied then.
     pub fn reload(&self, mut config: Config) -> Result<Reloaded, StartError> {
         #[cfg(feature = "sandbox")]
         if let Some(sandbox) = &self.sandbox {
             sandboxed(&mut config, &sandbox.url());
         }
         let _ = &mut config;
-        self.state.reload(&config)
+        let reloaded = self.state.reload(&config);
+        self.state.metrics.reload(reloaded.is_ok());
+        reloaded
+    }
+
+    /// Counts a reload refused before it reached [`Proxy::reload`] (a file that does not
+    /// parse): `proverka_reloads_total{result="refused"}`.
+    pub fn reload_refused(&self) {
+        self.state.metrics.reload(false);
     }
 
     /// The sandbox in use (`--sandbox`), for its counters and faults.

@@ -82,8 +82,15 @@ async fn run(
             return ExitCode::from(2);
         }
     };
-    if !args.check_config {
+    if args.check_config {
+        for warning in &config.warnings {
+            let _ = writeln!(std::io::stderr(), "proverka-proxy: warning: {warning}");
+        }
+    } else {
         proverka_proxy::init_logging(config.log_format);
+        for warning in &config.warnings {
+            tracing::warn!(warning = %warning, "configuration");
+        }
     }
     let proxy = if sandbox {
         with_sandbox(config).await
@@ -223,9 +230,16 @@ async fn reload_on_hangup(
         return;
     };
     while hangup.recv().await.is_some() {
-        let reloaded = Config::load(path.as_deref(), &environment())
-            .map_err(|e| e.to_string())
-            .and_then(|config| proxy.reload(config).map_err(|e| e.to_string()));
+        let loaded = Config::load(path.as_deref(), &environment());
+        if loaded.is_err() {
+            proxy.reload_refused();
+        }
+        let reloaded = loaded.map_err(|e| e.to_string()).and_then(|config| {
+            for warning in &config.warnings {
+                tracing::warn!(warning = %warning, "configuration");
+            }
+            proxy.reload(config).map_err(|e| e.to_string())
+        });
         match reloaded {
             Ok(r) => {
                 tracing::info!(applied = ?r.applied, "configuration reloaded");

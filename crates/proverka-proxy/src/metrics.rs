@@ -109,6 +109,11 @@ struct ClientLabels {
     client: Text,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
 type Rubles = Counter<f64, AtomicU64>;
 type HistogramFamily<S> = Family<S, Histogram, fn() -> Histogram>;
 
@@ -165,6 +170,7 @@ pub struct Metrics {
     balance: Family<ProviderLabels, Gauge<f64, AtomicU64>>,
     quota_left: Family<ProviderLabels, Gauge>,
     budget_refusals: Family<ClientLabels, Counter>,
+    reloads: Family<ResultLabels, Counter>,
     scrape: Arc<Mutex<Scrape>>,
     /// The latest provider errors, newest last (the status page).
     recent_errors: Mutex<VecDeque<RecentError>>,
@@ -262,6 +268,12 @@ impl Metrics {
             "Queries refused with 402 by client",
             budget_refusals.clone(),
         );
+        let reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "reloads",
+            "Configuration reloads (SIGHUP) by result: applied, or refused whole (a file that does not parse, or one that would weaken access on a bound socket)",
+            reloads.clone(),
+        );
         // A gauge at 1, the common `*_build_info` convention (the OpenMetrics `info` type is
         // not read by the classic text parser of promtool and older Prometheus).
         let build_info = Family::<BuildLabels, Gauge>::default();
@@ -300,6 +312,7 @@ impl Metrics {
             balance,
             quota_left,
             budget_refusals,
+            reloads,
             scrape,
             recent_errors: Mutex::default(),
             rendering: Mutex::new(()),
@@ -437,6 +450,15 @@ impl Metrics {
         self.budget_refusals
             .get_or_create(&ClientLabels {
                 client: Text(Arc::from(client)),
+            })
+            .inc();
+    }
+
+    /// A reload applied (`true`) or refused whole.
+    pub(crate) fn reload(&self, applied: bool) {
+        self.reloads
+            .get_or_create(&ResultLabels {
+                result: if applied { "applied" } else { "refused" },
             })
             .inc();
     }

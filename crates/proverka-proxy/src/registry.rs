@@ -17,9 +17,10 @@ pub(crate) fn names() -> Vec<&'static str> {
 
 /// Routes that belong to no provider, by their metric label.
 /// `unknown` stays last.
-pub(crate) const FIXED_ROUTES: [&str; 8] = [
+pub(crate) const FIXED_ROUTES: [&str; 9] = [
     "v1.spend",
     "v1.calls",
+    "v1.me",
     "v1.status",
     "ui",
     "metrics",

@@ -15,10 +15,14 @@ use crate::app::{AppState, Client};
 use crate::registry::{Matched, RouteId};
 use crate::request_id::{REQUEST_ID, RequestId};
 
+mod access;
+mod money;
 mod ops;
 mod render;
 
-use ops::{calls, metrics_route, readyz, spend, status, status_page};
+use access::{Denied, operator_only};
+use money::{calls, me, spend};
+use ops::{metrics_route, readyz, status, status_page};
 use render::billed_header;
 use render::{drop_in, typed};
 
@@ -162,6 +166,10 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
             let (r, client) = calls(state, req).await;
             (RouteId::fixed("v1.calls"), r, client)
         }
+        "/v1/me" => {
+            let (r, client) = me(state, req).await;
+            (RouteId::fixed("v1.me"), r, client)
+        }
         "/ui" => (RouteId::fixed("ui"), status_page(state, req), None),
         "/v1/status" => (RouteId::fixed("v1.status"), status(state, req).await, None),
         _ => match state.routes.find(path) {
@@ -201,6 +209,8 @@ fn bearer(headers: &HeaderMap) -> Option<Secret> {
 enum Rejection<'a> {
     /// No valid client key (401).
     Unauthorized,
+    /// An operator's key on a provider route (403): operators query no provider.
+    OperatorKey,
     /// No provider credential: the provider's own answer to that.
     MissingCredential(&'a Upstream),
 }
@@ -212,6 +222,11 @@ impl Rejection<'_> {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "a valid client key is required (X-Proverka-Key)",
+            ),
+            Self::OperatorKey => error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "an operator's key queries no provider: use a client key",
             ),
             Self::MissingCredential(upstream) => {
                 provider_reply(&upstream.adapter().missing_credential())
@@ -251,11 +266,21 @@ fn identify<'a>(
             .map(|(_, v)| Secret::new(v.as_str())),
         _ => None,
     };
-    header_key
+    if let Some(client) = header_key
         .iter()
         .chain(param_key.iter())
         .find_map(|k| state.client_by_key(k))
-        .ok_or(Rejection::Unauthorized)
+    {
+        return Ok(client);
+    }
+    if header_key
+        .iter()
+        .chain(param_key.iter())
+        .any(|k| state.operator_by_key(k).is_some())
+    {
+        return Err(Rejection::OperatorKey);
+    }
+    Err(Rejection::Unauthorized)
 }
 
 fn upstream_credential<'a>(

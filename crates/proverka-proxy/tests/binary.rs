@@ -600,3 +600,29 @@ async fn a_budget_holds_across_restarts_by_sigterm_and_kill_9() {
         "at most 4.50 RUB billed on a 4.50 RUB budget"
     );
 }
+
+/// `--check-config` names a secret file others can read (and starts anyway: containers mount
+/// secrets readable), never its content.
+#[test]
+fn check_config_warns_of_a_secret_file_others_can_read() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = std::env::temp_dir().join(format!("proverka-check-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("npd-key");
+    std::fs::write(&secret, "npd-secret-value\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = binary()
+        .env("PROVERKA_PROVIDERS_NPD_KEY_FILE", &secret)
+        .arg("--check-config")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: PROVERKA_PROVIDERS_NPD_KEY_FILE")
+            && err.contains(&secret.display().to_string())
+            && err.contains("mode 644"),
+        "{err}"
+    );
+    assert!(!err.contains("npd-secret-value"));
+}

@@ -197,8 +197,10 @@ pub struct SpendRow {
     pub open_calls: i64,
     /// What the billed calls cost.
     pub charged: Money,
-    /// What the possibly billed and open calls may have cost (their reservations).
+    /// What the possibly billed calls may have cost (their reservations).
     pub unknown: Money,
+    /// What the calls still open have reserved.
+    pub open: Money,
 }
 
 pub(crate) fn ms(t: SystemTime) -> i64 {

@@ -26,10 +26,18 @@ impl Client {
     }
 }
 
+/// An operator, from `[[operators]]`: a name and its key's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Operator {
+    pub(crate) name: Arc<str>,
+    key_hash: [u8; 32],
+}
+
 /// The settings a reload applies without a restart.
 #[derive(Debug)]
 pub(crate) struct Live {
     pub(super) clients: Vec<Client>,
+    pub(super) operators: Vec<Operator>,
 }
 
 impl Live {
@@ -62,8 +70,22 @@ impl Live {
                 key_hash: hash(&c.key),
             })
             .collect();
-        Ok(Self { clients })
+        let operators = config
+            .operators
+            .iter()
+            .map(|o| Operator {
+                name: Arc::from(o.name.as_str()),
+                key_hash: hash(&o.key),
+            })
+            .collect();
+        Ok(Self { clients, operators })
     }
+}
+
+/// Whether two key hashes are the same, comparing every byte: the time taken does not tell
+/// which prefix matched.
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// What a reload did.
@@ -97,6 +119,9 @@ impl AppState {
     /// # Errors
     /// [`StartError::UnknownPrice`]: a budgeted client and a provider without a price.
     pub(crate) fn reload(&self, new: &Config) -> Result<Reloaded, StartError> {
+        // The sockets stay bound where they are: the new file is held to their rules, so a
+        // reload can never open the door (an empty client list on a public socket).
+        new.check_listener(self.config.listen)?;
         let needs_restart = self.config.needs_restart(new);
         let next = Live::new(new, &self.engine)?;
         let mut applied = Vec::new();
@@ -113,6 +138,9 @@ impl AppState {
                 .ne(next.clients.iter().map(facts))
             {
                 applied.push("clients".to_owned());
+            }
+            if live.operators != next.operators {
+                applied.push("operators".to_owned());
             }
             *live = Arc::new(next);
         }
@@ -153,15 +181,33 @@ impl AppState {
             .live
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Compare every key in full: the time taken does not tell which prefix matched.
+        // Every key is compared, whichever matches.
         live.clients.iter().fold(None, |found, c| {
-            let same = c
-                .key_hash
-                .iter()
-                .zip(h.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-            if same { Some(c.clone()) } else { found }
+            if same(&c.key_hash, &h) {
+                Some(c.clone())
+            } else {
+                found
+            }
         })
+    }
+
+    /// The operator whose key this is.
+    pub(crate) fn operator_by_key(&self, key: &Secret) -> Option<Operator> {
+        let h = hash(key);
+        let live = self.live();
+        live.operators.iter().fold(None, |found, o| {
+            if same(&o.key_hash, &h) {
+                Some(o.clone())
+            } else {
+                found
+            }
+        })
+    }
+
+    /// Whether any key is configured, client's or operator's: without any, a loopback proxy
+    /// is open to every caller, as before keys existed.
+    pub(crate) fn keys_configured(&self) -> bool {
+        let live = self.live();
+        !live.clients.is_empty() || !live.operators.is_empty()
     }
 }

@@ -103,7 +103,10 @@ pub(super) fn with_files(env: &[(String, String)]) -> Result<Vec<(String, String
     let known: Vec<String> = env_keys()
         .into_iter()
         .map(|(var, _)| var)
-        .chain(std::iter::once("PROVERKA_CLIENTS".to_owned()))
+        .chain([
+            "PROVERKA_CLIENTS".to_owned(),
+            "PROVERKA_OPERATORS".to_owned(),
+        ])
         .collect();
     proverka_core::env_with_files(env, |var| known.iter().any(|k| k == var))
         .map_err(|e| ConfigError::Invalid(e.to_string()))

@@ -308,6 +308,7 @@ impl Store for SqlStore {
                             open_calls: r.try_get("open_calls")?,
                             charged: Money::from_kopecks(r.try_get("charged_kopecks")?),
                             unknown: Money::from_kopecks(r.try_get("unknown_kopecks")?),
+                            open: Money::from_kopecks(r.try_get("open_kopecks")?),
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()

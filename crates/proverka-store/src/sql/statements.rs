@@ -51,8 +51,8 @@ pub(super) const SPEND: &str = "SELECT day, tenant, provider, kind, COUNT(*) AS 
     CAST(SUM(CASE WHEN billed = 'unknown' THEN 1 ELSE 0 END) AS BIGINT) AS unknown_calls,
     CAST(SUM(CASE WHEN settled_ms IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS open_calls,
     CAST(SUM(CASE WHEN billed = 'charged' THEN price_kopecks ELSE 0 END) AS BIGINT) AS charged_kopecks,
-    CAST(SUM(CASE WHEN billed = 'unknown' THEN price_kopecks
-        WHEN settled_ms IS NULL THEN reserved_kopecks ELSE 0 END) AS BIGINT) AS unknown_kopecks
+    CAST(SUM(CASE WHEN billed = 'unknown' THEN price_kopecks ELSE 0 END) AS BIGINT) AS unknown_kopecks,
+    CAST(SUM(CASE WHEN settled_ms IS NULL THEN reserved_kopecks ELSE 0 END) AS BIGINT) AS open_kopecks
     FROM ledger WHERE day >= $1 AND day <= $2 AND ($3 = '' OR tenant = $3)
     GROUP BY day, tenant, provider, kind ORDER BY day, tenant, provider, kind";
 pub(super) const NAMES: &str = "SELECT tenant, tenant_name FROM ledger WHERE id IN
