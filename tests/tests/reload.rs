@@ -127,3 +127,43 @@ async fn a_reload_that_would_let_a_budget_be_overrun_changes_nothing() {
         (200, "MISS".into())
     );
 }
+
+/// logrotate renames the ledger export and sends SIGHUP: the next call goes into a new file at
+/// the configured path, none more into the renamed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_export_follows_logrotate() {
+    let sandbox = start_sandbox().await;
+    let dir = std::env::temp_dir().join(format!("proverka-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = dir.join("ledger.jsonl");
+    let toml = config_for(
+        &sandbox,
+        &format!("ledger_path = \"{}\"\n", ledger.display()),
+    );
+    let proxy = Proxy::new(Config::from_toml(&toml, &[]).unwrap()).unwrap();
+    let ask = |inn: &'static str| {
+        let proxy = proxy.clone();
+        async move {
+            let request = http::Request::get(format!("/v1/npd?inn={inn}&date=2024-03-01"))
+                .body(Default::default())
+                .unwrap();
+            proxy.handle(request).await.status()
+        }
+    };
+    let lines = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert_eq!(ask(proverka_sandbox::NPD_PAYER).await, 200);
+    assert_eq!(lines(&ledger), 1);
+    let rotated = dir.join("ledger.jsonl.1");
+    std::fs::rename(&ledger, &rotated).unwrap();
+    proxy
+        .reload(Config::from_toml(&toml, &[]).unwrap())
+        .unwrap();
+    assert_eq!(ask(proverka_sandbox::NPD_NON_PAYER).await, 200);
+    assert_eq!(lines(&rotated), 1, "nothing more into the renamed file");
+    assert_eq!(lines(&ledger), 1, "the new call in a new file at the path");
+}

@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use proverka_core::{Date, Money, Provider};
@@ -69,26 +69,40 @@ pub(crate) fn ledger_code(code: &str) -> String {
 /// The log line and export of each call, and the settlements waiting for the store.
 #[derive(Debug)]
 pub(crate) struct Ledger {
-    file: Option<Mutex<File>>,
+    /// The export's path and the file open at it now.
+    file: Option<(PathBuf, Mutex<File>)>,
     waiting: Mutex<Vec<(IntentId, Settlement)>>,
+}
+
+fn append(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 impl Ledger {
     /// A ledger exporting to `path` (appending) when given.
     pub(crate) fn open(path: Option<&Path>) -> std::io::Result<Self> {
         let file = match path {
-            Some(p) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)?,
-            )),
+            Some(p) => Some((p.to_owned(), Mutex::new(append(p)?))),
             None => None,
         };
         Ok(Self {
             file,
             waiting: Mutex::default(),
         })
+    }
+
+    /// Opens the export again at its path (after logrotate renamed the file it wrote to).
+    pub(crate) fn reopen(&self) -> std::io::Result<()> {
+        if let Some((path, file)) = &self.file {
+            let fresh = append(path)?;
+            *file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        }
+        Ok(())
     }
 
     /// Logs one settled call (and appends it to the export).
@@ -113,7 +127,7 @@ impl Ledger {
             resent = line.resent,
             "provider call"
         );
-        if let Some(file) = &self.file {
+        if let Some((_, file)) = &self.file {
             let text = serde_json::to_string(line).unwrap_or_default();
             let mut f = file
                 .lock()

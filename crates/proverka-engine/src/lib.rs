@@ -232,6 +232,15 @@ impl Engine {
         }
     }
 
+    /// Opens the files the engine writes again at their paths (the ledger export), so that a
+    /// file logrotate renamed stops growing: on SIGHUP.
+    ///
+    /// # Errors
+    /// A path that can no longer be opened for appending (the old file is kept then).
+    pub fn reopen_files(&self) -> std::io::Result<()> {
+        self.inner.ledger.reopen()
+    }
+
     /// Stops cleanly: waits up to `grace` for the flights in progress (paid calls finish and
     /// are stored), writes the settlements that waited for the store, and leaves the store:
     /// a call still open then is settled `unknown`. Returns whether every flight ended.

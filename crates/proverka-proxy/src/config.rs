@@ -161,6 +161,40 @@ pub enum ConfigError {
     OpenListener(SocketAddr),
 }
 
+/// Where in `text` a TOML error is, on one line: `line L, column C: message`.
+fn located(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_owned(),
+    }
+}
+
+/// A value of the wrong shape, with the key it is at and where it came from: the variable
+/// that set it, or its line in the file.
+fn explain(
+    text: &str,
+    from_env: &[(String, String)],
+    e: &serde_path_to_error::Error<toml::de::Error>,
+) -> ConfigError {
+    let key = e.path().to_string();
+    let message = e.inner().message();
+    if let Some((var, _)) = from_env.iter().find(|(_, k)| *k == key) {
+        return ConfigError::Invalid(format!("{key} (from {var}): {message}"));
+    }
+    // The file as the TOML parser reads it points at the line.
+    match toml::from_str::<Config>(text) {
+        Err(file) if file.span().is_some() => {
+            ConfigError::Invalid(format!("{key} ({})", located(text, &file)))
+        }
+        _ => ConfigError::Invalid(format!("{key}: {message}")),
+    }
+}
+
 impl Config {
     /// Reads `path` (if any), applies the environment, validates.
     ///
@@ -184,16 +218,17 @@ impl Config {
     pub fn from_toml(text: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
         let raw_env = env;
         let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| ConfigError::Invalid(e.message().to_owned()))?;
+            toml::from_str(text).map_err(|e| ConfigError::Invalid(located(text, &e)))?;
         let env = &with_files(env)?;
+        let mut from_env = Vec::new();
         for (var, path) in env_keys() {
             if let Some((_, value)) = env.iter().find(|(k, _)| *k == var) {
                 set_path(&mut table, &path, env_value(&path, value));
+                from_env.push((var, path.join(".")));
             }
         }
-        let mut config: Self = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        let mut config: Self = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| explain(text, &from_env, &e))?;
         keys::from_environment(&mut config, env)?;
         keys::read_key_files(&mut config)?;
         config.warnings = keys::secret_file_warnings(&config, raw_env);

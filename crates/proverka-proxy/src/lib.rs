@@ -105,6 +105,10 @@ impl Proxy {
         let _ = &mut config;
         let reloaded = self.state.reload(&config);
         self.state.metrics.reload(reloaded.is_ok());
+        // Files written are opened again at their paths (logrotate renamed them), reload or not.
+        if let Err(e) = self.state.engine.reopen_files() {
+            tracing::error!(error = %e, "the ledger export cannot be opened again; still writing to the old file");
+        }
         reloaded
     }
 

@@ -221,3 +221,32 @@ fn encryption_keys_for_rotation() {
         assert!(!e.contains(&new) && !e.contains(&old), "{e}");
     }
 }
+
+/// Like `nginx -t`: a wrong value is named by its key and its line, or by the variable that set
+/// it; a broken line by its line and column.
+#[test]
+fn errors_name_the_key_and_the_line_or_the_variable() {
+    let text = "listen = \"127.0.0.1:8080\"\n\n[cache]\nmemory_mb = \"lots\"\n";
+    let e = Config::from_toml(text, &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("cache.memory_mb") && e.contains("line 4, column 13"),
+        "{e}"
+    );
+    let env = vec![("PROVERKA_CACHE_MEMORY_MB".to_owned(), "lots".to_owned())];
+    let e = Config::from_toml("", &env).unwrap_err().to_string();
+    assert!(
+        e.contains("cache.memory_mb (from PROVERKA_CACHE_MEMORY_MB)"),
+        "{e}"
+    );
+    let e = Config::from_toml("listen = \n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 1, column 10"), "{e}");
+    let e = Config::from_toml("[cache]\nmemroy_mb = 3\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cache.memroy_mb (line 2, column 1") && e.contains("unknown field"),
+        "{e}"
+    );
+}
