@@ -59,13 +59,14 @@ use proverka_core::{Billed, RawAnswer, Verdict};
 pub use breaker::BreakerConfig;
 pub use envelope::{EncryptionKey, Keyring, decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
-pub use free_first::{FreeAttempt, FreeQueue};
+pub use free_first::{FreeAttempt, FreeQueue, QueueEvent};
+pub use pacing::Ticket;
 /// The cache reads time through core's clock (injectable; see [`TieredCacheBuilder::clock`]).
 pub use proverka_core::{Clock, ManualClock, SystemClock};
 pub use redis_store::{RedisOptions, RedisStore};
 pub use remote::{BoxFuture, MemoryStore, RemoteError, RemoteStore, Subscription};
 pub use stats::CacheStats;
-pub use tiered::{RemoteStatus, TieredCache, TieredCacheBuilder};
+pub use tiered::{RemoteStatus, TieredCache, TieredCacheBuilder, Turn};
 
 /// Bytes of bookkeeping counted per memory entry on top of its body (key, `Arc`, metadata,
 /// moka's node, allocator overhead), so that `memory_bytes` bounds the real resident size.

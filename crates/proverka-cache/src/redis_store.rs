@@ -8,21 +8,42 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, FromRedisValue};
 use tokio::sync::{Mutex, mpsc};
 
+use crate::pacing::Ticket;
 use crate::remote::{BoxFuture, RemoteError, RemoteStore, Subscription};
 
 /// Extends a lock only while `token` still owns it.
 const RENEW: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                      return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
-/// Takes the next turn of an evenly spaced queue by the server's clock (shared by replicas):
-/// ARGV = interval ms, max wait ms (-1: any), ttl ms. Returns the wait in ms, or -1.
+/// Takes a turn in a queue of paced turns by the server's clock (shared by replicas):
+/// ARGV = interval ms, max wait ms (-1: any), ttl ms, the ticket's nonce.
+///
+/// The queue is a sorted set of turns (score: start in ms; member: `start:length:nonce`);
+/// turns over are dropped, and the new one takes the first gap from now that fits it (see
+/// `pacing::place`, which this mirrors). Returns `{wait, start}`, or `{-1, 0}` past `max_wait`.
 const TAKE_TURN: &str = "local t = redis.call('time') \
                          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
-                         local nxt = tonumber(redis.call('get', KEYS[1]) or '0') \
-                         local start = math.max(now, nxt) \
+                         local len = tonumber(ARGV[1]) \
                          local maxw = tonumber(ARGV[2]) \
-                         if maxw >= 0 and start - now > maxw then return -1 end \
-                         redis.call('set', KEYS[1], start + tonumber(ARGV[1]), 'PX', ARGV[3]) \
-                         return start - now";
+                         local turns = redis.call('zrange', KEYS[1], 0, -1, 'withscores') \
+                         local start = now \
+                         local placed = false \
+                         for i = 1, #turns, 2 do \
+                           local m = turns[i] \
+                           local s = tonumber(turns[i + 1]) \
+                           local l = tonumber(string.match(m, '^%d+:(%d+):') or '0') \
+                           if s + l <= now then redis.call('zrem', KEYS[1], m) \
+                           elseif not placed and s + l > start then \
+                             if start + len <= s then placed = true else start = s + l end \
+                           end \
+                         end \
+                         if maxw >= 0 and start - now > maxw then return {-1, 0} end \
+                         if len > 0 then \
+                           redis.call('zadd', KEYS[1], start, string.format('%d:%d:%s', start, len, ARGV[4])) \
+                           if redis.call('pttl', KEYS[1]) < tonumber(ARGV[3]) then \
+                             redis.call('pexpire', KEYS[1], ARGV[3]) \
+                           end \
+                         end \
+                         return {start - now, start}";
 /// Deletes a lock only while `token` still owns it.
 const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                       return redis.call('del', KEYS[1]) else return 0 end";
@@ -403,10 +424,12 @@ impl RemoteStore for RedisStore {
         interval: Duration,
         max_wait: Option<Duration>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<Option<Duration>, RemoteError>> {
+    ) -> BoxFuture<'a, Result<Option<(Duration, Ticket)>, RemoteError>> {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Box::pin(async move {
-            let wait: i64 = self
+            // The nonce is drawn here, so the ticket is known whole before the script runs.
+            let nonce = Ticket::new(0, 0).nonce;
+            let (wait, start): (i64, i64) = self
                 .query(
                     redis::cmd("EVAL")
                         .arg(TAKE_TURN)
@@ -415,10 +438,32 @@ impl RemoteStore for RedisStore {
                         .arg(ms(interval))
                         .arg(max_wait.map_or(-1, ms))
                         .arg(ms(ttl).max(1))
+                        .arg(format!("{nonce:016x}"))
                         .clone(),
                 )
                 .await?;
-            Ok(u64::try_from(wait).ok().map(Duration::from_millis))
+            let (Ok(wait), Ok(start)) = (u64::try_from(wait), u64::try_from(start)) else {
+                return Ok(None);
+            };
+            let ticket = Ticket {
+                start_ms: start,
+                len_ms: crate::pacing::ms(interval),
+                nonce,
+            };
+            Ok(Some((Duration::from_millis(wait), ticket)))
+        })
+    }
+
+    fn give_back_turn<'a>(
+        &'a self,
+        key: &'a str,
+        ticket: Ticket,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Box::pin(async move {
+            let _: i64 = self
+                .query(redis::cmd("ZREM").arg(key).arg(ticket.member()).clone())
+                .await?;
+            Ok(())
         })
     }
 

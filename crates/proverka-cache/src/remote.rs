@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc};
 
+use crate::pacing::Ticket;
+
 /// A boxed future, so stores can be used as `Arc<dyn RemoteStore>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -106,17 +108,24 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         &'a self,
         channel: &'a str,
     ) -> BoxFuture<'a, Result<Option<Subscription>, RemoteError>>;
-    /// Takes the next turn of a queue of evenly spaced turns, in one atomic step: the turn
-    /// starts at the later of now and the queue's next free time, which moves `interval`
-    /// past it. With a `max_wait`, a turn starting later than that is not taken (`None`).
-    /// Returns how long until the turn starts. Now is the store's clock, shared by replicas.
+    /// Takes a turn of `interval` in a queue of paced turns, in one atomic step: the earliest
+    /// start from now that neither falls within a turn already taken nor runs into a later
+    /// one (so turns given back are taken again). With a `max_wait`, a turn starting later
+    /// than that is not taken (`None`). Returns how long until the turn starts and its
+    /// ticket. Now is the store's clock, shared by replicas; the queue lives `ttl` at least.
     fn take_turn<'a>(
         &'a self,
         key: &'a str,
         interval: Duration,
         max_wait: Option<Duration>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<Option<Duration>, RemoteError>>;
+    ) -> BoxFuture<'a, Result<Option<(Duration, Ticket)>, RemoteError>>;
+    /// Gives back a turn that has not started (its caller left), for the next caller to take.
+    fn give_back_turn<'a>(
+        &'a self,
+        key: &'a str,
+        ticket: Ticket,
+    ) -> BoxFuture<'a, Result<(), RemoteError>>;
     /// Checks the store answers.
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>>;
     /// What in the store's own settings could drop or refuse the cache's keys (Redis's
@@ -149,6 +158,7 @@ pub struct MemoryStore {
     cells: Arc<Mutex<Cells>>,
     channels: Arc<Mutex<HashMap<String, broadcast::Sender<()>>>>,
     down: Arc<AtomicBool>,
+    turns: Arc<crate::pacing::LocalTurns>,
 }
 
 impl Default for MemoryStore {
@@ -164,6 +174,7 @@ impl MemoryStore {
             cells: Arc::default(),
             channels: Arc::default(),
             down: Arc::default(),
+            turns: Arc::default(),
         }
     }
 
@@ -335,21 +346,20 @@ impl RemoteStore for MemoryStore {
         interval: Duration,
         max_wait: Option<Duration>,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<Option<Duration>, RemoteError>> {
+    ) -> BoxFuture<'a, Result<Option<(Duration, Ticket)>, RemoteError>> {
+        let _ = ttl;
         Self::ready(self.check().map(|()| {
-            let now = crate::pacing::unix_ms(std::time::SystemTime::now());
-            let mut cells = self.lock();
-            let next = cells
-                .live(key)
-                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
-                .unwrap_or(0);
-            let (taken, wait) = crate::pacing::turn(now, next, interval, max_wait)?;
-            cells.values.insert(
-                key.to_owned(),
-                (taken.to_string().into_bytes(), Instant::now() + ttl),
-            );
-            Some(wait)
+            self.turns
+                .take(key, std::time::SystemTime::now(), interval, max_wait)
         }))
+    }
+
+    fn give_back_turn<'a>(
+        &'a self,
+        key: &'a str,
+        ticket: Ticket,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Self::ready(self.check().map(|()| self.turns.give_back(key, ticket)))
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), RemoteError>> {

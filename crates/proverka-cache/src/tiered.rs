@@ -90,6 +90,30 @@ pub enum RemoteStatus {
     Unauthorized,
 }
 
+/// The callers of the flight whose task runs this, if it is one.
+pub(crate) fn flight_callers() -> Option<flight::Callers> {
+    flight::FLIGHT_CALLERS.try_with(Clone::clone).ok()
+}
+
+/// A turn taken in a queue of paced turns ([`TieredCache::take_turn`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Turn {
+    /// How long until it starts.
+    pub wait: Duration,
+    ticket: crate::pacing::Ticket,
+    /// Taken from the remote tier's queue (else this process's).
+    remote: bool,
+}
+
+/// The remote name of the queue of turns `id` (a sorted set; its own suffix, so a queue
+/// kept in the older shape, a plain counter, is never read as one).
+fn turns_name(remote: &remote_tier::Remote, id: &str) -> String {
+    let key = CacheKey::builder(proverka_core::Provider::Fssp, "turns")
+        .exact("id", id)
+        .build();
+    format!("{}q", remote.names(&key).value.trim_end_matches('v'))
+}
+
 impl TieredCache {
     /// A builder with a 256 MiB memory tier and no remote tier.
     pub fn builder() -> TieredCacheBuilder {
@@ -133,39 +157,62 @@ impl TieredCache {
         }
     }
 
-    /// Takes the next turn of a queue of evenly spaced turns named `id`, shared by every
+    /// Takes a turn of `interval` in the queue of paced turns named `id`, shared by every
     /// replica on the remote tier (by its clock) and kept in this process without it or
-    /// while it fails: the turn starts at the later of now and the queue's next free time,
-    /// which moves `interval` past it. A turn that would start more than `max_wait` away is
-    /// not taken (`None`); otherwise the wait until it starts.
+    /// while it fails: the earliest start from now that neither falls within a turn already
+    /// taken nor runs into a later one. A turn that would start more than `max_wait` away is
+    /// not taken (`None`). A turn whose caller leaves before it starts should be given back
+    /// ([`TieredCache::give_back_turn`]), so the next caller takes its place.
     pub async fn take_turn(
         &self,
         id: &str,
         interval: Duration,
         max_wait: Option<Duration>,
-    ) -> Option<Duration> {
+    ) -> Option<Turn> {
         // Long enough to outlive every turn it holds.
         let ttl = interval
             .saturating_mul(4)
             .saturating_add(max_wait.unwrap_or(Duration::from_secs(3600)))
             .max(Duration::from_secs(120));
         if let Some(remote) = self.inner.remote.as_ref() {
-            let key = CacheKey::builder(proverka_core::Provider::Fssp, "turns")
-                .exact("id", id)
-                .build();
-            let name = format!("{}t", remote.names(&key).value.trim_end_matches('v'));
+            let name = turns_name(remote, id);
             if let Some(turn) = remote
                 .call(&self.inner.counters, |s| {
                     s.take_turn(&name, interval, max_wait, ttl)
                 })
                 .await
             {
-                return turn;
+                return turn.map(|(wait, ticket)| Turn {
+                    wait,
+                    ticket,
+                    remote: true,
+                });
             }
         }
         self.inner
             .turns
             .take(id, self.inner.clock.now(), interval, max_wait)
+            .map(|(wait, ticket)| Turn {
+                wait,
+                ticket,
+                remote: false,
+            })
+    }
+
+    /// Gives back a turn that has not started, to the queue it was taken from: the next
+    /// caller takes its place. A remote tier that fails meanwhile keeps it until it is over.
+    pub async fn give_back_turn(&self, id: &str, turn: Turn) {
+        match (&self.inner.remote, turn.remote) {
+            (Some(remote), true) => {
+                let name = turns_name(remote, id);
+                let _ = remote
+                    .call(&self.inner.counters, |s| {
+                        s.give_back_turn(&name, turn.ticket)
+                    })
+                    .await;
+            }
+            _ => self.inner.turns.give_back(id, turn.ticket),
+        }
     }
 
     /// Warnings about the remote tier's own settings (an eviction policy that can drop or

@@ -282,7 +282,10 @@ async fn turns_are_shared_by_replicas_through_redis() {
     let tasks: Vec<_> = (0..10)
         .map(|i| {
             let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
-            tokio::spawn(async move { cache.take_turn("pace:fns", interval, limit).await })
+            tokio::spawn(async move {
+                let turn = cache.take_turn("pace:fns", interval, limit).await;
+                turn.map(|t| t.wait)
+            })
         })
         .collect();
     let mut turns = Vec::new();
@@ -291,18 +294,55 @@ async fn turns_are_shared_by_replicas_through_redis() {
     }
     assert_eq!(turns, [Duration::ZERO]);
     // Without a limit the next caller queues about 30 s ahead, on the other replica too.
-    let next = b.take_turn("pace:fns", interval, None).await.unwrap();
+    let next = b.take_turn("pace:fns", interval, None).await.unwrap().wait;
     assert!(
         next > Duration::from_secs(20) && next <= interval,
         "{next:?}"
     );
-    let after = a.take_turn("pace:fns", interval, None).await.unwrap();
+    let after = a.take_turn("pace:fns", interval, None).await.unwrap().wait;
     assert!(after > Duration::from_secs(50), "{after:?}");
     // Another queue is its own.
     assert_eq!(
-        a.take_turn("pace:other", interval, limit).await,
+        a.take_turn("pace:other", interval, limit)
+            .await
+            .map(|t| t.wait),
         Some(Duration::ZERO)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turns_given_back_on_one_replica_are_taken_on_another() {
+    let redis = RedisServer::start();
+    let (a, b) = (cache_on(single(&redis)), cache_on(single(&redis)));
+    let interval = Duration::from_secs(60);
+    let first = a.take_turn("pace:egrul", interval, None).await.unwrap();
+    assert_eq!(first.wait, Duration::ZERO);
+    // Twenty callers queue behind it on replica A (up to 20 minutes), then leave.
+    let mut left = Vec::new();
+    for _ in 0..20 {
+        left.push(a.take_turn("pace:egrul", interval, None).await.unwrap());
+    }
+    assert!(left[19].wait > interval * 19, "{:?}", left[19].wait);
+    for turn in left {
+        a.give_back_turn("pace:egrul", turn).await;
+    }
+    // The next live caller, on replica B, waits what it would without them: one interval.
+    let next = b
+        .take_turn("pace:egrul", interval, None)
+        .await
+        .unwrap()
+        .wait;
+    assert!(
+        next > interval - Duration::from_secs(10) && next <= interval,
+        "{next:?}"
+    );
+    // And a rest (a longer turn) queues after the live ones, whatever their gaps.
+    let rest = b
+        .take_turn("pace:egrul", Duration::from_secs(600), None)
+        .await
+        .unwrap()
+        .wait;
+    assert!(rest > interval * 2 - Duration::from_secs(10), "{rest:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,13 @@ use free::FreeOutcome;
 
 mod free;
 
+/// A flight that ended before any call because every caller waiting on it left (while it
+/// queued for a free source's turn). Nobody receives it; a caller who joined as it ended
+/// asks again, as after any refusal.
+#[derive(Debug, thiserror::Error)]
+#[error("every caller left before the free source's turn came; nothing was sent")]
+pub(crate) struct CallersLeft;
+
 /// One flight's access to the provider.
 pub(crate) struct EngineFetch {
     pub(crate) inner: Arc<Inner>,
@@ -208,6 +215,7 @@ impl Fetch for EngineFetch {
                         return Ok(());
                     }
                     FreeOutcome::AskPaid => {}
+                    FreeOutcome::Abandoned => return Err(Refusal::new(CallersLeft)),
                 }
             }
             let price = crate::upstream::max_price(

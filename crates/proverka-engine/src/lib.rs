@@ -63,6 +63,8 @@ pub use memo::ParseMemo;
 pub use observer::{JudgedCall, Observer, Unobserved};
 pub use outcome::{Outcome, Status};
 pub use presence::{HEARTBEAT, Presence, STALE_AFTER};
+/// What happened to a turn in a free source's queue ([`Observer::free_queue`]).
+pub use proverka_cache::QueueEvent;
 pub use request::{
     BudgetExceeded, CallError, Credential, Request, RowTask, StoreUnavailable, SummarizeFn,
     Summarizer,

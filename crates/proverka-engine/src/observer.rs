@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use proverka_cache::QueueEvent;
 use proverka_core::{Billed, Money, Provider, Verdict};
 
 use crate::Tenant;
@@ -47,6 +48,11 @@ pub trait Observer: Send + Sync + fmt::Debug {
     /// A paid answer was served without a call (a hit, a joined flight): `price` saved.
     fn saved(&self, provider: Provider, price: Money) {
         let _ = (provider, price);
+    }
+
+    /// A turn in a free source's queue was taken (its wait) or given back (its callers left).
+    fn free_queue(&self, provider: Provider, event: QueueEvent) {
+        let _ = (provider, event);
     }
 
     /// A tenant's budget refused a call.

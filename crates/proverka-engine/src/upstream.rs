@@ -104,9 +104,11 @@ impl Upstream {
             .take_turn(&pace_queue(self.provider), interval, max_wait)
             .await
         {
-            Some(wait) => {
-                if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+            // A paid flight runs on when its callers leave (it has reserved, and its answer
+            // will be kept), so its turn is never given back.
+            Some(turn) => {
+                if !turn.wait.is_zero() {
+                    tokio::time::sleep(turn.wait).await;
                 }
                 true
             }

@@ -22,6 +22,7 @@ use prometheus_client::registry::{Registry, Unit};
 use proverka_core::{Money, Provider, Verdict};
 
 mod exposition;
+mod free_queue;
 mod latency;
 mod scrape;
 
@@ -171,6 +172,7 @@ pub struct Metrics {
     quota_left: Family<ProviderLabels, Gauge>,
     budget_refusals: Family<ClientLabels, Counter>,
     reloads: Family<ResultLabels, Counter>,
+    free_queue: free_queue::FreeQueueMetrics,
     scrape: Arc<Mutex<Scrape>>,
     /// The latest provider errors, newest last (the status page).
     recent_errors: Mutex<VecDeque<RecentError>>,
@@ -274,6 +276,7 @@ impl Metrics {
             "Configuration reloads (SIGHUP) by result: applied, or refused whole (a file that does not parse, or one that would weaken access on a bound socket)",
             reloads.clone(),
         );
+        let free_queue = free_queue::FreeQueueMetrics::register(&mut registry);
         // A gauge at 1, the common `*_build_info` convention (the OpenMetrics `info` type is
         // not read by the classic text parser of promtool and older Prometheus).
         let build_info = Family::<BuildLabels, Gauge>::default();
@@ -313,6 +316,7 @@ impl Metrics {
             quota_left,
             budget_refusals,
             reloads,
+            free_queue,
             scrape,
             recent_errors: Mutex::default(),
             rendering: Mutex::new(()),
@@ -551,5 +555,9 @@ impl proverka_engine::Observer for Metrics {
 
     fn budget_refused(&self, tenant: &proverka_engine::Tenant) {
         self.budget_refusal(&tenant.name);
+    }
+
+    fn free_queue(&self, provider: Provider, event: proverka_engine::QueueEvent) {
+        self.free_queue.record(provider, event);
     }
 }

@@ -24,6 +24,47 @@ pub(crate) enum Source {
 pub(crate) struct Flight {
     pub(crate) id: u64,
     pub(crate) rx: watch::Receiver<Option<FlightResult>>,
+    pub(crate) callers: Callers,
+}
+
+/// How many callers wait on a flight now. The flight runs on when they all leave (a paid
+/// call is never cancelled), but a flight still waiting for a turn in a free source's
+/// queue gives the turn back and ends: nobody wants its answer yet, and the next caller
+/// should not queue behind it.
+#[derive(Clone)]
+pub(crate) struct Callers(Arc<watch::Sender<usize>>);
+
+impl Callers {
+    fn new() -> Self {
+        Self(Arc::new(watch::Sender::new(0)))
+    }
+
+    /// One more caller waits, until the seat is dropped (its answer came, or it left).
+    fn seat(&self) -> Seat {
+        self.0.send_modify(|n| *n += 1);
+        Seat(self.clone())
+    }
+
+    /// Resolves when no caller waits any more.
+    pub(crate) async fn all_gone(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+}
+
+/// A caller's place among a flight's [`Callers`].
+pub(crate) struct Seat(Callers);
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+tokio::task_local! {
+    /// The callers of the flight whose task this is: read where the flight may wait for
+    /// long on nobody's behalf (a free source's queue, [`TieredCache::ask_free_source`]).
+    pub(crate) static FLIGHT_CALLERS: Callers;
 }
 
 /// Removes a flight from the map when its task ends, however it ends (even by panic).
@@ -53,8 +94,8 @@ pub(crate) struct TaskLost;
 
 /// Whether a caller joined a running flight or leads a new one.
 pub(crate) enum Joined {
-    /// Another caller's flight: wait on it.
-    Waiting(watch::Receiver<Option<FlightResult>>),
+    /// Another caller's flight: wait on it, seated.
+    Waiting(watch::Receiver<Option<FlightResult>>, Seat),
     /// No room for another flight (`max_flights`).
     Full,
     /// A new flight, registered: this caller starts it.
@@ -62,6 +103,7 @@ pub(crate) enum Joined {
         watch::Receiver<Option<FlightResult>>,
         watch::Sender<Option<FlightResult>>,
         FlightGuard,
+        Seat,
     ),
 }
 
@@ -151,38 +193,46 @@ impl TieredCache {
     ) -> Result<Served, FetchError> {
         let key = lookup.cache_key();
         // Join the key's flight while there is one; a caller leads at most once.
-        let (rx, tx, guard) = loop {
+        let (rx, tx, guard, seat) = loop {
             match self.join_or_lead(key) {
-                Joined::Waiting(rx) => {
+                Joined::Waiting(rx, seat) => {
                     bump(&self.inner.counters.coalesced);
-                    match wait(rx).await {
+                    let result = wait(rx).await;
+                    drop(seat);
+                    match result {
                         // Another caller's refusal (its budget) is no answer for this one:
                         // ask again, as the leader of a new flight if none runs by then.
                         Err(e) if e.refusal() => {}
                         result => return served(result, false),
                     }
                 }
-                Joined::Leading(rx, tx, guard) => break (rx, tx, guard),
+                Joined::Leading(rx, tx, guard, seat) => break (rx, tx, guard, seat),
                 Joined::Full => return Err(FetchError::busy()),
             }
         };
         bump(&self.inner.counters.misses);
         let fetch = make();
         let inner = Arc::clone(&self.inner);
+        let callers = seat.0.clone();
         // The flight logs under the span of the request that leads it (its request id).
         tokio::spawn(
-            async move {
-                let result = inner.resolve(&key, &*lookup, &fetch, options).await;
-                // Tier 1 already holds a storable answer: the flight leaves the map first, so
-                // a caller who comes after the result went out reads the answer from memory
-                // or, for a result never stored (an error, billed: unknown), asks anew; only
-                // the callers already waiting share it.
-                drop(guard);
-                tx.send_replace(Some(result));
-            }
-            .in_current_span(),
+            FLIGHT_CALLERS.scope(
+                callers,
+                async move {
+                    let result = inner.resolve(&key, &*lookup, &fetch, options).await;
+                    // Tier 1 already holds a storable answer: the flight leaves the map first, so
+                    // a caller who comes after the result went out reads the answer from memory
+                    // or, for a result never stored (an error, billed: unknown), asks anew; only
+                    // the callers already waiting share it.
+                    drop(guard);
+                    tx.send_replace(Some(result));
+                }
+                .in_current_span(),
+            ),
         );
-        served(wait(rx).await, true)
+        let result = wait(rx).await;
+        drop(seat);
+        served(result, true)
     }
 
     /// Joins the key's flight, or registers a new one that this caller leads.
@@ -193,20 +243,29 @@ impl TieredCache {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(flight) = flights.get(&key) {
-            return Joined::Waiting(flight.rx.clone());
+            return Joined::Waiting(flight.rx.clone(), flight.callers.seat());
         }
         if flights.len() >= self.inner.max_flights {
             return Joined::Full;
         }
         let (tx, rx) = watch::channel(None);
         let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);
-        flights.insert(key, Flight { id, rx: rx.clone() });
+        let callers = Callers::new();
+        let seat = callers.seat();
+        flights.insert(
+            key,
+            Flight {
+                id,
+                rx: rx.clone(),
+                callers,
+            },
+        );
         let guard = FlightGuard {
             inner: Arc::clone(&self.inner),
             key,
             id,
         };
-        Joined::Leading(rx, tx, guard)
+        Joined::Leading(rx, tx, guard, seat)
     }
 }
 

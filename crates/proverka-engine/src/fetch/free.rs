@@ -29,6 +29,9 @@ pub(crate) enum FreeOutcome {
     AskPaid,
     /// `source = "free"` and it failed: no answer, nothing billed.
     Failed(TransportError),
+    /// Every caller left while the flight waited for its turn, which was given back: nothing
+    /// sent, nothing to ask.
+    Abandoned,
 }
 
 /// Asks the free source for the flight's query, when the route allows and its queue is short
@@ -52,11 +55,13 @@ pub(crate) async fn ask(fetch: &EngineFetch, first: &FreeFirst, route: &FreeRout
     let inner = &fetch.inner;
     let upstream = inner.upstream(free);
     let name = pace_queue(free);
+    let on_event = |event| inner.observer.free_queue(free, event);
     let queue = FreeQueue {
         name: &name,
         interval: upstream.pace().unwrap_or(Duration::ZERO),
         max_wait: (route.mode != SourceMode::Free).then_some(route.max_wait),
         rest: FreeQueue::REST_AFTER_REFUSAL,
+        on_event: &on_event,
     };
     let attempt = fetch.state_attempt();
     // The free call's intent and when it left, for its settlement.
@@ -111,6 +116,7 @@ pub(crate) async fn ask(fetch: &EngineFetch, first: &FreeFirst, route: &FreeRout
             FreeOutcome::Answered(answer)
         }
         FreeAttempt::NotAsked(why) => fail(why),
+        FreeAttempt::Abandoned => FreeOutcome::Abandoned,
         // The free call failed: judged, counted and settled like any call.
         FreeAttempt::Failed {
             query,
