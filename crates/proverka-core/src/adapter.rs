@@ -56,6 +56,24 @@ pub struct Routes {
     pub typed: RoutePath,
 }
 
+/// One of a provider's account endpoints (its balance, «баланс»): a read of the account the
+/// credential belongs to, not of anyone's data. The proxy serves it at the provider's own
+/// path and forwards it with its configured credential (or the caller's, when it holds none):
+/// never cached, billed or budgeted, one ledger record per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountRoute {
+    /// The provider's own path, which the proxy serves too (FSSP: `/api/apilk.php`).
+    pub path: &'static str,
+    /// The parameter that names the operation (FSSP: `type`).
+    pub operation: &'static str,
+    /// The operations forwarded (FSSP: `balance`). A rule of proverka's, not the provider's:
+    /// only reads known to cost nothing pass, since they go out unbudgeted on the proxy's
+    /// credential; any other value is refused before any call.
+    pub allowed: &'static [&'static str],
+    /// One line about it, for the OpenAPI document and the docs.
+    pub summary: &'static str,
+}
+
 /// What the provider's page says about the price of one paid answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -280,6 +298,11 @@ pub trait Adapter: Send + Sync + fmt::Debug {
 
     /// The provider's own answer to a query without its credential.
     fn missing_credential(&self) -> ProviderReply;
+
+    /// Its account endpoints (the balance), passed through by the proxy (default: none).
+    fn account_routes(&self) -> Vec<AccountRoute> {
+        Vec::new()
+    }
 
     /// The typed API's operations, for the OpenAPI document.
     fn operations(&self) -> Vec<TypedOperation>;

@@ -50,8 +50,8 @@ mod retry;
 mod secret;
 
 pub use adapter::{
-    Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderReply, ProviderSpec, QueryInput,
-    RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
+    AccountRoute, Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderReply, ProviderSpec,
+    QueryInput, RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, bodies_read, json_body};
 #[cfg(feature = "http")]

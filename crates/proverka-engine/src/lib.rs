@@ -35,6 +35,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 mod batch;
 mod call;
 pub mod config;
@@ -57,6 +58,7 @@ use proverka_cache::{RemoteStatus, TieredCache};
 use proverka_core::{Billed, Clock, Cost, Money, Provider, SystemClock};
 use proverka_store::{SpendQuery, SpendRow, Store, StoreError};
 
+pub use account::AccountRequest;
 pub use batch::{Batch, BatchError, RowView};
 pub use config::{CacheConfig, ProviderConfig, RetryConfig, SourceMode};
 pub use memo::ParseMemo;
@@ -66,8 +68,8 @@ pub use presence::{HEARTBEAT, Presence, STALE_AFTER};
 /// What happened to a turn in a free source's queue ([`Observer::free_queue`]).
 pub use proverka_cache::QueueEvent;
 pub use request::{
-    BudgetExceeded, CallError, Credential, Request, RowTask, StoreUnavailable, SummarizeFn,
-    Summarizer,
+    BudgetExceeded, CallError, Credential, OperationNotForwarded, Request, RowTask,
+    StoreUnavailable, SummarizeFn, Summarizer,
 };
 pub use tenant::Tenant;
 pub use upstream::{FreeRoute, Upstream};

@@ -225,5 +225,12 @@ pub(crate) fn of_error(e: &crate::CallError) -> Outcome {
             billed.as_str(),
             "provider",
         ),
+        E::NotForwarded(n) => Outcome::failed(
+            Status::Invalid,
+            "not_forwarded",
+            n.to_string(),
+            "free",
+            "proverka",
+        ),
     }
 }

@@ -145,6 +145,18 @@ pub struct BudgetExceeded {
 #[error("{0}")]
 pub struct StoreUnavailable(pub StoreError);
 
+/// Why an account read was not forwarded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{operation:?} is not an account read proverka forwards here (only {allowed}); nothing was sent"
+)]
+pub struct OperationNotForwarded {
+    /// What was asked.
+    pub operation: String,
+    /// What is forwarded, comma-separated.
+    pub allowed: String,
+}
+
 /// Why a query got no provider answer.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -170,4 +182,6 @@ pub enum CallError {
     Busy,
     /// Redis refuses writes: no call was made rather than one without the lock.
     Degraded,
+    /// An account read the route does not forward: nothing was sent.
+    NotForwarded(OperationNotForwarded),
 }

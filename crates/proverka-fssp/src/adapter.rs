@@ -2,11 +2,11 @@
 //! the provider's own refusals, the typed operations).
 
 use proverka_core::{
-    Adapter, ConfigError, Connect, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath,
-    Routes, Secret, TypedOperation, TypedParam,
+    AccountRoute, Adapter, ConfigError, Connect, Parsed, ProviderReply, ProviderSpec, QueryInput,
+    RoutePath, Routes, Secret, TypedOperation, TypedParam,
 };
 
-use crate::{FsspQuery, PATH, QueryType, SPEC};
+use crate::{ACCOUNT_PATH, FsspQuery, PATH, QueryType, SPEC};
 
 /// The typed route's prefix: the query type follows it (`/v1/fssp/physical`).
 const TYPED_PREFIX: &str = "/v1/fssp/";
@@ -25,6 +25,15 @@ impl Adapter for FsspAdapter {
             drop_in: vec![RoutePath::Exact(PATH)],
             typed: RoutePath::Prefix(TYPED_PREFIX),
         }
+    }
+
+    fn account_routes(&self) -> Vec<AccountRoute> {
+        vec![AccountRoute {
+            path: ACCOUNT_PATH,
+            operation: "type",
+            allowed: &["balance"],
+            summary: "api-cloud.ru account balance (баланс), forwarded with the proxy's token",
+        }]
     }
 
     fn check_credential(&self, credential: &Secret) -> Result<(), ConfigError> {

@@ -15,6 +15,11 @@ use crate::query::{
 /// The path of every FSSP query.
 pub const PATH: &str = "/api/fssp.php";
 
+/// The path of api-cloud.ru's account endpoint (`apilk.php?type=balance&token=…`), which
+/// its clients ask for the balance beside the searches. The FSSP page names no such call
+/// (it tells of the balance in every answer's `inquiry`); the proxy forwards it unread.
+pub const ACCOUNT_PATH: &str = "/api/apilk.php";
+
 /// How long a paid answer (found or "not found") is kept: the bailiffs' database changes
 /// daily, and a day-old debt list is what the provider's own cache gives.
 pub const ANSWER_TTL: Duration = Duration::from_secs(24 * 3600);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use proverka_core::{Adapter, Provider, RoutePath};
+use proverka_core::{AccountRoute, Adapter, Provider, RoutePath};
 
 /// Every provider of this build.
 pub(crate) fn adapters() -> Vec<Arc<dyn Adapter>> {
@@ -55,6 +55,8 @@ struct Entry {
     /// The provider's position in the registry.
     provider: usize,
     typed: bool,
+    /// One of its account endpoints (passed through), else a query route.
+    account: Option<AccountRoute>,
     id: RouteId,
 }
 
@@ -67,6 +69,9 @@ pub(crate) struct Matched<'a> {
     pub(crate) typed: bool,
     /// The rest of the path after a prefix route.
     pub(crate) tail: &'a str,
+    /// One of the provider's account endpoints, forwarded as it is (counted on its drop-in
+    /// label).
+    pub(crate) account: Option<AccountRoute>,
     /// Its metric label.
     pub(crate) id: RouteId,
 }
@@ -96,12 +101,21 @@ impl RouteTable {
                 path,
                 provider: index,
                 typed: false,
+                account: None,
+                id: drop_in,
+            }));
+            entries.extend(adapter.account_routes().into_iter().map(|account| Entry {
+                path: RoutePath::Exact(account.path),
+                provider: index,
+                typed: false,
+                account: Some(account),
                 id: drop_in,
             }));
             entries.push(Entry {
                 path: routes.typed,
                 provider: index,
                 typed: true,
+                account: None,
                 id: typed,
             });
         }
@@ -121,6 +135,7 @@ impl RouteTable {
                 provider: e.provider,
                 typed: e.typed,
                 tail,
+                account: e.account,
                 id: e.id,
             })
         })

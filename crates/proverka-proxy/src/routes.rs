@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use proverka_cache::{FetchOptions, RemoteStatus, Served};
-use proverka_core::{CredentialStyle, Lookup, QueryInput, Secret};
+use proverka_core::{CredentialStyle, Lookup, Provider, QueryInput, Secret};
 use proverka_engine::{CallError, Credential, Request, Upstream};
 use serde_json::{Value, json};
 
@@ -16,6 +16,7 @@ use crate::registry::{Matched, RouteId};
 use crate::request_id::{REQUEST_ID, RequestId};
 
 mod access;
+mod account;
 mod money;
 mod ops;
 mod render;
@@ -173,6 +174,10 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
         "/ui" => (RouteId::fixed("ui"), status_page(state, req), None),
         "/v1/status" => (RouteId::fixed("v1.status"), status(state, req).await, None),
         _ => match state.routes.find(path) {
+            Some(matched) if let Some(route) = matched.account => {
+                let (r, client) = account::account(state, req, matched, route).await;
+                (matched.id, r, client)
+            }
             Some(matched) => {
                 let (r, client) = proxied(state, req, matched).await;
                 (matched.id, r, client)
@@ -444,7 +449,22 @@ async fn proxied(
             }
             r
         }
-        Err(CallError::Budget(b)) => json_reply(
+        Err(e) => no_answer(provider, e),
+    };
+    if refresh_denied {
+        // This client may not make the proxy pay for a refresh: it got what the cache had.
+        response
+            .headers_mut()
+            .insert("x-proverka-refresh", HeaderValue::from_static("denied"));
+    }
+    (response, name)
+}
+
+/// What the caller gets when the engine brought no answer: nothing sent, or sent and lost
+/// (with whether the provider may have billed it).
+fn no_answer(provider: Provider, e: CallError) -> Reply {
+    match e {
+        CallError::Budget(b) => json_reply(
             StatusCode::PAYMENT_REQUIRED,
             &json!({
                 "error": "budget_exceeded",
@@ -454,30 +474,30 @@ async fn proxied(
                 "price_rub": b.price.to_string(),
             }),
         ),
-        Err(CallError::Degraded) => unavailable(
+        CallError::Degraded => unavailable(
             "cache_degraded",
             "the shared cache refuses writes (Redis full or read-only): replicas cannot keep this query to one call, so nothing was sent; ask again later",
         ),
-        Err(CallError::Busy) => unavailable(
+        CallError::Busy => unavailable(
             "busy",
             "too many provider calls in progress (cache.max_flights); nothing was sent, ask again later",
         ),
-        Err(CallError::StoreUnavailable(_)) => unavailable(
+        CallError::StoreUnavailable(_) => unavailable(
             "store_unavailable",
             "the store of record does not answer: no paid call goes out unrecorded, so nothing was sent; ask again later (cached answers are still served)",
         ),
         // RFC 9111: a request with only-if-cached that the cache cannot answer gets 504.
-        Err(CallError::NotCached) => error(
+        CallError::NotCached => error(
             StatusCode::GATEWAY_TIMEOUT,
             "not_cached",
             "only-if-cached: no cached answer; nothing was sent",
         ),
-        Err(CallError::Upstream {
+        CallError::Upstream {
             timeout,
             too_large,
             billed,
             ..
-        }) => {
+        } => {
             let (status, code) = match (timeout, too_large) {
                 (true, _) => (StatusCode::GATEWAY_TIMEOUT, "provider_timeout"),
                 (_, true) => (StatusCode::BAD_GATEWAY, "provider_answer_too_large"),
@@ -495,14 +515,10 @@ async fn proxied(
             billed_header(&mut r, billed);
             r
         }
+        CallError::NotForwarded(n) => {
+            error(StatusCode::BAD_REQUEST, "not_forwarded", &n.to_string())
+        }
         // A refusal this proxy does not know yet (the engine's list can grow): nothing sent.
-        Err(other) => unavailable("unavailable", &format!("{other:?}")),
-    };
-    if refresh_denied {
-        // This client may not make the proxy pay for a refresh: it got what the cache had.
-        response
-            .headers_mut()
-            .insert("x-proverka-refresh", HeaderValue::from_static("denied"));
+        other => unavailable("unavailable", &format!("{other:?}")),
     }
-    (response, name)
 }

@@ -4,7 +4,10 @@
 //! only changes the host: `GET /api/fssp.php` (FSSP), `GET /api` and `/api/` (court),
 //! `GET /parser/nalog_npd_api/` (NPD),
 //! `GET /api/semp/v1/selfemployed/registries/add-selfemployed/{requestId}` (Alfa),
-//! `POST /api/v1/tracker/taxpayer_status` (the tax service's free NPD check, limited per IP).
+//! `POST /api/v1/tracker/taxpayer_status` (the tax service's free NPD check, limited per IP),
+//! and api-cloud.ru's account endpoint `GET /api/apilk.php?type=balance` (the FSSP balance;
+//! the FSSP page does not describe it, so its answer is the sandbox's own: the `balance` and
+//! `credit` of the page's `inquiry`).
 //!
 //! - The adapters' own validation decides what is refused, and their provider-error bodies
 //!   are what is sent; answers are built from the committed fixtures. Simulator and parsers
@@ -122,6 +125,8 @@ pub struct State {
     calls: Mutex<HashMap<Provider, u64>>,
     billed: Mutex<HashMap<Provider, u64>>,
     calls_by_key: Mutex<HashMap<CacheKey, u64>>,
+    /// Calls of the account endpoints (the balance), by provider: never billed.
+    pub(crate) account_calls: Mutex<HashMap<Provider, u64>>,
     call_number: AtomicU64,
     /// Woken at every change of `calls` or `billed`, so a test waits on a count, not a clock.
     counted: tokio::sync::Notify,
@@ -272,6 +277,7 @@ impl SandboxBuilder {
             calls: Mutex::default(),
             billed: Mutex::default(),
             calls_by_key: Mutex::default(),
+            account_calls: Mutex::default(),
             call_number: AtomicU64::new(0),
             counted: tokio::sync::Notify::new(),
             fssp_balance: Mutex::new(self.fssp_balance),
@@ -380,6 +386,15 @@ impl SandboxHandle {
             }
             counted.await;
         }
+    }
+
+    /// Calls received on `provider`'s account endpoint (FSSP `apilk.php`): never billed, never
+    /// counted in [`calls`](Self::calls).
+    pub fn account_calls(&self, provider: Provider) -> u64 {
+        lock(&self.state.account_calls)
+            .get(&provider)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Calls received for one canonical query (valid requests only).

@@ -140,28 +140,53 @@ fn fssp_price(kind: proverka_fssp::QueryType, found: bool) -> Money {
     })
 }
 
+/// The FSSP token check, as the page's codes 502 and 499 refuse it.
+fn fssp_token(pairs: &[(&str, &str)]) -> Result<(), Reply> {
+    let token = pairs.iter().find(|(k, _)| *k == "token").map(|(_, v)| *v);
+    match token {
+        None | Some("") => Err(Reply::json(
+            200,
+            json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"}),
+        )),
+        Some(t) if proverka_fssp::check_token(&proverka_core::Secret::new(t)).is_err() => Err(
+            Reply::json(200, json!({"error": "499", "message": "WRONG_TOKEN_KEY"})),
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
+/// `GET /api/apilk.php?type=balance`: the account's balance and credit line, free. The FSSP
+/// page does not describe this call; the answer carries the `balance` and `credit` its
+/// `inquiry` shows, and the page's error table answers the rest (500 without a `type`, 602
+/// "no access to the method" for another).
+pub(crate) fn fssp_account(state: &State, pairs: &[(&str, &str)]) -> Reply {
+    if let Err(refused) = fssp_token(pairs) {
+        return refused;
+    }
+    match pairs.iter().find(|(k, _)| *k == "type").map(|(_, v)| *v) {
+        Some("balance") => Reply::json(
+            200,
+            json!({
+                "status": 200,
+                "balance": state.lock_fssp_balance().rubles_f64(),
+                "credit": state.fssp_credit.to_string(),
+            }),
+        ),
+        None | Some("") => Reply::json(
+            200,
+            json!({"error": "500", "message": "MISSING_REQUIRED_TYPE_PARAMETER"}),
+        ),
+        Some(_) => Reply::json(200, json!({"error": "602", "message": "TOKEN_NO_ACCESS"})),
+    }
+}
+
 /// `GET /api/fssp.php`.
 pub(crate) fn fssp(
     state: &State,
     pairs: &[(&str, &str)],
 ) -> Result<(Reply, Option<proverka_core::CacheKey>), Reply> {
     use proverka_fssp::{FsspQuery, QueryType};
-    let token = pairs.iter().find(|(k, _)| *k == "token").map(|(_, v)| *v);
-    match token {
-        None | Some("") => {
-            return Err(Reply::json(
-                200,
-                json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"}),
-            ));
-        }
-        Some(t) if proverka_fssp::check_token(&proverka_core::Secret::new(t)).is_err() => {
-            return Err(Reply::json(
-                200,
-                json!({"error": "499", "message": "WRONG_TOKEN_KEY"}),
-            ));
-        }
-        Some(_) => {}
-    }
+    fssp_token(pairs)?;
     // Validation from the page, not the adapter's: the adapter's parse only names the call.
     let kind = crate::page_rules::fssp(pairs)?;
     let key = FsspQuery::from_pairs(pairs).ok().map(|q| q.cache_key());

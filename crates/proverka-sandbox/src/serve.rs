@@ -18,6 +18,7 @@ pub(crate) fn reset(state: &State) {
     lock(&state.calls).clear();
     lock(&state.billed).clear();
     lock(&state.calls_by_key).clear();
+    lock(&state.account_calls).clear();
     lock(&state.alfa_seen).clear();
     lock(&state.fns_recent).clear();
     *state.lock_fssp_balance() = state.initial_balance;
@@ -85,6 +86,13 @@ pub(crate) async fn handle(
 
     if let Some(control) = path.strip_prefix("/__sandbox/") {
         return Ok(respond(control_endpoint(state, &method, control, &body)));
+    }
+    if path == proverka_fssp::ACCOUNT_PATH {
+        *lock(&state.account_calls)
+            .entry(Provider::Fssp)
+            .or_insert(0) += 1;
+        state.counted.notify_waiters();
+        return Ok(respond(providers::fssp_account(state, &pairs)));
     }
     const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
     let provider = match path.as_str() {
