@@ -8,6 +8,10 @@
 //! - `proverka-load misses BASE_URL N FIRST`: N distinct NPD queries (INNs from FIRST on), one
 //!   after the other, each a paid miss; prints the latency percentiles (the store of record's
 //!   cost on the miss path, `benches/load/paid-miss.sh`).
+//! - `proverka-load wide BASE_URL N BYTES CONCURRENCY`: N distinct FSSP `legal` queries whose
+//!   query strings are about BYTES long (a long address), CONCURRENCY at a time; prints the
+//!   time and the status counts (what memory the proxy holds for them,
+//!   `benches/load/memory-bound.sh`).
 //!
 //! Loopback only: it refuses any other host.
 
@@ -29,6 +33,25 @@ fn query(base: &str, i: u64) -> String {
     format!(
         "{base}/api/fssp.php?type=physical&lastname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2&firstname=%D0%98%D0%B2%D0%B0%D0%BD&birthdate={day:02}.{month:02}.{year}&region=77"
     )
+}
+
+/// The i-th distinct FSSP `legal` query, its address padded until the query string is about
+/// `bytes` long (Cyrillic, percent-encoded: six bytes a letter).
+fn wide_query(base: &str, i: u64, bytes: usize) -> String {
+    let name = format!("Аптека {i}");
+    let mut address = format!("Москва дом {i}");
+    let encoded = |s: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("type", "legal")
+            .append_pair("name", &name)
+            .append_pair("adress", s)
+            .append_pair("region", "77")
+            .finish()
+    };
+    while encoded(&address).len() + 16 < bytes {
+        address.push_str(" улица");
+    }
+    format!("{base}/api/fssp.php?{}", encoded(&address))
 }
 
 /// A deterministic xorshift generator: the same seed, the same workload for both targets.
@@ -185,9 +208,18 @@ async fn main() -> std::process::ExitCode {
                 .collect();
             (urls, concurrency as usize)
         }
+        Some("wide") if args.len() == 5 && loopback(&args[1]) => {
+            let (n, bytes, concurrency) = (
+                parse(2).unwrap_or(40_000),
+                parse(3).unwrap_or(3_900) as usize,
+                parse(4).unwrap_or(16) as usize,
+            );
+            let urls = (0..n).map(|i| wide_query(&args[1], i, bytes)).collect();
+            (urls, concurrency)
+        }
         _ => {
             eprintln!(
-                "usage: proverka-load burst URL N | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED | misses BASE_URL N FIRST (loopback URLs only)"
+                "usage: proverka-load burst URL N | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED | misses BASE_URL N FIRST | wide BASE_URL N BYTES CONCURRENCY (loopback URLs only)"
             );
             return std::process::ExitCode::from(2);
         }

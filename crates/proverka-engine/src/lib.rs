@@ -61,7 +61,7 @@ use proverka_store::{SpendQuery, SpendRow, Store, StoreError};
 pub use account::AccountRequest;
 pub use batch::{Batch, BatchError, RowView};
 pub use config::{CacheConfig, ProviderConfig, RetryConfig, SourceMode};
-pub use memo::ParseMemo;
+pub use memo::{MemoId, ParseMemo};
 pub use observer::{JudgedCall, Observer, Unobserved};
 pub use outcome::{Outcome, Status};
 pub use presence::{HEARTBEAT, Presence, STALE_AFTER};
