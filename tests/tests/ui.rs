@@ -5,9 +5,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use proverka_core::Provider;
+use proverka_core::{Date, Money, Provider};
 use proverka_sandbox::Fault;
-use proverka_tests::{config_for, fssp_debtor, get, metrics_text, start_proxy, start_sandbox};
+use proverka_store::Store as _;
+use proverka_tests::{
+    config_for, config_on_store, fssp_debtor, get, http, metrics_text, start_proxy, start_sandbox,
+};
 
 /// Headless Chromium with the page's scripts run to rest (virtual time waits for fetches).
 fn chromium(args: &[String]) -> Output {
@@ -244,12 +247,12 @@ async fn the_status_page_is_self_contained_and_behind_the_operator_keys() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(
-        page.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .starts_with("default-src 'none'")
-    );
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    // No other site may frame the operator's page (clickjacking): CSP and the older header.
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().await.unwrap();
     // Nothing loaded from elsewhere: no URL, no src, no link.
     for outside in ["http://", "https://", "src=", "<link", "@import"] {
@@ -268,4 +271,256 @@ async fn the_status_page_is_self_contained_and_behind_the_operator_keys() {
         .unwrap();
     assert_eq!(json["redis"], "not_configured");
     assert!(json["providers"].as_array().unwrap().len() >= 4, "{json}");
+}
+
+/// `/v1/status` as an operator sees it.
+async fn status_json(url: &str, key: &str) -> serde_json::Value {
+    http()
+        .get(format!("{url}/v1/status"))
+        .header("X-Proverka-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The value of an attribute of the element with `id` in the rendered DOM.
+fn attribute(dom: &str, id: &str, name: &str) -> String {
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} on the page"));
+    let tag = &dom[dom[..at].rfind('<').unwrap()..];
+    let tag = &tag[..tag.find('>').unwrap()];
+    let marker = format!(" {name}=\"");
+    let start = tag
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} on #{id}: {tag}"))
+        + marker.len();
+    tag[start..start + tag[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_tells_an_operator_what_to_do_and_what_it_cost() {
+    let sandbox = start_sandbox().await;
+    let store_path = proverka_testkit::own_store_path();
+    // Three days ago another replica answered 4 court queries from the cache (8 RUB saved).
+    let three_days_ago = Date::moscow_date_at(
+        std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 86_400),
+    );
+    {
+        let store = proverka_store::SqlStore::open(&store_path.display().to_string()).unwrap();
+        store
+            .add_savings(&[proverka_store::Saving {
+                day: three_days_ago,
+                provider: "court".into(),
+                answers: 4,
+                saved: Money::from_kopecks(800),
+            }])
+            .await
+            .unwrap();
+    }
+    let proxy = start_proxy(&config_on_store(
+        &sandbox,
+        &format!("store_path = {:?}\n", store_path.display().to_string()),
+        "[retry]\nmax_attempts = 1\n\
+         [[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 3.0\n\
+         [[clients]]\nname = \"hr\"\nkey = \"hr-client-key\"\n\
+         [[operators]]\nname = \"ops\"\nkey = \"ops-operator-key\"\n",
+    ))
+    .await;
+    let ask = |path: &str, key: &'static str, query: Vec<(&'static str, String)>| {
+        let url = format!("{}{path}", proxy.url);
+        async move {
+            http()
+                .get(url)
+                .header("X-Proverka-Key", key)
+                .query(&query)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let npd = "/parser/nalog_npd_api/";
+    let inn = |n: u64| vec![("inn", proverka_testkit::individual_inn(n))];
+    // crm: two paid NPD answers (3.00 of its 3.00), one hit, then a third refused by budget.
+    assert_eq!(ask(npd, "crm-client-key", inn(1)).await, 200);
+    assert_eq!(ask(npd, "crm-client-key", inn(1)).await, 200);
+    assert_eq!(ask(npd, "crm-client-key", inn(2)).await, 200);
+    assert_eq!(ask(npd, "crm-client-key", inn(3)).await, 402);
+    // hr: an FSSP query the page refuses (no lastname), FSSP's "test period over", NPD's
+    // success = 0.
+    let mut no_lastname = fssp_debtor("01.02.1981");
+    no_lastname.retain(|(k, _)| *k != "lastname");
+    assert_eq!(
+        ask("/api/fssp.php", "hr-client-key", no_lastname).await,
+        200
+    );
+    sandbox.inject(
+        Provider::Fssp,
+        Fault::ProviderError { code: "5".into() },
+        Some(1),
+    );
+    ask("/api/fssp.php", "hr-client-key", fssp_debtor("03.03.1983")).await;
+    sandbox.inject(Provider::Npd, Fault::SuccessZero, Some(1));
+    ask(npd, "hr-client-key", inn(4)).await;
+
+    // The hit reaches the store's savings within the engine's next flush (a second): wait
+    // for that state, not for a time.
+    let today = Date::moscow_date_at(std::time::SystemTime::now()).to_iso();
+    let mut status = serde_json::Value::Null;
+    for _ in 0..200 {
+        status = status_json(&proxy.url, "ops-operator-key").await;
+        let npd_saved = status["history"]["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["provider"] == "npd")
+            .map(|p| p["saved_rub"][29].clone());
+        if npd_saved == Some("1.50".into()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["history"]["days"][29], today.as_str(), "{status}");
+
+    let url = proxy
+        .url
+        .replacen("http://", "http://ops:ops-operator-key@", 1)
+        + "/ui";
+    let page = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || chromium(&["--dump-dom".to_owned(), url]))
+            .await
+            .unwrap()
+    };
+    let dom = String::from_utf8_lossy(&page.stdout).into_owned();
+    assert_eq!(cell(&dom, "failed"), "", "{dom}");
+
+    // Times: Moscow's, 24-hour, from the server.
+    let now = cell(&dom, "now-moscow");
+    assert!(now.starts_with(&format!("{today} ")), "{now}");
+    let clock = &now[11..];
+    assert!(
+        clock.len() == 8
+            && clock
+                .split(':')
+                .all(|p| p.len() == 2 && p.parse::<u8>().is_ok()),
+        "{now}"
+    );
+    assert!(
+        !dom.contains(" AM<") && !dom.contains(" PM<"),
+        "a 12-hour clock on the page"
+    );
+
+    // Errors with their meaning and what to do (newest first).
+    let row_of = |code: &str| {
+        (0..20)
+            .find(|i| cell(&dom, &format!("error-{i}-code")) == code)
+            .unwrap_or_else(|| panic!("no error {code} on the page:\n{dom}"))
+    };
+    let fssp = row_of("5");
+    assert_eq!(cell(&dom, &format!("error-{fssp}-provider")), "fssp");
+    assert_eq!(
+        cell(&dom, &format!("error-{fssp}-meaning")),
+        "Закончился период тестирования"
+    );
+    assert_eq!(
+        cell(&dom, &format!("error-{fssp}-advice")),
+        proverka_core::Remedy::TopUp.advice()
+    );
+    let zero = row_of("success=0");
+    assert!(cell(&dom, &format!("error-{zero}-meaning")).contains("success = 0"));
+    assert_eq!(
+        cell(&dom, &format!("error-{zero}-advice")),
+        proverka_core::Remedy::RetryLater.advice()
+    );
+    let time = cell(&dom, &format!("error-{fssp}-time"));
+    assert!(
+        time.len() == 8
+            && time
+                .split(':')
+                .all(|p| p.len() == 2 && p.parse::<u8>().is_ok()),
+        "{time}"
+    );
+
+    // Budgets per client, from the store.
+    assert_eq!(cell(&dom, "client-0-name"), "crm");
+    assert_eq!(cell(&dom, "client-0-budget"), "3.00");
+    assert_eq!(cell(&dom, "client-0-spent"), "3.00");
+    assert_eq!(cell(&dom, "client-0-reserved"), "0.00");
+    assert_eq!(cell(&dom, "client-0-left"), "0.00");
+    assert_eq!(cell(&dom, "client-1-name"), "hr");
+    assert_eq!(cell(&dom, "client-1-left"), "unlimited");
+
+    // Refused locally, by reason; latency of the latest calls.
+    assert_eq!(cell(&dom, "npd-refused"), "budget 1");
+    assert_eq!(cell(&dom, "fssp-refused"), "invalid 1");
+    let npd_status = status["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "npd")
+        .unwrap()
+        .clone();
+    assert_eq!(npd_status["latency"]["calls"], 3, "{npd_status}");
+    for q in ["p50", "p99"] {
+        let shown = cell(&dom, &format!("npd-{q}"));
+        let ms = npd_status["latency"][format!("{q}_ms")].as_f64().unwrap();
+        assert_eq!(shown, format!("{ms:.1} ms"));
+    }
+    assert_eq!(cell(&dom, "alfa-p50"), "—");
+
+    // 30 days of rubles, from the store: today's NPD spend and saving, the court's saving of
+    // three days ago written by "another replica", nothing for a provider with no rubles.
+    assert_eq!(
+        attribute(&dom, &format!("bar-npd-{today}-spent"), "data-rub"),
+        "3.00"
+    );
+    assert_eq!(
+        attribute(&dom, &format!("bar-npd-{today}-saved"), "data-rub"),
+        "1.50"
+    );
+    let earlier = three_days_ago.to_iso();
+    assert_eq!(
+        attribute(&dom, &format!("bar-court-{earlier}-saved"), "data-rub"),
+        "8.00"
+    );
+    // The tallest bar of a chart is its maximum; an empty day has no height.
+    let height = |id: &str| attribute(&dom, id, "height").parse::<f64>().unwrap();
+    assert!(height(&format!("bar-court-{earlier}-saved")) > 100.0);
+    assert_eq!(height(&format!("bar-court-{today}-saved")), 0.0);
+    assert!(height(&format!("bar-npd-{today}-spent")) > height(&format!("bar-npd-{today}-saved")));
+    assert!(!dom.contains("id=\"chart-alfa\""));
+    assert_eq!(dom.matches("id=\"bar-npd-").count(), 60);
+
+    // And as a person sees it: a full-page screenshot of the same state.
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-operator.png");
+    let _ = std::fs::remove_file(&shot);
+    let taken = {
+        let shot = shot.clone();
+        tokio::task::spawn_blocking(move || {
+            chromium(&[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1400,1400".to_owned(),
+                url,
+            ])
+        })
+        .await
+        .unwrap()
+    };
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}",
+            String::from_utf8_lossy(&taken.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{}",
+        png.len()
+    );
 }

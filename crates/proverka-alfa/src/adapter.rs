@@ -40,6 +40,10 @@ impl Adapter for AlfaAdapter {
         )
     }
 
+    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
+        crate::ProviderError::explain(code)
+    }
+
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: format!("{TYPED_PREFIX}{{requestId}}"),

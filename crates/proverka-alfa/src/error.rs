@@ -1,7 +1,7 @@
 //! [`ProviderError`]: the bank's error answers (400/401/403/404/500, `error` and
 //! `error_description`) and bodiless error statuses.
 
-use proverka_core::{Charged, Failure};
+use proverka_core::{Charged, CodeMeaning, Failure, Remedy};
 
 use crate::ValidationError;
 
@@ -142,5 +142,81 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// The page's own description of the error (Russian), or proverka's for its own check.
+    pub fn meaning(&self) -> String {
+        match self {
+            Self::InvalidRequest { .. } => "invalid_request - Неверные входные параметры запроса".into(),
+            Self::InvalidToken { .. } => "invalid_token - Предоставленный токен просрочен, отозван, имеет неправильный формат или недействителен по другим причинам".into(),
+            Self::InsufficientScope { .. } => "insufficient_scope - У пользователя нет прав на использование запрашиваемого сервиса, доступ к которому не предусмотрен настройками scope".into(),
+            Self::AccessDenied { .. } => "access_denied - Доступ к счету запрещен".into(),
+            Self::UnknownEndpoint { .. } => "unknown_endpoint - Эндпоинт не найден или неактивен".into(),
+            Self::InternalError { .. } => "internal_error - Внутренняя ошибка сервиса при выполнении обработки запроса".into(),
+            Self::Bodiless { status } => format!("HTTP {status}: Нет тела ответа"),
+            Self::Incomplete { .. } => "proverka's own check: the registry's pages held fewer people than its totalCount announced".into(),
+            Self::Other { status, error, .. } => format!("HTTP {status} {error}"),
+        }
+    }
+
+    /// What an operator does about it.
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            Self::InvalidRequest { .. } => Remedy::FixQuery,
+            Self::InvalidToken { .. } => Remedy::CheckCredential,
+            Self::InsufficientScope { .. } | Self::AccessDenied { .. } => {
+                Remedy::CheckAccountSettings
+            }
+            Self::UnknownEndpoint { .. } => Remedy::ContactProvider,
+            Self::InternalError { .. } | Self::Incomplete { .. } => Remedy::RetryLater,
+            other if Failure::retryable(other) => Remedy::RetryLater,
+            Self::Bodiless { .. } | Self::Other { .. } => Remedy::Investigate,
+        }
+    }
+
+    /// What a code as [`Failure::code`] gives it (`"invalid_token"`, a bodiless `"503"`)
+    /// means; `None` for one the page does not list.
+    pub fn explain(code: &str) -> Option<CodeMeaning> {
+        let error = match code.parse::<u16>() {
+            Ok(status) => Self::Bodiless { status },
+            Err(_) if code == "proverka_incomplete" => Self::Incomplete {
+                expected: 0,
+                received: 0,
+            },
+            Err(_) => CODES.error(&code)?,
+        };
+        Some(CodeMeaning::new(
+            error.meaning(),
+            error.remedy(),
+            Failure::retryable(&error),
+        ))
+    }
+}
+
 /// The error of every [`AlfaClient`](crate::AlfaClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+
+    #[test]
+    fn every_code_of_the_page_is_explained_in_its_words() {
+        for (code, error) in CODES.rows() {
+            let m = ProviderError::explain(&Failure::code(error)).unwrap();
+            assert!(m.meaning.starts_with(code), "{}", m.meaning);
+            assert_eq!(m.remedy, error.remedy());
+        }
+        let bodiless =
+            ProviderError::explain(&Failure::code(&ProviderError::Bodiless { status: 503 }));
+        assert_eq!(bodiless.map(|m| m.remedy), Some(Remedy::RetryLater));
+        assert_eq!(
+            ProviderError::explain("404").unwrap().remedy,
+            Remedy::Investigate
+        );
+        assert_eq!(
+            ProviderError::explain("invalid_token").unwrap().remedy,
+            Remedy::CheckCredential
+        );
+        assert_eq!(ProviderError::explain("made_up"), None);
+    }
+}

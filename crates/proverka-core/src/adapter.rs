@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Charged, ConfigError, Error, ErrorSource, Failure, Lookup, Money, Provider, Secret};
+use crate::{
+    Charged, CodeMeaning, ConfigError, Error, ErrorSource, Failure, Lookup, Money, Provider, Secret,
+};
 
 /// How the provider's credential travels upstream, and so who may hold it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +308,11 @@ pub trait Adapter: Send + Sync + fmt::Debug {
 
     /// The typed API's operations, for the OpenAPI document.
     fn operations(&self) -> Vec<TypedOperation>;
+
+    /// What one of the provider's error codes means and what to do about it, for a code as
+    /// its error's [`Failure::code`](crate::Failure::code) gives it (what metrics and the
+    /// status page carry); `None` for a code its page does not list.
+    fn explain(&self, code: &str) -> Option<CodeMeaning>;
 }
 
 /// A query string's parameters as an adapter reads them: in order, the first value of a name

@@ -46,6 +46,7 @@ pub mod lenient;
 mod lookup;
 mod money;
 mod provider;
+mod remedy;
 mod retry;
 mod secret;
 
@@ -74,6 +75,7 @@ pub use key::{CacheKey, CacheKeyBuilder, normalize_text};
 pub use lookup::{Lookup, UpstreamRequest};
 pub use money::{Money, MoneyError};
 pub use provider::{Cost, Provider};
+pub use remedy::{CodeMeaning, Remedy};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 

@@ -37,6 +37,10 @@ impl Adapter for CourtAdapter {
         )
     }
 
+    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
+        crate::ProviderError::explain(code)
+    }
+
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/court".into(),

@@ -1,6 +1,6 @@
 //! Court errors: the error texts of the provider's table, and this crate's error type.
 
-use proverka_core::{Charged, Failure, RefusedBy};
+use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
 /// A business error of the court API, sent with HTTP 200 as `data.status = 0` and the text in
 /// `data.error` (Описание ошибок).
@@ -86,6 +86,78 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// The page's own description (Расшифровка ошибки) and solution (Решение), as it writes
+    /// them.
+    pub fn meaning(&self) -> String {
+        const SUPPORT: &str = "Сообщите в техническую поддержку по адресу service@podsudnost.ru";
+        let (meaning, solution) = match self {
+            Self::AccessDenied => (
+                "Доступ к API заблокирован пользователем",
+                "Вы можете самостоятельно разблокировать доступ к API в личном кабинете",
+            ),
+            Self::QueryLimitZero => (
+                "Ваш лимит запросов равен нулю",
+                "Для тарифа \"Начальный\" лимит будет доступен с 00:00 по МСК. Для тарифа \"Пакетный\" лимит будет доступен после пополнения баланса (продления тарифа) или приобретения другого тарифа в личном кабинете.",
+            ),
+            Self::NotEnoughFunds => (
+                "На балансе недостаточно средств",
+                "Пополните баланс в личном кабинете",
+            ),
+            Self::TariffExpired => (
+                "Закончился срок действия тарифа",
+                "Пополните баланс для продления тарифа или приобретите другой тариф в личном кабинете",
+            ),
+            Self::UnknownTariffType => ("Неизвестный тип тарифа (техническая ошибка)", SUPPORT),
+            Self::TariffTypeEmpty => (
+                "Тариф не установлен для пользователя (техническая ошибка)",
+                SUPPORT,
+            ),
+            Self::Forbidden => (
+                "Доступ запрещен",
+                "Убедитесь, что все параметры запросу указаны в соотвествии с документацией. Укажите Токен предоставленный в личном кабинете",
+            ),
+            Self::Unauthorized => (
+                "Неавторизованный пользователь",
+                "Укажите Токен предоставленный в личном кабинете",
+            ),
+            Self::BadCoordinates => (
+                "Неправильная запись координат",
+                "Верно укажите координаты (через пробел), например 50.12345 60.12345",
+            ),
+            Self::NoCoordsOrAddress => (
+                "Координаты или параметры адреса не назначены",
+                "Верно укажите координаты (через пробел), например 50.12345 60.12345 Убедитесь, что все параметры запросу указаны в соотвествии с документацией",
+            ),
+            Self::DatabaseError(_) => ("Описание ошибки базы данных (техническая ошибка)", SUPPORT),
+            Self::Other(text) => return text.clone(),
+        };
+        format!("{meaning}. Решение: {solution}")
+    }
+
+    /// What an operator does about it.
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            Self::AccessDenied => Remedy::CheckAccountSettings,
+            Self::QueryLimitZero => Remedy::WaitForLimit,
+            Self::NotEnoughFunds | Self::TariffExpired => Remedy::TopUp,
+            Self::UnknownTariffType | Self::TariffTypeEmpty => Remedy::ContactProvider,
+            Self::Forbidden | Self::Unauthorized => Remedy::CheckCredential,
+            Self::BadCoordinates | Self::NoCoordsOrAddress => Remedy::FixQuery,
+            Self::DatabaseError(_) => Remedy::RetryLater,
+            Self::Other(_) => Remedy::Investigate,
+        }
+    }
+
+    /// What a code as [`Failure::code`] gives it (the provider's text) means; `None` for a
+    /// text the page does not list.
+    pub fn explain(code: &str) -> Option<CodeMeaning> {
+        let error = Self::from_text(code);
+        (!matches!(error, Self::Other(_)))
+            .then(|| CodeMeaning::new(error.meaning(), error.remedy(), Failure::retryable(&error)))
+    }
+}
+
 impl Failure for ProviderError {
     /// Errors spend no query from the limit.
     fn charged(&self) -> Charged {
@@ -149,3 +221,26 @@ impl ValidationError {
 
 /// The error of every [`CourtClient`](crate::CourtClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+
+    #[test]
+    fn every_text_of_the_page_is_explained_in_its_words() {
+        for (text, error) in TEXTS.rows() {
+            let m = ProviderError::explain(&Failure::code(error)).unwrap();
+            assert_eq!(m.remedy, error.remedy(), "{text}");
+            assert!(m.meaning.contains(". Решение: "), "{}", m.meaning);
+        }
+        let db = ProviderError::explain("Data Base Error: [timeout]").unwrap();
+        assert!(db.meaning.starts_with("Описание ошибки базы данных"));
+        assert_eq!(
+            ProviderError::explain("Query limit is null (0)")
+                .unwrap()
+                .remedy,
+            Remedy::WaitForLimit
+        );
+        assert_eq!(ProviderError::explain("something new"), None);
+    }
+}

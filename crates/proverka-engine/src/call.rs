@@ -131,9 +131,9 @@ impl Engine {
     fn saved(&self, provider: Provider, served: &Served, cost: Cost) {
         let billed = served.answer.verdict.billed();
         if billed.is_yes() {
-            self.inner
-                .observer
-                .saved(provider, self.price_of(provider, billed, cost));
+            let price = self.price_of(provider, billed, cost);
+            self.inner.savings.add(provider, price);
+            self.inner.observer.saved(provider, price);
         }
     }
 

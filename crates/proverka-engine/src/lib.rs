@@ -46,6 +46,7 @@ mod observer;
 mod outcome;
 mod presence;
 mod request;
+mod savings;
 mod tenant;
 mod upstream;
 
@@ -55,8 +56,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use proverka_cache::{RemoteStatus, TieredCache};
-use proverka_core::{Billed, Clock, Cost, Money, Provider, SystemClock};
-use proverka_store::{SpendQuery, SpendRow, Store, StoreError};
+use proverka_core::{Billed, Clock, Cost, Date, Money, Provider, SystemClock};
+use proverka_store::{Saving, SpendQuery, SpendRow, Store, StoreError};
 
 pub use account::AccountRequest;
 pub use batch::{Batch, BatchError, RowView};
@@ -119,6 +120,8 @@ pub(crate) struct Inner {
     pub(crate) observer: Arc<dyn Observer>,
     pub(crate) memo: ParseMemo,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Paid answers served without a call, not yet added to the store's savings.
+    pub(crate) savings: savings::Savings,
 }
 
 /// Builds an [`Engine`].
@@ -209,6 +212,15 @@ impl Engine {
         upstream::price_of(self.inner.configured_price(provider), billed, cost)
     }
 
+    /// Savings (paid answers served without a call) per day and provider, from the store of
+    /// record: every replica's, as the engines flushed them (each within a second).
+    ///
+    /// # Errors
+    /// The store did not answer.
+    pub async fn savings(&self, from: Date, to: Date) -> Result<Vec<Saving>, StoreError> {
+        self.store().savings(from, to).await
+    }
+
     /// Spend from the store of record.
     ///
     /// # Errors
@@ -251,6 +263,7 @@ impl Engine {
     pub async fn shutdown(&self, grace: Duration) -> bool {
         let idle = self.inner.cache.wait_idle(grace).await;
         self.inner.ledger.retry(self.store().as_ref()).await;
+        self.inner.flush_savings().await;
         self.inner.presence.leave().await;
         idle
     }
@@ -266,6 +279,15 @@ pub struct Readiness {
 }
 
 impl Inner {
+    /// Adds the savings counted since the last flush to today's (Moscow, by the engine's
+    /// clock) in the store.
+    async fn flush_savings(&self) {
+        let day = Date::moscow_date_at(self.clock.now());
+        self.savings
+            .flush(self.presence.store().as_ref(), day)
+            .await;
+    }
+
     pub(crate) fn upstream(&self, provider: Provider) -> &Upstream {
         self.upstreams
             .iter()
@@ -356,12 +378,13 @@ impl EngineBuilder {
             cache: self
                 .cache
                 .unwrap_or_else(|| TieredCache::builder().memory_bytes(64 << 20).build()),
-            upstreams,
             prices,
             presence,
             ledger,
             observer: self.observer,
             memo: ParseMemo::new(self.memo_bytes),
+            savings: savings::Savings::new(upstreams.iter().map(Upstream::provider).collect()),
+            upstreams,
             clock: self.clock,
         });
         tokio::spawn(settling(Arc::downgrade(&inner)));
@@ -377,7 +400,9 @@ async fn settling(inner: Weak<Inner>) {
         tick.tick().await;
         let Some(inner) = inner.upgrade() else { return };
         if inner.presence.probe().await {
-            inner.ledger.retry(inner.presence.store().as_ref()).await;
+            let store = inner.presence.store().as_ref();
+            inner.ledger.retry(store).await;
+            inner.flush_savings().await;
         }
     }
 }

@@ -140,3 +140,51 @@ async fn recovery_settles_a_silent_process_elsewhere_never_a_live_one() {
     assert_eq!(abandoned.intents, 1);
     assert_eq!(abandoned.amount, Money::from_kopecks(150));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hits_are_added_to_the_store_s_savings_of_the_clock_s_day() {
+    let sandbox = proverka_sandbox::Sandbox::builder()
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::starting_at(before_midnight()));
+    let mut providers = std::collections::BTreeMap::new();
+    providers.insert(
+        "npd".to_owned(),
+        ProviderConfig {
+            base_url: Some(sandbox.url()),
+            key: Some(proverka_core::Secret::new("npd-key")),
+            price_rub: Some(1.5),
+            ..ProviderConfig::default()
+        },
+    );
+    let store = store();
+    let engine = Engine::builder()
+        .providers(providers)
+        .store(Arc::clone(&store))
+        .clock(Arc::clone(&clock) as Arc<dyn Clock>)
+        .program("engine test")
+        .build()
+        .unwrap();
+    let ask = || {
+        engine.execute(Request::new(
+            &engine,
+            npd(1),
+            Tenant::named("crm", "crm"),
+            &"req",
+        ))
+    };
+    // One miss (paid), then three hits: 3 x 1.50 saved.
+    for _ in 0..4 {
+        ask().await.unwrap();
+    }
+    assert_eq!(sandbox.calls(Provider::Npd), 1);
+    engine.shutdown(Duration::from_secs(5)).await;
+    let day = proverka_core::Date::moscow_date_at(before_midnight());
+    let saved = engine.savings(day, day).await.unwrap();
+    let got: Vec<(&str, i64, Money)> = saved
+        .iter()
+        .map(|s| (s.provider.as_str(), s.answers, s.saved))
+        .collect();
+    assert_eq!(got, [("npd", 3, Money::from_kopecks(450))]);
+}

@@ -45,6 +45,10 @@ impl Adapter for FnsAdapter {
         ProviderReply::new(500, "{}")
     }
 
+    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
+        crate::ProviderError::explain(code)
+    }
+
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/fns".into(),

@@ -1,7 +1,7 @@
 //! [`ProviderError`]: the service's 422 codes. The service is free: nothing it answers is
 //! billed.
 
-use proverka_core::{Charged, Failure};
+use proverka_core::{Charged, CodeMeaning, Failure, Remedy};
 
 use crate::ValidationError;
 
@@ -64,6 +64,27 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// What a code as [`Failure::code`] gives it means, as the service describes it, and
+    /// what to do; `None` for one it does not list.
+    pub fn explain(code: &str) -> Option<CodeMeaning> {
+        let (meaning, remedy) = match CODES.error(&code)? {
+            Self::ValidationFailed(_) => ("validation.failed: a bad INN or date", Remedy::FixQuery),
+            Self::Limited => (
+                "taxpayer.status.service.limited.error: too many requests from this IP address per unit of time; try later",
+                Remedy::RetryLater,
+            ),
+            Self::Unavailable => (
+                "taxpayer.status.service.unavailable.error: the service is unavailable; try later",
+                Remedy::RetryLater,
+            ),
+            Self::Other { .. } => return None,
+        };
+        let retryable = matches!(remedy, Remedy::RetryLater);
+        Some(CodeMeaning::new(meaning, remedy, retryable))
+    }
+}
+
 impl Failure for ProviderError {
     /// The service is free.
     fn charged(&self) -> Charged {
@@ -81,3 +102,18 @@ impl Failure for ProviderError {
 
 /// The error of every [`FnsClient`](crate::FnsClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+
+    #[test]
+    fn every_code_of_the_service_is_explained() {
+        for (code, error) in CODES.rows() {
+            let m = ProviderError::explain(&Failure::code(error)).unwrap();
+            assert!(m.meaning.starts_with(code));
+            assert_eq!(m.retryable, Failure::retryable(error));
+        }
+        assert_eq!(ProviderError::explain("other"), None);
+    }
+}

@@ -67,6 +67,10 @@ impl Adapter for FsspAdapter {
         )
     }
 
+    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
+        crate::ErrorCode::explain(code)
+    }
+
     fn operations(&self) -> Vec<TypedOperation> {
         QueryType::ALL
             .iter()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use proverka_core::{Charged, Failure, RefusedBy};
+use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
 /// Every error code in the api-cloud.ru FSSP error table, plus [`ErrorCode::Unknown`].
 ///
@@ -227,6 +227,69 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// What an operator does about it: the token codes send them to the configured token or
+    /// the account's settings, 498 and 5 to the balance and tariff, the parameter codes to the
+    /// calling service, 456, 404 and 1 wait.
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            Self::MaxLimit | Self::TimeMaxConnect | Self::ApiSuspended => Remedy::RetryLater,
+            Self::TokenNotRegistered | Self::MissingToken | Self::WrongTokenKey => {
+                Remedy::CheckCredential
+            }
+            Self::TokenNoAccess | Self::IpNotRegistered | Self::TokenTechBlock => {
+                Remedy::CheckAccountSettings
+            }
+            Self::TokenNoMoney | Self::TestTimeOff => Remedy::TopUp,
+            Self::TokenLocked | Self::TokenBlockedByQualityService => Remedy::ContactProvider,
+            Self::Unknown { .. } => Remedy::Investigate,
+            Self::ForbiddenSymbols
+            | Self::MissingMandatoryParameter
+            | Self::MissingType
+            | Self::NoRequiredParameters
+            | Self::ParameterConflict
+            | Self::TypeIdNotCorrected
+            | Self::ConflictLastnameFirstname
+            | Self::MissingDocumentNumber
+            | Self::MissingNameLegal
+            | Self::MissingBirthdate
+            | Self::MissingRegion
+            | Self::MissingProceedingNumber
+            | Self::MissingLastname
+            | Self::MissingFirstname
+            | Self::DateError => Remedy::FixQuery,
+        }
+    }
+
+    /// What a code as [`Failure::code`] gives it (`"5"`, `"TIME_MAX_CONNECT"`) means, from the
+    /// page's table; 107, whose two meanings only the message tells apart, gets both. `None`
+    /// for a code the table does not list.
+    pub fn explain(code: &str) -> Option<CodeMeaning> {
+        match Self::from_wire(code, None, None) {
+            Self::Unknown { .. } => {
+                let number: u32 = code.trim().parse().ok()?;
+                let rows: Vec<&(Documented, ErrorCode)> = TABLE
+                    .rows()
+                    .iter()
+                    .filter(|(r, _)| r.number == number)
+                    .collect();
+                let (first, code) = rows.first()?;
+                let meaning: Vec<&str> = rows.iter().map(|(r, _)| r.meaning).collect();
+                Some(CodeMeaning::new(
+                    meaning.join(" / "),
+                    code.remedy(),
+                    first.retryable,
+                ))
+            }
+            known => Some(CodeMeaning::new(
+                known.meaning(),
+                known.remedy(),
+                known.retryable(),
+            )),
+        }
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self, self.number()) {
@@ -349,6 +412,30 @@ pub type Error = proverka_core::Error<ValidationError, ProviderError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_documented_code_is_explained_with_what_to_do() {
+        for code in ErrorCode::documented() {
+            let wire = Failure::code(&ProviderError {
+                code: code.clone(),
+                message: None,
+            });
+            let m = ErrorCode::explain(&wire).unwrap_or_else(|| panic!("{wire}"));
+            assert_eq!(m.retryable, code.retryable(), "{wire}");
+            assert_ne!(m.remedy, Remedy::Investigate, "{wire}");
+        }
+        // 5: the test period is over, which an operator must act on.
+        let test_over = ErrorCode::explain("5").unwrap();
+        assert_eq!(test_over.meaning, "Закончился период тестирования");
+        assert_eq!(test_over.remedy, Remedy::TopUp);
+        // 107 without its message: both meanings.
+        assert!(ErrorCode::explain("107").unwrap().meaning.contains(" / "));
+        assert_eq!(
+            ErrorCode::explain("TIME_MAX_CONNECT").unwrap().remedy,
+            Remedy::RetryLater
+        );
+        assert_eq!(ErrorCode::explain("777"), None);
+    }
 
     #[test]
     fn wire_shapes() {

@@ -45,6 +45,10 @@ impl Adapter for NpdAdapter {
         )
     }
 
+    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
+        crate::ProviderError::explain(code)
+    }
+
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/npd".into(),

@@ -1,6 +1,6 @@
 //! [`ProviderError`]: the page's error codes (403 40301–40305, 400 40000) and `success = 0`.
 
-use proverka_core::{Charged, Failure};
+use proverka_core::{Charged, CodeMeaning, Failure, Remedy};
 
 use crate::ValidationError;
 
@@ -71,6 +71,50 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// The code [`Failure::code`] gives an answer with `success = 0` (or no code at all).
+    pub const SUCCESS_ZERO: &'static str = "success=0";
+
+    /// The page's own description of the error (in Russian, with the `error` text it quotes).
+    pub fn meaning(&self) -> String {
+        match self {
+            Self::InvalidAccessKey => "Invalid access key: указанный ключ доступа недействителен или отсутствует.".into(),
+            Self::SubscriptionExpired => "The subscription period has expired: доступ к сервису истек, требуется продление.".into(),
+            Self::InvalidIp => "Invalid IP: запрос выполнен с IP-адреса, который не разрешён для доступа.".into(),
+            Self::DayLimitExceeded => "Day limit of requests exceeded: достигнут оплаченный лимит запросов на день.".into(),
+            Self::MonthLimitExceeded => "Month limit of requests exceeded: достигнут оплаченный лимит запросов на месяц.".into(),
+            Self::Validation(_) => "Ошибка валидации запроса: неверное или отсутствующее значение какого-либо поля (подробности в поле error).".into(),
+            Self::SourceUnavailable => "success = 0: не удалось получить информацию от источника. Запрос не будет учтен в статистике. Необходимо повторить запрос.".into(),
+            Self::Other { code, message } => format!("{code:?}: {message:?}"),
+        }
+    }
+
+    /// What an operator does about it.
+    pub fn remedy(&self) -> Remedy {
+        match self {
+            Self::InvalidAccessKey => Remedy::CheckCredential,
+            Self::SubscriptionExpired => Remedy::TopUp,
+            Self::InvalidIp => Remedy::CheckAccountSettings,
+            Self::DayLimitExceeded | Self::MonthLimitExceeded => Remedy::WaitForLimit,
+            Self::Validation(_) => Remedy::FixQuery,
+            Self::SourceUnavailable => Remedy::RetryLater,
+            Self::Other { .. } => Remedy::Investigate,
+        }
+    }
+
+    /// What a code as [`Failure::code`] gives it (`"40302"`, `"success=0"`) means; `None` for
+    /// one the page does not list.
+    pub fn explain(code: &str) -> Option<CodeMeaning> {
+        let error = if code == Self::SUCCESS_ZERO {
+            Self::SourceUnavailable
+        } else {
+            Self::from_code(Some(code.trim().parse().ok()?), None)
+        };
+        (!matches!(error, Self::Other { .. }))
+            .then(|| CodeMeaning::new(error.meaning(), error.remedy(), Failure::retryable(&error)))
+    }
+}
+
 impl Failure for ProviderError {
     /// Only `success = 1` answers are charged.
     fn charged(&self) -> Charged {
@@ -81,9 +125,36 @@ impl Failure for ProviderError {
         matches!(self, Self::SourceUnavailable)
     }
     fn code(&self) -> String {
-        ProviderError::code(self).map_or_else(|| "success=0".to_owned(), |c| c.to_string())
+        ProviderError::code(self).map_or_else(|| Self::SUCCESS_ZERO.to_owned(), |c| c.to_string())
     }
 }
 
 /// The error of every [`NpdClient`](crate::NpdClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_of_the_page_is_explained_with_what_to_do() {
+        for (code, error) in CODES.rows() {
+            let wire = Failure::code(error);
+            assert_eq!(wire, code.to_string());
+            let m = ProviderError::explain(&wire).unwrap();
+            assert_eq!(m.remedy, error.remedy(), "{code}");
+            assert!(!m.meaning.is_empty());
+        }
+        let zero = ProviderError::explain(&Failure::code(&ProviderError::SourceUnavailable));
+        assert_eq!(
+            zero.map(|m| (m.remedy, m.retryable)),
+            Some((Remedy::RetryLater, true))
+        );
+        assert_eq!(
+            ProviderError::explain("40302").unwrap().remedy,
+            Remedy::TopUp
+        );
+        assert_eq!(ProviderError::explain("40399"), None);
+        assert_eq!(ProviderError::explain("nonsense"), None);
+    }
+}

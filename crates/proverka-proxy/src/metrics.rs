@@ -24,10 +24,12 @@ use proverka_core::{Money, Provider, Verdict};
 mod exposition;
 mod free_queue;
 mod latency;
+mod page;
 mod scrape;
 
 pub(crate) use exposition::{CLASSIC, OPENMETRICS, classic_text, wants_openmetrics};
 use latency::{RequestCollector, RequestStats};
+pub(crate) use page::{Quantiles, REFUSALS};
 pub(crate) use scrape::Scrape;
 use scrape::ScrapeCollector;
 
@@ -173,6 +175,7 @@ pub struct Metrics {
     budget_refusals: Family<ClientLabels, Counter>,
     reloads: Family<ResultLabels, Counter>,
     free_queue: free_queue::FreeQueueMetrics,
+    page: page::PageMetrics,
     scrape: Arc<Mutex<Scrape>>,
     /// The latest provider errors, newest last (the status page).
     recent_errors: Mutex<VecDeque<RecentError>>,
@@ -277,6 +280,7 @@ impl Metrics {
             reloads.clone(),
         );
         let free_queue = free_queue::FreeQueueMetrics::register(&mut registry);
+        let page = page::PageMetrics::register(&mut registry, routes.providers());
         // A gauge at 1, the common `*_build_info` convention (the OpenMetrics `info` type is
         // not read by the classic text parser of promtool and older Prometheus).
         let build_info = Family::<BuildLabels, Gauge>::default();
@@ -317,6 +321,7 @@ impl Metrics {
             budget_refusals,
             reloads,
             free_queue,
+            page,
             scrape,
             recent_errors: Mutex::default(),
             rendering: Mutex::new(()),
@@ -369,6 +374,7 @@ impl Metrics {
             }
             _ => "no_answer",
         };
+        self.page.call_took(p, took);
         self.call_seconds
             .get_or_create(&OutcomeLabels {
                 provider: l.provider,
@@ -380,7 +386,7 @@ impl Metrics {
     fn provider_error(&self, p: Provider, code: &str) {
         let code: String = code
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || " _-().:".contains(*c))
+            .filter(|c| c.is_ascii_alphanumeric() || " _-().:=".contains(*c))
             .take(60)
             .collect();
         {
@@ -492,6 +498,21 @@ impl Metrics {
             balance_rub: self.balance.get(&l).map(|g| g.get()),
             quota_left: self.quota_left.get(&l).map(|g| g.get()),
         }
+    }
+
+    /// A query refused by proverka itself (one of [`REFUSALS`]): nothing sent.
+    pub(crate) fn refused_locally(&self, p: Provider, reason: &'static str) {
+        self.page.refused(p, reason);
+    }
+
+    /// A provider's local refusals so far, in the order of [`REFUSALS`].
+    pub(crate) fn refused_of(&self, p: Provider) -> [u64; REFUSALS.len()] {
+        self.page.refused_of(p)
+    }
+
+    /// p50 and p99 of a provider's latest calls.
+    pub(crate) fn call_quantiles(&self, p: Provider) -> Option<Quantiles> {
+        self.page.quantiles(p)
     }
 
     /// The latest provider errors, newest first.

@@ -221,6 +221,14 @@ enum Rejection<'a> {
 }
 
 impl Rejection<'_> {
+    /// The reason counted in `proverka_refused_locally_total`.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Unauthorized | Self::OperatorKey => "unauthorized",
+            Self::MissingCredential(_) => "no_credential",
+        }
+    }
+
     fn reply(self) -> Reply {
         match self {
             Self::Unauthorized => error(
@@ -379,9 +387,13 @@ async fn proxied(
     } else {
         Vec::new()
     };
+    let refused = |reason| state.metrics.refused_locally(provider, reason);
     let client = match identify(state, upstream, &owned, &req.headers) {
         Ok(c) => c,
-        Err(r) => return (r.reply(), None),
+        Err(r) => {
+            refused(r.reason());
+            return (r.reply(), None);
+        }
     };
     let name = Some(Arc::clone(&client.tenant.name));
     let pairs: Vec<(&str, &str)> = owned
@@ -402,6 +414,7 @@ async fn proxied(
     let lookup = match parsed {
         Ok(l) => l,
         Err(refusal) => {
+            refused("invalid");
             return (
                 if typed_route {
                     json_reply(
@@ -419,7 +432,10 @@ async fn proxied(
     };
     let credential = match upstream_credential(upstream, &owned, &req.headers) {
         Ok(c) => c,
-        Err(r) => return (r.reply(), name),
+        Err(r) => {
+            refused(r.reason());
+            return (r.reply(), name);
+        }
     };
     let (options, refresh_denied, only_if_cached) = fetch_options(&req.headers, &client);
     let request = Request {
@@ -449,7 +465,12 @@ async fn proxied(
             }
             r
         }
-        Err(e) => no_answer(provider, e),
+        Err(e) => {
+            if let Some(reason) = refusal_reason(&e) {
+                refused(reason);
+            }
+            no_answer(provider, e)
+        }
     };
     if refresh_denied {
         // This client may not make the proxy pay for a refresh: it got what the cache had.
@@ -458,6 +479,19 @@ async fn proxied(
             .insert("x-proverka-refresh", HeaderValue::from_static("denied"));
     }
     (response, name)
+}
+
+/// The reason counted in `proverka_refused_locally_total` when the engine refused a query
+/// before any call (`None`: it was sent, or is not proverka's refusal).
+fn refusal_reason(e: &CallError) -> Option<&'static str> {
+    match e {
+        CallError::Budget(_) => Some("budget"),
+        CallError::Degraded => Some("cache_degraded"),
+        CallError::Busy => Some("busy"),
+        CallError::StoreUnavailable(_) => Some("store_unavailable"),
+        CallError::NotCached => Some("not_cached"),
+        _ => None,
+    }
 }
 
 /// What the caller gets when the engine brought no answer: nothing sent, or sent and lost

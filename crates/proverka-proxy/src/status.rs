@@ -1,19 +1,29 @@
-//! The status page (`/ui`) and the numbers it shows (`/v1/status`): per provider, today's
-//! queries and how they were answered (hit ratio), rubles spent and saved today, calls in
-//! flight, the latest provider errors, balance and quota as the provider last reported them;
-//! and Redis's state. Every number is read from the metrics `/metrics` exposes, less their
-//! values at the start of the Moscow day (a task takes them at each midnight; zeros for a
-//! replica started today), so the page and Prometheus agree.
+//! The status page (`/ui`) and the numbers it shows (`/v1/status`), for an operator: per
+//! provider, today's queries and how they were answered (hit ratio), rubles spent and saved,
+//! calls in flight, p50 and p99 of the latest calls' time, queries refused locally by reason,
+//! balance and quota as the provider last reported them; the latest provider errors, each with
+//! its meaning from the adapter's table and what to do; each client's budget today (spent,
+//! reserved, left); rubles spent and saved per provider per day over 30 days; and Redis's
+//! state. Times are Moscow's, formatted here (24-hour), never the browser's.
+//!
+//! The replica's counters are read from the metrics `/metrics` exposes, less their values at
+//! the start of the Moscow day (a task takes them at each midnight; zeros for a replica started
+//! today), so the page and Prometheus agree; budgets, spend and the 30 days come from the store
+//! of record (every replica's).
+
+mod history;
 
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proverka_cache::RemoteStatus;
-use proverka_core::{Date, Money};
+use proverka_core::{CodeMeaning, Date, Money};
+use proverka_store::SpendRow;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::app::today::{Counts, DayStart};
+use crate::metrics::REFUSALS;
 
 /// The page: one self-contained HTML file (no external asset), refreshing itself.
 pub(crate) const PAGE: &str = include_str!("status.html");
@@ -42,6 +52,7 @@ fn counts(state: &AppState, index: usize) -> Counts {
         billed_unknown: n.billed_unknown,
         spent_rub: n.spent_rub,
         saved_rub: n.saved_rub + n.saved_by_free_source_rub,
+        refused: state.metrics.refused_of(state.providers()[index]),
     }
 }
 
@@ -77,6 +88,56 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Moscow's offset from UTC (no daylight saving since 2014).
+const MOSCOW_OFFSET_SECS: u64 = 3 * 3600;
+
+/// The time of day in Moscow at `at`, 24-hour (`14:03:09`).
+pub(crate) fn moscow_clock(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) + MOSCOW_OFFSET_SECS;
+    let of_day = secs % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// A code on the page: the adapter's meaning of it and what to do.
+fn explained(state: &AppState, provider: proverka_core::Provider, code: &str) -> CodeMeaning {
+    if code == CodeMeaning::UNREADABLE {
+        return CodeMeaning::unreadable();
+    }
+    state
+        .engine
+        .upstream(provider)
+        .adapter()
+        .explain(code)
+        .unwrap_or_else(CodeMeaning::not_in_table)
+}
+
+/// Each configured client's budget today, from the store of record (every replica's calls).
+async fn clients(state: &AppState, day: Date, spend: &[SpendRow]) -> Vec<Value> {
+    let store = state.engine.store();
+    let mut out = Vec::new();
+    for tenant in state.tenants() {
+        let rows = spend.iter().filter(|r| *r.tenant == *tenant.id);
+        let sum = |f: fn(&SpendRow) -> Money| {
+            rows.clone().map(f).fold(Money::ZERO, Money::saturating_add)
+        };
+        let committed = store.committed(&tenant.id, day).await.ok();
+        out.push(json!({
+            "name": tenant.name,
+            "daily_budget_rub": tenant.budget,
+            "spent_rub": sum(|r| r.charged),
+            "possibly_billed_rub": sum(|r| r.unknown),
+            "reserved_rub": sum(|r| r.open),
+            "left_rub": tenant.budget.zip(committed).map(|(b, c)| b.saturating_sub(c).max(Money::ZERO)),
+        }));
+    }
+    out
+}
+
 /// `/v1/status`.
 pub(crate) async fn status(state: &AppState) -> Value {
     let cache = state.engine.cache();
@@ -91,6 +152,7 @@ pub(crate) async fn status(state: &AppState) -> Value {
         let d = lock(&state.day_start);
         (d.day, d.counts.clone())
     };
+    let now = state.engine.presence().clock().now();
     // Today's spend of every replica: the store of record's ledger (none while it is down).
     let spend = state
         .engine
@@ -101,7 +163,24 @@ pub(crate) async fn status(state: &AppState) -> Value {
         })
         .await
         .unwrap_or_default();
-    let errors = state.metrics.recent_errors();
+    let errors: Vec<Value> = state
+        .metrics
+        .recent_errors()
+        .iter()
+        .take(20)
+        .map(|e| {
+            let m = explained(state, e.provider, &e.code);
+            json!({
+                "provider": e.provider.as_str(),
+                "at_moscow": moscow_clock(e.at),
+                "code": e.code,
+                "meaning": m.meaning,
+                "remedy": m.remedy,
+                "advice": m.remedy.advice(),
+                "retryable": m.retryable,
+            })
+        })
+        .collect();
     let mut providers = Vec::new();
     for (index, &provider) in state.providers().iter().enumerate() {
         let now = counts(state, index);
@@ -117,6 +196,16 @@ pub(crate) async fn status(state: &AppState) -> Value {
             .iter()
             .filter(|row| row.provider == provider.as_str())
             .fold(Money::ZERO, |t, row| t.saturating_add(row.charged));
+        let refused: serde_json::Map<String, Value> = REFUSALS
+            .iter()
+            .zip(now.refused.iter().zip(base.refused))
+            .map(|(reason, (n, b))| ((*reason).to_owned(), n.saturating_sub(b).into()))
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        let latency = state.metrics.call_quantiles(provider).map(|q| {
+            let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
+            json!({"p50_ms": ms(q.p50), "p99_ms": ms(q.p99), "calls": q.calls})
+        });
         providers.push(json!({
             "provider": provider.as_str(),
             "requests": by_status.iter().sum::<u64>(),
@@ -131,23 +220,26 @@ pub(crate) async fn status(state: &AppState) -> Value {
             "billed_unknown": now.billed_unknown.saturating_sub(base.billed_unknown),
             "balance_rub": numbers.balance_rub.map(rubles),
             "quota_left": numbers.quota_left,
+            "latency": latency,
+            "refused_locally": refused,
             "last_errors": errors
                 .iter()
-                .filter(|e| e.provider == provider)
+                .filter(|e| e["provider"] == provider.as_str())
                 .take(5)
-                .map(|e| json!({
-                    "at_ms": e.at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-                    "code": e.code,
-                }))
+                .map(|e| json!({"at_moscow": e["at_moscow"], "code": e["code"]}))
                 .collect::<Vec<_>>(),
         }));
     }
     json!({
         "version": env!("CARGO_PKG_VERSION"),
         "day": day.to_iso(),
+        "now_moscow": format!("{} {}", Date::moscow_date_at(now).to_iso(), moscow_clock(now)),
         "redis": redis,
         "in_flight": cache.in_flight(),
         "providers": providers,
+        "errors": errors,
+        "clients": clients(state, day, &spend).await,
+        "history": history::last_days(state, now).await,
     })
 }
 
@@ -178,5 +270,17 @@ mod tests {
         assert_eq!(requests(&status(&state).await), (0.into(), Value::Null));
         state.metrics.request(typed, "HIT", Duration::ZERO);
         assert_eq!(requests(&status(&state).await), (1.into(), 1.0.into()));
+    }
+
+    #[test]
+    fn times_are_moscow_s_on_a_24_hour_clock() {
+        // 2026-12-06 20:59:30 UTC is 23:59:30 in Moscow.
+        let at = UNIX_EPOCH + Duration::from_secs(1_796_590_770);
+        assert_eq!(moscow_clock(at), "23:59:30");
+        assert_eq!(moscow_clock(at + Duration::from_secs(31)), "00:00:01");
+        assert_eq!(
+            moscow_clock(at - Duration::from_secs(10 * 3600)),
+            "13:59:30"
+        );
     }
 }

@@ -49,7 +49,7 @@ use proverka_core::{Date, Money};
 pub use error::StoreError;
 pub use model::{
     Abandoned, BatchRow, Claim, Instance, Intent, IntentId, IntentState, Opened, RowRef, RowState,
-    Settlement, SpendQuery, SpendRow,
+    Saving, Settlement, SpendQuery, SpendRow,
 };
 pub use schema::SCHEMA_VERSION;
 pub use sql::SqlStore;
@@ -114,6 +114,13 @@ pub trait Store: Send + Sync + fmt::Debug {
         &'a self,
         query: &'a SpendQuery,
     ) -> BoxFuture<'a, Result<Vec<SpendRow>, StoreError>>;
+
+    /// Adds answers served without a call to their days' savings, in one transaction (the
+    /// engine writes what it counted every second or so: statistics, not money state).
+    fn add_savings<'a>(&'a self, savings: &'a [Saving]) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Savings per day and provider from `from` to `to` (inclusive), oldest first.
+    fn savings(&self, from: Date, to: Date) -> BoxFuture<'_, Result<Vec<Saving>, StoreError>>;
 
     /// The ledger's settlements of calls made under one request id (`None`: still open),
     /// only a tenant's own when `tenant` is given.

@@ -203,6 +203,20 @@ pub struct SpendRow {
     pub open: Money,
 }
 
+/// Answers of one provider served without a call (cache hits, joined flights) on one Moscow
+/// day, and what the provider would have charged for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saving {
+    /// The Moscow day.
+    pub day: Date,
+    /// The provider (`fssp`, …).
+    pub provider: String,
+    /// Paid answers served without a call.
+    pub answers: i64,
+    /// What they would have cost.
+    pub saved: Money,
+}
+
 pub(crate) fn ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -6,14 +6,15 @@
 //! second copy of both drivers) for three statements; this is one loop.
 
 /// The newest schema version this binary reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The migrations in order: version, what it does, its DDL (`{ID}` is the backend's
 /// auto-increment primary key).
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "money state: instances, budgets, the ledger, batches",
-    "CREATE TABLE instances (
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "money state: instances, budgets, the ledger, batches",
+        "CREATE TABLE instances (
         id TEXT PRIMARY KEY,
         host TEXT NOT NULL,
         pid BIGINT NOT NULL,
@@ -73,7 +74,19 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
         updated_ms BIGINT NOT NULL,
         PRIMARY KEY (batch, row_key)
     );",
-)];
+    ),
+    (
+        2,
+        "savings: paid answers served without a call, per day and provider",
+        "CREATE TABLE savings (
+        day TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        answers BIGINT NOT NULL,
+        saved_kopecks BIGINT NOT NULL,
+        PRIMARY KEY (day, provider)
+    );",
+    ),
+];
 
 /// The table of applied versions.
 pub(crate) const VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS proverka_schema (

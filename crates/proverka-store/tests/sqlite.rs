@@ -28,6 +28,41 @@ async fn a_newer_schema_is_refused() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_of_the_first_version_is_migrated_and_keeps_its_money_state() {
+    let location = fresh("first-version");
+    let store = common::open(&location).await;
+    let intent = common::intent("a", "crm", 150, Some(300));
+    assert!(matches!(
+        store.open_intent(&intent).await.unwrap(),
+        proverka_store::Opened::Reserved(_)
+    ));
+    drop(store);
+    // Back to what the first version wrote: no savings table, version 1 only.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{location}"))
+        .await
+        .unwrap();
+    for undo in [
+        "DROP TABLE savings",
+        "DELETE FROM proverka_schema WHERE version > 1",
+    ] {
+        sqlx::query(undo).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let again = common::open(&location).await;
+    assert_eq!(
+        again.committed("crm", common::today()).await.unwrap(),
+        proverka_core::Money::from_kopecks(150)
+    );
+    assert!(
+        again
+            .savings(common::today(), common::today())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[tokio::test]
 async fn a_folder_that_does_not_exist_is_a_clear_error() {
     let e = proverka_store::SqlStore::open("/nonexistent-proverka/store.sqlite").unwrap_err();

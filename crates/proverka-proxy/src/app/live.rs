@@ -163,6 +163,15 @@ impl AppState {
             .is_empty()
     }
 
+    /// The configured clients' tenants, in configuration order.
+    pub(crate) fn tenants(&self) -> Vec<proverka_engine::Tenant> {
+        self.live()
+            .clients
+            .iter()
+            .map(|c| c.tenant.clone())
+            .collect()
+    }
+
     /// The configured name of the client whose id is `id` (`None`: not configured now).
     pub(crate) fn name_of_tenant(&self, id: &str) -> Option<Arc<str>> {
         self.live

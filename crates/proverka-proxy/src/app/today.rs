@@ -13,6 +13,8 @@ pub(crate) struct Counts {
     pub(crate) billed_unknown: u64,
     pub(crate) spent_rub: f64,
     pub(crate) saved_rub: f64,
+    /// Queries refused locally, in the order of [`REFUSALS`](crate::metrics::REFUSALS).
+    pub(crate) refused: [u64; crate::metrics::REFUSALS.len()],
 }
 
 /// The counters at the start of the Moscow day, per provider in registry order.

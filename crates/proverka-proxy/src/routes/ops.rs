@@ -42,12 +42,23 @@ pub(crate) fn status_page(state: &AppState, req: &Incoming) -> Reply {
         "text/html; charset=utf-8",
         crate::status::PAGE,
     );
-    // Self-contained: nothing may be loaded from elsewhere.
+    // Self-contained: nothing may be loaded from elsewhere; and no other site may frame it
+    // (an operator's page clicked through someone else's, CSP and the older header both).
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         ),
+    );
+    r.headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
     );
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -11,7 +11,7 @@ use super::{Pool, SqlStore};
 use crate::model::{from_ms, ms};
 use crate::{
     Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, Opened, RowRef,
-    RowState, Settlement, SpendQuery, SpendRow, Store, StoreError,
+    RowState, Saving, Settlement, SpendQuery, SpendRow, Store, StoreError,
 };
 
 /// An instance as a row gives it.
@@ -309,6 +309,47 @@ impl Store for SqlStore {
                             charged: Money::from_kopecks(r.try_get("charged_kopecks")?),
                             unknown: Money::from_kopecks(r.try_get("unknown_kopecks")?),
                             open: Money::from_kopecks(r.try_get("open_kopecks")?),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+        }))
+    }
+
+    fn add_savings<'a>(&'a self, savings: &'a [Saving]) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                for s in savings {
+                    sqlx::query(&self.sql(SAVE))
+                        .bind(s.day.to_iso())
+                        .bind(&s.provider)
+                        .bind(s.answers)
+                        .bind(s.saved.kopecks())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+        }))
+    }
+
+    fn savings(&self, from: Date, to: Date) -> BoxFuture<'_, Result<Vec<Saving>, StoreError>> {
+        Box::pin(self.timed(async move {
+            with_pool!(self, pool => {
+                let rows = sqlx::query(&self.sql(SAVINGS))
+                    .bind(from.to_iso())
+                    .bind(to.to_iso())
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Saving {
+                            day: day_of(&r.try_get::<String, _>("day")?)?,
+                            provider: r.try_get("provider")?,
+                            answers: r.try_get("answers")?,
+                            saved: Money::from_kopecks(r.try_get("saved_kopecks")?),
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()

@@ -55,6 +55,12 @@ pub(super) const SPEND: &str = "SELECT day, tenant, provider, kind, COUNT(*) AS 
     CAST(SUM(CASE WHEN settled_ms IS NULL THEN reserved_kopecks ELSE 0 END) AS BIGINT) AS open_kopecks
     FROM ledger WHERE day >= $1 AND day <= $2 AND ($3 = '' OR tenant = $3)
     GROUP BY day, tenant, provider, kind ORDER BY day, tenant, provider, kind";
+pub(super) const SAVE: &str = "INSERT INTO savings (day, provider, answers, saved_kopecks)
+    VALUES ($1, $2, $3, $4) ON CONFLICT (day, provider) DO UPDATE
+    SET answers = savings.answers + excluded.answers,
+    saved_kopecks = savings.saved_kopecks + excluded.saved_kopecks";
+pub(super) const SAVINGS: &str = "SELECT day, provider, answers, saved_kopecks FROM savings
+    WHERE day >= $1 AND day <= $2 ORDER BY day, provider";
 pub(super) const NAMES: &str = "SELECT tenant, tenant_name FROM ledger WHERE id IN
     (SELECT MAX(id) FROM ledger WHERE day >= $1 AND day <= $2 GROUP BY tenant)";
 pub(super) const OF_REQUEST: &str =
@@ -110,6 +116,8 @@ mod tests {
             STOPPED,
             ABANDON,
             SPEND,
+            SAVE,
+            SAVINGS,
             NAMES,
             OF_REQUEST,
             CLAIM,

@@ -18,6 +18,7 @@ macro_rules! conformance {
             batch_rows_follow_their_intents,
             spend_is_reported_per_tenant_provider_and_kind,
             money_state_survives_reopening,
+            savings_add_up_per_day_and_provider_across_handles,
         );
     };
     (@cases $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -34,7 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proverka_core::{Billed, Date, Money, Provider};
 use proverka_store::{
-    Claim, Instance, Intent, IntentState, Opened, RowRef, RowState, Settlement, SpendQuery,
+    Claim, Instance, Intent, IntentState, Opened, RowRef, RowState, Saving, Settlement, SpendQuery,
     SqlStore, Store, StoreError,
 };
 
@@ -516,6 +517,45 @@ pub async fn money_state_survives_reopening(location: String) {
             .unwrap(),
         Opened::OverBudget { .. }
     ));
+}
+
+/// Savings written by two replicas at once add up, per day and provider.
+pub async fn savings_add_up_per_day_and_provider_across_handles(location: String) {
+    let (a, b) = (open(&location).await, open(&location).await);
+    let yesterday = Date::from_ymd(2026, 12, 5).unwrap();
+    let saving = |day: Date, provider: &str, kopecks: i64| Saving {
+        day,
+        provider: provider.into(),
+        answers: 1,
+        saved: Money::from_kopecks(kopecks),
+    };
+    let writes = |store: Arc<dyn Store>| async move {
+        for _ in 0..25 {
+            store
+                .add_savings(&[saving(today(), "fssp", 150), saving(today(), "npd", 20)])
+                .await
+                .unwrap();
+        }
+    };
+    tokio::join!(writes(Arc::clone(&a)), writes(Arc::clone(&b)));
+    a.add_savings(&[saving(yesterday, "fssp", 999)])
+        .await
+        .unwrap();
+    let all = b.savings(yesterday, today()).await.unwrap();
+    let got: Vec<(Date, &str, i64, i64)> = all
+        .iter()
+        .map(|s| (s.day, s.provider.as_str(), s.answers, s.saved.kopecks()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (yesterday, "fssp", 1, 999),
+            (today(), "fssp", 50, 50 * 150),
+            (today(), "npd", 50, 50 * 20),
+        ]
+    );
+    assert_eq!(b.savings(today(), today()).await.unwrap().len(), 2);
+    assert!(b.savings(yesterday, yesterday).await.unwrap().len() == 1);
 }
 
 /// A store written by a newer proverka is refused, not misread.
