@@ -141,6 +141,15 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// Two providers of the registry (no source file of the proxy names one).
+    fn two() -> (Provider, Provider) {
+        let all: Vec<Provider> = crate::registry::adapters()
+            .iter()
+            .map(|a| a.provider())
+            .collect();
+        (all[0], all[1])
+    }
+
     #[test]
     fn quantiles_are_nearest_rank() {
         assert_eq!(Quantiles::of([]), None);
@@ -156,25 +165,27 @@ mod tests {
 
     #[test]
     fn the_window_keeps_the_latest_calls() {
-        let page = PageMetrics::register(&mut Registry::default(), &[Provider::Fssp]);
+        let (one, other) = two();
+        let page = PageMetrics::register(&mut Registry::default(), &[one]);
         for n in 0..(LATENCY_WINDOW as u64 + 500) {
-            page.call_took(Provider::Fssp, ms(n));
+            page.call_took(one, ms(n));
         }
-        let q = page.quantiles(Provider::Fssp).unwrap();
+        let q = page.quantiles(one).unwrap();
         assert_eq!(q.calls, LATENCY_WINDOW);
         // The oldest 500 are gone: the median is of 500..1500.
         assert_eq!(q.p50, ms(999));
-        assert_eq!(page.quantiles(Provider::Npd), None);
+        assert_eq!(page.quantiles(other), None);
     }
 
     #[test]
     fn refusals_count_by_provider_and_known_reason() {
-        let page = PageMetrics::register(&mut Registry::default(), &[Provider::Fssp]);
-        page.refused(Provider::Fssp, "budget");
-        page.refused(Provider::Fssp, "budget");
-        page.refused(Provider::Fssp, "invented");
-        page.refused(Provider::Npd, "budget");
-        let counts = page.refused_of(Provider::Fssp);
+        let (one, other) = two();
+        let page = PageMetrics::register(&mut Registry::default(), &[one]);
+        page.refused(one, "budget");
+        page.refused(one, "budget");
+        page.refused(one, "invented");
+        page.refused(other, "budget");
+        let counts = page.refused_of(one);
         assert_eq!(counts[3], 2);
         assert_eq!(counts.iter().sum::<u64>(), 2);
     }
