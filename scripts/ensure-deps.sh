@@ -17,6 +17,9 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 # `sqlite3 .backup`, the documented backup of the embedded store (docs/deployment.md).
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+# openpyxl reads the command line's workbooks back, independently of calamine
+# (crates/proverka-cli/tests/lists.rs).
+/usr/bin/python3 -c 'import openpyxl' >/dev/null 2>&1 || need+=(python3-openpyxl)
 # Certificates for the TLS Redis of the rediss:// tests (proverka-testkit).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then

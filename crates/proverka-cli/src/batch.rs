@@ -16,13 +16,23 @@ use proverka_engine::{Batch, Outcome, RowTask, RowView, Status};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::check::{CheckKind, Invalid, Planned, param_for, plan, result_fields};
-use crate::table::Table;
+
+mod report;
+mod rows;
+
+use crate::table::write::{Output, Sheet};
+use crate::table::{Cell, ReadOptions, Table};
 use crate::target::{Fatal, Target};
+pub(crate) use report::result_headers;
+use report::{columns, dry_run};
+use rows::{RowParams, row_params};
 
 /// What `proverka batch` was asked.
 #[derive(Debug)]
 pub(crate) struct BatchArgs {
     pub(crate) input: PathBuf,
+    pub(crate) read: ReadOptions,
+    pub(crate) report: Option<PathBuf>,
     pub(crate) out: PathBuf,
     pub(crate) check: CheckKind,
     pub(crate) map: Vec<(String, String)>,
@@ -53,47 +63,6 @@ fn default_concurrency(kind: CheckKind) -> usize {
         CheckKind::Court => 4,
         _ => 2,
     }
-}
-
-/// One row's parameters, by the column mapping; dates converted to the provider's format
-/// (a spreadsheet's date cell reads as `YYYY-MM-DD`; FSSP wants `dd.mm.yyyy`, NPD
-/// `YYYY-MM-DD`): proverka's convenience, the value is otherwise sent as given.
-fn row_params(
-    kind: CheckKind,
-    headers: &[Option<String>],
-    row: &[String],
-    region: &str,
-) -> Vec<(String, String)> {
-    let mut params: Vec<(String, String)> = headers
-        .iter()
-        .zip(row)
-        .filter_map(|(p, v)| p.clone().map(|p| (p, v.trim().to_owned())))
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(p, v)| {
-            let v = match (p.as_str(), kind) {
-                ("birthdate", _) => iso_to_dmy(&v).unwrap_or(v),
-                ("date", CheckKind::Npd) => dmy_to_iso(&v).unwrap_or(v),
-                _ => v,
-            };
-            (p, v)
-        })
-        .collect();
-    let needs_region =
-        kind.fssp_type().is_some() && !matches!(kind, CheckKind::FsspIp | CheckKind::FsspWanted);
-    if needs_region && !params.iter().any(|(p, _)| p == "region") {
-        params.push(("region".to_owned(), region.to_owned()));
-    }
-    params
-}
-
-fn iso_to_dmy(v: &str) -> Option<String> {
-    let d = proverka_core::Date::parse_iso(v).ok()?;
-    let iso = d.to_iso();
-    Some(format!("{}.{}.{}", &iso[8..10], &iso[5..7], &iso[0..4]))
-}
-
-fn dmy_to_iso(v: &str) -> Option<String> {
-    proverka_core::Date::parse_dmy(v).ok().map(|d| d.to_iso())
 }
 
 /// Counters of this run, for the progress line and the summary.
@@ -176,6 +145,7 @@ fn abandoned() -> Outcome {
 /// An unreadable input, an unwritable output, a refused confirmation, another live run of the
 /// same batch, or a [`Fatal`] error (the output so far is written first).
 pub(crate) async fn run(args: BatchArgs, target: Arc<Target>) -> Result<Ending, String> {
+    crate::table::write::not_the_input(&args.input, &args.out)?;
     let label = args
         .out
         .file_name()
@@ -197,7 +167,7 @@ async fn run_claimed(
     batch: &Batch,
 ) -> Result<Ending, String> {
     let kind = args.check;
-    let input = Table::read(&args.input)?;
+    let input = Table::read(&args.input, &args.read)?;
     let params: Vec<Option<String>> = input
         .headers
         .iter()
@@ -209,11 +179,40 @@ async fn run_claimed(
             args.input.display()
         ));
     }
+    for (i, p) in params.iter().enumerate() {
+        let Some(p) = p else { continue };
+        if let Some(j) = params[..i].iter().position(|q| q.as_ref() == Some(p)) {
+            let column = |c: usize| {
+                format!(
+                    "{} («{}»)",
+                    crate::table::column_letter(c),
+                    input.headers[c]
+                )
+            };
+            return Err(format!(
+                "{}: columns {} and {} both give {p}: delete or rename one, or say which with --map \"{}={p}\"",
+                args.input.display(),
+                column(j),
+                column(i),
+                input.headers[j]
+            ));
+        }
+    }
     // Every row validated before anything is sent.
-    let planned: Vec<Result<Planned, Invalid>> = input
+    let prepared: Vec<RowParams> = input
         .rows
         .iter()
-        .map(|row| plan(kind, &row_params(kind, &params, row, &args.region)))
+        .map(|(_, row)| {
+            let texts: Vec<String> = row.iter().map(Cell::text).collect();
+            row_params(kind, &params, &texts, &args.region)
+        })
+        .collect();
+    let planned: Vec<Result<Planned, Invalid>> = prepared
+        .iter()
+        .map(|r| match &r.refused {
+            Some(refused) => Err(refused.clone()),
+            None => plan(kind, &r.params),
+        })
         .collect();
     let journal_path = crate::journal::path_for(&args.out);
     if let Some(imported) = crate::journal::import(&journal_path, batch).await? {
@@ -296,8 +295,7 @@ async fn run_claimed(
         }
     );
     if args.dry_run {
-        eprintln!("--dry-run: nothing sent");
-        return Ok(Ending::Done);
+        return dry_run(&args.input, args.report.as_deref(), &input, &planned, valid);
     }
     let over = paid_calls > 0 && max_total.is_none_or(|t| t > args.confirm_above);
     if over && !args.yes {
@@ -432,32 +430,63 @@ async fn run_claimed(
     }
     bar.finish_and_clear();
 
-    // The output: every input row in order, with the result columns.
-    let mut out = input.clone();
-    let added = result_headers(kind);
-    out.headers.extend(added.iter().cloned());
+    // The output: every input row in order, with the result columns; a duplicate row points
+    // to the first row of its query and costs nothing itself.
+    let mut headers = input.headers.clone();
+    // A result column never takes an input column's name (a list may have its own "status").
+    headers.extend(result_headers(kind).into_iter().map(|h| {
+        if input.headers.iter().any(|i| i.eq_ignore_ascii_case(&h)) {
+            format!("{h} (proverka)")
+        } else {
+            h
+        }
+    }));
     let mut counts: HashMap<String, usize> = HashMap::new();
     for p in planned.iter().flatten() {
         *counts.entry(p.key()).or_insert(0) += 1;
     }
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut by_status: std::collections::BTreeMap<&'static str, u64> = Default::default();
     let (mut ok, mut invalid, mut failed, mut pending) = (0, 0, 0, 0);
-    for (row, p) in out.rows.iter_mut().zip(&planned) {
-        let outcome = match p {
+    let mut rows = Vec::with_capacity(input.rows.len());
+    for (((line, cells), p), prepared) in input.rows.iter().zip(&planned).zip(&prepared) {
+        let mut outcome = match p {
             Err(e) => Outcome::invalid(e.code.clone(), e.message.clone()),
             Ok(p) => results
                 .get(&p.key())
                 .cloned()
                 .unwrap_or_else(Outcome::pending),
         };
+        let mut note = prepared.note.clone();
+        if let Ok(p) = p {
+            match first_line.get(&p.key()) {
+                Some(first) if outcome.status != Status::Pending => {
+                    outcome.billed = "free".to_owned();
+                    outcome.price_rub = Some("0.00".to_owned());
+                    outcome.source = format!("дубль строки {first}");
+                    note.get_or_insert_with(|| {
+                        format!(
+                            "тот же запрос, что в строке {first}: не отправлялся и не оплачивался"
+                        )
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    first_line.insert(p.key(), *line);
+                }
+            }
+        }
         match outcome.status {
             Status::Ok => ok += 1,
             Status::Invalid => invalid += 1,
             Status::Pending => pending += 1,
             _ => failed += 1,
         }
-        row.extend(columns(kind, &outcome));
+        *by_status.entry(outcome.status.as_str()).or_default() += 1;
+        let mut row = cells.clone();
+        row.extend(columns(kind, &outcome, note));
+        rows.push(row);
     }
-    out.write(&args.out)?;
     let s = stats
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -474,6 +503,43 @@ async fn run_claimed(
             Some(Money::from_kopecks(price.kopecks() * dupes as i64))
         })
         .fold(Money::ZERO, Money::saturating_add);
+    let summary = report::summary(
+        &[
+            ("Строк", input.rows.len() as u64),
+            ("Ответов", ok),
+            ("Неверных строк (не отправлялись)", invalid),
+            ("Ошибок", failed),
+            ("Ожидают отправки", pending),
+            ("Вызовов провайдера в этом запуске", s.provider_calls),
+            ("Возможно оплачено (ответ не прочитан)", s.unknown),
+            ("Ответов из кэша", s.from_cache),
+        ],
+        &[
+            ("Оплачено в этом запуске, ₽", s.spent),
+            ("Сэкономлено кэшем, ₽", s.saved_cache),
+            ("Сэкономлено на дублях, ₽", saved_dedup),
+        ],
+        &by_status,
+    );
+    let sheet_name = match &input.origin {
+        crate::table::Origin::Xlsx { sheet } => sheet.clone(),
+        _ => "Проверка".to_owned(),
+    };
+    let output = Output {
+        main: Sheet {
+            name: sheet_name,
+            headers,
+            rows,
+        },
+        origin: &input.origin,
+        input: &args.input,
+        added: vec![Sheet {
+            name: "Итог".to_owned(),
+            headers: vec!["Показатель".to_owned(), "Значение".to_owned()],
+            rows: summary,
+        }],
+    };
+    output.write(&args.out)?;
     eprintln!(
         "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, store: {}",
         input.rows.len(),
@@ -543,42 +609,4 @@ fn confirm(max_total: Option<Money>, above: Money) -> Result<(), String> {
     } else {
         Err("not confirmed: nothing sent".to_owned())
     }
-}
-
-/// The columns a batch adds to every row.
-pub(crate) fn result_headers(kind: CheckKind) -> Vec<String> {
-    let mut h = vec!["status".to_owned()];
-    h.extend(kind.result_columns().iter().map(|c| (*c).to_owned()));
-    h.extend(
-        [
-            "error_code",
-            "error_message",
-            "billed",
-            "price_rub",
-            "source",
-        ]
-        .iter()
-        .map(|c| (*c).to_owned()),
-    );
-    h
-}
-
-/// One outcome as the added columns.
-pub(crate) fn columns(kind: CheckKind, o: &Outcome) -> Vec<String> {
-    let mut c = vec![o.status.as_str().to_owned()];
-    c.extend(
-        kind.result_columns()
-            .iter()
-            .map(|f| o.fields.get(*f).cloned().unwrap_or_default()),
-    );
-    c.push(o.error_code.clone().unwrap_or_default());
-    c.push(o.error_message.clone().unwrap_or_default());
-    c.push(if o.status == Status::Pending {
-        String::new()
-    } else {
-        o.billed.clone()
-    });
-    c.push(o.price_rub.clone().unwrap_or_default());
-    c.push(o.source.clone());
-    c
 }

@@ -54,6 +54,11 @@ impl CheckKind {
         })
     }
 
+    /// Whether it asks for a person by name (a ФИО column is split for it).
+    pub(crate) fn takes_a_person(self) -> bool {
+        matches!(self, Self::FsspPhysical | Self::FsspAlim | Self::FsspWanted)
+    }
+
     /// The proxy's typed route for it.
     pub(crate) fn v1_path(self) -> String {
         match (self, self.fssp_type()) {

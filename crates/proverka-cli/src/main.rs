@@ -6,6 +6,7 @@ mod batch;
 mod check;
 mod environment;
 mod journal;
+mod names;
 mod spend;
 mod table;
 mod target;
@@ -232,9 +233,16 @@ enum Fssp {
 
 #[derive(Debug, Args)]
 struct BatchCmd {
-    /// The list: .csv (comma or semicolon, with a header), .xlsx (first sheet) or .jsonl.
+    /// The list: .csv (UTF-8 or Windows-1251; comma, semicolon or tab; with a header), .xlsx
+    /// or .jsonl.
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
+    /// The CSV's encoding (default: detected: UTF-8, else Windows-1251).
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    encoding: Option<table::Encoding>,
+    /// The workbook's sheet to check (default: the first).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// What to check on every row.
     #[arg(long, value_enum)]
     check: CheckKind,
@@ -247,9 +255,12 @@ struct BatchCmd {
     /// The region for FSSP rows without one.
     #[arg(long, default_value = "-1", allow_hyphen_values = true)]
     region: String,
-    /// Validate, collapse and estimate; send nothing.
+    /// Validate, collapse and estimate; send nothing, leave nothing behind.
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: write the invalid rows and why to this CSV file.
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    report: Option<PathBuf>,
     /// Do not ask before paying.
     #[arg(long)]
     yes: bool,
@@ -339,8 +350,19 @@ async fn run(cli: Cli) -> ExitCode {
     };
     // A batch keeps its state beside its output unless told otherwise; the rest, in this
     // user's store.
+    let mut dry_run_store: Option<TempDir> = None;
     let store = match (&cli.global.store, &cli.command) {
         (Some(s), _) => s.clone(),
+        // A dry run leaves nothing behind: a store of its own, removed at the end, unless the
+        // batch has one already (its answered rows count in the estimate).
+        (None, Command::Batch(b))
+            if b.dry_run && !std::path::Path::new(&beside(&b.out)).exists() =>
+        {
+            let dir = std::env::temp_dir().join(format!("proverka-dry-run-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            dry_run_store.get_or_insert(TempDir(dir.clone()));
+            dir.join("store.sqlite").display().to_string()
+        }
         (None, Command::Batch(b)) => beside(&b.out),
         (None, _) => match user_store() {
             Ok(p) => p,
@@ -404,6 +426,11 @@ async fn command(command: Command, engine: Arc<Target>, json: bool) -> ExitCode 
         Command::Batch(b) => {
             let args = BatchArgs {
                 input: b.input,
+                read: table::ReadOptions {
+                    encoding: b.encoding,
+                    sheet: b.sheet,
+                },
+                report: b.report,
                 out: b.out,
                 check: b.check,
                 map: b.map,
@@ -470,6 +497,15 @@ async fn command(command: Command, engine: Arc<Target>, json: bool) -> ExitCode 
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// A folder removed when dropped (a dry run's store).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

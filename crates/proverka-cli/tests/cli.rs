@@ -53,10 +53,7 @@ async fn csv_with_russian_headers_invalid_rows_and_duplicates() {
         column(&rows, "status"),
         ["ok", "ok", "ok", "invalid", "invalid"]
     );
-    assert_eq!(
-        column(&rows, "self_employed")[..3],
-        ["true", "false", "true"]
-    );
+    assert_eq!(column(&rows, "self_employed")[..3], ["да", "нет", "да"]);
     assert_eq!(column(&rows, "error_code")[3..], ["proverka", "40000"]);
     assert_eq!(column(&rows, "billed")[3..], ["free", "free"]);
     // Two distinct valid queries: two calls, two billed; the duplicate and the invalid rows
@@ -77,11 +74,11 @@ async fn xlsx_in_and_out_for_courts() {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     for (r, row) in [
-        ["Клиент", "Адрес", "Координаты"],
-        ["ООО Ромашка", proverka_sandbox::COURT_ADDRESS_FOUND, ""],
-        ["ИП Владивосток", "", "43.115 131.885"],
-        ["Пусто", "", ""],
-        ["Плохие координаты", "", "43,1;131,8"],
+        ["Клиент", "Адрес", "Координаты", "Код"],
+        ["ООО Ромашка", proverka_sandbox::COURT_ADDRESS_FOUND, "", ""],
+        ["ИП Владивосток", "", "43.115 131.885", ""],
+        ["Пусто", "", "", ""],
+        ["Плохие координаты", "", "43,1;131,8", ""],
     ]
     .iter()
     .enumerate()
@@ -165,10 +162,11 @@ async fn jsonl_in_and_out_for_fssp_and_a_dry_run_that_sends_nothing() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
-    assert_eq!(lines[0]["note"], "a");
+    assert_eq!(lines[0]["note"], "a", "the input's own column");
+    assert_eq!(lines[0]["note (proverka)"], serde_json::Value::Null);
     assert_eq!(lines[0]["status"], "ok");
     assert_eq!(lines[0]["debt_rub"], "20028.12");
-    assert_eq!(lines[1]["records"], "0", "a paid \"not found\"");
+    assert_eq!(lines[1]["records"], 0, "a paid \"not found\"");
     assert_eq!(lines[1]["price_rub"], "1.40");
     assert_eq!(lines[2]["status"], "invalid");
     assert_eq!(lines[2]["error_code"], "888");

