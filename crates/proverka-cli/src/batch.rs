@@ -446,6 +446,7 @@ async fn run_claimed(
         *counts.entry(p.key()).or_insert(0) += 1;
     }
     let mut first_line: HashMap<String, usize> = HashMap::new();
+    let mut proceedings: Vec<Vec<Cell>> = Vec::new();
     let mut by_status: std::collections::BTreeMap<&'static str, u64> = Default::default();
     let (mut ok, mut invalid, mut failed, mut pending) = (0, 0, 0, 0);
     let mut rows = Vec::with_capacity(input.rows.len());
@@ -473,7 +474,13 @@ async fn run_claimed(
                 Some(_) => {}
                 None => {
                     first_line.insert(p.key(), *line);
+                    proceedings.extend(report::proceedings_of(*line, &outcome));
                 }
+            }
+            if kind == CheckKind::Npd
+                && let Some((_, date)) = p.pairs.iter().find(|(k, _)| k == "date")
+            {
+                outcome.fields.insert("checked_on".to_owned(), date.clone());
             }
         }
         match outcome.status {
@@ -533,13 +540,9 @@ async fn run_claimed(
         },
         origin: &input.origin,
         input: &args.input,
-        added: vec![Sheet {
-            name: "Итог".to_owned(),
-            headers: vec!["Показатель".to_owned(), "Значение".to_owned()],
-            rows: summary,
-        }],
+        added: Vec::new(),
     };
-    output.write(&args.out)?;
+    report::write(output, proceedings, summary, &args.out)?;
     eprintln!(
         "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, store: {}",
         input.rows.len(),

@@ -71,8 +71,15 @@ impl CheckKind {
     /// The result columns a batch adds for it (after `status`).
     pub(crate) fn result_columns(self) -> &'static [&'static str] {
         match self {
-            Self::Npd => &["self_employed"],
-            Self::Court => &["court_fs", "court_ms"],
+            Self::Npd => &["self_employed", "checked_on"],
+            Self::Court => &[
+                "court_fs",
+                "court_fs_address",
+                "court_fs_phone",
+                "court_ms",
+                "court_ms_address",
+                "court_ms_phone",
+            ],
             Self::FsspWanted => &["records", "complete"],
             _ => &["records", "debt_rub", "complete"],
         }
@@ -129,32 +136,43 @@ pub(crate) fn plan(kind: CheckKind, params: &[(String, String)]) -> Result<Plann
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let lookup: Arc<dyn Lookup> =
-        match kind {
-            CheckKind::Npd => Arc::new(proverka_npd::NpdQuery::from_pairs(&pairs).map_err(
-                |e| Invalid {
-                    code: marker(e.refused_by).unwrap_or_else(|| "40000".to_owned()),
+    let lookup: Arc<dyn Lookup> = match kind {
+        CheckKind::Npd => {
+            let query = proverka_npd::NpdQuery::from_pairs(&pairs).map_err(|e| Invalid {
+                code: marker(e.refused_by).unwrap_or_else(|| "40000".to_owned()),
+                message: e.to_string(),
+            })?;
+            // The date checked, resolved ("today" becomes a day): shown in the row, and
+            // sent as such through a proxy.
+            let mut params = params.to_vec();
+            params.retain(|(k, _)| k != "date");
+            params.push(("date".to_owned(), query.date().to_iso()));
+            return Ok(Planned {
+                lookup: Arc::new(query),
+                pairs: params
+                    .into_iter()
+                    .filter(|(k, v)| k != "type" && !v.trim().is_empty())
+                    .collect(),
+            });
+        }
+        CheckKind::Court => Arc::new(proverka_court::CourtQuery::from_pairs(&pairs).map_err(
+            |e| Invalid {
+                code: marker(e.refused_by).unwrap_or_else(|| e.provider.provider_text()),
+                message: e.to_string(),
+            },
+        )?),
+        _ => {
+            let mut typed = vec![("type", kind.fssp_type().unwrap_or_default())];
+            typed.extend(pairs.iter().copied().filter(|(k, _)| *k != "type"));
+            Arc::new(proverka_fssp::FsspQuery::from_pairs(&typed).map_err(|e| {
+                let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
+                Invalid {
+                    code: body["error"].as_str().unwrap_or_default().to_owned(),
                     message: e.to_string(),
-                },
-            )?),
-            CheckKind::Court => Arc::new(proverka_court::CourtQuery::from_pairs(&pairs).map_err(
-                |e| Invalid {
-                    code: marker(e.refused_by).unwrap_or_else(|| e.provider.provider_text()),
-                    message: e.to_string(),
-                },
-            )?),
-            _ => {
-                let mut typed = vec![("type", kind.fssp_type().unwrap_or_default())];
-                typed.extend(pairs.iter().copied().filter(|(k, _)| *k != "type"));
-                Arc::new(proverka_fssp::FsspQuery::from_pairs(&typed).map_err(|e| {
-                    let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
-                    Invalid {
-                        code: body["error"].as_str().unwrap_or_default().to_owned(),
-                        message: e.to_string(),
-                    }
-                })?)
-            }
-        };
+                }
+            })?)
+        }
+    };
     Ok(Planned {
         lookup,
         pairs: params
@@ -181,6 +199,8 @@ pub(crate) fn result_fields(kind: CheckKind, result: &Value) -> BTreeMap<String,
         CheckKind::Court => {
             for court in ["court_fs", "court_ms"] {
                 out.insert(court.into(), text(&result[court]["title"]));
+                out.insert(format!("{court}_address"), text(&result[court]["address"]));
+                out.insert(format!("{court}_phone"), text(&result[court]["phone"]));
             }
         }
         _ => {
@@ -196,10 +216,33 @@ pub(crate) fn result_fields(kind: CheckKind, result: &Value) -> BTreeMap<String,
                     .fold(Money::ZERO, Money::saturating_add);
                 out.insert("debt_rub".into(), sum.to_string());
             }
+            // One line a proceeding, for the «Производства» sheet: the case, not the debtor
+            // (no name, address or birth date of the person is kept).
+            let proceedings: Vec<Value> = result["records"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    serde_json::json!({
+                        "number": r["process_title"],
+                        "date": r["process_date"]["date"],
+                        "subject": r["subject"],
+                        "sum": r["sum"],
+                        "department": r["department_title"],
+                        "bailiff": r["officer_name"],
+                    })
+                })
+                .collect();
+            if !proceedings.is_empty() {
+                out.insert(PROCEEDINGS.into(), Value::Array(proceedings).to_string());
+            }
         }
     }
     out
 }
+
+/// The field of an FSSP outcome holding its proceedings (JSON), not a column of its own.
+pub(crate) const PROCEEDINGS: &str = "proceedings";
 
 /// Column headers (Russian or English, any case) and the parameter each one fills.
 const ALIASES: &[(&str, &str)] = &[

@@ -113,7 +113,7 @@ enum Command {
         /// The individual's 12-digit INN.
         #[arg(long)]
         inn: String,
-        /// YYYY-MM-DD; today in Moscow when absent.
+        /// YYYY-MM-DD or dd.mm.yyyy; today in Moscow when absent.
         #[arg(long)]
         date: Option<String>,
     },
@@ -164,7 +164,7 @@ struct Person {
     /// Отчество.
     #[arg(long)]
     secondname: Option<String>,
-    /// Дата рождения, dd.mm.yyyy.
+    /// Дата рождения, dd.mm.yyyy or YYYY-MM-DD.
     #[arg(long)]
     birthdate: String,
     /// Region number, or -1 for all regions.
@@ -481,7 +481,11 @@ async fn command(command: Command, engine: Arc<Target>, json: bool) -> ExitCode 
         // Answered above, before anything was built.
         Command::Spend(_) => return ExitCode::from(2),
     };
-    let pairs: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    // Dates either way (31.03.1980 or 1980-03-31), as in a batch.
+    let pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), names::provider_date(kind, k, v)))
+        .collect();
     let outcome = match plan(kind, &pairs) {
         Err(e) => Outcome::invalid(e.code, e.message),
         Ok(planned) => match engine.check(kind, &planned, None, &one_off_id()).await {

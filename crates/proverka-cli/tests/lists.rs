@@ -381,3 +381,136 @@ async fn malformed_lists_are_refused_with_the_line_and_what_to_do() {
     }
     assert_eq!(s.calls(Provider::Npd), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_off_checks_take_dates_either_way_as_batches_do() {
+    let s = sandbox().await;
+    let mut npd = proverka(&s);
+    npd.args([
+        "npd",
+        "--inn",
+        proverka_sandbox::NPD_PAYER,
+        "--date",
+        "01.03.2024",
+    ]);
+    let (code, log) = run(npd).await;
+    assert_eq!(code, 0, "{log}");
+    let (last, first, born) = proverka_sandbox::FSSP_DEBTOR;
+    // 31.03.1980 written the ISO way.
+    let iso = format!("{}-{}-{}", &born[6..], &born[3..5], &born[..2]);
+    let mut fssp = proverka(&s);
+    fssp.args([
+        "fssp",
+        "physical",
+        "--lastname",
+        last,
+        "--firstname",
+        first,
+        "--birthdate",
+        &iso,
+    ]);
+    let (code, log) = run(fssp).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(s.calls(Provider::Fssp), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
+    let s = sandbox().await;
+    let d = dir("rich");
+    // FSSP: the known debtor's proceedings, a sheet of their own linked to the input row.
+    let (last, first, born) = proverka_sandbox::FSSP_DEBTOR;
+    let (clean_last, clean_first, clean_born) = proverka_sandbox::FSSP_CLEAN;
+    let people = d.join("people.csv");
+    std::fs::write(
+        &people,
+        format!("Фамилия;Имя;Дата рождения\n{clean_last};{clean_first};{clean_born}\n{last};{first};{born}\n"),
+    )
+    .unwrap();
+    let xlsx = d.join("debts.xlsx");
+    let mut c = proverka(&s);
+    batch(&mut c, &people, "fssp-physical", &xlsx);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let book = openpyxl(&xlsx);
+    let names: Vec<&str> = book
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Проверка", "Производства", "Итог"]);
+    let proceedings = &book[1];
+    let lines = sheet_column(proceedings, "строка");
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| *l == serde_json::json!(["n", 3])),
+        "every proceeding is the debtor's, on line 3: {lines:?}"
+    );
+    let sums: f64 = sheet_column(proceedings, "сумма, ₽")
+        .iter()
+        .map(|c| c[1].as_f64().unwrap())
+        .sum();
+    let debt = sheet_column(&book[0], "debt_rub")[1][1].as_f64().unwrap();
+    assert!((sums - debt).abs() < 0.005, "{sums} vs {debt}");
+    assert_eq!(sheet_column(proceedings, "дата")[0][0], "d");
+    assert!(
+        sheet_column(proceedings, "номер производства")[0][1]
+            .as_str()
+            .unwrap()
+            .ends_with("-ИП")
+    );
+    // The same as CSV: the proceedings in a second file.
+    let csv = d.join("debts.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &people, "fssp-physical", &csv);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let second = read_csv(&d.join("debts.proceedings.csv"), b';');
+    assert_eq!(second.len() - 1, lines.len());
+    assert!(column(&second, "строка").iter().all(|l| l == "3"));
+
+    // Court: each court's name, address and phone.
+    let addresses = d.join("addresses.csv");
+    std::fs::write(
+        &addresses,
+        format!("Адрес\n\"{}\"\n", proverka_sandbox::COURT_ADDRESS_FOUND),
+    )
+    .unwrap();
+    let courts = d.join("courts.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &addresses, "court", &courts);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&courts, b';');
+    for field in [
+        "court_fs_address",
+        "court_fs_phone",
+        "court_ms_address",
+        "court_ms_phone",
+    ] {
+        assert!(!column(&rows, field)[0].is_empty(), "{field}: {rows:?}");
+    }
+
+    // NPD: the date the status holds on, even when the list gave none.
+    let inns = d.join("inns.csv");
+    std::fs::write(
+        &inns,
+        format!(
+            "ИНН;Дата\n{};01.03.2024\n{};\n",
+            proverka_sandbox::NPD_PAYER,
+            proverka_sandbox::NPD_NON_PAYER
+        ),
+    )
+    .unwrap();
+    let npd = d.join("npd.csv");
+    let mut c = proverka(&s);
+    batch(&mut c, &inns, "npd", &npd);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&npd, b';');
+    let checked = column(&rows, "checked_on");
+    assert_eq!(checked[0], "2024-03-01");
+    assert_eq!(checked[1].len(), 10, "today in Moscow: {checked:?}");
+    assert_eq!(column(&rows, "source"), ["provider", "provider"]);
+}

@@ -5,9 +5,9 @@ use std::path::Path;
 use proverka_core::Money;
 use proverka_engine::{Outcome, Status};
 
-use crate::check::{CheckKind, Invalid, Planned};
-use crate::table::write::Sheet;
-use crate::table::{Cell, Table};
+use crate::check::{CheckKind, Invalid, PROCEEDINGS, Planned};
+use crate::table::write::{Output, Sheet};
+use crate::table::{Cell, Format, Table};
 
 /// The columns a batch adds to every row.
 pub(crate) fn result_headers(kind: CheckKind) -> Vec<String> {
@@ -35,6 +35,9 @@ fn typed(field: &str, text: &str) -> Cell {
         ("records", t) => t
             .parse()
             .map_or_else(|_| Cell::Text(t.to_owned()), Cell::Number),
+        ("checked_on", t) => {
+            proverka_core::Date::parse_iso(t).map_or_else(|_| Cell::Text(t.to_owned()), Cell::Date)
+        }
         ("debt_rub" | "price_rub", t) => {
             Money::parse(t).map_or_else(|_| Cell::Text(t.to_owned()), Cell::Rubles)
         }
@@ -141,4 +144,87 @@ pub(super) fn summary(
             ]
         }))
         .collect()
+}
+
+/// The columns of the «Производства» sheet (file): the input row, then the proceeding.
+const PROCEEDING_COLUMNS: [&str; 7] = [
+    "строка",
+    "номер производства",
+    "дата",
+    "предмет",
+    "сумма, ₽",
+    "отдел",
+    "пристав",
+];
+
+/// An FSSP outcome's proceedings, each a row linked to the input row `line`.
+pub(super) fn proceedings_of(line: usize, outcome: &Outcome) -> Vec<Vec<Cell>> {
+    let Some(json) = outcome.fields.get(PROCEEDINGS) else {
+        return Vec::new();
+    };
+    let list: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().map_or(Cell::Empty, |s| Cell::Text(s.to_owned()));
+    list.iter()
+        .map(|p| {
+            vec![
+                Cell::Number(line as f64),
+                text(&p["number"]),
+                p["date"]
+                    .as_str()
+                    .and_then(|d| proverka_core::Date::parse_iso(d).ok())
+                    .map_or(Cell::Empty, Cell::Date),
+                text(&p["subject"]),
+                p["sum"]
+                    .as_str()
+                    .and_then(|s| Money::parse(s).ok())
+                    .map_or(Cell::Empty, Cell::Rubles),
+                text(&p["department"]),
+                text(&p["bailiff"]),
+            ]
+        })
+        .collect()
+}
+
+/// Writes the batch's output: a workbook gets the «Производства» and «Итог» sheets; a CSV or
+/// JSON-lines file gets the proceedings in a second file beside it (`NAME.proceedings.EXT`).
+pub(super) fn write(
+    mut output: Output<'_>,
+    proceedings: Vec<Vec<Cell>>,
+    summary: Vec<Vec<Cell>>,
+    out: &Path,
+) -> Result<(), String> {
+    let proceedings = (!proceedings.is_empty()).then(|| Sheet {
+        name: "Производства".to_owned(),
+        headers: PROCEEDING_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        rows: proceedings,
+    });
+    if Format::of(out)? == Format::Xlsx {
+        output.added.extend(proceedings);
+        output.added.push(Sheet {
+            name: "Итог".to_owned(),
+            headers: vec!["Показатель".to_owned(), "Значение".to_owned()],
+            rows: summary,
+        });
+        return output.write(out);
+    }
+    output.write(out)?;
+    if let Some(sheet) = proceedings {
+        let path = proceedings_path(out);
+        Output {
+            main: sheet,
+            origin: output.origin,
+            input: output.input,
+            added: Vec::new(),
+        }
+        .write(&path)?;
+        eprintln!("proceedings: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Where a CSV or JSON-lines output's proceedings go: `debts.csv` → `debts.proceedings.csv`.
+pub(super) fn proceedings_path(out: &Path) -> std::path::PathBuf {
+    let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = out.extension().unwrap_or_default().to_string_lossy();
+    out.with_file_name(format!("{stem}.proceedings.{ext}"))
 }

@@ -31,8 +31,7 @@ pub(super) fn row_params(
         .filter(|(_, v)| !v.is_empty())
         .map(|(p, v)| {
             let v = match (p.as_str(), kind) {
-                ("birthdate", _) => iso_to_dmy(&v).unwrap_or(v),
-                ("date", CheckKind::Npd) => dmy_to_iso(&v).unwrap_or(v),
+                ("birthdate" | "date", _) => crate::names::provider_date(kind, &p, v),
                 ("inn", _) => match crate::names::restore_inn(&v) {
                     Some(restored) => {
                         out.note = Some(format!(
@@ -84,14 +83,4 @@ pub(super) fn row_params(
     }
     out.params = params;
     out
-}
-
-fn iso_to_dmy(v: &str) -> Option<String> {
-    let d = proverka_core::Date::parse_iso(v).ok()?;
-    let iso = d.to_iso();
-    Some(format!("{}.{}.{}", &iso[8..10], &iso[5..7], &iso[0..4]))
-}
-
-fn dmy_to_iso(v: &str) -> Option<String> {
-    proverka_core::Date::parse_dmy(v).ok().map(|d| d.to_iso())
 }
