@@ -33,6 +33,7 @@ pub(crate) struct BatchArgs {
     pub(crate) input: PathBuf,
     pub(crate) read: ReadOptions,
     pub(crate) report: Option<PathBuf>,
+    pub(crate) lang: crate::lang::Lang,
     pub(crate) out: PathBuf,
     pub(crate) check: CheckKind,
     pub(crate) map: Vec<(String, String)>,
@@ -295,7 +296,27 @@ async fn run_claimed(
         }
     );
     if args.dry_run {
-        return dry_run(&args.input, args.report.as_deref(), &input, &planned, valid);
+        let invalid: Vec<(usize, String, String)> = input
+            .rows
+            .iter()
+            .zip(&planned)
+            .zip(&prepared)
+            .filter_map(|(((line, _), p), prepared)| {
+                let e = p.as_ref().err()?;
+                Some((
+                    *line,
+                    e.code.clone(),
+                    args.lang.refusal(kind, e, &prepared.params),
+                ))
+            })
+            .collect();
+        return dry_run(
+            &args.input,
+            args.report.as_deref(),
+            &invalid,
+            valid,
+            input.rows.len(),
+        );
     }
     let over = paid_calls > 0 && max_total.is_none_or(|t| t > args.confirm_above);
     if over && !args.yes {
@@ -434,13 +455,19 @@ async fn run_claimed(
     // to the first row of its query and costs nothing itself.
     let mut headers = input.headers.clone();
     // A result column never takes an input column's name (a list may have its own "status").
-    headers.extend(result_headers(kind).into_iter().map(|h| {
-        if input.headers.iter().any(|i| i.eq_ignore_ascii_case(&h)) {
-            format!("{h} (proverka)")
-        } else {
-            h
-        }
-    }));
+    let lang = args.lang;
+    headers.extend(
+        result_headers(kind)
+            .into_iter()
+            .map(|h| lang.column(&h))
+            .map(|h| {
+                if input.headers.iter().any(|i| i.eq_ignore_ascii_case(&h)) {
+                    format!("{h} (proverka)")
+                } else {
+                    h
+                }
+            }),
+    );
     let mut counts: HashMap<String, usize> = HashMap::new();
     for p in planned.iter().flatten() {
         *counts.entry(p.key()).or_insert(0) += 1;
@@ -491,7 +518,8 @@ async fn run_claimed(
         }
         *by_status.entry(outcome.status.as_str()).or_default() += 1;
         let mut row = cells.clone();
-        row.extend(columns(kind, &outcome, note));
+        let error = report::error_text(lang, kind, &outcome, p.as_ref().err(), &prepared.params);
+        row.extend(columns(lang, kind, &outcome, error, note));
         rows.push(row);
     }
     let s = stats
@@ -511,6 +539,7 @@ async fn run_claimed(
         })
         .fold(Money::ZERO, Money::saturating_add);
     let summary = report::summary(
+        lang,
         &[
             ("Строк", input.rows.len() as u64),
             ("Ответов", ok),
@@ -530,7 +559,7 @@ async fn run_claimed(
     );
     let sheet_name = match &input.origin {
         crate::table::Origin::Xlsx { sheet } => sheet.clone(),
-        _ => "Проверка".to_owned(),
+        _ => lang.label("Проверка"),
     };
     let output = Output {
         main: Sheet {
@@ -542,7 +571,7 @@ async fn run_claimed(
         input: &args.input,
         added: Vec::new(),
     };
-    report::write(output, proceedings, summary, &args.out)?;
+    report::write(lang, output, proceedings, summary, &args.out)?;
     eprintln!(
         "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, store: {}",
         input.rows.len(),

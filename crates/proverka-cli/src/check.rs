@@ -124,6 +124,8 @@ pub(crate) struct Invalid {
     pub(crate) code: String,
     /// What is wrong.
     pub(crate) message: String,
+    /// The parameter at fault, as the provider names it, when known.
+    pub(crate) param: Option<String>,
 }
 
 fn marker(refused_by: RefusedBy) -> Option<String> {
@@ -141,6 +143,14 @@ pub(crate) fn plan(kind: CheckKind, params: &[(String, String)]) -> Result<Plann
             let query = proverka_npd::NpdQuery::from_pairs(&pairs).map_err(|e| Invalid {
                 code: marker(e.refused_by).unwrap_or_else(|| "40000".to_owned()),
                 message: e.to_string(),
+                param: Some(
+                    if e.message.contains("date") {
+                        "date"
+                    } else {
+                        "inn"
+                    }
+                    .to_owned(),
+                ),
             })?;
             // The date checked, resolved ("today" becomes a day): shown in the row, and
             // sent as such through a proxy.
@@ -159,6 +169,7 @@ pub(crate) fn plan(kind: CheckKind, params: &[(String, String)]) -> Result<Plann
             |e| Invalid {
                 code: marker(e.refused_by).unwrap_or_else(|| e.provider.provider_text()),
                 message: e.to_string(),
+                param: None,
             },
         )?),
         _ => {
@@ -169,6 +180,7 @@ pub(crate) fn plan(kind: CheckKind, params: &[(String, String)]) -> Result<Plann
                 Invalid {
                     code: body["error"].as_str().unwrap_or_default().to_owned(),
                     message: e.to_string(),
+                    param: Some(e.param.to_owned()),
                 }
             })?)
         }

@@ -6,6 +6,7 @@ mod batch;
 mod check;
 mod environment;
 mod journal;
+mod lang;
 mod names;
 mod spend;
 mod table;
@@ -92,6 +93,16 @@ struct Global {
     /// Print the typed model as JSON instead of a table (one-off checks).
     #[arg(long, global = true)]
     json: bool,
+    /// The language of a batch's result columns, statuses, summary and row errors: `ru`
+    /// (default) or `en`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "PROVERKA_LANG",
+        default_value = "ru"
+    )]
+    lang: lang::Lang,
 }
 
 #[derive(Debug, Subcommand)]
@@ -412,7 +423,7 @@ async fn run(cli: Cli) -> ExitCode {
         }
     };
     let json = cli.global.json;
-    let code = command(cli.command, Arc::clone(&engine), json).await;
+    let code = command(cli.command, Arc::clone(&engine), json, cli.global.lang).await;
     // This run leaves the store: what waited for it is written, and a later run on another
     // host need not wait for its heartbeat to go stale.
     engine.finish().await;
@@ -421,7 +432,7 @@ async fn run(cli: Cli) -> ExitCode {
 
 /// Runs one command on `engine`.
 #[allow(clippy::print_stdout)] // `proverka alfa` prints the registry: the command's output.
-async fn command(command: Command, engine: Arc<Target>, json: bool) -> ExitCode {
+async fn command(command: Command, engine: Arc<Target>, json: bool, lang: lang::Lang) -> ExitCode {
     let (kind, pairs) = match command {
         Command::Batch(b) => {
             let args = BatchArgs {
@@ -431,6 +442,7 @@ async fn command(command: Command, engine: Arc<Target>, json: bool) -> ExitCode 
                     sheet: b.sheet,
                 },
                 report: b.report,
+                lang,
                 out: b.out,
                 check: b.check,
                 map: b.map,

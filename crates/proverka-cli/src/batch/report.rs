@@ -5,9 +5,10 @@ use std::path::Path;
 use proverka_core::Money;
 use proverka_engine::{Outcome, Status};
 
-use crate::check::{CheckKind, Invalid, PROCEEDINGS, Planned};
+use crate::check::{CheckKind, Invalid, PROCEEDINGS};
+use crate::lang::Lang;
 use crate::table::write::{Output, Sheet};
-use crate::table::{Cell, Format, Table};
+use crate::table::{Cell, Format};
 
 /// The columns a batch adds to every row.
 pub(crate) fn result_headers(kind: CheckKind) -> Vec<String> {
@@ -47,27 +48,56 @@ fn typed(field: &str, text: &str) -> Cell {
     }
 }
 
-/// One outcome as the added columns.
-pub(crate) fn columns(kind: CheckKind, o: &Outcome, note: Option<String>) -> Vec<Cell> {
+/// The error column of a row in `lang`: a refused row's reason in plain words; a provider's
+/// error in the provider's own words where its page has them (Russian), else as it came.
+pub(super) fn error_text(
+    lang: Lang,
+    kind: CheckKind,
+    o: &Outcome,
+    refused: Option<&Invalid>,
+    params: &[(String, String)],
+) -> String {
+    if let Some(invalid) = refused {
+        return lang.refusal(kind, invalid, params);
+    }
+    let message = o.error_message.clone().unwrap_or_default();
+    match (lang, o.error_code.as_deref(), o.status) {
+        (Lang::Ru, Some(code), Status::Error | Status::RetryLater) => proverka::adapters()
+            .iter()
+            .find(|a| a.provider() == kind.provider())
+            .and_then(|a| a.explain(code))
+            .map_or(message, |m| m.meaning.into_owned()),
+        _ => message,
+    }
+}
+
+/// One outcome as the added columns, in `lang`.
+pub(crate) fn columns(
+    lang: Lang,
+    kind: CheckKind,
+    o: &Outcome,
+    error: String,
+    note: Option<String>,
+) -> Vec<Cell> {
     let text = |s: &str| typed("", s);
-    let mut c = vec![text(o.status.as_str())];
+    let mut c = vec![text(lang.status(o.status))];
     c.extend(
         kind.result_columns()
             .iter()
             .map(|f| typed(f, o.fields.get(*f).map_or("", String::as_str))),
     );
     c.push(text(o.error_code.as_deref().unwrap_or_default()));
-    c.push(text(o.error_message.as_deref().unwrap_or_default()));
+    c.push(text(&error));
     c.push(if o.status == Status::Pending {
         Cell::Empty
     } else {
-        text(&o.billed)
+        text(&lang.billed(&o.billed))
     });
     c.push(typed(
         "price_rub",
         o.price_rub.as_deref().unwrap_or_default(),
     ));
-    c.push(text(&o.source));
+    c.push(text(&lang.source(&o.source)));
     c.push(text(note.as_deref().unwrap_or_default()));
     c
 }
@@ -77,18 +107,12 @@ pub(crate) fn columns(kind: CheckKind, o: &Outcome, note: Option<String>) -> Vec
 pub(super) fn dry_run(
     input_path: &Path,
     report: Option<&Path>,
-    input: &Table,
-    planned: &[Result<Planned, Invalid>],
+    invalid: &[(usize, String, String)],
     valid: usize,
+    rows: usize,
 ) -> Result<super::Ending, String> {
-    let invalid: Vec<(usize, &Invalid)> = input
-        .rows
-        .iter()
-        .zip(planned)
-        .filter_map(|((line, _), p)| p.as_ref().err().map(|e| (*line, e)))
-        .collect();
-    for (line, e) in invalid.iter().take(50) {
-        eprintln!("  line {line}: {} ({})", e.message, e.code);
+    for (line, code, message) in invalid.iter().take(50) {
+        eprintln!("  line {line}: {message} ({code})");
     }
     if invalid.len() > 50 {
         eprintln!(
@@ -102,11 +126,11 @@ pub(super) fn dry_run(
             headers: vec!["line".into(), "error_code".into(), "error_message".into()],
             rows: invalid
                 .iter()
-                .map(|(line, e)| {
+                .map(|(line, code, message)| {
                     vec![
                         Cell::Number(*line as f64),
-                        Cell::Text(e.code.clone()),
-                        Cell::Text(e.message.clone()),
+                        Cell::Text(code.clone()),
+                        Cell::Text(message.clone()),
                     ]
                 })
                 .collect(),
@@ -115,7 +139,7 @@ pub(super) fn dry_run(
             .map_err(|e| format!("{}: {e}", report.display()))?;
         eprintln!("invalid rows: {}", report.display());
     }
-    if valid == 0 && !input.rows.is_empty() {
+    if valid == 0 && rows > 0 {
         return Err(format!(
             "--dry-run: no row of {} can be sent ({} invalid, reasons above): fix the file or the column names (--map)",
             input_path.display(),
@@ -128,18 +152,19 @@ pub(super) fn dry_run(
 
 /// The «Итог» sheet's rows: counts, rubles, then the rows by status.
 pub(super) fn summary(
+    lang: Lang,
     counts: &[(&str, u64)],
     rubles: &[(&str, Money)],
     by_status: &std::collections::BTreeMap<&'static str, u64>,
 ) -> Vec<Vec<Cell>> {
-    let label = |s: &str| Cell::Text(s.to_owned());
+    let label = |s: &str| Cell::Text(lang.label(s));
     counts
         .iter()
         .map(|(k, n)| vec![label(k), Cell::Number(*n as f64)])
         .chain(rubles.iter().map(|(k, m)| vec![label(k), Cell::Rubles(*m)]))
         .chain(by_status.iter().map(|(status, n)| {
             vec![
-                Cell::Text(format!("Статус {status}")),
+                Cell::Text(format!("{} «{status}»", lang.label("Статус"))),
                 Cell::Number(*n as f64),
             ]
         }))
@@ -147,14 +172,14 @@ pub(super) fn summary(
 }
 
 /// The columns of the «Производства» sheet (file): the input row, then the proceeding.
-const PROCEEDING_COLUMNS: [&str; 7] = [
-    "строка",
-    "номер производства",
-    "дата",
-    "предмет",
-    "сумма, ₽",
-    "отдел",
-    "пристав",
+const PROCEEDING_COLUMNS: [(&str, &str); 7] = [
+    ("строка", "row"),
+    ("номер производства", "proceeding"),
+    ("дата", "date"),
+    ("предмет", "subject"),
+    ("сумма, ₽", "sum, RUB"),
+    ("отдел", "department"),
+    ("пристав", "bailiff"),
 ];
 
 /// An FSSP outcome's proceedings, each a row linked to the input row `line`.
@@ -188,21 +213,25 @@ pub(super) fn proceedings_of(line: usize, outcome: &Outcome) -> Vec<Vec<Cell>> {
 /// Writes the batch's output: a workbook gets the «Производства» and «Итог» sheets; a CSV or
 /// JSON-lines file gets the proceedings in a second file beside it (`NAME.proceedings.EXT`).
 pub(super) fn write(
+    lang: Lang,
     mut output: Output<'_>,
     proceedings: Vec<Vec<Cell>>,
     summary: Vec<Vec<Cell>>,
     out: &Path,
 ) -> Result<(), String> {
     let proceedings = (!proceedings.is_empty()).then(|| Sheet {
-        name: "Производства".to_owned(),
-        headers: PROCEEDING_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        name: lang.label("Производства"),
+        headers: PROCEEDING_COLUMNS
+            .iter()
+            .map(|(ru, en)| if lang == Lang::Ru { ru } else { en }.to_string())
+            .collect(),
         rows: proceedings,
     });
     if Format::of(out)? == Format::Xlsx {
         output.added.extend(proceedings);
         output.added.push(Sheet {
-            name: "Итог".to_owned(),
-            headers: vec!["Показатель".to_owned(), "Значение".to_owned()],
+            name: lang.label("Итог"),
+            headers: vec![lang.label("Показатель"), lang.label("Значение")],
             rows: summary,
         });
         return output.write(out);

@@ -72,6 +72,7 @@ pub(super) fn row_params(
                 out.refused = Some(Invalid {
                     code: proverka_core::RefusedBy::MARKER.to_owned(),
                     message: why,
+                    param: Some("fio".to_owned()),
                 });
             }
         }

@@ -45,6 +45,9 @@ pub fn proverka(s: &SandboxHandle) -> tokio::process::Command {
     .env_remove("PROVERKA_NPD_SOURCE")
     .env_remove("PROVERKA_PROVIDERS_FNS_PER_MINUTE")
     .env_remove("PROVERKA_STORE")
+    // The tests that read result columns by their English names; tests/lists.rs reads the
+    // Russian default.
+    .env("PROVERKA_LANG", "en")
     // One-off checks keep their store in this user's state folder: the tests' own.
     .env(
         "XDG_STATE_HOME",

@@ -1,0 +1,319 @@
+//! The language of what a batch writes for people (`--lang`, Russian by default): result column
+//! names, statuses, how a row was billed and answered, the «Итог» sheet, and each refused row's
+//! reason in plain words that say what is wrong and how to fix it (the provider's own text where
+//! its page has one). What the store keeps is the same in both (a run in one language resumes in
+//! the other).
+
+use proverka_engine::Status;
+
+use crate::check::{CheckKind, Invalid};
+
+/// `--lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum Lang {
+    /// Русский.
+    #[default]
+    Ru,
+    /// English.
+    En,
+}
+
+/// Result columns: (the English name, the Russian one).
+const COLUMNS: &[(&str, &str)] = &[
+    ("status", "статус"),
+    ("self_employed", "самозанятый"),
+    ("checked_on", "дата проверки НПД"),
+    ("court_fs", "районный суд"),
+    ("court_fs_address", "адрес районного суда"),
+    ("court_fs_phone", "телефон районного суда"),
+    ("court_ms", "мировой участок"),
+    ("court_ms_address", "адрес мирового участка"),
+    ("court_ms_phone", "телефон мирового участка"),
+    ("records", "производств"),
+    ("debt_rub", "долг, ₽"),
+    ("complete", "загружены все"),
+    ("error_code", "код ошибки"),
+    ("error_message", "ошибка"),
+    ("billed", "оплата"),
+    ("price_rub", "цена, ₽"),
+    ("source", "источник"),
+    ("note", "примечание"),
+];
+
+impl Lang {
+    /// A result column's name.
+    pub(crate) fn column(self, english: &str) -> String {
+        match self {
+            Self::En => english.to_owned(),
+            Self::Ru => COLUMNS
+                .iter()
+                .find(|(en, _)| *en == english)
+                .map_or(english, |(_, ru)| ru)
+                .to_owned(),
+        }
+    }
+
+    /// A status as the `status` column shows it.
+    pub(crate) fn status(self, status: Status) -> &'static str {
+        match (self, status) {
+            (Self::En, s) => s.as_str(),
+            (Self::Ru, Status::Ok) => "готово",
+            (Self::Ru, Status::Invalid) => "неверная строка",
+            (Self::Ru, Status::Error) => "ошибка",
+            (Self::Ru, Status::RetryLater) => "повторить позже",
+            (Self::Ru, Status::BilledUnknown) => "оплата неизвестна",
+            (Self::Ru, Status::Pending) => "не отправлена",
+            (Self::Ru, _) => status.as_str(),
+        }
+    }
+
+    /// How a row was billed (`free`, `charged`, `unknown`).
+    pub(crate) fn billed(self, billed: &str) -> String {
+        match (self, billed) {
+            (Self::Ru, "free") => "бесплатно".to_owned(),
+            (Self::Ru, "charged") => "оплачено".to_owned(),
+            (Self::Ru, "unknown") => "неизвестно".to_owned(),
+            (_, other) => other.to_owned(),
+        }
+    }
+
+    /// Where a row's answer came from.
+    pub(crate) fn source(self, source: &str) -> String {
+        match (self, source) {
+            (Self::Ru, "provider") => "провайдер".to_owned(),
+            (Self::Ru, "cache") => "кэш".to_owned(),
+            (Self::Ru, "local") => "проверка в proverka".to_owned(),
+            (Self::Ru, "fns") => "ФНС (бесплатно)".to_owned(),
+            (Self::En, s) if s.starts_with("дубль строки ") => {
+                format!("duplicate of row {}", &s["дубль строки ".len()..])
+            }
+            (_, other) => other.to_owned(),
+        }
+    }
+
+    /// A label of the summary sheet (written in Russian; English here).
+    pub(crate) fn label(self, russian: &str) -> String {
+        const LABELS: &[(&str, &str)] = &[
+            ("Строк", "Rows"),
+            ("Ответов", "Answered"),
+            (
+                "Неверных строк (не отправлялись)",
+                "Invalid rows (not sent)",
+            ),
+            ("Ошибок", "Failed"),
+            ("Ожидают отправки", "Pending"),
+            (
+                "Вызовов провайдера в этом запуске",
+                "Provider calls this run",
+            ),
+            (
+                "Возможно оплачено (ответ не прочитан)",
+                "Possibly billed (unreadable)",
+            ),
+            ("Ответов из кэша", "From the cache"),
+            ("Оплачено в этом запуске, ₽", "Paid this run, RUB"),
+            ("Сэкономлено кэшем, ₽", "Saved by the cache, RUB"),
+            ("Сэкономлено на дублях, ₽", "Saved on duplicates, RUB"),
+            ("Показатель", "Item"),
+            ("Значение", "Value"),
+            ("Итог", "Summary"),
+            ("Статус", "Status"),
+            ("Проверка", "Checked"),
+            ("Производства", "Proceedings"),
+        ];
+        match self {
+            Self::Ru => russian.to_owned(),
+            Self::En => LABELS
+                .iter()
+                .find(|(ru, _)| *ru == russian)
+                .map_or(russian, |(_, en)| en)
+                .to_owned(),
+        }
+    }
+
+    /// Why a row was refused before any call, as a person reads it: what is wrong with which
+    /// value, and how to fix it. English keeps the adapter's message.
+    pub(crate) fn refusal(
+        self,
+        kind: CheckKind,
+        invalid: &Invalid,
+        params: &[(String, String)],
+    ) -> String {
+        if self == Self::En || invalid.message.chars().any(is_cyrillic) {
+            return invalid.message.clone();
+        }
+        let value = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let about = invalid.param.as_deref().unwrap_or_default();
+        if about == "inn" || invalid.message.contains("INN") {
+            return inn_problem(kind, value("inn").unwrap_or_default());
+        }
+        if about == "birthdate" || invalid.message.starts_with("birthdate") {
+            return format!(
+                "дата рождения «{}» не читается как дата: нужна вида 31.03.1980 (или 1980-03-31)",
+                value("birthdate").unwrap_or_default()
+            );
+        }
+        if about == "date" || invalid.message.contains("Field date") {
+            return if invalid.message.contains("future") {
+                format!(
+                    "дата проверки {} ещё не наступила",
+                    value("date").unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "дата проверки «{}» не читается как дата: нужна вида 01.03.2024 (или 2024-03-01)",
+                    value("date").unwrap_or_default()
+                )
+            };
+        }
+        let field = russian_param(about);
+        // The provider's own words, where its page has them.
+        let meaning = match kind.provider() {
+            proverka_core::Provider::Fssp => {
+                proverka_fssp::ErrorCode::explain(&invalid.code).map(|m| m.meaning.into_owned())
+            }
+            proverka_core::Provider::Court => proverka_court::ProviderError::explain(&invalid.code)
+                .map(|m| m.meaning.into_owned()),
+            _ => None,
+        };
+        match (meaning, value(about)) {
+            (Some(m), Some(v)) if !about.is_empty() => format!("{field} «{v}»: {m}"),
+            (Some(m), _) if !about.is_empty() => format!("{field}: {m}"),
+            (Some(m), _) => m,
+            (None, _) => invalid.message.clone(),
+        }
+    }
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, 'А'..='я' | 'Ё' | 'ё')
+}
+
+/// What is wrong with an INN, and how to fix it.
+fn inn_problem(kind: CheckKind, inn: &str) -> String {
+    let inn = inn.trim();
+    if inn.is_empty() {
+        return "ИНН не указан: заполните колонку ИНН".to_owned();
+    }
+    if inn.chars().any(|c| matches!(c, 'О' | 'о' | 'O' | 'o')) {
+        return format!("в ИНН «{inn}» буква «О» вместо цифры 0: исправьте в таблице");
+    }
+    if !inn.chars().all(|c| c.is_ascii_digit()) {
+        return format!("ИНН «{inn}» должен состоять только из цифр");
+    }
+    let digits = inn.len();
+    let wanted = if kind == CheckKind::Npd {
+        "ИНН физлица — 12 цифр"
+    } else {
+        "ИНН — 10 цифр (организация) или 12 (физлицо)"
+    };
+    match digits {
+        10 if kind == CheckKind::Npd => {
+            format!(
+                "ИНН «{inn}» — 10 цифр, это ИНН организации; самозанятость проверяется по ИНН физлица (12 цифр)"
+            )
+        }
+        10 | 12 => format!("ИНН «{inn}» не проходит проверку контрольных цифр: опечатка в номере"),
+        n => format!("{wanted}, в «{inn}» их {n}"),
+    }
+}
+
+/// A provider parameter as the list's column would name it.
+fn russian_param(param: &str) -> &str {
+    match param {
+        "lastname" => "Фамилия",
+        "firstname" => "Имя",
+        "secondname" => "Отчество",
+        "region" => "Регион",
+        "nameLegal" => "Наименование",
+        "number" => "Номер",
+        "typeid" => "Тип документа",
+        "address" => "Адрес",
+        "coords" => "Координаты",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(code: &str, message: &str, param: Option<&str>) -> Invalid {
+        Invalid {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            param: param.map(str::to_owned),
+        }
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn refusals_say_what_is_wrong_in_plain_russian() {
+        let ru = Lang::Ru;
+        let e = invalid(
+            "proverka",
+            "Field inn is invalid: INN must be 12 digits",
+            None,
+        );
+        assert_eq!(
+            ru.refusal(CheckKind::Npd, &e, &params(&[("inn", "5003О0732259")])),
+            "в ИНН «5003О0732259» буква «О» вместо цифры 0: исправьте в таблице"
+        );
+        assert!(
+            ru.refusal(CheckKind::Npd, &e, &params(&[("inn", "7707083893")]))
+                .contains("это ИНН организации")
+        );
+        let forbidden = invalid(
+            "888",
+            "lastname: contains characters the provider forbids (provider code 888)",
+            Some("lastname"),
+        );
+        assert_eq!(
+            ru.refusal(
+                CheckKind::FsspPhysical,
+                &forbidden,
+                &params(&[("lastname", "Ив@нов")])
+            ),
+            "Фамилия «Ив@нов»: В переменной присутствуют запрещенные символы"
+        );
+        let court = invalid(
+            "Non-correct recording of coordinates",
+            "bad coords",
+            Some("coords"),
+        );
+        assert!(
+            ru.refusal(
+                CheckKind::Court,
+                &court,
+                &params(&[("coords", "43,1;131,8")])
+            )
+            .contains("Неправильная запись координат")
+        );
+        // English keeps the adapter's message.
+        assert_eq!(
+            Lang::En.refusal(CheckKind::FsspPhysical, &forbidden, &[]),
+            forbidden.message
+        );
+    }
+
+    #[test]
+    fn every_result_column_has_a_russian_name() {
+        for kind in [CheckKind::Npd, CheckKind::Court, CheckKind::FsspPhysical] {
+            for column in kind.result_columns() {
+                assert_ne!(Lang::Ru.column(column), *column, "{column}");
+            }
+        }
+        assert_eq!(Lang::Ru.status(Status::Ok), "готово");
+    }
+}
