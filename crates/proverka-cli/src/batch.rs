@@ -510,6 +510,9 @@ async fn run_claimed(
                 outcome.fields.insert("checked_on".to_owned(), date.clone());
             }
         }
+        if outcome.billed == "charged" && outcome.price_rub.is_none() {
+            note.get_or_insert_with(|| lang.unknown_price().to_owned());
+        }
         match outcome.status {
             Status::Ok => ok += 1,
             Status::Invalid => invalid += 1,

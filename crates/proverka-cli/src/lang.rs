@@ -91,6 +91,18 @@ impl Lang {
         }
     }
 
+    /// The note of a paid row whose price nobody reported.
+    pub(crate) fn unknown_price(self) -> &'static str {
+        match self {
+            Self::Ru => {
+                "оплачено, цена неизвестна: провайдер её не сообщает, а прокси она не задана (price_rub)"
+            }
+            Self::En => {
+                "paid, price unknown: the provider does not report it and the proxy has none configured (price_rub)"
+            }
+        }
+    }
+
     /// A label of the summary sheet (written in Russian; English here).
     pub(crate) fn label(self, russian: &str) -> String {
         const LABELS: &[(&str, &str)] = &[

@@ -565,3 +565,49 @@ async fn rows_are_explained_in_russian_by_default_and_in_english_on_request() {
         "{rows:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_proxy_a_price_is_the_proxy_s_or_said_to_be_unknown() {
+    let s = sandbox().await;
+    // NPD priced (1.50); the court without a price.
+    let url = start_proxy(
+        &s,
+        &proverka_testkit::own_store(),
+        &format!(
+            "[providers.court]\nbase_url = \"{}\"\ntoken = \"court-token\"\n",
+            s.url()
+        ),
+    )
+    .await;
+    let d = dir("proxy-price");
+    let inns = d.join("inns.csv");
+    std::fs::write(&inns, format!("ИНН\n{}\n", proverka_sandbox::NPD_PAYER)).unwrap();
+    let out = d.join("npd.csv");
+    let mut c = ru(&s);
+    c.args(["--proxy", &url]);
+    batch(&mut c, &inns, "npd", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b';');
+    assert_eq!(column(&rows, "цена, ₽"), ["1.50"]);
+
+    let addresses = d.join("addresses.csv");
+    std::fs::write(
+        &addresses,
+        format!("Адрес\n\"{}\"\n", proverka_sandbox::COURT_ADDRESS_FOUND),
+    )
+    .unwrap();
+    let out = d.join("courts.csv");
+    let mut c = ru(&s);
+    c.args(["--proxy", &url]);
+    batch(&mut c, &addresses, "court", &out);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let rows = read_csv(&out, b';');
+    assert_eq!(column(&rows, "оплата"), ["оплачено"]);
+    assert_eq!(column(&rows, "цена, ₽"), [""], "not 0.00");
+    assert!(
+        column(&rows, "примечание")[0].contains("цена неизвестна"),
+        "{rows:?}"
+    );
+}

@@ -207,6 +207,19 @@ impl Engine {
         upstream::max_price(self.inner.configured_price(provider), cost)
     }
 
+    /// What a call judged `billed` cost, when it is known: the provider's reported price, else
+    /// the configured one (`price_rub`), else the provider's typical price; `None` when none
+    /// is known (shown as unknown, never as 0.00).
+    pub fn known_price(&self, provider: Provider, billed: Billed, cost: Cost) -> Option<Money> {
+        match billed {
+            Billed::Yes(Some(m)) => Some(m),
+            Billed::Yes(None) | Billed::Unknown => {
+                self.inner.configured_price(provider).or(cost.typical())
+            }
+            Billed::No => Some(Money::ZERO),
+        }
+    }
+
     /// What a call judged `billed` cost.
     pub fn price_of(&self, provider: Provider, billed: Billed, cost: Cost) -> Money {
         upstream::price_of(self.inner.configured_price(provider), billed, cost)

@@ -455,7 +455,9 @@ async fn proxied(
                 .filter(|_| matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }))
                 .map(|route| route.source.source_of(&served.answer.verdict));
             let mut r = if typed_route {
-                typed(provider, &*lookup, &served, source)
+                let billed = served.answer.verdict.billed();
+                let price = state.engine.known_price(provider, billed, lookup.cost());
+                typed(provider, &*lookup, &served, source, price)
             } else {
                 drop_in(&served)
             };

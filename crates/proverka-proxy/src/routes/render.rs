@@ -47,9 +47,15 @@ pub(crate) fn typed(
     lookup: &dyn Lookup,
     served: &Served,
     source: Option<&'static str>,
+    price: Option<proverka_core::Money>,
 ) -> Reply {
     let parsed = lookup.render(&served.answer.raw);
-    let charge = served.answer.verdict.billed();
+    // The price the provider reported, else the one the proxy knows (`price_rub`); null when
+    // neither is known: never 0.00 for a paid answer.
+    let charge = match served.answer.verdict.billed() {
+        proverka_core::Billed::Yes(None) => proverka_core::Billed::Yes(price),
+        other => other,
+    };
     let mut body = json!({
         "provider": provider,
         "cache": served.status.as_header(),
