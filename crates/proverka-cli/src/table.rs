@@ -13,6 +13,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use proverka_core::Date;
 
 mod csv_in;
+mod widths;
 pub(crate) mod write;
 
 pub(crate) use csv_in::Encoding;

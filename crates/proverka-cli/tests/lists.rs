@@ -36,7 +36,8 @@ for ws in book.worksheets:
                 v = v.date().isoformat()
             cells.append([c.data_type, v])
         rows.append(cells)
-    out.append({"name": ws.title, "rows": rows})
+    widths = {k: d.width for k, d in ws.column_dimensions.items() if d.width}
+    out.append({"name": ws.title, "rows": rows, "widths": widths})
 print(json.dumps(out, ensure_ascii=False))
 "#;
     let out = std::process::Command::new("/usr/bin/python3")
@@ -205,8 +206,10 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
                 .unwrap();
             staff.write_number(r, 4, *pay).unwrap();
         }
+        staff.set_column_width(1, 40.0).unwrap();
         let notes = book.add_worksheet();
         notes.set_name("Справочник").unwrap();
+        notes.set_column_width(0, 25.0).unwrap();
         notes.write_string(0, 0, "Отдел").unwrap();
         notes.write_string(1, 0, "Бухгалтерия").unwrap();
         notes.write_number(1, 1, 42.0).unwrap();
@@ -273,6 +276,19 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
         serde_json::json!(["s", "дубль строки 2"])
     );
     assert_eq!(s.calls(Provider::Npd), 1);
+    // The input's column widths are kept.
+    let width =
+        |sheet: &serde_json::Value, column: &str| sheet["widths"][column].as_f64().unwrap_or(0.0);
+    assert!(
+        (width(staff, "B") - 40.0).abs() < 1.0,
+        "{}",
+        staff["widths"]
+    );
+    assert!(
+        (width(&book[1], "A") - 25.0).abs() < 1.0,
+        "{}",
+        book[1]["widths"]
+    );
     // The other sheet as it was.
     assert_eq!(
         book[1]["rows"][1],

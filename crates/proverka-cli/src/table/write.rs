@@ -134,12 +134,31 @@ impl Output<'_> {
             Origin::Xlsx { sheet } => Some((other_sheets(self.input)?, sheet.clone())),
             _ => None,
         };
+        // The input's column widths, sheet by sheet (the result columns are fitted).
+        let widths = match self.origin {
+            Origin::Xlsx { .. } => super::widths::of_workbook(self.input),
+            _ => std::collections::HashMap::new(),
+        };
+        let keep_widths = |sheet: &mut Worksheet, name: &str| -> Result<(), String> {
+            for (first, last, width) in widths.get(name).into_iter().flatten() {
+                // The file's width includes Excel's 5-pixel padding (5/7 of a character);
+                // the writer adds it again.
+                let characters = (width - 5.0 / 7.0).max(0.0);
+                for c in *first..=*last {
+                    sheet
+                        .set_column_width(c, characters)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Ok(())
+        };
         let date = CellFormat::new().set_num_format("dd.mm.yyyy");
         let bold = CellFormat::new().set_bold();
         let mut main_written = false;
         let write_main = |book: &mut Workbook| -> Result<(), String> {
             let sheet = book.add_worksheet();
-            write_sheet(sheet, &self.main, &date, &bold)
+            write_sheet(sheet, &self.main, &date, &bold)?;
+            keep_widths(sheet, &self.main.name)
         };
         if let Some((sheets, checked)) = &kept {
             // The workbook's sheets in their order, the checked one replaced by its results.
@@ -150,6 +169,7 @@ impl Output<'_> {
                 } else {
                     let sheet = book.add_worksheet();
                     write_sheet(sheet, other, &date, &bold)?;
+                    keep_widths(sheet, &other.name)?;
                 }
             }
         }
