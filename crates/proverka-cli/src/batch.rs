@@ -205,7 +205,7 @@ async fn run_claimed(
         .iter()
         .map(|(_, row)| {
             let texts: Vec<String> = row.iter().map(Cell::text).collect();
-            row_params(kind, &params, &texts, &args.region)
+            row_params(kind, &params, &texts, &args.region, args.lang)
         })
         .collect();
     let planned: Vec<Result<Planned, Invalid>> = prepared
@@ -493,9 +493,7 @@ async fn run_claimed(
                     outcome.price_rub = Some("0.00".to_owned());
                     outcome.source = format!("дубль строки {first}");
                     note.get_or_insert_with(|| {
-                        format!(
-                            "тот же запрос, что в строке {first}: не отправлялся и не оплачивался"
-                        )
+                        lang.note(&crate::lang::Note::Duplicate { first: *first })
                     });
                 }
                 Some(_) => {}

@@ -18,6 +18,33 @@ pub(crate) enum Lang {
     En,
 }
 
+/// What proverka says in a row's note (or, for a ФИО it cannot split, as the row's error).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Note<'a> {
+    /// An INN given its leading zeros back.
+    RestoredInn {
+        /// As the list had it.
+        given: &'a str,
+        /// As sent.
+        restored: &'a str,
+    },
+    /// A two-word patronymic FSSP cannot take.
+    PatronymicNotSent {
+        /// The patronymic.
+        patronymic: &'a str,
+    },
+    /// The same query as an earlier row.
+    Duplicate {
+        /// That row's line.
+        first: usize,
+    },
+    /// A ФИО that cannot be split without guessing.
+    AmbiguousFio {
+        /// The ФИО.
+        fio: &'a str,
+    },
+}
+
 /// Result columns: (the English name, the Russian one).
 const COLUMNS: &[(&str, &str)] = &[
     ("status", "статус"),
@@ -91,6 +118,46 @@ impl Lang {
         }
     }
 
+    /// A note, in this language.
+    pub(crate) fn note(self, note: &Note<'_>) -> String {
+        match (self, *note) {
+            (Self::Ru, Note::RestoredInn { given, restored }) => format!(
+                "ИНН {given} восстановлен как {restored}: таблица потеряла ведущий ноль (контрольные цифры сходятся)"
+            ),
+            (Self::En, Note::RestoredInn { given, restored }) => format!(
+                "INN {given} restored as {restored}: the spreadsheet dropped its leading zero (the check digits hold)"
+            ),
+            (Self::Ru, Note::PatronymicNotSent { patronymic }) => format!(
+                "отчество «{patronymic}» не отправлено: ФССП не принимает пробел в отчестве; поиск по фамилии, имени и дате рождения"
+            ),
+            (Self::En, Note::PatronymicNotSent { patronymic }) => format!(
+                "patronymic «{patronymic}» not sent: FSSP takes no space in it; searched by surname, name and birth date"
+            ),
+            (Self::Ru, Note::Duplicate { first }) => {
+                format!("тот же запрос, что в строке {first}: не отправлялся и не оплачивался")
+            }
+            (Self::En, Note::Duplicate { first }) => {
+                format!("the same query as row {first}: not sent, not paid")
+            }
+            (Self::Ru, Note::AmbiguousFio { fio }) => format!(
+                "ФИО «{fio}» не разделить на фамилию, имя и отчество без догадок: разнесите по колонкам Фамилия, Имя, Отчество"
+            ),
+            (Self::En, Note::AmbiguousFio { fio }) => format!(
+                "ФИО «{fio}» cannot be split into surname, name and patronymic without guessing: split it into columns Фамилия, Имя, Отчество"
+            ),
+        }
+    }
+
+    /// Yes or no, in this language.
+    pub(crate) fn yes_no(self, yes: bool) -> &'static str {
+        match (self, yes) {
+            (Self::Ru, true) => "да",
+            (Self::Ru, false) => "нет",
+            (Self::En, true) => "yes",
+            (Self::En, false) => "no",
+        }
+    }
+
     /// The note of a paid row whose price nobody reported.
     pub(crate) fn unknown_price(self) -> &'static str {
         match self {
@@ -151,8 +218,21 @@ impl Lang {
         invalid: &Invalid,
         params: &[(String, String)],
     ) -> String {
-        if self == Self::En || invalid.message.chars().any(is_cyrillic) {
+        if invalid.message.chars().any(is_cyrillic) {
             return invalid.message.clone();
+        }
+        let about_inn = invalid.param.as_deref() == Some("inn") || invalid.message.contains("INN");
+        if self == Self::En {
+            let inn = params
+                .iter()
+                .find(|(k, _)| k == "inn")
+                .map(|(_, v)| v.trim());
+            return match inn {
+                Some(inn) if about_inn && inn.chars().any(|c| matches!(c, 'О' | 'о')) => format!(
+                    "INN «{inn}» has the Cyrillic letter «О» for the digit 0: fix it in the list"
+                ),
+                _ => invalid.message.clone(),
+            };
         }
         let value = |name: &str| {
             params

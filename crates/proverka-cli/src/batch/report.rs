@@ -81,11 +81,12 @@ pub(crate) fn columns(
 ) -> Vec<Cell> {
     let text = |s: &str| typed("", s);
     let mut c = vec![text(lang.status(o.status))];
-    c.extend(
-        kind.result_columns()
-            .iter()
-            .map(|f| typed(f, o.fields.get(*f).map_or("", String::as_str))),
-    );
+    c.extend(kind.result_columns().iter().map(|f| {
+        match typed(f, o.fields.get(*f).map_or("", String::as_str)) {
+            Cell::Bool(b) if lang == Lang::En => Cell::Text(lang.yes_no(b).to_owned()),
+            other => other,
+        }
+    }));
     c.push(text(o.error_code.as_deref().unwrap_or_default()));
     c.push(text(&error));
     c.push(if o.status == Status::Pending {

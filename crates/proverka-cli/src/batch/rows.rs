@@ -1,6 +1,7 @@
 //! One row's parameters as the provider wants them, from the cells as people write them.
 
 use crate::check::{CheckKind, Invalid};
+use crate::lang::{Lang, Note};
 
 /// One row's parameters, and what proverka changed in them for the row to be read as meant.
 #[derive(Debug, Default)]
@@ -22,6 +23,7 @@ pub(super) fn row_params(
     headers: &[Option<String>],
     row: &[String],
     region: &str,
+    lang: Lang,
 ) -> RowParams {
     let mut out = RowParams::default();
     let mut params: Vec<(String, String)> = headers
@@ -34,9 +36,10 @@ pub(super) fn row_params(
                 ("birthdate" | "date", _) => crate::names::provider_date(kind, &p, v),
                 ("inn", _) => match crate::names::restore_inn(&v) {
                     Some(restored) => {
-                        out.note = Some(format!(
-                            "ИНН {v} восстановлен как {restored}: таблица потеряла ведущий ноль (контрольные цифры сходятся)"
-                        ));
+                        out.note = Some(lang.note(&Note::RestoredInn {
+                            given: &v,
+                            restored: &restored,
+                        }));
                         restored
                     }
                     None => v,
@@ -60,18 +63,16 @@ pub(super) fn row_params(
                     // patronymic (Али оглы) cannot be sent, and a hyphen would be a guess
                     // that may miss the record. Searched without it, and said.
                     Some(s) if s.contains(char::is_whitespace) => {
-                        out.note = Some(format!(
-                            "отчество «{s}» не отправлено: ФССП не принимает пробел в отчестве; поиск по фамилии, имени и дате рождения"
-                        ));
+                        out.note = Some(lang.note(&Note::PatronymicNotSent { patronymic: &s }));
                     }
                     Some(s) => params.push(("secondname".into(), s)),
                     None => {}
                 }
             }
-            Err(why) => {
+            Err(()) => {
                 out.refused = Some(Invalid {
                     code: proverka_core::RefusedBy::MARKER.to_owned(),
-                    message: why,
+                    message: lang.note(&Note::AmbiguousFio { fio: &fio }),
                     param: Some("fio".to_owned()),
                 });
             }
