@@ -285,15 +285,16 @@ async fn run_claimed(
     let price = target.max_price(kind, to_send.first().map(|(_, p)| p));
     let max_total = price.map(|p| Money::from_kopecks(p.kopecks() * paid_calls as i64));
     eprintln!(
-        "rows: {}, valid: {valid}, invalid: {}, distinct: {}, answered before: {answered_before}, cached already: {cached}, to send: {}, at most {}",
-        input.rows.len(),
-        input.rows.len() - valid,
-        seen.len(),
-        to_send.len(),
-        match (max_total, price) {
-            (Some(t), Some(p)) => format!("{t} RUB ({p} a call)"),
-            _ => "an unknown sum (no price: set PROVERKA_PROVIDERS_<P>_PRICE_RUB)".to_owned(),
-        }
+        "{}",
+        args.lang.estimate(&crate::lang::Estimate {
+            rows: input.rows.len(),
+            valid,
+            distinct: seen.len(),
+            answered_before,
+            cached,
+            to_send: to_send.len(),
+            at_most: max_total.zip(price),
+        })
     );
     if args.dry_run {
         let invalid: Vec<(usize, String, String)> = input
@@ -311,6 +312,7 @@ async fn run_claimed(
             })
             .collect();
         return dry_run(
+            args.lang,
             &args.input,
             args.report.as_deref(),
             &invalid,
@@ -574,35 +576,32 @@ async fn run_claimed(
     };
     report::write(lang, output, proceedings, summary, &args.out)?;
     eprintln!(
-        "rows: {}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, store: {}",
-        input.rows.len(),
-        s.provider_calls,
-        s.from_cache,
-        s.spent,
-        if s.unknown > 0 {
-            format!(
-                " (+{} calls possibly billed, unreadable: status billed_unknown)",
-                s.unknown
-            )
-        } else {
-            String::new()
-        },
-        s.saved_cache,
-        saved_dedup,
-        args.out.display(),
-        target.presence().store().location(),
+        "{}",
+        lang.summary(&crate::lang::Summary {
+            rows: input.rows.len(),
+            ok,
+            invalid,
+            failed,
+            pending,
+            calls: s.provider_calls,
+            from_cache: s.from_cache,
+            spent: s.spent,
+            unknown: s.unknown,
+            saved_cache: s.saved_cache,
+            saved_dedup,
+            out: &args.out.display().to_string(),
+            store: &target.presence().store().location(),
+        })
     );
     if let Some(message) = fatal {
         return Err(message);
     }
     if interrupted || pending > 0 {
-        eprintln!("to resume, run the same command again: answered rows are not sent again");
+        eprintln!("{}", lang.to_resume());
         return Ok(Ending::Interrupted);
     }
     if failed > 0 {
-        eprintln!(
-            "{failed} rows failed; `--retry-failed` sends again those marked retry_later (free to retry), `--retry-unknown` those marked billed_unknown (they may have been paid already)"
-        );
+        eprintln!("{}", lang.some_failed(failed));
         return Ok(Ending::SomeFailed);
     }
     Ok(Ending::Done)

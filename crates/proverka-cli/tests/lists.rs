@@ -276,6 +276,26 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
         serde_json::json!(["s", "дубль строки 2"])
     );
     assert_eq!(s.calls(Provider::Npd), 1);
+    // The same through calamine: sheets, types, and no formula anywhere.
+    {
+        use calamine::{Data, Reader};
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+        assert_eq!(wb.sheet_names(), ["Сотрудники", "Справочник", "Итог"]);
+        let range = wb.worksheet_range("Сотрудники").unwrap();
+        assert_eq!(range.get((1, 4)), Some(&Data::Float(60084.36)));
+        assert!(
+            matches!(range.get((1, 3)), Some(Data::DateTime(_))),
+            "{:?}",
+            range.get((1, 3))
+        );
+        for name in wb.sheet_names() {
+            let formulas = wb.worksheet_formula(&name).unwrap();
+            assert!(
+                formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+                "a formula in {name}"
+            );
+        }
+    }
     // The input's column widths are kept.
     let width =
         |sheet: &serde_json::Value, column: &str| sheet["widths"][column].as_f64().unwrap_or(0.0);
@@ -356,11 +376,12 @@ async fn a_dry_run_lists_what_is_wrong_and_fails_when_nothing_can_be_sent() {
     let (code, log) = run(c).await;
     assert_eq!(code, 2, "no row can be sent: {log}");
     assert!(
-        log.contains("line 2: ") && log.contains("line 3: "),
+        log.contains("строка 2: ") && log.contains("строка 3: "),
         "{log}"
     );
+    assert!(log.contains("ни одну строку"), "{log}");
     let rows = read_csv(&report, b';');
-    assert_eq!(column(&rows, "line"), ["2", "3"]);
+    assert_eq!(column(&rows, "строка"), ["2", "3"]);
     // Nothing behind: no output, no store beside it.
     let left: Vec<_> = std::fs::read_dir(&d)
         .unwrap()
@@ -492,6 +513,20 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     let second = read_csv(&d.join("debts.proceedings.csv"), b';');
     assert_eq!(second.len() - 1, lines.len());
     assert!(column(&second, "строка").iter().all(|l| l == "3"));
+
+    // And as JSON lines: the proceedings beside, each naming its row.
+    let jsonl = d.join("debts.jsonl");
+    let mut c = ru(&s);
+    batch(&mut c, &people, "fssp-physical", &jsonl);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let beside = std::fs::read_to_string(d.join("debts.proceedings.jsonl")).unwrap();
+    let objects: Vec<serde_json::Value> = beside
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), lines.len());
+    assert!(objects.iter().all(|o| o["строка"] == 3), "{objects:?}");
 
     // Court: each court's name, address and phone.
     let addresses = d.join("addresses.csv");

@@ -106,14 +106,17 @@ pub(crate) fn columns(
 /// The end of a dry run: each invalid row and why (to the terminal, the first 50; all in
 /// `--report`), and an error when no row could be sent.
 pub(super) fn dry_run(
+    lang: Lang,
     input_path: &Path,
     report: Option<&Path>,
     invalid: &[(usize, String, String)],
     valid: usize,
     rows: usize,
 ) -> Result<super::Ending, String> {
+    let ru = lang == Lang::Ru;
     for (line, code, message) in invalid.iter().take(50) {
-        eprintln!("  line {line}: {message} ({code})");
+        let word = if ru { "строка" } else { "line" };
+        eprintln!("  {word} {line}: {message} ({code})");
     }
     if invalid.len() > 50 {
         eprintln!(
@@ -124,7 +127,11 @@ pub(super) fn dry_run(
     if let Some(report) = report {
         let sheet = Sheet {
             name: "invalid".to_owned(),
-            headers: vec!["line".into(), "error_code".into(), "error_message".into()],
+            headers: if ru {
+                vec!["строка".into(), "код ошибки".into(), "ошибка".into()]
+            } else {
+                vec!["line".into(), "error_code".into(), "error_message".into()]
+            },
             rows: invalid
                 .iter()
                 .map(|(line, code, message)| {
@@ -138,16 +145,39 @@ pub(super) fn dry_run(
         };
         crate::table::write::write_csv_sheet(&sheet, b';', report)
             .map_err(|e| format!("{}: {e}", report.display()))?;
-        eprintln!("invalid rows: {}", report.display());
+        eprintln!(
+            "{}: {}",
+            if ru {
+                "неверные строки"
+            } else {
+                "invalid rows"
+            },
+            report.display()
+        );
     }
     if valid == 0 && rows > 0 {
-        return Err(format!(
-            "--dry-run: no row of {} can be sent ({} invalid, reasons above): fix the file or the column names (--map)",
-            input_path.display(),
-            invalid.len()
-        ));
+        return Err(if ru {
+            format!(
+                "--dry-run: ни одну строку {} нельзя отправить (неверных: {}, причины выше): исправьте файл или названия колонок (--map)",
+                input_path.display(),
+                invalid.len()
+            )
+        } else {
+            format!(
+                "--dry-run: no row of {} can be sent ({} invalid, reasons above): fix the file or the column names (--map)",
+                input_path.display(),
+                invalid.len()
+            )
+        });
     }
-    eprintln!("--dry-run: nothing sent");
+    eprintln!(
+        "{}",
+        if ru {
+            "--dry-run: ничего не отправлено"
+        } else {
+            "--dry-run: nothing sent"
+        }
+    );
     Ok(super::Ending::Done)
 }
 
