@@ -299,6 +299,44 @@ impl Lang {
         }
     }
 
+    /// proverka's own failure codes in Russian (what happened, whether it was paid, what to do);
+    /// `None` in English (the message as it came) or for a code of a provider.
+    pub(crate) fn own_failure(self, code: &str, billed: &str) -> Option<&'static str> {
+        if self == Self::En {
+            return None;
+        }
+        Some(match (code, billed) {
+            ("budget_exceeded", _) => {
+                "дневной бюджет клиента исчерпан: ничего не отправлено и не оплачено; --retry-failed, когда бюджет обновится"
+            }
+            ("store_unavailable", _) => {
+                "хранилище учёта не отвечает, а без записи платный запрос не уходит: ничего не отправлено; --retry-failed"
+            }
+            ("busy", _) => {
+                "слишком много запросов к провайдеру одновременно: ничего не отправлено; --retry-failed"
+            }
+            ("cache_degraded", _) => {
+                "общий кэш (Redis) не принимает записи: ничего не отправлено; --retry-failed"
+            }
+            ("not_cached", _) => "ответа нет в кэше: ничего не отправлено",
+            ("transport", "unknown") => {
+                "ответа нет, а запрос ушёл: провайдер мог его оплатить; proverka сама его не повторяет (--retry-unknown)"
+            }
+            ("transport", _) => "провайдер не ответил, запрос не оплачен: --retry-failed",
+            ("unreadable", _) => {
+                "провайдер ответил не в документированном виде: оплата неизвестна; ответ не сохранён, запрос не повторяется"
+            }
+            ("interrupted", _) => {
+                "запуск, отправивший строку, прервался до записи ответа: провайдер мог её оплатить; --retry-unknown отправит снова"
+            }
+            ("proxy_unreachable", _) => "прокси не ответил: --retry-failed",
+            ("journal_damaged", _) => {
+                "запись журнала прежней версии повреждена: строка, возможно, оплачена (--retry-unknown)"
+            }
+            _ => return None,
+        })
+    }
+
     /// The note of a paid row whose price nobody reported.
     pub(crate) fn unknown_price(self) -> &'static str {
         match self {
@@ -537,6 +575,20 @@ mod tests {
         assert_eq!(
             Lang::En.refusal(CheckKind::FsspPhysical, &forbidden, &[]),
             forbidden.message
+        );
+    }
+
+    #[test]
+    fn proverka_s_own_failures_say_whether_they_were_paid() {
+        let unknown = Lang::Ru.own_failure("transport", "unknown").unwrap();
+        assert!(unknown.contains("мог его оплатить") && unknown.contains("--retry-unknown"));
+        let free = Lang::Ru.own_failure("transport", "free").unwrap();
+        assert!(free.contains("не оплачен"));
+        assert_eq!(Lang::En.own_failure("transport", "free"), None);
+        assert_eq!(
+            Lang::Ru.own_failure("456", "free"),
+            None,
+            "a provider's code"
         );
     }
 

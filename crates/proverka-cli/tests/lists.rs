@@ -662,3 +662,60 @@ async fn through_a_proxy_a_price_is_the_proxy_s_or_said_to_be_unknown() {
         "{rows:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_row_says_in_russian_what_happened_and_whether_it_was_paid() {
+    let s = sandbox().await;
+    let d = dir("ru-failures");
+    let input = d.join("inns.csv");
+    std::fs::write(
+        &input,
+        format!(
+            "ИНН;Дата\n{};01.03.2024\n{};01.03.2024\n",
+            proverka_sandbox::NPD_PAYER,
+            proverka_sandbox::NPD_NON_PAYER
+        ),
+    )
+    .unwrap();
+    // The source cannot answer (success = 0, free, re-sent until the attempts run out).
+    s.inject(Provider::Npd, Fault::SuccessZero, None);
+    let out = d.join("out.csv");
+    let mut c = ru(&s);
+    batch(&mut c, &input, "npd", &out);
+    c.args(["--concurrency", "1"]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("строк с ошибкой: 2"), "{log}");
+    let rows = read_csv(&out, b';');
+    let failed = column(&rows, "статус")
+        .iter()
+        .position(|st| st == "повторить позже")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert!(
+        column(&rows, "ошибка")[failed].contains("не удалось получить информацию от источника"),
+        "{rows:?}"
+    );
+    assert_eq!(column(&rows, "оплата")[failed], "бесплатно");
+
+    // Sent again: one answer is cut after it was billed.
+    s.clear_faults();
+    s.inject(Provider::Npd, Fault::TruncatedAfterBilling, Some(1));
+    let (code, log) = run({
+        let mut c = ru(&s);
+        batch(&mut c, &input, "npd", &out);
+        c.arg("--retry-failed");
+        c
+    })
+    .await;
+    assert_eq!(code, 1, "{log}");
+    let rows = read_csv(&out, b';');
+    let unknown = column(&rows, "статус")
+        .iter()
+        .position(|st| st == "оплата неизвестна")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert!(
+        column(&rows, "ошибка")[unknown].contains("оплата неизвестна"),
+        "{rows:?}"
+    );
+    assert_eq!(column(&rows, "оплата")[unknown], "неизвестно");
+}

@@ -61,6 +61,13 @@ pub(super) fn error_text(
         return lang.refusal(kind, invalid, params);
     }
     let message = o.error_message.clone().unwrap_or_default();
+    if let Some(text) = o
+        .error_code
+        .as_deref()
+        .and_then(|code| lang.own_failure(code, &o.billed))
+    {
+        return text.to_owned();
+    }
     match (lang, o.error_code.as_deref(), o.status) {
         (Lang::Ru, Some(code), Status::Error | Status::RetryLater) => proverka::adapters()
             .iter()
