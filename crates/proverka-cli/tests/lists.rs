@@ -719,3 +719,71 @@ async fn a_failed_row_says_in_russian_what_happened_and_whether_it_was_paid() {
     );
     assert_eq!(column(&rows, "оплата")[unknown], "неизвестно");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sheet_and_the_encoding_can_be_named() {
+    let s = sandbox().await;
+    let d = dir("sheet-encoding");
+    let book_path = d.join("book.xlsx");
+    {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let cover = book.add_worksheet();
+        cover.set_name("Обложка").unwrap();
+        cover.write_string(0, 0, "Список на проверку").unwrap();
+        let list = book.add_worksheet();
+        list.set_name("Список").unwrap();
+        list.write_string(0, 0, "ИНН").unwrap();
+        list.write_string(1, 0, proverka_sandbox::NPD_PAYER)
+            .unwrap();
+        book.save(&book_path).unwrap();
+    }
+    let out = d.join("checked.xlsx");
+    let mut c = ru(&s);
+    batch(&mut c, &book_path, "npd", &out);
+    c.args(["--sheet", "Список"]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    let book = openpyxl(&out);
+    assert_eq!(
+        book[0]["name"], "Обложка",
+        "the other sheet kept, in its place"
+    );
+    assert_eq!(book[1]["name"], "Список");
+    assert_eq!(
+        sheet_column(&book[1], "статус"),
+        [serde_json::json!(["s", "готово"])]
+    );
+    // A sheet that is not there: its name and the sheets there are.
+    let mut c = ru(&s);
+    batch(&mut c, &book_path, "npd", &d.join("other.xlsx"));
+    c.args(["--sheet", "Нет такого"]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(
+        log.contains("no sheet «Нет такого» (the sheets: Обложка, Список)"),
+        "{log}"
+    );
+
+    // The encoding forced: a Windows-1251 file read as such.
+    let csv = d.join("cp1251.csv");
+    let text = format!("ИНН\n{}\n", proverka_sandbox::NPD_PAYER);
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
+    std::fs::write(&csv, &bytes).unwrap();
+    let out = d.join("cp1251-out.csv");
+    let mut c = ru(&s);
+    batch(&mut c, &csv, "npd", &out);
+    c.args(["--encoding", "windows-1251"]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(
+        column(&read_csv(&out, b';'), "ИНН"),
+        [proverka_sandbox::NPD_PAYER]
+    );
+    // And forced wrongly: a clear error that names the way out.
+    let mut c = ru(&s);
+    batch(&mut c, &csv, "npd", &d.join("wrong.csv"));
+    c.args(["--encoding", "utf-8"]);
+    let (code, log) = run(c).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("--encoding windows-1251"), "{log}");
+}
