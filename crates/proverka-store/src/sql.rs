@@ -10,9 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use sqlx::Row as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::OnceCell;
 
 use crate::model::ms;
@@ -88,7 +86,9 @@ impl SqlStore {
         let options = SqliteConnectOptions::new()
             .filename(PathBuf::from(path))
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
+            // WAL is set once per file, when the schema is checked (`set_wal`), not by every
+            // new connection: changing into it takes a lock that `busy_timeout` does not wait
+            // for, so connections opened at once would fail with "database is locked".
             // Committed to disk before the provider is called, power loss included.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10));
@@ -188,6 +188,7 @@ impl SqlStore {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
+                set_wal(&mut conn).await?;
                 sqlx::Executor::execute(&mut *conn, VERSIONS_TABLE).await?;
                 // IMMEDIATE: two processes opening one new file migrate one after the other.
                 sqlx::Executor::execute(&mut *conn, "BEGIN IMMEDIATE").await?;
@@ -228,6 +229,35 @@ impl SqlStore {
             ))),
         }
     }
+}
+
+/// Puts a SQLite file in WAL mode (a property of the file, kept from then on). Changing into it
+/// takes a lock that SQLite's busy timeout does not wait for: another process doing the same at
+/// that moment makes this one wait a little and try again, up to the operation timeout.
+async fn set_wal(conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match sqlx::query("PRAGMA journal_mode = WAL")
+            .fetch_one(&mut *conn)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) && started.elapsed() < OPERATION_TIMEOUT => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// SQLite's `SQLITE_BUSY` (and its extended codes): another connection holds the lock.
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
 }
 
 fn redact(url: &str) -> String {

@@ -72,3 +72,27 @@ async fn a_folder_that_does_not_exist_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_file_is_in_wal_mode_however_many_connections_open_it_at_once() {
+    let location = fresh("wal");
+    // Eight handles (eight processes' pools) reach a new file at once.
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let location = location.clone();
+            tokio::spawn(async move { common::open(&location).await.ping().await })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{location}"))
+        .await
+        .unwrap();
+    let mode: (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(mode.0, "wal");
+    pool.close().await;
+}
