@@ -29,7 +29,7 @@ use crate::target::{NpdSource, Settings, Target};
 /// Checks against FSSP, court jurisdiction, NPD and Alfa-Bank: one at a time or whole lists,
 /// never paying twice for the same answer.
 #[derive(Debug, Parser)]
-#[command(name = "proverka", version, about, long_about = None)]
+#[command(name = "proverka", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PROVERKA_COMMIT"), ")"), about, long_about = None)]
 struct Cli {
     #[command(flatten)]
     global: Global,

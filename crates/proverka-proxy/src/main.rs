@@ -10,7 +10,7 @@ use proverka_proxy::{Config, Proxy};
 ///
 /// Every config key can also be set by environment (`PROVERKA_…`); see docs/proxy.md.
 #[derive(Debug, clap::Parser)]
-#[command(name = "proverka-proxy", version, about)]
+#[command(name = "proverka-proxy", version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PROVERKA_COMMIT"), ")"), about)]
 struct Args {
     /// The TOML configuration file (default: built-in defaults and the environment).
     #[arg(long, value_name = "FILE")]

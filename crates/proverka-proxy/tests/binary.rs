@@ -393,9 +393,20 @@ fn the_command_line_refuses_what_it_cannot_use() {
         .output()
         .unwrap();
     assert!(out.status.success());
+    // The version and the commit it was built from.
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short=7", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        format!("proverka-proxy {}", env!("CARGO_PKG_VERSION"))
+        format!("proverka-proxy {} ({commit})", env!("CARGO_PKG_VERSION"))
     );
 }
 
