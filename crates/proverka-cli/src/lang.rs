@@ -142,11 +142,16 @@ impl Lang {
             (Self::Ru, "provider") => "провайдер".to_owned(),
             (Self::Ru, "cache") => "кэш".to_owned(),
             (Self::Ru, "local") => "проверка в proverka".to_owned(),
-            (Self::Ru, "fns") => "ФНС (бесплатно)".to_owned(),
             (Self::En, s) if s.starts_with("дубль строки ") => {
                 format!("duplicate of row {}", &s["дубль строки ".len()..])
             }
-            (_, other) => other.to_owned(),
+            (Self::Ru, s) if s.starts_with("дубль строки ") => s.to_owned(),
+            (Self::Ru, "") => String::new(),
+            (Self::Ru, "proxy") => "прокси".to_owned(),
+            (Self::Ru, "proverka") => "proverka".to_owned(),
+            // A provider's free source, by its registry name.
+            (Self::Ru, free) => format!("{free} (бесплатный источник)"),
+            (Self::En, other) => other.to_owned(),
         }
     }
 
@@ -590,6 +595,21 @@ mod tests {
             None,
             "a provider's code"
         );
+    }
+
+    #[test]
+    fn sources_in_russian() {
+        assert_eq!(Lang::Ru.source("provider"), "провайдер");
+        assert_eq!(Lang::Ru.source(""), "", "a row not sent yet");
+        assert_eq!(Lang::Ru.source("дубль строки 4"), "дубль строки 4");
+        assert_eq!(Lang::En.source("дубль строки 4"), "duplicate of row 4");
+        for source in proverka::free_sources() {
+            let name = source.source_names().1;
+            assert_eq!(
+                Lang::Ru.source(name),
+                format!("{name} (бесплатный источник)")
+            );
+        }
     }
 
     #[test]
