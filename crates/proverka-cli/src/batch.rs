@@ -10,19 +10,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use proverka_core::Money;
 use proverka_engine::{Batch, Outcome, RowTask, RowView, Status};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::check::{CheckKind, Invalid, Planned, param_for, plan, result_fields};
 
+mod progress;
 mod report;
 mod rows;
 
 use crate::table::write::{Output, Sheet};
 use crate::table::{Cell, ReadOptions, Table};
 use crate::target::{Fatal, Target};
+use progress::{Stats, confirm, progress_bar};
 pub(crate) use report::result_headers;
 use report::{columns, dry_run};
 use rows::{RowParams, row_params};
@@ -63,55 +64,6 @@ fn default_concurrency(kind: CheckKind) -> usize {
         CheckKind::Npd => 8,
         CheckKind::Court => 4,
         _ => 2,
-    }
-}
-
-/// Counters of this run, for the progress line and the summary.
-#[derive(Debug, Default)]
-struct Stats {
-    done: u64,
-    from_cache: u64,
-    provider_calls: u64,
-    errors: u64,
-    spent: Money,
-    unknown: u64,
-    saved_cache: Money,
-}
-
-impl Stats {
-    fn add(&mut self, o: &Outcome) {
-        self.done += 1;
-        let price = o
-            .price_rub
-            .as_deref()
-            .and_then(|p| Money::parse(p).ok())
-            .unwrap_or(Money::ZERO);
-        match o.source.as_str() {
-            "cache" => {
-                self.from_cache += 1;
-                self.saved_cache = self.saved_cache.saturating_add(price);
-            }
-            _ => {
-                self.provider_calls += 1;
-                if o.billed == "charged" {
-                    self.spent = self.spent.saturating_add(price);
-                }
-            }
-        }
-        if o.billed == "unknown" {
-            self.unknown += 1;
-        }
-        if o.status != Status::Ok {
-            self.errors += 1;
-        }
-    }
-
-    fn line(&self, total: u64, started: Instant) -> String {
-        let rate = self.done as f64 / started.elapsed().as_secs_f64().max(0.001);
-        format!(
-            "{}/{total} done, {rate:.1}/s, {} RUB spent, {} from cache, {} errors",
-            self.done, self.spent, self.from_cache, self.errors
-        )
     }
 }
 
@@ -605,40 +557,4 @@ async fn run_claimed(
         return Ok(Ending::SomeFailed);
     }
     Ok(Ending::Done)
-}
-
-fn progress_bar(total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} ETA {eta} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
-}
-
-/// Asks before paying more than `--confirm-above`; refuses when nobody can answer.
-fn confirm(max_total: Option<Money>, above: Money) -> Result<(), String> {
-    let sum = max_total.map_or_else(|| "an unknown sum".to_owned(), |t| format!("{t} RUB"));
-    if !std::io::stdin().is_terminal() {
-        return Err(format!(
-            "this batch may cost up to {sum} (above --confirm-above {above}); run again with --yes to pay, or --dry-run to look"
-        ));
-    }
-    eprint!("this batch may cost up to {sum}. Send it? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| e.to_string())?;
-    if matches!(
-        answer.trim().to_lowercase().as_str(),
-        "y" | "yes" | "д" | "да"
-    ) {
-        Ok(())
-    } else {
-        Err("not confirmed: nothing sent".to_owned())
-    }
 }

@@ -2,6 +2,7 @@
 //! straight to the providers (tokens from the environment) or through a proverka proxy.
 //! See `docs/cli.md`.
 
+mod args;
 mod batch;
 mod check;
 mod environment;
@@ -17,13 +18,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use proverka_core::{Money, Secret};
+use proverka_core::Secret;
 
 use proverka_engine::{Outcome, Status};
 
+use crate::args::{BatchCmd, Fssp, Person, SpendCmd};
 use crate::batch::{BatchArgs, Ending};
 use crate::check::{CheckKind, plan};
-use crate::spend::{SpendArgs, SpendFormat};
+use crate::spend::SpendArgs;
 use crate::target::{NpdSource, Settings, Target};
 
 /// Checks against FSSP, court jurisdiction, NPD and Alfa-Bank: one at a time or whole lists,
@@ -140,164 +142,6 @@ enum Command {
     Batch(BatchCmd),
     /// What was spent, per client, provider and kind: to reconcile with an invoice.
     Spend(SpendCmd),
-}
-
-#[derive(Debug, Args)]
-struct SpendCmd {
-    /// A Moscow month, YYYY-MM (default: this one).
-    #[arg(long, conflicts_with_all = ["day", "from", "to"])]
-    month: Option<String>,
-    /// One Moscow day, YYYY-MM-DD.
-    #[arg(long, conflicts_with_all = ["from", "to"])]
-    day: Option<String>,
-    /// The first day of a range, YYYY-MM-DD (with --to).
-    #[arg(long, requires = "to")]
-    from: Option<String>,
-    /// The last day of a range, inclusive (with --from).
-    #[arg(long, requires = "from")]
-    to: Option<String>,
-    /// csv, xlsx or json (default: by --out's extension, else csv).
-    #[arg(long, value_enum)]
-    format: Option<SpendFormat>,
-    /// Where to write it (default: standard output; xlsx needs a file).
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-struct Person {
-    /// Фамилия.
-    #[arg(long)]
-    lastname: String,
-    /// Имя.
-    #[arg(long)]
-    firstname: String,
-    /// Отчество.
-    #[arg(long)]
-    secondname: Option<String>,
-    /// Дата рождения, dd.mm.yyyy or YYYY-MM-DD.
-    #[arg(long)]
-    birthdate: String,
-    /// Region number, or -1 for all regions.
-    #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-    region: String,
-    /// Open proceedings only.
-    #[arg(long)]
-    only_actual: bool,
-}
-
-#[derive(Debug, Subcommand)]
-enum Fssp {
-    /// A person's debts.
-    Physical(Person),
-    /// A person's alimony debts.
-    Alim(Person),
-    /// A legal entity's debts by name.
-    Legal {
-        /// The entity's name.
-        #[arg(long)]
-        name: String,
-        /// Its address.
-        #[arg(long)]
-        address: Option<String>,
-        /// Region number (letters allowed for legal), or -1.
-        #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-        region: String,
-    },
-    /// By enforcement proceeding number (`32472/17/23072-ИП`).
-    Ip {
-        /// The proceeding number.
-        #[arg(long)]
-        number: String,
-    },
-    /// By executive document number (`ФС 039022227`), in one region.
-    Id {
-        /// The document number.
-        #[arg(long)]
-        number: String,
-        /// Region number.
-        #[arg(long, allow_hyphen_values = true)]
-        region: String,
-        /// Document type id (1-16, not 9).
-        #[arg(long)]
-        typeid: Option<String>,
-    },
-    /// An organisation's debts by INN.
-    Inn {
-        /// The INN.
-        #[arg(long)]
-        inn: String,
-        /// Region number, or -1.
-        #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-        region: String,
-    },
-    /// The wanted register by full name.
-    Wanted {
-        /// ФИО.
-        #[arg(long)]
-        fio: String,
-        /// Region number.
-        #[arg(long, allow_hyphen_values = true)]
-        region: Option<String>,
-    },
-}
-
-#[derive(Debug, Args)]
-struct BatchCmd {
-    /// The list: .csv (UTF-8 or Windows-1251; comma, semicolon or tab; with a header), .xlsx
-    /// or .jsonl.
-    #[arg(long, value_name = "FILE")]
-    input: PathBuf,
-    /// The CSV's encoding (default: detected: UTF-8, else Windows-1251).
-    #[arg(long, value_enum, value_name = "ENCODING")]
-    encoding: Option<table::Encoding>,
-    /// The workbook's sheet to check (default: the first).
-    #[arg(long, value_name = "NAME")]
-    sheet: Option<String>,
-    /// What to check on every row.
-    #[arg(long, value_enum)]
-    check: CheckKind,
-    /// The result: every input column and row, plus result columns (.csv, .xlsx or .jsonl).
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-    /// Read a column as a parameter: `--map "Налоговый номер=inn"` (repeatable).
-    #[arg(long, value_name = "COLUMN=PARAM", value_parser = parse_map)]
-    map: Vec<(String, String)>,
-    /// The region for FSSP rows without one.
-    #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-    region: String,
-    /// Validate, collapse and estimate; send nothing, leave nothing behind.
-    #[arg(long)]
-    dry_run: bool,
-    /// With --dry-run: write the invalid rows and why to this CSV file.
-    #[arg(long, value_name = "FILE", requires = "dry_run")]
-    report: Option<PathBuf>,
-    /// Do not ask before paying.
-    #[arg(long)]
-    yes: bool,
-    /// Ask before a batch that may cost more than this (rubles).
-    #[arg(long, default_value = "1000", value_name = "RUB", value_parser = parse_rub)]
-    confirm_above: Money,
-    /// Provider calls at once (default: FSSP 2, court 4, NPD 8).
-    #[arg(long, value_name = "N")]
-    concurrency: Option<usize>,
-    /// Send again the rows marked retry_later (free to retry) by an earlier run.
-    #[arg(long)]
-    retry_failed: bool,
-    /// Send again the rows marked billed_unknown (they may have been paid already).
-    #[arg(long)]
-    retry_unknown: bool,
-}
-
-fn parse_map(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(c, p)| (c.trim().to_owned(), p.trim().to_owned()))
-        .filter(|(c, p)| !c.is_empty() && !p.is_empty())
-        .ok_or_else(|| "expected COLUMN=PARAM".to_owned())
-}
-
-fn parse_rub(s: &str) -> Result<Money, String> {
-    Money::parse(s).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
