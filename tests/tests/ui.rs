@@ -31,8 +31,13 @@ fn chromium(args: &[String]) -> Output {
         .expect("chromium (Debian package chromium; scripts/ensure-deps.sh installs it)")
 }
 
+/// A fresh folder: one per call, so two Chromiums started at once by two tests of this
+/// process (`cargo test` runs them on threads) never share a profile (the second would exit at
+/// once, the profile being in use).
 fn tempdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("proverka-ui-{}-{name}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("proverka-ui-{}-{n}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -401,6 +406,11 @@ async fn the_status_page_tells_an_operator_what_to_do_and_what_it_cost() {
             .unwrap()
     };
     let dom = String::from_utf8_lossy(&page.stdout).into_owned();
+    assert!(
+        page.status.success() && dom.contains("id=\"providers\""),
+        "chromium: {}\n{dom}",
+        String::from_utf8_lossy(&page.stderr)
+    );
     assert_eq!(cell(&dom, "failed"), "", "{dom}");
 
     // Times: Moscow's, 24-hour, from the server.
