@@ -437,8 +437,24 @@ async fn one_off_checks_take_dates_either_way_as_batches_do() {
         "--date",
         "01.03.2024",
     ]);
-    let (code, log) = run(npd).await;
-    assert_eq!(code, 0, "{log}");
+    let out = npd.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The answer's columns, read from its model, and the day checked.
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(field("self_employed"), "true", "{shown}");
+    assert_eq!(field("checked_on"), "2024-03-01", "{shown}");
     let (last, first, born) = proverka_sandbox::FSSP_DEBTOR;
     // 31.03.1980 written the ISO way.
     let iso = format!("{}-{}-{}", &born[6..], &born[3..5], &born[..2]);
