@@ -123,3 +123,56 @@ pub async fn start_proxy(s: &SandboxHandle, store: &str, extra: &str) -> String 
     tokio::spawn(proxy.serve(listener, std::future::pending()));
     format!("http://{addr}")
 }
+
+/// `proverka` as a person runs it: in Russian, the default.
+pub fn ru(s: &proverka_sandbox::SandboxHandle) -> tokio::process::Command {
+    let mut c = proverka(s);
+    c.env_remove("PROVERKA_LANG");
+    c
+}
+
+/// openpyxl's view of a workbook: per sheet, its name and each cell as `[type, value]`
+/// (`n` number, `s` text, `d` date, `f` formula), row by row.
+pub fn openpyxl(path: &Path) -> serde_json::Value {
+    let script = r#"
+import json, sys, datetime, openpyxl
+book = openpyxl.load_workbook(sys.argv[1])
+out = []
+for ws in book.worksheets:
+    rows = []
+    for row in ws.iter_rows():
+        cells = []
+        for c in row:
+            v = c.value
+            if isinstance(v, datetime.datetime):
+                v = v.date().isoformat()
+            cells.append([c.data_type, v])
+        rows.append(cells)
+    widths = {k: d.width for k, d in ws.column_dimensions.items() if d.width}
+    out.append({"name": ws.title, "rows": rows, "widths": widths})
+print(json.dumps(out, ensure_ascii=False))
+"#;
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("Debian's python3 with python3-openpyxl (scripts/ensure-deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "openpyxl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The cells of a column by its header in an openpyxl sheet.
+pub fn sheet_column(sheet: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
+    let rows = sheet["rows"].as_array().unwrap();
+    let i = rows[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c[1] == name)
+        .unwrap_or_else(|| panic!("no column {name}: {}", rows[0]));
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
