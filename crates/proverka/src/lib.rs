@@ -13,7 +13,7 @@
 //!
 //! [`core`] holds what they share: [`core::Secret`], [`core::Inn`], [`core::Money`], dates,
 //! the [`core::Lookup`] trait the cache and proxy work through, and the error types.
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../README.md")]
 
 pub use proverka_core as core;
 
