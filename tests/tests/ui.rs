@@ -43,6 +43,53 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// The page at `url` as Chromium renders it once its scripts have run (the DOM as text).
+async fn rendered(url: &str) -> String {
+    let page = {
+        let url = url.to_owned();
+        tokio::task::spawn_blocking(move || chromium(&["--dump-dom".to_owned(), url]))
+            .await
+            .unwrap()
+    };
+    let dom = String::from_utf8_lossy(&page.stdout).into_owned();
+    assert!(
+        page.status.success() && dom.contains("id=\"providers\""),
+        "chromium: {}\n{dom}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    dom
+}
+
+/// A screenshot of `url` at `size` (`WIDTHxHEIGHT` as `W,H`), kept with the test's artifacts
+/// as `name`: a PNG of more than `at_least` bytes.
+async fn screenshot(url: String, name: &str, size: &str, at_least: usize) {
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_file(&shot);
+    let taken = {
+        let (shot, size) = (shot.clone(), size.to_owned());
+        tokio::task::spawn_blocking(move || {
+            chromium(&[
+                format!("--screenshot={}", shot.display()),
+                format!("--window-size={size}"),
+                url,
+            ])
+        })
+        .await
+        .unwrap()
+    };
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}",
+            String::from_utf8_lossy(&taken.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > at_least,
+        "{}",
+        png.len()
+    );
+}
+
 /// The text of the element with `id` in the rendered DOM.
 fn cell(dom: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\"");
@@ -105,18 +152,7 @@ async fn the_status_page_shows_what_the_metrics_count() {
     get(&format!("{}/v1/npd", proxy.url), &inn).await;
 
     let url = format!("{}/ui", proxy.url);
-    let page = {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || chromium(&["--dump-dom".to_owned(), url]))
-            .await
-            .unwrap()
-    };
-    let dom = String::from_utf8_lossy(&page.stdout).into_owned();
-    assert!(
-        page.status.success() && dom.contains("id=\"providers\""),
-        "chromium: {}\n{dom}",
-        String::from_utf8_lossy(&page.stderr)
-    );
+    let dom = rendered(&url).await;
     let metrics = metrics_text(&proxy.url).await;
 
     for provider in ["fssp", "court", "npd"] {
@@ -180,31 +216,7 @@ async fn the_status_page_shows_what_the_metrics_count() {
     assert_eq!(cell(&dom, "failed"), "");
 
     // A screenshot, kept with the test's artifacts.
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-status.png");
-    let _ = std::fs::remove_file(&shot);
-    let taken = {
-        let shot = shot.clone();
-        tokio::task::spawn_blocking(move || {
-            chromium(&[
-                format!("--screenshot={}", shot.display()),
-                "--window-size=1400,600".to_owned(),
-                url,
-            ])
-        })
-        .await
-        .unwrap()
-    };
-    let png = std::fs::read(&shot).unwrap_or_else(|e| {
-        panic!(
-            "no screenshot ({e}): {}",
-            String::from_utf8_lossy(&taken.stderr)
-        )
-    });
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "{}",
-        png.len()
-    );
+    screenshot(url, "ui-status.png", "1400,600", 10_000).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,18 +411,7 @@ async fn the_status_page_tells_an_operator_what_to_do_and_what_it_cost() {
         .url
         .replacen("http://", "http://ops:ops-operator-key@", 1)
         + "/ui";
-    let page = {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || chromium(&["--dump-dom".to_owned(), url]))
-            .await
-            .unwrap()
-    };
-    let dom = String::from_utf8_lossy(&page.stdout).into_owned();
-    assert!(
-        page.status.success() && dom.contains("id=\"providers\""),
-        "chromium: {}\n{dom}",
-        String::from_utf8_lossy(&page.stderr)
-    );
+    let dom = rendered(&url).await;
     assert_eq!(cell(&dom, "failed"), "", "{dom}");
 
     // Times: Moscow's, 24-hour, from the server.
@@ -511,29 +512,5 @@ async fn the_status_page_tells_an_operator_what_to_do_and_what_it_cost() {
     assert_eq!(dom.matches("id=\"bar-npd-").count(), 60);
 
     // And as a person sees it: a full-page screenshot of the same state.
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-operator.png");
-    let _ = std::fs::remove_file(&shot);
-    let taken = {
-        let shot = shot.clone();
-        tokio::task::spawn_blocking(move || {
-            chromium(&[
-                format!("--screenshot={}", shot.display()),
-                "--window-size=1400,1400".to_owned(),
-                url,
-            ])
-        })
-        .await
-        .unwrap()
-    };
-    let png = std::fs::read(&shot).unwrap_or_else(|e| {
-        panic!(
-            "no screenshot ({e}): {}",
-            String::from_utf8_lossy(&taken.stderr)
-        )
-    });
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 20_000,
-        "{}",
-        png.len()
-    );
+    screenshot(url, "ui-operator.png", "1400,1400", 20_000).await;
 }

@@ -346,13 +346,7 @@ async fn command(command: Command, engine: Arc<Target>, json: bool, lang: lang::
         Err(e) => Outcome::invalid(e.code, e.message),
         Ok(planned) => match engine.check(kind, &planned, None, &one_off_id()).await {
             Ok(mut o) => {
-                // A one-off answer carries its model, not a batch row's summary: the columns
-                // shown are read from it, and NPD's day from the query.
-                if o.fields.is_empty()
-                    && let Some(result) = &o.result
-                {
-                    o.fields = check::result_fields(kind, result);
-                }
+                // NPD's day is the query's (resolved when it was planned).
                 if kind == CheckKind::Npd
                     && let Some((_, day)) = planned.pairs.iter().find(|(k, _)| k == "date")
                 {

@@ -297,8 +297,15 @@ impl Target {
                     tenant.clone(),
                     &request_id,
                 );
+                let one_off = row.is_none();
                 request.row = row;
-                Ok(engine.check(request).await)
+                let mut outcome = engine.check(request).await;
+                // A batch row is summarized by the engine as it is recorded; a one-off answer
+                // gets the same columns from its model, as through a proxy.
+                if one_off && let Some(result) = &outcome.result {
+                    outcome.fields = crate::check::result_fields(kind, result);
+                }
+                Ok(outcome)
             }
             Self::Proxy { proxy, .. } => proxy.get(kind, planned, false, Some(request_id)).await,
         }

@@ -26,8 +26,8 @@ fn npd(n: u64) -> Arc<dyn proverka_core::Lookup> {
     Arc::new(query)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_budget_is_per_moscow_day_of_the_engine_s_clock() {
+/// An engine for NPD (1.50 a call) against a sandbox, on a clock at [`before_midnight`].
+async fn npd_engine() -> (proverka_sandbox::SandboxHandle, Arc<ManualClock>, Engine) {
     let sandbox = proverka_sandbox::Sandbox::builder()
         .start("127.0.0.1:0")
         .await
@@ -43,14 +43,19 @@ async fn a_budget_is_per_moscow_day_of_the_engine_s_clock() {
             ..ProviderConfig::default()
         },
     );
-    let store = store();
     let engine = Engine::builder()
         .providers(providers)
-        .store(Arc::clone(&store))
+        .store(store())
         .clock(Arc::clone(&clock) as Arc<dyn Clock>)
         .program("engine test")
         .build()
         .unwrap();
+    (sandbox, clock, engine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_is_per_moscow_day_of_the_engine_s_clock() {
+    let (sandbox, clock, engine) = npd_engine().await;
     let tenant = Tenant {
         budget: Some(Money::from_kopecks(150)),
         ..Tenant::named("crm", "crm")
@@ -143,29 +148,7 @@ async fn recovery_settles_a_silent_process_elsewhere_never_a_live_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hits_are_added_to_the_store_s_savings_of_the_clock_s_day() {
-    let sandbox = proverka_sandbox::Sandbox::builder()
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
-    let clock = Arc::new(ManualClock::starting_at(before_midnight()));
-    let mut providers = std::collections::BTreeMap::new();
-    providers.insert(
-        "npd".to_owned(),
-        ProviderConfig {
-            base_url: Some(sandbox.url()),
-            key: Some(proverka_core::Secret::new("npd-key")),
-            price_rub: Some(1.5),
-            ..ProviderConfig::default()
-        },
-    );
-    let store = store();
-    let engine = Engine::builder()
-        .providers(providers)
-        .store(Arc::clone(&store))
-        .clock(Arc::clone(&clock) as Arc<dyn Clock>)
-        .program("engine test")
-        .build()
-        .unwrap();
+    let (sandbox, _clock, engine) = npd_engine().await;
     let ask = || {
         engine.execute(Request::new(
             &engine,

@@ -39,88 +39,83 @@ pub(crate) struct Summary<'a> {
 impl Lang {
     /// The estimate line.
     pub(crate) fn estimate(self, e: &Estimate) -> String {
-        let invalid = e.rows - e.valid;
+        let Estimate {
+            rows,
+            valid,
+            distinct,
+            answered_before,
+            cached,
+            to_send,
+            at_most,
+        } = e;
+        let invalid = rows - valid;
         match self {
-            Self::En => format!(
-                "rows: {}, valid: {}, invalid: {invalid}, distinct: {}, answered before: {}, cached already: {}, to send: {}, at most {}",
-                e.rows,
-                e.valid,
-                e.distinct,
-                e.answered_before,
-                e.cached,
-                e.to_send,
-                match e.at_most {
-                    Some((t, p)) => format!("{t} RUB ({p} a call)"),
-                    None =>
-                        "an unknown sum (no price: set PROVERKA_PROVIDERS_<P>_PRICE_RUB)".to_owned(),
-                }
-            ),
-            Self::Ru => format!(
-                "строк: {}, верных: {}, неверных: {invalid}, разных запросов: {}, уже отвечено: {}, уже в кэше: {}, к отправке: {}, не дороже {}",
-                e.rows,
-                e.valid,
-                e.distinct,
-                e.answered_before,
-                e.cached,
-                e.to_send,
-                match e.at_most {
-                    Some((t, p)) => format!("{t} ₽ ({p} ₽ за запрос)"),
-                    None => "неизвестной суммы (цена не задана: PROVERKA_PROVIDERS_<P>_PRICE_RUB)"
-                        .to_owned(),
-                }
-            ),
+            Self::En => {
+                let most = at_most.map_or_else(
+                    || "an unknown sum (no price: set PROVERKA_PROVIDERS_<P>_PRICE_RUB)".to_owned(),
+                    |(t, p)| format!("{t} RUB ({p} a call)"),
+                );
+                format!(
+                    "rows: {rows}, valid: {valid}, invalid: {invalid}, distinct: {distinct}, answered before: {answered_before}, cached already: {cached}, to send: {to_send}, at most {most}"
+                )
+            }
+            Self::Ru => {
+                let most = at_most.map_or_else(
+                    || {
+                        "неизвестной суммы (цена не задана: PROVERKA_PROVIDERS_<P>_PRICE_RUB)"
+                            .to_owned()
+                    },
+                    |(t, p)| format!("{t} ₽ ({p} ₽ за запрос)"),
+                );
+                format!(
+                    "строк: {rows}, верных: {valid}, неверных: {invalid}, разных запросов: {distinct}, уже отвечено: {answered_before}, уже в кэше: {cached}, к отправке: {to_send}, не дороже {most}"
+                )
+            }
         }
     }
 
     /// The summary line.
     pub(crate) fn summary(self, s: &Summary<'_>) -> String {
+        let Summary {
+            rows,
+            ok,
+            invalid,
+            failed,
+            pending,
+            calls,
+            from_cache,
+            spent,
+            unknown,
+            saved_cache,
+            saved_dedup,
+            out,
+            store,
+        } = s;
         match self {
-            Self::En => format!(
-                "rows: {}, answered: {}, invalid: {}, failed: {}, pending: {}; this run: {} provider calls, {} from cache, {} RUB spent{}, saved {} RUB by the cache and {} RUB by collapsing duplicates; output: {}, store: {}",
-                s.rows,
-                s.ok,
-                s.invalid,
-                s.failed,
-                s.pending,
-                s.calls,
-                s.from_cache,
-                s.spent,
-                if s.unknown > 0 {
+            Self::En => {
+                let unknown = if *unknown > 0 {
                     format!(
-                        " (+{} calls possibly billed, unreadable: status billed_unknown)",
-                        s.unknown
+                        " (+{unknown} calls possibly billed, unreadable: status billed_unknown)"
                     )
                 } else {
                     String::new()
-                },
-                s.saved_cache,
-                s.saved_dedup,
-                s.out,
-                s.store
-            ),
-            Self::Ru => format!(
-                "строк: {}, отвечено: {}, неверных: {}, ошибок: {}, не отправлено: {}; в этом запуске: запросов к провайдеру {}, из кэша {}, оплачено {} ₽{}, сэкономлено {} ₽ кэшем и {} ₽ на дублях; результат: {}, хранилище: {}",
-                s.rows,
-                s.ok,
-                s.invalid,
-                s.failed,
-                s.pending,
-                s.calls,
-                s.from_cache,
-                s.spent,
-                if s.unknown > 0 {
+                };
+                format!(
+                    "rows: {rows}, answered: {ok}, invalid: {invalid}, failed: {failed}, pending: {pending}; this run: {calls} provider calls, {from_cache} from cache, {spent} RUB spent{unknown}, saved {saved_cache} RUB by the cache and {saved_dedup} RUB by collapsing duplicates; output: {out}, store: {store}"
+                )
+            }
+            Self::Ru => {
+                let unknown = if *unknown > 0 {
                     format!(
-                        " (и {} запросов, возможно, оплачено без ответа: статус «оплата неизвестна»)",
-                        s.unknown
+                        " (и {unknown} запросов, возможно, оплачено без ответа: статус «оплата неизвестна»)"
                     )
                 } else {
                     String::new()
-                },
-                s.saved_cache,
-                s.saved_dedup,
-                s.out,
-                s.store
-            ),
+                };
+                format!(
+                    "строк: {rows}, отвечено: {ok}, неверных: {invalid}, ошибок: {failed}, не отправлено: {pending}; в этом запуске: запросов к провайдеру {calls}, из кэша {from_cache}, оплачено {spent} ₽{unknown}, сэкономлено {saved_cache} ₽ кэшем и {saved_dedup} ₽ на дублях; результат: {out}, хранилище: {store}"
+                )
+            }
         }
     }
 
