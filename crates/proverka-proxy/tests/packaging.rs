@@ -1,42 +1,58 @@
-//! Packaging as people install it: the systemd unit in `docs/deployment.md` is valid for
-//! `systemd-analyze verify` and its grace covers FSSP's 400 s calls.
+//! Packaging as people install it: the systemd unit the Debian package installs
+//! (`packaging/proverka-proxy.service`), alone and with the credentials drop-in that
+//! `docs/deployment.md` shows, is valid for `systemd-analyze verify`, and its grace covers
+//! FSSP's 400 s calls. (scripts/test-artifacts.sh checks the unit as installed by the package.)
 
 use std::path::Path;
 use std::process::Command;
 
-/// The `ini` block of the "## systemd" section of docs/deployment.md.
-fn documented_unit() -> String {
-    let page = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/deployment.md"),
+fn repository_file(path: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// The unit the package installs.
+fn packaged_unit() -> String {
+    repository_file("packaging/proverka-proxy.service")
+}
+
+/// The `ini` block of the "## systemd" section of docs/deployment.md: the drop-in that gives
+/// the service its secrets.
+fn documented_drop_in() -> String {
+    let page = repository_file("docs/deployment.md");
     let section = &page[page.find("## systemd").expect("a systemd section")..];
     let start = section.find("```ini\n").expect("an ini block") + "```ini\n".len();
     let end = start + section[start..].find("```").unwrap();
     section[start..end].to_owned()
 }
 
-fn setting<'a>(unit: &'a str, prefix: &str) -> &'a str {
-    unit.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("{prefix} in the unit"))
-}
-
-#[test]
-fn the_documented_systemd_unit_verifies() {
-    let unit = documented_unit();
+/// Writes `unit` (and `drop_in` into its `.d` directory) where systemd-analyze reads them,
+/// verifies it, and asserts systemd had nothing to say about it.
+fn verifies(unit: &str, drop_in: Option<&str>, name: &str) {
     // The unit as installed, pointing at the binary just built.
     let unit = unit.replace(
-        "/usr/local/bin/proverka-proxy",
+        "/usr/bin/proverka-proxy",
         env!("CARGO_BIN_EXE_proverka-proxy"),
     );
-    let dir = std::env::temp_dir().join(format!("proverka-unit-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("proverka-unit-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("proverka-proxy.service");
     std::fs::write(&path, &unit).unwrap();
+    if let Some(drop_in) = drop_in {
+        let d = dir.join("proverka-proxy.service.d");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("credentials.conf"), drop_in).unwrap();
+    }
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
+        // Drop-ins are read from the unit search path: the unit's own directory first.
+        .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.display()))
         .output()
         .expect("systemd-analyze (Debian package systemd; scripts/ensure-deps.sh installs it)");
     let complaints = String::from_utf8_lossy(&out.stderr);
@@ -49,9 +65,41 @@ fn the_documented_systemd_unit_verifies() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn setting<'a>(unit: &'a str, prefix: &str) -> &'a str {
+    unit.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("{prefix} in the unit"))
+}
+
 #[test]
-fn the_documented_stop_timeout_covers_the_grace_and_the_grace_covers_fssp() {
-    let unit = documented_unit();
+fn the_packaged_systemd_unit_verifies() {
+    verifies(&packaged_unit(), None, "packaged");
+}
+
+#[test]
+fn the_packaged_unit_with_the_documented_credentials_drop_in_verifies() {
+    let drop_in = documented_drop_in();
+    assert!(drop_in.contains("LoadCredential="), "{drop_in}");
+    verifies(&packaged_unit(), Some(&drop_in), "drop-in");
+}
+
+#[test]
+fn the_packaged_unit_runs_as_its_own_user_and_keeps_the_store_in_its_state_directory() {
+    let unit = packaged_unit();
+    assert_eq!(setting(&unit, "User="), "proverka");
+    assert_eq!(setting(&unit, "StateDirectory="), "proverka");
+    assert_eq!(
+        setting(&unit, "Environment=PROVERKA_STORE_PATH="),
+        "/var/lib/proverka/store.sqlite"
+    );
+    // The postinst creates the user the unit names.
+    let postinst = repository_file("packaging/deb/proverka-proxy/postinst");
+    assert!(postinst.contains("useradd --system"), "{postinst}");
+}
+
+#[test]
+fn the_packaged_stop_timeout_covers_the_grace_and_the_grace_covers_fssp() {
+    let unit = packaged_unit();
     let grace: u64 = setting(&unit, "Environment=PROVERKA_SHUTDOWN_GRACE_SECS=")
         .parse()
         .unwrap();
