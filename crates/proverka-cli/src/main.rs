@@ -271,6 +271,9 @@ async fn run(cli: Cli) -> ExitCode {
     // This run leaves the store: what waited for it is written, and a later run on another
     // host need not wait for its heartbeat to go stale.
     engine.finish().await;
+    // The store's file made whole (SQLite's write-ahead log folded in, its `-wal` and `-shm`
+    // removed): the output and its store are all a user needs to copy to resume elsewhere.
+    engine.presence().store().close().await;
     code
 }
 

@@ -81,4 +81,10 @@ fn the_examples_of_the_manual_do_what_it_says() {
     // The dry run left nothing behind: no output, no store beside it.
     assert!(!work.join("check.csv").exists());
     assert!(!work.join("check.csv.proverka.sqlite").exists());
+    // A finished run's store is one whole file: SQLite's write-ahead log was folded in as the
+    // command left, so copying the output and its store copies every row's state.
+    assert!(work.join("npd.csv.proverka.sqlite").exists());
+    for beside in ["npd.csv.proverka.sqlite-wal", "npd.csv.proverka.sqlite-shm"] {
+        assert!(!work.join(beside).exists(), "{beside} left behind");
+    }
 }

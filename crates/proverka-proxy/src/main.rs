@@ -196,7 +196,7 @@ async fn run(
         }));
     }
     let result = match first.map(tokio::net::TcpListener::from_std) {
-        Some(Ok(listener)) => proxy.serve(listener, until_stopped(stopped)).await,
+        Some(Ok(listener)) => proxy.clone().serve(listener, until_stopped(stopped)).await,
         Some(Err(e)) => Err(e),
         None => Ok(()),
     };
@@ -206,6 +206,9 @@ async fn run(
     if let Some(m) = metrics {
         let _ = m.await;
     }
+    // Every worker has shut the engine down: the store's file is made whole (SQLite's
+    // write-ahead log folded in) as the process leaves.
+    proxy.engine().store().close().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

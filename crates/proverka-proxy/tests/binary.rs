@@ -77,8 +77,11 @@ const LOG_FILTER: &str = "warn,proverka_proxy=info";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
+    let store = proverka_testkit::own_store_path();
     let mut command = binary();
-    command.args(["--sandbox", "--listen", "127.0.0.1:0"]);
+    command
+        .env("PROVERKA_STORE_PATH", &store)
+        .args(["--sandbox", "--listen", "127.0.0.1:0"]);
     let (child, base) = start(command).await;
     let client = reqwest::Client::new();
     let url = format!(
@@ -113,6 +116,18 @@ async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
         .unwrap();
     assert!(killed.success());
     exits_successfully(child, Duration::from_secs(20)).await;
+    // The store is one whole file as the process leaves (SQLite's write-ahead log folded in):
+    // a backup or a move of that file alone carries the ledger.
+    assert!(store.exists());
+    for beside in ["-wal", "-shm"] {
+        let mut path = store.clone().into_os_string();
+        path.push(beside);
+        assert!(
+            !std::path::Path::new(&path).exists(),
+            "{} left behind",
+            path.display()
+        );
+    }
 }
 
 #[test]

@@ -71,6 +71,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Whether it answers now.
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
+    /// Closes its connections, for a process that is done with the store (after its engine
+    /// shut down). SQLite then folds its write-ahead log into the file and removes the `-wal`
+    /// and `-shm` files beside it, so the file alone holds everything: a user who copies a
+    /// batch's output and its store elsewhere copies all of its state. An operation after
+    /// this fails.
+    fn close(&self) -> BoxFuture<'_, ()>;
+
     /// Records a process that will write intents.
     fn register(&self, instance: &Instance) -> BoxFuture<'_, Result<(), StoreError>>;
 

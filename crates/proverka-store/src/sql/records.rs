@@ -57,6 +57,10 @@ impl Store for SqlStore {
         }))
     }
 
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move { with_pool!(self, pool => pool.close().await) })
+    }
+
     fn register(&self, me: &Instance) -> BoxFuture<'_, Result<(), StoreError>> {
         let me = me.clone();
         Box::pin(self.timed(async move {
