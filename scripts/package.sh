@@ -154,7 +154,16 @@ help_text() { # binary, output file
 pkg=$stage/deb-proxy
 install -D -m 0755 "$bin_linux/proverka-proxy" "$pkg/usr/bin/proverka-proxy"
 install -D -m 0644 packaging/proverka-proxy.service "$pkg/lib/systemd/system/proverka-proxy.service"
-install -D -m 0644 proverka.example.toml "$pkg/etc/proverka/proverka.toml"
+# The example, with the store of record in the service's state directory (not an environment
+# setting in the unit, which would silently override an operator's store_path).
+install -d "$pkg/etc/proverka"
+sed 's|^# store_path = "/var/lib/proverka/store.sqlite"$|store_path = "/var/lib/proverka/store.sqlite"|' \
+  proverka.example.toml >"$pkg/etc/proverka/proverka.toml"
+grep -q '^store_path = "/var/lib/proverka/store.sqlite"$' "$pkg/etc/proverka/proverka.toml" || {
+  echo "package: proverka.example.toml lost its store_path line" >&2
+  exit 1
+}
+chmod 0644 "$pkg/etc/proverka/proverka.toml"
 deb_docs "$pkg" proverka-proxy
 help_text "$bin_linux/proverka-proxy" "$pkg/usr/share/doc/proverka-proxy/proverka-proxy.help.txt"
 # passwd: useradd and groupadd, for the service's user (postinst).

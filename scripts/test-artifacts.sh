@@ -124,6 +124,9 @@ getent passwd proverka >/dev/null || fail "no proverka user"
 [ "$(stat -c '%U:%G %a' /var/lib/proverka)" = "proverka:proverka 750" ] || fail "/var/lib/proverka: $(stat -c '%U:%G %a' /var/lib/proverka)"
 [ "$(stat -c '%U:%G %a' /etc/proverka/proverka.toml)" = "root:proverka 640" ] || fail "config permissions"
 dpkg-query -W -f='${Conffiles}' proverka-proxy | grep -q "/etc/proverka/proverka.toml" || fail "not a conffile"
+# The packaged config is the example with the store in the state directory.
+diff <(grep -v '^store_path = ' /etc/proverka/proverka.toml) <(grep -v '^# store_path = ' /usr/share/doc/proverka-proxy/proverka.example.toml) >/dev/null ||
+  fail "/etc/proverka/proverka.toml is not the example"
 /usr/bin/proverka --version | grep -q "^proverka $version (" || fail "installed proverka --version"
 unit=/lib/systemd/system/proverka-proxy.service
 complaints=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $complaints"

@@ -4,6 +4,8 @@
 #
 #   bash benches/load/compare-nginx.sh            # full run (~4 minutes)
 #   DURATION=3s PAIRS=1 COLD_LATENCY_MS=6000 MIXED_TOTAL=1000 bash benches/load/compare-nginx.sh   # smoke run
+#   PROXY_BIN=target/x86_64-unknown-linux-musl/dist/proverka-proxy bash benches/load/compare-nginx.sh
+#                                                  # a release artifact instead (scripts/package.sh)
 #
 # Prints: the hit path (wrk --latency, A B A B …: req/s, p50, p99, ratio per pair and median),
 # the cold concurrent path (provider calls and time to the last answer), the mixed workload
@@ -69,7 +71,9 @@ token = "sandbox0fssp0token00000000000000"
 max_concurrency = 1000
 TOML
 # Request lines at warn: nginx runs with access_log off, the same footing.
-RUST_LOG=warn "$BIN/proverka-proxy" --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" & PIDS+=($!)
+PROXY_BIN=${PROXY_BIN:-$BIN/proverka-proxy}
+echo "== proxy: $PROXY_BIN ($("$PROXY_BIN" --version))"
+RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" & PIDS+=($!)
 wait_port "$PX"
 mkdir -p "$WORK/cache" "$WORK/tmp"
 cat > "$WORK/nginx.conf" <<NGINX

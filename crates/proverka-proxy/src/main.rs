@@ -6,6 +6,12 @@ use std::process::ExitCode;
 
 use proverka_proxy::{Config, Proxy};
 
+/// The static (musl) build allocates with mimalloc: musl's allocator serialises the worker
+/// threads on one lock, and the hit path is mostly allocation (docs/performance.md).
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The caching proxy in front of the registered providers: a paid query is never paid twice.
 ///
 /// Every config key can also be set by environment (`PROVERKA_…`); see docs/proxy.md.

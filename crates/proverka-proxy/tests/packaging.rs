@@ -88,10 +88,18 @@ fn the_packaged_unit_runs_as_its_own_user_and_keeps_the_store_in_its_state_direc
     let unit = packaged_unit();
     assert_eq!(setting(&unit, "User="), "proverka");
     assert_eq!(setting(&unit, "StateDirectory="), "proverka");
-    assert_eq!(
-        setting(&unit, "Environment=PROVERKA_STORE_PATH="),
-        "/var/lib/proverka/store.sqlite"
+    // The store's path is the packaged configuration's (scripts/package.sh uncomments this
+    // line of the example), never the unit's environment, which would override an operator.
+    assert!(!unit.contains("PROVERKA_STORE"), "{unit}");
+    let example = repository_file("proverka.example.toml");
+    assert!(
+        example
+            .lines()
+            .any(|l| l == "# store_path = \"/var/lib/proverka/store.sqlite\""),
+        "the example's store_path line that the package uncomments"
     );
+    let package = repository_file("scripts/package.sh");
+    assert!(package.contains(r#"s|^# store_path = "/var/lib/proverka/store.sqlite"$|"#));
     // The postinst creates the user the unit names.
     let postinst = repository_file("packaging/deb/proverka-proxy/postinst");
     assert!(postinst.contains("useradd --system"), "{postinst}");
