@@ -273,7 +273,9 @@ async fn run(cli: Cli) -> ExitCode {
     engine.finish().await;
     // The store's file made whole (SQLite's write-ahead log folded in, its `-wal` and `-shm`
     // removed): the output and its store are all a user needs to copy to resume elsewhere.
-    engine.presence().store().close().await;
+    if let Err(e) = engine.presence().store().close().await {
+        eprintln!("proverka: warning: closing the store of record: {e}");
+    }
     code
 }
 

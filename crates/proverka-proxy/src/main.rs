@@ -214,7 +214,9 @@ async fn run(
     }
     // Every worker has shut the engine down: the store's file is made whole (SQLite's
     // write-ahead log folded in) as the process leaves.
-    proxy.engine().store().close().await;
+    if let Err(e) = proxy.engine().store().close().await {
+        tracing::warn!(error = %e, "closing the store of record");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

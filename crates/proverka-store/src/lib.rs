@@ -76,7 +76,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// and `-shm` files beside it, so the file alone holds everything: a user who copies a
     /// batch's output and its store elsewhere copies all of its state. An operation after
     /// this fails.
-    fn close(&self) -> BoxFuture<'_, ()>;
+    ///
+    /// # Errors
+    /// SQLite could not fold the log in (the data stays safe in the `-wal` file beside it).
+    fn close(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
     /// Records a process that will write intents.
     fn register(&self, instance: &Instance) -> BoxFuture<'_, Result<(), StoreError>>;

@@ -57,8 +57,22 @@ impl Store for SqlStore {
         }))
     }
 
-    fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move { with_pool!(self, pool => pool.close().await) })
+    fn close(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let folded = match &self.pool {
+                // The log folded into the file now: closing removes it too, but SQLite's last
+                // close runs on its connection's own thread, which a process may outrun as it
+                // exits. Idle connections hold no transaction, so this is not refused.
+                Pool::Sqlite(pool) => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(pool)
+                    .await
+                    .map(drop)
+                    .map_err(StoreError::from),
+                Pool::Postgres(_) => Ok(()),
+            };
+            with_pool!(self, pool => pool.close().await);
+            folded
+        })
     }
 
     fn register(&self, me: &Instance) -> BoxFuture<'_, Result<(), StoreError>> {
