@@ -190,6 +190,8 @@ fn the_fifth_provider_is_named_only_where_a_provider_is_added() {
             || p.starts_with("fixtures/")
             || p.starts_with("tests/")
             || p.contains("/tests/")
+            // The release artifacts' as-installed test asks each provider's route, as tests do.
+            || p == "scripts/test-artifacts.sh"
     };
     let mut read = 0;
     let named: Vec<String> = files
