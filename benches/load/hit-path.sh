@@ -25,16 +25,8 @@ grep -q '^tracing = ' "$work/base/benches/Cargo.toml" ||
   sed -i 's/^thiserror = { workspace = true }$/thiserror = { workspace = true }\ntracing = { workspace = true }/' "$work/base/benches/Cargo.toml"
 (cd "$work/base" && cargo build --release -q -p proverka-benches --bin hit-path --target-dir "$root/target/paid-miss-base")
 
-per_hit() {
-  local bin=$1 a b
-  for n in "$N" "$((2 * N))"; do
-    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.$n" "$bin" "$n" >/dev/null 2>&1
-  done
-  a=$(grep -h '^summary' "$work/cg.$N"-01 | awk '{print $2}')
-  b=$(grep -h '^summary' "$work/cg.$((2 * N))"-01 | awk '{print $2}')
-  rm -f "$work"/cg.*
-  echo $(((b - a) / N))
-}
+# shellcheck source=benches/load/per-hit.sh
+source benches/load/per-hit.sh
 before=$(per_hit "$root/target/paid-miss-base/release/hit-path")
 now=$(per_hit "$root/target/release/hit-path")
 echo "before ($BASE): $before instructions per hit"

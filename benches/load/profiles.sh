@@ -20,16 +20,8 @@ command -v valgrind >/dev/null || { echo "profiles: needs valgrind (apt-get inst
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-per_hit() {
-  local bin=$1 a b
-  for n in "$N" "$((2 * N))"; do
-    valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.$n" "$bin" "$n" >/dev/null 2>&1
-  done
-  a=$(grep -h '^summary' "$work/cg.$N"-01 | awk '{print $2}')
-  b=$(grep -h '^summary' "$work/cg.$((2 * N))"-01 | awk '{print $2}')
-  rm -f "$work"/cg.*
-  echo $(((b - a) / N))
-}
+# shellcheck source=benches/load/per-hit.sh
+source benches/load/per-hit.sh
 
 for variant in $VARIANTS; do
   case $variant in

@@ -87,4 +87,13 @@ fn the_examples_of_the_manual_do_what_it_says() {
     assert!(work.join("npd.csv.proverka.sqlite").exists());
     let log = std::fs::metadata(work.join("npd.csv.proverka.sqlite-wal")).map_or(0, |m| m.len());
     assert_eq!(log, 0, "the write-ahead log still holds data");
+    // And each run left the store before closing it: none is still registered as alive, so
+    // a run on another host takes the batch over at once, and a call a run left open would
+    // have been settled `unknown` by that run, not by the next one.
+    let store = work.join("npd.csv.proverka.sqlite");
+    let alive = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = proverka_store::SqlStore::open(store.to_str().unwrap()).unwrap();
+        proverka_store::Store::instances(&store).await.unwrap()
+    });
+    assert!(alive.is_empty(), "runs still registered: {alive:?}");
 }

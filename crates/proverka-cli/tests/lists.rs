@@ -229,13 +229,7 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
     let book = openpyxl(&xlsx);
-    let names: Vec<&str> = book
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Проверка", "Производства", "Итог"]);
+    assert_eq!(sheet_names(&book), ["Проверка", "Производства", "Итог"]);
     let proceedings = &book[1];
     let lines = sheet_column(proceedings, "строка");
     assert!(!lines.is_empty());

@@ -111,13 +111,7 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
     let book = openpyxl(&out);
-    let names: Vec<&str> = book
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Сотрудники", "Справочник", "Итог"]);
+    assert_eq!(sheet_names(&book), ["Сотрудники", "Справочник", "Итог"]);
     let staff = &book[0];
     // Numbers stay numbers, dates dates.
     assert_eq!(sheet_column(staff, "№")[0], serde_json::json!(["n", 1]));

@@ -83,6 +83,9 @@ async fn sandbox_mode_serves_hits_and_stops_on_sigterm() {
         .map(|r| (r.provider.clone(), r.calls))
         .collect();
     assert_eq!(calls, [("fssp".to_owned(), 1)], "{spend:?}");
+    // It left the store before closing it: no process of it is still registered as alive.
+    let alive = proverka_store::Store::instances(&copy).await.unwrap();
+    assert!(alive.is_empty(), "still registered: {alive:?}");
 }
 
 #[test]

@@ -165,6 +165,15 @@ print(json.dumps(out, ensure_ascii=False))
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The sheets' names of an openpyxl workbook, in order.
+pub fn sheet_names(book: &serde_json::Value) -> Vec<&str> {
+    book.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect()
+}
+
 /// The cells of a column by its header in an openpyxl sheet.
 pub fn sheet_column(sheet: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
     let rows = sheet["rows"].as_array().unwrap();
