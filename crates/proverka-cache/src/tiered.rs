@@ -1,51 +1,28 @@
 //! [`TieredCache`]: memory, then Redis, then exactly one fetch per key.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-use chacha20poly1305::aead::OsRng;
-use chacha20poly1305::aead::rand_core::RngCore;
-use hmac::{Hmac, Mac};
-use proverka_core::{Billed, CacheKey, Lookup, RetryPolicy, TransportError, Verdict};
-use sha2::Sha256;
+use proverka_core::{CacheKey, Lookup};
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
-use crate::breaker::{Breaker, BreakerConfig};
-use crate::envelope::{self, EncryptionKey, Keyring};
-use crate::fetch::{Fetch, ProviderCall, Refusal};
-use crate::remote::{BoxFuture, RemoteError, RemoteStore};
-use crate::stats::{CacheStats, Counters, bump};
-use crate::{Answer, CacheStatus, FetchError, FetchOptions, Served, Tier};
+use crate::fetch::Fetch;
+use crate::stats::{CacheStats, bump};
+use crate::{CacheStatus, FetchError, FetchOptions, Served};
 
 mod builder;
 mod flight;
+mod inner;
 mod lock;
 mod remote_tier;
+mod turns;
 
 pub use builder::TieredCacheBuilder;
-use builder::Timing;
-use flight::*;
-use lock::*;
-use remote_tier::*;
-
-struct Inner {
-    memory: moka::future::Cache<CacheKey, Arc<Answer>>,
-    remote: Option<Remote>,
-    flights: Mutex<HashMap<CacheKey, Flight>>,
-    next_flight: AtomicU64,
-    counters: Counters,
-    timing: Timing,
-    retry: RetryPolicy,
-    max_flights: usize,
-    /// Redis refused the last lock write (it is up, but writes do not take).
-    refusing: std::sync::atomic::AtomicBool,
-    /// Queues of turns while there is no remote tier, or it is failing.
-    turns: crate::pacing::LocalTurns,
-    /// Ages, freshness and the stale grace are read on it.
-    clock: Arc<dyn crate::Clock>,
-}
+use flight::{Callers, FLIGHT_CALLERS, Flight, FlightGuard, Joined, served, wait};
+use inner::Inner;
+pub use turns::Turn;
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
 /// across replicas sharing a Redis.
@@ -91,30 +68,17 @@ pub enum RemoteStatus {
 }
 
 /// The callers of the flight whose task runs this, if it is one.
-pub(crate) fn flight_callers() -> Option<flight::Callers> {
-    flight::FLIGHT_CALLERS.try_with(Clone::clone).ok()
-}
-
-/// A turn taken in a queue of paced turns ([`TieredCache::take_turn`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Turn {
-    /// How long until it starts.
-    pub wait: Duration,
-    ticket: crate::pacing::Ticket,
-    /// Taken from the remote tier's queue (else this process's).
-    remote: bool,
-}
-
-/// The remote name of the queue of turns `id` (a sorted set; its own suffix, so a queue
-/// kept in the older shape, a plain counter, is never read as one).
-fn turns_name(remote: &remote_tier::Remote, id: &str) -> String {
-    let key = CacheKey::builder(proverka_core::Provider::Fssp, "turns")
-        .exact("id", id)
-        .build();
-    format!("{}q", remote.names(&key).value.trim_end_matches('v'))
+pub(crate) fn flight_callers() -> Option<Callers> {
+    FLIGHT_CALLERS.try_with(Clone::clone).ok()
 }
 
 impl TieredCache {
+    fn new(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// A builder with a 256 MiB memory tier and no remote tier.
     pub fn builder() -> TieredCacheBuilder {
         TieredCacheBuilder::default()
@@ -169,50 +133,28 @@ impl TieredCache {
         interval: Duration,
         max_wait: Option<Duration>,
     ) -> Option<Turn> {
-        // Long enough to outlive every turn it holds.
-        let ttl = interval
-            .saturating_mul(4)
-            .saturating_add(max_wait.unwrap_or(Duration::from_secs(3600)))
-            .max(Duration::from_secs(120));
-        if let Some(remote) = self.inner.remote.as_ref() {
-            let name = turns_name(remote, id);
-            if let Some(turn) = remote
-                .call(&self.inner.counters, |s| {
-                    s.take_turn(&name, interval, max_wait, ttl)
-                })
-                .await
-            {
-                return turn.map(|(wait, ticket)| Turn {
-                    wait,
-                    ticket,
-                    remote: true,
-                });
-            }
-        }
-        self.inner
+        let inner = &self.inner;
+        inner
             .turns
-            .take(id, self.inner.clock.now(), interval, max_wait)
-            .map(|(wait, ticket)| Turn {
-                wait,
-                ticket,
-                remote: false,
-            })
+            .take(
+                inner.remote.as_ref(),
+                &inner.counters,
+                inner.clock.now(),
+                id,
+                interval,
+                max_wait,
+            )
+            .await
     }
 
     /// Gives back a turn that has not started, to the queue it was taken from: the next
     /// caller takes its place. A remote tier that fails meanwhile keeps it until it is over.
     pub async fn give_back_turn(&self, id: &str, turn: Turn) {
-        match (&self.inner.remote, turn.remote) {
-            (Some(remote), true) => {
-                let name = turns_name(remote, id);
-                let _ = remote
-                    .call(&self.inner.counters, |s| {
-                        s.give_back_turn(&name, turn.ticket)
-                    })
-                    .await;
-            }
-            _ => self.inner.turns.give_back(id, turn.ticket),
-        }
+        let inner = &self.inner;
+        inner
+            .turns
+            .give_back(inner.remote.as_ref(), &inner.counters, id, turn)
+            .await;
     }
 
     /// Warnings about the remote tier's own settings (an eviction policy that can drop or
@@ -258,31 +200,129 @@ impl TieredCache {
             .as_ref()
             .map(|r| r.names(&lookup.cache_key()).value)
     }
-}
 
-impl Inner {
-    async fn fresh_in_tiers(
+    /// The answer to `lookup`: from memory, from the remote tier, or from one flight that
+    /// calls the provider through `fetch`, at most one flight per key at a time across every
+    /// caller of every replica.
+    ///
+    /// The tiers are read once, before the flight is joined or started. The flight runs in a
+    /// detached task: it completes, and its answer is judged and stored, even if every caller
+    /// has gone. It owns the whole miss: [`Fetch::reserve`] before each call, one send, one
+    /// judgement ([`Lookup::judge`]), [`Fetch::settle`] with that judgement, a free retry
+    /// where the verdict says the failure was free ([`Verdict::free_to_resend`]), then store
+    /// and share. Answers judged storable are kept for as long as the adapter says; provider
+    /// errors and unreadable answers (billed or not) go to the waiting callers and are never
+    /// stored. A remote-tier failure is never an error here.
+    ///
+    /// A caller that joins a flight pays nothing. If the flight's own caller was refused
+    /// (its budget), a joined caller asks again on its own account.
+    ///
+    /// # Errors
+    /// [`FetchError`] when no answer came back (shared with every waiting caller) and no stale
+    /// answer could stand in, or when the call was refused.
+    ///
+    /// [`Verdict::free_to_resend`]: proverka_core::Verdict::free_to_resend
+    pub async fn get_or_fetch(
         &self,
-        key: &CacheKey,
-        max_age: Option<Duration>,
-    ) -> Option<(Arc<Answer>, Tier)> {
-        let now = self.clock.now();
-        if let Some(a) = self.memory.get(key).await
-            && a.is_fresh(now, max_age)
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        fetch: impl Fetch,
+    ) -> Result<Served, FetchError> {
+        let key = lookup.cache_key();
+        if !options.force_refresh
+            && let Some(served) = self.cached_by_key(&key, options.max_age).await
         {
-            bump(&self.counters.hits_memory);
-            return Some((a, Tier::Memory));
+            return Ok(served);
         }
-        let remote = self.remote.as_ref()?;
-        let answer = remote
-            .read(&self.counters, &remote.names(key).value)
-            .await?;
-        if !answer.is_fresh(now, max_age) {
-            return None;
+        self.flight(lookup, options, move || fetch).await
+    }
+
+    /// Joins the key's flight or leads a new one, without reading the tiers first: for a
+    /// caller that has just read them itself ([`TieredCache::cached`]) and found nothing, so
+    /// that a miss reads them once. `make` builds the [`Fetch`] only if this caller leads.
+    ///
+    /// # Errors
+    /// As [`TieredCache::get_or_fetch`].
+    pub async fn flight<F: Fetch>(
+        &self,
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        make: impl FnOnce() -> F,
+    ) -> Result<Served, FetchError> {
+        let key = lookup.cache_key();
+        // Join the key's flight while there is one; a caller leads at most once.
+        let (rx, tx, guard, seat) = loop {
+            match self.join_or_lead(key) {
+                Joined::Waiting(rx, seat) => {
+                    bump(&self.inner.counters.coalesced);
+                    let result = wait(rx).await;
+                    drop(seat);
+                    match result {
+                        // Another caller's refusal (its budget) is no answer for this one:
+                        // ask again, as the leader of a new flight if none runs by then.
+                        Err(e) if e.refusal() => {}
+                        result => return served(result, false),
+                    }
+                }
+                Joined::Leading(rx, tx, guard, seat) => break (rx, tx, guard, seat),
+                Joined::Full => return Err(FetchError::busy()),
+            }
+        };
+        bump(&self.inner.counters.misses);
+        let fetch = make();
+        let inner = Arc::clone(&self.inner);
+        let callers = seat.callers();
+        // The flight logs under the span of the request that leads it (its request id).
+        tokio::spawn(
+            FLIGHT_CALLERS.scope(
+                callers,
+                async move {
+                    let result = inner.resolve(&key, &*lookup, &fetch, options).await;
+                    // Tier 1 already holds a storable answer: the flight leaves the map first, so
+                    // a caller who comes after the result went out reads the answer from memory
+                    // or, for a result never stored (an error, billed: unknown), asks anew; only
+                    // the callers already waiting share it.
+                    drop(guard);
+                    tx.send_replace(Some(result));
+                }
+                .in_current_span(),
+            ),
+        );
+        let result = wait(rx).await;
+        drop(seat);
+        served(result, true)
+    }
+
+    /// Joins the key's flight, or registers a new one that this caller leads.
+    fn join_or_lead(&self, key: CacheKey) -> Joined {
+        let mut flights = self
+            .inner
+            .flights
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(flight) = flights.get(&key) {
+            return Joined::Waiting(flight.rx.clone(), flight.callers.seat());
         }
-        let answer = Arc::new(answer);
-        self.memory.insert(*key, Arc::clone(&answer)).await;
-        bump(&self.counters.hits_remote);
-        Some((answer, Tier::Remote))
+        if flights.len() >= self.inner.max_flights {
+            return Joined::Full;
+        }
+        let (tx, rx) = watch::channel(None);
+        let id = self.inner.next_flight.fetch_add(1, Ordering::Relaxed);
+        let callers = Callers::new();
+        let seat = callers.seat();
+        flights.insert(
+            key,
+            Flight {
+                id,
+                rx: rx.clone(),
+                callers,
+            },
+        );
+        let guard = FlightGuard {
+            inner: Arc::clone(&self.inner),
+            key,
+            id,
+        };
+        Joined::Leading(rx, tx, guard, seat)
     }
 }

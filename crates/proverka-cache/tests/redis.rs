@@ -308,6 +308,22 @@ async fn turns_are_shared_by_replicas_through_redis() {
             .map(|t| t.wait),
         Some(Duration::ZERO)
     );
+    // A queue is named by its own kind, hashed, never by a query's key or a provider.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let names: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for name in &names {
+        assert!(
+            name.starts_with("proverka:{") && name.ends_with("}:turns"),
+            "{name}"
+        );
+        assert!(!name.contains("pace") && !name.contains("fssp"), "{name}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

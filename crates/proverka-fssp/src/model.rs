@@ -1,11 +1,9 @@
 //! FSSP answers (ответы) as typed models, parsed leniently: see `docs/providers/fssp.md`.
 
 use proverka_core::lenient::{self, Extra};
-use proverka_core::{Billed, Date, LenientDate, MalformedAnswer, Money, Provider};
+use proverka_core::{Date, LenientDate, Money};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-
-use crate::error::{ErrorCode, ProviderError};
 
 mod parse;
 mod regions;

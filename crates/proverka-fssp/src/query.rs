@@ -3,7 +3,7 @@
 //! Building a query is the validation: a value of any type here is a query the provider will
 //! accept, and a failure carries the provider's own code ([`ValidationError`]).
 
-use proverka_core::{Date, Inn, InnError, Params};
+use proverka_core::{Date, Params};
 
 use crate::error::{ErrorCode, ValidationError};
 

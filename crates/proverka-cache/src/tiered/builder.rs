@@ -1,6 +1,20 @@
 //! [`TieredCacheBuilder`]: the cache's settings, and the memory tier's expiry.
 
-use super::*;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use proverka_core::{CacheKey, RetryPolicy};
+
+use super::TieredCache;
+use super::inner::Inner;
+use super::remote_tier::Remote;
+use super::turns::TurnQueues;
+use crate::breaker::{Breaker, BreakerConfig};
+use crate::envelope::{EncryptionKey, Keyring};
+use crate::remote::RemoteStore;
+use crate::stats::Counters;
+use crate::{Answer, Clock, SystemClock};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timing {
@@ -22,7 +36,7 @@ pub struct TieredCacheBuilder {
     timing: Timing,
     retry: RetryPolicy,
     max_flights: usize,
-    clock: Arc<dyn crate::Clock>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for TieredCacheBuilder {
@@ -41,7 +55,7 @@ impl Default for TieredCacheBuilder {
             },
             retry: RetryPolicy::NEVER,
             max_flights: 10_000,
-            clock: Arc::new(crate::SystemClock),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -86,7 +100,7 @@ impl TieredCacheBuilder {
     }
 
     /// How long past its expiry an answer may still be served when the provider fails with a
-    /// retryable error (marked [`CacheStatus::Stale`]). Default zero: no stale answers.
+    /// retryable error (marked [`CacheStatus::Stale`](crate::CacheStatus::Stale)). Default zero: no stale answers.
     pub fn stale_grace(mut self, grace: Duration) -> Self {
         self.timing.stale_grace = grace;
         self
@@ -125,7 +139,7 @@ impl TieredCacheBuilder {
 
     /// The clock that ages, freshness and the stale grace are read on (default: the system's).
     /// Tests give a [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
-    pub fn clock(mut self, clock: Arc<dyn crate::Clock>) -> Self {
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -155,28 +169,26 @@ impl TieredCacheBuilder {
                 naming_key,
             }
         });
-        TieredCache {
-            inner: Arc::new(Inner {
-                memory,
-                remote,
-                flights: Mutex::default(),
-                next_flight: AtomicU64::new(1),
-                counters: Counters::default(),
-                timing: self.timing,
-                retry: self.retry,
-                max_flights: self.max_flights,
-                refusing: std::sync::atomic::AtomicBool::new(false),
-                turns: crate::pacing::LocalTurns::default(),
-                clock: self.clock,
-            }),
-        }
+        TieredCache::new(Inner {
+            memory,
+            remote,
+            flights: Mutex::default(),
+            next_flight: AtomicU64::new(1),
+            counters: Counters::default(),
+            timing: self.timing,
+            retry: self.retry,
+            max_flights: self.max_flights,
+            refusing: AtomicBool::new(false),
+            turns: TurnQueues::default(),
+            clock: self.clock,
+        })
     }
 }
 
 /// Entries live in memory until expiry plus the stale grace.
 pub(crate) struct Expiry {
     pub(crate) grace: Duration,
-    pub(crate) clock: Arc<dyn crate::Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl moka::Expiry<CacheKey, Arc<Answer>> for Expiry {

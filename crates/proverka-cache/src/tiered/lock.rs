@@ -2,7 +2,17 @@
 //! (notified by pub/sub, polled as a fallback), taking over when its lock lapses; the lock
 //! renewed while a fetch runs. See `docs/cache.md`.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use proverka_core::CacheKey;
+
+use super::inner::Inner;
+use super::remote_tier::{LockAttempt, Remote, random_token};
+use crate::remote::RemoteStore;
+use crate::stats::bump;
+use crate::{Answer, FetchOptions};
 
 /// What the cross-replica protocol decided for a flight.
 pub(crate) enum Coordination {
@@ -15,132 +25,128 @@ pub(crate) enum Coordination {
     Refused,
 }
 
-impl Inner {
-    /// Keeps the lock alive while the fetch runs: every third of its TTL.
-    pub(crate) fn spawn_renewal(
-        &self,
-        lock: String,
-        token: String,
-    ) -> tokio::sync::oneshot::Sender<()> {
-        let (stop, mut stopped) = tokio::sync::oneshot::channel();
-        let ttl = self.timing.lock_ttl;
-        let remote = self.remote.as_ref().map(|r| Arc::clone(&r.store));
-        tokio::spawn(async move {
-            let Some(store) = remote else { return };
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    () = tokio::time::sleep(ttl / 3) => {
-                        match store.renew_lock(&lock, &token, ttl).await {
-                            Ok(true) => {}
-                            Ok(false) => {
-                                tracing::warn!("cache lock lost while fetching; the fetch goes on");
-                                return;
-                            }
-                            // Redis down: keep trying; the fetch goes on regardless.
-                            Err(_) => {}
-                        }
-                    }
-                }
-            }
-        });
-        stop
-    }
-
-    /// The cross-replica protocol: take the lock and fetch, or wait for the holder's answer
-    /// (notified by pub/sub, polled as a fallback), taking over if its lock lapses.
-    pub(crate) async fn coordinate(
-        &self,
-        remote: &Remote,
-        key: &CacheKey,
-        options: FetchOptions,
-        started: SystemTime,
-    ) -> Coordination {
-        let names = remote.names(key);
-        let token = random_token();
-        let deadline = Instant::now() + self.timing.max_remote_wait;
-        let mut waited = false;
-        let counters = &self.counters;
-        // A forced refresh accepts only answers fetched after it started.
-        let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
+/// Keeps the lock alive while the fetch runs: every third of its TTL.
+pub(crate) fn spawn_renewal(
+    store: Arc<dyn RemoteStore>,
+    lock: String,
+    token: String,
+    ttl: Duration,
+) -> tokio::sync::oneshot::Sender<()> {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
         loop {
-            let taken = match remote
-                .try_lock(counters, &names.lock, &token, self.timing.lock_ttl)
-                .await
-            {
-                LockAttempt::Answered(taken) => {
-                    self.refusing.store(false, Ordering::Relaxed);
-                    taken
-                }
-                // Redis down: the documented fallback, serve without it.
-                LockAttempt::Unreachable => return Coordination::Fetch(None),
-                LockAttempt::Refused => {
-                    self.refusing.store(true, Ordering::Relaxed);
-                    bump(&counters.remote_errors);
-                    // A lock taken before Redis filled up is still there: wait on its holder.
-                    match remote.call(counters, |s| s.exists(&names.lock)).await {
-                        Some(true) => false,
-                        _ => return Coordination::Refused,
-                    }
-                }
-            };
-            if taken {
-                if waited {
-                    bump(&counters.lock_takeovers);
-                }
-                // Another replica may have stored the answer just before we took the lock.
-                if let Some(a) = remote.read(counters, &names.value).await
-                    && recent(&a)
-                    && a.is_fresh(self.clock.now(), options.max_age)
-                {
-                    remote
-                        .call(counters, |s| s.unlock(&names.lock, &token))
-                        .await;
-                    return Coordination::Done(Arc::new(a));
-                }
-                return Coordination::Fetch(Some(token));
-            }
-            if !waited {
-                bump(&counters.remote_waits);
-                waited = true;
-            }
-            // Subscribe first, then read: a notification sent in between is not missed.
-            let mut subscription = remote
-                .call(counters, |s| s.subscribe(&names.channel))
-                .await
-                .flatten();
-            let mut pause = Duration::from_millis(10);
-            loop {
-                if let Some(a) = remote.read(counters, &names.value).await
-                    && recent(&a)
-                    && a.is_fresh(self.clock.now(), options.max_age)
-                {
-                    return Coordination::Done(Arc::new(a));
-                }
-                if let Some(a) = remote.read(counters, &names.error).await
-                    && a.fetched_at >= started
-                {
-                    return Coordination::Done(Arc::new(a));
-                }
-                match remote.call(counters, |s| s.exists(&names.lock)).await {
-                    None => return Coordination::Fetch(None),
-                    Some(false) => break,
-                    Some(true) => {}
-                }
-                if Instant::now() >= deadline {
-                    return Coordination::Fetch(None);
-                }
-                match subscription.as_mut() {
-                    Some(sub) => {
-                        tokio::select! {
-                            _ = sub.recv() => {}
-                            () = tokio::time::sleep(pause * 10) => {}
+            tokio::select! {
+                _ = &mut stopped => return,
+                () = tokio::time::sleep(ttl / 3) => {
+                    match store.renew_lock(&lock, &token, ttl).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!("cache lock lost while fetching; the fetch goes on");
+                            return;
                         }
+                        // Redis down: keep trying; the fetch goes on regardless.
+                        Err(_) => {}
                     }
-                    None => tokio::time::sleep(pause).await,
                 }
-                pause = (pause * 2).min(Duration::from_millis(250));
             }
+        }
+    });
+    stop
+}
+
+/// The cross-replica protocol: take the lock and fetch, or wait for the holder's answer
+/// (notified by pub/sub, polled as a fallback), taking over if its lock lapses.
+pub(crate) async fn coordinate(
+    inner: &Inner,
+    remote: &Remote,
+    key: &CacheKey,
+    options: FetchOptions,
+    started: SystemTime,
+) -> Coordination {
+    let names = remote.names(key);
+    let token = random_token();
+    let deadline = Instant::now() + inner.timing.max_remote_wait;
+    let mut waited = false;
+    let counters = &inner.counters;
+    // A forced refresh accepts only answers fetched after it started.
+    let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
+    loop {
+        let taken = match remote
+            .try_lock(counters, &names.lock, &token, inner.timing.lock_ttl)
+            .await
+        {
+            LockAttempt::Answered(taken) => {
+                inner.refusing.store(false, Ordering::Relaxed);
+                taken
+            }
+            // Redis down: the documented fallback, serve without it.
+            LockAttempt::Unreachable => return Coordination::Fetch(None),
+            LockAttempt::Refused => {
+                inner.refusing.store(true, Ordering::Relaxed);
+                bump(&counters.remote_errors);
+                // A lock taken before Redis filled up is still there: wait on its holder.
+                match remote.call(counters, |s| s.exists(&names.lock)).await {
+                    Some(true) => false,
+                    _ => return Coordination::Refused,
+                }
+            }
+        };
+        if taken {
+            if waited {
+                bump(&counters.lock_takeovers);
+            }
+            // Another replica may have stored the answer just before we took the lock.
+            if let Some(a) = remote.read(counters, &names.value).await
+                && recent(&a)
+                && a.is_fresh(inner.clock.now(), options.max_age)
+            {
+                remote
+                    .call(counters, |s| s.unlock(&names.lock, &token))
+                    .await;
+                return Coordination::Done(Arc::new(a));
+            }
+            return Coordination::Fetch(Some(token));
+        }
+        if !waited {
+            bump(&counters.remote_waits);
+            waited = true;
+        }
+        // Subscribe first, then read: a notification sent in between is not missed.
+        let mut subscription = remote
+            .call(counters, |s| s.subscribe(&names.channel))
+            .await
+            .flatten();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            if let Some(a) = remote.read(counters, &names.value).await
+                && recent(&a)
+                && a.is_fresh(inner.clock.now(), options.max_age)
+            {
+                return Coordination::Done(Arc::new(a));
+            }
+            if let Some(a) = remote.read(counters, &names.error).await
+                && a.fetched_at >= started
+            {
+                return Coordination::Done(Arc::new(a));
+            }
+            match remote.call(counters, |s| s.exists(&names.lock)).await {
+                None => return Coordination::Fetch(None),
+                Some(false) => break,
+                Some(true) => {}
+            }
+            if Instant::now() >= deadline {
+                return Coordination::Fetch(None);
+            }
+            match subscription.as_mut() {
+                Some(sub) => {
+                    tokio::select! {
+                        _ = sub.recv() => {}
+                        () = tokio::time::sleep(pause * 10) => {}
+                    }
+                }
+                None => tokio::time::sleep(pause).await,
+            }
+            pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
 }

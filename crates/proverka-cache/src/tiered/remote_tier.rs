@@ -1,7 +1,20 @@
 //! The remote tier as the cache uses it: its breaker, its naming (keyed hashes), reads and
 //! writes of envelopes, and lock writes that tell a refusal from an outage.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chacha20poly1305::aead::OsRng;
+use chacha20poly1305::aead::rand_core::RngCore;
+use hmac::{Hmac, Mac};
+use proverka_core::CacheKey;
+use sha2::Sha256;
+
+use crate::Answer;
+use crate::breaker::Breaker;
+use crate::envelope::{self, Keyring};
+use crate::remote::{BoxFuture, RemoteError, RemoteStore};
+use crate::stats::{Counters, bump};
 
 /// The remote tier with its breaker and naming.
 pub(crate) struct Remote {
@@ -37,16 +50,24 @@ pub(crate) enum LockAttempt {
 }
 
 impl Remote {
-    pub(crate) fn names(&self, key: &CacheKey) -> Names {
+    /// A keyed hash of `parts` under the naming key, in hex: what a remote name holds instead
+    /// of anything readable.
+    fn hashed(&self, parts: &[&[u8]]) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.naming_key)
             .expect("HMAC takes keys of any length");
-        mac.update(key.digest());
-        let id: String = mac
-            .finalize()
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize()
             .into_bytes()
             .iter()
             .map(|b| format!("{b:02x}"))
-            .collect();
+            .collect()
+    }
+
+    /// The remote names of one query's entry.
+    pub(crate) fn names(&self, key: &CacheKey) -> Names {
+        let id = self.hashed(&[key.digest()]);
         let base = format!("{}{{{id}}}", self.prefix);
         Names {
             value: format!("{base}:v"),
@@ -54,6 +75,14 @@ impl Remote {
             error: format!("{base}:e"),
             channel: format!("{base}:n"),
         }
+    }
+
+    /// The remote name of state that belongs to no provider and no query, `kind` `id` (a
+    /// queue of paced turns: `("turns", "pace:fns")`): hashed under the naming key in its own
+    /// domain, so it never meets a query's names, and it never names a provider's query.
+    pub(crate) fn shared_name(&self, kind: &str, id: &str) -> String {
+        let hash = self.hashed(&[b"shared\0", kind.as_bytes(), b"\0", id.as_bytes()]);
+        format!("{}{{{hash}}}:{kind}", self.prefix)
     }
 
     /// One remote operation through the breaker; a failure is counted and becomes `None`.

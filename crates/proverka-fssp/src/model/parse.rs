@@ -1,6 +1,11 @@
 //! Reading a body: telling the provider's error bodies and unreadable bodies from answers.
 
-use super::*;
+use proverka_core::lenient::Extra;
+use proverka_core::{Billed, MalformedAnswer, Money, Provider, lenient};
+use serde_json::Value;
+
+use super::{Completeness, DebtorSearch, Regions, WantedSearch};
+use crate::error::{ErrorCode, ProviderError};
 
 /// Why a body is not a usable answer: an FSSP error body, or not FSSP's JSON.
 pub(crate) type NotAnAnswer = proverka_core::NotAnAnswer<ProviderError>;

@@ -1,6 +1,10 @@
 //! `regionsList`: the region numbers for `region=` (free of charge).
 
-use super::*;
+use proverka_core::lenient;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Inquiry;
 
 /// The answer of `regionsList`.
 ///

@@ -1,6 +1,10 @@
 //! `id`: by executive document number, and its document types (`typeid`).
 
-use super::*;
+use proverka_core::Params;
+
+use super::{Charset, check_chars, optional, region, required, squeeze};
+use crate::error::{ErrorCode, ValidationError};
+use crate::query::Region;
 
 /// Executive document type (`typeid`), from the page's table (Тип исполнительного документа).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

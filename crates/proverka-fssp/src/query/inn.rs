@@ -1,6 +1,10 @@
 //! `inn`: an organisation's debts by INN.
 
-use super::*;
+use proverka_core::{Inn, InnError, Params};
+
+use super::{Charset, check_chars, flag, region, required};
+use crate::error::{ErrorCode, ValidationError};
+use crate::query::Region;
 
 /// `inn`: debts of an organisation by its INN. 10-digit (legal entity) and 12-digit
 /// (individual entrepreneur) numbers are accepted; the check digits are verified locally.

@@ -1,6 +1,9 @@
 //! `ip`: by enforcement proceeding number.
 
-use super::*;
+use proverka_core::Params;
+
+use super::{Charset, check_chars, required};
+use crate::error::{ErrorCode, ValidationError};
 
 /// `ip`: by enforcement proceeding number (номер исполнительного производства), written
 /// `n…n/yy/dd/rr` or `n…n/yy/ddddd-ИП` (`32472/17/23072-ИП`).

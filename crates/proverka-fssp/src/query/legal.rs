@@ -1,6 +1,10 @@
 //! `legal`: a legal entity's debts by name.
 
-use super::*;
+use proverka_core::Params;
+
+use super::{Charset, check_chars, flag, optional, required, squeeze};
+use crate::error::{ErrorCode, ValidationError};
+use crate::query::Region;
 
 /// `legal`: debts of a legal entity (юридическое лицо) by name.
 ///

@@ -1,6 +1,10 @@
 //! `physical` and `alim`: a person's debts (the same parameters, another register).
 
-use super::*;
+use proverka_core::{Date, Params};
+
+use super::{birthdate, flag, name, optional, region, required};
+use crate::error::{ErrorCode, ValidationError};
+use crate::query::Region;
 
 /// The person search shared by `physical` and `alim` (same parameters, other register).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

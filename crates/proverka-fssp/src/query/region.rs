@@ -1,6 +1,7 @@
 //! `region` (регион): all regions, a number, or another value the page allows.
 
-use super::*;
+use super::{Charset, check_chars};
+use crate::error::{ErrorCode, ValidationError};
 
 /// A region (регион) for the search: all regions (`-1`), a region number, or any other value
 /// the page allows (letters for `legal`, new kinds of territorial bodies: the changelog of

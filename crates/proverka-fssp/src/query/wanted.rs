@@ -1,6 +1,10 @@
 //! `wanted`: the wanted register by full name.
 
-use super::*;
+use proverka_core::Params;
+
+use super::{Charset, check_chars, optional, required, squeeze};
+use crate::error::{ErrorCode, ValidationError};
+use crate::query::Region;
 
 /// `wanted` (beta): the wanted register (розыск) by full name; every region unless one is
 /// given.

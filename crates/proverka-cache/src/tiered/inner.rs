@@ -1,0 +1,251 @@
+//! The cache's shared state ([`Inner`]) and the miss a flight runs on it: re-check memory,
+//! coordinate with replicas, reserve, send, judge once, settle, retry what is free, store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use proverka_core::{CacheKey, Lookup, RetryPolicy, Verdict};
+
+use super::builder::Timing;
+use super::flight::{Called, Flight, FlightResult, Source};
+use super::lock::{Coordination, coordinate, spawn_renewal};
+use super::remote_tier::{Names, Remote};
+use super::turns::TurnQueues;
+use crate::fetch::{Fetch, ProviderCall};
+use crate::stats::{Counters, bump};
+use crate::{Answer, Clock, FetchError, FetchOptions, Tier};
+
+/// What every handle of one [`TieredCache`](crate::TieredCache) shares.
+pub(crate) struct Inner {
+    pub(crate) memory: moka::future::Cache<CacheKey, Arc<Answer>>,
+    pub(crate) remote: Option<Remote>,
+    pub(crate) flights: Mutex<HashMap<CacheKey, Flight>>,
+    pub(crate) next_flight: AtomicU64,
+    pub(crate) counters: Counters,
+    pub(crate) timing: Timing,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_flights: usize,
+    /// Redis refused the last lock write (it is up, but writes do not take).
+    pub(crate) refusing: AtomicBool,
+    /// Queues of turns while there is no remote tier, or it is failing.
+    pub(crate) turns: TurnQueues,
+    /// Ages, freshness and the stale grace are read on it.
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Inner {
+    /// A fresh answer (no older than `max_age`) in memory or, refilling memory, the remote tier.
+    pub(crate) async fn fresh_in_tiers(
+        &self,
+        key: &CacheKey,
+        max_age: Option<Duration>,
+    ) -> Option<(Arc<Answer>, Tier)> {
+        let now = self.clock.now();
+        if let Some(a) = self.memory.get(key).await
+            && a.is_fresh(now, max_age)
+        {
+            bump(&self.counters.hits_memory);
+            return Some((a, Tier::Memory));
+        }
+        let remote = self.remote.as_ref()?;
+        let answer = remote
+            .read(&self.counters, &remote.names(key).value)
+            .await?;
+        if !answer.is_fresh(now, max_age) {
+            return None;
+        }
+        let answer = Arc::new(answer);
+        self.memory.insert(*key, Arc::clone(&answer)).await;
+        bump(&self.counters.hits_remote);
+        Some((answer, Tier::Remote))
+    }
+
+    /// A flight's whole life: re-check memory, coordinate with replicas, then reserve, send,
+    /// judge, settle and retry what is free; store and share.
+    pub(crate) async fn resolve(
+        &self,
+        key: &CacheKey,
+        lookup: &dyn Lookup,
+        fetch: &dyn Fetch,
+        options: FetchOptions,
+    ) -> FlightResult {
+        // A flight that ended between this caller's read and its start has stored its answer
+        // in memory before it left the map: an in-process check, no remote read.
+        if !options.force_refresh
+            && let Some(a) = self.memory.get(key).await
+            && a.is_fresh(self.clock.now(), options.max_age)
+        {
+            bump(&self.counters.hits_memory);
+            return Ok((a, Source::Tier(Tier::Memory)));
+        }
+        let started = self.clock.now();
+        let token = match &self.remote {
+            None => None,
+            Some(remote) => match coordinate(self, remote, key, options, started).await {
+                Coordination::Done(answer) => {
+                    if answer.verdict.keep_for().is_some() {
+                        self.memory.insert(*key, Arc::clone(&answer)).await;
+                    }
+                    return Ok((answer, Source::OtherReplica));
+                }
+                Coordination::Fetch(token) => token,
+                Coordination::Refused => return Err(FetchError::degraded()),
+            },
+        };
+        let names = self.remote.as_ref().map(|r| r.names(key));
+        let renewal = match (&self.remote, &names, &token) {
+            (Some(r), Some(n), Some(t)) => Some(spawn_renewal(
+                Arc::clone(&r.store),
+                n.lock.clone(),
+                t.clone(),
+                self.timing.lock_ttl,
+            )),
+            _ => None,
+        };
+        let called = self.call(lookup, fetch).await;
+        if let Some(stop) = renewal {
+            let _ = stop.send(());
+        }
+        let result = match called {
+            Called::Refused(refusal) => Err(FetchError::refused(refusal)),
+            Called::Answered(answer) => {
+                self.store(key, &answer, names.as_ref()).await;
+                // A stale answer stands in only for a failure the provider did not bill.
+                let stale = if answer.verdict.keep_for().is_none()
+                    && answer.verdict.billed().is_no()
+                    && answer.verdict.retryable()
+                    && options.allow_stale
+                {
+                    self.stale(key, names.as_ref()).await
+                } else {
+                    None
+                };
+                Ok(match stale {
+                    Some(stale) => (stale, Source::Stale),
+                    None => (answer, Source::Fetched),
+                })
+            }
+            Called::NoAnswer(e, billed) => {
+                bump(&self.counters.fetch_errors);
+                let stale = if options.allow_stale && billed.is_no() {
+                    self.stale(key, names.as_ref()).await
+                } else {
+                    None
+                };
+                stale
+                    .map(|s| (s, Source::Stale))
+                    .ok_or_else(|| FetchError::no_answer(Arc::new(e), billed))
+            }
+        };
+        if let (Some(remote), Some(n), Some(t)) = (&self.remote, &names, &token) {
+            remote.call(&self.counters, |s| s.unlock(&n.lock, t)).await;
+        }
+        result
+    }
+
+    /// The provider calls of one flight: reserve, send, judge once, settle; again only while
+    /// the verdict says the failure was free and the retry policy allows.
+    pub(crate) async fn call(&self, lookup: &dyn Lookup, fetch: &dyn Fetch) -> Called {
+        let mut attempt = 1;
+        loop {
+            if let Err(refusal) = fetch.reserve().await {
+                return Called::Refused(refusal);
+            }
+            bump(&self.counters.fetches);
+            let sent_at = Instant::now();
+            let sent = fetch.send().await;
+            let latency = sent_at.elapsed();
+            let verdict = match &sent {
+                Ok(raw) => lookup.judge(raw),
+                Err(e) => Verdict::of_transport(e),
+            };
+            let delay = self.retry.after(attempt, &verdict);
+            fetch
+                .settle(&ProviderCall {
+                    lookup,
+                    attempt,
+                    verdict: &verdict,
+                    raw: sent.as_ref().ok(),
+                    latency,
+                    resent: delay.is_some(),
+                })
+                .await;
+            if let Some(delay) = delay {
+                tracing::debug!(
+                    provider = %lookup.provider(),
+                    attempt,
+                    code = verdict.code(),
+                    "re-sending after a free, retryable failure"
+                );
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return match sent {
+                Ok(raw) => Called::Answered(Arc::new(Answer {
+                    raw,
+                    verdict,
+                    fetched_at: self.clock.now(),
+                })),
+                Err(e) => Called::NoAnswer(e, verdict.billed()),
+            };
+        }
+    }
+
+    /// Stores a storable answer in both tiers, or shares a non-storable one briefly with
+    /// replicas that wait on this fetch; then tells them.
+    pub(crate) async fn store(&self, key: &CacheKey, answer: &Arc<Answer>, names: Option<&Names>) {
+        let keep_for = answer.verdict.keep_for();
+        if keep_for.is_some() {
+            self.memory.insert(*key, Arc::clone(answer)).await;
+        }
+        let (Some(remote), Some(names)) = (&self.remote, names) else {
+            return;
+        };
+        match keep_for {
+            Some(ttl) => {
+                let ttl = ttl + self.timing.stale_grace;
+                remote
+                    .write(&self.counters, &names.value, answer, ttl)
+                    .await;
+            }
+            None => {
+                let ttl = self.timing.error_share_ttl;
+                remote
+                    .write(&self.counters, &names.error, answer, ttl)
+                    .await;
+            }
+        }
+        remote
+            .call(&self.counters, |s| s.publish(&names.channel))
+            .await;
+    }
+
+    /// An expired answer still within the stale grace, from memory or the remote tier.
+    pub(crate) async fn stale(&self, key: &CacheKey, names: Option<&Names>) -> Option<Arc<Answer>> {
+        let now = self.clock.now();
+        let grace = self.timing.stale_grace;
+        let usable = |a: &Answer| {
+            a.verdict
+                .keep_for()
+                .is_some_and(|ttl| a.age(now) < ttl + grace)
+        };
+        let found = match self.memory.get(key).await {
+            Some(a) if usable(&a) => Some(a),
+            _ => match (&self.remote, names) {
+                (Some(r), Some(n)) => r
+                    .read(&self.counters, &n.value)
+                    .await
+                    .filter(|a| usable(a))
+                    .map(Arc::new),
+                _ => None,
+            },
+        };
+        if found.is_some() {
+            bump(&self.counters.stale_served);
+        }
+        found
+    }
+}
