@@ -1,9 +1,11 @@
 //! Parsing provider answers: the typed model against `serde_json::Value` on the same bytes.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use proverka_core::{Bytes, RawAnswer};
-use proverka_fssp::{FsspAnswer, QueryType};
 use std::hint::black_box;
+use std::time::SystemTime;
+
+use proverka_core::{Bytes, Lookup, RawAnswer};
+use proverka_fssp::{FsspAnswer, FsspQuery, QueryType};
 
 fn fssp(c: &mut Criterion) {
     let body = proverka_benches::fssp_physical(25);
@@ -16,9 +18,15 @@ fn fssp(c: &mut Criterion) {
     group.bench_function("serde_json_value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&body)))
     });
-    group.bench_function("judge", |b| {
-        b.iter(|| proverka_fssp::judge(QueryType::Physical, black_box(&raw)))
-    });
+    let query = FsspQuery::from_pairs(&[
+        ("type", "physical"),
+        ("region", "77"),
+        ("lastname", "Иванов"),
+        ("firstname", "Иван"),
+    ])
+    .expect("a valid query");
+    let now = SystemTime::now();
+    group.bench_function("judge", |b| b.iter(|| query.judge(black_box(&raw), now)));
     group.finish();
 }
 

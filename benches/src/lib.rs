@@ -40,7 +40,11 @@ impl proverka_core::Lookup for BenchLookup {
     fn upstream_request(&self) -> proverka_core::UpstreamRequest {
         proverka_core::UpstreamRequest::new("/bench")
     }
-    fn judge(&self, _: &proverka_core::RawAnswer) -> proverka_core::Verdict {
+    fn judge(
+        &self,
+        _: &proverka_core::RawAnswer,
+        _: std::time::SystemTime,
+    ) -> proverka_core::Verdict {
         proverka_core::Verdict::Answer {
             billed: proverka_core::Billed::No,
             keep_for: std::time::Duration::from_secs(3600),

@@ -61,6 +61,7 @@ fn main() {
                 tail: "",
                 pairs: &pairs,
                 typed: false,
+                now: std::time::SystemTime::now(),
             })
             .expect("a valid query");
         memo.remember(id, parsed);

@@ -37,7 +37,7 @@ pub use client::{
     PRODUCTION_BASE_URL, SANDBOX_BASE_URL, SPEC,
 };
 pub use error::{Error, ProviderError};
-pub use lookup::{IN_PROGRESS_TTL, TERMINAL_TTL, judge};
+pub use lookup::{IN_PROGRESS_TTL, TERMINAL_TTL};
 pub use model::{
     Account, AccountStatus, Citizenship, ErrorRecord, IdCard, IdCardType, ListError, ListStatus,
     Pagination, Passport, PersonalInformation, Registry, SelfEmployed, parse,

@@ -19,7 +19,7 @@ pub const IN_PROGRESS_TTL: Duration = Duration::from_secs(5);
 
 /// The cache decision: a list in a terminal status is kept for [`TERMINAL_TTL`], one still in
 /// progress for [`IN_PROGRESS_TTL`]; errors never.
-pub fn judge(raw: &RawAnswer) -> Verdict {
+fn judge(raw: &RawAnswer) -> Verdict {
     // The bank does not bill status calls: whatever comes back cost nothing.
     Verdict::of(parse(raw), |registry| {
         (
@@ -58,7 +58,7 @@ impl Lookup for RegistryQuery {
             .optional("limit", self.limit().map(|l| l.to_string()))
             .optional("offset", self.offset().map(|o| o.to_string()))
     }
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
+    fn judge(&self, raw: &RawAnswer, _now: std::time::SystemTime) -> Verdict {
         judge(raw)
     }
     fn render(&self, raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {

@@ -152,7 +152,7 @@ impl TieredCache {
             return FreeAttempt::Answered(answer);
         }
         let verdict = match &sent {
-            Ok(raw) => free_query.judge(raw),
+            Ok(raw) => free_query.judge(raw, self.now()),
             Err(e) => Verdict::of_transport(e),
         };
         if verdict.retryable() || sent.is_err() {

@@ -152,9 +152,10 @@ pub struct Served {
 }
 
 impl Served {
-    /// The answer's age now (the HTTP `Age` header).
-    pub fn age(&self) -> Duration {
-        self.answer.age(SystemTime::now())
+    /// The answer's age at `now` (the HTTP `Age` header), read on the cache's clock
+    /// ([`TieredCache::now`]).
+    pub fn age(&self, now: SystemTime) -> Duration {
+        self.answer.age(now)
     }
 }
 

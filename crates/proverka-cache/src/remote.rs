@@ -6,11 +6,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{broadcast, mpsc};
 
 use crate::pacing::Ticket;
+use crate::{Clock, SystemClock};
 
 /// A boxed future, so stores can be used as `Arc<dyn RemoteStore>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -137,12 +138,11 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
 
 #[derive(Debug, Default)]
 struct Cells {
-    values: HashMap<String, (Vec<u8>, Instant)>,
+    values: HashMap<String, (Vec<u8>, SystemTime)>,
 }
 
 impl Cells {
-    fn live(&mut self, key: &str) -> Option<&Vec<u8>> {
-        let now = Instant::now();
+    fn live(&mut self, key: &str, now: SystemTime) -> Option<&Vec<u8>> {
         if self.values.get(key).is_some_and(|(_, exp)| *exp <= now) {
             self.values.remove(key);
         }
@@ -152,13 +152,15 @@ impl Cells {
 
 /// An in-process [`RemoteStore`] with the semantics of the Redis one, for tests: several
 /// caches sharing one `MemoryStore` behave as replicas sharing one Redis.
-/// [`MemoryStore::set_down`] makes every operation fail, as a dead Redis would.
+/// [`MemoryStore::set_down`] makes every operation fail, as a dead Redis would. Expiry and
+/// turns are read on its own clock, as Redis reads its own ([`MemoryStore::with_clock`]).
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     cells: Arc<Mutex<Cells>>,
     channels: Arc<Mutex<HashMap<String, broadcast::Sender<()>>>>,
     down: Arc<AtomicBool>,
     turns: Arc<crate::pacing::LocalTurns>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for MemoryStore {
@@ -168,13 +170,19 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system's clock.
     pub fn new() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
+
+    /// An empty store whose expiry and turns are read on `clock` (tests move it).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         Self {
             cells: Arc::default(),
             channels: Arc::default(),
             down: Arc::default(),
             turns: Arc::default(),
+            clock,
         }
     }
 
@@ -187,12 +195,12 @@ impl MemoryStore {
     pub fn put_raw(&self, key: &str, value: Vec<u8>, ttl: Duration) {
         self.lock()
             .values
-            .insert(key.to_owned(), (value, Instant::now() + ttl));
+            .insert(key.to_owned(), (value, self.clock.now() + ttl));
     }
 
     /// Every live key (tests: no personal data in key names).
     pub fn keys(&self) -> Vec<String> {
-        let now = Instant::now();
+        let now = self.clock.now();
         self.lock()
             .values
             .iter()
@@ -224,7 +232,10 @@ impl MemoryStore {
 
 impl RemoteStore for MemoryStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, RemoteError>> {
-        Self::ready(self.check().map(|()| self.lock().live(key).cloned()))
+        Self::ready(
+            self.check()
+                .map(|()| self.lock().live(key, self.clock.now()).cloned()),
+        )
     }
 
     fn set<'a>(
@@ -243,14 +254,14 @@ impl RemoteStore for MemoryStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, RemoteError>> {
         Self::ready(self.check().map(|()| {
+            let now = self.clock.now();
             let mut cells = self.lock();
-            if cells.live(key).is_some() {
+            if cells.live(key, now).is_some() {
                 return false;
             }
-            cells.values.insert(
-                key.to_owned(),
-                (token.as_bytes().to_vec(), Instant::now() + ttl),
-            );
+            cells
+                .values
+                .insert(key.to_owned(), (token.as_bytes().to_vec(), now + ttl));
             true
         }))
     }
@@ -262,12 +273,12 @@ impl RemoteStore for MemoryStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, RemoteError>> {
         Self::ready(self.check().map(|()| {
+            let now = self.clock.now();
             let mut cells = self.lock();
-            if cells.live(key).is_some_and(|v| v == token.as_bytes()) {
-                cells.values.insert(
-                    key.to_owned(),
-                    (token.as_bytes().to_vec(), Instant::now() + ttl),
-                );
+            if cells.live(key, now).is_some_and(|v| v == token.as_bytes()) {
+                cells
+                    .values
+                    .insert(key.to_owned(), (token.as_bytes().to_vec(), now + ttl));
                 true
             } else {
                 false
@@ -281,15 +292,19 @@ impl RemoteStore for MemoryStore {
         token: &'a str,
     ) -> BoxFuture<'a, Result<(), RemoteError>> {
         Self::ready(self.check().map(|()| {
+            let now = self.clock.now();
             let mut cells = self.lock();
-            if cells.live(key).is_some_and(|v| v == token.as_bytes()) {
+            if cells.live(key, now).is_some_and(|v| v == token.as_bytes()) {
                 cells.values.remove(key);
             }
         }))
     }
 
     fn exists<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, RemoteError>> {
-        Self::ready(self.check().map(|()| self.lock().live(key).is_some()))
+        Self::ready(
+            self.check()
+                .map(|()| self.lock().live(key, self.clock.now()).is_some()),
+        )
     }
 
     fn publish<'a>(&'a self, channel: &'a str) -> BoxFuture<'a, Result<(), RemoteError>> {
@@ -348,10 +363,10 @@ impl RemoteStore for MemoryStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<(Duration, Ticket)>, RemoteError>> {
         let _ = ttl;
-        Self::ready(self.check().map(|()| {
-            self.turns
-                .take(key, std::time::SystemTime::now(), interval, max_wait)
-        }))
+        Self::ready(
+            self.check()
+                .map(|()| self.turns.take(key, self.clock.now(), interval, max_wait)),
+        )
     }
 
     fn give_back_turn<'a>(

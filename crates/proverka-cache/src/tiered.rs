@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use proverka_core::{CacheKey, Lookup};
 use tokio::sync::watch;
@@ -29,7 +29,7 @@ pub use turns::Turn;
 ///
 /// - Tier 1: moka, bounded in bytes, each entry expiring when its answer's
 ///   [`Verdict`](proverka_core::Verdict) says (plus the stale grace).
-/// - Tier 2 (optional): a [`RemoteStore`] ([`RedisStore`](crate::RedisStore)); a tier-2 hit
+/// - Tier 2 (optional): a [`RemoteStore`](crate::RemoteStore) ([`RedisStore`](crate::RedisStore)); a tier-2 hit
 ///   refills tier 1. Without it everything works in one process.
 /// - A miss starts one *detached* task per key that fetches, judges and stores; every caller
 ///   (the first included) only waits on it, so a caller that goes away never cancels a paid
@@ -77,6 +77,11 @@ impl TieredCache {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Now, on the cache's clock: what answers are judged and aged on.
+    pub fn now(&self) -> SystemTime {
+        self.inner.clock.now()
     }
 
     /// A builder with a 256 MiB memory tier and no remote tier.

@@ -118,6 +118,9 @@ pub struct QueryInput<'a> {
     pub pairs: &'a [(&'a str, &'a str)],
     /// Whether it came on the typed `/v1` route (else the provider's own path).
     pub typed: bool,
+    /// When it came, on the front end's [`Clock`](crate::Clock): what "today" is for a
+    /// date a query leaves out or may not pass (a status on a date that defaults to today).
+    pub now: std::time::SystemTime,
 }
 
 /// A validated query.

@@ -121,8 +121,8 @@ impl Lookup for FreeFirst {
     }
     /// A free answer is the paid provider's shape, judged as the paid provider would, but it
     /// cost nothing.
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
-        let verdict = self.paid.judge(raw);
+    fn judge(&self, raw: &RawAnswer, now: std::time::SystemTime) -> Verdict {
+        let verdict = self.paid.judge(raw, now);
         if self.answered_by_free() {
             verdict.on_free_query()
         } else {

@@ -1,5 +1,7 @@
 //! [`Lookup`]: the one trait the cache and the proxy work through.
 
+use std::time::SystemTime;
+
 use crate::{CacheKey, Cost, Provider, RawAnswer, RenderError, Verdict};
 
 /// One query to one provider, already validated: building a value that implements `Lookup`
@@ -27,8 +29,10 @@ pub trait Lookup: Send + Sync {
     fn upstream_request(&self) -> UpstreamRequest;
 
     /// Reads an answer and decides, once, what it is: a storable answer, a provider error or
-    /// unreadable, and whether the provider billed it ([`Verdict::billed`]).
-    fn judge(&self, raw: &RawAnswer) -> Verdict;
+    /// unreadable, and whether the provider billed it ([`Verdict::billed`]). `now` is when it
+    /// came, on the caller's [`Clock`](crate::Clock): how long an answer stays true may depend
+    /// on the day (NPD's status for today lasts until the Moscow day ends).
+    fn judge(&self, raw: &RawAnswer, now: SystemTime) -> Verdict;
 
     /// The answer as this query's own typed model, as JSON (the proxy's `/v1` routes): the
     /// query knows which model its answer has, so nothing travels beside it to pick one.

@@ -32,6 +32,6 @@ mod query;
 pub use adapter::CourtAdapter;
 pub use client::{CourtClient, CourtClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SPEC, parse};
 pub use error::{Error, ProviderError, ValidationError};
-pub use lookup::{FOUND_TTL, NOT_FOUND_TTL, PATH, judge};
+pub use lookup::{FOUND_TTL, NOT_FOUND_TTL, PATH};
 pub use model::{Court, Jurisdiction, queries_left};
 pub use query::{Address, CoordOrder, Coords, CourtQuery};

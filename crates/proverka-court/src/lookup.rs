@@ -1,6 +1,6 @@
 //! [`Lookup`] for court queries, and the cache decision.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use proverka_core::{
     Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, Reported, UpstreamRequest, Verdict,
@@ -17,8 +17,8 @@ pub const FOUND_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long "no court known" is kept: the provider adds courts daily.
 pub const NOT_FOUND_TTL: Duration = Duration::from_secs(3600);
 
-/// The cache decision for a court answer.
-pub fn judge(raw: &RawAnswer) -> Verdict {
+/// The cache decision for a court answer (whatever the query and the day).
+fn judge(raw: &RawAnswer) -> Verdict {
     Verdict::reporting(crate::parse(raw), |j| {
         // Each answer spends one query of the tariff's daily quota.
         let keep_for = if j.found() { FOUND_TTL } else { NOT_FOUND_TTL };
@@ -58,7 +58,7 @@ impl Lookup for CourtQuery {
         }
     }
 
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
+    fn judge(&self, raw: &RawAnswer, _now: SystemTime) -> Verdict {
         judge(raw)
     }
 

@@ -70,7 +70,7 @@ impl Lookup for AccountRead {
     fn upstream_request(&self) -> UpstreamRequest {
         UpstreamRequest::new(self.path).param(self.operation.0, self.operation.1)
     }
-    fn judge(&self, _raw: &RawAnswer) -> Verdict {
+    fn judge(&self, _raw: &RawAnswer, _now: std::time::SystemTime) -> Verdict {
         free_answer()
     }
     // Never rendered: the answer goes back as the provider's bytes.

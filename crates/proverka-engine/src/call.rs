@@ -36,8 +36,8 @@ impl Lookup for Partitioned {
     fn upstream_request(&self) -> UpstreamRequest {
         self.inner.upstream_request()
     }
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
-        self.inner.judge(raw)
+    fn judge(&self, raw: &RawAnswer, now: std::time::SystemTime) -> Verdict {
+        self.inner.judge(raw, now)
     }
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError> {
         self.inner.render(raw)

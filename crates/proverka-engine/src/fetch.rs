@@ -289,6 +289,7 @@ impl Fetch for EngineFetch {
                 price: counted,
                 free_answer,
                 source: source.filter(|_| matches!(call.verdict, Verdict::Answer { .. })),
+                at: inner.clock.now(),
             });
             let shown_source = free_answer.map_or("provider", |(name, _)| name);
             let row_outcome = self.row_outcome(call, shown_source, counted);

@@ -28,8 +28,12 @@ impl Lookup for Keyed {
     fn upstream_request(&self) -> proverka_core::UpstreamRequest {
         self.inner.upstream_request()
     }
-    fn judge(&self, raw: &proverka_core::RawAnswer) -> proverka_core::Verdict {
-        self.inner.judge(raw)
+    fn judge(
+        &self,
+        raw: &proverka_core::RawAnswer,
+        now: std::time::SystemTime,
+    ) -> proverka_core::Verdict {
+        self.inner.judge(raw, now)
     }
     fn render(
         &self,
@@ -182,6 +186,8 @@ mod tests {
                     tail: "",
                     pairs: &pairs,
                     typed: false,
+                    // FSSP's queries do not depend on the day.
+                    now: std::time::UNIX_EPOCH,
                 })
                 .expect("valid");
             memo.remember(memo.id(Provider::Fssp, false, "", &text), parsed);

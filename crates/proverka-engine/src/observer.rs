@@ -2,7 +2,7 @@
 //! progress line), without the front end carrying any of the money path.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use proverka_cache::QueueEvent;
 use proverka_core::{Billed, Money, Provider, Verdict};
@@ -30,6 +30,8 @@ pub struct JudgedCall<'a> {
     pub free_answer: Option<(&'static str, Money)>,
     /// Which source answered a paid provider's question, where it has a free source.
     pub source: Option<&'static str>,
+    /// When it was judged, on the engine's clock.
+    pub at: SystemTime,
 }
 
 /// Hooks a front end implements to see the engine at work. Every method does nothing by

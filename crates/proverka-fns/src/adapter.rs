@@ -1,8 +1,8 @@
 //! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
 
 use proverka_core::{
-    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
-    TypedParam,
+    Adapter, Date, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes,
+    TypedOperation, TypedParam,
 };
 
 use crate::{FnsQuery, SPEC, ValidationError};
@@ -32,7 +32,7 @@ impl Adapter for FnsAdapter {
             .pairs
             .iter()
             .any(|(k, v)| matches!(*k, "date" | "requestDate") && !v.trim().is_empty());
-        FnsQuery::from_pairs(input.pairs)
+        FnsQuery::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
             .map(|q| Parsed {
                 stable: dated,
                 ..Parsed::stable(q)

@@ -21,11 +21,8 @@ pub fn keep_for(date: Date, now: SystemTime) -> Duration {
 }
 
 /// The cache decision for an answer to `query`: nothing the service says is billed.
-pub fn judge(query: &FnsQuery, raw: &RawAnswer) -> Verdict {
-    Verdict::of(parse(raw), |_| {
-        (Billed::No, keep_for(query.date(), SystemTime::now()))
-    })
-    .on_free_query()
+fn judge(query: &FnsQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {
+    Verdict::of(parse(raw), |_| (Billed::No, keep_for(query.date(), now))).on_free_query()
 }
 
 impl Lookup for FnsQuery {
@@ -50,8 +47,8 @@ impl Lookup for FnsQuery {
             "requestDate": self.date().to_iso(),
         }))
     }
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
-        judge(self, raw)
+    fn judge(&self, raw: &RawAnswer, now: SystemTime) -> Verdict {
+        judge(self, raw, now)
     }
     fn render(&self, raw: &RawAnswer) -> Result<Value, RenderError> {
         proverka_core::render_model(parse(raw))

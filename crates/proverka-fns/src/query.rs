@@ -82,12 +82,19 @@ impl FnsQuery {
     /// # Errors
     /// A 10-digit INN, or a date before [`FIRST_DATE`] or after today in Moscow.
     pub fn new(inn: Inn, date: Option<Date>) -> Result<Self, ValidationError> {
+        Self::new_on(inn, date, Date::today_moscow())
+    }
+
+    /// [`FnsQuery::new`] with `today` (in Moscow) read on the caller's clock.
+    ///
+    /// # Errors
+    /// As [`FnsQuery::new`].
+    pub fn new_on(inn: Inn, date: Option<Date>, today: Date) -> Result<Self, ValidationError> {
         if inn.kind() != InnKind::Individual {
             return Err(inn_error(InnError::WrongKind {
                 expected: InnKind::Individual,
             }));
         }
-        let today = Date::today_moscow();
         let date = date.unwrap_or(today);
         if (date.year(), date.month(), date.day()) < FIRST_DATE {
             return Err(ValidationError::service(
@@ -109,6 +116,10 @@ impl FnsQuery {
     /// # Errors
     /// See [`FnsQuery::new`]; a malformed INN or date.
     pub fn parse(inn: &str, date: Option<&str>) -> Result<Self, ValidationError> {
+        Self::parse_on(inn, date, Date::today_moscow())
+    }
+
+    fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, ValidationError> {
         let inn = Inn::parse_individual(inn).map_err(inn_error)?;
         let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => Some(
@@ -117,7 +128,7 @@ impl FnsQuery {
             ),
             None => None,
         };
-        Self::new(inn, date)
+        Self::new_on(inn, date, today)
     }
 
     /// Reads query-string parameters: `inn`, and `date` (or the service's own name,
@@ -126,10 +137,19 @@ impl FnsQuery {
     /// # Errors
     /// See [`FnsQuery::parse`].
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
+        Self::from_pairs_on(pairs, Date::today_moscow())
+    }
+
+    /// [`Self::from_pairs`] with `today` (in Moscow) read on the front end's clock.
+    pub(crate) fn from_pairs_on(
+        pairs: &[(&str, &str)],
+        today: Date,
+    ) -> Result<Self, ValidationError> {
         let p = proverka_core::Params::new(pairs);
-        Self::parse(
+        Self::parse_on(
             p.get("inn").unwrap_or_default(),
             p.first_of(&["date", "requestDate"]),
+            today,
         )
     }
 

@@ -5,9 +5,14 @@ use proverka_core::{Billed, Lookup, RawAnswer};
 use proverka_fns::FnsQuery;
 use serde_json::json;
 
+/// When answers are judged in these tests: 2024-02-01 20:00 in Moscow (17:00 UTC).
+fn at() -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800)
+}
+
 fn query() -> FnsQuery {
-    // A past date, so the verdict's TTL does not depend on the time of day.
-    FnsQuery::parse("540304378234", Some("2024-02-01")).unwrap()
+    // The day before `at()`: a past date, whose answers keep for `PAST_DATE_TTL`.
+    FnsQuery::parse("540304378234", Some("2024-01-31")).unwrap()
 }
 
 #[test]
@@ -31,7 +36,7 @@ fn every_fixture_parses_as_snapshotted() {
                 "retryable": e.retryable(),
             }),
         };
-        json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw)), "parsed": parsed})
+        json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw, at())), "parsed": parsed})
     });
 }
 
@@ -52,21 +57,26 @@ fn money_rules() {
         ("error_422_limited.json", 422),
         ("error_422_unknown_code.json", 422),
     ] {
-        assert_eq!(q.judge(&raw(name, status)).billed(), Billed::No, "{name}");
+        assert_eq!(
+            q.judge(&raw(name, status), at()).billed(),
+            Billed::No,
+            "{name}"
+        );
     }
-    let answer = q.judge(&raw("status_true.json", 200));
+    let answer = q.judge(&raw("status_true.json", 200), at());
     assert!(answer.keep_for().is_some());
     for name in ["error_422_limited.json", "error_422_unavailable.json"] {
-        let v = q.judge(&raw(name, 422));
+        let v = q.judge(&raw(name, 422), at());
         assert!(v.free_to_resend(), "{name}: {v:?}");
     }
-    let v = q.judge(&raw("error_422_validation_failed.json", 422));
+    let v = q.judge(&raw("error_422_validation_failed.json", 422), at());
     assert!(!v.retryable(), "{v:?}");
     // An unknown code keeps its text in the model but a bounded metric label.
     let e = proverka_fns::parse(&raw("error_422_unknown_code.json", 422)).unwrap_err();
     assert!(e.to_string().contains("some.new.error"), "{e}");
     assert_eq!(
-        q.judge(&raw("error_422_unknown_code.json", 422)).code(),
+        q.judge(&raw("error_422_unknown_code.json", 422), at())
+            .code(),
         "other"
     );
 }
@@ -78,7 +88,7 @@ fn the_request_is_a_post_of_json_with_the_resolved_date() {
     let body: serde_json::Value = serde_json::from_str(r.json_body.as_deref().unwrap()).unwrap();
     assert_eq!(
         body,
-        json!({"inn": "540304378234", "requestDate": "2024-02-01"})
+        json!({"inn": "540304378234", "requestDate": "2024-01-31"})
     );
     assert_eq!(r.redacted(), format!("{} (JSON body)", proverka_fns::PATH));
     // Without a date: today in Moscow, resolved before the query is keyed.

@@ -37,7 +37,7 @@ pub use client::{
     DEFAULT_BASE_URL, DEFAULT_TIMEOUT, FsspClient, FsspClientBuilder, SPEC, check_token,
 };
 pub use error::{Error, ErrorCode, ProviderError, ValidationError};
-pub use lookup::{ACCOUNT_PATH, ANSWER_TTL, FsspAnswer, MAX_PRICE, PATH, REGIONS_TTL, judge};
+pub use lookup::{ACCOUNT_PATH, ANSWER_TTL, FsspAnswer, MAX_PRICE, PATH, REGIONS_TTL};
 pub use model::{
     Completeness, DebtItem, DebtRecord, DebtorDob, DebtorSearch, DocDetail, Inquiry, ProcessDate,
     RegionEntry, Regions, WantedRecord, WantedSearch,

@@ -1,6 +1,6 @@
 //! [`Lookup`] for every FSSP query: cache keys, upstream parameters, and the cache decision.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use proverka_core::{
     Billed, CacheKey, CacheKeyBuilder, Cost, Lookup, Money, Provider, RawAnswer, Reported,
@@ -173,7 +173,7 @@ fn paid(inquiry: Option<&Inquiry>) -> Billed {
 /// The cache decision for an answer to a query of `kind`: found and "not found" answers are
 /// both paid and stored; provider errors and garbage are never stored; the free region list
 /// is stored for a day.
-pub fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
+fn judge(kind: QueryType, raw: &RawAnswer) -> Verdict {
     let reported = |i: Option<&Inquiry>| Reported::new(i.and_then(|i| i.balance), None);
     let verdict = Verdict::reporting(FsspAnswer::from_raw(kind, raw), |answer| match answer {
         FsspAnswer::Regions(r) => (Billed::No, REGIONS_TTL, reported(r.inquiry.as_ref())),
@@ -218,7 +218,7 @@ macro_rules! lookup {
             fn upstream_request(&self) -> UpstreamRequest {
                 self.params(UpstreamRequest::new(PATH).param("type", <$ty as Query>::TYPE.as_str()))
             }
-            fn judge(&self, raw: &RawAnswer) -> Verdict {
+            fn judge(&self, raw: &RawAnswer, _now: SystemTime) -> Verdict {
                 judge(<$ty as Query>::TYPE, raw)
             }
             fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
@@ -261,7 +261,7 @@ impl Lookup for FsspQuery {
     fn upstream_request(&self) -> UpstreamRequest {
         self.as_lookup().upstream_request()
     }
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
+    fn judge(&self, raw: &RawAnswer, _now: SystemTime) -> Verdict {
         judge(self.query_type(), raw)
     }
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {

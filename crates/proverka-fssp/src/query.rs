@@ -257,6 +257,31 @@ impl FsspQuery {
         })
     }
 
+    /// A valid query of `kind` about a made-up person or company (the page's own examples'
+    /// shape): for examples, tests and benches that need one query of each type.
+    pub fn example(kind: QueryType) -> Self {
+        let mut all = vec![("type", kind.as_str())];
+        all.extend_from_slice(Self::example_pairs(kind));
+        Self::from_pairs(&all).unwrap_or(Self::RegionsList(RegionsList))
+    }
+
+    fn example_pairs(kind: QueryType) -> &'static [(&'static str, &'static str)] {
+        match kind {
+            QueryType::RegionsList => &[],
+            QueryType::Physical | QueryType::Alim => &[
+                ("region", "77"),
+                ("lastname", "Иванов"),
+                ("firstname", "Иван"),
+                ("birthdate", "01.02.1980"),
+            ],
+            QueryType::Legal => &[("region", "77"), ("name", "ООО Ромашка")],
+            QueryType::Ip => &[("number", "1/23/45678-ИП")],
+            QueryType::Id => &[("region", "77"), ("number", "ФС 012345678")],
+            QueryType::Inn => &[("region", "77"), ("inn", "7707083893")],
+            QueryType::Wanted => &[("fio", "Иванов Иван")],
+        }
+    }
+
     /// The query type.
     pub fn query_type(&self) -> QueryType {
         match self {
@@ -275,6 +300,18 @@ impl FsspQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_type_has_a_valid_example() {
+        for kind in QueryType::ALL {
+            let example = FsspQuery::example(kind);
+            if example.query_type() != kind {
+                let mut all = vec![("type", kind.as_str())];
+                all.extend_from_slice(FsspQuery::example_pairs(kind));
+                panic!("{kind:?}: {:?}", FsspQuery::from_pairs(&all));
+            }
+        }
+    }
 
     fn code(r: Result<FsspQuery, ValidationError>) -> Option<u32> {
         r.err().and_then(|e| e.code.number())

@@ -1,8 +1,13 @@
 //! Every fixture under `fixtures/fssp/` parsed, judged and snapshotted.
 
 use proverka_core::RawAnswer;
-use proverka_fssp::{FsspAnswer, QueryType, judge};
+use proverka_fssp::{FsspAnswer, FsspQuery, QueryType};
 use serde_json::json;
+
+/// The judgement of `raw` as the answer to a query of `kind` (FSSP's does not depend on time).
+fn judge(kind: QueryType, raw: &RawAnswer) -> proverka_core::Verdict {
+    proverka_core::Lookup::judge(&FsspQuery::example(kind), raw, std::time::UNIX_EPOCH)
+}
 
 /// The query type a fixture answers, told by its file name.
 fn kind_for(name: &str) -> QueryType {

@@ -2,9 +2,12 @@
 //! test quotes the line it follows.
 
 use proverka_core::{Billed, Money, RawAnswer, RefusedBy};
-use proverka_fssp::{
-    ErrorCode, FsspAnswer, FsspQuery, Id, Legal, Physical, QueryType, Region, judge,
-};
+use proverka_fssp::{ErrorCode, FsspAnswer, FsspQuery, Id, Legal, Physical, QueryType, Region};
+
+/// The judgement of `raw` as the answer to a query of `kind` (FSSP's does not depend on time).
+fn judge(kind: QueryType, raw: &RawAnswer) -> proverka_core::Verdict {
+    proverka_core::Lookup::judge(&FsspQuery::example(kind), raw, std::time::UNIX_EPOCH)
+}
 
 fn query(pairs: &[(&str, &str)]) -> Result<FsspQuery, proverka_fssp::ValidationError> {
     FsspQuery::from_pairs(pairs)

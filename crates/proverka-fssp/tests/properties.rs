@@ -3,7 +3,12 @@
 
 use proptest::prelude::*;
 use proverka_core::{Bytes, Lookup, RawAnswer};
-use proverka_fssp::{FsspAnswer, FsspQuery, QueryType, judge};
+use proverka_fssp::{FsspAnswer, FsspQuery, QueryType};
+
+/// The judgement of `raw` as the answer to a query of `kind` (FSSP's does not depend on time).
+fn judge(kind: QueryType, raw: &RawAnswer) -> proverka_core::Verdict {
+    proverka_core::Lookup::judge(&FsspQuery::example(kind), raw, std::time::UNIX_EPOCH)
+}
 
 fn parse_all_ways(body: Vec<u8>) {
     let raw = RawAnswer::json(Bytes::from(body));

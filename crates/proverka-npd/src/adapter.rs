@@ -1,8 +1,8 @@
 //! [`NpdAdapter`]: the api-assist NPD check as the proxy sees it.
 
 use proverka_core::{
-    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
-    TypedParam,
+    Adapter, Date, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes,
+    TypedOperation, TypedParam,
 };
 
 use crate::{NpdQuery, PATH, SPEC, ValidationError};
@@ -30,7 +30,7 @@ impl Adapter for NpdAdapter {
             .pairs
             .iter()
             .any(|(k, v)| *k == "date" && !v.trim().is_empty());
-        NpdQuery::from_pairs(input.pairs)
+        NpdQuery::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
             .map(|q| Parsed {
                 stable: dated,
                 ..Parsed::stable(q)

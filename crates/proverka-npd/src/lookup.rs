@@ -20,9 +20,9 @@ pub fn keep_for(date: Date, now: SystemTime) -> Duration {
 }
 
 /// The cache decision for an answer to `query`.
-pub fn judge(query: &NpdQuery, raw: &RawAnswer) -> Verdict {
+fn judge(query: &NpdQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {
     Verdict::of(parse(raw), |_| {
-        (Billed::Yes(None), keep_for(query.date(), SystemTime::now()))
+        (Billed::Yes(None), keep_for(query.date(), now))
     })
 }
 
@@ -47,8 +47,8 @@ impl Lookup for NpdQuery {
             .param("inn", self.inn().to_string())
             .param("date", self.date().to_iso())
     }
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
-        judge(self, raw)
+    fn judge(&self, raw: &RawAnswer, now: SystemTime) -> Verdict {
+        judge(self, raw, now)
     }
     fn render(&self, raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {
         proverka_core::render_model(parse(raw))

@@ -85,12 +85,19 @@ impl NpdQuery {
     /// # Errors
     /// A 10-digit INN, or a date after today in Moscow.
     pub fn new(inn: Inn, date: Option<Date>) -> Result<Self, ValidationError> {
+        Self::new_on(inn, date, Date::today_moscow())
+    }
+
+    /// [`NpdQuery::new`] with `today` (in Moscow) read on the caller's clock.
+    ///
+    /// # Errors
+    /// As [`NpdQuery::new`].
+    pub fn new_on(inn: Inn, date: Option<Date>, today: Date) -> Result<Self, ValidationError> {
         if inn.kind() != proverka_core::InnKind::Individual {
             return Err(inn_error(InnError::WrongKind {
                 expected: proverka_core::InnKind::Individual,
             }));
         }
-        let today = Date::today_moscow();
         let date = date.unwrap_or(today);
         if date > today {
             // proverka's own rule: nobody's status is known for a day that has not come.
@@ -107,12 +114,16 @@ impl NpdQuery {
     /// # Errors
     /// See [`NpdQuery::new`]; a malformed INN or date.
     pub fn parse(inn: &str, date: Option<&str>) -> Result<Self, ValidationError> {
+        Self::parse_on(inn, date, Date::today_moscow())
+    }
+
+    fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, ValidationError> {
         let inn = Inn::parse_individual(inn).map_err(inn_error)?;
         let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => Some(Date::parse_iso(d).map_err(|_| date_error("must be YYYY-MM-DD"))?),
             None => None,
         };
-        Self::new(inn, date)
+        Self::new_on(inn, date, today)
     }
 
     /// Reads provider-style parameters (`inn=…&date=…`; `key` ignored).
@@ -120,8 +131,16 @@ impl NpdQuery {
     /// # Errors
     /// See [`NpdQuery::parse`].
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
+        Self::from_pairs_on(pairs, Date::today_moscow())
+    }
+
+    /// [`Self::from_pairs`] with `today` (in Moscow) read on the front end's clock.
+    pub(crate) fn from_pairs_on(
+        pairs: &[(&str, &str)],
+        today: Date,
+    ) -> Result<Self, ValidationError> {
         let p = proverka_core::Params::new(pairs);
-        Self::parse(p.get("inn").unwrap_or_default(), p.get("date"))
+        Self::parse_on(p.get("inn").unwrap_or_default(), p.get("date"), today)
     }
 
     /// The INN.

@@ -4,6 +4,11 @@ use proverka_core::{Date, Lookup, RawAnswer};
 use proverka_npd::NpdQuery;
 use serde_json::json;
 
+/// When answers are judged in these tests: 2024-02-01 20:00 in Moscow (17:00 UTC).
+fn at() -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800)
+}
+
 #[test]
 fn there_are_at_least_10_fixtures() {
     assert!(proverka_testkit::fixture_bodies("npd").len() >= 10);
@@ -32,7 +37,7 @@ fn every_fixture_parses_as_snapshotted() {
                 "retryable": e.retryable(),
             }),
         };
-        json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw)), "parsed": parsed})
+        json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw, at())), "parsed": parsed})
     });
 }
 
@@ -47,15 +52,20 @@ fn money_rules() {
     )
     .unwrap();
     // `success = 1` without a readable `found`: billed, not an answer, not re-sent.
-    let v = proverka_npd::judge(&q, &raw("success_without_found.json"));
+    let v = q.judge(&raw("success_without_found.json"), at());
     assert_eq!(v.billed(), Billed::Yes(None), "{v:?}");
     assert_eq!((v.keep_for(), v.free_to_resend()), (None, false));
     // `success = 0`: free, re-sent.
-    let v = proverka_npd::judge(&q, &raw("success_zero_retry.json"));
+    let v = q.judge(&raw("success_zero_retry.json"), at());
     assert_eq!((v.billed(), v.free_to_resend()), (Billed::No, true));
     // A byte-order mark does not hide an answer.
-    let v = proverka_npd::judge(&q, &raw("bom_found.json"));
-    assert!(v.keep_for().is_some(), "{v:?}");
+    let v = q.judge(&raw("bom_found.json"), at());
+    // The status on 2024-02-01, judged at 20:00 that day in Moscow, lasts until midnight there.
+    assert_eq!(
+        v.keep_for(),
+        Some(std::time::Duration::from_secs(4 * 3600)),
+        "{v:?}"
+    );
     assert!(
         proverka_npd::parse(&raw("bom_found.json"))
             .unwrap()

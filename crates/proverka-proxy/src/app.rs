@@ -109,11 +109,12 @@ impl AppState {
             .memo_bytes(memory / 16)
             .build()?;
         let live = Live::new(&config, &engine)?;
+        let today = proverka_core::Date::moscow_date_at(engine.presence().clock().now());
         Ok(Self {
             engine,
             live: std::sync::RwLock::new(Arc::new(live)),
             metrics,
-            day_start: today::DayStart::new(routes.providers().len()),
+            day_start: today::DayStart::new(routes.providers().len(), today),
             routes,
             config,
         })

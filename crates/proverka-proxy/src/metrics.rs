@@ -358,6 +358,7 @@ impl Metrics {
         verdict: &Verdict,
         answered: bool,
         took: Duration,
+        at: SystemTime,
     ) {
         let Some(l) = self.provider(p) else {
             return;
@@ -365,11 +366,11 @@ impl Metrics {
         let outcome = match verdict {
             Verdict::Answer { .. } => "answer",
             Verdict::ProviderError { code, .. } => {
-                self.provider_error(p, code);
+                self.provider_error(p, code, at);
                 "provider_error"
             }
             _ if answered => {
-                self.provider_error(p, "unreadable");
+                self.provider_error(p, "unreadable", at);
                 "unreadable"
             }
             _ => "no_answer",
@@ -383,7 +384,7 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    fn provider_error(&self, p: Provider, code: &str) {
+    fn provider_error(&self, p: Provider, code: &str, at: SystemTime) {
         let code: String = code
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || " _-().:=".contains(*c))
@@ -395,7 +396,7 @@ impl Metrics {
                 recent.pop_front();
             }
             recent.push_back(RecentError {
-                at: SystemTime::now(),
+                at,
                 provider: p,
                 code: code.clone(),
             });
@@ -548,7 +549,7 @@ impl proverka_engine::Observer for Metrics {
 
     fn judged(&self, call: &proverka_engine::JudgedCall<'_>) {
         let provider = call.provider;
-        self.provider_call_judged(provider, call.verdict, call.answered, call.latency);
+        self.provider_call_judged(provider, call.verdict, call.answered, call.latency, call.at);
         match call.billed {
             proverka_core::Billed::Yes(_) => self.spent(provider, call.price),
             proverka_core::Billed::Unknown => self.billed_unknown(provider),

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Bytes;
-use proverka_cache::{FetchOptions, RemoteStatus, Served};
-use proverka_core::{CredentialStyle, Lookup, Provider, QueryInput, Secret};
+use proverka_cache::FetchOptions;
+use proverka_core::{CredentialStyle, Provider, QueryInput, Secret};
 use proverka_engine::{CallError, Credential, Request, Upstream};
 use serde_json::{Value, json};
 
@@ -21,11 +21,9 @@ mod money;
 mod ops;
 mod render;
 
-use access::{Denied, operator_only};
 use money::{calls, me, spend};
 use ops::{metrics_route, readyz, status, status_page};
-use render::billed_header;
-use render::{drop_in, typed};
+use render::{billed_header, drop_in, typed};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -408,6 +406,7 @@ async fn proxied(
                 tail,
                 pairs: &pairs,
                 typed: typed_route,
+                now: state.engine.presence().clock().now(),
             })
             .map(|parsed| memo.remember(memo_id, parsed)),
     };
@@ -449,6 +448,7 @@ async fn proxied(
     };
     let mut response = match state.engine.execute(request).await {
         Ok(served) => {
+            let now = state.engine.presence().clock().now();
             // Which source answered, for a provider with a free source configured.
             let source = upstream
                 .free()
@@ -457,9 +457,9 @@ async fn proxied(
             let mut r = if typed_route {
                 let billed = served.answer.verdict.billed();
                 let price = state.engine.known_price(provider, billed, lookup.cost());
-                typed(provider, &*lookup, &served, source, price)
+                typed(provider, &*lookup, &served, source, price, now)
             } else {
-                drop_in(&served)
+                drop_in(&served, now)
             };
             if let Some(name) = source {
                 r.headers_mut()

@@ -56,12 +56,14 @@ fn counts(state: &AppState, index: usize) -> Counts {
     }
 }
 
-/// At each Moscow midnight, takes the counters as the new day's start, for as long as the
-/// proxy lives.
+/// At each Moscow midnight (on the engine's clock), takes the counters as the new day's
+/// start, for as long as the proxy lives.
 pub(crate) fn roll_days(state: Weak<AppState>) {
     tokio::spawn(async move {
         loop {
-            let now = SystemTime::now();
+            let Some(now) = state.upgrade().map(|s| s.engine.presence().clock().now()) else {
+                return;
+            };
             let wait = Date::moscow_date_at(now).until_end_of_moscow_day(now);
             // A second past midnight: the new day for certain.
             tokio::time::sleep(wait + Duration::from_secs(1)).await;
@@ -79,7 +81,7 @@ fn start_day(state: &AppState) {
         .map(|i| counts(state, i))
         .collect();
     *lock(&state.day_start) = DayStart {
-        day: Date::today_moscow(),
+        day: Date::moscow_date_at(state.engine.presence().clock().now()),
         counts,
     };
 }

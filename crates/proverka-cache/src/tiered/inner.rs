@@ -158,7 +158,7 @@ impl Inner {
             let sent = fetch.send().await;
             let latency = sent_at.elapsed();
             let verdict = match &sent {
-                Ok(raw) => lookup.judge(raw),
+                Ok(raw) => lookup.judge(raw, self.clock.now()),
                 Err(e) => Verdict::of_transport(e),
             };
             let delay = self.retry.after(attempt, &verdict);

@@ -78,7 +78,7 @@ impl Remote {
     }
 
     /// The remote name of state that belongs to no provider and no query, `kind` `id` (a
-    /// queue of paced turns: `("turns", "pace:fns")`): hashed under the naming key in its own
+    /// queue of paced turns: `("turns", "pace:<provider>")`): hashed under the naming key in its own
     /// domain, so it never meets a query's names, and it never names a provider's query.
     pub(crate) fn shared_name(&self, kind: &str, id: &str) -> String {
         let hash = self.hashed(&[b"shared\0", kind.as_bytes(), b"\0", id.as_bytes()]);

@@ -52,7 +52,7 @@ impl Lookup for TestLookup {
     fn upstream_request(&self) -> UpstreamRequest {
         UpstreamRequest::new("/test")
     }
-    fn judge(&self, raw: &RawAnswer) -> Verdict {
+    fn judge(&self, raw: &RawAnswer, _now: std::time::SystemTime) -> Verdict {
         if raw.body.starts_with(b"ERR") {
             Verdict::ProviderError {
                 code: "456".into(),

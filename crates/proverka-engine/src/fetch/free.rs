@@ -133,6 +133,7 @@ pub(crate) async fn ask(fetch: &EngineFetch, first: &FreeFirst, route: &FreeRout
                 price: Money::ZERO,
                 free_answer: None,
                 source: None,
+                at: inner.clock.now(),
             });
             if let Some((id, _)) = opened {
                 let call = ProviderCall::single(&*query, &verdict, result.as_ref().ok(), latency);

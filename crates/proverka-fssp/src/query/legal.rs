@@ -10,7 +10,7 @@ use crate::query::Region;
 ///
 /// The page's table names the parameters `nameLegal` and `address`; its example URL sends
 /// `name` and `adress`. This client sends the table's names (error 105 names `nameLegal`) and
-/// [`FsspQuery::from_pairs`] accepts both spellings.
+/// [`FsspQuery::from_pairs`](crate::FsspQuery::from_pairs) accepts both spellings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Legal {
     name_legal: String,

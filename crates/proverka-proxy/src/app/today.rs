@@ -25,10 +25,10 @@ pub(crate) struct DayStart {
 }
 
 impl DayStart {
-    /// Zeros for today: a replica started today counted nothing before.
-    pub(crate) fn new(providers: usize) -> Mutex<Self> {
+    /// Zeros for `today`: a replica started today counted nothing before.
+    pub(crate) fn new(providers: usize, today: Date) -> Mutex<Self> {
         Mutex::new(Self {
-            day: Date::today_moscow(),
+            day: today,
             counts: vec![Counts::default(); providers],
         })
     }

@@ -3,8 +3,11 @@
 //! client's spend, and query no provider. With no key configured at all, a loopback proxy is
 //! open to every caller.
 
-use super::*;
-use crate::app::Operator;
+use http::{HeaderMap, StatusCode, header};
+use proverka_core::Secret;
+
+use super::{Incoming, Rejection, Reply, bearer, error};
+use crate::app::{AppState, Client, Operator};
 
 /// The key a request carries: `X-Proverka-Key`, `Authorization: Bearer <key>` (a Prometheus
 /// scrape), or a browser's `Authorization: Basic` with the key as the password (any user).

@@ -2,10 +2,16 @@
 //! identified as on the provider's query routes, the call forwarded with the proxy's
 //! credential, the answer returned as it came, never cached, billed or budgeted.
 
+use std::sync::Arc;
+
+use http::{HeaderValue, StatusCode, header};
 use proverka_core::AccountRoute;
 use proverka_engine::AccountRequest;
 
-use super::*;
+use super::render::billed_header;
+use super::{Incoming, Reply, error, identify, no_answer, reply, upstream_credential};
+use crate::app::AppState;
+use crate::registry::Matched;
 
 /// Serves one account read at `route`'s path.
 pub(super) async fn account(

@@ -2,12 +2,16 @@
 //! client its own), `/v1/calls` (what a request id cost) and `/v1/me` (a client's own budget).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use http::StatusCode;
 use proverka_core::{Date, Money};
 use proverka_store::{SpendQuery, SpendRow};
+use serde_json::{Value, json};
 
 use super::access::{Caller, Denied, caller};
-use super::*;
+use super::{Incoming, Reply, error, json_reply, unavailable};
+use crate::app::{AppState, Client};
 
 /// The tenant a caller may see the spend of: `None` for all (an operator, or no keys).
 fn scope(caller: &Caller) -> Option<String> {

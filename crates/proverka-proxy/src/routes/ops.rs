@@ -1,7 +1,13 @@
 //! The operator's routes: `/readyz`, `/metrics` (behind the operator keys or on
 //! `metrics_listen`), `/ui` and `/v1/status`.
 
-use super::*;
+use http::{HeaderValue, StatusCode, header};
+use proverka_cache::RemoteStatus;
+use serde_json::json;
+
+use super::access::{Denied, operator_only};
+use super::{Incoming, Listener, Reply, error, json_reply, reply};
+use crate::app::AppState;
 
 /// `/metrics` shows provider balances and client names: on `metrics_listen` when there is
 /// one (and only there), otherwise behind the operator keys when keys are configured

@@ -1,7 +1,14 @@
 //! What a served answer becomes: the provider's bytes (drop-in) or the typed model (`/v1`),
 //! with `X-Cache`, `Age` and `X-Proverka-Billed`.
 
-use super::*;
+use std::time::SystemTime;
+
+use http::{HeaderValue, StatusCode, header};
+use proverka_cache::Served;
+use proverka_core::Lookup;
+use serde_json::{Value, json};
+
+use super::{Reply, json_reply, reply};
 
 /// `X-Proverka-Billed: free | charged | unknown` on anything that is not an answer (a provider
 /// error, an unreadable body, no answer at all): whether the failed call cost money. `unknown`
@@ -14,7 +21,8 @@ pub(crate) fn billed_header(r: &mut Reply, billed: proverka_core::Billed) {
     );
 }
 
-pub(crate) fn cache_headers(r: &mut Reply, served: &Served) {
+/// `X-Cache`, `Age` (at `now`) and, for anything but an answer, `X-Proverka-Billed`.
+pub(crate) fn cache_headers(r: &mut Reply, served: &Served, now: SystemTime) {
     if !matches!(served.answer.verdict, proverka_core::Verdict::Answer { .. }) {
         billed_header(r, served.answer.verdict.billed());
     }
@@ -23,20 +31,20 @@ pub(crate) fn cache_headers(r: &mut Reply, served: &Served) {
         "x-cache",
         HeaderValue::from_static(served.status.as_header()),
     );
-    if let Ok(v) = HeaderValue::from_str(&served.age().as_secs().to_string()) {
+    if let Ok(v) = HeaderValue::from_str(&served.age(now).as_secs().to_string()) {
         h.insert(header::AGE, v);
     }
 }
 
 /// The provider's answer byte for byte.
-pub(crate) fn drop_in(served: &Served) -> Reply {
+pub(crate) fn drop_in(served: &Served, now: SystemTime) -> Reply {
     let raw = &served.answer.raw;
     let mut r = reply(
         StatusCode::from_u16(raw.status).unwrap_or(StatusCode::BAD_GATEWAY),
         raw.content_type.as_deref().unwrap_or("application/json"),
         raw.body.clone(),
     );
-    cache_headers(&mut r, served);
+    cache_headers(&mut r, served, now);
     r
 }
 
@@ -48,6 +56,7 @@ pub(crate) fn typed(
     served: &Served,
     source: Option<&'static str>,
     price: Option<proverka_core::Money>,
+    now: SystemTime,
 ) -> Reply {
     let parsed = lookup.render(&served.answer.raw);
     // The price the provider reported, else the one the proxy knows (`price_rub`); null when
@@ -59,7 +68,7 @@ pub(crate) fn typed(
     let mut body = json!({
         "provider": provider,
         "cache": served.status.as_header(),
-        "age_secs": served.age().as_secs(),
+        "age_secs": served.age(now).as_secs(),
         "charge": charge,
     });
     if let Some(name) = source {
@@ -76,6 +85,6 @@ pub(crate) fn typed(
         }
     };
     let mut r = json_reply(status, &body);
-    cache_headers(&mut r, served);
+    cache_headers(&mut r, served, now);
     r
 }
