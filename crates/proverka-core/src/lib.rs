@@ -49,6 +49,7 @@ mod provider;
 mod remedy;
 mod retry;
 mod secret;
+pub mod status_day;
 
 pub use adapter::{
     AccountRoute, Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderReply, ProviderSpec,

@@ -1,10 +1,12 @@
 //! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
 
+use proverka_core::status_day::names_a_date;
 use proverka_core::{
     Adapter, Date, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes,
     TypedOperation, TypedParam,
 };
 
+use crate::query::DATE;
 use crate::{FnsQuery, SPEC, ValidationError};
 
 /// ФНС «Проверка статуса налогоплательщика НПД» for the proxy's registry.
@@ -28,10 +30,7 @@ impl Adapter for FnsAdapter {
     /// Without a `date` the query means today (Moscow): such a query is not
     /// [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
-        let dated = input
-            .pairs
-            .iter()
-            .any(|(k, v)| matches!(*k, "date" | "requestDate") && !v.trim().is_empty());
+        let dated = names_a_date(input.pairs, DATE);
         FnsQuery::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
             .map(|q| Parsed {
                 stable: dated,

@@ -36,6 +36,6 @@ pub use client::{
     SPEC,
 };
 pub use error::{Error, ProviderError};
-pub use lookup::{PAST_DATE_TTL, keep_for};
 pub use model::{TaxpayerStatus, parse};
+pub use proverka_core::status_day::{PAST_DATE_TTL, keep_for};
 pub use query::{FIRST_DATE, FnsQuery, ValidationError};

@@ -1,7 +1,11 @@
 //! [`FnsQuery`]: one status check, validated before anything is sent: what the service
 //! refuses with `422 validation.failed`, and proverka's own rules, marked as such.
 
-use proverka_core::{Date, Inn, InnError, InnKind, RefusedBy};
+use proverka_core::status_day::{InFuture, date_param, status_day};
+use proverka_core::{Date, Inn, InnError, InnKind, Params, RefusedBy};
+
+/// The date's parameters: proverka's `date`, or the service's own name, `requestDate`.
+pub(crate) const DATE: &[&str] = &["date", "requestDate"];
 
 /// The first day the service answers for (`requestDate` from 2019-01-01: the regime began
 /// then), as `(year, month, day)`.
@@ -95,17 +99,13 @@ impl FnsQuery {
                 expected: InnKind::Individual,
             }));
         }
-        let date = date.unwrap_or(today);
+        let date = status_day(date, today).map_err(|InFuture| {
+            ValidationError::service("requestDate", "must not be after today (Moscow)")
+        })?;
         if (date.year(), date.month(), date.day()) < FIRST_DATE {
             return Err(ValidationError::service(
                 "requestDate",
                 "must be 2019-01-01 or later",
-            ));
-        }
-        if date > today {
-            return Err(ValidationError::service(
-                "requestDate",
-                "must not be after today (Moscow)",
             ));
         }
         Ok(Self { inn, date })
@@ -121,13 +121,14 @@ impl FnsQuery {
 
     fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, ValidationError> {
         let inn = Inn::parse_individual(inn).map_err(inn_error)?;
-        let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(
+        let date = date
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
                 Date::parse_iso(d)
-                    .map_err(|_| ValidationError::service("requestDate", "must be YYYY-MM-DD"))?,
-            ),
-            None => None,
-        };
+                    .map_err(|_| ValidationError::service("requestDate", "must be YYYY-MM-DD"))
+            })
+            .transpose()?;
         Self::new_on(inn, date, today)
     }
 
@@ -145,12 +146,8 @@ impl FnsQuery {
         pairs: &[(&str, &str)],
         today: Date,
     ) -> Result<Self, ValidationError> {
-        let p = proverka_core::Params::new(pairs);
-        Self::parse_on(
-            p.get("inn").unwrap_or_default(),
-            p.first_of(&["date", "requestDate"]),
-            today,
-        )
+        let p = Params::new(pairs);
+        Self::parse_on(p.get("inn").unwrap_or_default(), date_param(p, DATE), today)
     }
 
     /// The INN.

@@ -1,10 +1,12 @@
 //! [`NpdAdapter`]: the api-assist NPD check as the proxy sees it.
 
+use proverka_core::status_day::names_a_date;
 use proverka_core::{
     Adapter, Date, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes,
     TypedOperation, TypedParam,
 };
 
+use crate::query::DATE;
 use crate::{NpdQuery, PATH, SPEC, ValidationError};
 
 /// api-assist.com NPD (налог на профессиональный доход) for the proxy's registry.
@@ -26,10 +28,7 @@ impl Adapter for NpdAdapter {
     /// Without a `date` the query means today (Moscow), which changes at midnight: such a
     /// query is not [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
-        let dated = input
-            .pairs
-            .iter()
-            .any(|(k, v)| *k == "date" && !v.trim().is_empty());
+        let dated = names_a_date(input.pairs, DATE);
         NpdQuery::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
             .map(|q| Parsed {
                 stable: dated,

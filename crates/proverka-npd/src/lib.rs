@@ -29,6 +29,6 @@ mod query;
 pub use adapter::NpdAdapter;
 pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NpdClient, NpdClientBuilder, PATH, SPEC};
 pub use error::{Error, ProviderError};
-pub use lookup::{PAST_DATE_TTL, keep_for};
 pub use model::{NpdStatus, parse};
+pub use proverka_core::status_day::{PAST_DATE_TTL, keep_for};
 pub use query::{NpdQuery, ValidationError};

@@ -1,23 +1,13 @@
 //! [`NpdQuery`] as a [`Lookup`]: its cache key, cost, upstream request, one judgement of
 //! an answer and its typed model.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use proverka_core::{
-    Billed, CacheKey, Date, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict,
-};
+use proverka_core::status_day::keep_for;
+use proverka_core::{Billed, CacheKey, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict};
 use serde_json::Value;
 
 use crate::{NpdQuery, PATH, parse};
-
-/// How long an answer for a past date is kept: the status on a day gone by does not change.
-pub const PAST_DATE_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
-
-/// How long an answer about `date` stays true, seen at `now`: a past date for
-/// [`PAST_DATE_TTL`], today until the end of the Moscow day.
-pub fn keep_for(date: Date, now: SystemTime) -> Duration {
-    date.status_ttl(now, PAST_DATE_TTL)
-}
 
 /// The cache decision for an answer to `query`.
 fn judge(query: &NpdQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {

@@ -1,7 +1,11 @@
 //! [`NpdQuery`]: one status check, validated before anything is sent (the page's 400 codes,
 //! and proverka's own rules, marked as such).
 
-use proverka_core::{Date, Inn, InnError, RefusedBy};
+use proverka_core::status_day::{InFuture, date_param, status_day};
+use proverka_core::{Date, Inn, InnError, Params, RefusedBy};
+
+/// The date's parameter: a check "on a date" («на дату»).
+pub(crate) const DATE: &[&str] = &["date"];
 
 /// One NPD status check: an individual's INN on a (resolved) date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,14 +102,11 @@ impl NpdQuery {
                 expected: proverka_core::InnKind::Individual,
             }));
         }
-        let date = date.unwrap_or(today);
-        if date > today {
-            // proverka's own rule: nobody's status is known for a day that has not come.
-            return Err(ValidationError {
-                refused_by: RefusedBy::Proverka,
-                ..date_error("the date is in the future")
-            });
-        }
+        // proverka's own rule: nobody's status is known for a day that has not come.
+        let date = status_day(date, today).map_err(|InFuture| ValidationError {
+            refused_by: RefusedBy::Proverka,
+            ..date_error("the date is in the future")
+        })?;
         Ok(Self { inn, date })
     }
 
@@ -119,10 +120,11 @@ impl NpdQuery {
 
     fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, ValidationError> {
         let inn = Inn::parse_individual(inn).map_err(inn_error)?;
-        let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) => Some(Date::parse_iso(d).map_err(|_| date_error("must be YYYY-MM-DD"))?),
-            None => None,
-        };
+        let date = date
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| Date::parse_iso(d).map_err(|_| date_error("must be YYYY-MM-DD")))
+            .transpose()?;
         Self::new_on(inn, date, today)
     }
 
@@ -139,8 +141,8 @@ impl NpdQuery {
         pairs: &[(&str, &str)],
         today: Date,
     ) -> Result<Self, ValidationError> {
-        let p = proverka_core::Params::new(pairs);
-        Self::parse_on(p.get("inn").unwrap_or_default(), p.get("date"), today)
+        let p = Params::new(pairs);
+        Self::parse_on(p.get("inn").unwrap_or_default(), date_param(p, DATE), today)
     }
 
     /// The INN.

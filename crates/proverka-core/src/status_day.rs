@@ -1,0 +1,82 @@
+//! A status on a date (НПД: «статус на дату»), as every query of one shares it: the date the
+//! query names or, when it names none, today in Moscow; never a day still to come (a rule of
+//! proverka's where the page sets none); an answer for a day gone by kept long, today's until
+//! the Moscow day ends.
+
+use std::time::{Duration, SystemTime};
+
+use crate::{Date, Params};
+
+/// How long an answer for a past date is kept: the status on a day gone by does not change.
+pub const PAST_DATE_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// How long an answer about the status on `date` stays true, seen at `now`: a past date for
+/// [`PAST_DATE_TTL`], today until the end of the Moscow day.
+pub fn keep_for(date: Date, now: SystemTime) -> Duration {
+    date.status_ttl(now, PAST_DATE_TTL)
+}
+
+/// The date parameter a query gives under the first of `names` that it carries, as given:
+/// `None` when absent or blank (the first value of a name wins, as [`Params`] reads them).
+pub fn date_param<'a>(params: Params<'a>, names: &[&str]) -> Option<&'a str> {
+    params
+        .first_of(names)
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+}
+
+/// Whether a query names its date: then the same text always means the same query
+/// ([`Parsed::stable`](crate::Parsed::stable)); without one its date is today's, which
+/// changes at midnight.
+pub fn names_a_date(pairs: &[(&str, &str)], names: &[&str]) -> bool {
+    date_param(Params::new(pairs), names).is_some()
+}
+
+/// A status date after today in Moscow: nobody's status is known for a day that has not come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFuture;
+
+/// The day a status is asked about: `date`, or `today` (in Moscow, on the caller's clock)
+/// when the query names none.
+///
+/// # Errors
+/// [`InFuture`]: a date after `today`.
+pub fn status_day(date: Option<Date>, today: Date) -> Result<Date, InFuture> {
+    match date {
+        Some(d) if d > today => Err(InFuture),
+        Some(d) => Ok(d),
+        None => Ok(today),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_day_is_the_one_named_or_today_and_never_to_come() {
+        let day = |d| Date::parse_iso(d).unwrap();
+        let today = day("2024-02-01");
+        assert_eq!(status_day(None, today), Ok(today));
+        assert_eq!(
+            status_day(Some(day("2024-01-31")), today),
+            Ok(day("2024-01-31"))
+        );
+        assert_eq!(status_day(Some(today), today), Ok(today));
+        assert_eq!(status_day(Some(day("2024-02-02")), today), Err(InFuture));
+    }
+
+    #[test]
+    fn a_blank_first_date_names_none() {
+        // The first value wins: a blank one means today, whatever follows.
+        assert!(!names_a_date(
+            &[("date", " "), ("date", "2024-01-01")],
+            &["date"]
+        ));
+        assert!(names_a_date(
+            &[("requestDate", "2024-01-01")],
+            &["date", "requestDate"]
+        ));
+        assert!(!names_a_date(&[("inn", "1")], &["date"]));
+    }
+}
