@@ -10,8 +10,6 @@ use crate::{Error, ProviderError, Registry, RegistryQuery, ValidationError, pars
 pub const PRODUCTION_BASE_URL: &str = "https://baas.alfabank.ru";
 /// Sandbox (Песочница).
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.alfabank.ru";
-/// The path before the requestId.
-pub const PATH_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
 /// The timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The page size of the page's example (`limit=1000`); the page sets no maximum.

@@ -1,9 +1,7 @@
 //! [`ProviderError`]: the bank's error answers (400/401/403/404/500, `error` and
 //! `error_description`) and bodiless error statuses.
 
-use proverka_core::{Charged, CodeMeaning, Failure, Remedy};
-
-use crate::ValidationError;
+use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
 /// An error answer of the bank (`error`, `error_description`), or a bodiless error status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -194,6 +192,51 @@ impl ProviderError {
 
 /// The error of every [`AlfaClient`](crate::AlfaClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+/// A request refused locally: one the bank would answer `400 invalid_request` ("неверные
+/// входные параметры"), or one refused by proverka's own rule ([`RefusedBy::Proverka`]), which
+/// says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {description}", self.code())]
+pub struct ValidationError {
+    /// What is wrong (the bank's `error_description` style).
+    pub description: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
+}
+
+impl ValidationError {
+    pub(crate) fn bank(description: &'static str) -> Self {
+        Self {
+            description,
+            refused_by: RefusedBy::Provider,
+        }
+    }
+
+    pub(crate) fn own(description: &'static str) -> Self {
+        Self {
+            description,
+            refused_by: RefusedBy::Proverka,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self.refused_by {
+            RefusedBy::Provider => "invalid_request",
+            RefusedBy::Proverka => RefusedBy::MARKER,
+        }
+    }
+
+    /// The body the bank answers such a request with, HTTP 400:
+    /// `{"error":"invalid_request","error_description":"…"}`; for proverka's own rules
+    /// `{"error":"proverka",…}`.
+    pub fn provider_body(&self) -> String {
+        serde_json::json!({"error": self.code(), "error_description": self.description}).to_string()
+    }
+
+    /// The HTTP status the bank uses for it.
+    pub const HTTP_STATUS: u16 = 400;
+}
 
 #[cfg(test)]
 mod explain_tests {

@@ -33,13 +33,13 @@ mod query;
 
 pub use adapter::AlfaAdapter;
 pub use client::{
-    AlfaClient, AlfaClientBuilder, DEFAULT_TIMEOUT, EXAMPLE_PAGE_SIZE, Environment, PATH_PREFIX,
+    AlfaClient, AlfaClientBuilder, DEFAULT_TIMEOUT, EXAMPLE_PAGE_SIZE, Environment,
     PRODUCTION_BASE_URL, SANDBOX_BASE_URL, SPEC,
 };
-pub use error::{Error, ProviderError};
-pub use lookup::{IN_PROGRESS_TTL, TERMINAL_TTL};
+pub use error::{Error, ProviderError, ValidationError};
+pub use lookup::{IN_PROGRESS_TTL, PATH_PREFIX, TERMINAL_TTL};
 pub use model::{
     Account, AccountStatus, Citizenship, ErrorRecord, IdCard, IdCardType, ListError, ListStatus,
     Pagination, Passport, PersonalInformation, Registry, SelfEmployed, parse,
 };
-pub use query::{RegistryQuery, ValidationError};
+pub use query::RegistryQuery;

@@ -6,7 +6,10 @@ use std::time::Duration;
 use proverka_core::{Billed, CacheKey, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict};
 use serde_json::Value;
 
-use crate::{PATH_PREFIX, RegistryQuery, parse};
+use crate::{RegistryQuery, parse};
+
+/// The path before the requestId.
+pub const PATH_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
 
 /// How long a list in a terminal status (SUCCESS, ERROR, TECHNICAL_ERROR) with nobody still
 /// in a `*_REQUESTED` state is kept.

@@ -1,51 +1,6 @@
 //! [`RegistryQuery`]: one page of one registry request, validated before anything is sent.
 
-use proverka_core::RefusedBy;
-
-/// A request refused locally: one the bank would answer `400 invalid_request` ("неверные
-/// входные параметры"), or one refused by proverka's own rule ([`RefusedBy::Proverka`]), which
-/// says so.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {description}", self.code())]
-pub struct ValidationError {
-    /// What is wrong (the bank's `error_description` style).
-    pub description: &'static str,
-    /// Whose rule refused it.
-    pub refused_by: RefusedBy,
-}
-
-impl ValidationError {
-    fn bank(description: &'static str) -> Self {
-        Self {
-            description,
-            refused_by: RefusedBy::Provider,
-        }
-    }
-
-    pub(crate) fn own(description: &'static str) -> Self {
-        Self {
-            description,
-            refused_by: RefusedBy::Proverka,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self.refused_by {
-            RefusedBy::Provider => "invalid_request",
-            RefusedBy::Proverka => RefusedBy::MARKER,
-        }
-    }
-
-    /// The body the bank answers such a request with, HTTP 400:
-    /// `{"error":"invalid_request","error_description":"…"}`; for proverka's own rules
-    /// `{"error":"proverka",…}`.
-    pub fn provider_body(&self) -> String {
-        serde_json::json!({"error": self.code(), "error_description": self.description}).to_string()
-    }
-
-    /// The HTTP status the bank uses for it.
-    pub const HTTP_STATUS: u16 = 400;
-}
+use crate::error::ValidationError;
 
 /// One page of one registry request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec, RawAnswer};
+use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec};
 
 use crate::Error;
-use crate::model::{self, Jurisdiction};
+use crate::model::{Jurisdiction, parse};
 use crate::query::CourtQuery;
 
 /// The provider's host, an internationalised domain name: requests go to its punycode form
@@ -67,12 +67,4 @@ impl CourtClient {
             _ => Ok(first),
         }
     }
-}
-
-/// Parses a raw court answer.
-///
-/// # Errors
-/// [`Error::Provider`] for `data.status = 0`, [`Error::Malformed`] for anything else.
-pub fn parse(raw: &RawAnswer) -> Result<Jurisdiction, Error> {
-    model::parse(raw.status, &raw.body).map_err(Error::from)
 }

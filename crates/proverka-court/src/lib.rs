@@ -30,8 +30,8 @@ mod model;
 mod query;
 
 pub use adapter::CourtAdapter;
-pub use client::{CourtClient, CourtClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SPEC, parse};
+pub use client::{CourtClient, CourtClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SPEC};
 pub use error::{Error, ProviderError, ValidationError};
 pub use lookup::{FOUND_TTL, NOT_FOUND_TTL, PATH};
-pub use model::{Court, Jurisdiction, queries_left};
+pub use model::{Court, Jurisdiction, parse, queries_left};
 pub use query::{Address, CoordOrder, Coords, CourtQuery};

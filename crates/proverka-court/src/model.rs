@@ -1,11 +1,11 @@
 //! Court answers (ответ), read leniently.
 
 use proverka_core::lenient::{self, Extra};
-use proverka_core::{MalformedAnswer, Provider};
+use proverka_core::{MalformedAnswer, Provider, RawAnswer};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::ProviderError;
+use crate::error::{Error, ProviderError};
 
 /// A court: the district/city court (`court_fs`, районный/городской суд) or the magistrate's
 /// precinct (`court_ms`, участок мирового судьи).
@@ -98,7 +98,7 @@ fn take_court(map: &mut Map<String, Value>, key: &str) -> Option<Court> {
 
 /// Reads a court API body. Courts are read under `request` (the sample) or at the top level
 /// (the field list); `tel` or `phone`.
-pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswer> {
+fn parse_body(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswer> {
     let malformed = |what: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         NotAnAnswer::Malformed(what(Provider::Court, status, body))
     };
@@ -143,4 +143,12 @@ pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswe
     }
     answer.extra.extend(top);
     Ok(answer)
+}
+
+/// Parses a raw court answer.
+///
+/// # Errors
+/// [`Error::Provider`] for `data.status = 0`, [`Error::Malformed`] for anything else.
+pub fn parse(raw: &RawAnswer) -> Result<Jurisdiction, Error> {
+    parse_body(raw.status, &raw.body).map_err(Error::from)
 }

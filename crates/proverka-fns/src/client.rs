@@ -8,8 +8,6 @@ use crate::{Error, FnsQuery, TaxpayerStatus, parse};
 
 /// The service's host.
 pub const DEFAULT_BASE_URL: &str = "https://statusnpd.nalog.ru";
-/// The path of the check (a POST of JSON).
-pub const PATH: &str = "/api/v1/tracker/taxpayer_status";
 /// The timeout unless set: the service asks clients to allow at least 60 s for an answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(65);
 

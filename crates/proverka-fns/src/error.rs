@@ -1,9 +1,7 @@
 //! [`ProviderError`]: the service's 422 codes. The service is free: nothing it answers is
 //! billed.
 
-use proverka_core::{Charged, CodeMeaning, Failure, Remedy};
-
-use crate::ValidationError;
+use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
 /// An error answer of the service (HTTP 422, `{"code": …, "message": …}`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -102,6 +100,49 @@ impl Failure for ProviderError {
 
 /// The error of every [`FnsClient`](crate::FnsClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+/// A query refused locally: one the service refuses with `422 validation.failed` (an INN
+/// that is not 12 digits, a date outside 2019-01-01…today), or one refused by proverka's own
+/// rule ([`RefusedBy::Proverka`]: INN check digits that do not match), which says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    /// The field at fault (`inn`, `requestDate`).
+    pub field: &'static str,
+    /// What is wrong, in English.
+    pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
+}
+
+impl ValidationError {
+    /// The HTTP status the service uses for it.
+    pub const HTTP_STATUS: u16 = 422;
+
+    /// The body the service would answer with, `{"code":"validation.failed","message":…}`;
+    /// for proverka's own rules `{"code":"proverka","message":"proverka: …"}`.
+    pub fn provider_body(&self) -> String {
+        let code = match self.refused_by {
+            RefusedBy::Provider => "validation.failed",
+            RefusedBy::Proverka => RefusedBy::MARKER,
+        };
+        let message = match self.refused_by {
+            RefusedBy::Provider => format!("{}: {}", self.field, self.reason),
+            RefusedBy::Proverka => {
+                format!("{}: {}: {}", RefusedBy::MARKER, self.field, self.reason)
+            }
+        };
+        serde_json::json!({"code": code, "message": message}).to_string()
+    }
+
+    pub(crate) fn service(field: &'static str, reason: &'static str) -> Self {
+        Self {
+            field,
+            reason,
+            refused_by: RefusedBy::Provider,
+        }
+    }
+}
 
 #[cfg(test)]
 mod explain_tests {

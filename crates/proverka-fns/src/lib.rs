@@ -32,10 +32,10 @@ mod query;
 
 pub use adapter::FnsAdapter;
 pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_CALLS_PER_MINUTE, DEFAULT_TIMEOUT, FnsClient, FnsClientBuilder, PATH,
-    SPEC,
+    DEFAULT_BASE_URL, DEFAULT_CALLS_PER_MINUTE, DEFAULT_TIMEOUT, FnsClient, FnsClientBuilder, SPEC,
 };
-pub use error::{Error, ProviderError};
+pub use error::{Error, ProviderError, ValidationError};
+pub use lookup::PATH;
 pub use model::{TaxpayerStatus, parse};
 pub use proverka_core::status_day::{PAST_DATE_TTL, keep_for};
-pub use query::{FIRST_DATE, FnsQuery, ValidationError};
+pub use query::{FIRST_DATE, FnsQuery};

@@ -9,7 +9,10 @@ use proverka_core::{
 };
 use serde_json::Value;
 
-use crate::{FnsQuery, PATH, parse};
+use crate::{FnsQuery, parse};
+
+/// The path of the check (a POST of JSON).
+pub const PATH: &str = "/api/v1/tracker/taxpayer_status";
 
 /// The cache decision for an answer to `query`: nothing the service says is billed.
 fn judge(query: &FnsQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {

@@ -4,6 +4,8 @@
 use proverka_core::status_day::{InFuture, date_param, status_day};
 use proverka_core::{Date, Inn, InnError, InnKind, Params, RefusedBy};
 
+use crate::error::ValidationError;
+
 /// The date's parameters: proverka's `date`, or the service's own name, `requestDate`.
 pub(crate) const DATE: &[&str] = &["date", "requestDate"];
 
@@ -16,49 +18,6 @@ pub const FIRST_DATE: (u16, u8, u8) = (2019, 1, 1);
 pub struct FnsQuery {
     inn: Inn,
     date: Date,
-}
-
-/// A query refused locally: one the service refuses with `422 validation.failed` (an INN
-/// that is not 12 digits, a date outside 2019-01-01…today), or one refused by proverka's own
-/// rule ([`RefusedBy::Proverka`]: INN check digits that do not match), which says so.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct ValidationError {
-    /// The field at fault (`inn`, `requestDate`).
-    pub field: &'static str,
-    /// What is wrong, in English.
-    pub reason: &'static str,
-    /// Whose rule refused it.
-    pub refused_by: RefusedBy,
-}
-
-impl ValidationError {
-    /// The HTTP status the service uses for it.
-    pub const HTTP_STATUS: u16 = 422;
-
-    /// The body the service would answer with, `{"code":"validation.failed","message":…}`;
-    /// for proverka's own rules `{"code":"proverka","message":"proverka: …"}`.
-    pub fn provider_body(&self) -> String {
-        let code = match self.refused_by {
-            RefusedBy::Provider => "validation.failed",
-            RefusedBy::Proverka => RefusedBy::MARKER,
-        };
-        let message = match self.refused_by {
-            RefusedBy::Provider => format!("{}: {}", self.field, self.reason),
-            RefusedBy::Proverka => {
-                format!("{}: {}: {}", RefusedBy::MARKER, self.field, self.reason)
-            }
-        };
-        serde_json::json!({"code": code, "message": message}).to_string()
-    }
-
-    fn service(field: &'static str, reason: &'static str) -> Self {
-        Self {
-            field,
-            reason,
-            refused_by: RefusedBy::Provider,
-        }
-    }
 }
 
 /// A checksum is proverka's rule (the service's page names only "12 digits"); anything else

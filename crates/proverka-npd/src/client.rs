@@ -9,9 +9,6 @@ use crate::{Error, NpdQuery, NpdStatus, parse};
 /// The provider's host.
 pub const DEFAULT_BASE_URL: &str = "https://service.api-assist.com";
 
-/// The path of the check.
-pub const PATH: &str = "/parser/nalog_npd_api/";
-
 /// The timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 

@@ -1,8 +1,6 @@
 //! [`ProviderError`]: the page's error codes (403 40301–40305, 400 40000) and `success = 0`.
 
-use proverka_core::{Charged, CodeMeaning, Failure, Remedy};
-
-use crate::ValidationError;
+use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
 /// An error answer of the NPD API, or an answer that means "ask again".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -131,6 +129,42 @@ impl Failure for ProviderError {
 
 /// The error of every [`NpdClient`](crate::NpdClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
+
+/// A query refused locally: one the provider refuses with its 400 (`error_code = 40000`:
+/// "Field inn is required", "Field date is invalid"), or one refused by proverka's own rule
+/// ([`RefusedBy::Proverka`]: an INN that is no individual's INN, a date after today), which
+/// says so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}: {reason}")]
+pub struct ValidationError {
+    /// The provider's `error` text for this kind of failure.
+    pub message: &'static str,
+    /// What is wrong, in English.
+    pub reason: &'static str,
+    /// Whose rule refused it.
+    pub refused_by: RefusedBy,
+}
+
+impl ValidationError {
+    /// The body the provider would answer with HTTP 400:
+    /// `{"error":"Field inn is required","error_code":40000}`; for proverka's own rules
+    /// `{"error":"proverka: …","error_code":"proverka"}`.
+    pub fn provider_body(&self) -> String {
+        match self.refused_by {
+            RefusedBy::Provider => {
+                serde_json::json!({"error": self.message, "error_code": 40000}).to_string()
+            }
+            RefusedBy::Proverka => serde_json::json!({
+                "error": format!("{}: {}", RefusedBy::MARKER, self.reason),
+                "error_code": RefusedBy::MARKER,
+            })
+            .to_string(),
+        }
+    }
+
+    /// The HTTP status the provider uses for it.
+    pub const HTTP_STATUS: u16 = 400;
+}
 
 #[cfg(test)]
 mod tests {

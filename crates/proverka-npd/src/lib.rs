@@ -27,8 +27,9 @@ mod model;
 mod query;
 
 pub use adapter::NpdAdapter;
-pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NpdClient, NpdClientBuilder, PATH, SPEC};
-pub use error::{Error, ProviderError};
+pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NpdClient, NpdClientBuilder, SPEC};
+pub use error::{Error, ProviderError, ValidationError};
+pub use lookup::PATH;
 pub use model::{NpdStatus, parse};
 pub use proverka_core::status_day::{PAST_DATE_TTL, keep_for};
-pub use query::{NpdQuery, ValidationError};
+pub use query::NpdQuery;

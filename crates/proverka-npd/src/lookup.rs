@@ -7,7 +7,10 @@ use proverka_core::status_day::keep_for;
 use proverka_core::{Billed, CacheKey, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict};
 use serde_json::Value;
 
-use crate::{NpdQuery, PATH, parse};
+use crate::{NpdQuery, parse};
+
+/// The path of the check.
+pub const PATH: &str = "/parser/nalog_npd_api/";
 
 /// The cache decision for an answer to `query`.
 fn judge(query: &NpdQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {
