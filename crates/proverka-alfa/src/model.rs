@@ -1,6 +1,5 @@
 //! Alfa-Bank registry answers, every field of the page typed.
 
-use proverka_core::lenient::Extra;
 use proverka_core::lenient::fields::{DateField, Int, Many, Object, Opt, Text};
 use proverka_core::{LenientDate, MalformedAnswer, Provider, RawAnswer};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -157,235 +156,158 @@ string_enum!(
     }
 );
 
-/// `pagination`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Pagination {
-    /// Records per page.
-    pub limit: Option<i64>,
-    /// Records skipped.
-    pub offset: Option<i64>,
-    /// All records of the list.
-    pub total_count: Option<i64>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `pagination`.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Pagination {
+        /// Records per page.
+        pub limit: Option<i64> = "limit" => Int,
+        /// Records skipped.
+        pub offset: Option<i64> = "offset" => Int,
+        /// All records of the list.
+        pub total_count: Option<i64> = "totalCount" => Int,
+    }
 }
 
-/// The 200 answer: one page of a registry.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Registry {
-    /// Paging data.
-    pub pagination: Option<Pagination>,
-    /// The request's id.
-    pub request_id: Option<String>,
-    /// The client's own id for the request.
-    pub external_id: Option<String>,
-    /// The list's processing status.
-    pub list_status: Option<ListStatus>,
-    /// When the request was created (ISO 8601, as sent).
-    pub created_date: Option<String>,
-    /// The people on this page.
-    pub selfemployed_account: Vec<Account>,
-    /// Errors processing the list as a whole.
-    pub error: Option<ListError>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// The 200 answer: one page of a registry.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Registry {
+        /// Paging data.
+        pub pagination: Option<Pagination> = "pagination" => Object<Pagination>,
+        /// The request's id.
+        pub request_id: Option<String> = "requestId" => Text,
+        /// The client's own id for the request.
+        pub external_id: Option<String> = "externalId" => Text,
+        /// The list's processing status.
+        pub list_status: Option<ListStatus> = "listStatus" => Opt<ListStatus>,
+        /// When the request was created (ISO 8601, as sent).
+        pub created_date: Option<String> = "createdDate" => Text,
+        /// The people on this page.
+        pub selfemployed_account: Vec<Account> = "selfemployedAccount" => Many<Account>,
+        /// Errors processing the list as a whole.
+        pub error: Option<ListError> = "error" => Object<ListError>,
+    }
 }
 
-/// One person of the list and their status.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Account {
-    /// The person's data.
-    pub selfemployed: Option<SelfEmployed>,
-    /// The person's status.
-    pub status: Option<AccountStatus>,
-    /// When the status changed.
-    pub updated_date: Option<String>,
-    /// Errors processing this record.
-    pub error_record: Vec<ErrorRecord>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// One person of the list and their status.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Account {
+        /// The person's data.
+        pub selfemployed: Option<SelfEmployed> = "selfemployed" => Object<SelfEmployed>,
+        /// The person's status.
+        pub status: Option<AccountStatus> = "status" => Opt<AccountStatus>,
+        /// When the status changed.
+        pub updated_date: Option<String> = "updatedDate" => Text,
+        /// Errors processing this record.
+        pub error_record: Vec<ErrorRecord> = "errorRecord" => Many<ErrorRecord>,
+    }
 }
 
-/// The self-employed person (персональные данные: handle as such).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SelfEmployed {
-    /// Name and INN.
-    pub personal_information: Option<PersonalInformation>,
-    /// Телефон.
-    pub phone: Option<String>,
-    /// Дата рождения.
-    pub birth_date: Option<LenientDate>,
-    /// Место рождения.
-    pub birth_place: Option<String>,
-    /// Гражданство.
-    pub citizenship: Option<Citizenship>,
-    /// Паспорт.
-    pub passport: Option<Passport>,
-    /// Адрес проживания.
-    pub address: Option<String>,
-    /// Email.
-    pub email: Option<String>,
-    /// Documents of the right to live in Russia (the page says a list, its sample shows one
-    /// object: both are read).
-    pub id_card: Vec<IdCard>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// The self-employed person (персональные данные: handle as such).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SelfEmployed {
+        /// Name and INN.
+        pub personal_information: Option<PersonalInformation> = "personalInformation" => Object<PersonalInformation>,
+        /// Телефон.
+        pub phone: Option<String> = "phone" => Text,
+        /// Дата рождения.
+        pub birth_date: Option<LenientDate> = "birthDate" => DateField,
+        /// Место рождения.
+        pub birth_place: Option<String> = "birthPlace" => Text,
+        /// Гражданство.
+        pub citizenship: Option<Citizenship> = "citizenship" => Opt<Citizenship>,
+        /// Паспорт.
+        pub passport: Option<Passport> = "passport" => Object<Passport>,
+        /// Адрес проживания.
+        pub address: Option<String> = "address" => Text,
+        /// Email.
+        pub email: Option<String> = "email" => Text,
+        /// Documents of the right to live in Russia (the page says a list, its sample shows one
+        /// object: both are read).
+        pub id_card: Vec<IdCard> = "idCard" => Many<IdCard>,
+    }
 }
 
-/// `personalInformation`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct PersonalInformation {
-    /// ИНН (kept as sent: the page's sample is not a valid INN).
-    pub vatin: Option<String>,
-    /// Фамилия.
-    pub surname: Option<String>,
-    /// Имя.
-    pub name: Option<String>,
-    /// Отчество.
-    pub patronymic: Option<String>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `personalInformation`.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct PersonalInformation {
+        /// ИНН (kept as sent: the page's sample is not a valid INN).
+        pub vatin: Option<String> = "vatin" => Text,
+        /// Фамилия.
+        pub surname: Option<String> = "surname" => Text,
+        /// Имя.
+        pub name: Option<String> = "name" => Text,
+        /// Отчество.
+        pub patronymic: Option<String> = "patronymic" => Text,
+    }
 }
 
-/// `passport`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Passport {
-    /// Серия (Russian passports).
-    pub series: Option<String>,
-    /// Номер.
-    pub number: Option<String>,
-    /// Дата выдачи.
-    pub date_of_issue: Option<LenientDate>,
-    /// Код подразделения (Russian passports).
-    pub code_of_issue: Option<String>,
-    /// Дата окончания действия (foreign passports).
-    pub date_of_expiry: Option<LenientDate>,
-    /// Кем выдан.
-    pub authority: Option<String>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `passport`.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Passport {
+        /// Серия (Russian passports).
+        pub series: Option<String> = "series" => Text,
+        /// Номер.
+        pub number: Option<String> = "number" => Text,
+        /// Дата выдачи.
+        pub date_of_issue: Option<LenientDate> = "dateOfIssue" => DateField,
+        /// Код подразделения (Russian passports).
+        pub code_of_issue: Option<String> = "codeOfIssue" => Text,
+        /// Дата окончания действия (foreign passports).
+        pub date_of_expiry: Option<LenientDate> = "dateOfExpiry" => DateField,
+        /// Кем выдан.
+        pub authority: Option<String> = "authority" => Text,
+    }
 }
 
-/// `idCard`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IdCard {
-    /// The document's type.
-    #[serde(rename = "type")]
-    pub kind: Option<IdCardType>,
-    /// Номер.
-    pub number: Option<String>,
-    /// Valid from.
-    pub date_of_effective: Option<LenientDate>,
-    /// Valid until.
-    pub date_of_expiry: Option<LenientDate>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `idCard`.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IdCard {
+        /// The document's type.
+        #[serde(rename = "type")]
+        pub kind: Option<IdCardType> = "type" => Opt<IdCardType>,
+        /// Номер.
+        pub number: Option<String> = "number" => Text,
+        /// Valid from.
+        pub date_of_effective: Option<LenientDate> = "dateOfEffective" => DateField,
+        /// Valid until.
+        pub date_of_expiry: Option<LenientDate> = "dateOfExpiry" => DateField,
+    }
 }
 
-/// `errorRecord`: an error processing one record.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ErrorRecord {
-    /// The field at fault.
-    pub field: Option<String>,
-    /// What is wrong.
-    pub message: Option<String>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `errorRecord`: an error processing one record.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct ErrorRecord {
+        /// The field at fault.
+        pub field: Option<String> = "field" => Text,
+        /// What is wrong.
+        pub message: Option<String> = "message" => Text,
+    }
 }
 
-/// `error`: an error processing the list.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ListError {
-    /// Код ошибки.
-    pub code: Option<String>,
-    /// Описание ошибки.
-    pub message: Option<String>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `error`: an error processing the list.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct ListError {
+        /// Код ошибки.
+        pub code: Option<String> = "code" => Text,
+        /// Описание ошибки.
+        pub message: Option<String> = "message" => Text,
+    }
 }
-
-proverka_core::lenient_struct!(Pagination {
-    limit: "limit" => Int,
-    offset: "offset" => Int,
-    total_count: "totalCount" => Int,
-});
-
-proverka_core::lenient_struct!(Registry {
-    pagination: "pagination" => Object<Pagination>,
-    request_id: "requestId" => Text,
-    external_id: "externalId" => Text,
-    list_status: "listStatus" => Opt<ListStatus>,
-    created_date: "createdDate" => Text,
-    selfemployed_account: "selfemployedAccount" => Many<Account>,
-    error: "error" => Object<ListError>,
-});
-
-proverka_core::lenient_struct!(Account {
-    selfemployed: "selfemployed" => Object<SelfEmployed>,
-    status: "status" => Opt<AccountStatus>,
-    updated_date: "updatedDate" => Text,
-    error_record: "errorRecord" => Many<ErrorRecord>,
-});
-
-proverka_core::lenient_struct!(SelfEmployed {
-    personal_information: "personalInformation" => Object<PersonalInformation>,
-    phone: "phone" => Text,
-    birth_date: "birthDate" => DateField,
-    birth_place: "birthPlace" => Text,
-    citizenship: "citizenship" => Opt<Citizenship>,
-    passport: "passport" => Object<Passport>,
-    address: "address" => Text,
-    email: "email" => Text,
-    id_card: "idCard" => Many<IdCard>,
-});
-
-proverka_core::lenient_struct!(PersonalInformation {
-    vatin: "vatin" => Text,
-    surname: "surname" => Text,
-    name: "name" => Text,
-    patronymic: "patronymic" => Text,
-});
-
-proverka_core::lenient_struct!(Passport {
-    series: "series" => Text,
-    number: "number" => Text,
-    date_of_issue: "dateOfIssue" => DateField,
-    code_of_issue: "codeOfIssue" => Text,
-    date_of_expiry: "dateOfExpiry" => DateField,
-    authority: "authority" => Text,
-});
-
-proverka_core::lenient_struct!(IdCard {
-    kind: "type" => Opt<IdCardType>,
-    number: "number" => Text,
-    date_of_effective: "dateOfEffective" => DateField,
-    date_of_expiry: "dateOfExpiry" => DateField,
-});
-
-proverka_core::lenient_struct!(ErrorRecord {
-    field: "field" => Text,
-    message: "message" => Text,
-});
-
-proverka_core::lenient_struct!(ListError {
-    code: "code" => Text,
-    message: "message" => Text,
-});
 
 impl Registry {
     /// Whether the answer will not change any more: the list's status is terminal and nobody

@@ -11,22 +11,21 @@ mod regions;
 pub(crate) use parse::{parse_answer, parse_regions};
 pub use regions::{RegionEntry, Regions};
 
-/// `inquiry`: what the query cost and what is left (Информация о запросе).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct Inquiry {
-    /// Списание за запрос: the price of this query.
-    pub price: Option<Money>,
-    /// Баланс после запроса: the balance after it (may be negative on credit).
-    pub balance: Option<Money>,
-    /// Кредитный лимит.
-    pub credit: Option<Money>,
-    /// Скорость запроса.
-    pub speed: Option<i64>,
-    /// Попыток.
-    pub attempts: Option<i64>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// `inquiry`: what the query cost and what is left (Информация о запросе).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct Inquiry {
+        /// Списание за запрос: the price of this query.
+        pub price: Option<Money> = "price" => MoneyField,
+        /// Баланс после запроса: the balance after it (may be negative on credit).
+        pub balance: Option<Money> = "balance" => MoneyField,
+        /// Кредитный лимит.
+        pub credit: Option<Money> = "credit" => MoneyField,
+        /// Скорость запроса.
+        pub speed: Option<i64> = "speed" => Int,
+        /// Попыток.
+        pub attempts: Option<i64> = "attempts" => Int,
+    }
 }
 
 /// Reads `inquiry`: an object, or nothing usable.
@@ -60,120 +59,42 @@ reader!(PhonesField, Vec<String>, phones);
 
 use proverka_core::lenient::fields::{DateField, Flag, Int, Many, MoneyField, Text};
 
-proverka_core::lenient_struct!(Inquiry {
-    price: "price" => MoneyField,
-    balance: "balance" => MoneyField,
-    credit: "credit" => MoneyField,
-    speed: "speed" => Int,
-    attempts: "attempts" => Int,
-});
-
-proverka_core::lenient_struct!(DebtorSearch {
-    status: "status" => Int,
-    count_all: "countAll" => Int,
-    pages_all: "pagesAll" => Int,
-    count: "count" => Int,
-    total_loaded_page: "totalLoadedPage" => Int,
-    only_actual: "onlyActual" => Flag,
-    records: "records" => Many<DebtRecord>,
-    message: "message" => Text,
-    inquiry: "inquiry" => InquiryField,
-});
-
-proverka_core::lenient_struct!(DebtRecord {
-    debtor_name: "debtor_name" => Text,
-    debtor_address: "debtor_address" => Text,
-    debtor_dob: "debtor_dob" => DobField,
-    process_title: "process_title" => Text,
-    process_date: "process_date" => ProcessDateField,
-    process_total: "process_total" => Text,
-    rec_isp_doc: "recIspDoc" => Text,
-    rec_isp_doc_detail: "recIspDocDetail" => DocDetailField,
-    stop_ip: "stopIP" => Text,
-    stop_ip_date: "stopIPDate" => DateField,
-    stop_ip_reason: "stopIPReason" => Text,
-    subject: "subject" => Text,
-    subject_array: "subjectArray" => Many<DebtItem>,
-    sum: "sum" => MoneyField,
-    document_organization: "document_organization" => Text,
-    department_title: "department_title" => Text,
-    department_address: "department_address" => Text,
-    document_type: "document_type" => Text,
-    officer_name: "officer_name" => Text,
-    officer_phones: "officer_phones" => PhonesField,
-    inquiry: "inquiry" => InquiryField,
-});
-
-proverka_core::lenient_struct!(DebtItem {
-    title: "title" => Text,
-    sum: "sum" => MoneyField,
-});
-
-proverka_core::lenient_struct!(WantedSearch {
-    status: "status" => Int,
-    count_all: "countAll" => Int,
-    pages_all: "pagesAll" => Int,
-    count: "count" => Int,
-    total_loaded_count: "totalLoadedCount" => Int,
-    total_loaded_page: "totalLoadedPage" => Int,
-    records: "records" => Many<WantedRecord>,
-    message: "message" => Text,
-    inquiry: "inquiry" => InquiryField,
-});
-
-proverka_core::lenient_struct!(WantedRecord {
-    investigated_name: "investigatedName" => Text,
-    birth_date: "birthDate" => DateField,
-    debtor_address: "debtorAddress" => Text,
-    search_category: "searchCategory" => Text,
-    search_docnumber: "searchDocnumber" => Text,
-    search_date: "searchDate" => DateField,
-    ip_number: "ipNumber" => Text,
-    ip_risedate: "ipRisedate" => DateField,
-    ip_number_compl: "ipNumberCompl" => Text,
-    dep_init_name: "depInitName" => Text,
-    dep_init_adr: "depInitAdr" => Text,
-    dep_init_code: "depInitCode" => Text,
-    dep_init_phone: "depInitPhone" => Text,
-});
-
-/// The answer of `physical`, `legal`, `ip`, `id`, `inn` and `alim`: debtor records, or the
-/// paid "not found" answer (`count: 0`, `message: "В базе ФССП отсутствует"`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct DebtorSearch {
-    /// Статус запроса (200), sent as a number or a string.
-    pub status: Option<i64>,
-    /// Всего записей.
-    #[serde(rename = "countAll")]
-    pub count_all: Option<i64>,
-    /// Всего страниц найдено.
-    #[serde(rename = "pagesAll")]
-    pub pages_all: Option<i64>,
-    /// Количество записей в результате.
-    pub count: Option<i64>,
-    /// Загружено страниц в результате.
-    #[serde(rename = "totalLoadedPage")]
-    pub total_loaded_page: Option<i64>,
-    /// Whether the "only open proceedings" filter was on.
-    #[serde(rename = "onlyActual")]
-    pub only_actual: Option<bool>,
-    /// The records found.
-    pub records: Vec<DebtRecord>,
-    /// The provider's message (`В базе ФССП отсутствует` when nothing was found).
-    pub message: Option<String>,
-    /// The cost of the query; see [`DebtorSearch::inquiry`] for the misplaced case.
-    #[serde(rename = "inquiry")]
-    pub inquiry: Option<Inquiry>,
-    /// Records loaded into this answer (`count`, else the records present): proverka's field.
-    pub loaded: i64,
-    /// Whether this answer holds everything found: `false` when the provider loaded fewer
-    /// pages than it found ("по умолчанию загружается 25 страниц") or fewer records than
-    /// `countAll`. A partial answer is still a paid answer: proverka's field, see
-    /// [`Completeness`].
-    pub complete: bool,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// The answer of `physical`, `legal`, `ip`, `id`, `inn` and `alim`: debtor records, or the
+    /// paid "not found" answer (`count: 0`, `message: "В базе ФССП отсутствует"`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct DebtorSearch {
+        /// Статус запроса (200), sent as a number or a string.
+        pub status: Option<i64> = "status" => Int,
+        /// Всего записей.
+        #[serde(rename = "countAll")]
+        pub count_all: Option<i64> = "countAll" => Int,
+        /// Всего страниц найдено.
+        #[serde(rename = "pagesAll")]
+        pub pages_all: Option<i64> = "pagesAll" => Int,
+        /// Количество записей в результате.
+        pub count: Option<i64> = "count" => Int,
+        /// Загружено страниц в результате.
+        #[serde(rename = "totalLoadedPage")]
+        pub total_loaded_page: Option<i64> = "totalLoadedPage" => Int,
+        /// Whether the "only open proceedings" filter was on.
+        #[serde(rename = "onlyActual")]
+        pub only_actual: Option<bool> = "onlyActual" => Flag,
+        /// The records found.
+        pub records: Vec<DebtRecord> = "records" => Many<DebtRecord>,
+        /// The provider's message (`В базе ФССП отсутствует` when nothing was found).
+        pub message: Option<String> = "message" => Text,
+        /// The cost of the query; see [`DebtorSearch::inquiry`] for the misplaced case.
+        #[serde(rename = "inquiry")]
+        pub inquiry: Option<Inquiry> = "inquiry" => InquiryField;
+        /// Records loaded into this answer (`count`, else the records present): proverka's field.
+        pub loaded: i64,
+        /// Whether this answer holds everything found: `false` when the provider loaded fewer
+        /// pages than it found ("по умолчанию загружается 25 страниц") or fewer records than
+        /// `countAll`. A partial answer is still a paid answer: proverka's field, see
+        /// [`Completeness`].
+        pub complete: bool,
+    }
 }
 
 impl DebtorSearch {
@@ -190,60 +111,59 @@ impl DebtorSearch {
     }
 }
 
-/// One enforcement proceeding (исполнительное производство) of a debtor.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct DebtRecord {
-    /// ФИО or name of the debtor.
-    pub debtor_name: Option<String>,
-    /// Address (legal entities) or place of birth (individuals).
-    pub debtor_address: Option<String>,
-    /// Birth date of an individual, often masked (`31.03.****`); an INN for legal entities.
-    pub debtor_dob: Option<DebtorDob>,
-    /// Номер исполнительного производства.
-    pub process_title: Option<String>,
-    /// Дата начала производства; sometimes followed by another number.
-    pub process_date: Option<ProcessDate>,
-    /// Сводное исполнительное производство.
-    pub process_total: Option<String>,
-    /// Реквизиты исполнительного документа, as one line.
-    #[serde(rename = "recIspDoc")]
-    pub rec_isp_doc: Option<String>,
-    /// Реквизиты исполнительного документа, itemised.
-    #[serde(rename = "recIspDocDetail")]
-    pub rec_isp_doc_detail: Option<DocDetail>,
-    /// Date and reason the proceeding ended, as one line.
-    #[serde(rename = "stopIP")]
-    pub stop_ip: Option<String>,
-    /// Date the proceeding ended.
-    #[serde(rename = "stopIPDate")]
-    pub stop_ip_date: Option<LenientDate>,
-    /// Article, part and point it ended under.
-    #[serde(rename = "stopIPReason")]
-    pub stop_ip_reason: Option<String>,
-    /// Предмет исполнения.
-    pub subject: Option<String>,
-    /// The items of the debt, paid and unpaid.
-    #[serde(rename = "subjectArray")]
-    pub subject_array: Vec<DebtItem>,
-    /// Общая сумма непогашенной задолженности.
-    pub sum: Option<Money>,
-    /// Отдел судебных приставов.
-    pub document_organization: Option<String>,
-    /// Наименование отдела.
-    pub department_title: Option<String>,
-    /// Адрес отдела.
-    pub department_address: Option<String>,
-    /// Вид исполнительного документа.
-    pub document_type: Option<String>,
-    /// Пристав.
-    pub officer_name: Option<String>,
-    /// The officer's phones, flattened from the nested arrays the provider sends.
-    pub officer_phones: Vec<String>,
-    /// An `inquiry` printed inside a record (seen on the page's `ip` sample).
-    pub inquiry: Option<Inquiry>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// One enforcement proceeding (исполнительное производство) of a debtor.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct DebtRecord {
+        /// ФИО or name of the debtor.
+        pub debtor_name: Option<String> = "debtor_name" => Text,
+        /// Address (legal entities) or place of birth (individuals).
+        pub debtor_address: Option<String> = "debtor_address" => Text,
+        /// Birth date of an individual, often masked (`31.03.****`); an INN for legal entities.
+        pub debtor_dob: Option<DebtorDob> = "debtor_dob" => DobField,
+        /// Номер исполнительного производства.
+        pub process_title: Option<String> = "process_title" => Text,
+        /// Дата начала производства; sometimes followed by another number.
+        pub process_date: Option<ProcessDate> = "process_date" => ProcessDateField,
+        /// Сводное исполнительное производство.
+        pub process_total: Option<String> = "process_total" => Text,
+        /// Реквизиты исполнительного документа, as one line.
+        #[serde(rename = "recIspDoc")]
+        pub rec_isp_doc: Option<String> = "recIspDoc" => Text,
+        /// Реквизиты исполнительного документа, itemised.
+        #[serde(rename = "recIspDocDetail")]
+        pub rec_isp_doc_detail: Option<DocDetail> = "recIspDocDetail" => DocDetailField,
+        /// Date and reason the proceeding ended, as one line.
+        #[serde(rename = "stopIP")]
+        pub stop_ip: Option<String> = "stopIP" => Text,
+        /// Date the proceeding ended.
+        #[serde(rename = "stopIPDate")]
+        pub stop_ip_date: Option<LenientDate> = "stopIPDate" => DateField,
+        /// Article, part and point it ended under.
+        #[serde(rename = "stopIPReason")]
+        pub stop_ip_reason: Option<String> = "stopIPReason" => Text,
+        /// Предмет исполнения.
+        pub subject: Option<String> = "subject" => Text,
+        /// The items of the debt, paid and unpaid.
+        #[serde(rename = "subjectArray")]
+        pub subject_array: Vec<DebtItem> = "subjectArray" => Many<DebtItem>,
+        /// Общая сумма непогашенной задолженности.
+        pub sum: Option<Money> = "sum" => MoneyField,
+        /// Отдел судебных приставов.
+        pub document_organization: Option<String> = "document_organization" => Text,
+        /// Наименование отдела.
+        pub department_title: Option<String> = "department_title" => Text,
+        /// Адрес отдела.
+        pub department_address: Option<String> = "department_address" => Text,
+        /// Вид исполнительного документа.
+        pub document_type: Option<String> = "document_type" => Text,
+        /// Пристав.
+        pub officer_name: Option<String> = "officer_name" => Text,
+        /// The officer's phones, flattened from the nested arrays the provider sends.
+        pub officer_phones: Vec<String> = "officer_phones" => PhonesField,
+        /// An `inquiry` printed inside a record (seen on the page's `ip` sample).
+        pub inquiry: Option<Inquiry> = "inquiry" => InquiryField,
+    }
 }
 
 /// What `debtor_dob` holds.
@@ -386,52 +306,50 @@ fn phones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     Ok(out)
 }
 
-/// One item of a debt (`subjectArray`): what it is for and how much.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct DebtItem {
-    /// Наименование.
-    pub title: Option<String>,
-    /// Сумма, parsed from `" 18422.50 руб."`.
-    pub sum: Option<Money>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// One item of a debt (`subjectArray`): what it is for and how much.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct DebtItem {
+        /// Наименование.
+        pub title: Option<String> = "title" => Text,
+        /// Сумма, parsed from `" 18422.50 руб."`.
+        pub sum: Option<Money> = "sum" => MoneyField,
+    }
 }
 
-/// The answer of `wanted`: the wanted register's records.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct WantedSearch {
-    /// Статус ответа.
-    pub status: Option<i64>,
-    /// Всего найдено записей.
-    #[serde(rename = "countAll")]
-    pub count_all: Option<i64>,
-    /// Всего найдено страниц.
-    #[serde(rename = "pagesAll")]
-    pub pages_all: Option<i64>,
-    /// Количество записей в результате (when sent).
-    pub count: Option<i64>,
-    /// Всего загружено записей.
-    #[serde(rename = "totalLoadedCount")]
-    pub total_loaded_count: Option<i64>,
-    /// Всего загружено страниц (at most 27).
-    #[serde(rename = "totalLoadedPage")]
-    pub total_loaded_page: Option<i64>,
-    /// The records.
-    pub records: Vec<WantedRecord>,
-    /// The provider's message, when nothing was found.
-    pub message: Option<String>,
-    /// The cost of the query.
-    pub inquiry: Option<Inquiry>,
-    /// Records loaded into this answer (`totalLoadedCount`, else `count`, else the records
-    /// present): proverka's field.
-    pub loaded: i64,
-    /// Whether this answer holds everything found (`false` when `totalLoadedPage` is below
-    /// `pagesAll`: "Максимальное количество загружаемых страниц: 27"): proverka's field.
-    pub complete: bool,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// The answer of `wanted`: the wanted register's records.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct WantedSearch {
+        /// Статус ответа.
+        pub status: Option<i64> = "status" => Int,
+        /// Всего найдено записей.
+        #[serde(rename = "countAll")]
+        pub count_all: Option<i64> = "countAll" => Int,
+        /// Всего найдено страниц.
+        #[serde(rename = "pagesAll")]
+        pub pages_all: Option<i64> = "pagesAll" => Int,
+        /// Количество записей в результате (when sent).
+        pub count: Option<i64> = "count" => Int,
+        /// Всего загружено записей.
+        #[serde(rename = "totalLoadedCount")]
+        pub total_loaded_count: Option<i64> = "totalLoadedCount" => Int,
+        /// Всего загружено страниц (at most 27).
+        #[serde(rename = "totalLoadedPage")]
+        pub total_loaded_page: Option<i64> = "totalLoadedPage" => Int,
+        /// The records.
+        pub records: Vec<WantedRecord> = "records" => Many<WantedRecord>,
+        /// The provider's message, when nothing was found.
+        pub message: Option<String> = "message" => Text,
+        /// The cost of the query.
+        pub inquiry: Option<Inquiry> = "inquiry" => InquiryField;
+        /// Records loaded into this answer (`totalLoadedCount`, else `count`, else the records
+        /// present): proverka's field.
+        pub loaded: i64,
+        /// Whether this answer holds everything found (`false` when `totalLoadedPage` is below
+        /// `pagesAll`: "Максимальное количество загружаемых страниц: 27"): proverka's field.
+        pub complete: bool,
+    }
 }
 
 /// How much of what the provider found an answer holds, from its counters.
@@ -458,37 +376,36 @@ impl Completeness {
     }
 }
 
-/// One record of the wanted register.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WantedRecord {
-    /// Who or what is wanted.
-    pub investigated_name: Option<String>,
-    /// Дата рождения (often masked).
-    pub birth_date: Option<LenientDate>,
-    /// Адрес должника.
-    pub debtor_address: Option<String>,
-    /// Объект розыска.
-    pub search_category: Option<String>,
-    /// Розыскное дело, №.
-    pub search_docnumber: Option<String>,
-    /// Розыскное дело, дата.
-    pub search_date: Option<LenientDate>,
-    /// Исполнительное производство, №.
-    pub ip_number: Option<String>,
-    /// Исполнительное производство, дата.
-    pub ip_risedate: Option<LenientDate>,
-    /// Исполнительное производство завершено.
-    pub ip_number_compl: Option<String>,
-    /// ОСП, где осуществляется розыск.
-    pub dep_init_name: Option<String>,
-    /// Адрес ОСП.
-    pub dep_init_adr: Option<String>,
-    /// Код ОСП.
-    pub dep_init_code: Option<String>,
-    /// Телефон дежурной части.
-    pub dep_init_phone: Option<String>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// One record of the wanted register.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct WantedRecord {
+        /// Who or what is wanted.
+        pub investigated_name: Option<String> = "investigatedName" => Text,
+        /// Дата рождения (often masked).
+        pub birth_date: Option<LenientDate> = "birthDate" => DateField,
+        /// Адрес должника.
+        pub debtor_address: Option<String> = "debtorAddress" => Text,
+        /// Объект розыска.
+        pub search_category: Option<String> = "searchCategory" => Text,
+        /// Розыскное дело, №.
+        pub search_docnumber: Option<String> = "searchDocnumber" => Text,
+        /// Розыскное дело, дата.
+        pub search_date: Option<LenientDate> = "searchDate" => DateField,
+        /// Исполнительное производство, №.
+        pub ip_number: Option<String> = "ipNumber" => Text,
+        /// Исполнительное производство, дата.
+        pub ip_risedate: Option<LenientDate> = "ipRisedate" => DateField,
+        /// Исполнительное производство завершено.
+        pub ip_number_compl: Option<String> = "ipNumberCompl" => Text,
+        /// ОСП, где осуществляется розыск.
+        pub dep_init_name: Option<String> = "depInitName" => Text,
+        /// Адрес ОСП.
+        pub dep_init_adr: Option<String> = "depInitAdr" => Text,
+        /// Код ОСП.
+        pub dep_init_code: Option<String> = "depInitCode" => Text,
+        /// Телефон дежурной части.
+        pub dep_init_phone: Option<String> = "depInitPhone" => Text,
+    }
 }

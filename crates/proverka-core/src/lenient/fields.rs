@@ -277,35 +277,61 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
     }
 }
 
-/// Writes `Deserialize` for a struct of lenient fields: each listed JSON key is read with its
-/// reader newtype (`.0` taken), every other key is kept in the `extra` field, and the struct
-/// starts from `Default`. Anything but an object is an error (callers treat it as garbage).
+/// Declares a struct of lenient fields, each field written once: its type, its JSON key and
+/// its reader newtype (`.0` taken). The struct gets an `extra` field that keeps every key it
+/// does not name (serialised flat, as it came), and `Deserialize`: it starts from `Default`,
+/// and anything but an object is an error (callers treat it as garbage). Fields after a `;`
+/// are not read from the JSON (proverka's own, filled in after parsing). The struct must
+/// derive `Default` and `Serialize`.
 ///
 /// ```
 /// use proverka_core::Money;
-/// use proverka_core::lenient::Extra;
 /// use proverka_core::lenient::fields::{Int, MoneyField};
 ///
-/// #[derive(Debug, Default)]
-/// struct Inquiry {
-///     price: Option<Money>,
-///     speed: Option<i64>,
-///     extra: Extra,
+/// proverka_core::lenient_struct! {
+///     /// What a query cost.
+///     #[derive(Debug, Default, serde::Serialize)]
+///     pub struct Inquiry {
+///         /// The price.
+///         pub price: Option<Money> = "price" => MoneyField,
+///         /// The speed.
+///         pub speed: Option<i64> = "speed" => Int;
+///         /// Not in the JSON: proverka's own.
+///         pub checked: bool,
+///     }
 /// }
-///
-/// proverka_core::lenient_struct!(Inquiry {
-///     price: "price" => MoneyField,
-///     speed: "speed" => Int,
-/// });
 ///
 /// let i: Inquiry = serde_json::from_str(r#"{"price":" 1.40 руб.","speed":"3","new":1}"#)?;
 /// assert_eq!((i.price, i.speed), (Some(Money::from_kopecks(140)), Some(3)));
-/// assert!(i.extra.contains_key("new"));
+/// assert!(i.extra.contains_key("new") && !i.checked);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[macro_export]
 macro_rules! lenient_struct {
-    ($name:ident { $($field:ident : $wire:literal => $reader:ty),* $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $fvis:vis $field:ident : $fty:ty = $wire:literal => $reader:ty
+            ),* $(,)?
+            $(;
+                $(
+                    $(#[$dmeta:meta])*
+                    $dvis:vis $dfield:ident : $dty:ty
+                ),* $(,)?
+            )?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$fmeta])* $fvis $field: $fty,)*
+            $($($(#[$dmeta])* $dvis $dfield: $dty,)*)?
+            /// Fields not named above.
+            #[serde(flatten)]
+            pub extra: $crate::lenient::Extra,
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
                 struct V;

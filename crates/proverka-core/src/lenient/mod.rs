@@ -45,23 +45,22 @@ mod tests {
     use crate::lenient::fields::{Flag, Int, Many, Text};
     use serde_json::json;
 
-    #[derive(Debug, Default)]
-    struct Probe {
-        n: Option<i64>,
-        t: Option<String>,
-        f: Option<bool>,
-        l: Vec<Item>,
-        extra: Extra,
+    crate::lenient_struct! {
+        #[derive(Debug, Default, serde::Serialize)]
+        struct Probe {
+            n: Option<i64> = "n" => Int,
+            t: Option<String> = "t" => Text,
+            f: Option<bool> = "f" => Flag,
+            l: Vec<Item> = "l" => Many<Item>,
+        }
     }
 
-    #[derive(Debug, Default, PartialEq)]
-    struct Item {
-        v: Option<i64>,
-        extra: Extra,
+    crate::lenient_struct! {
+        #[derive(Debug, Default, PartialEq, serde::Serialize)]
+        struct Item {
+            v: Option<i64> = "v" => Int,
+        }
     }
-
-    crate::lenient_struct!(Item { v: "v" => Int });
-    crate::lenient_struct!(Probe { n: "n" => Int, t: "t" => Text, f: "f" => Flag, l: "l" => Many<Item> });
 
     #[test]
     fn accepts_every_shape() {
