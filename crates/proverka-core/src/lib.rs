@@ -73,7 +73,7 @@ pub use http::{
 };
 pub use inn::{Inn, InnError, InnKind};
 pub use key::{CacheKey, CacheKeyBuilder, normalize_text};
-pub use lookup::{Lookup, UpstreamRequest};
+pub use lookup::{Lookup, Rekeyed, UpstreamRequest};
 pub use money::{Money, MoneyError};
 pub use provider::{Cost, Provider};
 pub use remedy::{CodeMeaning, Remedy};

@@ -1,5 +1,6 @@
 //! [`Lookup`]: the one trait the cache and the proxy work through.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::{CacheKey, Cost, Provider, RawAnswer, RenderError, Verdict};
@@ -40,6 +41,55 @@ pub trait Lookup: Send + Sync {
     /// # Errors
     /// [`RenderError`] for a provider error or an unreadable body.
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError>;
+}
+
+/// A query under a key other than its own: its key computed once, when it was validated (the
+/// parse memo), or partitioned by the caller's credential ([`CacheKey::partitioned_by`]).
+/// Everything but the key is the query's own.
+pub struct Rekeyed {
+    inner: Arc<dyn Lookup>,
+    key: CacheKey,
+}
+
+impl std::fmt::Debug for Rekeyed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rekeyed")
+            .field("provider", &self.inner.provider())
+            .field("query_kind", &self.inner.query_kind())
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl Rekeyed {
+    /// `inner` under `key`.
+    pub fn new(inner: Arc<dyn Lookup>, key: CacheKey) -> Self {
+        Self { inner, key }
+    }
+}
+
+impl Lookup for Rekeyed {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+    fn query_kind(&self) -> &'static str {
+        self.inner.query_kind()
+    }
+    fn cache_key(&self) -> CacheKey {
+        self.key
+    }
+    fn cost(&self) -> Cost {
+        self.inner.cost()
+    }
+    fn upstream_request(&self) -> UpstreamRequest {
+        self.inner.upstream_request()
+    }
+    fn judge(&self, raw: &RawAnswer, now: SystemTime) -> Verdict {
+        self.inner.judge(raw, now)
+    }
+    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError> {
+        self.inner.render(raw)
+    }
 }
 
 /// What to send upstream, without credentials: the client adds those.

@@ -6,43 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use proverka_cache::{CacheStatus, Served};
 use proverka_core::{
-    CacheKey, Cost, FreeFirst, Lookup, Provider, RawAnswer, RenderError, TransportError,
-    TransportErrorKind, UpstreamRequest, Verdict,
+    Cost, FreeFirst, Lookup, Provider, Rekeyed, TransportError, TransportErrorKind, Verdict,
 };
 
 use crate::fetch::EngineFetch;
 use crate::request::{BudgetExceeded, CallError, Credential, Request, StoreUnavailable};
 use crate::{Engine, Outcome};
-
-/// A lookup whose cache key is partitioned by the caller's credential.
-struct Partitioned {
-    inner: Arc<dyn Lookup>,
-    key: CacheKey,
-}
-
-impl Lookup for Partitioned {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
-    }
-    fn query_kind(&self) -> &'static str {
-        self.inner.query_kind()
-    }
-    fn cache_key(&self) -> CacheKey {
-        self.key
-    }
-    fn cost(&self) -> Cost {
-        self.inner.cost()
-    }
-    fn upstream_request(&self) -> UpstreamRequest {
-        self.inner.upstream_request()
-    }
-    fn judge(&self, raw: &RawAnswer, now: std::time::SystemTime) -> Verdict {
-        self.inner.judge(raw, now)
-    }
-    fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError> {
-        self.inner.render(raw)
-    }
-}
 
 impl Engine {
     /// Runs one query: a hit or a joined flight costs nothing; a miss is a flight that
@@ -54,10 +23,10 @@ impl Engine {
     pub async fn execute(&self, req: Request<'_>) -> Result<Served, CallError> {
         let inner = &self.inner;
         let lookup: Arc<dyn Lookup> = match &req.credential {
-            Credential::PassThrough(secret) => Arc::new(Partitioned {
-                key: req.lookup.cache_key().partitioned_by(secret),
-                inner: req.lookup,
-            }),
+            Credential::PassThrough(secret) => {
+                let key = req.lookup.cache_key().partitioned_by(secret);
+                Arc::new(Rekeyed::new(req.lookup, key))
+            }
             Credential::Configured(_) | Credential::NotNeeded => req.lookup,
         };
         let provider = lookup.provider();

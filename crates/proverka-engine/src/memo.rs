@@ -4,44 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use proverka_core::{Lookup, Parsed, Provider};
-
-/// A lookup whose cache key was computed once, when it was first validated.
-pub(crate) struct Keyed {
-    pub(crate) inner: Arc<dyn Lookup>,
-    pub(crate) key: proverka_core::CacheKey,
-}
-
-impl Lookup for Keyed {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
-    }
-    fn query_kind(&self) -> &'static str {
-        self.inner.query_kind()
-    }
-    fn cache_key(&self) -> proverka_core::CacheKey {
-        self.key
-    }
-    fn cost(&self) -> proverka_core::Cost {
-        self.inner.cost()
-    }
-    fn upstream_request(&self) -> proverka_core::UpstreamRequest {
-        self.inner.upstream_request()
-    }
-    fn judge(
-        &self,
-        raw: &proverka_core::RawAnswer,
-        now: std::time::SystemTime,
-    ) -> proverka_core::Verdict {
-        self.inner.judge(raw, now)
-    }
-    fn render(
-        &self,
-        raw: &proverka_core::RawAnswer,
-    ) -> Result<serde_json::Value, proverka_core::RenderError> {
-        self.inner.render(raw)
-    }
-}
+use proverka_core::{Lookup, Parsed, Provider, Rekeyed};
 
 /// Validated lookups by request: the hot path of a repeated query skips validation and key
 /// hashing. Keyed by a 128-bit hash of (provider, mode, path tail, raw query), so the memo
@@ -127,10 +90,8 @@ impl ParseMemo {
     /// A validated query with its cache key computed once, remembered when the adapter says
     /// the same text always means the same query.
     pub fn remember(&self, id: MemoId, parsed: Parsed) -> Arc<dyn Lookup> {
-        let keyed: Arc<dyn Lookup> = Arc::new(Keyed {
-            key: parsed.lookup.cache_key(),
-            inner: parsed.lookup,
-        });
+        let key = parsed.lookup.cache_key();
+        let keyed: Arc<dyn Lookup> = Arc::new(Rekeyed::new(parsed.lookup, key));
         if parsed.stable {
             let weight =
                 Self::ENTRY_OVERHEAD.saturating_add(Self::text_weight(u64::from(id.text_bytes)));
