@@ -283,6 +283,13 @@ pub trait Adapter: Send + Sync + fmt::Debug {
     /// The paths the proxy serves for it.
     fn routes(&self) -> Routes;
 
+    /// The provider's own paths its queries go to (what a simulator of it serves): by
+    /// default the drop-in paths, which repeat them; a provider the proxy serves no drop-in
+    /// route for names them here.
+    fn upstream_paths(&self) -> Vec<RoutePath> {
+        self.routes().drop_in
+    }
+
     /// Checks a configured query-parameter credential as the provider would refuse it (FSSP:
     /// 32 characters, code 499), so a front end refuses to start with it instead of paying
     /// for refusals; the same check its client's builder makes (default: none).

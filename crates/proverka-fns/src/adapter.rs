@@ -7,7 +7,7 @@ use proverka_core::{
 };
 
 use crate::query::DATE;
-use crate::{FnsQuery, SPEC, ValidationError};
+use crate::{FnsQuery, PATH, SPEC, ValidationError};
 
 /// ФНС «Проверка статуса налогоплательщика НПД» for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +25,12 @@ impl Adapter for FnsAdapter {
             drop_in: Vec::new(),
             typed: RoutePath::Exact("/v1/fns"),
         }
+    }
+
+    /// The service's own path: the proxy serves no drop-in route for it (it is asked only as
+    /// NPD's free source and on `/v1/fns`).
+    fn upstream_paths(&self) -> Vec<RoutePath> {
+        vec![RoutePath::Exact(PATH)]
     }
 
     /// Without a `date` the query means today (Moscow): such a query is not

@@ -2,13 +2,14 @@
 //! its path names, with the fault injected for this call if any.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use proverka_core::Provider;
+use proverka_core::{Provider, RoutePath};
 use serde_json::json;
 
 use crate::{Fault, FaultRule, Reply, State, faults, lock, providers};
@@ -25,6 +26,45 @@ pub(crate) fn reset(state: &State) {
     state
         .court_left
         .store(state.initial_quota, Ordering::SeqCst);
+}
+
+/// Which of a provider's own paths a request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place<'a> {
+    /// Where its queries go, with the rest of the path after a prefix route.
+    Query(&'a str),
+    /// One of its account endpoints (the balance).
+    Account,
+}
+
+/// The provider whose own path `path` is, from the registry: each adapter's upstream paths
+/// and account endpoints, so the sandbox does not spell them again.
+fn provider_at(path: &str) -> Option<(Provider, Place<'_>)> {
+    static PATHS: OnceLock<Vec<(Provider, RoutePath, bool)>> = OnceLock::new();
+    let paths = PATHS.get_or_init(|| {
+        let mut all = Vec::new();
+        for adapter in proverka::adapters() {
+            let provider = adapter.provider();
+            for account in adapter.account_routes() {
+                all.push((provider, RoutePath::Exact(account.path), true));
+            }
+            for route in adapter.upstream_paths() {
+                all.push((provider, route, false));
+            }
+        }
+        all
+    });
+    paths.iter().find_map(|(provider, route, account)| {
+        let tail = route.tail(path)?;
+        Some((
+            *provider,
+            if *account {
+                Place::Account
+            } else {
+                Place::Query(tail)
+            },
+        ))
+    })
 }
 
 /// The sandbox's answer to a request: a response, or no response at all.
@@ -87,26 +127,22 @@ pub(crate) async fn handle(
     if let Some(control) = path.strip_prefix("/__sandbox/") {
         return Ok(respond(control_endpoint(state, &method, control, &body)));
     }
-    if path == proverka_fssp::ACCOUNT_PATH {
-        *lock(&state.account_calls)
-            .entry(Provider::Fssp)
-            .or_insert(0) += 1;
-        state.counted.notify_waiters();
-        return Ok(respond(providers::fssp_account(state, &pairs)));
-    }
-    const ALFA_PREFIX: &str = "/api/semp/v1/selfemployed/registries/add-selfemployed/";
-    let provider = match path.as_str() {
-        "/api/fssp.php" => Provider::Fssp,
-        "/api" | "/api/" => Provider::Court,
-        "/parser/nalog_npd_api/" => Provider::Npd,
-        p if p.starts_with(ALFA_PREFIX) => Provider::Alfa,
-        proverka_fns::PATH => Provider::Fns,
-        _ => {
-            return Ok(respond(Reply::json(
-                404,
-                json!({"error": "unknown_endpoint", "error_description": "no such sandbox path"}),
-            )));
+    let Some((provider, place)) = provider_at(&path) else {
+        return Ok(respond(Reply::json(
+            404,
+            json!({"error": "unknown_endpoint", "error_description": "no such sandbox path"}),
+        )));
+    };
+    let tail = match place {
+        Place::Account => {
+            *lock(&state.account_calls).entry(provider).or_insert(0) += 1;
+            state.counted.notify_waiters();
+            return Ok(respond(match provider {
+                Provider::Fssp => providers::fssp_account(state, &pairs),
+                _ => Reply::json(404, json!({"error": "no account endpoint simulated"})),
+            }));
         }
+        Place::Query(tail) => tail,
     };
     *lock(&state.calls).entry(provider).or_insert(0) += 1;
     state.counted.notify_waiters();
@@ -133,9 +169,7 @@ pub(crate) async fn handle(
                 Provider::Fssp => providers::fssp(state, &pairs),
                 Provider::Court => providers::court(state, &pairs),
                 Provider::Npd => providers::npd(state, &pairs),
-                Provider::Alfa => {
-                    providers::alfa(state, &path[ALFA_PREFIX.len()..], bearer.as_deref(), &pairs)
-                }
+                Provider::Alfa => providers::alfa(state, tail, bearer.as_deref(), &pairs),
                 Provider::Fns => providers::fns(state, peer, &method, &body),
             };
             let reply = match answered {
