@@ -324,7 +324,7 @@ impl TieredCache {
             },
         );
         let guard = FlightGuard {
-            inner: Arc::clone(&self.inner),
+            flights: Arc::clone(&self.inner.flights),
             key,
             id,
         };

@@ -1,13 +1,13 @@
 //! [`TieredCacheBuilder`]: the cache's settings, and the memory tier's expiry.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proverka_core::{CacheKey, RetryPolicy};
 
 use super::TieredCache;
-use super::inner::Inner;
+use super::inner::{Inner, Timing};
 use super::remote_tier::Remote;
 use super::turns::TurnQueues;
 use crate::breaker::{Breaker, BreakerConfig};
@@ -15,14 +15,6 @@ use crate::envelope::{EncryptionKey, Keyring};
 use crate::remote::RemoteStore;
 use crate::stats::Counters;
 use crate::{Answer, Clock, SystemClock};
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Timing {
-    pub(crate) stale_grace: Duration,
-    pub(crate) lock_ttl: Duration,
-    pub(crate) max_remote_wait: Duration,
-    pub(crate) error_share_ttl: Duration,
-}
 
 /// Builds a [`TieredCache`].
 #[derive(Debug)]
@@ -172,7 +164,7 @@ impl TieredCacheBuilder {
         TieredCache::new(Inner {
             memory,
             remote,
-            flights: Mutex::default(),
+            flights: Arc::default(),
             next_flight: AtomicU64::new(1),
             counters: Counters::default(),
             timing: self.timing,

@@ -1,13 +1,13 @@
 //! Flights: one per key at a time; the caller that leads one starts it, the others wait on
 //! it. The types a flight is made of and how its result reaches each caller; the miss it
-//! runs is [`Inner::resolve`](super::inner::Inner::resolve).
+//! runs is the cache's (`Inner::resolve`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use proverka_core::{Billed, CacheKey, TransportError};
 use tokio::sync::watch;
 
-use super::inner::Inner;
 use crate::fetch::Refusal;
 use crate::{Answer, CacheStatus, FetchError, Served, Tier};
 
@@ -80,9 +80,12 @@ tokio::task_local! {
     pub(crate) static FLIGHT_CALLERS: Callers;
 }
 
+/// The flights running now, one per key.
+pub(crate) type FlightMap = Mutex<HashMap<CacheKey, Flight>>;
+
 /// Removes a flight from the map when its task ends, however it ends (even by panic).
 pub(crate) struct FlightGuard {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) flights: Arc<FlightMap>,
     pub(crate) key: CacheKey,
     pub(crate) id: u64,
 }
@@ -90,7 +93,6 @@ pub(crate) struct FlightGuard {
 impl Drop for FlightGuard {
     fn drop(&mut self) {
         let mut flights = self
-            .inner
             .flights
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);

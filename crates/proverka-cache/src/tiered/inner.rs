@@ -1,27 +1,34 @@
 //! The cache's shared state ([`Inner`]) and the miss a flight runs on it: re-check memory,
 //! coordinate with replicas, reserve, send, judge once, settle, retry what is free, store.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proverka_core::{CacheKey, Lookup, RetryPolicy, Verdict};
 
-use super::builder::Timing;
-use super::flight::{Called, Flight, FlightResult, Source};
-use super::lock::{Coordination, coordinate, spawn_renewal};
+use super::flight::{Called, FlightMap, FlightResult, Source};
+use super::lock::{Coordination, Protocol, coordinate, spawn_renewal};
 use super::remote_tier::{Names, Remote};
 use super::turns::TurnQueues;
 use crate::fetch::{Fetch, ProviderCall};
 use crate::stats::{Counters, bump};
 use crate::{Answer, Clock, FetchError, FetchOptions, Tier};
 
+/// The cache's times, as its builder set them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub(crate) stale_grace: Duration,
+    pub(crate) lock_ttl: Duration,
+    pub(crate) max_remote_wait: Duration,
+    pub(crate) error_share_ttl: Duration,
+}
+
 /// What every handle of one [`TieredCache`](crate::TieredCache) shares.
 pub(crate) struct Inner {
     pub(crate) memory: moka::future::Cache<CacheKey, Arc<Answer>>,
     pub(crate) remote: Option<Remote>,
-    pub(crate) flights: Mutex<HashMap<CacheKey, Flight>>,
+    pub(crate) flights: Arc<FlightMap>,
     pub(crate) next_flight: AtomicU64,
     pub(crate) counters: Counters,
     pub(crate) timing: Timing,
@@ -36,6 +43,17 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// What the cross-replica protocol reads and marks of this cache.
+    fn protocol(&self) -> Protocol<'_> {
+        Protocol {
+            counters: &self.counters,
+            refusing: &self.refusing,
+            clock: &*self.clock,
+            lock_ttl: self.timing.lock_ttl,
+            max_remote_wait: self.timing.max_remote_wait,
+        }
+    }
+
     /// A fresh answer (no older than `max_age`) in memory or, refilling memory, the remote tier.
     pub(crate) async fn fresh_in_tiers(
         &self,
@@ -83,7 +101,8 @@ impl Inner {
         let started = self.clock.now();
         let token = match &self.remote {
             None => None,
-            Some(remote) => match coordinate(self, remote, key, options, started).await {
+            Some(remote) => match coordinate(&self.protocol(), remote, key, options, started).await
+            {
                 Coordination::Done(answer) => {
                     if answer.verdict.keep_for().is_some() {
                         self.memory.insert(*key, Arc::clone(&answer)).await;

@@ -3,16 +3,15 @@
 //! renewed while a fetch runs. See `docs/cache.md`.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use proverka_core::CacheKey;
 
-use super::inner::Inner;
 use super::remote_tier::{LockAttempt, Remote, random_token};
 use crate::remote::RemoteStore;
-use crate::stats::bump;
-use crate::{Answer, FetchOptions};
+use crate::stats::{Counters, bump};
+use crate::{Answer, Clock, FetchOptions};
 
 /// What the cross-replica protocol decided for a flight.
 pub(crate) enum Coordination {
@@ -54,10 +53,24 @@ pub(crate) fn spawn_renewal(
     stop
 }
 
+/// What the cross-replica protocol reads and marks of the cache it runs for.
+pub(crate) struct Protocol<'a> {
+    /// The cache's counters.
+    pub(crate) counters: &'a Counters,
+    /// Set while Redis refuses lock writes.
+    pub(crate) refusing: &'a AtomicBool,
+    /// Freshness is read on it.
+    pub(crate) clock: &'a dyn Clock,
+    /// The lock's time to live.
+    pub(crate) lock_ttl: Duration,
+    /// The longest a flight waits for another replica's fetch.
+    pub(crate) max_remote_wait: Duration,
+}
+
 /// The cross-replica protocol: take the lock and fetch, or wait for the holder's answer
 /// (notified by pub/sub, polled as a fallback), taking over if its lock lapses.
 pub(crate) async fn coordinate(
-    inner: &Inner,
+    inner: &Protocol<'_>,
     remote: &Remote,
     key: &CacheKey,
     options: FetchOptions,
@@ -65,14 +78,14 @@ pub(crate) async fn coordinate(
 ) -> Coordination {
     let names = remote.names(key);
     let token = random_token();
-    let deadline = Instant::now() + inner.timing.max_remote_wait;
+    let deadline = Instant::now() + inner.max_remote_wait;
     let mut waited = false;
-    let counters = &inner.counters;
+    let counters = inner.counters;
     // A forced refresh accepts only answers fetched after it started.
     let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
     loop {
         let taken = match remote
-            .try_lock(counters, &names.lock, &token, inner.timing.lock_ttl)
+            .try_lock(counters, &names.lock, &token, inner.lock_ttl)
             .await
         {
             LockAttempt::Answered(taken) => {
