@@ -59,3 +59,37 @@ impl Adapter for NpdAdapter {
         }]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use proverka_core::Lookup as _;
+
+    use super::*;
+
+    /// 2024-02-01 20:00 in Moscow.
+    fn parsed(pairs: &[(&str, &str)]) -> Parsed {
+        let now = UNIX_EPOCH + Duration::from_secs(1_706_806_800);
+        let input = QueryInput {
+            tail: "",
+            pairs,
+            typed: false,
+            now,
+        };
+        NpdAdapter.parse(&input).unwrap()
+    }
+
+    #[test]
+    fn only_a_query_that_names_its_date_is_stable_and_today_is_the_inputs() {
+        let inn = ("inn", "540304378234");
+        assert!(parsed(&[inn, ("date", "2024-01-31")]).stable);
+        assert!(!parsed(&[inn]).stable);
+        // The first value wins: a blank first date means today, whatever follows.
+        let blank_first = parsed(&[inn, ("date", " "), ("date", "2024-01-31")]);
+        assert!(!blank_first.stable);
+        let today = NpdQuery::parse(inn.1, Some("2024-02-01")).unwrap();
+        assert_eq!(blank_first.lookup.cache_key(), today.cache_key());
+        assert_eq!(parsed(&[inn]).lookup.cache_key(), today.cache_key());
+    }
+}
