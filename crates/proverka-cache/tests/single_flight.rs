@@ -474,3 +474,19 @@ async fn a_caller_after_an_uncached_result_leads_a_flight_of_its_own() {
     }
     assert_eq!(cache.stats().coalesced, 0);
 }
+
+/// A flight whose task dies while sending (a panic) may have been billed: its caller is told
+/// "billed: unknown", and nothing is stored.
+#[tokio::test]
+async fn a_flight_that_dies_while_sending_is_billed_unknown_and_not_stored() {
+    let cache = TieredCache::builder().build();
+    let lookup = TestLookup::named("dies-while-sending");
+    let fetch: common::Fetch =
+        Box::new(|| Box::pin(async { panic!("the flight dies while sending") }));
+    let e = cache
+        .get_or_fetch(Arc::clone(&lookup), FetchOptions::default(), fetch)
+        .await
+        .unwrap_err();
+    assert_eq!(e.billed(), proverka_core::Billed::Unknown);
+    assert!(cache.cached(&*lookup, None).await.is_none());
+}
