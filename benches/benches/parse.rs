@@ -34,7 +34,7 @@ fn fssp(c: &mut Criterion) {
 fn others(c: &mut Criterion) {
     let read = |p: &str, f: &str| {
         RawAnswer::json(Bytes::from(
-            std::fs::read(proverka_benches::fixtures_dir().join(p).join(f)).unwrap_or_default(),
+            std::fs::read(proverka_benches::fixtures_dir(p).join(f)).unwrap_or_default(),
         ))
     };
     let mut group = c.benchmark_group("adapters");

@@ -61,7 +61,7 @@ wait_port() {
   die "nothing answers on port $1"
 }
 
-"$BIN/proverka-sandbox" --listen "127.0.0.1:$SB" --fssp-balance 10000000 2>"$WORK/sandbox.log" & PIDS+=($!)
+"$BIN/proverka-sandbox" --listen "127.0.0.1:$SB" --set fssp.balance=10000000 2>"$WORK/sandbox.log" & PIDS+=($!)
 wait_port "$SB"
 cat > "$WORK/proxy.toml" <<TOML
 listen = "127.0.0.1:$PX"

@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Enough FSSP balance for every query (the simulator bills each answer).
-target/release/proverka-sandbox --listen "127.0.0.1:$SANDBOX_PORT" --fssp-balance 10000000 \
+target/release/proverka-sandbox --listen "127.0.0.1:$SANDBOX_PORT" --set fssp.balance=10000000 \
   2>"$work/sandbox.log" &
 pids+=($!)
 for _ in $(seq 1 100); do

@@ -2,14 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-/// The repository's `fixtures/` folder.
-pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+/// A provider's fixtures: the `fixtures/` folder of its crate.
+pub fn fixtures_dir(provider: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates")
+        .join(format!("proverka-{provider}"))
+        .join("fixtures")
 }
 
 /// An FSSP `physical` answer with `n` records: the page's sample record repeated.
 pub fn fssp_physical(n: usize) -> Vec<u8> {
-    let text = std::fs::read_to_string(fixtures_dir().join("fssp/physical_found.json"))
+    let text = std::fs::read_to_string(fixtures_dir("fssp").join("physical_found.json"))
         .unwrap_or_default();
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let record = value["records"][0].clone();

@@ -50,7 +50,7 @@ pub fn config_on_store(sandbox: &SandboxHandle, store: &str, extra: &str) -> Str
          [providers.npd]\nbase_url = \"{url}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n\
          [providers.alfa]\nbase_url = \"{url}\"\n",
         store,
-        proverka_sandbox::FSSP_TOKEN
+        proverka_fssp::sandbox::TOKEN
     )
 }
 
@@ -85,10 +85,23 @@ pub async fn start_proxy(toml: &str) -> RunningProxy {
 /// When it cannot bind.
 pub async fn start_sandbox() -> SandboxHandle {
     Sandbox::builder()
-        .alfa_step(Duration::from_millis(200))
+        .simulator(proverka_alfa::sandbox::AlfaSimulator::new(
+            Duration::from_millis(200),
+        ))
         .start("127.0.0.1:0")
         .await
         .expect("sandbox starts")
+}
+
+/// The simulated FSSP account's balance now.
+///
+/// # Panics
+/// When the sandbox runs no FSSP simulator.
+pub fn fssp_balance(sandbox: &SandboxHandle) -> proverka_core::Money {
+    sandbox
+        .simulator::<proverka_fssp::sandbox::FsspSimulator>()
+        .expect("the sandbox simulates FSSP")
+        .balance()
 }
 
 /// An HTTP client with no connection reuse limits and no proxies.

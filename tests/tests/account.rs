@@ -4,7 +4,7 @@
 //! written to the ledger like every call.
 
 use proverka_core::{Money, Provider};
-use proverka_tests::{InProcess, config_for, config_on_store, start_sandbox};
+use proverka_tests::{InProcess, config_for, config_on_store, fssp_balance, start_sandbox};
 use serde_json::Value;
 
 const CRM: &str = "crm-client-key";
@@ -43,7 +43,7 @@ async fn the_balance_is_forwarded_with_the_proxys_token_and_never_cached_billed_
 
     let first = balance(&proxy, CRM, "balance").await;
     assert_eq!(first.status, 200, "{}", first.text());
-    assert_eq!(rubles(&first.json()), sandbox.fssp_balance());
+    assert_eq!(rubles(&first.json()), fssp_balance(&sandbox));
     assert_eq!(first.header("cache-control"), "no-store");
     assert_eq!(first.header("x-cache"), "BYPASS");
     assert_eq!(first.header("x-proverka-billed"), "free");
@@ -112,7 +112,7 @@ async fn the_balance_follows_the_searches_it_pays_for_even_past_the_budget() {
     assert_eq!(sandbox.billed(Provider::Fssp), 1);
     let after = rubles(&balance(&proxy, CRM, "balance").await.json());
     assert!(after < before, "{before} then {after}");
-    assert_eq!(after, sandbox.fssp_balance());
+    assert_eq!(after, fssp_balance(&sandbox));
     // The operator lowers the budget below today's spend (a restart on the same store): the
     // client's searches are refused, its balance is still shown.
     let lowered = InProcess::new(&config_on_store(&sandbox, &store, &keys("0.5")));
@@ -132,7 +132,7 @@ async fn the_balance_follows_the_searches_it_pays_for_even_past_the_budget() {
     assert_eq!(refused.status, 402, "{}", refused.text());
     let shown = balance(&lowered, CRM, "balance").await;
     assert_eq!(shown.status, 200, "{}", shown.text());
-    assert_eq!(rubles(&shown.json()), sandbox.fssp_balance());
+    assert_eq!(rubles(&shown.json()), fssp_balance(&sandbox));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,13 +140,13 @@ async fn without_a_configured_token_the_callers_own_passes_through() {
     let sandbox = start_sandbox().await;
     // The FSSP section without `token`: each caller sends its own.
     let toml = config_for(&sandbox, "").replace(
-        &format!("token = \"{}\"\n", proverka_sandbox::FSSP_TOKEN),
+        &format!("token = \"{}\"\n", proverka_fssp::sandbox::TOKEN),
         "",
     );
     let proxy = InProcess::new(&toml);
-    let own = balance(&proxy, proverka_sandbox::FSSP_TOKEN, "balance").await;
+    let own = balance(&proxy, proverka_fssp::sandbox::TOKEN, "balance").await;
     assert_eq!(own.status, 200, "{}", own.text());
-    assert_eq!(rubles(&own.json()), sandbox.fssp_balance());
+    assert_eq!(rubles(&own.json()), fssp_balance(&sandbox));
     // No token: the provider's own answer to that, and nothing sent.
     let none = proxy.get(BALANCE, &[("type", "balance".to_owned())]).await;
     assert_eq!(none.json()["error"], "502", "{}", none.text());

@@ -34,7 +34,7 @@ async fn a_drop_in_hit_reads_no_body_and_a_typed_miss_reads_it_twice() {
     let proxy = InProcess::new(&config_for(&sandbox, ""));
     let (fssp, typed_fssp) = ("/api/fssp.php", "/v1/fssp/physical");
     let person = fssp_debtor("31.03.1980");
-    let drop_in = with(&person, "token", proverka_sandbox::FSSP_TOKEN);
+    let drop_in = with(&person, "token", proverka_fssp::sandbox::TOKEN);
     let miss_hit = |status: &str, reads: u64| (status.to_owned(), reads);
 
     // Drop-in: the miss judges the answer once; the hit serves the stored bytes unread.
@@ -53,7 +53,7 @@ async fn a_drop_in_hit_reads_no_body_and_a_typed_miss_reads_it_twice() {
 
     // The same for NPD and the court: one rule for every adapter.
     let npd = vec![
-        ("inn", proverka_sandbox::NPD_PAYER.to_owned()),
+        ("inn", proverka_npd::sandbox::PAYER.to_owned()),
         ("date", "2024-02-01".to_owned()),
     ];
     let npd_drop_in = with(&npd, "key", "npd-key");
@@ -67,7 +67,7 @@ async fn a_drop_in_hit_reads_no_body_and_a_typed_miss_reads_it_twice() {
         miss_hit("HIT", 0)
     );
     assert_eq!(ask(&proxy, "/v1/npd", &npd).await, miss_hit("HIT", 1));
-    let court = vec![("address", proverka_sandbox::COURT_ADDRESS_FOUND.to_owned())];
+    let court = vec![("address", proverka_court::sandbox::ADDRESS_FOUND.to_owned())];
     assert_eq!(ask(&proxy, "/v1/court", &court).await, miss_hit("MISS", 2));
     let court_drop_in = with(&court, "token", "court-token");
     assert_eq!(

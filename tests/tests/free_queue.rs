@@ -60,7 +60,7 @@ async fn metrics_when(base: &str, metric: &str, at_least: f64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_callers_who_hung_up_do_not_delay_the_next_live_one() {
     let sandbox = Sandbox::builder()
-        .fns_per_minute(1000)
+        .simulator(proverka_fns::sandbox::FnsSimulator::new(1000))
         .start("127.0.0.1:0")
         .await
         .unwrap();

@@ -16,7 +16,7 @@ fn inns(n: usize) -> Vec<String> {
 
 async fn sandbox(fns_per_minute: usize) -> SandboxHandle {
     Sandbox::builder()
-        .fns_per_minute(fns_per_minute)
+        .simulator(proverka_fns::sandbox::FnsSimulator::new(fns_per_minute))
         .start("127.0.0.1:0")
         .await
         .unwrap()
@@ -79,7 +79,7 @@ async fn under_the_limit_every_npd_query_is_answered_free() {
     assert_eq!(sandbox.calls(Provider::Npd), 0, "nothing was paid");
     assert_eq!(sandbox.billed(Provider::Npd), 0);
     // The sandbox's known payer, answered free, then from the cache with its source.
-    let payer = proverka_sandbox::NPD_PAYER;
+    let payer = proverka_npd::sandbox::PAYER;
     let first = ask(&proxy, NPD, payer).await;
     assert_eq!(
         (first.body["found"].clone(), first.cache.as_str()),
@@ -214,15 +214,15 @@ async fn source_free_only_asks_the_free_service_and_says_when_it_fails() {
 async fn the_free_service_on_its_own_typed_route() {
     let sandbox = sandbox(1000).await;
     let proxy = proxy(&sandbox, "", "per_minute = 6000");
-    let r = ask(&proxy, "/v1/fns", proverka_sandbox::NPD_NON_PAYER).await;
+    let r = ask(&proxy, "/v1/fns", proverka_npd::sandbox::NON_PAYER).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["result"]["self_employed"], false, "{:?}", r.body);
     assert_eq!(r.body["charge"]["kind"], "free");
     // Refused before the network with the service's own code: a date before the regime.
     let request = http::Request::get(format!(
         "/v1/fns?inn={}&date={}",
-        proverka_sandbox::NPD_PAYER,
-        proverka_sandbox::FNS_TOO_EARLY
+        proverka_npd::sandbox::PAYER,
+        proverka_fns::sandbox::TOO_EARLY
     ))
     .body(Default::default())
     .unwrap();

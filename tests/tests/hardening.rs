@@ -379,8 +379,8 @@ async fn provider_calls_in_progress_are_bounded() {
         }
     };
     let (a, b) = (
-        tokio::spawn(ask(proverka_sandbox::NPD_PAYER)),
-        tokio::spawn(ask(proverka_sandbox::NPD_NON_PAYER)),
+        tokio::spawn(ask(proverka_npd::sandbox::PAYER)),
+        tokio::spawn(ask(proverka_npd::sandbox::NON_PAYER)),
     );
     // Wait until both are at the provider, then a third distinct query finds no room.
     while sandbox.calls(Provider::Npd) < 2 {

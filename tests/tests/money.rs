@@ -8,14 +8,14 @@ use proverka_core::{Money, Provider};
 use proverka_sandbox::{Fault, SandboxHandle};
 use proverka_testkit::redis::RedisServer;
 use proverka_tests::{
-    InProcess, config_for, config_on_store, fssp_debtor, redis_cache, start_sandbox,
+    InProcess, config_for, config_on_store, fssp_balance, fssp_debtor, redis_cache, start_sandbox,
 };
 
 /// Retries on, quickly: anything re-sent would show in the call counts.
 const FAST_RETRIES: &str = "[retry]\nmax_attempts = 3\nbase_delay_ms = 5\n";
 
 fn spent(sandbox: &SandboxHandle, before: Money) -> Money {
-    before.saturating_sub(sandbox.fssp_balance())
+    before.saturating_sub(fssp_balance(sandbox))
 }
 
 fn npd_query(inn: &str) -> Vec<(&'static str, String)> {
@@ -27,7 +27,7 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
     let sandbox = start_sandbox().await;
     let proxy = InProcess::new(&config_for(&sandbox, FAST_RETRIES));
     let url = "/api/fssp.php";
-    let before = sandbox.fssp_balance();
+    let before = fssp_balance(&sandbox);
     sandbox.inject(Provider::Fssp, Fault::Bom, Some(1));
     let r = proxy.get(url, &fssp_debtor("01.02.1981")).await;
     assert_eq!((r.status, r.header("x-cache")), (200, "MISS".into()));
@@ -54,14 +54,14 @@ async fn a_bom_around_the_json_is_an_answer_paid_once_and_cached_with_its_bytes_
         .unwrap();
     assert_eq!(
         gauge,
-        sandbox.fssp_balance().kopecks() as f64 / 100.0,
+        fssp_balance(&sandbox).kopecks() as f64 / 100.0,
         "{metrics}"
     );
 
     // NPD and the typed route read through the BOM too.
     sandbox.inject(Provider::Npd, Fault::Bom, Some(1));
     let typed = proxy
-        .get("/v1/npd", &npd_query(proverka_sandbox::NPD_PAYER))
+        .get("/v1/npd", &npd_query(proverka_npd::sandbox::PAYER))
         .await;
     assert_eq!(typed.status, 200);
     let v = typed.json();
@@ -84,7 +84,7 @@ async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
     for (i, (name, fault, price)) in cases.into_iter().enumerate() {
         sandbox.reset();
         let birth = format!("0{}.03.1982", i + 1);
-        let before = sandbox.fssp_balance();
+        let before = fssp_balance(&sandbox);
         sandbox.inject(Provider::Fssp, fault, Some(1));
         let r = proxy.get(url, &fssp_debtor(&birth)).await;
         assert_eq!(r.status, 200, "{name}");
@@ -115,7 +115,7 @@ async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
     let npd = "/parser/nalog_npd_api/";
     sandbox.inject(Provider::Npd, Fault::SuccessOneWithoutFound, Some(1));
     let r = proxy
-        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .get(npd, &npd_query(proverka_npd::sandbox::PAYER))
         .await;
     assert_eq!(r.header("x-proverka-billed"), "charged");
     assert_eq!(r.text(), r#"{"success":1}"#);
@@ -124,7 +124,7 @@ async fn possibly_billed_answers_are_sent_once_never_cached_and_marked() {
         (1, 1)
     );
     let r = proxy
-        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .get(npd, &npd_query(proverka_npd::sandbox::PAYER))
         .await;
     assert_eq!(r.header("x-cache"), "MISS");
     assert_eq!(r.text(), r#"{"found":1,"success":1}"#);
@@ -146,7 +146,7 @@ async fn a_timeout_after_sending_is_never_re_sent_and_a_gateway_error_is() {
     let npd = "/parser/nalog_npd_api/";
     sandbox.inject(Provider::Npd, Fault::Timeout, Some(1));
     let r = proxy
-        .get(npd, &npd_query(proverka_sandbox::NPD_NON_PAYER))
+        .get(npd, &npd_query(proverka_npd::sandbox::NON_PAYER))
         .await;
     assert_eq!(r.status, 504);
     assert_eq!(r.header("x-proverka-billed"), "unknown");
@@ -161,7 +161,7 @@ async fn a_timeout_after_sending_is_never_re_sent_and_a_gateway_error_is() {
     // A gateway's 503 page never reached the provider's billing: re-sent, then answered.
     sandbox.inject(Provider::Npd, Fault::Http5xx { status: 503 }, Some(1));
     let r = proxy
-        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .get(npd, &npd_query(proverka_npd::sandbox::PAYER))
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), r#"{"found":1,"success":1}"#);
@@ -181,7 +181,7 @@ async fn concurrent_distinct_queries_under_a_budget(
         Fault::latency(Duration::from_millis(30)),
         None,
     );
-    let before = sandbox.fssp_balance();
+    let before = fssp_balance(sandbox);
     let mut statuses = Vec::new();
     for wave in 0..4 {
         let tasks: Vec<_> = (0..10)
@@ -308,7 +308,7 @@ async fn every_provider_call_leaves_one_ledger_line_without_secrets_or_personal_
     proxy.get(fssp, &fssp_debtor("07.07.1987")).await; // a hit: no call, no line
     sandbox.inject(Provider::Npd, Fault::SuccessZero, Some(1)); // free, re-sent: two lines
     proxy
-        .get(npd, &npd_query(proverka_sandbox::NPD_PAYER))
+        .get(npd, &npd_query(proverka_npd::sandbox::PAYER))
         .await;
     sandbox.inject(Provider::Fssp, Fault::TruncatedAfterBilling, Some(1));
     proxy.get(fssp, &fssp_debtor("08.07.1987")).await;
@@ -337,12 +337,12 @@ async fn every_provider_call_leaves_one_ledger_line_without_secrets_or_personal_
         "unknown counts the reserved maximum"
     );
     for secret_or_person in [
-        proverka_sandbox::FSSP_TOKEN,
+        proverka_fssp::sandbox::TOKEN,
         "npd-key",
         "Иванов",
         "Иван",
         "07.07.1987",
-        proverka_sandbox::NPD_PAYER,
+        proverka_npd::sandbox::PAYER,
     ] {
         assert!(
             !text.contains(secret_or_person),

@@ -91,7 +91,7 @@ async fn the_exposition_passes_promtool_after_every_kind_of_event() {
         .unwrap();
     let refused = ask(
         &npd,
-        vec![("inn", proverka_sandbox::NPD_PAYER.to_owned())],
+        vec![("inn", proverka_npd::sandbox::PAYER.to_owned())],
         "poor-client-key",
     )
     .await
@@ -160,7 +160,7 @@ async fn a_client_name_that_needs_escaping_is_escaped() {
     let proxy = Proxy::new(Config::from_toml(&toml, &[]).unwrap()).unwrap();
     let request = http::Request::get(format!(
         "/parser/nalog_npd_api/?inn={}",
-        proverka_sandbox::NPD_PAYER
+        proverka_npd::sandbox::PAYER
     ))
     .header("X-Proverka-Key", "crm-client-key")
     .body(Default::default())

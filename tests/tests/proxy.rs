@@ -190,7 +190,7 @@ async fn redis_dying_under_load_causes_no_5xx_and_is_reported() {
         let r = http()
             .get(format!("{}/parser/nalog_npd_api/", proxy.url))
             .query(&[
-                ("inn", proverka_sandbox::NPD_PAYER),
+                ("inn", proverka_npd::sandbox::PAYER),
                 ("date", &format!("2024-01-{:02}", 1 + i % 28)),
             ])
             .send()
@@ -306,11 +306,11 @@ async fn invalid_queries_get_the_provider_s_own_error_for_free() {
     cases.push((
         "/parser/nalog_npd_api/".into(),
         vec![
-            ("inn", proverka_sandbox::NPD_PAYER.into()),
+            ("inn", proverka_npd::sandbox::PAYER.into()),
             ("date", "2999-01-01".into()),
         ],
         400,
-        proverka::npd::NpdQuery::parse(proverka_sandbox::NPD_PAYER, Some("2999-01-01"))
+        proverka::npd::NpdQuery::parse(proverka_npd::sandbox::PAYER, Some("2999-01-01"))
             .unwrap_err()
             .provider_body(),
     ));
@@ -365,7 +365,7 @@ async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried()
 
     let npd = "/parser/nalog_npd_api/";
     let q = vec![
-        ("inn", proverka_sandbox::NPD_PAYER.to_owned()),
+        ("inn", proverka_npd::sandbox::PAYER.to_owned()),
         ("date", "2024-02-01".to_owned()),
     ];
     sandbox.inject(Provider::Npd, Fault::SuccessZero, Some(2));
@@ -378,7 +378,7 @@ async fn provider_errors_pass_through_uncached_and_npd_success_zero_is_retried()
     );
     sandbox.inject(Provider::Npd, Fault::SuccessZero, None);
     let q2 = vec![
-        ("inn", proverka_sandbox::NPD_NON_PAYER.to_owned()),
+        ("inn", proverka_npd::sandbox::NON_PAYER.to_owned()),
         ("date", "2024-02-01".to_owned()),
     ];
     assert_eq!(proxy.get(npd, &q2).await.text(), r#"{"success":0}"#);
@@ -485,7 +485,7 @@ async fn pass_through_tokens_partition_the_cache_and_alfa_bearers_are_the_caller
     );
     let alfa = format!(
         "/api/semp/v1/selfemployed/registries/add-selfemployed/{}",
-        proverka_sandbox::ALFA_REQUEST_ID
+        proverka_alfa::sandbox::REQUEST_ID
     );
     let with = |bearer: &str| {
         let (proxy, alfa) = (proxy.clone(), alfa.clone());
@@ -499,7 +499,7 @@ async fn pass_through_tokens_partition_the_cache_and_alfa_bearers_are_the_caller
     let first = with("bearer-one").await;
     assert_eq!(first.header("x-cache"), "MISS");
     assert_eq!(with("bearer-one").await.header("x-cache"), "HIT");
-    let rejected = with(proverka_sandbox::ALFA_INVALID_BEARER).await;
+    let rejected = with(proverka_alfa::sandbox::INVALID_BEARER).await;
     assert_eq!(
         rejected.status, 401,
         "an unknown bearer is a miss, and the bank refuses it"
@@ -528,20 +528,20 @@ async fn typed_api_openapi_and_cache_control() {
     let r = proxy
         .get(
             "/v1/court",
-            &[("address", proverka_sandbox::COURT_ADDRESS_FOUND.to_owned())],
+            &[("address", proverka_court::sandbox::ADDRESS_FOUND.to_owned())],
         )
         .await;
     assert!(r.json()["result"]["court_fs"]["title"].is_string());
     let r = proxy
         .get(
             "/v1/npd",
-            &[("inn", proverka_sandbox::NPD_PAYER.to_owned())],
+            &[("inn", proverka_npd::sandbox::PAYER.to_owned())],
         )
         .await;
     assert_eq!(r.json()["result"]["self_employed"], true);
     let r = proxy
         .get_with(
-            &format!("/v1/alfa/registries/{}", proverka_sandbox::ALFA_REQUEST_ID),
+            &format!("/v1/alfa/registries/{}", proverka_alfa::sandbox::REQUEST_ID),
             &[],
             &[("Authorization", "Bearer x")],
         )

@@ -24,7 +24,7 @@ async fn replicas_share_answers_over_tls() {
         .await
         .unwrap();
     assert_eq!(ready["redis"], "up", "{ready}");
-    let inn = [("inn", proverka_sandbox::NPD_PAYER.to_owned())];
+    let inn = [("inn", proverka_npd::sandbox::PAYER.to_owned())];
     let first = get(&format!("{}/parser/nalog_npd_api/", a.url), &inn).await;
     assert_eq!(header(&first, "x-cache"), "MISS");
     let second = get(&format!("{}/parser/nalog_npd_api/", b.url), &inn).await;

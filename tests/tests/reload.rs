@@ -36,7 +36,7 @@ async fn clients_budgets_and_prices_apply_and_the_cache_stays() {
         config_on_store(&sandbox, &store, "")
     );
     let proxy = Proxy::new(Config::from_toml(&before, &[]).unwrap()).unwrap();
-    let payer = proverka_sandbox::NPD_PAYER;
+    let payer = proverka_npd::sandbox::PAYER;
     assert_eq!(
         npd(&proxy, payer, "crm-client-key").await,
         (200, "MISS".into())
@@ -123,7 +123,7 @@ async fn a_reload_that_would_let_a_budget_be_overrun_changes_nothing() {
         "{refused:?}"
     );
     assert_eq!(
-        npd(&proxy, proverka_sandbox::NPD_PAYER, "crm-client-key").await,
+        npd(&proxy, proverka_npd::sandbox::PAYER, "crm-client-key").await,
         (200, "MISS".into())
     );
 }
@@ -156,14 +156,14 @@ async fn the_ledger_export_follows_logrotate() {
             .lines()
             .count()
     };
-    assert_eq!(ask(proverka_sandbox::NPD_PAYER).await, 200);
+    assert_eq!(ask(proverka_npd::sandbox::PAYER).await, 200);
     assert_eq!(lines(&ledger), 1);
     let rotated = dir.join("ledger.jsonl.1");
     std::fs::rename(&ledger, &rotated).unwrap();
     proxy
         .reload(Config::from_toml(&toml, &[]).unwrap())
         .unwrap();
-    assert_eq!(ask(proverka_sandbox::NPD_NON_PAYER).await, 200);
+    assert_eq!(ask(proverka_npd::sandbox::NON_PAYER).await, 200);
     assert_eq!(lines(&rotated), 1, "nothing more into the renamed file");
     assert_eq!(lines(&ledger), 1, "the new call in a new file at the path");
 }

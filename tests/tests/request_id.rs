@@ -50,7 +50,7 @@ async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
     let proxy = Proxy::new(Config::from_toml(&toml, &[]).unwrap()).unwrap();
 
     // The client's sane id is kept, on the answer, the log lines and the ledger line.
-    let (status, id) = ask(&proxy, proverka_sandbox::NPD_PAYER, Some(b"crm-7f3a:42")).await;
+    let (status, id) = ask(&proxy, proverka_npd::sandbox::PAYER, Some(b"crm-7f3a:42")).await;
     assert_eq!((status, id.as_str()), (200, "crm-7f3a:42"));
     let ledger_lines: Vec<serde_json::Value> = std::fs::read_to_string(&ledger)
         .unwrap()
@@ -80,8 +80,8 @@ async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
     assert!(call_lines[0].contains("crm-7f3a:42"), "{text}");
 
     // Without one, or with one that is not sane, a new one: never echoed, never logged.
-    let (_, a) = ask(&proxy, proverka_sandbox::NPD_PAYER, None).await;
-    let (_, b) = ask(&proxy, proverka_sandbox::NPD_PAYER, None).await;
+    let (_, a) = ask(&proxy, proverka_npd::sandbox::PAYER, None).await;
+    let (_, b) = ask(&proxy, proverka_npd::sandbox::PAYER, None).await;
     assert!(is_generated(&a) && is_generated(&b) && a != b, "{a} {b}");
     let long = "a".repeat(129);
     for bad in [
@@ -91,7 +91,7 @@ async fn every_answer_log_line_and_ledger_line_carries_the_request_id() {
         b"quote\"d",
         "кириллица".as_bytes(),
     ] {
-        let (status, id) = ask(&proxy, proverka_sandbox::NPD_PAYER, Some(bad)).await;
+        let (status, id) = ask(&proxy, proverka_npd::sandbox::PAYER, Some(bad)).await;
         assert_eq!(status, 200);
         assert!(is_generated(&id), "{bad:?} gave {id}");
     }

@@ -51,8 +51,8 @@ async fn each_key_sees_what_its_role_allows() {
                 .status
         }
     };
-    assert_eq!(ask(CRM, proverka_sandbox::NPD_PAYER).await, 200);
-    assert_eq!(ask(HR, proverka_sandbox::NPD_NON_PAYER).await, 200);
+    assert_eq!(ask(CRM, proverka_npd::sandbox::PAYER).await, 200);
+    assert_eq!(ask(HR, proverka_npd::sandbox::NON_PAYER).await, 200);
     assert_eq!(
         ask(OPS, "540304378234").await,
         403,
@@ -143,7 +143,7 @@ async fn a_reload_never_opens_a_bound_public_socket() {
         Proxy::new(Config::from_toml(&public, &[]).unwrap()).unwrap(),
     ));
     let before = proxy
-        .get("/v1/npd", &npd(proverka_sandbox::NPD_PAYER))
+        .get("/v1/npd", &npd(proverka_npd::sandbox::PAYER))
         .await;
     assert_eq!(before.status, 401);
     // As a file the new configuration is valid (it asks for loopback)…
@@ -160,7 +160,7 @@ async fn a_reload_never_opens_a_bound_public_socket() {
     let refused = proxy.0.reload(new).unwrap_err();
     assert!(refused.to_string().contains("0.0.0.0"), "{refused}");
     let after = proxy
-        .get("/v1/npd", &npd(proverka_sandbox::NPD_PAYER))
+        .get("/v1/npd", &npd(proverka_npd::sandbox::PAYER))
         .await;
     assert_eq!(after.status, 401, "the door stays shut");
     // A reload that keeps the clients goes through; both are counted.

@@ -83,7 +83,7 @@ async fn secrets_and_personal_data_appear_nowhere() {
         ("/api", vec![("address", "Казань, Московская 1")]),
         (
             "/parser/nalog_npd_api/",
-            vec![("inn", proverka_sandbox::NPD_PAYER)],
+            vec![("inn", proverka_npd::sandbox::PAYER)],
         ),
         ("/v1/npd", vec![("inn", "540304378235")]),
     ] {
@@ -99,7 +99,7 @@ async fn secrets_and_personal_data_appear_nowhere() {
     let alfa = format!(
         "{}/api/semp/v1/selfemployed/registries/add-selfemployed/{}",
         proxy.url,
-        proverka_sandbox::ALFA_REQUEST_ID
+        proverka_alfa::sandbox::REQUEST_ID
     );
     bodies.push_str(
         &c.get(&alfa)

@@ -143,10 +143,10 @@ async fn the_status_page_shows_what_the_metrics_count() {
     // Court: a miss (its quota reported). NPD: a miss and two hits, one on the typed route.
     get(
         &format!("{}/api", proxy.url),
-        &[("address", proverka_sandbox::COURT_ADDRESS_FOUND.to_owned())],
+        &[("address", proverka_court::sandbox::ADDRESS_FOUND.to_owned())],
     )
     .await;
-    let inn = [("inn", proverka_sandbox::NPD_PAYER.to_owned())];
+    let inn = [("inn", proverka_npd::sandbox::PAYER.to_owned())];
     get(&npd, &inn).await;
     get(&npd, &inn).await;
     get(&format!("{}/v1/npd", proxy.url), &inn).await;

@@ -56,4 +56,9 @@ impl Adapter for AlfaAdapter {
             ],
         }]
     }
+
+    #[cfg(feature = "sandbox")]
+    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
+        Some(Box::new(crate::sandbox::AlfaSimulator::default()))
+    }
 }

@@ -30,6 +30,8 @@ mod error;
 mod lookup;
 mod model;
 mod query;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use adapter::AlfaAdapter;
 pub use client::{

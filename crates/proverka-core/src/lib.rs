@@ -15,6 +15,8 @@
 //! - with the default `http` feature: [`HttpSettings`] and [`HttpClient`] (HTTPS enforced,
 //!   redirects refused, URLs redacted),
 //!   and [`ClientBuilder`], the builder of every adapter's client;
+//! - with the `sandbox` feature, [`sandbox`]: what a provider's simulator is, so each adapter
+//!   crate simulates its own provider and `proverka-sandbox` serves them all;
 //! - [`lenient`] serde helpers for provider JSON that is not always what its page says.
 //!
 //! ```
@@ -48,6 +50,8 @@ mod money;
 mod provider;
 mod remedy;
 mod retry;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 mod secret;
 pub mod status_day;
 

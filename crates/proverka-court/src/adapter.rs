@@ -51,4 +51,9 @@ impl Adapter for CourtAdapter {
             ],
         }]
     }
+
+    #[cfg(feature = "sandbox")]
+    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
+        Some(Box::new(crate::sandbox::CourtSimulator::default()))
+    }
 }

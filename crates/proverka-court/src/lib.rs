@@ -28,6 +28,8 @@ mod error;
 mod lookup;
 mod model;
 mod query;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use adapter::CourtAdapter;
 pub use client::{CourtClient, CourtClientBuilder, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SPEC};

@@ -17,7 +17,7 @@ fn there_are_at_least_10_fixtures() {
 
 #[test]
 fn every_fixture_parses_as_snapshotted() {
-    proverka_testkit::snapshot_fixtures!("court", |_name: &str, raw: RawAnswer| {
+    proverka_testkit::snapshot_fixtures!(|_name: &str, raw: RawAnswer| {
         let parsed = match proverka_court::parse(&raw) {
             Ok(answer) => serde_json::to_value(answer).unwrap(),
             Err(e) => json!({

@@ -65,4 +65,9 @@ impl Adapter for FnsAdapter {
             ],
         }]
     }
+
+    #[cfg(feature = "sandbox")]
+    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
+        Some(Box::new(crate::sandbox::FnsSimulator::default()))
+    }
 }

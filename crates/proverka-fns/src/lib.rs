@@ -29,6 +29,8 @@ mod error;
 mod lookup;
 mod model;
 mod query;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use adapter::FnsAdapter;
 pub use client::{

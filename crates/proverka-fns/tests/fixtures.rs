@@ -23,7 +23,7 @@ fn there_are_at_least_10_fixtures() {
 #[test]
 fn every_fixture_parses_as_snapshotted() {
     let query = query();
-    proverka_testkit::snapshot_fixtures!("fns", |name: &str, mut raw: RawAnswer| {
+    proverka_testkit::snapshot_fixtures!(|name: &str, mut raw: RawAnswer| {
         // The service sends its error codes with HTTP 422.
         if name.starts_with("error_422") {
             raw.status = 422;

@@ -94,4 +94,9 @@ impl Adapter for FsspAdapter {
             })
             .collect()
     }
+
+    #[cfg(feature = "sandbox")]
+    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
+        Some(Box::new(crate::sandbox::FsspSimulator::default()))
+    }
 }

@@ -31,6 +31,8 @@ mod error;
 mod lookup;
 mod model;
 mod query;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use adapter::FsspAdapter;
 pub use client::{

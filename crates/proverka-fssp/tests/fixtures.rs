@@ -28,7 +28,7 @@ fn there_are_at_least_25_fixtures() {
 
 #[test]
 fn every_fixture_parses_as_snapshotted() {
-    proverka_testkit::snapshot_fixtures!("fssp", |name: &str, raw: RawAnswer| {
+    proverka_testkit::snapshot_fixtures!(|name: &str, raw: RawAnswer| {
         let kind = kind_for(name);
         let verdict = judge(kind, &raw);
         let parsed = match FsspAnswer::from_raw(kind, &raw) {

@@ -58,6 +58,11 @@ impl Adapter for NpdAdapter {
             ],
         }]
     }
+
+    #[cfg(feature = "sandbox")]
+    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
+        Some(Box::new(crate::sandbox::NpdSimulator))
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ mod error;
 mod lookup;
 mod model;
 mod query;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use adapter::NpdAdapter;
 pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NpdClient, NpdClientBuilder, SPEC};

@@ -22,7 +22,7 @@ fn every_fixture_parses_as_snapshotted() {
         Some(Date::from_ymd(2022, 1, 1).unwrap()),
     )
     .unwrap();
-    proverka_testkit::snapshot_fixtures!("npd", |name: &str, mut raw: RawAnswer| {
+    proverka_testkit::snapshot_fixtures!(|name: &str, mut raw: RawAnswer| {
         // The provider sends its 403 and 400 codes with those HTTP statuses.
         if name.starts_with("error_403") {
             raw.status = 403;

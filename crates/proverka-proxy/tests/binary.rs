@@ -120,7 +120,7 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         .env("PROVERKA_PROVIDERS_FSSP_BASE_URL", sandbox.url())
         .env(
             "PROVERKA_PROVIDERS_FSSP_TOKEN",
-            proverka_sandbox::FSSP_TOKEN,
+            proverka_fssp::sandbox::TOKEN,
         )
         .env("PROVERKA_PROVIDERS_FSSP_MAX_CONCURRENCY", "32");
     let (child, base) = start(command).await;
@@ -172,7 +172,7 @@ async fn sigterm_under_load_loses_no_paid_answer() {
         proverka_testkit::own_store(),
         redis.url(),
         sandbox.url(),
-        proverka_sandbox::FSSP_TOKEN
+        proverka_fssp::sandbox::TOKEN
     );
     let proxy =
         proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
@@ -415,7 +415,7 @@ async fn sighup_reloads_clients_and_keeps_the_cache() {
         client
             .get(format!(
                 "{base}/parser/nalog_npd_api/?inn={}",
-                proverka_sandbox::NPD_PAYER
+                proverka_npd::sandbox::PAYER
             ))
             .header("X-Proverka-Key", key)
             .send()

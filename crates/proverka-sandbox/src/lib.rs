@@ -1,149 +1,98 @@
 //! # proverka-sandbox
 //!
-//! Simulators of the five providers in one hyper server, each on its own path, so a client
-//! only changes the host: `GET /api/fssp.php` (FSSP), `GET /api` and `/api/` (court),
-//! `GET /parser/nalog_npd_api/` (NPD),
-//! `GET /api/semp/v1/selfemployed/registries/add-selfemployed/{requestId}` (Alfa),
-//! `POST /api/v1/tracker/taxpayer_status` (the tax service's free NPD check, limited per IP),
-//! and api-cloud.ru's account endpoint `GET /api/apilk.php?type=balance` (the FSSP balance;
-//! the FSSP page does not describe it, so its answer is the sandbox's own: the `balance` and
-//! `credit` of the page's `inquiry`).
+//! Every provider's simulator in one hyper server, each on its provider's own paths, so a
+//! client only changes the host. The simulators live in their adapter crates (each crate's
+//! `sandbox` feature, [`proverka_core::sandbox::Simulator`]); the sandbox serves what the
+//! registry ([`proverka::adapters`]) names, on each adapter's
+//! [`upstream_paths`](proverka_core::Adapter::upstream_paths) and
+//! [`account_routes`](proverka_core::Adapter::account_routes), and names no provider itself.
 //!
-//! - The adapters' own validation decides what is refused, and their provider-error bodies
-//!   are what is sent; answers are built from the committed fixtures. Simulator and parsers
-//!   cannot drift apart.
-//! - Tokens are required; the FSSP balance falls by `inquiry.price` on each paid answer; the
-//!   court quota (`data.last`) falls per answer; Alfa registries advance NEW → IN_PROGRESS →
-//!   SUCCESS over time, with pagination.
-//! - Deterministic: the same query gets the same answer. Known identities are constants
-//!   ([`FSSP_DEBTOR`], [`NPD_PAYER`], …; see the README).
+//! - Each simulator follows its provider's page: what it refuses, its error codes, what it
+//!   bills, its balance, quota or rate limit; answers are built from its crate's fixtures.
+//! - Deterministic: the same query gets the same answer. Known identities are constants in
+//!   each adapter's `sandbox` module (and the self-employed INNs in
+//!   [`proverka_core::sandbox`]).
 //! - Faults ([`Fault`]) per provider and per call, from code ([`SandboxHandle::inject`]) or
 //!   `POST /__sandbox/faults/{provider}`; call counters per provider and per canonical query
-//!   ([`SandboxHandle::calls`], `GET /__sandbox/calls`).
+//!   ([`SandboxHandle::calls`], `GET /__sandbox/calls`); a clock tests move
+//!   ([`SandboxHandle::advance`]).
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! let sandbox = proverka_sandbox::Sandbox::builder().start("127.0.0.1:0").await?;
-//! println!("FSSP at {}/api/fssp.php", sandbox.url());
+//! println!("every simulator at {}", sandbox.url());
 //! # Ok(()) }
 //! ```
 
 mod faults;
-mod page_rules;
-mod providers;
 mod serve;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use proverka_core::{CacheKey, Lookup, Money, Provider};
-use serde_json::Value;
+use proverka_core::sandbox::Simulator;
+use proverka_core::{Adapter, CacheKey, Lookup, Provider};
 use tokio::net::TcpListener;
 
-pub use faults::{Fault, FaultRule};
+pub use proverka_core::sandbox::{Fault, FaultRule};
 use serve::{handle, reset};
 
-/// A debtor `physical`/`alim` always finds: lastname `Иванов` (any first name, date, region).
-pub const FSSP_DEBTOR: (&str, &str, &str) = ("Иванов", "Иван", "31.03.1980");
-/// A person `physical`/`alim` never finds: lastname `Чистов`.
-pub const FSSP_CLEAN: (&str, &str, &str) = ("Чистов", "Пётр", "01.01.1990");
-/// A token the sandbox accepts (any 32 letters and digits are accepted).
-pub const FSSP_TOKEN: &str = "sandbox0fssp0token00000000000000";
-/// An address with both courts.
-pub const COURT_ADDRESS_FOUND: &str = "Казань, Московская 1";
-/// An address with no court known (both `null`).
-pub const COURT_ADDRESS_NOT_FOUND: &str = "Новый посёлок, Центральная 1";
-/// A self-employed INN (`found: 1`).
-pub const NPD_PAYER: &str = "540304378234";
-/// An INN that is not self-employed (`found: 0`).
-pub const NPD_NON_PAYER: &str = "500100732259";
-/// A date the free FNS check refuses (`validation.failed`: before 2019-01-01).
-pub const FNS_TOO_EARLY: &str = "2018-12-31";
-/// A registry request id.
-pub const ALFA_REQUEST_ID: &str = "4e817e78-5876-4608-a873-bcc141454045";
-/// A bearer the sandbox rejects with 401 `invalid_token`.
-pub const ALFA_INVALID_BEARER: &str = "expired-bearer";
+/// The simulators of `adapters`, with their default settings.
+fn simulators_of(adapters: &[Arc<dyn Adapter>]) -> Vec<Box<dyn Simulator>> {
+    adapters.iter().filter_map(|a| a.simulator()).collect()
+}
+
+/// The registry's simulators with their default settings.
+fn registry_simulators() -> Vec<Box<dyn Simulator>> {
+    simulators_of(&proverka::adapters())
+}
 
 /// A credential the simulator of `provider` accepts, for a provider whose credential a proxy
-/// holds; `None` where the caller always brings their own (Alfa-Bank's bearer).
+/// holds; `None` where the caller always brings their own (a bearer) or nothing simulates it.
 pub fn credential(provider: Provider) -> Option<&'static str> {
-    match provider {
-        Provider::Fssp => Some(FSSP_TOKEN),
-        Provider::Court => Some("sandbox-court-token"),
-        Provider::Npd => Some("sandbox-npd-key"),
-        Provider::Alfa | Provider::Fns => None,
-    }
+    static CREDENTIALS: OnceLock<HashMap<Provider, &'static str>> = OnceLock::new();
+    CREDENTIALS
+        .get_or_init(|| {
+            registry_simulators()
+                .iter()
+                .filter_map(|s| Some((s.provider(), s.credential()?)))
+                .collect()
+        })
+        .get(&provider)
+        .copied()
 }
 
-/// A first query to try against a proxy in front of the sandbox at `base` (`--sandbox`).
+/// A first request to try against a proxy in front of the sandbox at `base` (`--sandbox`):
+/// the first simulator's example that has one.
 pub fn example_request(base: &str) -> String {
-    format!(
-        "curl -sG {base}/api/fssp.php --data-urlencode type=physical --data-urlencode lastname={} --data-urlencode firstname={} --data-urlencode birthdate={} --data-urlencode region=77 -i",
-        FSSP_DEBTOR.0, FSSP_DEBTOR.1, FSSP_DEBTOR.2
-    )
+    registry_simulators()
+        .iter()
+        .find_map(|s| s.example(base))
+        .unwrap_or_else(|| format!("curl -s {base}/v1/openapi.json"))
 }
 
-/// What one simulated call answers.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    status: u16,
-    content_type: &'static str,
-    body: Bytes,
-}
-
-impl Reply {
-    pub(crate) fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
-        Self {
-            status,
-            content_type,
-            body: body.into(),
-        }
-    }
-
-    pub(crate) fn json(status: u16, value: Value) -> Self {
-        Self::new(
-            status,
-            "application/json; charset=utf-8",
-            serde_json::to_vec(&value).unwrap_or_default(),
-        )
-    }
-
-    pub(crate) fn raw_json(text: &'static str) -> Self {
-        Self::new(200, "application/json; charset=utf-8", text)
-    }
-}
-
-/// The simulators' shared state.
+/// The simulators and what the sandbox counts of them.
 #[derive(Debug)]
-pub struct State {
+pub(crate) struct State {
+    /// The providers' own paths, from their adapters.
+    routes: Vec<serve::Route>,
+    simulators: Vec<Box<dyn Simulator>>,
     faults: Mutex<HashMap<Provider, Vec<FaultRule>>>,
     calls: Mutex<HashMap<Provider, u64>>,
     billed: Mutex<HashMap<Provider, u64>>,
     calls_by_key: Mutex<HashMap<CacheKey, u64>>,
     /// Calls of the account endpoints (the balance), by provider: never billed.
-    pub(crate) account_calls: Mutex<HashMap<Provider, u64>>,
+    account_calls: Mutex<HashMap<Provider, u64>>,
     call_number: AtomicU64,
     /// Woken at every change of `calls` or `billed`, so a test waits on a count, not a clock.
     counted: tokio::sync::Notify,
-    fssp_balance: Mutex<Money>,
-    /// FSSP's credit line: the balance may go this far below zero.
-    pub(crate) fssp_credit: Money,
-    court_left: AtomicI64,
-    alfa_seen: Mutex<HashMap<String, Instant>>,
-    pub(crate) alfa_step: Duration,
     /// How far the simulated providers' clock is ahead of the real one
     /// ([`SandboxHandle::advance`]).
-    pub(crate) ahead: Mutex<Duration>,
-    /// The free FNS check's calls per IP address in the last minute, as it limits them.
-    fns_recent: Mutex<HashMap<std::net::IpAddr, std::collections::VecDeque<Instant>>>,
-    fns_per_minute: usize,
-    initial_balance: Money,
-    initial_quota: i64,
+    ahead: Mutex<Duration>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -157,48 +106,17 @@ impl State {
         self.counted.notify_waiters();
     }
 
-    pub(crate) fn lock_fssp_balance(&self) -> MutexGuard<'_, Money> {
-        lock(&self.fssp_balance)
+    /// The simulator of `provider`.
+    pub(crate) fn simulator(&self, provider: Provider) -> Option<&dyn Simulator> {
+        self.simulators
+            .iter()
+            .find(|s| s.provider() == provider)
+            .map(AsRef::as_ref)
     }
 
-    /// One court query from the daily quota; the queries left after it, or `None` when none.
-    pub(crate) fn take_court_query(&self) -> Option<i64> {
-        self.court_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n > 0).then(|| n - 1)
-            })
-            .ok()
-            .map(|before| before - 1)
-    }
-
-    /// Whether one more FNS call from `ip` is within the service's per-IP limit (counted when
-    /// it is).
-    pub(crate) fn fns_admit(&self, ip: std::net::IpAddr) -> bool {
-        let now = Instant::now();
-        let mut recent = lock(&self.fns_recent);
-        let calls = recent.entry(ip).or_default();
-        while calls
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-        {
-            calls.pop_front();
-        }
-        if calls.len() >= self.fns_per_minute {
-            return false;
-        }
-        calls.push_back(now);
-        true
-    }
-
-    pub(crate) fn alfa_first_seen(&self, request_id: &str) -> Instant {
-        *lock(&self.alfa_seen)
-            .entry(request_id.to_owned())
-            .or_insert_with(Instant::now)
-    }
-
-    /// How long ago `since` was on the simulated providers' clock.
-    pub(crate) fn elapsed_since(&self, since: Instant) -> Duration {
-        since.elapsed() + *lock(&self.ahead)
+    /// Now on the simulated providers' clock.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now() + *lock(&self.ahead)
     }
 }
 
@@ -206,11 +124,8 @@ impl State {
 #[derive(Debug)]
 #[must_use]
 pub struct SandboxBuilder {
-    fssp_balance: Money,
-    fssp_credit: Money,
-    court_quota: i64,
-    alfa_step: Duration,
-    fns_per_minute: usize,
+    adapters: Vec<Arc<dyn Adapter>>,
+    simulators: Vec<Box<dyn Simulator>>,
 }
 
 /// The sandbox server.
@@ -218,51 +133,62 @@ pub struct SandboxBuilder {
 pub struct Sandbox;
 
 impl Sandbox {
-    /// A builder: FSSP balance 1000 RUB without a credit line, court quota 1000 a day, Alfa
-    /// registries advancing every 2 s, the free FNS check answering 2 calls a minute per IP
-    /// address.
+    /// A builder with every simulator the registry names, with its default settings (see
+    /// each one's `Default`).
     pub fn builder() -> SandboxBuilder {
+        let adapters = proverka::adapters();
         SandboxBuilder {
-            fssp_balance: Money::from_kopecks(100_000),
-            fssp_credit: Money::ZERO,
-            court_quota: 1000,
-            alfa_step: Duration::from_secs(2),
-            fns_per_minute: 2,
+            simulators: simulators_of(&adapters),
+            adapters,
         }
     }
 }
 
 impl SandboxBuilder {
-    /// The FSSP balance at start.
-    pub fn fssp_balance(mut self, balance: Money) -> Self {
-        self.fssp_balance = balance;
+    /// Serves one more provider, the registry's or not (a provider of another crate): its
+    /// adapter's paths and its simulator.
+    pub fn adapter(mut self, adapter: Arc<dyn Adapter>) -> Self {
+        let provider = adapter.provider();
+        self.adapters.retain(|a| a.provider() != provider);
+        self.simulators.retain(|s| s.provider() != provider);
+        self.simulators.extend(adapter.simulator());
+        self.adapters.push(adapter);
         self
     }
 
-    /// FSSP's credit line (`inquiry.credit`): paid queries go on below zero down to minus
-    /// this, as the page's sample shows ("balance": -706.62, "credit": 20000), then 498.
-    pub fn fssp_credit(mut self, credit: Money) -> Self {
-        self.fssp_credit = credit;
+    /// Serves `simulator` instead of the one of the same provider (or besides the others).
+    pub fn simulator(mut self, simulator: impl Simulator) -> Self {
+        let provider = simulator.provider();
+        self.simulators.retain(|s| s.provider() != provider);
+        self.simulators.push(Box::new(simulator));
         self
     }
 
-    /// The court's daily quota at start.
-    pub fn court_quota(mut self, quota: i64) -> Self {
-        self.court_quota = quota;
-        self
-    }
-
-    /// How many calls a minute the free FNS check answers from one IP address; beyond them it
-    /// answers `422 taxpayer.status.service.limited.error`.
-    pub fn fns_per_minute(mut self, calls: usize) -> Self {
-        self.fns_per_minute = calls;
-        self
-    }
-
-    /// How long an Alfa registry stays NEW, then IN_PROGRESS, before SUCCESS.
-    pub fn alfa_step(mut self, step: Duration) -> Self {
-        self.alfa_step = step;
-        self
+    /// Changes one setting of the simulator of the provider named `provider`
+    /// ([`Simulator::set`]), as `proverka-sandbox --set provider.name=value` does.
+    ///
+    /// # Errors
+    /// A message when no simulator has that name, or it refuses the setting.
+    pub fn set(mut self, provider: &str, name: &str, value: &str) -> Result<Self, String> {
+        let names: Vec<&str> = self
+            .simulators
+            .iter()
+            .map(|s| s.provider().as_str())
+            .collect();
+        let Some(simulator) = self
+            .simulators
+            .iter_mut()
+            .find(|s| s.provider().as_str() == provider)
+        else {
+            return Err(format!(
+                "no simulator named {provider} ({})",
+                names.join(", ")
+            ));
+        };
+        simulator
+            .set(name, value)
+            .map_err(|e| format!("{provider}: {e}"))?;
+        Ok(self)
     }
 
     /// Binds `addr` and serves until the handle is dropped.
@@ -273,6 +199,8 @@ impl SandboxBuilder {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
+            routes: serve::routes(&self.adapters),
+            simulators: self.simulators,
             faults: Mutex::default(),
             calls: Mutex::default(),
             billed: Mutex::default(),
@@ -280,16 +208,7 @@ impl SandboxBuilder {
             account_calls: Mutex::default(),
             call_number: AtomicU64::new(0),
             counted: tokio::sync::Notify::new(),
-            fssp_balance: Mutex::new(self.fssp_balance),
-            fssp_credit: self.fssp_credit,
-            court_left: AtomicI64::new(self.court_quota),
-            alfa_seen: Mutex::default(),
-            alfa_step: self.alfa_step,
             ahead: Mutex::default(),
-            fns_recent: Mutex::default(),
-            fns_per_minute: self.fns_per_minute,
-            initial_balance: self.fssp_balance,
-            initial_quota: self.court_quota,
         });
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let serving = Arc::clone(&state);
@@ -348,8 +267,8 @@ impl SandboxHandle {
             .push(FaultRule { fault, times });
     }
 
-    /// Moves the simulated providers' clock `by` ahead (an Alfa registry's progress): tests
-    /// move time instead of sleeping through it.
+    /// Moves the simulated providers' clock `by` ahead (a registry's progress, a per-minute
+    /// limit): tests move time instead of sleeping through it.
     pub fn advance(&self, by: Duration) {
         *lock(&self.state.ahead) += by;
     }
@@ -364,8 +283,8 @@ impl SandboxHandle {
         lock(&self.state.calls).get(&provider).copied().unwrap_or(0)
     }
 
-    /// Calls the simulated `provider` billed: FSSP answers with a price, court answers that
-    /// took a query of the quota, NPD `success = 1` answers; never Alfa-Bank's.
+    /// Calls the simulated `provider` billed (what its simulator says it bills: an answer
+    /// with a price, one that took a query of a quota).
     pub fn billed(&self, provider: Provider) -> u64 {
         lock(&self.state.billed)
             .get(&provider)
@@ -388,7 +307,7 @@ impl SandboxHandle {
         }
     }
 
-    /// Calls received on `provider`'s account endpoint (FSSP `apilk.php`): never billed, never
+    /// Calls received on `provider`'s account endpoints (a balance): never billed, never
     /// counted in [`calls`](Self::calls).
     pub fn account_calls(&self, provider: Provider) -> u64 {
         lock(&self.state.account_calls)
@@ -405,12 +324,16 @@ impl SandboxHandle {
             .unwrap_or(0)
     }
 
-    /// The FSSP balance now.
-    pub fn fssp_balance(&self) -> Money {
-        *self.state.lock_fssp_balance()
+    /// The running simulator of type `T`, to read its own state (a balance, a quota).
+    pub fn simulator<T: Simulator>(&self) -> Option<&T> {
+        self.state
+            .simulators
+            .iter()
+            .find_map(|s| s.as_any().downcast_ref::<T>())
     }
 
-    /// Clears faults and counters; restores the balance and quota.
+    /// Clears faults and counters; each simulator forgets what it learned and restores what
+    /// it spent ([`Simulator::reset`]).
     pub fn reset(&self) {
         reset(&self.state);
     }

@@ -1,6 +1,11 @@
-//! `proverka-sandbox --listen ADDR`: the five simulated providers on one address.
+//! `proverka-sandbox --listen ADDR [--set PROVIDER.NAME=VALUE]…`: every simulated provider on
+//! one address.
 
 use std::process::ExitCode;
+
+const USAGE: &str = "usage: proverka-sandbox [--listen 127.0.0.1:8090] [--set PROVIDER.NAME=VALUE]…
+  --set changes one simulator's setting before it starts, e.g. the balance of the provider
+  whose simulator has one: --set <provider>.balance=10000 (an unknown name lists the settings)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -13,13 +18,21 @@ async fn main() -> ExitCode {
                 Some(addr) => listen = addr,
                 None => return usage("--listen needs an address"),
             },
-            "--fssp-balance" => match args
-                .next()
-                .and_then(|v| proverka_core::Money::parse(&v).ok())
-            {
-                Some(balance) => builder = builder.fssp_balance(balance),
-                None => return usage("--fssp-balance needs an amount in rubles"),
-            },
+            "--set" => {
+                let Some(setting) = args.next() else {
+                    return usage("--set needs PROVIDER.NAME=VALUE");
+                };
+                let Some((provider, name, value)) = setting
+                    .split_once('=')
+                    .and_then(|(path, value)| path.split_once('.').map(|(p, n)| (p, n, value)))
+                else {
+                    return usage(&format!("--set {setting}: expected PROVIDER.NAME=VALUE"));
+                };
+                builder = match builder.set(provider, name, value) {
+                    Ok(builder) => builder,
+                    Err(problem) => return usage(&format!("--set {setting}: {problem}")),
+                };
+            }
             "-h" | "--help" => {
                 return usage("");
             }
@@ -28,10 +41,7 @@ async fn main() -> ExitCode {
     }
     match builder.start(&listen).await {
         Ok(handle) => {
-            eprintln!(
-                "proverka-sandbox: FSSP, court, NPD and Alfa simulators on {}",
-                handle.url()
-            );
+            eprintln!("proverka-sandbox: the simulators on {}", handle.url());
             let _ = tokio::signal::ctrl_c().await;
             ExitCode::SUCCESS
         }
@@ -46,7 +56,7 @@ fn usage(problem: &str) -> ExitCode {
     if !problem.is_empty() {
         eprintln!("proverka-sandbox: {problem}");
     }
-    eprintln!("usage: proverka-sandbox [--listen 127.0.0.1:8090] [--fssp-balance 1000.00]");
+    eprintln!("{USAGE}");
     if problem.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -2,17 +2,20 @@
 //! its path names, with the fault injected for this call if any.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use proverka_core::{Provider, RoutePath};
-use serde_json::json;
+use proverka_core::sandbox::{
+    Fault, FaultRule, Reply, Request as SimRequest, Simulated, Simulator,
+};
+use proverka_core::{Adapter, Provider, RoutePath};
+use serde_json::{Value, json};
 
-use crate::{Fault, FaultRule, Reply, State, faults, lock, providers};
+use crate::{State, faults, lock};
 
 pub(crate) fn reset(state: &State) {
     lock(&state.faults).clear();
@@ -20,12 +23,9 @@ pub(crate) fn reset(state: &State) {
     lock(&state.billed).clear();
     lock(&state.calls_by_key).clear();
     lock(&state.account_calls).clear();
-    lock(&state.alfa_seen).clear();
-    lock(&state.fns_recent).clear();
-    *state.lock_fssp_balance() = state.initial_balance;
-    state
-        .court_left
-        .store(state.initial_quota, Ordering::SeqCst);
+    for simulator in &state.simulators {
+        simulator.reset();
+    }
 }
 
 /// Which of a provider's own paths a request came to.
@@ -37,28 +37,45 @@ enum Place<'a> {
     Account,
 }
 
-/// The provider whose own path `path` is, from the registry: each adapter's upstream paths
-/// and account endpoints, so the sandbox does not spell them again.
-fn provider_at(path: &str) -> Option<(Provider, Place<'_>)> {
-    static PATHS: OnceLock<Vec<(Provider, RoutePath, bool)>> = OnceLock::new();
-    let paths = PATHS.get_or_init(|| {
-        let mut all = Vec::new();
-        for adapter in proverka::adapters() {
-            let provider = adapter.provider();
-            for account in adapter.account_routes() {
-                all.push((provider, RoutePath::Exact(account.path), true));
-            }
-            for route in adapter.upstream_paths() {
-                all.push((provider, route, false));
-            }
+/// One of the paths the sandbox serves: a provider's own, from its adapter.
+#[derive(Debug)]
+pub(crate) struct Route {
+    provider: Provider,
+    path: RoutePath,
+    account: bool,
+}
+
+/// The paths of `adapters`: each one's account endpoints and the paths its queries go to, so
+/// the sandbox does not spell them again.
+pub(crate) fn routes(adapters: &[Arc<dyn Adapter>]) -> Vec<Route> {
+    let mut all = Vec::new();
+    for adapter in adapters {
+        let provider = adapter.provider();
+        for account in adapter.account_routes() {
+            all.push(Route {
+                provider,
+                path: RoutePath::Exact(account.path),
+                account: true,
+            });
         }
-        all
-    });
-    paths.iter().find_map(|(provider, route, account)| {
-        let tail = route.tail(path)?;
+        for path in adapter.upstream_paths() {
+            all.push(Route {
+                provider,
+                path,
+                account: false,
+            });
+        }
+    }
+    all
+}
+
+/// The provider whose own path `path` is.
+fn provider_at<'a>(routes: &[Route], path: &'a str) -> Option<(Provider, Place<'a>)> {
+    routes.iter().find_map(|route| {
+        let tail = route.path.tail(path)?;
         Some((
-            *provider,
-            if *account {
+            route.provider,
+            if route.account {
                 Place::Account
             } else {
                 Place::Query(tail)
@@ -127,20 +144,34 @@ pub(crate) async fn handle(
     if let Some(control) = path.strip_prefix("/__sandbox/") {
         return Ok(respond(control_endpoint(state, &method, control, &body)));
     }
-    let Some((provider, place)) = provider_at(&path) else {
+    let Some((provider, place)) = provider_at(&state.routes, &path) else {
         return Ok(respond(Reply::json(
             404,
-            json!({"error": "unknown_endpoint", "error_description": "no such sandbox path"}),
+            &json!({"error": "unknown_endpoint", "error_description": "no such sandbox path"}),
         )));
+    };
+    let Some(simulator) = state.simulator(provider) else {
+        return Ok(respond(Reply::json(
+            404,
+            &json!({"error": "unknown_endpoint", "error_description": "nothing simulates this provider"}),
+        )));
+    };
+    let request = |tail| SimRequest {
+        method: method.as_str(),
+        tail,
+        pairs: &pairs,
+        bearer: bearer.as_deref(),
+        body: &body,
+        peer,
+        now: state.now(),
     };
     let tail = match place {
         Place::Account => {
             *lock(&state.account_calls).entry(provider).or_insert(0) += 1;
             state.counted.notify_waiters();
-            return Ok(respond(match provider {
-                Provider::Fssp => providers::fssp_account(state, &pairs),
-                _ => Reply::json(404, json!({"error": "no account endpoint simulated"})),
-            }));
+            return Ok(respond(simulator.account(&request("")).unwrap_or_else(
+                || Reply::json(404, &json!({"error": "no account endpoint simulated"})),
+            )));
         }
         Place::Query(tail) => tail,
     };
@@ -161,31 +192,27 @@ pub(crate) async fn handle(
             Outcome::Reset
         }
         Some(Fault::Reset) => Outcome::Reset,
-        Some(f) if providers::fault_reply(provider, f).is_some() => Outcome::Respond(
-            providers::fault_reply(provider, f).unwrap_or_else(|| Reply::json(500, json!({}))),
-        ),
-        other => {
-            let answered = match provider {
-                Provider::Fssp => providers::fssp(state, &pairs),
-                Provider::Court => providers::court(state, &pairs),
-                Provider::Npd => providers::npd(state, &pairs),
-                Provider::Alfa => providers::alfa(state, tail, bearer.as_deref(), &pairs),
-                Provider::Fns => providers::fns(state, peer, &method, &body),
-            };
-            let reply = match answered {
-                Ok((reply, key)) => {
-                    if let Some(key) = key {
-                        *lock(&state.calls_by_key).entry(key).or_insert(0) += 1;
+        fault => match fault.as_ref().and_then(|f| fault_reply(simulator, f)) {
+            Some(reply) => Outcome::Respond(reply),
+            None => {
+                let reply = match simulator.answer(&request(tail)) {
+                    Simulated::Answered { reply, billed, key } => {
+                        if billed {
+                            state.bill(provider);
+                        }
+                        if let Some(key) = key {
+                            *lock(&state.calls_by_key).entry(key).or_insert(0) += 1;
+                        }
+                        reply
                     }
-                    reply
-                }
-                Err(reply) => reply,
-            };
-            Outcome::Respond(match other {
-                Some(fault) => providers::after_billing(provider, fault, reply),
-                None => reply,
-            })
-        }
+                    Simulated::Refused(reply) => reply,
+                };
+                Outcome::Respond(match fault {
+                    Some(fault) => after_billing(simulator, fault, reply),
+                    None => reply,
+                })
+            }
+        },
     };
     match outcome {
         Outcome::Respond(reply) => Ok(respond(reply)),
@@ -208,36 +235,96 @@ fn control_endpoint(state: &State, method: &http::Method, path: &str, body: &[u8
                 .iter()
                 .map(|(k, n)| (k.to_string(), *n))
                 .collect();
+            let simulators: HashMap<String, Value> = state
+                .simulators
+                .iter()
+                .map(|s| (s.provider().to_string(), s.state()))
+                .filter(|(_, v)| !v.is_null())
+                .collect();
             Reply::json(
                 200,
-                json!({"calls": calls, "billed": billed, "by_query": by_key, "fssp_balance": state.lock_fssp_balance().to_string()}),
+                &json!({"calls": calls, "billed": billed, "by_query": by_key, "simulators": simulators}),
             )
         }
         ("POST", "reset") => {
             reset(state);
-            Reply::json(200, json!({"ok": true}))
+            Reply::json(200, &json!({"ok": true}))
         }
         ("DELETE", "faults") => {
             lock(&state.faults).clear();
-            Reply::json(200, json!({"ok": true}))
+            Reply::json(200, &json!({"ok": true}))
         }
         ("POST", p) if p.starts_with("faults/") => {
-            let provider = match &p["faults/".len()..] {
-                "fssp" => Provider::Fssp,
-                "court" => Provider::Court,
-                "npd" => Provider::Npd,
-                "alfa" => Provider::Alfa,
-                "fns" => Provider::Fns,
-                _ => return Reply::json(404, json!({"error": "unknown provider"})),
+            let name = &p["faults/".len()..];
+            let Some(provider) = state
+                .simulators
+                .iter()
+                .map(|s| s.provider())
+                .find(|provider| provider.as_str() == name)
+            else {
+                return Reply::json(404, &json!({"error": "unknown provider"}));
             };
             match serde_json::from_slice::<FaultRule>(body) {
                 Ok(rule) => {
                     lock(&state.faults).entry(provider).or_default().push(rule);
-                    Reply::json(200, json!({"ok": true}))
+                    Reply::json(200, &json!({"ok": true}))
                 }
-                Err(e) => Reply::json(400, json!({"error": e.to_string()})),
+                Err(e) => Reply::json(400, &json!({"error": e.to_string()})),
             }
         }
-        _ => Reply::json(404, json!({"error": "unknown control endpoint"})),
+        _ => Reply::json(404, &json!({"error": "unknown control endpoint"})),
+    }
+}
+
+/// The reply to a fault instead of the provider's answer (nothing billed): the simulator's
+/// own for a fault only it suffers, else what any provider's server does.
+fn fault_reply(simulator: &dyn Simulator, fault: &Fault) -> Option<Reply> {
+    if let Some(reply) = simulator.fault_reply(fault) {
+        return Some(reply);
+    }
+    Some(match fault {
+        Fault::Html => Reply::new(
+            200,
+            "text/html; charset=utf-8",
+            "<html><body><form><img src=\"captcha.png\"><input name=\"captcha\"></form></body></html>",
+        ),
+        Fault::Http5xx { status } => Reply::new(
+            *status,
+            "text/html",
+            "<html><body>Bad Gateway</body></html>",
+        ),
+        Fault::ProviderError { code } => simulator.provider_error(code),
+        _ => return None,
+    })
+}
+
+/// Spoils an answer the provider already produced and billed: what any transport does to it
+/// (truncation, a byte-order mark, padding), then what only this provider does.
+fn after_billing(simulator: &dyn Simulator, fault: &Fault, reply: Reply) -> Reply {
+    match fault {
+        Fault::Truncated | Fault::TruncatedAfterBilling => {
+            let half = reply.body.len() / 2;
+            Reply {
+                body: reply.body.slice(..half),
+                ..reply
+            }
+        }
+        Fault::Bom => {
+            let mut body = b"\xEF\xBB\xBF".to_vec();
+            body.extend_from_slice(&reply.body);
+            body.extend_from_slice(b"\r\n");
+            Reply {
+                body: body.into(),
+                ..reply
+            }
+        }
+        Fault::Oversized { bytes } => {
+            let mut body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut body {
+                map.insert("padding".into(), Value::String("x".repeat(*bytes)));
+            }
+            Reply::json(reply.status, &body)
+        }
+        _ => simulator.spoil(fault, reply),
     }
 }

@@ -6,13 +6,19 @@ use std::time::Duration;
 use proverka_core::{ErrorSource, Provider, RetryPolicy, Secret};
 use proverka_sandbox::{Fault, Sandbox, SandboxHandle};
 
+fn fssp_balance(s: &SandboxHandle) -> proverka_core::Money {
+    s.simulator::<proverka_fssp::sandbox::FsspSimulator>()
+        .expect("the sandbox simulates FSSP")
+        .balance()
+}
+
 /// How long an Alfa registry stays in each state here: far longer than a test runs, so only
 /// [`SandboxHandle::advance`] moves it.
 const STEP: Duration = Duration::from_secs(3600);
 
 async fn sandbox() -> SandboxHandle {
     Sandbox::builder()
-        .alfa_step(STEP)
+        .simulator(proverka_alfa::sandbox::AlfaSimulator::new(STEP))
         .start("127.0.0.1:0")
         .await
         .unwrap()
@@ -20,7 +26,7 @@ async fn sandbox() -> SandboxHandle {
 
 fn fssp(s: &SandboxHandle) -> proverka_fssp::FsspClient {
     proverka_fssp::FsspClient::builder()
-        .token(proverka_sandbox::FSSP_TOKEN)
+        .token(proverka_fssp::sandbox::TOKEN)
         .base_url(s.url())
         .timeout(Duration::from_secs(2))
         .build()
@@ -58,13 +64,13 @@ async fn every_fssp_query_type_round_trips_and_pays() {
     use proverka_fssp::*;
     let s = sandbox().await;
     let c = fssp(&s);
-    let (last, first, birth) = proverka_sandbox::FSSP_DEBTOR;
+    let (last, first, birth) = proverka_fssp::sandbox::DEBTOR;
     let debtor = Physical::new(last, first, birth, Region::Code(77)).unwrap();
     let found = c.physical(&debtor).await.unwrap();
     assert!(!found.records.is_empty());
     let price = found.inquiry().unwrap().price.unwrap();
-    assert_eq!(s.fssp_balance().kopecks(), 100_000 - price.kopecks());
-    let (last, first, birth) = proverka_sandbox::FSSP_CLEAN;
+    assert_eq!(fssp_balance(&s).kopecks(), 100_000 - price.kopecks());
+    let (last, first, birth) = proverka_fssp::sandbox::CLEAN;
     assert!(
         c.physical(&Physical::new(last, first, birth, Region::All).unwrap())
             .await
@@ -153,7 +159,7 @@ async fn fssp_faults_become_typed_errors() {
         Some(1),
     );
     let impatient = proverka_fssp::FsspClient::builder()
-        .token(proverka_sandbox::FSSP_TOKEN)
+        .token(proverka_fssp::sandbox::TOKEN)
         .base_url(s.url())
         .timeout(Duration::from_millis(300))
         .build()
@@ -166,7 +172,7 @@ async fn fssp_faults_become_typed_errors() {
     );
     assert!(!impatient.physical(&q).await.unwrap().records.is_empty());
     // Validation is the adapter's: the sandbox answers exactly what the provider would.
-    let raw = raw_get(&format!("{}/api/fssp.php?type=physical&lastname=Ив@нов&firstname=И&birthdate=01.01.1990&region=1&token={}", s.url(), proverka_sandbox::FSSP_TOKEN)).await;
+    let raw = raw_get(&format!("{}/api/fssp.php?type=physical&lastname=Ив@нов&firstname=И&birthdate=01.01.1990&region=1&token={}", s.url(), proverka_fssp::sandbox::TOKEN)).await;
     assert_eq!(
         raw,
         r#"{"error":"888","message":"lastname: forbidden symbols present"}"#
@@ -211,7 +217,7 @@ async fn court_round_trips_quota_swaps_and_faults() {
     let c = court(&s);
     let found = c
         .find(&CourtQuery::address(
-            Address::new(proverka_sandbox::COURT_ADDRESS_FOUND).unwrap(),
+            Address::new(proverka_court::sandbox::ADDRESS_FOUND).unwrap(),
         ))
         .await
         .unwrap();
@@ -219,7 +225,7 @@ async fn court_round_trips_quota_swaps_and_faults() {
     assert_eq!(found.queries_left, Some(999));
     let none = c
         .find(&CourtQuery::address(
-            Address::new(proverka_sandbox::COURT_ADDRESS_NOT_FOUND).unwrap(),
+            Address::new(proverka_court::sandbox::ADDRESS_NOT_FOUND).unwrap(),
         ))
         .await
         .unwrap();
@@ -244,7 +250,7 @@ async fn court_round_trips_quota_swaps_and_faults() {
         assert_eq!(c.find(&point).await.unwrap_err().source_kind(), source);
     }
     let limited = Sandbox::builder()
-        .court_quota(1)
+        .simulator(proverka_court::sandbox::CourtSimulator::new(1))
         .start("127.0.0.1:0")
         .await
         .unwrap();
@@ -263,12 +269,12 @@ async fn npd_round_trips_success_zero_and_errors() {
     let s = sandbox().await;
     let c = npd(&s);
     assert!(
-        c.check(&NpdQuery::parse(proverka_sandbox::NPD_PAYER, None).unwrap())
+        c.check(&NpdQuery::parse(proverka_npd::sandbox::PAYER, None).unwrap())
             .await
             .unwrap()
             .self_employed
     );
-    let non = NpdQuery::parse(proverka_sandbox::NPD_NON_PAYER, Some("2024-01-01")).unwrap();
+    let non = NpdQuery::parse(proverka_npd::sandbox::NON_PAYER, Some("2024-01-01")).unwrap();
     assert!(!c.check(&non).await.unwrap().self_employed);
     s.inject(Provider::Npd, Fault::SuccessZero, Some(2));
     let policy = RetryPolicy {
@@ -325,7 +331,7 @@ async fn alfa_registries_advance_and_page() {
     let s = sandbox().await;
     let c = alfa(&s);
     let bearer = Secret::new("sandbox-bearer");
-    let q = RegistryQuery::new(proverka_sandbox::ALFA_REQUEST_ID).unwrap();
+    let q = RegistryQuery::new(proverka_alfa::sandbox::REQUEST_ID).unwrap();
     assert_eq!(
         c.registry(&bearer, &q).await.unwrap().list_status,
         Some(ListStatus::New)
@@ -337,14 +343,14 @@ async fn alfa_registries_advance_and_page() {
     );
     s.advance(STEP);
     let all = c
-        .fetch_all(&bearer, proverka_sandbox::ALFA_REQUEST_ID, 2)
+        .fetch_all(&bearer, proverka_alfa::sandbox::REQUEST_ID, 2)
         .await
         .unwrap();
     assert_eq!(all.list_status, Some(ListStatus::Success));
     let total = all.pagination.unwrap().total_count.unwrap();
     assert_eq!(all.selfemployed_account.len() as i64, total);
     let e = c
-        .registry(&Secret::new(proverka_sandbox::ALFA_INVALID_BEARER), &q)
+        .registry(&Secret::new(proverka_alfa::sandbox::INVALID_BEARER), &q)
         .await
         .unwrap_err();
     assert!(matches!(
@@ -448,20 +454,22 @@ async fn control_endpoints_inject_faults_count_calls_and_reset() {
     assert!(c.physical(&q).await.is_ok(), "faults cleared");
     assert_eq!(raw(&s, "POST", "/__sandbox/reset", "").await.0, 200);
     assert_eq!(s.calls(Provider::Fssp), 0);
-    assert_eq!(s.fssp_balance().kopecks(), 100_000);
+    assert_eq!(fssp_balance(&s).kopecks(), 100_000);
 }
 
 /// The sandbox follows the pages, not the adapters (`shared/seeds/`).
 #[tokio::test]
 async fn the_simulators_behave_like_the_pages() {
     let s = Sandbox::builder()
-        .fssp_balance(proverka_core::Money::from_kopecks(100))
-        .fssp_credit(proverka_core::Money::from_kopecks(2_000_000))
+        .simulator(proverka_fssp::sandbox::FsspSimulator::new(
+            proverka_core::Money::from_kopecks(100),
+            proverka_core::Money::from_kopecks(2_000_000),
+        ))
         .start("127.0.0.1:0")
         .await
         .unwrap();
     let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
-    let token = proverka_sandbox::FSSP_TOKEN;
+    let token = proverka_fssp::sandbox::TOKEN;
     let url = s.url();
     // Court: "не находит c "55.794340 49.099524", но найдет c "49.099524 55.794340"", and a
     // point east of 90°E is found in either order.

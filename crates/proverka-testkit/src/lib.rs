@@ -42,11 +42,12 @@ pub fn individual_inn(ten: u64) -> String {
         .collect()
 }
 
-/// The repository's `fixtures/<provider>` folder.
+/// A provider's fixtures: the `fixtures/` folder of its crate (`crates/proverka-<provider>`).
 pub fn fixture_dir(provider: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(provider)
+        .join("..")
+        .join(format!("proverka-{provider}"))
+        .join("fixtures")
 }
 
 /// One fixture's bytes as an HTTP 200 JSON answer.
@@ -166,24 +167,21 @@ pub fn mutate(mut body: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
     body
 }
 
-/// Snapshots one JSON value per fixture file of a provider: `snapshot_fixtures!("court",
-/// |name, raw| json!(…))`. Expands at the call site, so the snapshots live beside the calling
-/// test. Every fixture is read as an HTTP 200 JSON answer unless the closure changes `raw`.
+/// Snapshots one JSON value per fixture file of the calling test's crate (its `fixtures/`
+/// folder): `snapshot_fixtures!(|name, raw| json!(…))`. Expands at the call site, so the
+/// snapshots live beside the calling test. Every fixture is read as an HTTP 200 JSON answer
+/// unless the closure changes `raw`.
 #[macro_export]
 macro_rules! snapshot_fixtures {
-    ($provider:literal, $describe:expr) => {{
+    ($describe:expr) => {{
         let describe = $describe;
-        $crate::insta::glob!(
-            concat!("../../../fixtures/", $provider),
-            "*.{json,html,txt}",
-            |path| {
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                let body = std::fs::read(path).unwrap();
-                let raw = $crate::RawAnswer::json($crate::Bytes::from(body));
-                let value: serde_json::Value = describe(&name, raw);
-                $crate::insta::assert_json_snapshot!(value);
-            }
-        );
+        $crate::insta::glob!("../fixtures", "*.{json,html,txt}", |path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let body = std::fs::read(path).unwrap();
+            let raw = $crate::RawAnswer::json($crate::Bytes::from(body));
+            let value: serde_json::Value = describe(&name, raw);
+            $crate::insta::assert_json_snapshot!(value);
+        });
     }};
 }
 

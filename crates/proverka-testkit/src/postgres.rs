@@ -89,6 +89,42 @@ fn answers(port: u16) -> bool {
     .is_ok()
 }
 
+/// Removes what earlier test processes left: a server a test binary keeps in a `static` is
+/// never dropped, and a killed test never drops anything. A folder is named
+/// `proverka-pg-<pid>-<port>`; when that process is gone, its server (the pid in
+/// `postmaster.pid`) is stopped and the folder removed, so repeated runs do not fill the disk.
+fn sweep_leftovers() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("proverka-pg-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if owner == std::process::id() || Path::new(&format!("/proc/{owner}")).exists() {
+            continue;
+        }
+        let dir = entry.path();
+        let postmaster = std::fs::read_to_string(dir.join("data").join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+        if let Some(pid) = postmaster
+            && Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = Command::new("kill")
+                .args(["-QUIT", &pid.to_string()])
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 impl PostgresServer {
     /// Creates a cluster in a temporary folder and starts it on a free port; returns once it
     /// accepts connections.
@@ -96,6 +132,7 @@ impl PostgresServer {
     /// # Panics
     /// When PostgreSQL is missing or does not start: the tests need a real one.
     pub fn start() -> Self {
+        sweep_leftovers();
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("proverka-pg-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

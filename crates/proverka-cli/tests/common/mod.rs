@@ -34,7 +34,7 @@ pub fn proverka(s: &SandboxHandle) -> tokio::process::Command {
     }
     c.env(
         "PROVERKA_PROVIDERS_FSSP_TOKEN",
-        proverka_sandbox::FSSP_TOKEN,
+        proverka_fssp::sandbox::TOKEN,
     )
     .env("PROVERKA_PROVIDERS_COURT_TOKEN", "court-token")
     .env("PROVERKA_PROVIDERS_NPD_KEY", "npd-key")

@@ -1,0 +1,110 @@
+//! The NPD simulator (the `sandbox` feature): `GET /parser/nalog_npd_api/`, refusing what the
+//! page refuses and billing every `success = 1` answer, as the page says.
+
+use std::any::Any;
+
+use proverka_core::sandbox::{
+    Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, param,
+    seed,
+};
+use proverka_core::{Date, Lookup, Provider};
+use serde_json::json;
+
+use crate::NpdQuery;
+
+/// A self-employed INN (`found: 1`).
+pub const PAYER: &str = SELF_EMPLOYED_INN;
+/// An INN that is not self-employed (`found: 0`).
+pub const NON_PAYER: &str = NOT_SELF_EMPLOYED_INN;
+/// A key the simulator accepts (any non-empty one is).
+pub const KEY: &str = "sandbox-npd-key";
+
+/// The simulated api-assist NPD check. It keeps no state.
+#[derive(Debug, Default)]
+pub struct NpdSimulator;
+
+impl Simulator for NpdSimulator {
+    fn provider(&self) -> Provider {
+        Provider::Npd
+    }
+
+    fn answer(&self, request: &Request<'_>) -> Simulated {
+        let pairs = request.pairs;
+        if pairs.iter().all(|(k, v)| *k != "key" || v.is_empty()) {
+            return Simulated::Refused(self.provider_error("40301"));
+        }
+        if let Err(refused) = page_rules(pairs) {
+            return Simulated::Refused(refused);
+        }
+        let found = match param(pairs, &["inn"]).unwrap_or_default() {
+            PAYER => true,
+            NON_PAYER => false,
+            _ => seed(pairs).is_multiple_of(2),
+        };
+        Simulated::Answered {
+            reply: Reply::json(200, &json!({"success": 1, "found": i32::from(found)})),
+            billed: true,
+            key: NpdQuery::from_pairs(pairs).ok().map(|q| q.cache_key()),
+        }
+    }
+
+    fn provider_error(&self, code: &str) -> Reply {
+        let (status, text) = match code {
+            "40301" => (403, "Invalid access key"),
+            "40302" => (403, "The subscription period has expired"),
+            "40303" => (403, "Invalid IP"),
+            "40304" => (403, "Day limit of requests exceeded"),
+            "40305" => (403, "Month limit of requests exceeded"),
+            _ => (400, "Field inn is required"),
+        };
+        Reply::json(
+            status,
+            &json!({"error": text, "error_code": code.parse::<i64>().unwrap_or(40000)}),
+        )
+    }
+
+    /// `{"success": 0}`: "ask again".
+    fn fault_reply(&self, fault: &Fault) -> Option<Reply> {
+        matches!(fault, Fault::SuccessZero).then(|| Reply::json(200, &json!({"success": 0})))
+    }
+
+    /// `{"success": 1}` without `found`: billed, but no result.
+    fn spoil(&self, fault: &Fault, reply: Reply) -> Reply {
+        match fault {
+            Fault::SuccessOneWithoutFound if reply.status == 200 => {
+                Reply::json(200, &json!({"success": 1}))
+            }
+            _ => reply,
+        }
+    }
+
+    fn credential(&self) -> Option<&'static str> {
+        Some(KEY)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The page: "`Field inn is required` - не указан ИНН", "`Field date is invalid` - неверный
+/// формат даты" ("date — … в формате YYYY-MM-DD"). Written from the page, not from the
+/// adapter's validation.
+fn page_rules(pairs: &[(&str, &str)]) -> Result<(), Reply> {
+    let error = |text: &str| Reply::json(400, &json!({"error": text, "error_code": 40000}));
+    param(pairs, &["inn"]).ok_or_else(|| error("Field inn is required"))?;
+    if let Some(date) = param(pairs, &["date"]) {
+        let shape = date.len() == 10
+            && date.char_indices().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !shape || Date::parse_iso(date).is_err() {
+            return Err(error("Field date is invalid"));
+        }
+    }
+    Ok(())
+}
