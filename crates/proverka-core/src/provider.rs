@@ -4,36 +4,103 @@ use std::fmt;
 
 use crate::Money;
 
-/// One of the upstream APIs proverka wraps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
+/// One of the upstream APIs proverka wraps: a short lowercase name, stable (it is part of
+/// cache keys, configuration sections, environment variables and metric labels).
+///
+/// Open: the five providers of proverka's own adapter crates are constants here, and a
+/// provider of another crate is [`Provider::new`] with a name of its own, so adding one never
+/// edits this crate.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Provider(&'static str);
+
+#[allow(non_upper_case_globals)] // read as the variants they were: `Provider::Fssp`.
+impl Provider {
     /// api-cloud.ru FSSP: debts at the Federal Bailiff Service (ФССП).
-    Fssp,
+    pub const Fssp: Self = Self("fssp");
     /// Территориальная подсудность: the court with jurisdiction over an address.
-    Court,
+    pub const Court: Self = Self("court");
     /// api-assist.com: self-employed (НПД) tax payer status.
-    Npd,
+    pub const Npd: Self = Self("npd");
     /// Alfa-Bank BaaS: status of a self-employed registry (реестр самозанятых).
-    Alfa,
+    pub const Alfa: Self = Self("alfa");
     /// The Federal Tax Service's own free NPD status check (ФНС, «Проверка статуса
     /// налогоплательщика налога на профессиональный доход»).
-    Fns,
+    pub const Fns: Self = Self("fns");
+
+    /// The providers of proverka's own adapter crates, in a fixed order. The providers a
+    /// build serves are its registry's (`proverka::adapters()`), which may add others.
+    pub const ALL: [Self; 5] = [Self::Fssp, Self::Court, Self::Npd, Self::Alfa, Self::Fns];
+
+    /// A provider named `name`: lowercase ASCII letters, digits and `_`, starting with a
+    /// letter, at most 32 characters (it becomes a configuration section, an environment
+    /// variable's part and a metric label).
+    ///
+    /// # Panics
+    /// At compile time in a `const`, else at the call, for a name outside those rules: a
+    /// provider's name is a constant of its crate, never input.
+    pub const fn new(name: &'static str) -> Self {
+        let bytes = name.as_bytes();
+        assert!(
+            !bytes.is_empty() && bytes.len() <= 32 && bytes[0].is_ascii_lowercase(),
+            "a provider's name starts with a lowercase letter and has at most 32 characters"
+        );
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            assert!(
+                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
+                "a provider's name has lowercase letters, digits and _ only"
+            );
+            i += 1;
+        }
+        Self(name)
+    }
+
+    /// Its name: stable, part of cache keys and metric labels.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
 }
 
 impl Provider {
-    /// Every provider, in a fixed order.
-    pub const ALL: [Self; 5] = [Self::Fssp, Self::Court, Self::Npd, Self::Alfa, Self::Fns];
+    /// Where it stands in a listing: the built-in providers in [`Provider::ALL`]'s order,
+    /// then the others.
+    fn rank(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|p| *p == self)
+            .unwrap_or(Self::ALL.len())
+    }
+}
 
-    /// A short lowercase name, stable: it is part of cache keys and metric labels.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Fssp => "fssp",
-            Self::Court => "court",
-            Self::Npd => "npd",
-            Self::Alfa => "alfa",
-            Self::Fns => "fns",
+impl Ord for Provider {
+    /// The built-in providers in [`Provider::ALL`]'s order, then the others by name: the
+    /// order of metrics, reports and the OpenAPI document stays as it was.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.rank(), self.0).cmp(&(other.rank(), other.0))
+    }
+}
+
+impl PartialOrd for Provider {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for Provider {
+    /// As the variant it reads like: `Fssp`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        if let Some(first) = chars.next() {
+            write!(f, "{}{}", first.to_ascii_uppercase(), chars.as_str())?;
         }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Provider {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
     }
 }
 
@@ -70,5 +137,35 @@ impl Cost {
     /// Whether the provider charges for this query.
     pub fn is_paid(self) -> bool {
         matches!(self, Self::Paid { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Provider;
+
+    #[test]
+    fn a_provider_of_another_crate_is_named_and_shown_as_the_built_in_ones() {
+        const SIXTH: Provider = Provider::new("egrul_2");
+        assert_eq!(SIXTH.as_str(), "egrul_2");
+        assert_eq!(format!("{SIXTH:?} {}", Provider::Fssp), "Egrul_2 fssp");
+        assert_eq!(format!("{:?}", Provider::Npd), "Npd");
+        assert_ne!(SIXTH, Provider::Fssp);
+        let mut sorted = vec![SIXTH, Provider::Fns, Provider::Fssp, Provider::new("abc")];
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [Provider::Fssp, Provider::Fns, Provider::new("abc"), SIXTH]
+        );
+        match Provider::Court {
+            Provider::Court => {}
+            _ => panic!("a built-in provider matches its constant"),
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "lowercase letters")]
+    fn a_name_outside_the_rules_is_refused() {
+        let _ = Provider::new("bad-name");
     }
 }
