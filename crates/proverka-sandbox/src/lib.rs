@@ -30,7 +30,7 @@ mod serve;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
@@ -54,16 +54,10 @@ fn registry_simulators() -> Vec<Box<dyn Simulator>> {
 /// A credential the simulator of `provider` accepts, for a provider whose credential a proxy
 /// holds; `None` where the caller always brings their own (a bearer) or nothing simulates it.
 pub fn credential(provider: Provider) -> Option<&'static str> {
-    static CREDENTIALS: OnceLock<HashMap<Provider, &'static str>> = OnceLock::new();
-    CREDENTIALS
-        .get_or_init(|| {
-            registry_simulators()
-                .iter()
-                .filter_map(|s| Some((s.provider(), s.credential()?)))
-                .collect()
-        })
-        .get(&provider)
-        .copied()
+    registry_simulators()
+        .iter()
+        .find(|s| s.provider() == provider)
+        .and_then(|s| s.credential())
 }
 
 /// A first request to try against a proxy in front of the sandbox at `base` (`--sandbox`):

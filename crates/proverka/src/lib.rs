@@ -40,7 +40,7 @@ pub use proverka_fns as fns;
 mod registry;
 mod sources;
 
-pub use registry::adapters;
+pub use registry::{AlreadyRegistered, adapters, register};
 #[cfg(all(feature = "npd", feature = "fns"))]
 pub use sources::NpdFromFns;
 pub use sources::free_sources;

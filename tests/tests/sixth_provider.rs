@@ -1,0 +1,260 @@
+//! A throwaway sixth provider, written here and nowhere else: its adapter, its query, its
+//! simulator. Registered once (`proverka::register`), it is served by the proxy (drop-in and
+//! typed routes, cache, metrics, OpenAPI) and by the sandbox, without a
+//! line of theirs naming it. This is the "one package" promise of the registry, checked.
+
+use std::any::Any;
+use std::sync::{Arc, Once};
+use std::time::{Duration, SystemTime};
+
+use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, param, seed};
+use proverka_core::{
+    Adapter, Billed, CacheKey, CodeMeaning, Cost, CredentialStyle, ErrorSource, Inn, Lookup,
+    PagePrice, Parsed, Provider, ProviderReply, ProviderSpec, QueryInput, RawAnswer, RenderError,
+    Reported, RoutePath, Routes, TypedOperation, TypedParam, UpstreamRequest, Verdict, json_body,
+};
+use proverka_sandbox::Sandbox;
+use proverka_tests::{InProcess, config_for};
+use serde_json::{Value, json};
+
+/// The provider: a registry of disqualified persons, say; its name is all proverka knows.
+const SIXTH: Provider = Provider::new("sixth");
+/// Its own path.
+const PATH: &str = "/sixth/check";
+
+/// One query: an INN.
+#[derive(Debug, Clone)]
+struct SixthQuery {
+    inn: Inn,
+}
+
+impl Lookup for SixthQuery {
+    fn provider(&self) -> Provider {
+        SIXTH
+    }
+
+    fn query_kind(&self) -> &'static str {
+        "check"
+    }
+
+    fn cache_key(&self) -> CacheKey {
+        CacheKey::builder(SIXTH, "check")
+            .exact("inn", self.inn.to_string())
+            .build()
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::Paid { typical: None }
+    }
+
+    fn upstream_request(&self) -> UpstreamRequest {
+        UpstreamRequest::new(PATH).param("inn", self.inn.to_string())
+    }
+
+    fn judge(&self, raw: &RawAnswer, _now: SystemTime) -> Verdict {
+        let body: Option<Value> = serde_json::from_slice(json_body(&raw.body)).ok();
+        match (raw.status, body) {
+            (200, Some(v)) if v["found"].is_boolean() => Verdict::Answer {
+                billed: Billed::Yes(None),
+                keep_for: Duration::from_secs(3600),
+                reported: Reported::default(),
+            },
+            (401, _) => Verdict::ProviderError {
+                code: "401".into(),
+                billed: Billed::No,
+                retryable: false,
+            },
+            _ => Verdict::Unreadable {
+                billed: Billed::Unknown,
+                what: "not the provider's JSON".into(),
+            },
+        }
+    }
+
+    fn render(&self, raw: &RawAnswer) -> Result<Value, RenderError> {
+        let body: Value = serde_json::from_slice(json_body(&raw.body)).unwrap_or(Value::Null);
+        match body["found"].as_bool() {
+            Some(found) => Ok(json!({"inn": self.inn.to_string(), "disqualified": found})),
+            None => Err(RenderError {
+                source: ErrorSource::Decode,
+                message: "no `found` in the answer".into(),
+                retryable: false,
+                charged: proverka_core::Charged::Unknown,
+            }),
+        }
+    }
+}
+
+/// Its adapter: what the proxy and the sandbox read of it.
+#[derive(Debug)]
+struct SixthAdapter;
+
+impl Adapter for SixthAdapter {
+    fn spec(&self) -> ProviderSpec {
+        ProviderSpec {
+            provider: SIXTH,
+            base_url: "https://sixth.invalid",
+            timeout: Duration::from_secs(10),
+            credential: CredentialStyle::QueryParam("token"),
+            price: PagePrice::Tariff,
+            calls_per_minute: None,
+        }
+    }
+
+    fn routes(&self) -> Routes {
+        Routes {
+            drop_in: vec![RoutePath::Exact(PATH)],
+            typed: RoutePath::Exact("/v1/sixth"),
+        }
+    }
+
+    fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
+        let inn = input
+            .pairs
+            .iter()
+            .find(|(k, _)| *k == "inn")
+            .map(|(_, v)| *v)
+            .unwrap_or_default();
+        inn.parse::<Inn>()
+            .map(|inn| Parsed::stable(SixthQuery { inn }))
+            .map_err(|_| ProviderReply::new(400, r#"{"error":"bad inn"}"#))
+    }
+
+    fn missing_credential(&self) -> ProviderReply {
+        ProviderReply::new(401, r#"{"error":"no token"}"#)
+    }
+
+    fn operations(&self) -> Vec<TypedOperation> {
+        vec![TypedOperation {
+            path: "/v1/sixth".into(),
+            summary: "Whether a person is disqualified (a throwaway provider)".into(),
+            params: vec![TypedParam::required("inn", "INN")],
+        }]
+    }
+
+    fn explain(&self, code: &str) -> Option<CodeMeaning> {
+        let _ = code;
+        None
+    }
+
+    fn simulator(&self) -> Option<Box<dyn Simulator>> {
+        Some(Box::new(SixthSimulator))
+    }
+}
+
+/// Its simulator: refuses a missing token, answers from the query's seed, bills each answer.
+#[derive(Debug)]
+struct SixthSimulator;
+
+impl Simulator for SixthSimulator {
+    fn provider(&self) -> Provider {
+        SIXTH
+    }
+
+    fn answer(&self, request: &Request<'_>) -> Simulated {
+        if param(request.pairs, &["token"]).is_none() {
+            return Simulated::Refused(self.provider_error("401"));
+        }
+        let Some(inn) = param(request.pairs, &["inn"]) else {
+            return Simulated::Refused(Reply::json(400, &json!({"error": "bad inn"})));
+        };
+        Simulated::Answered {
+            reply: Reply::json(
+                200,
+                &json!({"found": seed(request.pairs).is_multiple_of(2)}),
+            ),
+            billed: true,
+            key: inn
+                .parse::<Inn>()
+                .ok()
+                .map(|inn| SixthQuery { inn }.cache_key()),
+        }
+    }
+
+    fn provider_error(&self, code: &str) -> Reply {
+        Reply::json(code.parse().unwrap_or(500), &json!({"error": "no token"}))
+    }
+
+    fn credential(&self) -> Option<&'static str> {
+        Some("sixth-token")
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn register() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        proverka::register(Arc::new(SixthAdapter)).expect("the name is free");
+    });
+}
+
+/// An INN with a valid checksum.
+const INN: &str = "7707083893";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sixth_provider_is_served_by_the_sandbox_and_the_proxy_without_touching_them() {
+    register();
+    assert_eq!(
+        proverka::register(Arc::new(SixthAdapter)),
+        Err(proverka::AlreadyRegistered(SIXTH)),
+        "a name is registered once"
+    );
+    let sandbox = Sandbox::builder().start("127.0.0.1:0").await.unwrap();
+
+    // The sandbox simulates it on its adapter's path, refusals included.
+    let direct = proverka_tests::http()
+        .get(format!("{}{PATH}", sandbox.url()))
+        .query(&[("inn", INN), ("token", "t")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 200);
+    assert!(direct.json::<Value>().await.unwrap()["found"].is_boolean());
+    assert_eq!((sandbox.calls(SIXTH), sandbox.billed(SIXTH)), (1, 1));
+    sandbox.reset();
+
+    // The proxy serves it from its registry entry and a configuration section of its name.
+    let toml = config_for(&sandbox, "")
+        + &format!(
+            "[providers.sixth]\nbase_url = \"{}\"\ntoken = \"sixth-token\"\nprice_rub = 3.0\n",
+            sandbox.url()
+        );
+    let proxy = InProcess::new(&toml);
+    let query = [("inn", INN.to_owned())];
+    let first = proxy.get(PATH, &query).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.header("x-cache"), "MISS");
+    let again = proxy.get(PATH, &query).await;
+    assert_eq!(again.header("x-cache"), "HIT");
+    assert_eq!(
+        again.text(),
+        first.text(),
+        "the provider's bytes, served again"
+    );
+    let typed = proxy.get("/v1/sixth", &query).await;
+    assert_eq!(typed.status, 200, "{}", typed.text());
+    assert_eq!(typed.json()["result"]["inn"], INN);
+    assert_eq!(
+        sandbox.billed(SIXTH),
+        1,
+        "one paid call for one query, whatever route asked"
+    );
+
+    // A query its adapter refuses is answered in its words, free, never sent.
+    let refused = proxy.get(PATH, &[("inn", "123".to_owned())]).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"], "bad inn");
+    assert_eq!(sandbox.calls(SIXTH), 1);
+
+    // Metrics and the OpenAPI document list it as they list the others.
+    let metrics = proxy.metrics().await;
+    assert!(
+        metrics.contains("provider=\"sixth\""),
+        "no metric names the sixth provider:\n{metrics}"
+    );
+    let openapi = proxy.get("/v1/openapi.json", &[]).await.json();
+    assert!(openapi["paths"]["/v1/sixth"].is_object());
+}
