@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::{Date, Params};
+use crate::{Date, DateError, Params};
 
 /// How long an answer for a past date is kept: the status on a day gone by does not change.
 pub const PAST_DATE_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
@@ -23,6 +23,30 @@ pub fn date_param<'a>(params: Params<'a>, names: &[&str]) -> Option<&'a str> {
         .first_of(names)
         .map(str::trim)
         .filter(|d| !d.is_empty())
+}
+
+/// A query's `inn` and its date under the first of `date_names`, as given (the date `None`
+/// when absent or blank).
+pub fn inn_and_date<'a>(
+    pairs: &'a [(&'a str, &'a str)],
+    date_names: &[&str],
+) -> (&'a str, Option<&'a str>) {
+    let params = Params::new(pairs);
+    (
+        params.get("inn").unwrap_or_default(),
+        date_param(params, date_names),
+    )
+}
+
+/// A date given as `YYYY-MM-DD`, if given: blank is none (the query then means today).
+///
+/// # Errors
+/// The text is not a `YYYY-MM-DD` date.
+pub fn iso_date(text: Option<&str>) -> Result<Option<Date>, DateError> {
+    text.map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(Date::parse_iso)
+        .transpose()
 }
 
 /// Whether a query names its date: then the same text always means the same query

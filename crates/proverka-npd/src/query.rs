@@ -1,8 +1,8 @@
 //! [`NpdQuery`]: one status check, validated before anything is sent (the page's 400 codes,
 //! and proverka's own rules, marked as such).
 
-use proverka_core::status_day::{InFuture, date_param, status_day};
-use proverka_core::{Date, Inn, InnError, Params, RefusedBy};
+use proverka_core::status_day::{InFuture, inn_and_date, iso_date, status_day};
+use proverka_core::{Date, Inn, InnError, RefusedBy};
 
 use crate::error::ValidationError;
 
@@ -86,11 +86,7 @@ impl NpdQuery {
 
     fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, ValidationError> {
         let inn = Inn::parse_individual(inn).map_err(inn_error)?;
-        let date = date
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(|d| Date::parse_iso(d).map_err(|_| date_error("must be YYYY-MM-DD")))
-            .transpose()?;
+        let date = iso_date(date).map_err(|_| date_error("must be YYYY-MM-DD"))?;
         Self::new_on(inn, date, today)
     }
 
@@ -107,8 +103,8 @@ impl NpdQuery {
         pairs: &[(&str, &str)],
         today: Date,
     ) -> Result<Self, ValidationError> {
-        let p = Params::new(pairs);
-        Self::parse_on(p.get("inn").unwrap_or_default(), date_param(p, DATE), today)
+        let (inn, date) = inn_and_date(pairs, DATE);
+        Self::parse_on(inn, date, today)
     }
 
     /// The INN.

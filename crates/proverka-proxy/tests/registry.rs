@@ -3,50 +3,11 @@
 
 use std::path::Path;
 
-use proverka_core::RoutePath;
-
-fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push((
-                path.display().to_string(),
-                std::fs::read_to_string(&path).unwrap().to_lowercase(),
-            ));
-        }
-    }
-}
-
 #[test]
 fn no_proxy_source_file_names_a_provider() {
-    let mut files = Vec::new();
-    sources(
+    proverka_testkit::neutral::assert_no_source_names_a_provider(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
+        5,
+        &proverka::adapters(),
     );
-    assert!(files.len() > 5, "the proxy's sources were not found");
-    let adapters = proverka::adapters();
-    assert!(!adapters.is_empty());
-    for adapter in adapters {
-        let name = adapter.provider().as_str();
-        let routes = adapter.routes();
-        let mut needles = vec![name.to_owned()];
-        for path in routes.drop_in.iter().chain([&routes.typed]) {
-            let (RoutePath::Exact(p) | RoutePath::Prefix(p)) = *path;
-            // `/api/` alone is too short to be telling; longer paths are a provider's own.
-            if p.trim_matches('/').len() > 3 {
-                needles.push(p.trim_end_matches('/').to_lowercase());
-            }
-        }
-        for (file, text) in &files {
-            for needle in &needles {
-                assert!(
-                    !text.contains(needle.as_str()),
-                    "{file} names provider {name} ({needle:?}): it must come from the registry"
-                );
-            }
-        }
-    }
 }

@@ -2,15 +2,17 @@
 //!
 //! - [`mock_server`]: a wiremock server on `127.0.0.1:0` whose catch-all explains unmatched
 //!   requests instead of answering a bare 404;
-//! - [`fixture`], [`fixture_bodies`]: the files under `fixtures/<provider>/`;
+//! - [`fixture`], [`fixture_bodies`]: the files under each adapter crate's `fixtures/`;
 //! - [`mutations`] and [`mutate`]: random damage to fixtures for "never panics" properties;
 //! - [`assert_no_leak`]: an error's whole `Display`/`Debug` chain holds none of the given
 //!   strings (tokens, personal data);
 //! - [`snapshot_fixtures!`]: one insta snapshot per fixture file;
 //! - [`redis`]: real `redis-server` processes (and a 3-node cluster) on loopback ports;
 //! - [`postgres`]: real PostgreSQL servers (`initdb` into a temporary folder) on loopback ports;
+//! - [`neutral`]: no source of a front end names a provider;
 //! - [`individual_inn`]: valid 12-digit INNs for tests that need many distinct queries.
 
+pub mod neutral;
 pub mod postgres;
 pub mod redis;
 
