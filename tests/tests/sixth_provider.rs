@@ -258,3 +258,46 @@ async fn a_sixth_provider_is_served_by_the_sandbox_and_the_proxy_without_touchin
     let openapi = proxy.get("/v1/openapi.json", &[]).await.json();
     assert!(openapi["paths"]["/v1/sixth"].is_object());
 }
+
+/// Another valid INN.
+const OTHER_INN: &str = "500100732259";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sixth_provider_s_money_rules_are_the_engine_s() {
+    register();
+    let sandbox = Sandbox::builder().start("127.0.0.1:0").await.unwrap();
+    let toml = config_for(
+        &sandbox,
+        "[[clients]]\nname = \"crm\"\nkey = \"crm-key-0001\"\ndaily_budget_rub = 5.0\n",
+    ) + &format!(
+        "[providers.sixth]\nbase_url = \"{}\"\ntoken = \"sixth-token\"\nprice_rub = 3.0\n",
+        sandbox.url()
+    );
+    let proxy = InProcess::new(&toml);
+    let as_crm = [("X-Proverka-Key", "crm-key-0001")];
+    let ask = |inn: &str| [("inn", inn.to_owned())];
+
+    // Its own error, injected in the sandbox through its simulator: passed on, free, not kept.
+    sandbox.inject(
+        SIXTH,
+        proverka_sandbox::Fault::ProviderError { code: "401".into() },
+        Some(1),
+    );
+    let refused = proxy.get_with(PATH, &ask(INN), &as_crm).await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert_eq!(refused.json()["error"], "no token");
+    assert_eq!(sandbox.billed(SIXTH), 0);
+
+    // The same query again is sent again (an error is never cached), and paid once.
+    let paid = proxy.get_with(PATH, &ask(INN), &as_crm).await;
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    assert_eq!((sandbox.calls(SIXTH), sandbox.billed(SIXTH)), (2, 1));
+
+    // The budget: 3 RUB spent of 5, so another 3 RUB query is refused before it is sent.
+    let over = proxy.get_with(PATH, &ask(OTHER_INN), &as_crm).await;
+    assert_eq!(over.status, 402, "{}", over.text());
+    assert_eq!(sandbox.calls(SIXTH), 2, "nothing sent over the budget");
+    // A hit costs nothing, so it is served whatever the budget.
+    let hit = proxy.get_with(PATH, &ask(INN), &as_crm).await;
+    assert_eq!(hit.header("x-cache"), "HIT");
+}
