@@ -9,7 +9,7 @@
 use std::any::Any;
 use std::fmt;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use serde::Deserialize;
@@ -78,6 +78,8 @@ pub struct Request<'a> {
     pub peer: IpAddr,
     /// Now on the simulated providers' clock, which a test moves ahead instead of waiting.
     pub now: Instant,
+    /// The same moment as a date and time (what "today" is for a provider), moved as `now`.
+    pub at: SystemTime,
 }
 
 impl Request<'_> {

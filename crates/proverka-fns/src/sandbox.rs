@@ -94,7 +94,9 @@ impl Simulator for FnsSimulator {
             return Simulated::Refused(failed("inn: ИНН должен состоять из 12 цифр"));
         }
         match Date::parse_iso(date) {
-            Ok(d) if d.to_iso().as_str() >= "2019-01-01" && d <= Date::today_moscow() => {}
+            Ok(d)
+                if d.to_iso().as_str() >= "2019-01-01" && d <= Date::moscow_date_at(request.at) => {
+            }
             _ => {
                 return Simulated::Refused(failed(
                     "requestDate: дата должна быть с 2019-01-01 по сегодня",

@@ -2,8 +2,8 @@
 //! the provider's own refusals, the typed operations).
 
 use proverka_core::{
-    AccountRoute, Adapter, ConfigError, Connect, Parsed, ProviderReply, ProviderSpec, QueryInput,
-    RoutePath, Routes, Secret, TypedOperation, TypedParam,
+    AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, ProviderSpec,
+    QueryInput, RoutePath, Routes, Secret, TypedOperation, TypedParam,
 };
 
 use crate::{ACCOUNT_PATH, FsspQuery, PATH, QueryType, SPEC};
@@ -54,7 +54,7 @@ impl Adapter for FsspAdapter {
                 .copied()
                 .filter(|(k, _)| !input.typed || *k != "type"),
         );
-        FsspQuery::from_pairs(&pairs)
+        FsspQuery::from_pairs_on(&pairs, Date::moscow_date_at(input.now))
             .map(Parsed::stable)
             .map_err(|e| ProviderReply::new(200, e.provider_body()))
     }
@@ -98,5 +98,40 @@ impl Adapter for FsspAdapter {
     #[cfg(feature = "sandbox")]
     fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
         Some(Box::new(crate::sandbox::FsspSimulator::default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::{Adapter, FsspAdapter, QueryInput};
+
+    /// Whether a `physical` query born on `birthdate` is accepted at `now` (seconds since the
+    /// epoch): "today", for a birth date in the future, is the input's, on the caller's clock.
+    fn accepted_at(now: u64, birthdate: &str) -> bool {
+        let pairs = [
+            ("type", "physical"),
+            ("lastname", "Иванов"),
+            ("firstname", "Иван"),
+            ("birthdate", birthdate),
+            ("region", "77"),
+        ];
+        let input = QueryInput {
+            tail: "",
+            pairs: &pairs,
+            typed: false,
+            now: UNIX_EPOCH + Duration::from_secs(now),
+        };
+        FsspAdapter.parse(&input).is_ok()
+    }
+
+    #[test]
+    fn a_birth_date_in_the_future_is_judged_on_the_input_s_clock() {
+        // 2000-01-01 12:00 UTC: a child born on 02.01.2000 is not born yet.
+        let new_year_2000 = 946_728_000;
+        assert!(accepted_at(new_year_2000, "01.01.2000"));
+        assert!(!accepted_at(new_year_2000, "02.01.2000"));
+        assert!(accepted_at(new_year_2000 + 86_400, "02.01.2000"));
     }
 }

@@ -159,7 +159,9 @@ pub(super) fn name(value: &str, param: &'static str) -> Result<String, Validatio
     Ok(value.to_owned())
 }
 
-pub(super) fn birthdate(value: Option<&str>) -> Result<Date, ValidationError> {
+/// A birth date as the page writes it (`dd.mm.yyyy`), not after `today` (in Moscow, on the
+/// caller's clock).
+pub(super) fn birthdate(value: Option<&str>, today: Date) -> Result<Date, ValidationError> {
     let v = required(value, "birthdate", ErrorCode::MissingBirthdate)?;
     check_chars(v, "birthdate", Charset::Date)?;
     let date = Date::parse_dmy(v).map_err(|e| match e {
@@ -172,7 +174,7 @@ pub(super) fn birthdate(value: Option<&str>) -> Result<Date, ValidationError> {
             "must be written as dd.mm.yyyy",
         ),
     })?;
-    if date > Date::today_moscow() {
+    if date > today {
         return Err(ValidationError::new(
             ErrorCode::DateError,
             "birthdate",
@@ -236,6 +238,15 @@ impl FsspQuery {
     /// # Errors
     /// The provider's code: 500 without a known `type`, then the type's own checks.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
+        Self::from_pairs_on(pairs, Date::today_moscow())
+    }
+
+    /// [`Self::from_pairs`] with `today` (in Moscow: a birth date may not be after it) read on
+    /// the front end's clock.
+    pub(crate) fn from_pairs_on(
+        pairs: &[(&str, &str)],
+        today: Date,
+    ) -> Result<Self, ValidationError> {
         let p = Params::new(pairs);
         let kind = p
             .get("type")
@@ -247,8 +258,8 @@ impl FsspQuery {
             ))?;
         Ok(match kind {
             QueryType::RegionsList => Self::RegionsList(RegionsList),
-            QueryType::Physical => Self::Physical(Physical(Person::from_params(p)?)),
-            QueryType::Alim => Self::Alim(Alim(Person::from_params(p)?)),
+            QueryType::Physical => Self::Physical(Physical(Person::from_params(p, today)?)),
+            QueryType::Alim => Self::Alim(Alim(Person::from_params(p, today)?)),
             QueryType::Legal => Self::Legal(Legal::from_params(p)?),
             QueryType::Ip => Self::Ip(Ip::from_params(p)?),
             QueryType::Id => Self::Id(Id::from_params(p)?),

@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use hyper_util::rt::TokioIo;
 use proverka_core::sandbox::Simulator;
@@ -108,9 +108,10 @@ impl State {
             .map(AsRef::as_ref)
     }
 
-    /// Now on the simulated providers' clock.
-    pub(crate) fn now(&self) -> Instant {
-        Instant::now() + *lock(&self.ahead)
+    /// Now on the simulated providers' clock, as an instant and as a time of day.
+    pub(crate) fn now(&self) -> (Instant, SystemTime) {
+        let ahead = *lock(&self.ahead);
+        (Instant::now() + ahead, SystemTime::now() + ahead)
     }
 }
 

@@ -156,6 +156,7 @@ pub(crate) async fn handle(
             &json!({"error": "unknown_endpoint", "error_description": "nothing simulates this provider"}),
         )));
     };
+    let (now, at) = state.now();
     let request = |tail| SimRequest {
         method: method.as_str(),
         tail,
@@ -163,7 +164,8 @@ pub(crate) async fn handle(
         bearer: bearer.as_deref(),
         body: &body,
         peer,
-        now: state.now(),
+        now,
+        at,
     };
     let tail = match place {
         Place::Account => {

@@ -18,7 +18,7 @@ pub struct Person {
 }
 
 impl Person {
-    pub(super) fn from_params(p: Params<'_>) -> Result<Self, ValidationError> {
+    pub(super) fn from_params(p: Params<'_>, today: Date) -> Result<Self, ValidationError> {
         let lastname = name(
             required(
                 p.first_of(&["lastname"]),
@@ -38,7 +38,7 @@ impl Person {
         let secondname = optional(p.first_of(&["secondname"]))
             .map(|v| name(v, "secondname"))
             .transpose()?;
-        let birthdate = birthdate(p.first_of(&["birthdate"]))?;
+        let birthdate = birthdate(p.first_of(&["birthdate"]), today)?;
         let region = region(p.first_of(&["region"]))?;
         if lastname.to_lowercase() == firstname.to_lowercase() {
             return Err(ValidationError::new(
@@ -64,12 +64,15 @@ impl Person {
         region: Region,
     ) -> Result<Self, ValidationError> {
         let region = region.as_param();
-        Self::from_params(Params::new(&[
-            ("lastname", lastname),
-            ("firstname", firstname),
-            ("birthdate", birthdate),
-            ("region", &region),
-        ]))
+        Self::from_params(
+            Params::new(&[
+                ("lastname", lastname),
+                ("firstname", firstname),
+                ("birthdate", birthdate),
+                ("region", &region),
+            ]),
+            Date::today_moscow(),
+        )
     }
 
     fn with_secondname(mut self, secondname: &str) -> Result<Self, ValidationError> {
