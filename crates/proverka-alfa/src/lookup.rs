@@ -67,4 +67,44 @@ impl Lookup for RegistryQuery {
     fn render(&self, raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {
         proverka_core::render_model(parse(raw))
     }
+
+    /// The registry's status (`list_status`), and each person's (`person_status`, by INN): a
+    /// person added to or gone from the page counts as a status from or to nothing.
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<proverka_core::Change> {
+        proverka_core::compare(parse(before), parse(after), |b, a| {
+            let list = |r: &crate::Registry| r.list_status.as_ref().map(|s| s.as_str().to_owned());
+            let people = |r: &crate::Registry| -> std::collections::BTreeMap<String, String> {
+                r.selfemployed_account
+                    .iter()
+                    .filter_map(|account| {
+                        let inn = account
+                            .selfemployed
+                            .as_ref()?
+                            .personal_information
+                            .as_ref()?
+                            .vatin
+                            .clone()?;
+                        let status = account.status.as_ref().map_or("", |s| s.as_str());
+                        Some((inn, status.to_owned()))
+                    })
+                    .collect()
+            };
+            let mut changes: Vec<proverka_core::Change> =
+                proverka_core::Change::when_differ("list_status", list(b), list(a))
+                    .into_iter()
+                    .collect();
+            let (before, after) = (people(b), people(a));
+            for inn in before
+                .keys()
+                .chain(after.keys().filter(|k| !before.contains_key(*k)))
+            {
+                let (b, a) = (before.get(inn).cloned(), after.get(inn).cloned());
+                changes.extend(
+                    proverka_core::Change::when_differ("person_status", b, a)
+                        .map(|c| c.of(inn.clone())),
+                );
+            }
+            changes
+        })
+    }
 }

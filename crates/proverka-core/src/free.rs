@@ -132,4 +132,7 @@ impl Lookup for FreeFirst {
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError> {
         self.paid.render(raw)
     }
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<crate::Change> {
+        self.paid.changes(before, after)
+    }
 }

@@ -32,6 +32,7 @@ mod adapter;
 mod answer;
 #[cfg(feature = "http")]
 mod builder;
+mod change;
 #[cfg(feature = "http")]
 mod client_macro;
 mod clock;
@@ -62,6 +63,7 @@ pub use adapter::{
 pub use answer::{Billed, RawAnswer, Reported, Verdict, bodies_read, json_body};
 #[cfg(feature = "http")]
 pub use builder::{Channel, ClientBuilder, Connect};
+pub use change::{Change, compare, whole_answer};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code_table::CodeTable;
 pub use date::{Date, DateError, LenientDate};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::{CacheKey, Cost, Provider, RawAnswer, RenderError, Verdict};
+use crate::{CacheKey, Change, Cost, Provider, RawAnswer, RenderError, Verdict};
 
 /// One query to one provider, already validated: building a value that implements `Lookup`
 /// is the validation, so a `Lookup` can be sent without further checks.
@@ -41,6 +41,14 @@ pub trait Lookup: Send + Sync {
     /// # Errors
     /// [`RenderError`] for a provider error or an unreadable body.
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError>;
+
+    /// How a later answer to this query differs from an earlier one, as the provider's own
+    /// terms read it (monitoring: `proverka watch` reports these). An answer that cannot be
+    /// rendered is no answer to compare: no change. By default, the typed answers compared
+    /// whole ([`whole_answer`](crate::whole_answer)).
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<Change> {
+        crate::compare(self.render(before), self.render(after), crate::whole_answer)
+    }
 }
 
 /// A query under a key other than its own: its key computed once, when it was validated (the
@@ -89,6 +97,10 @@ impl Lookup for Rekeyed {
     }
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, RenderError> {
         self.inner.render(raw)
+    }
+
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<Change> {
+        self.inner.changes(before, after)
     }
 }
 

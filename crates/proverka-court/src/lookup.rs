@@ -65,4 +65,19 @@ impl Lookup for CourtQuery {
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
         proverka_core::render_model(crate::parse(raw))
     }
+
+    /// Another court of general jurisdiction (`court_fs`) or another magistrate (`court_ms`),
+    /// by its name.
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<proverka_core::Change> {
+        proverka_core::compare(crate::parse(before), crate::parse(after), |b, a| {
+            let title = |court: &Option<crate::Court>| court.as_ref().and_then(|c| c.title.clone());
+            [
+                ("court_fs", title(&b.court_fs), title(&a.court_fs)),
+                ("court_ms", title(&b.court_ms), title(&a.court_ms)),
+            ]
+            .into_iter()
+            .filter_map(|(what, b, a)| proverka_core::Change::when_differ(what, b, a))
+            .collect()
+        })
+    }
 }

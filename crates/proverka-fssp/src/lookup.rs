@@ -1,13 +1,14 @@
 //! [`Lookup`] for every FSSP query: cache keys, upstream parameters, and the cache decision.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use proverka_core::{
-    Billed, CacheKey, CacheKeyBuilder, Cost, Lookup, Money, Provider, RawAnswer, Reported,
-    UpstreamRequest, Verdict,
+    Billed, CacheKey, CacheKeyBuilder, Change, Cost, LenientDate, Lookup, Money, Provider,
+    RawAnswer, Reported, UpstreamRequest, Verdict,
 };
 
-use crate::model::{self, DebtorSearch, Inquiry, Regions, WantedSearch};
+use crate::model::{self, DebtRecord, DebtorSearch, Inquiry, Regions, WantedSearch};
 use crate::query::{
     Alim, ByInn, FsspQuery, Id, Ip, Legal, Person, Physical, QueryType, RegionsList, Wanted,
 };
@@ -224,6 +225,9 @@ macro_rules! lookup {
             fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
                 proverka_core::render_model(FsspAnswer::from_raw(<$ty as Query>::TYPE, raw))
             }
+            fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<Change> {
+                changes(<$ty as Query>::TYPE, before, after)
+            }
         }
     )*};
 }
@@ -267,6 +271,18 @@ impl Lookup for FsspQuery {
     fn render(&self, raw: &RawAnswer) -> Result<serde_json::Value, proverka_core::RenderError> {
         proverka_core::render_model(FsspAnswer::from_raw(self.query_type(), raw))
     }
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<Change> {
+        changes(self.query_type(), before, after)
+    }
+}
+
+/// How two answers to a query of `kind` differ ([`FsspAnswer::changes`]).
+fn changes(kind: QueryType, before: &RawAnswer, after: &RawAnswer) -> Vec<Change> {
+    proverka_core::compare(
+        FsspAnswer::from_raw(kind, before),
+        FsspAnswer::from_raw(kind, after),
+        FsspAnswer::changes,
+    )
 }
 
 /// Any parsed FSSP answer.
@@ -283,6 +299,21 @@ pub enum FsspAnswer {
 }
 
 impl FsspAnswer {
+    /// What changed from this answer to `later`, an answer to the same query: a proceeding
+    /// added or no longer listed (`proceeding`, by its number), its debt changed (`debt`), its
+    /// end recorded (`closed`, the date of `stopIPDate`); in the wanted register a record
+    /// added or gone (`wanted`, by its proceeding number). The regions list is compared whole.
+    pub fn changes(&self, later: &Self) -> Vec<Change> {
+        match (self, later) {
+            (Self::Debtors(before), Self::Debtors(after)) => debtor_changes(before, after),
+            (Self::Wanted(before), Self::Wanted(after)) => wanted_changes(before, after),
+            (before, after) => proverka_core::whole_answer(
+                &serde_json::to_value(before).unwrap_or_default(),
+                &serde_json::to_value(after).unwrap_or_default(),
+            ),
+        }
+    }
+
     /// Parses a raw answer to a query of `kind` (what the proxy does with a cached body).
     ///
     /// # Errors
@@ -297,6 +328,65 @@ impl FsspAnswer {
         };
         result.map_err(Into::into)
     }
+}
+
+fn debtor_changes(before: &DebtorSearch, after: &DebtorSearch) -> Vec<Change> {
+    let by_number = |search: &DebtorSearch| -> BTreeMap<String, DebtRecord> {
+        search
+            .records
+            .iter()
+            .filter_map(|r| Some((r.process_title.clone()?, r.clone())))
+            .collect()
+    };
+    let (before, after) = (by_number(before), by_number(after));
+    let debt = |r: &DebtRecord| r.sum.map(|m| m.to_string());
+    let closed = |r: &DebtRecord| {
+        r.stop_ip_date.as_ref().map(|d| match d {
+            LenientDate::Date(d) => d.to_iso(),
+            other => other
+                .date()
+                .map_or_else(|| format!("{other:?}"), |d| d.to_iso()),
+        })
+    };
+    let mut out = Vec::new();
+    for (number, record) in &after {
+        match before.get(number) {
+            None => out.push(
+                Change::new("proceeding", None, debt(record).or(Some(String::new()))).of(number),
+            ),
+            Some(earlier) => {
+                out.extend(
+                    Change::when_differ("debt", debt(earlier), debt(record)).map(|c| c.of(number)),
+                );
+                out.extend(
+                    Change::when_differ("closed", closed(earlier), closed(record))
+                        .map(|c| c.of(number)),
+                );
+            }
+        }
+    }
+    for (number, earlier) in before.iter().filter(|(n, _)| !after.contains_key(*n)) {
+        out.push(Change::new("proceeding", debt(earlier).or(Some(String::new())), None).of(number));
+    }
+    out
+}
+
+fn wanted_changes(before: &WantedSearch, after: &WantedSearch) -> Vec<Change> {
+    let numbers = |search: &WantedSearch| -> BTreeSet<String> {
+        search
+            .records
+            .iter()
+            .filter_map(|r| r.ip_number.clone().or_else(|| r.search_docnumber.clone()))
+            .collect()
+    };
+    let (before, after) = (numbers(before), numbers(after));
+    let added = after
+        .difference(&before)
+        .map(|n| Change::new("wanted", None, Some(n.clone())).of(n));
+    let gone = before
+        .difference(&after)
+        .map(|n| Change::new("wanted", Some(n.clone()), None).of(n));
+    added.chain(gone).collect()
 }
 
 #[cfg(test)]

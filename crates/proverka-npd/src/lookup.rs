@@ -46,4 +46,13 @@ impl Lookup for NpdQuery {
     fn render(&self, raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {
         proverka_core::render_model(parse(raw))
     }
+    /// A status gained or lost (`self_employed`).
+    fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<proverka_core::Change> {
+        proverka_core::compare(parse(before), parse(after), |b, a| {
+            let (b, a) = (Some(b.self_employed), Some(a.self_employed));
+            proverka_core::Change::when_differ("self_employed", b, a)
+                .into_iter()
+                .collect()
+        })
+    }
 }
