@@ -236,6 +236,7 @@ const PLACES: &[(&str, &str)] = &[
     ("proverka_core::code_table!", "error.rs"),
     ("pub type Error =", "error.rs"),
     ("pub fn parse(raw: &RawAnswer)", "model.rs"),
+    ("impl Simulator for", "sandbox.rs"),
 ];
 
 /// The files every adapter has.
@@ -247,6 +248,7 @@ const FILES: &[&str] = &[
     "model.rs",
     "error.rs",
     "adapter.rs",
+    "sandbox.rs",
 ];
 
 fn root() -> PathBuf {
