@@ -90,6 +90,8 @@ pub type Fetch = Box<
 #[derive(Debug, Clone, Default)]
 pub struct Upstream {
     pub calls: Arc<AtomicUsize>,
+    /// Woken at every call, so a test waits on the count, never on a clock.
+    pub called: Arc<tokio::sync::Notify>,
 }
 
 /// A connection that failed before the request was written: certainly not billed.
@@ -117,9 +119,15 @@ impl Upstream {
     /// Waits until `n` fetches have started (on the count, not on a clock).
     pub async fn started(&self, n: usize) {
         tokio::time::timeout(Duration::from_secs(30), async {
-            while self.calls() < n {
-                tokio::task::yield_now().await;
-                tokio::time::sleep(Duration::from_millis(1)).await;
+            loop {
+                let called = self.called.notified();
+                let mut called = std::pin::pin!(called);
+                // Registered before the count is read, so a call between the two wakes it.
+                called.as_mut().enable();
+                if self.calls() >= n {
+                    return;
+                }
+                called.await;
             }
         })
         .await
@@ -175,10 +183,13 @@ impl Upstream {
 
     fn respond(&self, body: Option<&'static str>, delay: Duration) -> Fetch {
         let calls = Arc::clone(&self.calls);
+        let called = Arc::clone(&self.called);
         Box::new(move || {
             let calls = Arc::clone(&calls);
+            let called = Arc::clone(&called);
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
+                called.notify_waiters();
                 tokio::time::sleep(delay).await;
                 body.map(RawAnswer::json).ok_or_else(unreachable)
             })
