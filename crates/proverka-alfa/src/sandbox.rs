@@ -5,10 +5,10 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, json_of, param, seed};
+use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, json_of, lock, param, seed};
 use proverka_core::{Lookup, Provider};
 use serde_json::{Value, json};
 
@@ -44,12 +44,7 @@ impl AlfaSimulator {
     }
 
     fn first_seen(&self, request_id: &str, now: Instant) -> Instant {
-        *self
-            .seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(request_id.to_owned())
-            .or_insert(now)
+        *lock(&self.seen).entry(request_id.to_owned()).or_insert(now)
     }
 }
 
@@ -152,10 +147,7 @@ impl Simulator for AlfaSimulator {
     }
 
     fn reset(&self) {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        lock(&self.seen).clear();
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -9,6 +9,7 @@
 use std::any::Any;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -277,6 +278,12 @@ pub fn seed(pairs: &[(&str, &str)]) -> u8 {
     let mut h = std::hash::DefaultHasher::new();
     sorted.hash(&mut h);
     h.finish().to_le_bytes()[0]
+}
+
+/// A simulator's state, locked: a panic elsewhere while it was held leaves it as it was (a
+/// simulator's counters stay readable; a test that panicked fails on its own).
+pub fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A JSON value from a fixture's text (`Null` when it is not JSON).

@@ -5,11 +5,11 @@
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use proverka_core::sandbox::{
-    NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, seed,
+    NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock, seed,
 };
 use proverka_core::{Date, Lookup, Provider};
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ impl FnsSimulator {
 
     /// Whether one more call from `ip` at `now` is within the per-IP limit (counted when it is).
     fn admit(&self, ip: IpAddr, now: Instant) -> bool {
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut recent = lock(&self.recent);
         let calls = recent.entry(ip).or_default();
         while calls
             .front()
@@ -138,10 +138,7 @@ impl Simulator for FnsSimulator {
     }
 
     fn reset(&self) {
-        self.recent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        lock(&self.recent).clear();
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -4,9 +4,11 @@
 //! go below zero down to a credit line, as the page's `inquiry` shows.
 
 use std::any::Any;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
-use proverka_core::sandbox::{Fault, Reply, Request, Simulated, Simulator, json_of, param, seed};
+use proverka_core::sandbox::{
+    Fault, Reply, Request, Simulated, Simulator, json_of, lock, param, seed,
+};
 use proverka_core::{Date, Lookup, Money, Provider, Secret};
 use serde_json::{Value, json};
 
@@ -55,7 +57,7 @@ impl FsspSimulator {
     }
 
     fn lock_balance(&self) -> MutexGuard<'_, Money> {
-        self.balance.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.balance)
     }
 
     /// Charges `price` when the balance and credit line allow it; the balance after it.

@@ -30,11 +30,11 @@ mod serve;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use hyper_util::rt::TokioIo;
-use proverka_core::sandbox::Simulator;
+use proverka_core::sandbox::{Simulator, lock};
 use proverka_core::{Adapter, CacheKey, Lookup, Provider};
 use tokio::net::TcpListener;
 
@@ -87,10 +87,6 @@ pub(crate) struct State {
     /// How far the simulated providers' clock is ahead of the real one
     /// ([`SandboxHandle::advance`]).
     ahead: Mutex<Duration>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl State {

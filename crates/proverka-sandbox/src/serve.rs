@@ -10,12 +10,12 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use proverka_core::sandbox::{
-    Fault, FaultRule, Reply, Request as SimRequest, Simulated, Simulator,
+    Fault, FaultRule, Reply, Request as SimRequest, Simulated, Simulator, lock,
 };
 use proverka_core::{Adapter, Provider, RoutePath};
 use serde_json::{Value, json};
 
-use crate::{State, faults, lock};
+use crate::{State, faults};
 
 pub(crate) fn reset(state: &State) {
     lock(&state.faults).clear();
