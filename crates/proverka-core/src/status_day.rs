@@ -49,6 +49,14 @@ pub fn iso_date(text: Option<&str>) -> Result<Option<Date>, DateError> {
         .transpose()
 }
 
+/// A status gained or lost between two answers about it (`self_employed`): what monitoring
+/// reports for a status on a date.
+pub fn status_changes(before: bool, after: bool) -> Vec<crate::Change> {
+    crate::Change::when_differ("self_employed", Some(before), Some(after))
+        .into_iter()
+        .collect()
+}
+
 /// Whether a query names its date: then the same text always means the same query
 /// ([`Parsed::stable`](crate::Parsed::stable)); without one its date is today's, which
 /// changes at midnight.

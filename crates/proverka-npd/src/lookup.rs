@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use proverka_core::status_day::keep_for;
+use proverka_core::status_day::{keep_for, status_changes};
 use proverka_core::{Billed, CacheKey, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict};
 use serde_json::Value;
 
@@ -49,10 +49,7 @@ impl Lookup for NpdQuery {
     /// A status gained or lost (`self_employed`).
     fn changes(&self, before: &RawAnswer, after: &RawAnswer) -> Vec<proverka_core::Change> {
         proverka_core::compare(parse(before), parse(after), |b, a| {
-            let (b, a) = (Some(b.self_employed), Some(a.self_employed));
-            proverka_core::Change::when_differ("self_employed", b, a)
-                .into_iter()
-                .collect()
+            status_changes(b.self_employed, a.self_employed)
         })
     }
 }
