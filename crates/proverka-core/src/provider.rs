@@ -9,23 +9,52 @@ use crate::Money;
 ///
 /// Open: the five providers of proverka's own adapter crates are constants here, and a
 /// provider of another crate is [`Provider::new`] with a name of its own, so adding one never
-/// edits this crate.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Provider(&'static str);
+/// edits this crate. Compared, ordered and hashed as cheaply as the enum it was (the hit path
+/// hashes it): a built-in provider by its place in [`Provider::ALL`], which
+/// [`Provider::new`] finds for a built-in name too, so one name is one provider.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Provider {
+    /// Its place in [`Provider::ALL`], or [`OTHER`] for a provider of another crate: the
+    /// order of listings (metrics, reports, the OpenAPI document), the built-in ones first.
+    rank: u8,
+    name: &'static str,
+}
+
+/// The rank of a provider of another crate.
+const OTHER: u8 = u8::MAX;
+
+/// The built-in providers' names, in [`Provider::ALL`]'s order.
+const BUILT_IN: [&str; 5] = ["fssp", "court", "npd", "alfa", "fns"];
+
+/// Whether two names are the same (a `const fn`: `==` on `str` is not one).
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 #[allow(non_upper_case_globals)] // read as the variants they were: `Provider::Fssp`.
 impl Provider {
     /// api-cloud.ru FSSP: debts at the Federal Bailiff Service (ФССП).
-    pub const Fssp: Self = Self("fssp");
+    pub const Fssp: Self = Self::new("fssp");
     /// Территориальная подсудность: the court with jurisdiction over an address.
-    pub const Court: Self = Self("court");
+    pub const Court: Self = Self::new("court");
     /// api-assist.com: self-employed (НПД) tax payer status.
-    pub const Npd: Self = Self("npd");
+    pub const Npd: Self = Self::new("npd");
     /// Alfa-Bank BaaS: status of a self-employed registry (реестр самозанятых).
-    pub const Alfa: Self = Self("alfa");
+    pub const Alfa: Self = Self::new("alfa");
     /// The Federal Tax Service's own free NPD status check (ФНС, «Проверка статуса
     /// налогоплательщика налога на профессиональный доход»).
-    pub const Fns: Self = Self("fns");
+    pub const Fns: Self = Self::new("fns");
 
     /// The providers of proverka's own adapter crates, in a fixed order. The providers a
     /// build serves are its registry's (`proverka::adapters()`), which may add others.
@@ -33,7 +62,7 @@ impl Provider {
 
     /// A provider named `name`: lowercase ASCII letters, digits and `_`, starting with a
     /// letter, at most 32 characters (it becomes a configuration section, an environment
-    /// variable's part and a metric label).
+    /// variable's part and a metric label). A built-in provider's name gives that provider.
     ///
     /// # Panics
     /// At compile time in a `const`, else at the call, for a name outside those rules: a
@@ -53,44 +82,40 @@ impl Provider {
             );
             i += 1;
         }
-        Self(name)
+        let mut rank = 0;
+        while rank < BUILT_IN.len() {
+            if same(BUILT_IN[rank], name) {
+                return Self {
+                    rank: rank as u8,
+                    name: BUILT_IN[rank],
+                };
+            }
+            rank += 1;
+        }
+        Self { rank: OTHER, name }
     }
 
     /// Its name: stable, part of cache keys and metric labels.
     pub const fn as_str(self) -> &'static str {
-        self.0
+        self.name
     }
 }
 
-impl Provider {
-    /// Where it stands in a listing: the built-in providers in [`Provider::ALL`]'s order,
-    /// then the others.
-    fn rank(self) -> usize {
-        Self::ALL
-            .iter()
-            .position(|p| *p == self)
-            .unwrap_or(Self::ALL.len())
-    }
-}
-
-impl Ord for Provider {
-    /// The built-in providers in [`Provider::ALL`]'s order, then the others by name: the
-    /// order of metrics, reports and the OpenAPI document stays as it was.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.rank(), self.0).cmp(&(other.rank(), other.0))
-    }
-}
-
-impl PartialOrd for Provider {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+impl std::hash::Hash for Provider {
+    /// A built-in provider by its rank alone (one byte, as the enum's discriminant was);
+    /// another by its name. Equal providers have equal ranks and names: consistent with `Eq`.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u8(self.rank);
+        if self.rank == OTHER {
+            self.name.hash(state);
+        }
     }
 }
 
 impl fmt::Debug for Provider {
     /// As the variant it reads like: `Fssp`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut chars = self.0.chars();
+        let mut chars = self.name.chars();
         if let Some(first) = chars.next() {
             write!(f, "{}{}", first.to_ascii_uppercase(), chars.as_str())?;
         }
@@ -100,7 +125,7 @@ impl fmt::Debug for Provider {
 
 impl serde::Serialize for Provider {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0)
+        serializer.serialize_str(self.name)
     }
 }
 
@@ -151,6 +176,11 @@ mod tests {
         assert_eq!(format!("{SIXTH:?} {}", Provider::Fssp), "Egrul_2 fssp");
         assert_eq!(format!("{:?}", Provider::Npd), "Npd");
         assert_ne!(SIXTH, Provider::Fssp);
+        assert_eq!(
+            Provider::new("fssp"),
+            Provider::Fssp,
+            "one name, one provider"
+        );
         let mut sorted = vec![SIXTH, Provider::Fns, Provider::Fssp, Provider::new("abc")];
         sorted.sort();
         assert_eq!(
