@@ -274,13 +274,13 @@ impl Lang {
         }
         let field = russian_param(about);
         // The provider's own words, where its page has them.
-        let meaning = match kind.provider() {
-            proverka_core::Provider::Fssp => {
-                proverka_fssp::ErrorCode::explain(&invalid.code).map(|m| m.meaning.into_owned())
-            }
-            proverka_core::Provider::Court => proverka_court::ProviderError::explain(&invalid.code)
-                .map(|m| m.meaning.into_owned()),
-            _ => None,
+        let provider = kind.provider();
+        let meaning = if provider == proverka_core::Provider::Fssp {
+            proverka_fssp::ErrorCode::explain(&invalid.code).map(|m| m.meaning.into_owned())
+        } else if provider == proverka_core::Provider::Court {
+            proverka_court::ProviderError::explain(&invalid.code).map(|m| m.meaning.into_owned())
+        } else {
+            None
         };
         match (meaning, value(about)) {
             (Some(m), Some(v)) if !about.is_empty() => format!("{field} «{v}»: {m}"),

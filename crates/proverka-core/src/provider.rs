@@ -10,9 +10,10 @@ use crate::Money;
 /// Open: the five providers of proverka's own adapter crates are constants here, and a
 /// provider of another crate is [`Provider::new`] with a name of its own, so adding one never
 /// edits this crate. Compared, ordered and hashed as cheaply as the enum it was (the hit path
-/// hashes it): a built-in provider by its place in [`Provider::ALL`], which
-/// [`Provider::new`] finds for a built-in name too, so one name is one provider.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// does all three): a built-in provider by its place in [`Provider::ALL`], which
+/// [`Provider::new`] finds for a built-in name too, so one name is one provider. Not a
+/// pattern: compare with `==`.
+#[derive(Clone, Copy)]
 pub struct Provider {
     /// Its place in [`Provider::ALL`], or [`OTHER`] for a provider of another crate: the
     /// order of listings (metrics, reports, the OpenAPI document), the built-in ones first.
@@ -98,6 +99,35 @@ impl Provider {
     /// Its name: stable, part of cache keys and metric labels.
     pub const fn as_str(self) -> &'static str {
         self.name
+    }
+}
+
+impl PartialEq for Provider {
+    /// A built-in provider by its rank alone; another by its name.
+    fn eq(&self, other: &Self) -> bool {
+        self.rank == other.rank && (self.rank != OTHER || self.name == other.name)
+    }
+}
+
+impl Eq for Provider {}
+
+impl Ord for Provider {
+    /// The built-in providers in [`Provider::ALL`]'s order, then the others by name: the
+    /// order of metrics, reports and the OpenAPI document.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank).then_with(|| {
+            if self.rank == OTHER {
+                self.name.cmp(other.name)
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+    }
+}
+
+impl PartialOrd for Provider {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -187,10 +217,8 @@ mod tests {
             sorted,
             [Provider::Fssp, Provider::Fns, Provider::new("abc"), SIXTH]
         );
-        match Provider::Court {
-            Provider::Court => {}
-            _ => panic!("a built-in provider matches its constant"),
-        }
+        assert!(Provider::Court == Provider::new("court"));
+        assert!(Provider::Court != Provider::Npd);
     }
 
     #[test]
