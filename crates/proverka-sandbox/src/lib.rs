@@ -136,17 +136,6 @@ impl Sandbox {
 }
 
 impl SandboxBuilder {
-    /// Serves one more provider, the registry's or not (a provider of another crate): its
-    /// adapter's paths and its simulator.
-    pub fn adapter(mut self, adapter: Arc<dyn Adapter>) -> Self {
-        let provider = adapter.provider();
-        self.adapters.retain(|a| a.provider() != provider);
-        self.simulators.retain(|s| s.provider() != provider);
-        self.simulators.extend(adapter.simulator());
-        self.adapters.push(adapter);
-        self
-    }
-
     /// Serves `simulator` instead of the one of the same provider (or besides the others).
     pub fn simulator(mut self, simulator: impl Simulator) -> Self {
         let provider = simulator.provider();
