@@ -237,6 +237,7 @@ const PLACES: &[(&str, &str)] = &[
     ("pub type Error =", "error.rs"),
     ("pub fn parse(raw: &RawAnswer)", "model.rs"),
     ("impl Simulator for", "sandbox.rs"),
+    ("pub(crate) fn checks()", "checks.rs"),
 ];
 
 /// The files every adapter has.
@@ -248,6 +249,7 @@ const FILES: &[&str] = &[
     "model.rs",
     "error.rs",
     "adapter.rs",
+    "checks.rs",
     "sandbox.rs",
 ];
 

@@ -1,12 +1,16 @@
 //! A throwaway sixth provider, written here and nowhere else: its adapter, its query, its
-//! simulator. Registered once (`proverka::register`), it is served by the proxy (drop-in and
-//! typed routes, cache, metrics, OpenAPI) and by the sandbox, without a
-//! line of theirs naming it. This is the "one package" promise of the registry, checked.
+//! simulator, its command-line check. Registered once (`proverka::register`), it is served by
+//! the proxy (drop-in and typed routes, cache, metrics, OpenAPI), by the sandbox and by the
+//! command line (a subcommand, a batch check with its own columns), without a line of theirs
+//! naming it. This is the "one package" promise of the registry, checked.
 
 use std::any::Any;
 use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime};
 
+use proverka_core::checks::{
+    CheckParam, CheckSpec, ColumnKind, Fields, ParamKind, Refusal, ResultColumn, field_text,
+};
 use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, param, seed};
 use proverka_core::{
     Adapter, Billed, CacheKey, CodeMeaning, Cost, CredentialStyle, ErrorSource, Inn, Lookup,
@@ -140,7 +144,49 @@ impl Adapter for SixthAdapter {
     fn simulator(&self) -> Option<Box<dyn Simulator>> {
         Some(Box::new(SixthSimulator))
     }
+
+    fn checks(&self) -> Vec<CheckSpec> {
+        vec![CHECK]
+    }
 }
+
+/// Its check on the command line: `proverka sixth --inn …`, `proverka batch --check sixth`.
+const CHECK: CheckSpec = CheckSpec {
+    name: "sixth",
+    command: &["sixth"],
+    about: "Whether a person is disqualified (a throwaway provider)",
+    group_about: "",
+    fixed: &[],
+    params: &[CheckParam::new("inn", "The INN")
+        .required()
+        .kind(ParamKind::Inn { person_only: false })
+        .headers("ИНН", &["инн", "inn"])],
+    tail: None,
+    splits_fio: false,
+    concurrency: 2,
+    columns: &[ResultColumn::new(
+        "disqualified",
+        "дисквалифицирован",
+        ColumnKind::Bool,
+    )],
+    fields: |result| Fields::from([("disqualified".into(), field_text(&result["disqualified"]))]),
+    details: None,
+    paging: None,
+    plan: |pairs, _now| {
+        let inn = pairs
+            .iter()
+            .find(|(k, _)| *k == "inn")
+            .map(|(_, v)| *v)
+            .unwrap_or_default();
+        inn.parse::<Inn>()
+            .map(|inn| Arc::new(SixthQuery { inn }) as Arc<dyn Lookup>)
+            .map_err(|e| Refusal {
+                code: "bad inn".into(),
+                message: e.to_string(),
+                param: Some("inn".into()),
+            })
+    },
+};
 
 /// Its simulator: refuses a missing token, answers from the query's seed, bills each answer.
 #[derive(Debug)]
@@ -300,4 +346,64 @@ async fn the_sixth_provider_s_money_rules_are_the_engine_s() {
     // A hit costs nothing, so it is served whatever the budget.
     let hit = proxy.get_with(PATH, &ask(INN), &as_crm).await;
     assert_eq!(hit.header("x-cache"), "HIT");
+}
+
+/// The command line, built from the registry, offers its check: a subcommand with its flag, a
+/// `batch --check` value, and a batch of it against the built-in sandbox writes its column,
+/// asks once for two identical rows and refuses a bad INN before any call.
+#[test]
+fn a_sixth_provider_is_served_by_the_command_line_without_touching_it() {
+    register();
+    let cli = proverka_cli::command();
+    let sixth = cli.find_subcommand("sixth").expect("`proverka sixth`");
+    assert!(sixth.get_arguments().any(|a| a.get_long() == Some("inn")));
+    let work = std::env::temp_dir().join(format!("proverka-sixth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let input = work.join("people.csv");
+    std::fs::write(&input, format!("Имя;ИНН\nА;{INN}\nБ;{INN}\nВ;7707083894\n")).unwrap();
+    let out = work.join("checked.csv");
+    let args = |extra: &[&str]| -> Vec<String> {
+        ["proverka", "--sandbox", "--lang", "en", "--store"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain([work.join("store.sqlite").display().to_string()])
+            .chain(extra.iter().map(|s| (*s).to_owned()))
+            .collect()
+    };
+    let code = proverka_cli::run(args(&[
+        "batch",
+        "--input",
+        &input.display().to_string(),
+        "--check",
+        "sixth",
+        "--out",
+        &out.display().to_string(),
+        "--yes",
+    ]));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let written = written.trim_start_matches('\u{feff}');
+    let rows: Vec<Vec<&str>> = written.lines().map(|l| l.split(';').collect()).collect();
+    assert_eq!(
+        rows[0][..5],
+        ["Имя", "ИНН", "status", "disqualified", "error_code"],
+        "{written}"
+    );
+    assert_eq!(
+        (rows[1][2], rows[2][2], rows[3][2]),
+        ("ok", "ok", "invalid"),
+        "{written}"
+    );
+    assert!(["yes", "no"].contains(&rows[1][3]), "{written}");
+    assert_eq!(rows[1][3], rows[2][3], "the same answer: {written}");
+    assert!(written.contains("duplicate of row 2"), "{written}");
+    assert_eq!(rows[3][4], "bad inn", "{written}");
+    // Every row answered or refused before any call: done.
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    // A one-off check of it, and its refusal.
+    let one = proverka_cli::run(args(&["sixth", "--inn", INN]));
+    assert_eq!(one, std::process::ExitCode::SUCCESS);
+    let bad = proverka_cli::run(args(&["sixth", "--inn", "7707083894"]));
+    assert_eq!(bad, std::process::ExitCode::from(1));
+    std::fs::remove_dir_all(&work).unwrap();
 }

@@ -57,6 +57,10 @@ impl Adapter for AlfaAdapter {
         }]
     }
 
+    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
+        crate::checks::checks()
+    }
+
     #[cfg(feature = "sandbox")]
     fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
         Some(Box::new(crate::sandbox::AlfaSimulator::default()))

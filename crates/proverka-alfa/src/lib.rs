@@ -25,6 +25,7 @@
 //! ```
 
 mod adapter;
+mod checks;
 mod client;
 mod error;
 mod lookup;

@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use proverka_core::Money;
 
-use crate::check::CheckKind;
 use crate::spend::SpendFormat;
 
 #[derive(Debug, Args)]
@@ -31,84 +30,6 @@ pub(crate) struct SpendCmd {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct Person {
-    /// Фамилия.
-    #[arg(long)]
-    pub(crate) lastname: String,
-    /// Имя.
-    #[arg(long)]
-    pub(crate) firstname: String,
-    /// Отчество.
-    #[arg(long)]
-    pub(crate) secondname: Option<String>,
-    /// Дата рождения, dd.mm.yyyy or YYYY-MM-DD.
-    #[arg(long)]
-    pub(crate) birthdate: String,
-    /// Region number, or -1 for all regions.
-    #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-    pub(crate) region: String,
-    /// Open proceedings only.
-    #[arg(long)]
-    pub(crate) only_actual: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum Fssp {
-    /// A person's debts.
-    Physical(Person),
-    /// A person's alimony debts.
-    Alim(Person),
-    /// A legal entity's debts by name.
-    Legal {
-        /// The entity's name.
-        #[arg(long)]
-        name: String,
-        /// Its address.
-        #[arg(long)]
-        address: Option<String>,
-        /// Region number (letters allowed for legal), or -1.
-        #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-        region: String,
-    },
-    /// By enforcement proceeding number (`32472/17/23072-ИП`).
-    Ip {
-        /// The proceeding number.
-        #[arg(long)]
-        number: String,
-    },
-    /// By executive document number (`ФС 039022227`), in one region.
-    Id {
-        /// The document number.
-        #[arg(long)]
-        number: String,
-        /// Region number.
-        #[arg(long, allow_hyphen_values = true)]
-        region: String,
-        /// Document type id (1-16, not 9).
-        #[arg(long)]
-        typeid: Option<String>,
-    },
-    /// An organisation's debts by INN.
-    Inn {
-        /// The INN.
-        #[arg(long)]
-        inn: String,
-        /// Region number, or -1.
-        #[arg(long, default_value = "-1", allow_hyphen_values = true)]
-        region: String,
-    },
-    /// The wanted register by full name.
-    Wanted {
-        /// ФИО.
-        #[arg(long)]
-        fio: String,
-        /// Region number.
-        #[arg(long, allow_hyphen_values = true)]
-        region: Option<String>,
-    },
-}
-
-#[derive(Debug, Args)]
 pub(crate) struct BatchCmd {
     /// The list: .csv (UTF-8 or Windows-1251; comma, semicolon or tab; with a header), .xlsx
     /// or .jsonl.
@@ -120,16 +41,16 @@ pub(crate) struct BatchCmd {
     /// The workbook's sheet to check (default: the first).
     #[arg(long, value_name = "NAME")]
     pub(crate) sheet: Option<String>,
-    /// What to check on every row.
-    #[arg(long, value_enum)]
-    pub(crate) check: CheckKind,
+    /// What to check on every row (one of the registry's checks).
+    #[arg(long, value_name = "CHECK")]
+    pub(crate) check: String,
     /// The result: every input column and row, plus result columns (.csv, .xlsx or .jsonl).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
     /// Read a column as a parameter: `--map "Налоговый номер=inn"` (repeatable).
     #[arg(long, value_name = "COLUMN=PARAM", value_parser = parse_map)]
     pub(crate) map: Vec<(String, String)>,
-    /// The region for FSSP rows without one.
+    /// The region of rows without one, for a check whose region may be "all" (-1).
     #[arg(long, default_value = "-1", allow_hyphen_values = true)]
     pub(crate) region: String,
     /// Validate, collapse and estimate; send nothing, leave nothing behind.
@@ -144,7 +65,7 @@ pub(crate) struct BatchCmd {
     /// Ask before a batch that may cost more than this (rubles).
     #[arg(long, default_value = "1000", value_name = "RUB", value_parser = parse_rub)]
     pub(crate) confirm_above: Money,
-    /// Provider calls at once (default: FSSP 2, court 4, NPD 8).
+    /// Provider calls at once (default: the check's own, as its provider allows).
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
     /// Send again the rows marked retry_later (free to retry) by an earlier run.

@@ -14,7 +14,7 @@ use proverka_core::Money;
 use proverka_engine::{Batch, Outcome, RowTask, RowView, Status};
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::check::{CheckKind, Invalid, Planned, param_for, plan, result_fields};
+use crate::check::{Check, Invalid, Planned, plan};
 
 mod progress;
 mod report;
@@ -36,7 +36,7 @@ pub(crate) struct BatchArgs {
     pub(crate) report: Option<PathBuf>,
     pub(crate) lang: crate::lang::Lang,
     pub(crate) out: PathBuf,
-    pub(crate) check: CheckKind,
+    pub(crate) check: Check,
     pub(crate) map: Vec<(String, String)>,
     pub(crate) region: String,
     pub(crate) dry_run: bool,
@@ -56,15 +56,6 @@ pub(crate) enum Ending {
     SomeFailed,
     /// Stopped by Ctrl-C: what was answered is kept; the same command resumes.
     Interrupted,
-}
-
-/// Default calls at once per provider: FSSP answers 456 MAX_LIMIT beyond its thread limit.
-fn default_concurrency(kind: CheckKind) -> usize {
-    match kind {
-        CheckKind::Npd => 8,
-        CheckKind::Court => 4,
-        _ => 2,
-    }
 }
 
 /// The batch's id in the store: a digest of the host and the output file's absolute path (two
@@ -119,17 +110,25 @@ async fn run_claimed(
     target: Arc<Target>,
     batch: &Batch,
 ) -> Result<Ending, String> {
-    let kind = args.check;
+    let check = &args.check;
     let input = Table::read(&args.input, &args.read)?;
     let params: Vec<Option<String>> = input
         .headers
         .iter()
-        .map(|h| param_for(h, &args.map))
+        .map(|h| check.param_for(h, &args.map))
         .collect();
     if params.iter().all(Option::is_none) {
         return Err(format!(
-            "{}: no column names a parameter (ИНН/inn, Фамилия/lastname, Адрес/address, …); use --map COLUMN=PARAM",
-            args.input.display()
+            "{}: no column names a parameter of {} ({}); use --map COLUMN=PARAM",
+            args.input.display(),
+            check.spec.name,
+            check
+                .spec
+                .params
+                .iter()
+                .map(|p| format!("{}/{}", p.label, p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     for (i, p) in params.iter().enumerate() {
@@ -157,14 +156,14 @@ async fn run_claimed(
         .iter()
         .map(|(_, row)| {
             let texts: Vec<String> = row.iter().map(Cell::text).collect();
-            row_params(kind, &params, &texts, &args.region, args.lang)
+            row_params(check, &params, &texts, &args.region, args.lang)
         })
         .collect();
     let planned: Vec<Result<Planned, Invalid>> = prepared
         .iter()
         .map(|r| match &r.refused {
             Some(refused) => Err(refused.clone()),
-            None => plan(kind, &r.params),
+            None => plan(check, &r.params, std::time::SystemTime::now()),
         })
         .collect();
     let journal_path = crate::journal::path_for(&args.out);
@@ -198,7 +197,7 @@ async fn run_claimed(
                 let Some(p) = planned.iter().flatten().find(|p| p.key() == key) else {
                     continue;
                 };
-                if target.may_ask_again(kind, p, &request_id).await {
+                if target.may_ask_again(p, &request_id).await {
                     continue;
                 }
                 abandoned()
@@ -231,10 +230,10 @@ async fn run_claimed(
     }
     let mut cached = 0usize;
     for (_, p) in &to_send {
-        cached += usize::from(target.is_cached(kind, p).await);
+        cached += usize::from(target.is_cached(p).await);
     }
     let paid_calls = to_send.len() - cached;
-    let price = target.max_price(kind, to_send.first().map(|(_, p)| p));
+    let price = target.max_price(check, to_send.first().map(|(_, p)| p));
     let max_total = price.map(|p| Money::from_kopecks(p.kopecks() * paid_calls as i64));
     eprintln!(
         "{}",
@@ -259,7 +258,7 @@ async fn run_claimed(
                 Some((
                     *line,
                     e.code.clone(),
-                    args.lang.refusal(kind, e, &prepared.params),
+                    args.lang.refusal(check, e, &prepared.params),
                 ))
             })
             .collect();
@@ -309,14 +308,13 @@ async fn run_claimed(
     });
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, Result<Outcome, Fatal>)>();
     let limit = Arc::new(Semaphore::new(
-        args.concurrency
-            .unwrap_or_else(|| default_concurrency(kind))
-            .max(1),
+        args.concurrency.unwrap_or(check.spec.concurrency).max(1),
     ));
-    let summarize: proverka_engine::Summarizer = Arc::new(move |v| result_fields(kind, v));
+    let summarize: proverka_engine::Summarizer = Arc::new(check.spec.fields);
     let batch_tag = batch.id()[..8].to_owned();
     let dispatcher = {
         let (target, stop) = (Arc::clone(&target), Arc::clone(&stop));
+        let check = check.clone();
         let rows: Vec<(String, RowTask)> = to_send
             .iter()
             .map(|(key, _)| {
@@ -337,6 +335,7 @@ async fn run_claimed(
                     break;
                 }
                 let (target, tx) = (Arc::clone(&target), tx.clone());
+                let check = check.clone();
                 let request_id = format!("batch-{batch_tag}-{}", &key[..16]);
                 let presence = Arc::clone(&presence);
                 tokio::spawn(async move {
@@ -353,7 +352,7 @@ async fn run_claimed(
                         return;
                     }
                     let outcome = target
-                        .check(kind, &planned, (!via_proxy).then_some(row), &request_id)
+                        .check(&check, &planned, (!via_proxy).then_some(row), &request_id)
                         .await;
                     let _ = tx.send((key, outcome));
                     drop(permit);
@@ -411,9 +410,9 @@ async fn run_claimed(
     // A result column never takes an input column's name (a list may have its own "status").
     let lang = args.lang;
     headers.extend(
-        result_headers(kind)
+        result_headers(check)
             .into_iter()
-            .map(|h| lang.column(&h))
+            .map(|h| lang.column(check, &h))
             .map(|h| {
                 if input.headers.iter().any(|i| i.eq_ignore_ascii_case(&h)) {
                     format!("{h} (proverka)")
@@ -427,7 +426,7 @@ async fn run_claimed(
         *counts.entry(p.key()).or_insert(0) += 1;
     }
     let mut first_line: HashMap<String, usize> = HashMap::new();
-    let mut proceedings: Vec<Vec<Cell>> = Vec::new();
+    let mut details: Vec<Vec<Cell>> = Vec::new();
     let mut by_status: std::collections::BTreeMap<&'static str, u64> = Default::default();
     let (mut ok, mut invalid, mut failed, mut pending) = (0, 0, 0, 0);
     let mut rows = Vec::with_capacity(input.rows.len());
@@ -453,14 +452,12 @@ async fn run_claimed(
                 Some(_) => {}
                 None => {
                     first_line.insert(p.key(), *line);
-                    proceedings.extend(report::proceedings_of(*line, &outcome));
+                    if let Some(detail) = &check.spec.details {
+                        details.extend(report::details_of(*line, &outcome, detail));
+                    }
                 }
             }
-            if kind == CheckKind::Npd
-                && let Some((_, date)) = p.pairs.iter().find(|(k, _)| k == "date")
-            {
-                outcome.fields.insert("checked_on".to_owned(), date.clone());
-            }
+            crate::check::show_params(check, p, &mut outcome);
         }
         if outcome.billed == "charged" && outcome.price_rub.is_none() {
             note.get_or_insert_with(|| lang.unknown_price().to_owned());
@@ -473,8 +470,8 @@ async fn run_claimed(
         }
         *by_status.entry(outcome.status.as_str()).or_default() += 1;
         let mut row = cells.clone();
-        let error = report::error_text(lang, kind, &outcome, p.as_ref().err(), &prepared.params);
-        row.extend(columns(lang, kind, &outcome, error, note));
+        let error = report::error_text(lang, check, &outcome, p.as_ref().err(), &prepared.params);
+        row.extend(columns(lang, check, &outcome, error, note));
         rows.push(row);
     }
     let s = stats
@@ -526,7 +523,8 @@ async fn run_claimed(
         input: &args.input,
         added: Vec::new(),
     };
-    report::write(lang, output, proceedings, summary, &args.out)?;
+    let details = check.spec.details.as_ref().map(|d| (d, details));
+    report::write(lang, output, details, summary, &args.out)?;
     eprintln!(
         "{}",
         lang.summary(&crate::lang::Summary {

@@ -1,104 +1,108 @@
-//! What a batch checks ([`CheckKind`]), and one row's parameters turned into a validated query
-//! ([`Planned`]) or the provider's refusal of it ([`Invalid`]), before any network call.
+//! What a one-off command or a batch checks ([`Check`]: a provider's [`CheckSpec`], from the
+//! registry), and one row's parameters turned into a validated query ([`Planned`]) or the
+//! provider's refusal of it ([`Invalid`]), before any network call. No check is named here:
+//! each provider declares its own.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use proverka_core::{Lookup, Money, Provider, RefusedBy};
+use proverka_core::checks::{CheckSpec, Fields, ParamDefault, ParamKind};
+use proverka_core::{Adapter, Date, Lookup, Money, PagePrice, Provider, RoutePath};
 use serde_json::Value;
 
-/// The check a batch runs on every row (`--check`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum CheckKind {
-    /// NPD (самозанятый) status of an INN on a date (api-assist).
-    Npd,
-    /// The court with jurisdiction over an address or a point.
-    Court,
-    /// FSSP debts of a person (`physical`).
-    FsspPhysical,
-    /// FSSP debts of a legal entity by name (`legal`).
-    FsspLegal,
-    /// FSSP by enforcement proceeding number (`ip`).
-    FsspIp,
-    /// FSSP by executive document number (`id`).
-    FsspId,
-    /// FSSP debts of an organisation by INN (`inn`).
-    FsspInn,
-    /// FSSP wanted register (`wanted`).
-    FsspWanted,
-    /// FSSP alimony debtors (`alim`).
-    FsspAlim,
+/// A row refused before any call: the provider's own code and message, or proverka's.
+pub(crate) use proverka_core::checks::Refusal as Invalid;
+
+/// One check the command line offers, and the provider that answers it.
+#[derive(Clone)]
+pub(crate) struct Check {
+    /// The provider's adapter.
+    pub(crate) adapter: Arc<dyn Adapter>,
+    /// The check, as the provider declares it.
+    pub(crate) spec: CheckSpec,
 }
 
-impl CheckKind {
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.spec.name)
+    }
+}
+
+impl Check {
+    /// Every check of the registry's providers, in the registry's order.
+    pub(crate) fn all() -> Vec<Self> {
+        proverka::adapters()
+            .into_iter()
+            .flat_map(|adapter| {
+                adapter.checks().into_iter().map(move |spec| Self {
+                    adapter: Arc::clone(&adapter),
+                    spec,
+                })
+            })
+            .collect()
+    }
+
+    /// The check named `name` (`batch --check`).
+    pub(crate) fn named(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|c| c.spec.name == name)
+    }
+
     /// The provider asked.
-    pub(crate) fn provider(self) -> Provider {
-        match self {
-            Self::Npd => Provider::Npd,
-            Self::Court => Provider::Court,
-            _ => Provider::Fssp,
+    pub(crate) fn provider(&self) -> Provider {
+        self.adapter.provider()
+    }
+
+    /// The most one call may cost where the provider's page says (answers report their own
+    /// price, up to it); `None` where the tariff decides.
+    pub(crate) fn page_max_price(&self) -> Option<Money> {
+        match self.adapter.spec().price {
+            PagePrice::ReportedUpTo(max) => Some(max),
+            _ => None,
         }
     }
 
-    /// FSSP's `type`, for FSSP checks.
-    pub(crate) fn fssp_type(self) -> Option<&'static str> {
-        Some(match self {
-            Self::FsspPhysical => "physical",
-            Self::FsspLegal => "legal",
-            Self::FsspIp => "ip",
-            Self::FsspId => "id",
-            Self::FsspInn => "inn",
-            Self::FsspWanted => "wanted",
-            Self::FsspAlim => "alim",
-            Self::Npd | Self::Court => return None,
-        })
+    /// The answer's fields (the typed model as JSON), the same whether it came from a proxy's
+    /// `/v1` route or from the engine in process.
+    pub(crate) fn fields(&self, result: &Value) -> Fields {
+        (self.spec.fields)(result)
     }
 
-    /// Whether it asks for a person by name (a ФИО column is split for it).
-    pub(crate) fn takes_a_person(self) -> bool {
-        matches!(self, Self::FsspPhysical | Self::FsspAlim | Self::FsspWanted)
-    }
-
-    /// The proxy's typed route for it.
-    pub(crate) fn v1_path(self) -> String {
-        match (self, self.fssp_type()) {
-            (_, Some(t)) => format!("/v1/fssp/{t}"),
-            (Self::Court, None) => "/v1/court".to_owned(),
-            _ => "/v1/npd".to_owned(),
+    /// The parameter a column header fills: `--map` first, then the headers the check's
+    /// parameters name, then a ФИО column where the check splits one.
+    pub(crate) fn param_for(&self, header: &str, map: &[(String, String)]) -> Option<String> {
+        let h = header.trim();
+        if let Some((_, p)) = map.iter().find(|(col, _)| col.trim() == h) {
+            return Some(p.clone());
         }
-    }
-
-    /// The result columns a batch adds for it (after `status`).
-    pub(crate) fn result_columns(self) -> &'static [&'static str] {
-        match self {
-            Self::Npd => &["self_employed", "checked_on"],
-            Self::Court => &[
-                "court_fs",
-                "court_fs_address",
-                "court_fs_phone",
-                "court_ms",
-                "court_ms_address",
-                "court_ms_phone",
-            ],
-            Self::FsspWanted => &["records", "complete"],
-            _ => &["records", "debt_rub", "complete"],
-        }
-    }
-
-    /// The most one call may cost where the provider's page says (FSSP: 1.40 RUB); `None`
-    /// where the tariff decides.
-    pub(crate) fn page_max_price(self) -> Option<Money> {
-        self.fssp_type().map(|_| proverka_fssp::MAX_PRICE)
+        let lower = h.to_lowercase();
+        self.spec
+            .params
+            .iter()
+            .find(|p| p.headers.contains(&lower.as_str()))
+            .map(|p| p.name.to_owned())
+            .or_else(|| {
+                (self.spec.splits_fio && FIO_HEADERS.contains(&lower.as_str()))
+                    .then(|| FIO.to_owned())
+            })
     }
 }
+
+/// The parameter a ФИО column fills for a check that splits one (the command line's own).
+pub(crate) const FIO: &str = "fio";
+
+/// The headers of a ФИО column.
+const FIO_HEADERS: &[&str] = &["фио", "fio"];
 
 /// A row's query, validated: what to send and how to key it.
 #[derive(Clone)]
 pub(crate) struct Planned {
-    /// The validated query (its cache key identifies duplicates and journal entries).
+    /// The validated query (its cache key identifies duplicates and batch rows).
     pub(crate) lookup: Arc<dyn Lookup>,
-    /// Provider-style parameters, for the proxy's typed route.
+    /// The parameters as sent (defaults resolved), for a proxy's typed route and the columns
+    /// that show them.
     pub(crate) pairs: Vec<(String, String)>,
+    /// The proxy's typed route for it.
+    pub(crate) path: String,
 }
 
 impl std::fmt::Debug for Planned {
@@ -117,236 +121,269 @@ impl Planned {
     }
 }
 
-/// A row refused before any call: the provider's own code and message, or proverka's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Invalid {
-    /// The provider's code (`888`, `40000`, the court's error text) or `proverka`.
-    pub(crate) code: String,
-    /// What is wrong.
-    pub(crate) message: String,
-    /// The parameter at fault, as the provider names it, when known.
-    pub(crate) param: Option<String>,
-}
-
-fn marker(refused_by: RefusedBy) -> Option<String> {
-    (refused_by == RefusedBy::Proverka).then(|| RefusedBy::MARKER.to_owned())
-}
-
-/// Validates one row's parameters (provider-style names) for `kind`.
-pub(crate) fn plan(kind: CheckKind, params: &[(String, String)]) -> Result<Planned, Invalid> {
-    let pairs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let lookup: Arc<dyn Lookup> = match kind {
-        CheckKind::Npd => {
-            let query = proverka_npd::NpdQuery::from_pairs(&pairs).map_err(|e| Invalid {
-                code: marker(e.refused_by).unwrap_or_else(|| "40000".to_owned()),
-                message: e.to_string(),
-                param: Some(
-                    if e.message.contains("date") {
-                        "date"
-                    } else {
-                        "inn"
-                    }
-                    .to_owned(),
-                ),
-            })?;
-            // The date checked, resolved ("today" becomes a day): shown in the row, and
-            // sent as such through a proxy.
-            let mut params = params.to_vec();
-            params.retain(|(k, _)| k != "date");
-            params.push(("date".to_owned(), query.date().to_iso()));
-            return Ok(Planned {
-                lookup: Arc::new(query),
-                pairs: params
-                    .into_iter()
-                    .filter(|(k, v)| k != "type" && !v.trim().is_empty())
-                    .collect(),
-            });
-        }
-        CheckKind::Court => Arc::new(proverka_court::CourtQuery::from_pairs(&pairs).map_err(
-            |e| Invalid {
-                code: marker(e.refused_by).unwrap_or_else(|| e.provider.provider_text()),
-                message: e.to_string(),
-                param: None,
-            },
-        )?),
-        _ => {
-            let mut typed = vec![("type", kind.fssp_type().unwrap_or_default())];
-            typed.extend(pairs.iter().copied().filter(|(k, _)| *k != "type"));
-            Arc::new(proverka_fssp::FsspQuery::from_pairs(&typed).map_err(|e| {
-                let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
-                Invalid {
-                    code: body["error"].as_str().unwrap_or_default().to_owned(),
-                    message: e.to_string(),
-                    param: Some(e.param.to_owned()),
-                }
-            })?)
-        }
+/// A value as the check's parameter `param` is sent: a date from either way people write one
+/// (`31.03.1980` or `1980-03-31`, as a spreadsheet's date cell reads) in the provider's form;
+/// anything else as given (the provider's own rules then judge it).
+pub(crate) fn provider_value(check: &Check, param: &str, value: String) -> String {
+    let Some(ParamKind::Date(form)) = check.spec.param(param).map(|p| p.kind) else {
+        return value;
     };
+    match Date::parse_iso(&value).or_else(|_| Date::parse_dmy(&value)) {
+        Ok(d) => date_in(form, d),
+        Err(_) => value,
+    }
+}
+
+fn date_in(form: proverka_core::checks::DateForm, d: Date) -> String {
+    match form {
+        proverka_core::checks::DateForm::Dmy => d.to_dmy(),
+        proverka_core::checks::DateForm::Iso => d.to_iso(),
+    }
+}
+
+/// Fills the columns that show a parameter of the query as sent (a date resolved from
+/// "today").
+pub(crate) fn show_params(
+    check: &Check,
+    planned: &Planned,
+    outcome: &mut proverka_engine::Outcome,
+) {
+    for column in check.spec.columns {
+        if let Some(param) = column.from_param
+            && let Some((_, value)) = planned.pairs.iter().find(|(k, _)| k == param)
+        {
+            outcome.fields.insert(column.key.to_owned(), value.clone());
+        }
+    }
+}
+
+/// Validates one row's parameters (provider-style names) for `check`, as of `now`: defaults
+/// filled in ("today" becomes a day, shown in the row and sent as such through a proxy), the
+/// check's fixed parameters added.
+pub(crate) fn plan(
+    check: &Check,
+    params: &[(String, String)],
+    now: SystemTime,
+) -> Result<Planned, Invalid> {
+    let mut params: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, v)| !v.trim().is_empty() && !check.spec.fixed.iter().any(|(f, _)| f == k))
+        .cloned()
+        .collect();
+    for p in check.spec.params {
+        if params.iter().any(|(k, _)| k == p.name) {
+            continue;
+        }
+        let value = match (p.default, p.kind) {
+            (ParamDefault::Value(v), _) => v.to_owned(),
+            (ParamDefault::Today, ParamKind::Date(form)) => {
+                date_in(form, Date::moscow_date_at(now))
+            }
+            (ParamDefault::Today, _) => Date::moscow_date_at(now).to_iso(),
+            (ParamDefault::None, _) => continue,
+        };
+        params.push((p.name.to_owned(), value));
+    }
+    let pairs: Vec<(&str, &str)> = check
+        .spec
+        .fixed
+        .iter()
+        .copied()
+        .chain(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let lookup = (check.spec.plan)(&pairs, now)?;
+    let tail = check.spec.tail.and_then(|t| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == t)
+            .map(|(_, v)| (*v).to_owned())
+    });
+    let path = match check.adapter.routes().typed {
+        RoutePath::Exact(p) => p.to_owned(),
+        RoutePath::Prefix(p) => format!("{p}{}", tail.unwrap_or_default()),
+    };
+    params.retain(|(k, _)| Some(k.as_str()) != check.spec.tail);
     Ok(Planned {
         lookup,
-        pairs: params
-            .iter()
-            .filter(|(k, v)| k != "type" && !v.trim().is_empty())
-            .cloned()
-            .collect(),
+        pairs: params,
+        path,
     })
 }
 
-/// The result columns of an answer, from the typed model as JSON (the same JSON whether it
-/// came from the proxy's `/v1` route or from the adapter in process).
-pub(crate) fn result_fields(kind: CheckKind, result: &Value) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match kind {
-        CheckKind::Npd => {
-            out.insert("self_employed".into(), text(&result["self_employed"]));
-        }
-        CheckKind::Court => {
-            for court in ["court_fs", "court_ms"] {
-                out.insert(court.into(), text(&result[court]["title"]));
-                out.insert(format!("{court}_address"), text(&result[court]["address"]));
-                out.insert(format!("{court}_phone"), text(&result[court]["phone"]));
-            }
-        }
-        _ => {
-            let records = result["records"].as_array().map_or(0, Vec::len);
-            out.insert("records".into(), records.to_string());
-            out.insert("complete".into(), text(&result["complete"]));
-            if kind != CheckKind::FsspWanted {
-                let sum = result["records"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r["sum"].as_str().and_then(|s| Money::parse(s).ok()))
-                    .fold(Money::ZERO, Money::saturating_add);
-                out.insert("debt_rub".into(), sum.to_string());
-            }
-            // One line a proceeding, for the «Производства» sheet: the case, not the debtor
-            // (no name, address or birth date of the person is kept).
-            let proceedings: Vec<Value> = result["records"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| {
-                    serde_json::json!({
-                        "number": r["process_title"],
-                        "date": r["process_date"]["date"],
-                        "subject": r["subject"],
-                        "sum": r["sum"],
-                        "department": r["department_title"],
-                        "bailiff": r["officer_name"],
-                    })
-                })
-                .collect();
-            if !proceedings.is_empty() {
-                out.insert(PROCEEDINGS.into(), Value::Array(proceedings).to_string());
-            }
-        }
-    }
-    out
-}
-
-/// The field of an FSSP outcome holding its proceedings (JSON), not a column of its own.
-pub(crate) const PROCEEDINGS: &str = "proceedings";
-
-/// Column headers (Russian or English, any case) and the parameter each one fills.
-const ALIASES: &[(&str, &str)] = &[
-    ("инн", "inn"),
-    ("inn", "inn"),
-    ("фамилия", "lastname"),
-    ("lastname", "lastname"),
-    ("last_name", "lastname"),
-    ("имя", "firstname"),
-    ("firstname", "firstname"),
-    ("first_name", "firstname"),
-    ("отчество", "secondname"),
-    ("secondname", "secondname"),
-    ("patronymic", "secondname"),
-    ("дата рождения", "birthdate"),
-    ("birthdate", "birthdate"),
-    ("birth_date", "birthdate"),
-    ("регион", "region"),
-    ("region", "region"),
-    ("адрес", "address"),
-    ("address", "address"),
-    ("координаты", "coords"),
-    ("coords", "coords"),
-    ("дата", "date"),
-    ("date", "date"),
-    ("дата проверки", "date"),
-    ("наименование", "nameLegal"),
-    ("название", "nameLegal"),
-    ("namelegal", "nameLegal"),
-    ("name", "nameLegal"),
-    ("номер", "number"),
-    ("number", "number"),
-    ("тип документа", "typeid"),
-    ("typeid", "typeid"),
-    ("фио", "fio"),
-    ("fio", "fio"),
-    ("onlyactual", "onlyActual"),
-];
-
-/// The parameter a column header fills: `--map` first, then the known headers.
-pub(crate) fn param_for(header: &str, map: &[(String, String)]) -> Option<String> {
-    let h = header.trim();
-    if let Some((_, p)) = map.iter().find(|(col, _)| col.trim() == h) {
-        return Some(p.clone());
-    }
-    let lower = h.to_lowercase();
-    ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == lower)
-        .map(|(_, p)| (*p).to_owned())
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use proverka_core::checks::{
+        CheckParam, ColumnKind, DateForm, Refusal, ResultColumn, field_text,
+    };
+    use proverka_core::{CacheKey, Cost, RawAnswer, UpstreamRequest, Verdict};
+
     use super::*;
+
+    /// A query of the sample provider below: its parameters, as given.
+    #[derive(Debug)]
+    struct SampleQuery(Vec<(String, String)>);
+
+    impl Lookup for SampleQuery {
+        fn provider(&self) -> Provider {
+            Provider::new("sample")
+        }
+        fn query_kind(&self) -> &'static str {
+            "sample"
+        }
+        fn cache_key(&self) -> CacheKey {
+            let text: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            CacheKey::builder(self.provider(), "sample")
+                .exact("query", text.join("&"))
+                .build()
+        }
+        fn cost(&self) -> Cost {
+            Cost::Paid { typical: None }
+        }
+        fn upstream_request(&self) -> UpstreamRequest {
+            UpstreamRequest::new("/sample")
+        }
+        fn judge(&self, _raw: &RawAnswer, _now: SystemTime) -> Verdict {
+            unreachable!("never sent")
+        }
+        fn render(&self, _raw: &RawAnswer) -> Result<Value, proverka_core::RenderError> {
+            unreachable!("never sent")
+        }
+    }
+
+    fn sample_plan(pairs: &[(&str, &str)], _now: SystemTime) -> Result<Arc<dyn Lookup>, Refusal> {
+        if pairs.iter().any(|(k, v)| *k == "person" && v.contains('@')) {
+            return Err(Refusal {
+                code: "7".into(),
+                message: "person has a bad letter".into(),
+                param: Some("person".into()),
+            });
+        }
+        Ok(Arc::new(SampleQuery(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )))
+    }
+
+    /// A check of no real provider: what the command line does with any declaration.
+    pub(crate) const SAMPLE: CheckSpec = CheckSpec {
+        name: "sample",
+        command: &["sample"],
+        about: "A sample",
+        group_about: "",
+        fixed: &[("kind", "one")],
+        params: &[
+            CheckParam::new("person", "Who")
+                .required()
+                .headers("Человек", &["человек", "person"]),
+            CheckParam::new("born", "When")
+                .kind(ParamKind::Date(DateForm::Dmy))
+                .headers("Дата рождения", &["дата рождения"]),
+            CheckParam::new("on", "On")
+                .kind(ParamKind::Date(DateForm::Iso))
+                .default(ParamDefault::Today),
+            CheckParam::new("zone", "Zone").default(ParamDefault::Value("-1")),
+            CheckParam::new("inn", "A person's INN").kind(ParamKind::Inn { person_only: true }),
+        ],
+        tail: Some("kind"),
+        splits_fio: true,
+        concurrency: 3,
+        columns: &[ResultColumn::new("found", "найдено", ColumnKind::Bool)],
+        fields: |v| Fields::from([("found".to_owned(), field_text(&v["found"]))]),
+        details: None,
+        paging: None,
+        plan: sample_plan,
+    };
+
+    #[derive(Debug)]
+    struct SampleAdapter;
+
+    impl Adapter for SampleAdapter {
+        fn spec(&self) -> proverka_core::ProviderSpec {
+            proverka_core::ProviderSpec {
+                provider: Provider::new("sample"),
+                base_url: "http://127.0.0.1:9",
+                timeout: std::time::Duration::from_secs(1),
+                credential: proverka_core::CredentialStyle::None,
+                price: PagePrice::Tariff,
+                calls_per_minute: None,
+            }
+        }
+        fn routes(&self) -> proverka_core::Routes {
+            proverka_core::Routes {
+                drop_in: vec![RoutePath::Exact("/sample")],
+                typed: RoutePath::Prefix("/v1/sample/"),
+            }
+        }
+        fn parse(
+            &self,
+            _input: &proverka_core::QueryInput<'_>,
+        ) -> Result<proverka_core::Parsed, proverka_core::ProviderReply> {
+            unreachable!("the command line plans through its checks")
+        }
+        fn missing_credential(&self) -> proverka_core::ProviderReply {
+            proverka_core::ProviderReply::new(401, "{}")
+        }
+        fn operations(&self) -> Vec<proverka_core::TypedOperation> {
+            Vec::new()
+        }
+        fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
+            (code == "7").then(|| {
+                proverka_core::CodeMeaning::new(
+                    "В переменной присутствуют запрещенные символы",
+                    proverka_core::Remedy::FixQuery,
+                    false,
+                )
+            })
+        }
+    }
+
+    /// The sample check.
+    pub(crate) fn sample() -> Check {
+        Check {
+            adapter: Arc::new(SampleAdapter),
+            spec: SAMPLE,
+        }
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    }
 
     #[test]
     fn headers_in_russian_or_english_and_overrides() {
-        assert_eq!(param_for(" ИНН ", &[]).as_deref(), Some("inn"));
-        assert_eq!(
-            param_for("Дата рождения", &[]).as_deref(),
-            Some("birthdate")
-        );
-        assert_eq!(param_for("LastName", &[]).as_deref(), Some("lastname"));
-        assert_eq!(param_for("Комментарий", &[]), None);
-        let map = vec![("Налоговый номер".to_owned(), "inn".to_owned())];
-        assert_eq!(param_for("Налоговый номер", &map).as_deref(), Some("inn"));
+        let c = sample();
+        assert_eq!(c.param_for(" Человек ", &[]).as_deref(), Some("person"));
+        assert_eq!(c.param_for("Дата Рождения", &[]).as_deref(), Some("born"));
+        assert_eq!(c.param_for("ФИО", &[]).as_deref(), Some(FIO));
+        assert_eq!(c.param_for("Комментарий", &[]), None);
+        let map = vec![("Кто".to_owned(), "person".to_owned())];
+        assert_eq!(c.param_for("Кто", &map).as_deref(), Some("person"));
     }
 
     #[test]
-    fn rows_are_validated_with_the_provider_s_codes() {
-        let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect()
-        };
-        assert!(plan(CheckKind::Npd, &p(&[("inn", "540304378234")])).is_ok());
-        let e = plan(CheckKind::Npd, &p(&[("inn", "")])).unwrap_err();
-        assert_eq!(e.code, "40000");
-        let e = plan(CheckKind::Npd, &p(&[("inn", "540304378235")])).unwrap_err();
-        assert_eq!(e.code, "proverka");
-        let e = plan(
-            CheckKind::FsspPhysical,
-            &p(&[
-                ("lastname", "Ив@нов"),
-                ("firstname", "Иван"),
-                ("birthdate", "01.01.1990"),
-                ("region", "77"),
-            ]),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, "888");
+    fn a_plan_fills_defaults_adds_the_fixed_and_routes_by_the_tail() {
+        // 2024-02-01 20:00 in Moscow.
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800);
+        let p = plan(&sample(), &pairs(&[("person", "Иван"), ("zone", "")]), now).unwrap();
+        assert_eq!(p.path, "/v1/sample/one");
+        assert_eq!(
+            p.pairs,
+            pairs(&[("person", "Иван"), ("on", "2024-02-01"), ("zone", "-1")])
+        );
+        let e = plan(&sample(), &pairs(&[("person", "Ив@н")]), now).unwrap_err();
+        assert_eq!((e.code.as_str(), e.param.as_deref()), ("7", Some("person")));
+    }
+
+    #[test]
+    fn dates_either_way_go_as_the_provider_wants() {
+        let c = sample();
+        let d = |param, v: &str| provider_value(&c, param, v.to_owned());
+        assert_eq!(d("born", "1980-03-31"), "31.03.1980");
+        assert_eq!(d("born", "31.03.1980"), "31.03.1980");
+        assert_eq!(d("on", "01.03.2024"), "2024-03-01");
+        assert_eq!(d("on", "вчера"), "вчера");
+        assert_eq!(d("person", "01.03.2024"), "01.03.2024");
     }
 }

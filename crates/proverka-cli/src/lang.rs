@@ -6,7 +6,9 @@
 
 use proverka_engine::Status;
 
-use crate::check::{CheckKind, Invalid};
+use proverka_core::checks::ParamKind;
+
+use crate::check::{Check, Invalid};
 
 mod lines;
 
@@ -32,7 +34,7 @@ pub(crate) enum Note<'a> {
         /// As sent.
         restored: &'a str,
     },
-    /// A two-word patronymic FSSP cannot take.
+    /// A two-word patronymic the provider cannot take.
     PatronymicNotSent {
         /// The patronymic.
         patronymic: &'a str,
@@ -49,20 +51,10 @@ pub(crate) enum Note<'a> {
     },
 }
 
-/// Result columns: (the English name, the Russian one).
+/// The result columns of every check: (the English name, the Russian one). A check's own
+/// columns are named in its declaration.
 const COLUMNS: &[(&str, &str)] = &[
     ("status", "статус"),
-    ("self_employed", "самозанятый"),
-    ("checked_on", "дата проверки НПД"),
-    ("court_fs", "районный суд"),
-    ("court_fs_address", "адрес районного суда"),
-    ("court_fs_phone", "телефон районного суда"),
-    ("court_ms", "мировой участок"),
-    ("court_ms_address", "адрес мирового участка"),
-    ("court_ms_phone", "телефон мирового участка"),
-    ("records", "производств"),
-    ("debt_rub", "долг, ₽"),
-    ("complete", "загружены все"),
     ("error_code", "код ошибки"),
     ("error_message", "ошибка"),
     ("billed", "оплата"),
@@ -72,12 +64,16 @@ const COLUMNS: &[(&str, &str)] = &[
 ];
 
 impl Lang {
-    /// A result column's name.
-    pub(crate) fn column(self, english: &str) -> String {
+    /// A result column's name: one of `check`'s own, or one every check adds.
+    pub(crate) fn column(self, check: &Check, english: &str) -> String {
         match self {
             Self::En => english.to_owned(),
-            Self::Ru => COLUMNS
+            Self::Ru => check
+                .spec
+                .columns
                 .iter()
+                .map(|c| (c.key, c.russian))
+                .chain(COLUMNS.iter().copied())
                 .find(|(en, _)| *en == english)
                 .map_or(english, |(_, ru)| ru)
                 .to_owned(),
@@ -137,10 +133,10 @@ impl Lang {
                 "INN {given} restored as {restored}: the spreadsheet dropped its leading zero (the check digits hold)"
             ),
             (Self::Ru, Note::PatronymicNotSent { patronymic }) => format!(
-                "отчество «{patronymic}» не отправлено: ФССП не принимает пробел в отчестве; поиск по фамилии, имени и дате рождения"
+                "отчество «{patronymic}» не отправлено: провайдер не принимает пробел в отчестве; поиск по фамилии, имени и дате рождения"
             ),
             (Self::En, Note::PatronymicNotSent { patronymic }) => format!(
-                "patronymic «{patronymic}» not sent: FSSP takes no space in it; searched by surname, name and birth date"
+                "patronymic «{patronymic}» not sent: the provider takes no space in it; searched by surname, name and birth date"
             ),
             (Self::Ru, Note::Duplicate { first }) => {
                 format!("тот же запрос, что в строке {first}: не отправлялся и не оплачивался")
@@ -207,7 +203,6 @@ impl Lang {
             ("Итог", "Summary"),
             ("Статус", "Status"),
             ("Проверка", "Checked"),
-            ("Производства", "Proceedings"),
         ];
         match self {
             Self::Ru => russian.to_owned(),
@@ -223,7 +218,7 @@ impl Lang {
     /// value, and how to fix it. English keeps the adapter's message.
     pub(crate) fn refusal(
         self,
-        kind: CheckKind,
+        check: &Check,
         invalid: &Invalid,
         params: &[(String, String)],
     ) -> String {
@@ -251,7 +246,11 @@ impl Lang {
         };
         let about = invalid.param.as_deref().unwrap_or_default();
         if about == "inn" || invalid.message.contains("INN") {
-            return inn_problem(kind, value("inn").unwrap_or_default());
+            let person_only = check
+                .spec
+                .param("inn")
+                .is_some_and(|p| p.kind == ParamKind::Inn { person_only: true });
+            return inn_problem(person_only, value("inn").unwrap_or_default());
         }
         if about == "birthdate" || invalid.message.starts_with("birthdate") {
             return format!(
@@ -272,16 +271,12 @@ impl Lang {
                 )
             };
         }
-        let field = russian_param(about);
+        let field = check.spec.param(about).map_or(about, |p| p.label);
         // The provider's own words, where its page has them.
-        let provider = kind.provider();
-        let meaning = if provider == proverka_core::Provider::Fssp {
-            proverka_fssp::ErrorCode::explain(&invalid.code).map(|m| m.meaning.into_owned())
-        } else if provider == proverka_core::Provider::Court {
-            proverka_court::ProviderError::explain(&invalid.code).map(|m| m.meaning.into_owned())
-        } else {
-            None
-        };
+        let meaning = check
+            .adapter
+            .explain(&invalid.code)
+            .map(|m| m.meaning.into_owned());
         match (meaning, value(about)) {
             (Some(m), Some(v)) if !about.is_empty() => format!("{field} «{v}»: {m}"),
             (Some(m), _) if !about.is_empty() => format!("{field}: {m}"),
@@ -296,7 +291,7 @@ fn is_cyrillic(c: char) -> bool {
 }
 
 /// What is wrong with an INN, and how to fix it.
-fn inn_problem(kind: CheckKind, inn: &str) -> String {
+fn inn_problem(person_only: bool, inn: &str) -> String {
     let inn = inn.trim();
     if inn.is_empty() {
         return "ИНН не указан: заполните колонку ИНН".to_owned();
@@ -308,35 +303,19 @@ fn inn_problem(kind: CheckKind, inn: &str) -> String {
         return format!("ИНН «{inn}» должен состоять только из цифр");
     }
     let digits = inn.len();
-    let wanted = if kind == CheckKind::Npd {
+    let wanted = if person_only {
         "ИНН физлица — 12 цифр"
     } else {
         "ИНН — 10 цифр (организация) или 12 (физлицо)"
     };
     match digits {
-        10 if kind == CheckKind::Npd => {
+        10 if person_only => {
             format!(
                 "ИНН «{inn}» — 10 цифр, это ИНН организации; самозанятость проверяется по ИНН физлица (12 цифр)"
             )
         }
         10 | 12 => format!("ИНН «{inn}» не проходит проверку контрольных цифр: опечатка в номере"),
         n => format!("{wanted}, в «{inn}» их {n}"),
-    }
-}
-
-/// A provider parameter as the list's column would name it.
-fn russian_param(param: &str) -> &str {
-    match param {
-        "lastname" => "Фамилия",
-        "firstname" => "Имя",
-        "secondname" => "Отчество",
-        "region" => "Регион",
-        "nameLegal" => "Наименование",
-        "number" => "Номер",
-        "typeid" => "Тип документа",
-        "address" => "Адрес",
-        "coords" => "Координаты",
-        other => other,
     }
 }
 
@@ -362,50 +341,33 @@ mod tests {
     #[test]
     fn refusals_say_what_is_wrong_in_plain_russian() {
         let ru = Lang::Ru;
+        let check = crate::check::tests::sample();
         let e = invalid(
             "proverka",
             "Field inn is invalid: INN must be 12 digits",
             None,
         );
         assert_eq!(
-            ru.refusal(CheckKind::Npd, &e, &params(&[("inn", "5003О0732259")])),
+            ru.refusal(&check, &e, &params(&[("inn", "5003О0732259")])),
             "в ИНН «5003О0732259» буква «О» вместо цифры 0: исправьте в таблице"
         );
+        // The sample check asks about a person's INN only.
         assert!(
-            ru.refusal(CheckKind::Npd, &e, &params(&[("inn", "7707083893")]))
+            ru.refusal(&check, &e, &params(&[("inn", "7707083893")]))
                 .contains("это ИНН организации")
         );
         let forbidden = invalid(
-            "888",
-            "lastname: contains characters the provider forbids (provider code 888)",
-            Some("lastname"),
+            "7",
+            "person: contains characters the provider forbids (provider code 7)",
+            Some("person"),
         );
+        // The provider's own words for its code, and the column as the list names it.
         assert_eq!(
-            ru.refusal(
-                CheckKind::FsspPhysical,
-                &forbidden,
-                &params(&[("lastname", "Ив@нов")])
-            ),
-            "Фамилия «Ив@нов»: В переменной присутствуют запрещенные символы"
-        );
-        let court = invalid(
-            "Non-correct recording of coordinates",
-            "bad coords",
-            Some("coords"),
-        );
-        assert!(
-            ru.refusal(
-                CheckKind::Court,
-                &court,
-                &params(&[("coords", "43,1;131,8")])
-            )
-            .contains("Неправильная запись координат")
+            ru.refusal(&check, &forbidden, &params(&[("person", "Ив@нов")])),
+            "Человек «Ив@нов»: В переменной присутствуют запрещенные символы"
         );
         // English keeps the adapter's message.
-        assert_eq!(
-            Lang::En.refusal(CheckKind::FsspPhysical, &forbidden, &[]),
-            forbidden.message
-        );
+        assert_eq!(Lang::En.refusal(&check, &forbidden, &[]), forbidden.message);
     }
 
     #[test]
@@ -439,9 +401,10 @@ mod tests {
 
     #[test]
     fn every_result_column_has_a_russian_name() {
-        for kind in [CheckKind::Npd, CheckKind::Court, CheckKind::FsspPhysical] {
-            for column in kind.result_columns() {
-                assert_ne!(Lang::Ru.column(column), *column, "{column}");
+        for check in crate::check::Check::all() {
+            let own = check.spec.columns.iter().map(|c| c.key);
+            for column in own.chain(COLUMNS.iter().map(|(en, _)| *en)) {
+                assert_ne!(Lang::Ru.column(&check, column), column, "{column}");
             }
         }
         assert_eq!(Lang::Ru.status(Status::Ok), "готово");

@@ -1,22 +1,7 @@
 //! Values as people's lists hold them: an INN a spreadsheet stored as a number (its leading
-//! zeros gone), one ФИО column where FSSP wants a surname, a name and a patronymic.
+//! zeros gone), one ФИО column where a provider wants a surname, a name and a patronymic.
 
-use proverka_core::{Date, Inn};
-
-use crate::check::CheckKind;
-
-/// A date as the provider of `kind` wants it for `param`, from either way people write one
-/// (`31.03.1980` or `1980-03-31`, as a spreadsheet's date cell reads): FSSP's `birthdate` as
-/// `dd.mm.yyyy`, NPD's `date` as `YYYY-MM-DD`. Anything else is sent as given (the provider's
-/// own rules then judge it).
-pub(crate) fn provider_date(kind: CheckKind, param: &str, value: String) -> String {
-    let parsed = Date::parse_iso(&value).or_else(|_| Date::parse_dmy(&value));
-    match (param, kind, parsed) {
-        ("birthdate", _, Ok(d)) => d.to_dmy(),
-        ("date", CheckKind::Npd, Ok(d)) => d.to_iso(),
-        _ => value,
-    }
-}
+use proverka_core::Inn;
 
 /// An INN that lost its leading zeros as a number (9 or 11 digits, or 10 when a 12-digit one
 /// lost two), given them back when its check digits then hold; `None` when it needs no
@@ -33,7 +18,7 @@ pub(crate) fn restore_inn(value: &str) -> Option<String> {
         .find(|padded| Inn::parse(padded).is_ok())
 }
 
-/// A person as FSSP asks for one.
+/// A person as a provider asks for one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Person {
     /// Фамилия (a double one kept whole: «Петрова-Водкина»).
@@ -110,22 +95,6 @@ mod tests {
             None,
             "a Cyrillic О is not a digit"
         );
-    }
-
-    #[test]
-    fn dates_either_way_go_as_each_provider_wants() {
-        let d = |kind, param, v: &str| provider_date(kind, param, v.to_owned());
-        assert_eq!(
-            d(CheckKind::FsspPhysical, "birthdate", "1980-03-31"),
-            "31.03.1980"
-        );
-        assert_eq!(
-            d(CheckKind::FsspPhysical, "birthdate", "31.03.1980"),
-            "31.03.1980"
-        );
-        assert_eq!(d(CheckKind::Npd, "date", "01.03.2024"), "2024-03-01");
-        assert_eq!(d(CheckKind::Npd, "date", "2024-03-01"), "2024-03-01");
-        assert_eq!(d(CheckKind::Npd, "date", "вчера"), "вчера");
     }
 
     #[test]

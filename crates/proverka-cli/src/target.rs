@@ -8,14 +8,12 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::check::{Check, Planned};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use proverka_core::{CredentialStyle, Money, Provider, Secret};
 use proverka_engine::config::{CacheConfig, ProviderConfig, RetryConfig, SourceMode};
-use proverka_engine::{Engine, Outcome, Presence, Request, RowTask, Tenant};
+use proverka_engine::{Credential, Engine, Outcome, Presence, Request, RowTask, Tenant};
 use proverka_store::{SqlStore, Store};
-use serde_json::Value;
-
-use crate::check::{CheckKind, Planned};
 
 mod via_proxy;
 
@@ -24,27 +22,37 @@ mod via_proxy;
 #[error("{0}")]
 pub(crate) struct Fatal(pub(crate) String);
 
-/// Where NPD answers come from (`--npd-source`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum NpdSource {
-    /// api-assist only (paid).
+/// Where a provider with a free source gets its answers (`--<provider>-source`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum SourceChoice {
+    /// The paid provider only.
     #[default]
     Paid,
-    /// The tax service's free check only; api-assist is never called.
+    /// The free source only; the paid provider is never called.
     Free,
-    /// The free check while its queue is short (`PROVERKA_PROVIDERS_NPD_FREE_MAX_WAIT_SECS`,
-    /// default 10) and it is not refusing; api-assist otherwise.
+    /// The free source while its queue is short (`PROVERKA_PROVIDERS_<PAID>_FREE_MAX_WAIT_SECS`,
+    /// default 10) and it is not refusing; the paid provider otherwise.
     FreeThenPaid,
 }
 
-impl NpdSource {
+impl SourceChoice {
+    /// Every value, as the flag takes them.
+    pub(crate) const NAMES: [&'static str; 3] = ["paid", "free", "free-then-paid"];
+
     /// The flag's value.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Self::Paid => "paid",
-            Self::Free => "free",
-            Self::FreeThenPaid => "free-then-paid",
+            Self::Paid => Self::NAMES[0],
+            Self::Free => Self::NAMES[1],
+            Self::FreeThenPaid => Self::NAMES[2],
         }
+    }
+
+    /// The choice a flag's value names.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        [Self::Paid, Self::Free, Self::FreeThenPaid]
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(text.trim()))
     }
 
     fn mode(self) -> SourceMode {
@@ -56,6 +64,20 @@ impl NpdSource {
     }
 }
 
+/// The flag choosing the source of `paid`'s answers (`--<paid>-source`), and its environment
+/// variable (`PROVERKA_<PAID>_SOURCE`).
+pub(crate) fn source_flag(paid: Provider) -> (String, String) {
+    (
+        format!("{paid}-source"),
+        format!("PROVERKA_{}_SOURCE", paid.as_str().to_uppercase()),
+    )
+}
+
+/// The environment variable of the caller's bearer for `provider`.
+pub(crate) fn bearer_variable(provider: Provider) -> String {
+    format!("PROVERKA_{}_BEARER", provider.as_str().to_uppercase())
+}
+
 /// The settings the target is built from (flags and environment).
 #[derive(Debug, Default)]
 pub(crate) struct Settings {
@@ -64,9 +86,11 @@ pub(crate) struct Settings {
     pub(crate) redis: Option<String>,
     pub(crate) sandbox: bool,
     pub(crate) per_minute: Option<u32>,
-    pub(crate) alfa_bearer: Option<Secret>,
-    /// `--npd-source`; `None` when not given.
-    pub(crate) npd_source: Option<NpdSource>,
+    /// `--bearer`: the caller's bearer for a provider that takes one (else its
+    /// `PROVERKA_<PROVIDER>_BEARER`).
+    pub(crate) bearer: Option<Secret>,
+    /// `--<provider>-source` for each provider with a free source, where given.
+    pub(crate) sources: Vec<(Provider, SourceChoice)>,
     /// The store of record's location (a path or a `postgres://` URL).
     pub(crate) store: String,
 }
@@ -83,7 +107,6 @@ pub(crate) struct ViaProxy {
     base: String,
     key: Option<Secret>,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
-    alfa_bearer: Option<Secret>,
 }
 
 /// Where checks go, and this run's place in the store of record.
@@ -93,7 +116,8 @@ pub(crate) enum Target {
     Direct {
         engine: Engine,
         tenant: Tenant,
-        alfa: Option<Box<(proverka_alfa::AlfaClient, Secret)>>,
+        /// `--bearer`.
+        bearer: Option<Secret>,
         /// Kept alive for `--sandbox`.
         _sandbox: Option<proverka_sandbox::SandboxHandle>,
     },
@@ -101,6 +125,8 @@ pub(crate) enum Target {
     Proxy {
         proxy: ViaProxy,
         presence: Arc<Presence>,
+        /// `--bearer`.
+        bearer: Option<Secret>,
     },
 }
 
@@ -125,9 +151,10 @@ impl Target {
         let store: Arc<dyn Store> =
             Arc::new(SqlStore::open(&settings.store).map_err(|e| Fatal(format!("--store: {e}")))?);
         if let Some(base) = settings.proxy {
-            if let Some(source) = settings.npd_source {
+            if let Some((paid, source)) = settings.sources.first() {
                 return Err(Fatal(format!(
-                    "--npd-source {}: with --proxy, the proxy's [providers.npd] source decides (its answers still say which source answered)",
+                    "--{} {}: with --proxy, the proxy's [providers.{paid}] source decides (its answers still say which source answered)",
+                    source_flag(*paid).0,
                     source.name()
                 )));
             }
@@ -145,9 +172,9 @@ impl Target {
                     base: base.trim_end_matches('/').to_owned(),
                     key: settings.key,
                     limiter,
-                    alfa_bearer: settings.alfa_bearer,
                 },
                 presence: Presence::start(store, Arc::new(proverka_core::SystemClock), &program()),
+                bearer: settings.bearer,
             });
         }
         let mut providers = proverka_engine::config::providers_from_env(env).map_err(Fatal)?;
@@ -174,13 +201,11 @@ impl Target {
                     .get_or_insert(n);
             }
         }
-        if let Some(source) = settings.npd_source {
-            for s in proverka::free_sources() {
-                providers
-                    .entry(s.paid().as_str().to_owned())
-                    .or_default()
-                    .source = Some(source.mode());
-            }
+        for (paid, source) in &settings.sources {
+            providers
+                .entry(paid.as_str().to_owned())
+                .or_default()
+                .source = Some(source.mode());
         }
         proverka_engine::config::validate_providers(&providers).map_err(Fatal)?;
         fallback_needs_a_credential(&providers)?;
@@ -192,29 +217,10 @@ impl Target {
             .program(program())
             .build()
             .map_err(|e| Fatal(e.to_string()))?;
-        let alfa = match settings.alfa_bearer {
-            Some(bearer) => {
-                let mut b = proverka_alfa::AlfaClient::builder();
-                let url = sandbox.as_ref().map(|s| s.url()).or_else(|| {
-                    env(&proverka_engine::config::provider_variable(
-                        Provider::Alfa,
-                        "base_url",
-                    ))
-                });
-                if let Some(url) = url {
-                    b = b.base_url(url);
-                }
-                Some(Box::new((
-                    b.build().map_err(|e| Fatal(format!("alfa: {e}")))?,
-                    bearer,
-                )))
-            }
-            None => None,
-        };
         Ok(Self::Direct {
             engine,
             tenant: tenant(),
-            alfa,
+            bearer: settings.bearer,
             _sandbox: sandbox,
         })
     }
@@ -245,8 +251,8 @@ impl Target {
 
     /// The most one call of `kind` may cost, where known (the page's maximum, or the tariff's
     /// price from `PROVERKA_PROVIDERS_*_PRICE_RUB`).
-    pub(crate) fn max_price(&self, kind: CheckKind, planned: Option<&Planned>) -> Option<Money> {
-        let provider = kind.provider();
+    pub(crate) fn max_price(&self, check: &Check, planned: Option<&Planned>) -> Option<Money> {
+        let provider = check.provider();
         let cost = planned.map(|p| p.lookup.cost());
         let configured = match self {
             Self::Direct { engine, .. } => {
@@ -262,15 +268,15 @@ impl Target {
             ))
             .and_then(|v| Money::parse(&v).ok()),
         };
-        kind.page_max_price().or(configured)
+        check.page_max_price().or(configured)
     }
 
     /// Whether an answer is already cached (free to ask: no provider call).
-    pub(crate) async fn is_cached(&self, kind: CheckKind, planned: &Planned) -> bool {
+    pub(crate) async fn is_cached(&self, planned: &Planned) -> bool {
         match self {
             Self::Direct { engine, .. } => engine.is_cached(&*planned.lookup).await,
             Self::Proxy { proxy, .. } => proxy
-                .get(kind, planned, true, None)
+                .get(planned, None, true, None)
                 .await
                 .is_ok_and(|o| o.status == proverka_engine::Status::Ok),
         }
@@ -283,11 +289,12 @@ impl Target {
     /// [`Fatal`] when the run cannot go on (a client key the proxy refuses, no credential).
     pub(crate) async fn check(
         &self,
-        kind: CheckKind,
+        check: &Check,
         planned: &Planned,
         row: Option<RowTask>,
         request_id: &str,
     ) -> Result<Outcome, Fatal> {
+        let bearer = self.bearer(check)?;
         match self {
             Self::Direct { engine, tenant, .. } => {
                 needs_a_credential(engine, planned.lookup.provider())?;
@@ -297,30 +304,66 @@ impl Target {
                     tenant.clone(),
                     &request_id,
                 );
+                if let Some(bearer) = bearer {
+                    request.credential = Credential::PassThrough(bearer);
+                }
                 let one_off = row.is_none();
                 request.row = row;
                 let mut outcome = engine.check(request).await;
                 // A batch row is summarized by the engine as it is recorded; a one-off answer
                 // gets the same columns from its model, as through a proxy.
                 if one_off && let Some(result) = &outcome.result {
-                    outcome.fields = crate::check::result_fields(kind, result);
+                    outcome.fields = check.fields(result);
                 }
                 Ok(outcome)
             }
-            Self::Proxy { proxy, .. } => proxy.get(kind, planned, false, Some(request_id)).await,
+            Self::Proxy { proxy, .. } => {
+                let outcome = proxy
+                    .get(planned, bearer.as_ref(), false, Some(request_id))
+                    .await?;
+                Ok(Outcome {
+                    fields: outcome.result.as_ref().map_or_else(Default::default, |r| {
+                        if outcome.status == proverka_engine::Status::Ok {
+                            check.fields(r)
+                        } else {
+                            Default::default()
+                        }
+                    }),
+                    ..outcome
+                })
+            }
         }
+    }
+
+    /// The caller's bearer, for a provider that takes one: `--bearer`, else its
+    /// `PROVERKA_<PROVIDER>_BEARER`; `None` for a provider that takes none.
+    ///
+    /// # Errors
+    /// [`Fatal`] when the provider needs one and none was given.
+    fn bearer(&self, check: &Check) -> Result<Option<Secret>, Fatal> {
+        if check.adapter.credential() != CredentialStyle::CallerBearer {
+            return Ok(None);
+        }
+        let given = match self {
+            Self::Direct { bearer, .. } | Self::Proxy { bearer, .. } => bearer.clone(),
+        };
+        let variable = bearer_variable(check.provider());
+        given
+            .or_else(|| env(&variable).map(Secret::new))
+            .map(Some)
+            .ok_or_else(|| {
+                Fatal(format!(
+                    "{} needs the caller's bearer: --bearer or {variable}",
+                    check.provider()
+                ))
+            })
     }
 
     /// Whether a row sent through the proxy under `request_id` by a run that stopped may be
     /// asked again without paying twice: yes when no call made for it may have been billed, or
     /// its answer is cached (a call in flight is joined, not repeated). Without a proxy, or when
     /// the proxy cannot tell, no.
-    pub(crate) async fn may_ask_again(
-        &self,
-        kind: CheckKind,
-        planned: &Planned,
-        request_id: &str,
-    ) -> bool {
+    pub(crate) async fn may_ask_again(&self, planned: &Planned, request_id: &str) -> bool {
         let Self::Proxy { proxy, .. } = self else {
             return false;
         };
@@ -329,34 +372,11 @@ impl Target {
                 let maybe_billed = calls
                     .iter()
                     .any(|b| matches!(b.as_deref(), Some("charged" | "unknown")));
-                !maybe_billed || self.is_cached(kind, planned).await
+                !maybe_billed || self.is_cached(planned).await
             }
             Err(e) => {
                 warn_unanswered(&e);
                 false
-            }
-        }
-    }
-
-    /// One Alfa-Bank registry, every page.
-    ///
-    /// # Errors
-    /// No bearer, or the registry could not be read.
-    pub(crate) async fn alfa(&self, request_id: &str) -> Result<Value, Fatal> {
-        let no_bearer =
-            || Fatal("alfa needs the bank's bearer: --bearer or PROVERKA_ALFA_BEARER".into());
-        match self {
-            Self::Direct { alfa, .. } => {
-                let (client, bearer) = alfa.as_deref().ok_or_else(no_bearer)?;
-                let registry = client
-                    .fetch_all(bearer, request_id, proverka_alfa::EXAMPLE_PAGE_SIZE)
-                    .await
-                    .map_err(|e| Fatal(format!("alfa: {e}")))?;
-                serde_json::to_value(registry).map_err(|e| Fatal(e.to_string()))
-            }
-            Self::Proxy { proxy, .. } => {
-                let bearer = proxy.alfa_bearer.as_ref().ok_or_else(no_bearer)?;
-                proxy.alfa(bearer, request_id).await
             }
         }
     }
@@ -398,9 +418,10 @@ fn fallback_needs_a_credential(providers: &BTreeMap<String, ProviderConfig>) -> 
         let paid = proverka_engine::config::provider_config(providers, source.paid());
         if paid.source == Some(SourceMode::FreeThenPaid) && paid.credential().is_none() {
             return Err(Fatal(format!(
-                "--npd-source free-then-paid needs {}'s credential for the fallback: set {}, or use --npd-source free",
+                "--{flag} free-then-paid needs {}'s credential for the fallback: set {}, or use --{flag} free",
                 source.source_names().0,
-                proverka_engine::config::provider_variable(source.paid(), "key")
+                proverka_engine::config::provider_variable(source.paid(), "key"),
+                flag = source_flag(source.paid()).0
             )));
         }
     }

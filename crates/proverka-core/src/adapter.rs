@@ -324,6 +324,12 @@ pub trait Adapter: Send + Sync + fmt::Debug {
     /// status page carry); `None` for a code its page does not list.
     fn explain(&self, code: &str) -> Option<CodeMeaning>;
 
+    /// The checks the command line offers for it (`proverka …`, `proverka batch --check …`);
+    /// default: none (a provider reached only through the proxy, or a free source).
+    fn checks(&self) -> Vec<crate::checks::CheckSpec> {
+        Vec::new()
+    }
+
     /// Its simulator, with its default settings, for the sandbox (its crate's `sandbox`
     /// feature); `None` for a provider without one.
     #[cfg(feature = "sandbox")]

@@ -33,6 +33,7 @@ mod answer;
 #[cfg(feature = "http")]
 mod builder;
 mod change;
+pub mod checks;
 #[cfg(feature = "http")]
 mod client_macro;
 mod clock;

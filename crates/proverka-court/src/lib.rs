@@ -23,6 +23,7 @@
 //! ```
 
 mod adapter;
+mod checks;
 mod client;
 mod error;
 mod lookup;

@@ -24,6 +24,7 @@
 //! ```
 
 mod adapter;
+mod checks;
 mod client;
 mod error;
 mod lookup;

@@ -26,6 +26,7 @@
 //! ```
 
 mod adapter;
+mod checks;
 mod client;
 mod error;
 mod lookup;

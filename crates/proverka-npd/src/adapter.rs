@@ -59,6 +59,10 @@ impl Adapter for NpdAdapter {
         }]
     }
 
+    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
+        crate::checks::checks()
+    }
+
     #[cfg(feature = "sandbox")]
     fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
         Some(Box::new(crate::sandbox::NpdSimulator))

@@ -20,6 +20,7 @@
 //! ```
 
 mod adapter;
+mod checks;
 mod client;
 mod error;
 mod lookup;

@@ -3,17 +3,18 @@
 use std::path::Path;
 
 use proverka_core::Money;
+use proverka_core::checks::{ColumnKind, DetailSheet};
 use proverka_engine::{Outcome, Status};
 
-use crate::check::{CheckKind, Invalid, PROCEEDINGS};
+use crate::check::{Check, Invalid};
 use crate::lang::Lang;
 use crate::table::write::{Output, Sheet};
 use crate::table::{Cell, Format};
 
 /// The columns a batch adds to every row.
-pub(crate) fn result_headers(kind: CheckKind) -> Vec<String> {
+pub(crate) fn result_headers(check: &Check) -> Vec<String> {
     let mut h = vec!["status".to_owned()];
-    h.extend(kind.result_columns().iter().map(|c| (*c).to_owned()));
+    h.extend(check.spec.columns.iter().map(|c| c.key.to_owned()));
     h.extend(
         [
             "error_code",
@@ -29,21 +30,22 @@ pub(crate) fn result_headers(kind: CheckKind) -> Vec<String> {
     h
 }
 
-/// A result field as what it is: counts and rubles as numbers, yes/no as yes/no.
-fn typed(field: &str, text: &str) -> Cell {
-    match (field, text) {
+/// A result field as what it is: counts and rubles as numbers, dates as dates, yes/no as
+/// yes/no.
+fn typed(kind: ColumnKind, text: &str) -> Cell {
+    match (kind, text) {
         (_, "") => Cell::Empty,
-        ("records", t) => t
+        (ColumnKind::Number, t) => t
             .parse()
             .map_or_else(|_| Cell::Text(t.to_owned()), Cell::Number),
-        ("checked_on", t) => {
+        (ColumnKind::Date, t) => {
             proverka_core::Date::parse_iso(t).map_or_else(|_| Cell::Text(t.to_owned()), Cell::Date)
         }
-        ("debt_rub" | "price_rub", t) => {
+        (ColumnKind::Rubles, t) => {
             Money::parse(t).map_or_else(|_| Cell::Text(t.to_owned()), Cell::Rubles)
         }
-        ("complete" | "self_employed", "true") => Cell::Bool(true),
-        ("complete" | "self_employed", "false") => Cell::Bool(false),
+        (ColumnKind::Bool, "true") => Cell::Bool(true),
+        (ColumnKind::Bool, "false") => Cell::Bool(false),
         (_, t) => Cell::Text(t.to_owned()),
     }
 }
@@ -52,13 +54,13 @@ fn typed(field: &str, text: &str) -> Cell {
 /// error in the provider's own words where its page has them (Russian), else as it came.
 pub(super) fn error_text(
     lang: Lang,
-    kind: CheckKind,
+    check: &Check,
     o: &Outcome,
     refused: Option<&Invalid>,
     params: &[(String, String)],
 ) -> String {
     if let Some(invalid) = refused {
-        return lang.refusal(kind, invalid, params);
+        return lang.refusal(check, invalid, params);
     }
     let message = o.error_message.clone().unwrap_or_default();
     if let Some(text) = o
@@ -69,10 +71,9 @@ pub(super) fn error_text(
         return text.to_owned();
     }
     match (lang, o.error_code.as_deref(), o.status) {
-        (Lang::Ru, Some(code), Status::Error | Status::RetryLater) => proverka::adapters()
-            .iter()
-            .find(|a| a.provider() == kind.provider())
-            .and_then(|a| a.explain(code))
+        (Lang::Ru, Some(code), Status::Error | Status::RetryLater) => check
+            .adapter
+            .explain(code)
             .map_or(message, |m| m.meaning.into_owned()),
         _ => message,
     }
@@ -81,15 +82,15 @@ pub(super) fn error_text(
 /// One outcome as the added columns, in `lang`.
 pub(crate) fn columns(
     lang: Lang,
-    kind: CheckKind,
+    check: &Check,
     o: &Outcome,
     error: String,
     note: Option<String>,
 ) -> Vec<Cell> {
-    let text = |s: &str| typed("", s);
+    let text = |s: &str| typed(ColumnKind::Text, s);
     let mut c = vec![text(lang.status(o.status))];
-    c.extend(kind.result_columns().iter().map(|f| {
-        match typed(f, o.fields.get(*f).map_or("", String::as_str)) {
+    c.extend(check.spec.columns.iter().map(|f| {
+        match typed(f.kind, o.fields.get(f.key).map_or("", String::as_str)) {
             Cell::Bool(b) if lang == Lang::En => Cell::Text(lang.yes_no(b).to_owned()),
             other => other,
         }
@@ -102,7 +103,7 @@ pub(crate) fn columns(
         text(&lang.billed(&o.billed))
     });
     c.push(typed(
-        "price_rub",
+        ColumnKind::Rubles,
         o.price_rub.as_deref().unwrap_or_default(),
     ));
     c.push(text(&lang.source(&o.source)));
@@ -209,62 +210,52 @@ pub(super) fn summary(
         .collect()
 }
 
-/// The columns of the «Производства» sheet (file): the input row, then the proceeding.
-const PROCEEDING_COLUMNS: [(&str, &str); 7] = [
-    ("строка", "row"),
-    ("номер производства", "proceeding"),
-    ("дата", "date"),
-    ("предмет", "subject"),
-    ("сумма, ₽", "sum, RUB"),
-    ("отдел", "department"),
-    ("пристав", "bailiff"),
-];
-
-/// An FSSP outcome's proceedings, each a row linked to the input row `line`.
-pub(super) fn proceedings_of(line: usize, outcome: &Outcome) -> Vec<Vec<Cell>> {
-    let Some(json) = outcome.fields.get(PROCEEDINGS) else {
+/// The detail rows of an outcome (a debt search's proceedings), each linked to the input row `line`.
+pub(super) fn details_of(line: usize, outcome: &Outcome, detail: &DetailSheet) -> Vec<Vec<Cell>> {
+    let Some(json) = outcome.fields.get(detail.name) else {
         return Vec::new();
     };
     let list: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
-    let text = |v: &serde_json::Value| v.as_str().map_or(Cell::Empty, |s| Cell::Text(s.to_owned()));
     list.iter()
-        .map(|p| {
-            vec![
-                Cell::Number(line as f64),
-                text(&p["number"]),
-                p["date"]
-                    .as_str()
-                    .and_then(|d| proverka_core::Date::parse_iso(d).ok())
-                    .map_or(Cell::Empty, Cell::Date),
-                text(&p["subject"]),
-                p["sum"]
-                    .as_str()
-                    .and_then(|s| Money::parse(s).ok())
-                    .map_or(Cell::Empty, Cell::Rubles),
-                text(&p["department"]),
-                text(&p["bailiff"]),
-            ]
+        .map(|row| {
+            let mut cells = vec![Cell::Number(line as f64)];
+            cells.extend(
+                detail
+                    .columns
+                    .iter()
+                    .map(|c| typed(c.kind, &proverka_core::checks::field_text(&row[c.key]))),
+            );
+            cells
         })
         .collect()
 }
 
-/// Writes the batch's output: a workbook gets the «Производства» and «Итог» sheets; a CSV or
-/// JSON-lines file gets the proceedings in a second file beside it (`NAME.proceedings.EXT`).
+/// Writes the batch's output: a workbook gets the check's detail sheet («Производства») and
+/// the «Итог» sheet; a CSV or JSON-lines file gets the details in a second file beside it
+/// (`NAME.proceedings.EXT`).
 pub(super) fn write(
     lang: Lang,
     mut output: Output<'_>,
-    proceedings: Vec<Vec<Cell>>,
+    details: Option<(&DetailSheet, Vec<Vec<Cell>>)>,
     summary: Vec<Vec<Cell>>,
     out: &Path,
 ) -> Result<(), String> {
-    let proceedings = (!proceedings.is_empty()).then(|| Sheet {
-        name: lang.label("Производства"),
-        headers: PROCEEDING_COLUMNS
-            .iter()
-            .map(|(ru, en)| if lang == Lang::Ru { ru } else { en }.to_string())
-            .collect(),
-        rows: proceedings,
-    });
+    let ru = lang == Lang::Ru;
+    let suffix = details.as_ref().map(|(d, _)| d.name);
+    let proceedings = details
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(detail, rows)| Sheet {
+            name: (if ru { detail.russian } else { detail.english }).to_owned(),
+            headers: std::iter::once(if ru { "строка" } else { "row" }.to_owned())
+                .chain(
+                    detail
+                        .columns
+                        .iter()
+                        .map(|c| (if ru { c.russian } else { c.key }).to_owned()),
+                )
+                .collect(),
+            rows,
+        });
     if Format::of(out)? == Format::Xlsx {
         output.added.extend(proceedings);
         output.added.push(Sheet {
@@ -275,8 +266,8 @@ pub(super) fn write(
         return output.write(out);
     }
     output.write(out)?;
-    if let Some(sheet) = proceedings {
-        let path = proceedings_path(out);
+    if let (Some(sheet), Some(suffix)) = (proceedings, suffix) {
+        let path = details_path(out, suffix);
         Output {
             main: sheet,
             origin: output.origin,
@@ -284,14 +275,14 @@ pub(super) fn write(
             added: Vec::new(),
         }
         .write(&path)?;
-        eprintln!("proceedings: {}", path.display());
+        eprintln!("{suffix}: {}", path.display());
     }
     Ok(())
 }
 
-/// Where a CSV or JSON-lines output's proceedings go: `debts.csv` → `debts.proceedings.csv`.
-pub(super) fn proceedings_path(out: &Path) -> std::path::PathBuf {
+/// Where a CSV or JSON-lines output's details go: `debts.csv` → `debts.proceedings.csv`.
+pub(super) fn details_path(out: &Path, suffix: &str) -> std::path::PathBuf {
     let stem = out.file_stem().unwrap_or_default().to_string_lossy();
     let ext = out.extension().unwrap_or_default().to_string_lossy();
-    out.with_file_name(format!("{stem}.proceedings.{ext}"))
+    out.with_file_name(format!("{stem}.{suffix}.{ext}"))
 }

@@ -5,7 +5,7 @@ use proverka_engine::{Outcome, Status};
 use serde_json::Value;
 
 use super::{Fatal, ViaProxy};
-use crate::check::{CheckKind, Planned, result_fields};
+use crate::check::Planned;
 
 /// Whether `name` is a free source of this build, as a proxy's `source` field names it.
 fn free_source_named(name: &str) -> Option<&'static str> {
@@ -16,12 +16,14 @@ fn free_source_named(name: &str) -> Option<&'static str> {
 }
 
 impl ViaProxy {
-    /// One check on the proxy's typed route; `only_cached` asks without letting it pay;
-    /// `request_id` is sent as `X-Request-Id` (the proxy's ledger names it).
+    /// One check on the proxy's typed route, with the caller's `bearer` for a provider that
+    /// takes one; `only_cached` asks without letting it pay; `request_id` is sent as
+    /// `X-Request-Id` (the proxy's ledger names it). The outcome's fields are the caller's to
+    /// fill from its `result`.
     pub(super) async fn get(
         &self,
-        kind: CheckKind,
         planned: &Planned,
+        bearer: Option<&Secret>,
         only_cached: bool,
         request_id: Option<&str>,
     ) -> Result<Outcome, Fatal> {
@@ -30,8 +32,11 @@ impl ViaProxy {
         }
         let mut req = self
             .http
-            .get(format!("{}{}", self.base, kind.v1_path()))
+            .get(format!("{}{}", self.base, planned.path))
             .query(&planned.pairs);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b.expose());
+        }
         if let Some(k) = &self.key {
             req = req.header("X-Proverka-Key", k.expose());
         }
@@ -66,7 +71,7 @@ impl ViaProxy {
             .as_str()
             .map(str::to_owned)
             .or_else(|| (billed == "free").then(|| Money::ZERO.to_string()));
-        // The proxy's free source answered (`[providers.npd] source`).
+        // The proxy's free source answered (its `[providers.<paid>] source`).
         let free = body["source"].as_str().and_then(free_source_named);
         let source = match (body["cache"].as_str(), free) {
             (Some("HIT" | "STALE"), _) => "cache",
@@ -76,7 +81,7 @@ impl ViaProxy {
         let mut outcome = match status {
             200 => Outcome {
                 status: Status::Ok,
-                fields: result_fields(kind, &body["result"]),
+                fields: Default::default(),
                 error_code: None,
                 error_message: None,
                 billed,
@@ -133,16 +138,8 @@ impl ViaProxy {
 
     /// A GET of the proxy's `path` with the client key; the answer's JSON when it is a
     /// success.
-    async fn json(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        bearer: Option<&Secret>,
-    ) -> Result<Value, Fatal> {
+    async fn json(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, Fatal> {
         let mut req = self.http.get(format!("{}{path}", self.base)).query(query);
-        if let Some(b) = bearer {
-            req = req.bearer_auth(b.expose());
-        }
         if let Some(k) = &self.key {
             req = req.header("X-Proverka-Key", k.expose());
         }
@@ -154,20 +151,10 @@ impl ViaProxy {
         r.json().await.map_err(fail)
     }
 
-    /// One Alfa-Bank registry through the proxy, every page.
-    pub(super) async fn alfa(&self, bearer: &Secret, request_id: &str) -> Result<Value, Fatal> {
-        self.json(
-            &format!("/v1/alfa/registries/{request_id}"),
-            &[],
-            Some(bearer),
-        )
-        .await
-    }
-
     /// How the proxy's ledger settled the calls made under `request_id` (`None`: in flight).
     pub(super) async fn calls(&self, request_id: &str) -> Result<Vec<Option<String>>, Fatal> {
         let body = self
-            .json("/v1/calls", &[("request_id", request_id)], None)
+            .json("/v1/calls", &[("request_id", request_id)])
             .await?;
         Ok(body["calls"]
             .as_array()

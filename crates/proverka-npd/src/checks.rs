@@ -1,0 +1,103 @@
+//! The NPD check as the command line offers it: `proverka npd --inn … [--date …]` and
+//! `proverka batch --check npd`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use proverka_core::checks::{
+    CheckParam, CheckSpec, ColumnKind, DateForm, Fields, ParamDefault, ParamKind, Refusal,
+    ResultColumn, field_text,
+};
+use proverka_core::{Date, Lookup};
+use serde_json::Value;
+
+use crate::NpdQuery;
+
+/// `npd`: whether an INN is a self-employed (НПД) tax payer on a date.
+const CHECKS: &[CheckSpec] = &[CheckSpec {
+    name: "npd",
+    command: &["npd"],
+    about: "Whether an INN is a self-employed (НПД) tax payer on a date",
+    group_about: "",
+    fixed: &[],
+    params: &[
+        CheckParam::new("inn", "The individual's 12-digit INN")
+            .required()
+            .kind(ParamKind::Inn { person_only: true })
+            .headers("ИНН", &["инн", "inn"]),
+        CheckParam::new(
+            "date",
+            "YYYY-MM-DD or dd.mm.yyyy; today in Moscow when absent",
+        )
+        .kind(ParamKind::Date(DateForm::Iso))
+        .default(ParamDefault::Today)
+        .headers("Дата проверки", &["дата", "date", "дата проверки"]),
+    ],
+    tail: None,
+    splits_fio: false,
+    // The paid API takes many calls at once.
+    concurrency: 8,
+    columns: &[
+        ResultColumn::new("self_employed", "самозанятый", ColumnKind::Bool),
+        ResultColumn::from_param("checked_on", "дата проверки НПД", ColumnKind::Date, "date"),
+    ],
+    fields,
+    details: None,
+    paging: None,
+    plan,
+}];
+
+/// Its checks, for [`Adapter::checks`](proverka_core::Adapter::checks).
+pub(crate) fn checks() -> Vec<CheckSpec> {
+    CHECKS.to_vec()
+}
+
+fn fields(result: &Value) -> Fields {
+    Fields::from([(
+        "self_employed".to_owned(),
+        field_text(&result["self_employed"]),
+    )])
+}
+
+fn plan(pairs: &[(&str, &str)], now: SystemTime) -> Result<Arc<dyn Lookup>, Refusal> {
+    NpdQuery::from_pairs_on(pairs, Date::moscow_date_at(now))
+        .map(|q| Arc::new(q) as Arc<dyn Lookup>)
+        .map_err(|e| {
+            let param = if e.message.contains("date") {
+                "date"
+            } else {
+                "inn"
+            };
+            Refusal::new(e.refused_by, "40000", e.to_string(), Some(param))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_refused_with_the_provider_s_code_or_proverka_s() {
+        let spec = checks().remove(0);
+        let now = SystemTime::now();
+        assert!((spec.plan)(&[("inn", "540304378234")], now).is_ok());
+        let e = (spec.plan)(&[("inn", "")], now).err().unwrap();
+        assert_eq!(
+            (e.code.as_str(), e.param.as_deref()),
+            ("40000", Some("inn"))
+        );
+        // A wrong check digit is proverka's own rule.
+        let e = (spec.plan)(&[("inn", "540304378235")], now).err().unwrap();
+        assert_eq!(e.code, "proverka");
+        let e = (spec.plan)(&[("inn", "540304378234"), ("date", "2024-13-01")], now)
+            .err()
+            .unwrap();
+        assert_eq!(e.param.as_deref(), Some("date"));
+    }
+
+    #[test]
+    fn the_status_is_a_yes_or_no_column() {
+        let f = fields(&serde_json::json!({"self_employed": true}));
+        assert_eq!(f["self_employed"], "true");
+    }
+}
