@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use proverka_core::Lookup;
 use proverka_core::checks::{
-    CheckParam, CheckSpec, ColumnKind, Fields, Paging, Refusal, ResultColumn, field_text,
+    CheckParam, CheckSpec, ColumnKind, Fields, Paging, Refusal, ResultColumn, field_text, planned,
 };
 use serde_json::Value;
 
@@ -45,7 +45,7 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
     plan,
 }];
 
-/// Its checks, for [`Adapter::checks`](proverka_core::Adapter::checks).
+/// The registry check, for [`Adapter::checks`](proverka_core::Adapter::checks).
 pub(crate) fn checks() -> Vec<CheckSpec> {
     CHECKS.to_vec()
 }
@@ -61,17 +61,15 @@ fn fields(result: &Value) -> Fields {
 fn plan(pairs: &[(&str, &str)], _now: SystemTime) -> Result<Arc<dyn Lookup>, Refusal> {
     let params = proverka_core::Params::new(pairs);
     let request_id = params.get(REQUEST_ID).unwrap_or_default();
-    RegistryQuery::from_parts(request_id, pairs)
-        .map(|q| Arc::new(q) as Arc<dyn Lookup>)
-        .map_err(|e| {
-            let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
-            Refusal::new(
-                e.refused_by,
-                field_text(&body["error"]),
-                e.to_string(),
-                Some(REQUEST_ID),
-            )
-        })
+    planned(RegistryQuery::from_parts(request_id, pairs), |e| {
+        let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
+        Refusal::new(
+            e.refused_by,
+            field_text(&body["error"]),
+            e.to_string(),
+            Some(REQUEST_ID),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -21,14 +21,7 @@ fn every_fixture_parses_as_snapshotted() {
         if let Some(status) = name.strip_prefix("error_").and_then(|r| r.get(..3)) {
             raw.status = status.parse().unwrap();
         }
-        let parsed = match proverka_alfa::parse(&raw) {
-            Ok(registry) => serde_json::to_value(registry).unwrap(),
-            Err(e) => json!({
-                "error": e.to_string(),
-                "source": format!("{:?}", e.source_kind()),
-                "retryable": e.retryable(),
-            }),
-        };
+        let parsed = proverka_testkit::parsed_or_error(proverka_alfa::parse(&raw));
         json!({"http_status": raw.status, "verdict": format!("{:?}", judge(&raw)), "parsed": parsed})
     });
 }

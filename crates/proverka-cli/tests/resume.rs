@@ -5,6 +5,7 @@
 
 mod common;
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::path::Path;
 use std::time::Duration;
 

@@ -324,3 +324,17 @@ pub fn field_text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// What a [`Plan`] returns for a query its provider's validation gave: the query, or its
+/// refusal made a [`Refusal`] by `refused`.
+///
+/// # Errors
+/// The refusal.
+pub fn planned<Q: Lookup + 'static, E>(
+    query: Result<Q, E>,
+    refused: impl FnOnce(E) -> Refusal,
+) -> Result<Arc<dyn Lookup>, Refusal> {
+    query
+        .map(|q| Arc::new(q) as Arc<dyn Lookup>)
+        .map_err(refused)
+}

@@ -81,6 +81,88 @@ pub fn status_day(date: Option<Date>, today: Date) -> Result<Date, InFuture> {
     }
 }
 
+/// A query of an individual's status on a day (the NPD status, paid or free): built from an INN and a day, and read
+/// the same way from text and from provider-style parameters. A provider says only how it
+/// checks the two ([`StatusOnDay::new_on`]) and how it refuses what does not parse.
+pub trait StatusOnDay: Sized {
+    /// Its refusal of a query.
+    type Error;
+
+    /// The names its date parameter may have, the first found wins.
+    const DATE: &'static [&'static str];
+
+    /// A check of `inn` on `date`, or `today` (in Moscow, on the caller's clock) when `date` is
+    /// `None`.
+    ///
+    /// # Errors
+    /// What the provider (or proverka, for it) refuses: another kind of INN, a day it does
+    /// not answer for.
+    fn new_on(inn: crate::Inn, date: Option<Date>, today: Date) -> Result<Self, Self::Error>;
+
+    /// An INN that does not parse, refused as the provider refuses it.
+    fn inn_refused(e: crate::InnError) -> Self::Error;
+
+    /// A date that is not `YYYY-MM-DD`, refused as the provider refuses it.
+    fn date_refused() -> Self::Error;
+
+    /// The INN and the (resolved) day asked about.
+    fn subject(&self) -> (crate::Inn, Date);
+
+    /// [`Self::new_on`] as of today in Moscow on the system clock.
+    ///
+    /// # Errors
+    /// As [`Self::new_on`].
+    fn new(inn: crate::Inn, date: Option<Date>) -> Result<Self, Self::Error> {
+        Self::new_on(inn, date, Date::today_moscow())
+    }
+
+    /// Reads an INN and an optional `YYYY-MM-DD` date, as of `today`.
+    ///
+    /// # Errors
+    /// A malformed INN or date; as [`Self::new_on`].
+    fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, Self::Error> {
+        let inn = crate::Inn::parse_individual(inn).map_err(Self::inn_refused)?;
+        let date = iso_date(date).map_err(|_| Self::date_refused())?;
+        Self::new_on(inn, date, today)
+    }
+
+    /// [`Self::parse_on`] as of today in Moscow on the system clock.
+    ///
+    /// # Errors
+    /// As [`Self::parse_on`].
+    fn parse(inn: &str, date: Option<&str>) -> Result<Self, Self::Error> {
+        Self::parse_on(inn, date, Date::today_moscow())
+    }
+
+    /// Reads provider-style parameters (`inn`, the date under one of [`Self::DATE`]), as of
+    /// `today` (a front end's clock).
+    ///
+    /// # Errors
+    /// As [`Self::parse_on`].
+    fn from_pairs_on(pairs: &[(&str, &str)], today: Date) -> Result<Self, Self::Error> {
+        let (inn, date) = inn_and_date(pairs, Self::DATE);
+        Self::parse_on(inn, date, today)
+    }
+
+    /// [`Self::from_pairs_on`] as of today in Moscow on the system clock.
+    ///
+    /// # Errors
+    /// As [`Self::parse_on`].
+    fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, Self::Error> {
+        Self::from_pairs_on(pairs, Date::today_moscow())
+    }
+
+    /// The INN.
+    fn inn(&self) -> crate::Inn {
+        self.subject().0
+    }
+
+    /// The day asked about (resolved: never "today" implicitly).
+    fn date(&self) -> Date {
+        self.subject().1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use proverka_core::Lookup;
 use proverka_core::checks::{
-    CheckParam, CheckSpec, ColumnKind, Fields, Refusal, ResultColumn, field_text,
+    CheckParam, CheckSpec, ColumnKind, Fields, Refusal, ResultColumn, field_text, planned,
 };
 use serde_json::Value;
 
@@ -22,6 +22,10 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
     command: &["court"],
     about: "The court with jurisdiction over an address or a point (территориальная подсудность)",
     group_about: "",
+    plan,
+    fields,
+    details: None,
+    paging: None,
     fixed: &[],
     params: &[
         CheckParam::new("address", "The address, to the building")
@@ -52,44 +56,38 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
             ColumnKind::Text,
         ),
     ],
-    fields,
-    details: None,
-    paging: None,
-    plan,
 }];
 
-/// Its checks, for [`Adapter::checks`](proverka_core::Adapter::checks).
+/// The jurisdiction check, for [`Adapter::checks`](proverka_core::Adapter::checks).
 pub(crate) fn checks() -> Vec<CheckSpec> {
     CHECKS.to_vec()
 }
 
-fn fields(result: &Value) -> Fields {
+fn fields(answer: &Value) -> Fields {
     let mut out = Fields::new();
     for court in COURTS {
-        out.insert(court.into(), field_text(&result[court]["title"]));
+        out.insert(court.into(), field_text(&answer[court]["title"]));
         out.insert(
             format!("{court}_address"),
-            field_text(&result[court]["address"]),
+            field_text(&answer[court]["address"]),
         );
         out.insert(
             format!("{court}_phone"),
-            field_text(&result[court]["phone"]),
+            field_text(&answer[court]["phone"]),
         );
     }
     out
 }
 
 fn plan(pairs: &[(&str, &str)], _now: SystemTime) -> Result<Arc<dyn Lookup>, Refusal> {
-    CourtQuery::from_pairs(pairs)
-        .map(|q| Arc::new(q) as Arc<dyn Lookup>)
-        .map_err(|e| {
-            Refusal::new(
-                e.refused_by,
-                e.provider.provider_text(),
-                e.to_string(),
-                None,
-            )
-        })
+    planned(CourtQuery::from_pairs(pairs), |e| {
+        Refusal::new(
+            e.refused_by,
+            e.provider.provider_text(),
+            e.to_string(),
+            None,
+        )
+    })
 }
 
 #[cfg(test)]

@@ -18,14 +18,7 @@ fn there_are_at_least_10_fixtures() {
 #[test]
 fn every_fixture_parses_as_snapshotted() {
     proverka_testkit::snapshot_fixtures!(|_name: &str, raw: RawAnswer| {
-        let parsed = match proverka_court::parse(&raw) {
-            Ok(answer) => serde_json::to_value(answer).unwrap(),
-            Err(e) => json!({
-                "error": e.to_string(),
-                "source": format!("{:?}", e.source_kind()),
-                "retryable": e.retryable(),
-            }),
-        };
+        let parsed = proverka_testkit::parsed_or_error(proverka_court::parse(&raw));
         json!({
             "verdict": format!("{:?}", judge(&raw)),
             "queries_left": proverka_court::queries_left(&raw.body),

@@ -32,7 +32,7 @@ proverka_core::client! {
     /// between them) or put the proxy in front, which paces them across replicas.
     ///
     /// ```no_run
-    /// use proverka_fns::{FnsClient, FnsQuery};
+    /// use proverka_fns::{FnsClient, FnsQuery, StatusOnDay};
     /// # async fn run() -> Result<(), proverka_fns::Error> {
     /// let client = FnsClient::builder().build()?;
     /// let q = FnsQuery::parse("540304378234", None).map_err(proverka_fns::Error::Invalid)?;

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use proverka_core::Date;
-//! use proverka_fns::FnsQuery;
+//! use proverka_fns::{FnsQuery, StatusOnDay};
 //! let q = FnsQuery::parse("540304378234", Some("2024-02-01"))?;
 //! assert_eq!(q.date(), Date::from_ymd(2024, 2, 1).unwrap());
 //! assert!(FnsQuery::parse("540304378234", Some("2018-12-31")).is_err()); // before the regime
@@ -40,5 +40,5 @@ pub use client::{
 pub use error::{Error, ProviderError, ValidationError};
 pub use lookup::PATH;
 pub use model::{TaxpayerStatus, parse};
-pub use proverka_core::status_day::{PAST_DATE_TTL, keep_for};
+pub use proverka_core::status_day::{PAST_DATE_TTL, StatusOnDay, keep_for};
 pub use query::{FIRST_DATE, FnsQuery};

@@ -1,6 +1,7 @@
 //! [`FnsQuery`] as a [`Lookup`]: its cache key, cost (free), upstream request (a POST of
 //! JSON), one judgement of an answer and its typed model.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::time::SystemTime;
 
 use proverka_core::status_day::{keep_for, status_changes};

@@ -1,7 +1,7 @@
 //! [`FnsQuery`]: one status check, validated before anything is sent: what the service
 //! refuses with `422 validation.failed`, and proverka's own rules, marked as such.
 
-use proverka_core::status_day::{InFuture, inn_and_date, iso_date, status_day};
+use proverka_core::status_day::{InFuture, StatusOnDay, status_day};
 use proverka_core::{Date, Inn, InnError, InnKind, RefusedBy};
 
 use crate::error::ValidationError;
@@ -38,21 +38,13 @@ fn inn_error(e: InnError) -> ValidationError {
     }
 }
 
-impl FnsQuery {
-    /// A check of `inn` on `date`, or today in Moscow when `date` is `None` (proverka's
-    /// default: the service needs a date).
-    ///
-    /// # Errors
-    /// A 10-digit INN, or a date before [`FIRST_DATE`] or after today in Moscow.
-    pub fn new(inn: Inn, date: Option<Date>) -> Result<Self, ValidationError> {
-        Self::new_on(inn, date, Date::today_moscow())
-    }
+impl StatusOnDay for FnsQuery {
+    type Error = ValidationError;
+    const DATE: &'static [&'static str] = DATE;
 
-    /// [`FnsQuery::new`] with `today` (in Moscow) read on the caller's clock.
-    ///
-    /// # Errors
-    /// As [`FnsQuery::new`].
-    pub fn new_on(inn: Inn, date: Option<Date>, today: Date) -> Result<Self, ValidationError> {
+    /// A 10-digit INN, or a date before [`FIRST_DATE`] or after today in Moscow, is refused
+    /// (today is proverka's default: the service needs a date).
+    fn new_on(inn: Inn, date: Option<Date>, today: Date) -> Result<Self, ValidationError> {
         if inn.kind() != InnKind::Individual {
             return Err(inn_error(InnError::WrongKind {
                 expected: InnKind::Individual,
@@ -70,46 +62,15 @@ impl FnsQuery {
         Ok(Self { inn, date })
     }
 
-    /// Reads an INN and an optional `YYYY-MM-DD` date.
-    ///
-    /// # Errors
-    /// See [`FnsQuery::new`]; a malformed INN or date.
-    pub fn parse(inn: &str, date: Option<&str>) -> Result<Self, ValidationError> {
-        Self::parse_on(inn, date, Date::today_moscow())
+    fn inn_refused(e: InnError) -> ValidationError {
+        inn_error(e)
     }
 
-    fn parse_on(inn: &str, date: Option<&str>, today: Date) -> Result<Self, ValidationError> {
-        let inn = Inn::parse_individual(inn).map_err(inn_error)?;
-        let date = iso_date(date)
-            .map_err(|_| ValidationError::service("requestDate", "must be YYYY-MM-DD"))?;
-        Self::new_on(inn, date, today)
+    fn date_refused() -> ValidationError {
+        ValidationError::service("requestDate", "must be YYYY-MM-DD")
     }
 
-    /// Reads query-string parameters: `inn`, and `date` (or the service's own name,
-    /// `requestDate`).
-    ///
-    /// # Errors
-    /// See [`FnsQuery::parse`].
-    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ValidationError> {
-        Self::from_pairs_on(pairs, Date::today_moscow())
-    }
-
-    /// [`Self::from_pairs`] with `today` (in Moscow) read on the front end's clock.
-    pub(crate) fn from_pairs_on(
-        pairs: &[(&str, &str)],
-        today: Date,
-    ) -> Result<Self, ValidationError> {
-        let (inn, date) = inn_and_date(pairs, DATE);
-        Self::parse_on(inn, date, today)
-    }
-
-    /// The INN.
-    pub fn inn(&self) -> Inn {
-        self.inn
-    }
-
-    /// The date asked about (resolved: never "today" implicitly).
-    pub fn date(&self) -> Date {
-        self.date
+    fn subject(&self) -> (Inn, Date) {
+        (self.inn, self.date)
     }
 }

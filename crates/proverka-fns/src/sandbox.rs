@@ -2,6 +2,7 @@
 //! `POST /api/v1/tracker/taxpayer_status` with `{"inn", "requestDate"}`, its per-IP limit and
 //! its 422 codes. Never billed.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;

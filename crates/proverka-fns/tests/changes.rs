@@ -1,5 +1,6 @@
 //! How two answers of the free check differ, for monitoring: a status gained or lost.
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Change, Lookup};
 use proverka_fns::FnsQuery;
 use proverka_testkit::fixture_raw;

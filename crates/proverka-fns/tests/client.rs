@@ -1,5 +1,6 @@
 //! The client against a mock of the service: a POST of JSON, no credential, answers and 422s.
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_fns::{FnsClient, FnsQuery, ProviderError};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -1,6 +1,7 @@
 //! Every fixture under `fixtures/fns/` parsed, judged and snapshotted; the money rules of
 //! the free service.
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Billed, Lookup, RawAnswer};
 use proverka_fns::FnsQuery;
 use serde_json::json;
@@ -28,14 +29,7 @@ fn every_fixture_parses_as_snapshotted() {
         if name.starts_with("error_422") {
             raw.status = 422;
         }
-        let parsed = match proverka_fns::parse(&raw) {
-            Ok(status) => serde_json::to_value(status).unwrap(),
-            Err(e) => json!({
-                "error": e.to_string(),
-                "source": format!("{:?}", e.source_kind()),
-                "retryable": e.retryable(),
-            }),
-        };
+        let parsed = proverka_testkit::parsed_or_error(proverka_fns::parse(&raw));
         json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw, at())), "parsed": parsed})
     });
 }

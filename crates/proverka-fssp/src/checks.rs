@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use proverka_core::checks::{
     CheckParam, CheckSpec, ColumnKind, DateForm, DetailSheet, Fields, ParamDefault, ParamKind,
-    Refusal, ResultColumn, field_text,
+    Refusal, ResultColumn, field_text, planned,
 };
 use proverka_core::{Lookup, Money};
 use serde_json::Value;
@@ -191,7 +191,7 @@ const CHECKS: &[CheckSpec] = &[
     },
 ];
 
-/// Its checks, for [`Adapter::checks`](proverka_core::Adapter::checks).
+/// One check a search type, for [`Adapter::checks`](proverka_core::Adapter::checks).
 pub(crate) fn checks() -> Vec<CheckSpec> {
     CHECKS.to_vec()
 }
@@ -239,16 +239,14 @@ fn debts(result: &Value) -> Fields {
 
 /// The provider's code for a refused query (the closest, for a rule of proverka's).
 fn plan(pairs: &[(&str, &str)], _now: SystemTime) -> Result<Arc<dyn Lookup>, Refusal> {
-    FsspQuery::from_pairs(pairs)
-        .map(|q| Arc::new(q) as Arc<dyn Lookup>)
-        .map_err(|e| {
-            let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
-            Refusal {
-                code: field_text(&body["error"]),
-                message: e.to_string(),
-                param: Some(e.param.to_owned()),
-            }
-        })
+    planned(FsspQuery::from_pairs(pairs), |e| {
+        let body: Value = serde_json::from_str(&e.provider_body()).unwrap_or_default();
+        Refusal {
+            code: field_text(&body["error"]),
+            message: e.to_string(),
+            param: Some(e.param.to_owned()),
+        }
+    })
 }
 
 #[cfg(test)]

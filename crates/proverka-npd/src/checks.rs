@@ -1,12 +1,13 @@
 //! The NPD check as the command line offers it: `proverka npd --inn … [--date …]` and
 //! `proverka batch --check npd`.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use proverka_core::checks::{
     CheckParam, CheckSpec, ColumnKind, DateForm, Fields, ParamDefault, ParamKind, Refusal,
-    ResultColumn, field_text,
+    ResultColumn, field_text, planned,
 };
 use proverka_core::{Date, Lookup};
 use serde_json::Value;
@@ -47,7 +48,7 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
     plan,
 }];
 
-/// Its checks, for [`Adapter::checks`](proverka_core::Adapter::checks).
+/// The NPD check, for [`Adapter::checks`](proverka_core::Adapter::checks).
 pub(crate) fn checks() -> Vec<CheckSpec> {
     CHECKS.to_vec()
 }
@@ -60,16 +61,17 @@ fn fields(result: &Value) -> Fields {
 }
 
 fn plan(pairs: &[(&str, &str)], now: SystemTime) -> Result<Arc<dyn Lookup>, Refusal> {
-    NpdQuery::from_pairs_on(pairs, Date::moscow_date_at(now))
-        .map(|q| Arc::new(q) as Arc<dyn Lookup>)
-        .map_err(|e| {
+    planned(
+        NpdQuery::from_pairs_on(pairs, Date::moscow_date_at(now)),
+        |e| {
             let param = if e.message.contains("date") {
                 "date"
             } else {
                 "inn"
             };
             Refusal::new(e.refused_by, "40000", e.to_string(), Some(param))
-        })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ proverka_core::client! {
     /// A client of the NPD check.
     ///
     /// ```no_run
-    /// use proverka_npd::{NpdClient, NpdQuery};
+    /// use proverka_npd::{NpdClient, NpdQuery, StatusOnDay};
     /// # async fn run() -> Result<(), proverka_npd::Error> {
     /// let client = NpdClient::builder().token("…").build()?;
     /// let q = NpdQuery::parse("540304378234", None).map_err(proverka_npd::Error::Invalid)?;

@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use proverka_core::Date;
-//! use proverka_npd::NpdQuery;
+//! use proverka_npd::{NpdQuery, StatusOnDay};
 //! let q = NpdQuery::parse("540304378234", Some("2022-01-01"))?;
 //! assert_eq!(q.date(), Date::from_ymd(2022, 1, 1).unwrap());
 //! assert!(NpdQuery::parse("7707083893", None).is_err()); // a legal entity's INN
@@ -34,5 +34,5 @@ pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NpdClient, NpdClientBuilder,
 pub use error::{Error, ProviderError, ValidationError};
 pub use lookup::PATH;
 pub use model::{NpdStatus, parse};
-pub use proverka_core::status_day::{PAST_DATE_TTL, keep_for};
+pub use proverka_core::status_day::{PAST_DATE_TTL, StatusOnDay, keep_for};
 pub use query::NpdQuery;

@@ -1,6 +1,7 @@
 //! [`NpdQuery`] as a [`Lookup`]: its cache key, cost, upstream request, one judgement of
 //! an answer and its typed model.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::time::SystemTime;
 
 use proverka_core::status_day::{keep_for, status_changes};

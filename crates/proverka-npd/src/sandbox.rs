@@ -1,6 +1,7 @@
 //! The NPD simulator (the `sandbox` feature): `GET /parser/nalog_npd_api/`, refusing what the
 //! page refuses and billing every `success = 1` answer, as the page says.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::any::Any;
 
 use proverka_core::sandbox::{

@@ -1,5 +1,6 @@
 //! `NpdClient` against a local mock server.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::time::Duration;
 
 use proverka_core::{ErrorSource, RetryPolicy};

@@ -1,5 +1,6 @@
 //! Every fixture under `fixtures/npd/` parsed, judged and snapshotted.
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, RawAnswer};
 use proverka_npd::NpdQuery;
 use serde_json::json;
@@ -29,14 +30,7 @@ fn every_fixture_parses_as_snapshotted() {
         } else if name.starts_with("error_40000") {
             raw.status = 400;
         }
-        let parsed = match proverka_npd::parse(&raw) {
-            Ok(status) => serde_json::to_value(status).unwrap(),
-            Err(e) => json!({
-                "error": e.to_string(),
-                "source": format!("{:?}", e.source_kind()),
-                "retryable": e.retryable(),
-            }),
-        };
+        let parsed = proverka_testkit::parsed_or_error(proverka_npd::parse(&raw));
         json!({"http_status": raw.status, "verdict": format!("{:?}", query.judge(&raw, at())), "parsed": parsed})
     });
 }

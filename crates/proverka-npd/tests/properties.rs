@@ -1,5 +1,6 @@
 //! Properties: parsing never panics; INN and date validation; cache keys carry the date.
 
+use proverka_core::status_day::StatusOnDay as _;
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;

@@ -213,3 +213,22 @@ pub fn own_store() -> String {
         own_store_path().display().to_string()
     )
 }
+
+/// A fixture's parse as its snapshot shows it: the typed model, or the error's text, where it
+/// came from and whether asking again may help.
+pub fn parsed_or_error<T, V, P>(parsed: Result<T, proverka_core::Error<V, P>>) -> serde_json::Value
+where
+    T: serde::Serialize,
+    V: std::error::Error + 'static,
+    P: proverka_core::Failure,
+    proverka_core::Error<V, P>: std::fmt::Display,
+{
+    match proverka_core::render_model(parsed) {
+        Ok(model) => model,
+        Err(e) => serde_json::json!({
+            "error": e.message,
+            "source": format!("{:?}", e.source),
+            "retryable": e.retryable,
+        }),
+    }
+}
