@@ -362,3 +362,100 @@ fn no_module_imports_its_parent_or_child_with_a_glob() {
     }
     assert!(globbed.is_empty(), "glob imports of a parent: {globbed:?}");
 }
+
+/// The codes of a `code_table!` block, as written in its rows: each row's first literal (a
+/// number, or a text in quotes); a row naming its code by a constant has none.
+fn table_codes(error_rs: &str) -> Vec<String> {
+    let Some(start) = error_rs.find("code_table! {") else {
+        return Vec::new();
+    };
+    let block = &error_rs[start..];
+    let block = &block[..block.find("\n}\n").unwrap_or(block.len())];
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('('))
+        .filter_map(|row| {
+            let row = row.trim_start_matches('(');
+            let row = row.strip_prefix("Documented::row(").unwrap_or(row);
+            if let Some(text) = row.strip_prefix('"') {
+                return text.find('"').map(|end| format!("\"{}\"", &text[..end]));
+            }
+            let number: String = row.chars().take_while(char::is_ascii_digit).collect();
+            (!number.is_empty()).then_some(number)
+        })
+        .collect()
+}
+
+/// The lines of `text` that state something: its code, and the doc comments of its error
+/// enums' variants (`pub enum … { … }`); other comments are left out.
+fn written_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_enum = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("pub enum ") {
+            in_enum = true;
+        } else if line == "}" {
+            in_enum = false;
+        }
+        if in_enum || !trimmed.starts_with("//") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// An error code is written once: in its row of the crate's code table. The variant's doc
+/// comment and message show it from there, so a code the page changes is changed in one place.
+#[test]
+fn every_error_code_is_written_once() {
+    let mut checked = 0;
+    for krate in adapter_crates() {
+        let path = krate.join("src/error.rs");
+        let text = std::fs::read_to_string(&path).unwrap();
+        // What the unit tests spell out is not the crate's source of the code; a comment
+        // may cite a code as an example, except on the error's own variants.
+        let whole = &text[..text.find("#[cfg(test)]").unwrap_or(text.len())];
+        let source = written_code(whole);
+        let source = source.as_str();
+        let codes = table_codes(source);
+        for code in &codes {
+            checked += 1;
+            // 107 stands in two rows of FSSP's table (two meanings): twice, then.
+            let rows = codes.iter().filter(|c| *c == code).count();
+            let bare = code.trim_matches('"');
+            let written = if code.starts_with('"') {
+                source.matches(bare).count()
+            } else {
+                // A number counts where it stands alone (40301, not 403011 or 0.40301).
+                source
+                    .match_indices(bare)
+                    .filter(|(i, _)| {
+                        let before = source[..*i].chars().next_back();
+                        let after = source[i + bare.len()..].chars().next();
+                        !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+                            && !after.is_some_and(|c| c.is_ascii_digit())
+                    })
+                    .count()
+            };
+            assert_eq!(
+                written,
+                rows,
+                "{}: code {code} is written {written} times",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        checked >= 40,
+        "only {checked} codes found in the adapters' tables"
+    );
+}
+
+#[test]
+fn a_code_written_twice_is_found() {
+    let text = "/// 40301 — bad key\nproverka_core::code_table! {\n    const C: CodeTable<E, i64> = [\n        (40301, E::BadKey),\n        (\"x.y\", E::Other),\n    ];\n}\n";
+    assert_eq!(table_codes(text), ["40301", "\"x.y\""]);
+}

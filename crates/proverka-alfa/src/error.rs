@@ -1,5 +1,6 @@
-//! [`ProviderError`]: the bank's error answers (400/401/403/404/500, `error` and
-//! `error_description`) and bodiless error statuses.
+//! [`ProviderError`]: the bank's error answers (an HTTP status with `error` and
+//! `error_description`; each `error` code written once, in its table) and bodiless error
+//! statuses.
 
 use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
@@ -7,38 +8,38 @@ use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[non_exhaustive]
 pub enum ProviderError {
-    /// 400 `invalid_request`: wrong input parameters.
-    #[error("400 invalid_request: {}", description.as_deref().unwrap_or("wrong request parameters"))]
+    /// Wrong input parameters (HTTP 400).
+    #[error("400 {code}: {text}", code = CODES.code_text(self), text = .description.as_deref().unwrap_or("wrong request parameters"))]
     InvalidRequest {
         /// `error_description`.
         description: Option<String>,
     },
-    /// 401 `invalid_token`: the bearer is expired, revoked, malformed or invalid.
-    #[error("401 invalid_token: the bearer token is expired, revoked or invalid")]
+    /// The bearer is expired, revoked, malformed or invalid (HTTP 401).
+    #[error("401 {code}: the bearer token is expired, revoked or invalid", code = CODES.code_text(self))]
     InvalidToken {
         /// `error_description`.
         description: Option<String>,
     },
-    /// 403 `insufficient_scope`: the token lacks `as-operation-with-selfemployed`.
-    #[error("403 insufficient_scope: the token lacks the scope")]
+    /// The token lacks `as-operation-with-selfemployed` (HTTP 403).
+    #[error("403 {code}: the token lacks the scope", code = CODES.code_text(self))]
     InsufficientScope {
         /// `error_description`.
         description: Option<String>,
     },
-    /// 403 `access_denied`: access to the account is denied.
-    #[error("403 access_denied")]
+    /// Access to the account is denied (HTTP 403).
+    #[error("403 {code}", code = CODES.code_text(self))]
     AccessDenied {
         /// `error_description`.
         description: Option<String>,
     },
-    /// 404 `unknown_endpoint`: endpoint not found or not active.
-    #[error("404 unknown_endpoint")]
+    /// The endpoint is not found or not active (HTTP 404).
+    #[error("404 {code}", code = CODES.code_text(self))]
     UnknownEndpoint {
         /// `error_description`.
         description: Option<String>,
     },
-    /// 500 `internal_error`.
-    #[error("500 internal_error")]
+    /// The bank's internal error (HTTP 500).
+    #[error("500 {code}", code = CODES.code_text(self))]
     InternalError {
         /// `error_description`.
         description: Option<String>,
@@ -143,13 +144,14 @@ impl ProviderError {
 impl ProviderError {
     /// The page's own description of the error (Russian), or proverka's for its own check.
     pub fn meaning(&self) -> String {
+        let page = |text: &str| format!("{} - {text}", CODES.code_text(self));
         match self {
-            Self::InvalidRequest { .. } => "invalid_request - Неверные входные параметры запроса".into(),
-            Self::InvalidToken { .. } => "invalid_token - Предоставленный токен просрочен, отозван, имеет неправильный формат или недействителен по другим причинам".into(),
-            Self::InsufficientScope { .. } => "insufficient_scope - У пользователя нет прав на использование запрашиваемого сервиса, доступ к которому не предусмотрен настройками scope".into(),
-            Self::AccessDenied { .. } => "access_denied - Доступ к счету запрещен".into(),
-            Self::UnknownEndpoint { .. } => "unknown_endpoint - Эндпоинт не найден или неактивен".into(),
-            Self::InternalError { .. } => "internal_error - Внутренняя ошибка сервиса при выполнении обработки запроса".into(),
+            Self::InvalidRequest { .. } => page("Неверные входные параметры запроса"),
+            Self::InvalidToken { .. } => page("Предоставленный токен просрочен, отозван, имеет неправильный формат или недействителен по другим причинам"),
+            Self::InsufficientScope { .. } => page("У пользователя нет прав на использование запрашиваемого сервиса, доступ к которому не предусмотрен настройками scope"),
+            Self::AccessDenied { .. } => page("Доступ к счету запрещен"),
+            Self::UnknownEndpoint { .. } => page("Эндпоинт не найден или неактивен"),
+            Self::InternalError { .. } => page("Внутренняя ошибка сервиса при выполнении обработки запроса"),
             Self::Bodiless { status } => format!("HTTP {status}: Нет тела ответа"),
             Self::Incomplete { .. } => "proverka's own check: the registry's pages held fewer people than its totalCount announced".into(),
             Self::Other { status, error, .. } => format!("HTTP {status} {error}"),
@@ -193,8 +195,8 @@ impl ProviderError {
 /// The error of every [`AlfaClient`](crate::AlfaClient) call.
 pub type Error = proverka_core::Error<ValidationError, ProviderError>;
 
-/// A request refused locally: one the bank would answer `400 invalid_request` ("неверные
-/// входные параметры"), or one refused by proverka's own rule ([`RefusedBy::Proverka`]), which
+/// A request refused locally: one the bank would answer as [`ProviderError::InvalidRequest`]
+/// ("неверные входные параметры"), or one refused by proverka's own rule ([`RefusedBy::Proverka`]), which
 /// says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {description}", self.code())]
@@ -220,16 +222,18 @@ impl ValidationError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn code(&self) -> String {
         match self.refused_by {
-            RefusedBy::Provider => "invalid_request",
-            RefusedBy::Proverka => RefusedBy::MARKER,
+            RefusedBy::Provider => {
+                CODES.code_text(&ProviderError::InvalidRequest { description: None })
+            }
+            RefusedBy::Proverka => RefusedBy::MARKER.to_owned(),
         }
     }
 
-    /// The body the bank answers such a request with, HTTP 400:
-    /// `{"error":"invalid_request","error_description":"…"}`; for proverka's own rules
-    /// `{"error":"proverka",…}`.
+    /// The body the bank answers such a request with, HTTP 400: the code of
+    /// [`ProviderError::InvalidRequest`]
+    /// and the description; for proverka's own rules `{"error":"proverka",…}`.
     pub fn provider_body(&self) -> String {
         serde_json::json!({"error": self.code(), "error_description": self.description}).to_string()
     }

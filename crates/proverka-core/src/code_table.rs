@@ -63,6 +63,16 @@ impl<E, C> CodeTable<E, C> {
     }
 }
 
+impl<E, C: std::fmt::Display> CodeTable<E, C> {
+    /// The code `error`'s variant travels as, as text (empty when the table does not list
+    /// it): what an error's message shows, so the code is written once, in its row.
+    pub fn code_text(&self, error: &E) -> String {
+        self.code(error)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+}
+
 impl<E: Clone, C> CodeTable<E, C> {
     /// The error sent as `code` (its payload, if any, empty), when the table lists it.
     pub fn error<Q>(&self, code: &Q) -> Option<E>

@@ -7,36 +7,36 @@ use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[non_exhaustive]
 pub enum ProviderError {
-    /// "Access to the API is denied by the user": unblock it in the account.
-    #[error("API access is blocked in the account (Access to the API is denied by the user)")]
+    /// API access is blocked in the account: unblock it there.
+    #[error("API access is blocked in the account ({text})", text = TEXTS.code_text(self))]
     AccessDenied,
-    /// "Query limit is null (0)": the daily limit is spent (renewed at 00:00 Moscow time on
-    /// the starter tariff) or the package is used up.
-    #[error("query limit is zero (Query limit is null (0))")]
+    /// The daily limit is spent (renewed at 00:00 Moscow time on the starter tariff) or the
+    /// package is used up.
+    #[error("query limit is zero ({text})", text = TEXTS.code_text(self))]
     QueryLimitZero,
-    /// "There are not enough funds on the balance".
+    /// Not enough funds on the balance.
     #[error("not enough funds on the balance")]
     NotEnoughFunds,
-    /// "The validity period of the tariff has expired".
+    /// The tariff has expired.
     #[error("the tariff has expired")]
     TariffExpired,
-    /// "Unknown tariff type" (a technical error on the provider's side).
+    /// An unknown tariff type (a technical error on the provider's side).
     #[error("unknown tariff type (provider technical error)")]
     UnknownTariffType,
-    /// "Tariff type is empty" (a technical error on the provider's side).
+    /// No tariff set for the user (a technical error on the provider's side).
     #[error("no tariff set for the user (provider technical error)")]
     TariffTypeEmpty,
-    /// "403 Forbidden": parameters not as documented, or a wrong token.
-    #[error("403 Forbidden")]
+    /// Parameters not as documented, or a wrong token.
+    #[error("{text}", text = TEXTS.code_text(self))]
     Forbidden,
-    /// "401 Unauthorized": no token.
-    #[error("401 Unauthorized")]
+    /// No token.
+    #[error("{text}", text = TEXTS.code_text(self))]
     Unauthorized,
-    /// "Non-correct recording of coordinates".
-    #[error("coordinates written incorrectly (Non-correct recording of coordinates)")]
+    /// Coordinates written incorrectly.
+    #[error("coordinates written incorrectly ({text})", text = TEXTS.code_text(self))]
     BadCoordinates,
-    /// "Coords or address params not assigned".
-    #[error("neither coordinates nor address given (Coords or address params not assigned)")]
+    /// Neither coordinates nor an address given.
+    #[error("neither coordinates nor address given ({text})", text = TEXTS.code_text(self))]
     NoCoordsOrAddress,
     /// "Data Base Error: […]": the provider's database failed.
     #[error("provider database error: {0}")]
@@ -47,7 +47,8 @@ pub enum ProviderError {
 }
 
 proverka_core::code_table! {
-    /// The error texts of the page's table (`data.error`), matched without regard to case.
+    /// The error texts of the page's table (`data.error`), matched without regard to case:
+    /// each text's one place (an error's message quotes it from here).
     const TEXTS: CodeTable<ProviderError, &str> = [
         ("Access to the API is denied by the user", ProviderError::AccessDenied),
         ("Query limit is null (0)", ProviderError::QueryLimitZero),

@@ -7,17 +7,14 @@ use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[non_exhaustive]
 pub enum ProviderError {
-    /// `validation.failed`: a bad INN or date.
-    #[error("validation.failed: {0}")]
+    /// A bad INN or date.
+    #[error("{code}: {text}", code = CODES.code_text(self), text = .0)]
     ValidationFailed(String),
-    /// `taxpayer.status.service.limited.error`: too many requests from this IP address per
-    /// unit of time. Try later.
-    #[error(
-        "taxpayer.status.service.limited.error: too many requests from this IP address; try later"
-    )]
+    /// Too many requests from this IP address per unit of time. Try later.
+    #[error("{code}: too many requests from this IP address; try later", code = CODES.code_text(self))]
     Limited,
-    /// `taxpayer.status.service.unavailable.error`: the service is down. Try later.
-    #[error("taxpayer.status.service.unavailable.error: the service is unavailable; try later")]
+    /// The service is down. Try later.
+    #[error("{code}: the service is unavailable; try later", code = CODES.code_text(self))]
     Unavailable,
     /// A code the service's description does not list, kept as sent.
     #[error("FNS error {code:?}: {message:?}")]
@@ -39,11 +36,11 @@ proverka_core::code_table! {
 }
 
 impl ProviderError {
-    /// `validation.failed`.
+    /// The code of [`Self::ValidationFailed`].
     pub const VALIDATION_FAILED: &'static str = "validation.failed";
-    /// `taxpayer.status.service.limited.error`.
+    /// The code of [`Self::Limited`].
     pub const LIMITED: &'static str = "taxpayer.status.service.limited.error";
-    /// `taxpayer.status.service.unavailable.error`.
+    /// The code of [`Self::Unavailable`].
     pub const UNAVAILABLE: &'static str = "taxpayer.status.service.unavailable.error";
 
     /// The error for `code` and `message` as the service sent them.
@@ -66,20 +63,22 @@ impl ProviderError {
     /// What a code as [`Failure::code`] gives it means, as the service describes it, and
     /// what to do; `None` for one it does not list.
     pub fn explain(code: &str) -> Option<CodeMeaning> {
-        let (meaning, remedy) = match CODES.error(&code)? {
-            Self::ValidationFailed(_) => ("validation.failed: a bad INN or date", Remedy::FixQuery),
+        let error = CODES.error(&code)?;
+        let (meaning, remedy) = match error {
+            Self::ValidationFailed(_) => ("a bad INN or date", Remedy::FixQuery),
             Self::Limited => (
-                "taxpayer.status.service.limited.error: too many requests from this IP address per unit of time; try later",
+                "too many requests from this IP address per unit of time; try later",
                 Remedy::RetryLater,
             ),
-            Self::Unavailable => (
-                "taxpayer.status.service.unavailable.error: the service is unavailable; try later",
-                Remedy::RetryLater,
-            ),
+            Self::Unavailable => ("the service is unavailable; try later", Remedy::RetryLater),
             Self::Other { .. } => return None,
         };
         let retryable = matches!(remedy, Remedy::RetryLater);
-        Some(CodeMeaning::new(meaning, remedy, retryable))
+        Some(CodeMeaning::new(
+            format!("{}: {meaning}", CODES.code_text(&error)),
+            remedy,
+            retryable,
+        ))
     }
 }
 

@@ -4,7 +4,8 @@ use std::fmt;
 
 use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
-/// Every error code in the api-cloud.ru FSSP error table, plus [`ErrorCode::Unknown`].
+/// Every error code in the api-cloud.ru FSSP error table, plus [`ErrorCode::Unknown`]: each
+/// code's number, name and meaning are written once, in its row of the table below.
 ///
 /// The provider sends these with HTTP 200 in several shapes (`{"error":"503","message":…}`,
 /// `{"status":404,"error":"TIME_MAX_CONNECT","errormsg":…}`); [`ErrorCode::from_wire`] reads
@@ -12,63 +13,63 @@ use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// 888 — forbidden symbols in a parameter (`ИМЯ: forbidden symbols present`).
+    /// Forbidden symbols in a parameter (`ИМЯ: forbidden symbols present`).
     ForbiddenSymbols,
-    /// 766 — MISSING_MANDATORY_PARAMETER: mandatory parameters absent.
+    /// Mandatory parameters absent.
     MissingMandatoryParameter,
-    /// 602 — TOKEN_NO_ACCESS: the token may not use this query type.
+    /// The token may not use this query type.
     TokenNoAccess,
-    /// 504 — TOKEN_LOCKED_IN_THE_SYSTEM: blocked by quality control / automation.
+    /// Blocked by quality control / automation.
     TokenLocked,
-    /// 503 — TOKEN_NOT_REGISTERED_IN_THE_SYSTEM: unknown token.
+    /// Unknown token.
     TokenNotRegistered,
-    /// 502 — MISSING_REQUIRED_TOKEN_PARAMETER: no `token`.
+    /// No `token`.
     MissingToken,
-    /// 500 — MISSING_REQUIRED_TYPE_PARAMETER: no `type`.
+    /// No `type`.
     MissingType,
-    /// 499 — WRONG_TOKEN_KEY: the token is not 32 characters.
+    /// The token is not 32 characters.
     WrongTokenKey,
-    /// 498 — TOKEN_NO_MONEY: balance too low; top it up.
+    /// Balance too low; top it up.
     TokenNoMoney,
-    /// 460 — NO_REQUIRED_PARAMETERS: required parameters absent.
+    /// Required parameters absent.
     NoRequiredParameters,
-    /// 456 — MAX_LIMIT: too many simultaneous connections (потоки); retry later.
+    /// Too many simultaneous connections (потоки); retry later.
     MaxLimit,
-    /// 404 — TIME_MAX_CONNECT: the source did not answer after the maximum number of
+    /// The source did not answer after the maximum number of
     /// connection attempts; retry later.
     TimeMaxConnect,
-    /// 123 — IP_NOT_REGISTERED_IN_THE_SYSTEM: the caller's IP is not the one set in the
+    /// The caller's IP is not the one set in the
     /// account.
     IpNotRegistered,
-    /// 111 — PARAMETER_CONFLICT: parameters that exclude each other.
+    /// Parameters that exclude each other.
     ParameterConflict,
-    /// 107 — TYPEID_NOT_CORRECTED: `typeid` is not in the documented list.
+    /// `typeid` is not in the documented list.
     TypeIdNotCorrected,
-    /// 107 — CONFLICT_LASTNAME_FIRSTNAME: lastname and firstname must differ.
+    /// Lastname and firstname must differ.
     ConflictLastnameFirstname,
-    /// 106 — MISSING_REQUIRED_number_PARAMETER (query type `id`, see `docs/providers/fssp.md`).
+    /// No document `number`, or a wrong one (query type `id`, see `docs/providers/fssp.md`).
     MissingDocumentNumber,
-    /// 105 — MISSING_REQUIRED_nameLegal_PARAMETER.
+    /// No `nameLegal`, or a wrong one.
     MissingNameLegal,
-    /// 104 — MISSING_REQUIRED_birthdate_PARAMETER.
+    /// No `birthdate`.
     MissingBirthdate,
-    /// 103 — MISSING_REQUIRED_region_PARAMETER (absent or wrong).
+    /// No `region`, or a wrong one.
     MissingRegion,
-    /// 102 — MISSING_REQUIRED_number_PARAMETER (query type `ip`).
+    /// No proceeding `number`, or a wrong one (query type `ip`).
     MissingProceedingNumber,
-    /// 101 — MISSING_REQUIRED_lastname_PARAMETER.
+    /// No `lastname`, or a wrong one.
     MissingLastname,
-    /// 100 — MISSING_REQUIRED_firstname_PARAMETER.
+    /// No `firstname`, or a wrong one.
     MissingFirstname,
-    /// 15 — DATE_ERROR: a date value is wrong.
+    /// A date value is wrong.
     DateError,
-    /// 5 — TEST_TIME_OFF: the trial period is over.
+    /// The trial period is over.
     TestTimeOff,
-    /// 3 — TOKEN_BLOCKED_BY_QUALITY_SERVICE: contact support.
+    /// The token is blocked by the quality service: contact support.
     TokenBlockedByQualityService,
-    /// 2 — TOKEN_TEHBLOCK: technical block set in the account's security settings.
+    /// Technical block set in the account's security settings.
     TokenTechBlock,
-    /// 1 — API_SUSPENDED: the source does not answer; retry later.
+    /// The source does not answer; retry later.
     ApiSuspended,
     /// A code the table does not list: kept as sent.
     Unknown {

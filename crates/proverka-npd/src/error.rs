@@ -1,4 +1,4 @@
-//! [`ProviderError`]: the page's error codes (403 40301–40305, 400 40000) and `success = 0`.
+//! [`ProviderError`]: the page's error codes (with HTTP 403 and 400) and `success = 0`.
 
 use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 
@@ -6,23 +6,23 @@ use proverka_core::{Charged, CodeMeaning, Failure, RefusedBy, Remedy};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[non_exhaustive]
 pub enum ProviderError {
-    /// 40301 — Invalid access key.
-    #[error("40301 Invalid access key")]
+    /// The key is invalid or missing.
+    #[error("{code} Invalid access key", code = CODES.code_text(self))]
     InvalidAccessKey,
-    /// 40302 — The subscription period has expired.
-    #[error("40302 The subscription period has expired")]
+    /// The subscription period has expired.
+    #[error("{code} The subscription period has expired", code = CODES.code_text(self))]
     SubscriptionExpired,
-    /// 40303 — Invalid IP: the caller's address is not allowed.
-    #[error("40303 Invalid IP")]
+    /// The caller's IP address is not allowed.
+    #[error("{code} Invalid IP", code = CODES.code_text(self))]
     InvalidIp,
-    /// 40304 — Day limit of requests exceeded.
-    #[error("40304 Day limit of requests exceeded")]
+    /// The day's limit of requests is spent.
+    #[error("{code} Day limit of requests exceeded", code = CODES.code_text(self))]
     DayLimitExceeded,
-    /// 40305 — Month limit of requests exceeded.
-    #[error("40305 Month limit of requests exceeded")]
+    /// The month's limit of requests is spent.
+    #[error("{code} Month limit of requests exceeded", code = CODES.code_text(self))]
     MonthLimitExceeded,
-    /// 40000 — a validation error; the text says which field.
-    #[error("40000 {0}")]
+    /// A validation error; the text says which field.
+    #[error("{code} {text}", code = CODES.code_text(self), text = .0)]
     Validation(String),
     /// `success = 0`, or neither `success` nor `error`: the source did not answer. Not
     /// charged; ask again now or in a few minutes. Never means "not self-employed".
@@ -39,7 +39,7 @@ pub enum ProviderError {
 }
 
 proverka_core::code_table! {
-    /// The page's codes: 403 `40301`–`40305`, 400 `40000`.
+    /// The page's codes (403 and 400), each error's one place: its message shows it from here.
     const CODES: CodeTable<ProviderError, i64> = [
         (40301, ProviderError::InvalidAccessKey),
         (40302, ProviderError::SubscriptionExpired),
@@ -152,7 +152,7 @@ impl ValidationError {
     pub fn provider_body(&self) -> String {
         match self.refused_by {
             RefusedBy::Provider => {
-                serde_json::json!({"error": self.message, "error_code": 40000}).to_string()
+                serde_json::json!({"error": self.message, "error_code": CODES.code(&ProviderError::Validation(String::new()))}).to_string()
             }
             RefusedBy::Proverka => serde_json::json!({
                 "error": format!("{}: {}", RefusedBy::MARKER, self.reason),
