@@ -1,8 +1,7 @@
 //! [`AlfaAdapter`]: the Alfa-Bank registry status as the proxy sees it.
 
 use proverka_core::{
-    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
-    TypedParam,
+    Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
 use crate::{PATH_PREFIX, RegistryQuery, SPEC, ValidationError};
@@ -15,10 +14,12 @@ const TYPED_PREFIX: &str = "/v1/alfa/registries/";
 pub struct AlfaAdapter;
 
 impl Adapter for AlfaAdapter {
-    fn spec(&self) -> ProviderSpec {
-        SPEC
+    proverka_core::adapter_parts! {
+        spec: SPEC,
+        explain: crate::ProviderError::explain,
+        checks: crate::checks::checks(),
+        simulator: crate::sandbox::AlfaSimulator::default(),
     }
-
     fn routes(&self) -> Routes {
         Routes {
             drop_in: vec![RoutePath::Prefix(PATH_PREFIX)],
@@ -40,10 +41,6 @@ impl Adapter for AlfaAdapter {
         )
     }
 
-    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
-        crate::ProviderError::explain(code)
-    }
-
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: format!("{TYPED_PREFIX}{{requestId}}"),
@@ -55,14 +52,5 @@ impl Adapter for AlfaAdapter {
                 TypedParam::path("requestId", "The registry's requestId (uuid)"),
             ],
         }]
-    }
-
-    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
-        crate::checks::checks()
-    }
-
-    #[cfg(feature = "sandbox")]
-    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
-        Some(Box::new(crate::sandbox::AlfaSimulator::default()))
     }
 }

@@ -367,3 +367,46 @@ impl<'a> Params<'a> {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())
     }
 }
+
+/// The methods of an [`Adapter`] impl that every provider crate writes the same way, from
+/// its parts: its `SPEC`, its code table's explanations, its command-line checks and (with
+/// the crate's `sandbox` feature) its simulator. Written inside the adapter's `impl` block,
+/// beside the methods that differ (routes, parsing, refusals, operations).
+///
+/// ```text
+/// impl proverka_core::Adapter for NpdAdapter {
+///     proverka_core::adapter_parts! {
+///         spec: SPEC,
+///         explain: crate::ProviderError::explain,
+///         checks: crate::checks::checks(),
+///         simulator: crate::sandbox::NpdSimulator,
+///     }
+///     // routes, parse, missing_credential, operations…
+/// }
+/// ```
+#[macro_export]
+macro_rules! adapter_parts {
+    (
+        spec: $spec:expr,
+        explain: $explain:path,
+        checks: $checks:expr,
+        simulator: $simulator:expr $(,)?
+    ) => {
+        fn spec(&self) -> $crate::ProviderSpec {
+            $spec
+        }
+
+        fn explain(&self, code: &str) -> Option<$crate::CodeMeaning> {
+            $explain(code)
+        }
+
+        fn checks(&self) -> Vec<$crate::checks::CheckSpec> {
+            $checks
+        }
+
+        #[cfg(feature = "sandbox")]
+        fn simulator(&self) -> Option<Box<dyn $crate::sandbox::Simulator>> {
+            Some(Box::new($simulator))
+        }
+    };
+}

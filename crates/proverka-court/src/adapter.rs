@@ -1,8 +1,7 @@
 //! [`CourtAdapter`]: the court jurisdiction check as the proxy sees it.
 
 use proverka_core::{
-    Adapter, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes, TypedOperation,
-    TypedParam,
+    Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
 use crate::{CourtQuery, PATH, SPEC};
@@ -12,10 +11,12 @@ use crate::{CourtQuery, PATH, SPEC};
 pub struct CourtAdapter;
 
 impl Adapter for CourtAdapter {
-    fn spec(&self) -> ProviderSpec {
-        SPEC
+    proverka_core::adapter_parts! {
+        spec: SPEC,
+        explain: crate::ProviderError::explain,
+        checks: crate::checks::checks(),
+        simulator: crate::sandbox::CourtSimulator::default(),
     }
-
     /// The page documents `/api`; `/api/` is served the same.
     fn routes(&self) -> Routes {
         Routes {
@@ -37,10 +38,6 @@ impl Adapter for CourtAdapter {
         )
     }
 
-    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
-        crate::ProviderError::explain(code)
-    }
-
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/court".into(),
@@ -50,14 +47,5 @@ impl Adapter for CourtAdapter {
                 TypedParam::optional("coords", "\"lon lat\""),
             ],
         }]
-    }
-
-    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
-        crate::checks::checks()
-    }
-
-    #[cfg(feature = "sandbox")]
-    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
-        Some(Box::new(crate::sandbox::CourtSimulator::default()))
     }
 }

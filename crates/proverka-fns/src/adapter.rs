@@ -3,8 +3,7 @@
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::status_day::names_a_date;
 use proverka_core::{
-    Adapter, Date, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes,
-    TypedOperation, TypedParam,
+    Adapter, Date, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
 use crate::query::DATE;
@@ -15,10 +14,12 @@ use crate::{FnsQuery, PATH, SPEC, ValidationError};
 pub struct FnsAdapter;
 
 impl Adapter for FnsAdapter {
-    fn spec(&self) -> ProviderSpec {
-        SPEC
+    proverka_core::adapter_parts! {
+        spec: SPEC,
+        explain: crate::ProviderError::explain,
+        checks: crate::checks::checks(),
+        simulator: crate::sandbox::FnsSimulator::default(),
     }
-
     /// Only the typed route: the service's own path is a POST of JSON, and the proxy serves
     /// GET (a drop-in caller of api-assist's NPD route gets it through `source`).
     fn routes(&self) -> Routes {
@@ -51,10 +52,6 @@ impl Adapter for FnsAdapter {
         ProviderReply::new(500, "{}")
     }
 
-    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
-        crate::ProviderError::explain(code)
-    }
-
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/fns".into(),
@@ -65,14 +62,5 @@ impl Adapter for FnsAdapter {
                 TypedParam::optional("date", "YYYY-MM-DD from 2019-01-01, default today (Moscow)"),
             ],
         }]
-    }
-
-    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
-        crate::checks::checks()
-    }
-
-    #[cfg(feature = "sandbox")]
-    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
-        Some(Box::new(crate::sandbox::FnsSimulator::default()))
     }
 }

@@ -2,8 +2,8 @@
 //! the provider's own refusals, the typed operations).
 
 use proverka_core::{
-    AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, ProviderSpec,
-    QueryInput, RoutePath, Routes, Secret, TypedOperation, TypedParam,
+    AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, QueryInput,
+    RoutePath, Routes, Secret, TypedOperation, TypedParam,
 };
 
 use crate::{ACCOUNT_PATH, FsspQuery, PATH, QueryType, SPEC};
@@ -16,10 +16,12 @@ const TYPED_PREFIX: &str = "/v1/fssp/";
 pub struct FsspAdapter;
 
 impl Adapter for FsspAdapter {
-    fn spec(&self) -> ProviderSpec {
-        SPEC
+    proverka_core::adapter_parts! {
+        spec: SPEC,
+        explain: crate::ErrorCode::explain,
+        checks: crate::checks::checks(),
+        simulator: crate::sandbox::FsspSimulator::default(),
     }
-
     fn routes(&self) -> Routes {
         Routes {
             drop_in: vec![RoutePath::Exact(PATH)],
@@ -67,10 +69,6 @@ impl Adapter for FsspAdapter {
         )
     }
 
-    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
-        crate::ErrorCode::explain(code)
-    }
-
     fn operations(&self) -> Vec<TypedOperation> {
         QueryType::ALL
             .iter()
@@ -93,15 +91,6 @@ impl Adapter for FsspAdapter {
                 ],
             })
             .collect()
-    }
-
-    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
-        crate::checks::checks()
-    }
-
-    #[cfg(feature = "sandbox")]
-    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
-        Some(Box::new(crate::sandbox::FsspSimulator::default()))
     }
 }
 

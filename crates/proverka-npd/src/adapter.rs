@@ -3,8 +3,7 @@
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::status_day::names_a_date;
 use proverka_core::{
-    Adapter, Date, Parsed, ProviderReply, ProviderSpec, QueryInput, RoutePath, Routes,
-    TypedOperation, TypedParam,
+    Adapter, Date, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
 use crate::query::DATE;
@@ -15,10 +14,12 @@ use crate::{NpdQuery, PATH, SPEC, ValidationError};
 pub struct NpdAdapter;
 
 impl Adapter for NpdAdapter {
-    fn spec(&self) -> ProviderSpec {
-        SPEC
+    proverka_core::adapter_parts! {
+        spec: SPEC,
+        explain: crate::ProviderError::explain,
+        checks: crate::checks::checks(),
+        simulator: crate::sandbox::NpdSimulator,
     }
-
     fn routes(&self) -> Routes {
         Routes {
             drop_in: vec![RoutePath::Exact(PATH)],
@@ -45,10 +46,6 @@ impl Adapter for NpdAdapter {
         )
     }
 
-    fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
-        crate::ProviderError::explain(code)
-    }
-
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/npd".into(),
@@ -58,15 +55,6 @@ impl Adapter for NpdAdapter {
                 TypedParam::optional("date", "YYYY-MM-DD, default today (Moscow)"),
             ],
         }]
-    }
-
-    fn checks(&self) -> Vec<proverka_core::checks::CheckSpec> {
-        crate::checks::checks()
-    }
-
-    #[cfg(feature = "sandbox")]
-    fn simulator(&self) -> Option<Box<dyn proverka_core::sandbox::Simulator>> {
-        Some(Box::new(crate::sandbox::NpdSimulator))
     }
 }
 
