@@ -2,11 +2,11 @@
 //! keys, budgets, provider errors and the typed API in process through its service; on real
 //! sockets what is about sockets (a client that hangs up, shutdown, load, bursts over HTTP).
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::collections::HashMap;
 use std::time::Duration;
 
 use proverka_core::Provider;
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_sandbox::Fault;
 use proverka_testkit::redis::RedisServer;
 use proverka_tests::{

@@ -5,11 +5,11 @@
 
 mod common;
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::path::Path;
 use std::time::Duration;
 
 use common::*;
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Lookup as _, Provider};
 use proverka_sandbox::{Fault, SandboxHandle};
 use proverka_testkit::individual_inn as inn;

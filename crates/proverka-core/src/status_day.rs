@@ -152,6 +152,15 @@ pub trait StatusOnDay: Sized {
         Self::from_pairs_on(pairs, Date::today_moscow())
     }
 
+    /// Its cache key: the INN and the day, under `provider`'s `kind` of entry.
+    fn status_key(&self, provider: crate::Provider, kind: &'static str) -> crate::CacheKey {
+        let (inn, date) = self.subject();
+        crate::CacheKey::builder(provider, kind)
+            .exact("inn", inn.to_string())
+            .exact("date", date.to_iso())
+            .build()
+    }
+
     /// The INN.
     fn inn(&self) -> crate::Inn {
         self.subject().0

@@ -2,10 +2,10 @@
 //! engine's clock, and recovery that settles a gone process's calls but never a live one's,
 //! both decided by the injected clock, not by waiting.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Billed, Clock, ManualClock, Money, Provider};
 use proverka_engine::{CallError, Engine, ProviderConfig, Request, Tenant};
 use proverka_store::{Instance, Intent, Opened, SpendQuery, SqlStore, Store};

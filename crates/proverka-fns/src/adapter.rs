@@ -1,7 +1,6 @@
 //! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
 
-use proverka_core::status_day::StatusOnDay as _;
-use proverka_core::status_day::names_a_date;
+use proverka_core::status_day::{StatusOnDay as _, names_a_date};
 use proverka_core::{
     Adapter, Date, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };

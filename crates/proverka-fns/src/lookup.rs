@@ -1,10 +1,9 @@
 //! [`FnsQuery`] as a [`Lookup`]: its cache key, cost (free), upstream request (a POST of
 //! JSON), one judgement of an answer and its typed model.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::time::SystemTime;
 
-use proverka_core::status_day::{keep_for, status_changes};
+use proverka_core::status_day::{StatusOnDay as _, keep_for, status_changes};
 use proverka_core::{
     Billed, CacheKey, Cost, Lookup, Provider, RawAnswer, RenderError, UpstreamRequest, Verdict,
 };
@@ -28,10 +27,7 @@ impl Lookup for FnsQuery {
         "status"
     }
     fn cache_key(&self) -> CacheKey {
-        CacheKey::builder(Provider::Fns, "status")
-            .exact("inn", self.inn().to_string())
-            .exact("date", self.date().to_iso())
-            .build()
+        self.status_key(Provider::Fns, "status")
     }
     fn cost(&self) -> Cost {
         Cost::Free

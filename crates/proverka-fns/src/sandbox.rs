@@ -2,7 +2,6 @@
 //! `POST /api/v1/tracker/taxpayer_status` with `{"inn", "requestDate"}`, its per-IP limit and
 //! its 422 codes. Never billed.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 use proverka_core::sandbox::{
     NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock, seed,
 };
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
 use serde_json::{Value, json};
 

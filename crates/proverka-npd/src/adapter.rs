@@ -1,7 +1,6 @@
 //! [`NpdAdapter`]: the api-assist NPD check as the proxy sees it.
 
-use proverka_core::status_day::StatusOnDay as _;
-use proverka_core::status_day::names_a_date;
+use proverka_core::status_day::{StatusOnDay as _, names_a_date};
 use proverka_core::{
     Adapter, Date, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };

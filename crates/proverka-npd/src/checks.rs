@@ -1,7 +1,6 @@
 //! The NPD check as the command line offers it: `proverka npd --inn … [--date …]` and
 //! `proverka batch --check npd`.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -9,6 +8,7 @@ use proverka_core::checks::{
     CheckParam, CheckSpec, ColumnKind, DateForm, Fields, ParamDefault, ParamKind, Refusal,
     ResultColumn, field_text, planned,
 };
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup};
 use serde_json::Value;
 

@@ -1,10 +1,9 @@
 //! [`NpdQuery`] as a [`Lookup`]: its cache key, cost, upstream request, one judgement of
 //! an answer and its typed model.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::time::SystemTime;
 
-use proverka_core::status_day::{keep_for, status_changes};
+use proverka_core::status_day::{StatusOnDay as _, keep_for, status_changes};
 use proverka_core::{Billed, CacheKey, Lookup, Provider, RawAnswer, UpstreamRequest, Verdict};
 use serde_json::Value;
 
@@ -28,10 +27,7 @@ impl Lookup for NpdQuery {
         "status"
     }
     fn cache_key(&self) -> CacheKey {
-        CacheKey::builder(Provider::Npd, "npd")
-            .exact("inn", self.inn().to_string())
-            .exact("date", self.date().to_iso())
-            .build()
+        self.status_key(Provider::Npd, "npd")
     }
     fn cost(&self) -> proverka_core::Cost {
         proverka_core::Cost::Paid { typical: None }

@@ -1,13 +1,13 @@
 //! The NPD simulator (the `sandbox` feature): `GET /parser/nalog_npd_api/`, refusing what the
 //! page refuses and billing every `success = 1` answer, as the page says.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::any::Any;
 
 use proverka_core::sandbox::{
     Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, param,
     seed,
 };
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
 use serde_json::json;
 

@@ -1,8 +1,8 @@
 //! `NpdClient` against a local mock server.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::time::Duration;
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{ErrorSource, RetryPolicy};
 use proverka_npd::{Error, NpdClient, NpdQuery, ProviderError};
 use proverka_testkit::{assert_no_leak, fixture, json_response, mock_server};

@@ -1,9 +1,9 @@
 //! Properties: parsing never panics; INN and date validation; cache keys carry the date.
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Bytes, Date, Lookup, RawAnswer};
 use proverka_npd::{NpdQuery, PAST_DATE_TTL, keep_for};
 

@@ -2,9 +2,9 @@
 //! question it answers. They live here, beside the registry, because each knows two
 //! adapters (and no adapter may know another).
 
-use proverka_core::status_day::StatusOnDay as _;
 use std::sync::Arc;
 
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{FreeSource, Lookup, Provider, RawAnswer};
 
 /// The tax service's free check (`fns`) answering api-assist's NPD question (`npd`): same INN,
