@@ -78,19 +78,22 @@ mod tests {
 
     #[test]
     fn a_registry_is_named_by_its_request_id() {
-        let spec = checks().remove(0);
-        let now = SystemTime::now();
         let id = "4e817e78-5876-4608-a873-bcc141454045";
-        assert!((spec.plan)(&[(REQUEST_ID, id)], now).is_ok());
+        let code = |pairs: &[(&str, &str)]| {
+            CHECKS[0]
+                .refusal(pairs, SystemTime::UNIX_EPOCH)
+                .map(|e| e.code)
+        };
+        assert_eq!(code(&[(REQUEST_ID, id)]), None);
         // proverka's own rule: the requestId goes into the path as given.
-        let e = (spec.plan)(&[(REQUEST_ID, "../x")], now).err().unwrap();
-        assert_eq!(e.code, "proverka");
-        let e = (spec.plan)(&[(REQUEST_ID, id), ("limit", "x")], now)
-            .err()
-            .unwrap();
-        assert_eq!(e.code, "invalid_request");
-        let f =
-            fields(&serde_json::json!({"listStatus": "SUCCESS", "selfemployedAccount": [{}, {}]}));
+        assert_eq!(code(&[(REQUEST_ID, "../x")]).as_deref(), Some("proverka"));
+        assert_eq!(
+            code(&[(REQUEST_ID, id), ("limit", "x")]).as_deref(),
+            Some("invalid_request")
+        );
+        let registry =
+            serde_json::json!({"listStatus": "SUCCESS", "selfemployedAccount": [{}, {}]});
+        let f = fields(&registry);
         assert_eq!(
             (f["list_status"].as_str(), f["people"].as_str()),
             ("SUCCESS", "2")

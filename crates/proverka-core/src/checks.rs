@@ -310,6 +310,12 @@ pub struct CheckSpec {
 }
 
 impl CheckSpec {
+    /// What the provider (or proverka, for it) refuses of these parameters (the fixed ones
+    /// included) as of `now`; `None` for a query it would send.
+    pub fn refusal(&self, pairs: &[(&str, &str)], now: SystemTime) -> Option<Refusal> {
+        (self.plan)(pairs, now).err()
+    }
+
     /// A parameter by its provider's name.
     pub fn param(&self, name: &str) -> Option<&'static CheckParam> {
         self.params.iter().find(|p| p.name == name)

@@ -96,14 +96,23 @@ mod tests {
 
     #[test]
     fn a_query_without_address_or_point_is_refused_in_the_provider_s_words() {
-        let spec = checks().remove(0);
-        let now = SystemTime::now();
-        assert!((spec.plan)(&[("address", "Казань, Московская 1")], now).is_ok());
-        let e = (spec.plan)(&[], now).err().unwrap();
-        assert!(e.code.contains("Coords or address"), "{e:?}");
-        let f = fields(&serde_json::json!({"court_fs": {"title": "Вахитовский", "phone": null}}));
-        assert_eq!(f["court_fs"], "Вахитовский");
-        assert_eq!(f["court_fs_phone"], "");
-        assert_eq!(f["court_ms"], "");
+        let court = CHECKS[0];
+        let at = SystemTime::UNIX_EPOCH;
+        assert_eq!(
+            court.refusal(&[("address", "Казань, Московская 1")], at),
+            None
+        );
+        let no_place = court.refusal(&[], at).map(|e| e.code);
+        assert!(no_place.is_some_and(|code| code.contains("Coords or address")));
+        let found = serde_json::json!({"court_fs": {"title": "Вахитовский", "phone": null}});
+        let f = fields(&found);
+        assert_eq!(
+            (
+                f["court_fs"].as_str(),
+                f["court_fs_phone"].as_str(),
+                f["court_ms"].as_str()
+            ),
+            ("Вахитовский", "", "")
+        );
     }
 }

@@ -78,23 +78,36 @@ fn plan(pairs: &[(&str, &str)], now: SystemTime) -> Result<Arc<dyn Lookup>, Refu
 mod tests {
     use super::*;
 
+    /// 2024-02-01 20:00 in Moscow.
+    fn at() -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800)
+    }
+
     #[test]
     fn rows_are_refused_with_the_provider_s_code_or_proverka_s() {
-        let spec = checks().remove(0);
-        let now = SystemTime::now();
-        assert!((spec.plan)(&[("inn", "540304378234")], now).is_ok());
-        let e = (spec.plan)(&[("inn", "")], now).err().unwrap();
+        let refused = |pairs: &[(&str, &str)]| {
+            CHECKS[0]
+                .refusal(pairs, at())
+                .map(|e| (e.code, e.param.unwrap_or_default()))
+        };
+        assert_eq!(refused(&[("inn", "540304378234")]), None);
         assert_eq!(
-            (e.code.as_str(), e.param.as_deref()),
-            ("40000", Some("inn"))
+            refused(&[("inn", "")]),
+            Some(("40000".into(), "inn".into()))
         );
-        // A wrong check digit is proverka's own rule.
-        let e = (spec.plan)(&[("inn", "540304378235")], now).err().unwrap();
-        assert_eq!(e.code, "proverka");
-        let e = (spec.plan)(&[("inn", "540304378234"), ("date", "2024-13-01")], now)
-            .err()
-            .unwrap();
-        assert_eq!(e.param.as_deref(), Some("date"));
+        // A wrong check digit, or a day still to come, is proverka's own rule.
+        assert_eq!(
+            refused(&[("inn", "540304378235")]),
+            Some(("proverka".into(), "inn".into()))
+        );
+        assert_eq!(
+            refused(&[("inn", "540304378234"), ("date", "2024-02-02")]),
+            Some(("proverka".into(), "date".into()))
+        );
+        assert_eq!(
+            refused(&[("inn", "540304378234"), ("date", "2024-13-01")]),
+            Some(("40000".into(), "date".into()))
+        );
     }
 
     #[test]
