@@ -68,22 +68,16 @@ where
         }
     };
     // clap reads the plain variables; their `_FILE` forms come from the files.
-    global.proxy = global
-        .proxy
-        .take()
-        .or_else(|| environment::var("PROVERKA_PROXY"));
-    global.key = global
-        .key
-        .take()
-        .or_else(|| environment::var("PROVERKA_KEY"));
-    global.redis = global
-        .redis
-        .take()
-        .or_else(|| environment::var("PROVERKA_REDIS_URL"));
-    global.store = global
-        .store
-        .take()
-        .or_else(|| environment::var("PROVERKA_STORE"));
+    for (value, variable) in [
+        (&mut global.proxy, "PROVERKA_PROXY"),
+        (&mut global.key, "PROVERKA_KEY"),
+        (&mut global.redis, "PROVERKA_REDIS_URL"),
+        (&mut global.store, "PROVERKA_STORE"),
+    ] {
+        if value.is_none() {
+            *value = environment::var(variable);
+        }
+    }
     let mut sources = Vec::new();
     for source in proverka::free_sources() {
         let (flag, variable) = source_flag(source.paid());

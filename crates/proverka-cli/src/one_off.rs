@@ -20,16 +20,16 @@ pub(crate) async fn one_off(
     let now = std::time::SystemTime::now();
     let ask = |pairs: Vec<(String, String)>| async move {
         Ok(match plan(check, &pairs, now) {
-            Err(e) => (Outcome::invalid(e.code, e.message), None),
+            Err(e) => Outcome::invalid(e.code, e.message),
             Ok(planned) => {
                 let mut o = engine.check(check, &planned, None, &one_off_id()).await?;
                 check::show_params(check, &planned, &mut o);
-                (o, Some(planned))
+                o
             }
         })
     };
     let Some(paging) = check.spec.paging else {
-        return ask(pairs.to_vec()).await.map(|(o, _)| o);
+        return ask(pairs.to_vec()).await;
     };
     let page = |offset: u32| {
         let mut p: Vec<(String, String)> = pairs
@@ -41,11 +41,7 @@ pub(crate) async fn one_off(
         p.push((paging.offset.to_owned(), offset.to_string()));
         p
     };
-    let mut answer = walk_pages(&paging, |offset| {
-        let pairs = page(offset);
-        async { ask(pairs).await.map(|(o, _)| o) }
-    })
-    .await?;
+    let mut answer = walk_pages(&paging, |offset| ask(page(offset))).await?;
     if answer.status == Status::Ok
         && let Some(result) = &answer.result
     {
