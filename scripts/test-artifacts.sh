@@ -145,6 +145,8 @@ as_service=(setpriv --reuid=proverka --regid=proverka --clear-groups
 grep -q "/var/lib/proverka/store.sqlite" "$work/check.txt" || fail "the store is not in the state directory: $(cat "$work/check.txt")"
 
 log=$work/proxy.log
+# Made first: the background job opens it in its own process, which `tail` may outrun.
+: >"$log"
 "${as_service[@]}" --sandbox --listen 127.0.0.1:0 2>"$log" &
 pids+=($!)
 # Waits on the "listening" line (an event: the socket queues connections from then on).
