@@ -2,6 +2,7 @@
 //! keys, budgets, provider errors and the typed API in process through its service; on real
 //! sockets what is about sockets (a client that hangs up, shutdown, load, bursts over HTTP).
 
+use proverka_core::ProviderRefusal as _;
 use std::collections::HashMap;
 use std::time::Duration;
 

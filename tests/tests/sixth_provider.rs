@@ -4,7 +4,6 @@
 //! command line (a subcommand, a batch check with its own columns), without a line of theirs
 //! naming it. This is the "one package" promise of the registry, checked.
 
-use std::any::Any;
 use std::sync::{Arc, Once};
 use std::time::{Duration, SystemTime};
 
@@ -223,10 +222,6 @@ impl Simulator for SixthSimulator {
 
     fn credential(&self) -> Option<&'static str> {
         Some("sixth-token")
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

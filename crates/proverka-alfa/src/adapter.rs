@@ -1,10 +1,11 @@
 //! [`AlfaAdapter`]: the Alfa-Bank registry status as the proxy sees it.
 
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
-use crate::{PATH_PREFIX, RegistryQuery, SPEC, ValidationError};
+use crate::{PATH_PREFIX, RegistryQuery, SPEC};
 
 /// The typed route's prefix: the requestId follows it.
 const TYPED_PREFIX: &str = "/v1/alfa/registries/";
@@ -31,7 +32,7 @@ impl Adapter for AlfaAdapter {
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
         RegistryQuery::from_parts(input.tail, input.pairs)
             .map(Parsed::stable)
-            .map_err(|e| ProviderReply::new(ValidationError::HTTP_STATUS, e.provider_body()))
+            .map_err(|e| e.provider_reply())
     }
 
     fn missing_credential(&self) -> ProviderReply {

@@ -1,6 +1,7 @@
 //! The registry status as the command line offers it: `proverka alfa <requestId>` (every
 //! page, with the caller's bearer) and `proverka batch --check alfa`.
 
+use proverka_core::ProviderRefusal as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 

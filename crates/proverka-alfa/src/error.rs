@@ -230,16 +230,17 @@ impl ValidationError {
             RefusedBy::Proverka => RefusedBy::MARKER.to_owned(),
         }
     }
+}
 
-    /// The body the bank answers such a request with, HTTP 400: the code of
-    /// [`ProviderError::InvalidRequest`]
-    /// and the description; for proverka's own rules `{"error":"proverka",…}`.
-    pub fn provider_body(&self) -> String {
+/// The bank answers such a request with HTTP 400, the code of
+/// [`ProviderError::InvalidRequest`] and the description; proverka's own rules with
+/// `{"error":"proverka",…}`.
+impl proverka_core::ProviderRefusal for ValidationError {
+    const HTTP_STATUS: u16 = 400;
+
+    fn provider_body(&self) -> String {
         serde_json::json!({"error": self.code(), "error_description": self.description}).to_string()
     }
-
-    /// The HTTP status the bank uses for it.
-    pub const HTTP_STATUS: u16 = 400;
 }
 
 #[cfg(test)]
@@ -248,8 +249,7 @@ mod explain_tests {
 
     #[test]
     fn every_code_of_the_page_is_explained_in_its_words() {
-        for (code, error) in CODES.rows() {
-            let m = ProviderError::explain(&Failure::code(error)).unwrap();
+        for (code, error, m) in proverka_testkit::explained_rows(&CODES, ProviderError::explain) {
             assert!(m.meaning.starts_with(code), "{}", m.meaning);
             assert_eq!(m.remedy, error.remedy());
         }

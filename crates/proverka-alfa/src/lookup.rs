@@ -38,12 +38,7 @@ fn judge(raw: &RawAnswer) -> Verdict {
 }
 
 impl Lookup for RegistryQuery {
-    fn provider(&self) -> Provider {
-        Provider::Alfa
-    }
-    fn query_kind(&self) -> &'static str {
-        "registry"
-    }
+    proverka_core::lookup_names!(Provider::Alfa, "registry");
     /// The requestId and the page: an entry holds passport data, so it is reachable only
     /// with the same requestId and page (and, in the proxy, an accepted bearer).
     fn cache_key(&self) -> CacheKey {

@@ -3,12 +3,13 @@
 //! bearer refusals and pagination; a registry advances NEW → IN_PROGRESS → SUCCESS as the
 //! simulated clock moves. Never billed.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, json_of, lock, param, seed};
+use proverka_core::sandbox::{
+    Reply, Request, Simulated, Simulator, json_of, lock, no_setting, param, seed, setting,
+};
 use proverka_core::{Lookup, Provider};
 use serde_json::{Value, json};
 
@@ -135,23 +136,14 @@ impl Simulator for AlfaSimulator {
     /// `step_ms`: how long a registry stays in each state, in milliseconds.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
-            "step_ms" => {
-                let ms = value
-                    .parse()
-                    .map_err(|e| format!("step_ms: {value} is not a number ({e})"))?;
-                self.step = Duration::from_millis(ms);
-                Ok(())
-            }
-            _ => Err(format!("no setting named {name} (step_ms)")),
+            "step_ms" => self.step = Duration::from_millis(setting(name, value)?),
+            _ => return Err(no_setting(name, &["step_ms"])),
         }
+        Ok(())
     }
 
     fn reset(&self) {
         lock(&self.seen).clear();
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -13,11 +13,7 @@ const BEARER: &str = "alfa-bearer-SeCrEt-5a4b3c2d1e";
 const ID: &str = "4e817e78-5876-4608-a873-bcc141454045";
 
 fn client(server: &MockServer) -> AlfaClient {
-    AlfaClient::builder()
-        .base_url(server.uri())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    proverka_testkit::client_at::<AlfaClient>(server, None, Duration::from_secs(5))
 }
 
 fn path_for_id() -> String {
@@ -100,11 +96,7 @@ async fn errors_by_status_are_typed_and_leak_no_bearer() {
             other => panic!("{other:?}"),
         }
     }
-    let server = mock_server().await;
-    Mock::given(path(path_for_id()))
-        .respond_with(ResponseTemplate::new(400))
-        .mount(&server)
-        .await;
+    let server = proverka_testkit::serving(&path_for_id(), ResponseTemplate::new(400)).await;
     let e = client(&server)
         .registry(&Secret::new(BEARER), &RegistryQuery::new(ID).unwrap())
         .await
@@ -168,11 +160,8 @@ async fn fetch_all_refuses_a_list_shorter_than_its_total() {
 #[tokio::test]
 async fn fetch_all_is_bounded_when_pages_never_end() {
     // A bank that always returns a full page and claims a total of 6: at most 6/2+1 pages.
-    let server = mock_server().await;
-    Mock::given(path(path_for_id()))
-        .respond_with(json_response(200, page(0, 2, Some(6))))
-        .mount(&server)
-        .await;
+    let server =
+        proverka_testkit::serving(&path_for_id(), json_response(200, page(0, 2, Some(6)))).await;
     let all = client(&server)
         .fetch_all(&Secret::new(BEARER), ID, 2)
         .await

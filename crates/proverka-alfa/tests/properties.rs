@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use proverka_alfa::{AccountStatus, ListStatus, RegistryQuery};
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{Bytes, Lookup, RawAnswer};
 
 /// The judgement of `raw` as the answer to a status query (the bank's does not depend on time).

@@ -174,6 +174,24 @@ impl ProviderReply {
     }
 }
 
+/// A query refused before any call (an adapter's `ValidationError`), answered in the
+/// provider's own words: the status and body the provider gives such a query, or, for a rule
+/// of proverka's own ([`RefusedBy::Proverka`](crate::RefusedBy::Proverka)), a body of the
+/// provider's shape that says so.
+pub trait ProviderRefusal {
+    /// The HTTP status the provider answers a refused query with (some answer 200 and an
+    /// error in the body).
+    const HTTP_STATUS: u16;
+
+    /// The JSON body the provider would answer with.
+    fn provider_body(&self) -> String;
+
+    /// The whole reply: [`Self::HTTP_STATUS`] and [`Self::provider_body`].
+    fn provider_reply(&self) -> ProviderReply {
+        ProviderReply::new(Self::HTTP_STATUS, self.provider_body())
+    }
+}
+
 /// Why an answer could not be rendered as the adapter's model: the typed API's `error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RenderError {

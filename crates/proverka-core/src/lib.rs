@@ -58,8 +58,9 @@ mod secret;
 pub mod status_day;
 
 pub use adapter::{
-    AccountRoute, Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderReply, ProviderSpec,
-    QueryInput, RenderError, RoutePath, Routes, TypedOperation, TypedParam, render_model,
+    AccountRoute, Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderRefusal,
+    ProviderReply, ProviderSpec, QueryInput, RenderError, RoutePath, Routes, TypedOperation,
+    TypedParam, render_model,
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, bodies_read, json_body};
 #[cfg(feature = "http")]

@@ -165,3 +165,19 @@ impl UpstreamRequest {
         s
     }
 }
+
+/// The two methods of a [`Lookup`] impl that name what it asks, for a query whose kind is the
+/// same for every value: `lookup_names!(Provider::Npd, "status")` writes
+/// [`provider`](Lookup::provider) and [`query_kind`](Lookup::query_kind).
+#[macro_export]
+macro_rules! lookup_names {
+    ($provider:expr, $kind:expr $(,)?) => {
+        fn provider(&self) -> $crate::Provider {
+            $provider
+        }
+
+        fn query_kind(&self) -> &'static str {
+            $kind
+        }
+    };
+}

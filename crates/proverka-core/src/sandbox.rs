@@ -189,7 +189,7 @@ pub struct FaultRule {
 /// suffers. Made by its adapter ([`Adapter::simulator`](crate::Adapter::simulator)); the
 /// sandbox serves it on the adapter's [`upstream_paths`](crate::Adapter::upstream_paths) and
 /// [`account_routes`](crate::Adapter::account_routes), and counts its calls.
-pub trait Simulator: Send + Sync + fmt::Debug + 'static {
+pub trait Simulator: AsAny + Send + Sync + fmt::Debug + 'static {
     /// Which provider it simulates.
     fn provider(&self) -> Provider;
 
@@ -251,9 +251,39 @@ pub trait Simulator: Send + Sync + fmt::Debug + 'static {
 
     /// Forgets what it learned and restores what it spent (a balance, a quota).
     fn reset(&self) {}
+}
 
-    /// Itself, so a test reaches its own methods (`handle.simulator::<FsspSimulator>()`).
+/// A simulator as itself, so a test reaches its own methods
+/// (`handle.simulator::<FsspSimulator>()`); every type has it.
+pub trait AsAny {
+    /// Itself, as [`Any`].
     fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Any> AsAny for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The value of a setting ([`Simulator::set`]), read as `T`.
+///
+/// # Errors
+/// A message naming the setting and the value, for a value that does not read as `T`.
+pub fn setting<T>(name: &str, value: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: fmt::Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e| format!("{name}: {value} cannot be read ({e})"))
+}
+
+/// The refusal of a setting a simulator does not have, naming the ones it has.
+pub fn no_setting(name: &str, known: &[&str]) -> String {
+    format!("no setting named {name} ({})", known.join(", "))
 }
 
 /// The value of the first of `names` present in `pairs`, trimmed; `None` when blank. The first

@@ -152,6 +152,27 @@ pub trait StatusOnDay: Sized {
         Self::from_pairs_on(pairs, Date::today_moscow())
     }
 
+    /// A front end's query ([`Adapter::parse`](crate::Adapter::parse)), as of today in Moscow
+    /// on the input's clock, refused in the provider's words. Without a date the query means
+    /// today, which changes at midnight: such a query is not
+    /// [`stable`](crate::Parsed::stable).
+    ///
+    /// # Errors
+    /// As [`Self::parse_on`], as the provider's reply.
+    fn from_input(input: &crate::QueryInput<'_>) -> Result<crate::Parsed, crate::ProviderReply>
+    where
+        Self: crate::Lookup + 'static,
+        Self::Error: crate::ProviderRefusal,
+    {
+        let dated = names_a_date(input.pairs, Self::DATE);
+        Self::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
+            .map(|q| crate::Parsed {
+                stable: dated,
+                ..crate::Parsed::stable(q)
+            })
+            .map_err(|e| crate::ProviderRefusal::provider_reply(&e))
+    }
+
     /// Its cache key: the INN and the day, under `provider`'s `kind` of entry.
     fn status_key(&self, provider: crate::Provider, kind: &'static str) -> crate::CacheKey {
         let (inn, date) = self.subject();

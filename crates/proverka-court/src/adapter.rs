@@ -1,5 +1,6 @@
 //! [`CourtAdapter`]: the court jurisdiction check as the proxy sees it.
 
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
@@ -28,7 +29,7 @@ impl Adapter for CourtAdapter {
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
         CourtQuery::from_pairs(input.pairs)
             .map(Parsed::stable)
-            .map_err(|e| ProviderReply::new(200, e.provider_body()))
+            .map_err(|e| e.provider_reply())
     }
 
     fn missing_credential(&self) -> ProviderReply {

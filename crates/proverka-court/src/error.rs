@@ -207,11 +207,15 @@ impl ValidationError {
             ..Self::new(provider, reason)
         }
     }
+}
 
-    /// The body the provider would answer with (HTTP 200):
-    /// `{"data":{"status":0,"error":"Non-correct recording of coordinates"}}`; for proverka's
-    /// own rules the error text starts with `proverka:`.
-    pub fn provider_body(&self) -> String {
+/// The provider answers with HTTP 200 and
+/// `{"data":{"status":0,"error":"Non-correct recording of coordinates"}}`; proverka's own
+/// rules' error text starts with `proverka:`.
+impl proverka_core::ProviderRefusal for ValidationError {
+    const HTTP_STATUS: u16 = 200;
+
+    fn provider_body(&self) -> String {
         let error = match self.refused_by {
             RefusedBy::Provider => self.provider.provider_text(),
             RefusedBy::Proverka => format!("{}: {}", RefusedBy::MARKER, self.reason),
@@ -229,8 +233,7 @@ mod explain_tests {
 
     #[test]
     fn every_text_of_the_page_is_explained_in_its_words() {
-        for (text, error) in TEXTS.rows() {
-            let m = ProviderError::explain(&Failure::code(error)).unwrap();
+        for (text, error, m) in proverka_testkit::explained_rows(&TEXTS, ProviderError::explain) {
             assert_eq!(m.remedy, error.remedy(), "{text}");
             assert!(m.meaning.contains(". Решение: "), "{}", m.meaning);
         }

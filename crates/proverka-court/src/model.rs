@@ -102,11 +102,8 @@ fn parse_body(status: u16, body: &[u8]) -> Result<Jurisdiction, NotAnAnswer> {
     let malformed = |what: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         NotAnAnswer::Malformed(what(Provider::Court, status, body))
     };
-    let value: Value = serde_json::from_slice(proverka_core::json_body(body))
-        .map_err(|_| malformed(MalformedAnswer::describe))?;
-    let Value::Object(mut top) = value else {
-        return Err(malformed(MalformedAnswer::unexpected_shape));
-    };
+    let mut top =
+        lenient::json_object(Provider::Court, status, body).map_err(NotAnAnswer::Malformed)?;
     let Some(Value::Object(mut data)) = top.remove("data") else {
         return Err(malformed(MalformedAnswer::unexpected_shape));
     };

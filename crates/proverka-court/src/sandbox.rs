@@ -2,10 +2,11 @@
 //! what the page refuses, finding courts for Russia's points and known addresses, and
 //! spending a daily quota (`data.last`) per answer.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, json_of, param, seed};
+use proverka_core::sandbox::{
+    Reply, Request, Simulated, Simulator, json_of, no_setting, param, seed, setting,
+};
 use proverka_core::{Lookup, Provider};
 use serde_json::{Value, json};
 
@@ -70,10 +71,10 @@ impl Simulator for CourtSimulator {
     }
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
-        let pairs = request.pairs;
-        if pairs.iter().all(|(k, v)| *k != "token" || v.is_empty()) {
+        if request.param(&["token"]).is_none() {
             return Simulated::Refused(error("401 Unauthorized", 0));
         }
+        let pairs = request.pairs;
         let point = match page_rules(pairs) {
             Ok(point) => point,
             Err(refused) => return Simulated::Refused(refused),
@@ -139,23 +140,14 @@ impl Simulator for CourtSimulator {
     /// `quota`: the queries a day at start.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
-            "quota" => {
-                let quota = value
-                    .parse()
-                    .map_err(|e| format!("quota: {value} is not a number ({e})"))?;
-                *self = Self::new(quota);
-                Ok(())
-            }
-            _ => Err(format!("no setting named {name} (quota)")),
+            "quota" => *self = Self::new(setting(name, value)?),
+            _ => return Err(no_setting(name, &["quota"])),
         }
+        Ok(())
     }
 
     fn reset(&self) {
         self.left.store(self.initial_quota, Ordering::SeqCst);
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

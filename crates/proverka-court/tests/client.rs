@@ -11,12 +11,7 @@ use wiremock::{Mock, MockServer};
 const TOKEN: &str = "court-token-SeCrEt-77a1f0";
 
 fn client(server: &MockServer) -> CourtClient {
-    CourtClient::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    proverka_testkit::client_at::<CourtClient>(server, Some(TOKEN), Duration::from_secs(5))
 }
 
 fn kazan() -> CourtQuery {
@@ -66,11 +61,8 @@ async fn business_errors_are_typed_and_carry_no_token() {
             false,
         ),
     ] {
-        let server = mock_server().await;
-        Mock::given(path("/api"))
-            .respond_with(json_response(200, fixture("court", file)))
-            .mount(&server)
-            .await;
+        let server =
+            proverka_testkit::serving("/api", json_response(200, fixture("court", file))).await;
         let e = client(&server).find(&kazan()).await.unwrap_err();
         assert_no_leak(&e, &[TOKEN]);
         assert_eq!(e.source_kind(), ErrorSource::Provider);
@@ -84,28 +76,22 @@ async fn business_errors_are_typed_and_carry_no_token() {
 
 #[tokio::test]
 async fn garbage_and_timeouts_are_typed() {
-    let server = mock_server().await;
-    Mock::given(path("/api"))
-        .respond_with(json_response(200, fixture("court", "html_page.html")))
-        .mount(&server)
-        .await;
+    let server = proverka_testkit::serving(
+        "/api",
+        json_response(200, fixture("court", "html_page.html")),
+    )
+    .await;
     let e = client(&server).find(&kazan()).await.unwrap_err();
     assert_eq!(e.source_kind(), ErrorSource::Decode);
 
-    let slow = mock_server().await;
-    Mock::given(path("/api"))
-        .respond_with(
-            json_response(200, fixture("court", "found_both_courts.json"))
-                .set_delay(Duration::from_secs(2)),
-        )
-        .mount(&slow)
-        .await;
-    let c = CourtClient::builder()
-        .token(TOKEN)
-        .base_url(slow.uri())
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap();
+    let slow = proverka_testkit::serving(
+        "/api",
+        json_response(200, fixture("court", "found_both_courts.json"))
+            .set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    let c =
+        proverka_testkit::client_at::<CourtClient>(&slow, Some(TOKEN), Duration::from_millis(200));
     let e = c.find(&kazan()).await.unwrap_err();
     assert_no_leak(&e, &[TOKEN]);
     assert_eq!(e.source_kind(), ErrorSource::Network);

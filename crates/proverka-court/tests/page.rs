@@ -1,6 +1,7 @@
 //! The adapter against the provider's page (`shared/seeds/001_1fe34d93b2f429eb.txt`): each
 //! test quotes the line it follows.
 
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{Lookup, RefusedBy};
 use proverka_court::{CoordOrder, CourtQuery, ProviderError};
 

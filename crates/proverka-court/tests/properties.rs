@@ -1,6 +1,7 @@
 //! Properties: parsing never panics; address and coordinate validation; cache keys.
 
 use proptest::prelude::*;
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{Bytes, Lookup, RawAnswer};
 use proverka_court::{Address, Coords, CourtQuery, ProviderError};
 

@@ -1,12 +1,11 @@
 //! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
 
-use proverka_core::status_day::{StatusOnDay as _, names_a_date};
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{
-    Adapter, Date, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
-use crate::query::DATE;
-use crate::{FnsQuery, PATH, SPEC, ValidationError};
+use crate::{FnsQuery, PATH, SPEC};
 
 /// ФНС «Проверка статуса налогоплательщика НПД» for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,16 +33,9 @@ impl Adapter for FnsAdapter {
         vec![RoutePath::Exact(PATH)]
     }
 
-    /// Without a `date` the query means today (Moscow): such a query is not
-    /// [`stable`](Parsed::stable).
+    /// Without a `date` the query means today (Moscow): not [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
-        let dated = names_a_date(input.pairs, DATE);
-        FnsQuery::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
-            .map(|q| Parsed {
-                stable: dated,
-                ..Parsed::stable(q)
-            })
-            .map_err(|e| ProviderReply::new(ValidationError::HTTP_STATUS, e.provider_body()))
+        FnsQuery::from_input(input)
     }
 
     /// Never sent: the service takes no credential.

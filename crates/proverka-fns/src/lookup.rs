@@ -20,12 +20,7 @@ fn judge(query: &FnsQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {
 }
 
 impl Lookup for FnsQuery {
-    fn provider(&self) -> Provider {
-        Provider::Fns
-    }
-    fn query_kind(&self) -> &'static str {
-        "status"
-    }
+    proverka_core::lookup_names!(Provider::Fns, "status");
     fn cache_key(&self) -> CacheKey {
         self.status_key(Provider::Fns, "status")
     }

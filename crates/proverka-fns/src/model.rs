@@ -2,7 +2,6 @@
 
 use proverka_core::lenient;
 use proverka_core::{MalformedAnswer, Provider, RawAnswer};
-use serde_json::Value;
 
 use crate::{Error, ProviderError};
 
@@ -26,21 +25,11 @@ pub fn parse(raw: &RawAnswer) -> Result<TaxpayerStatus, Error> {
     let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         Error::Malformed(f(Provider::Fns, raw.status, &raw.body))
     };
-    let value: Value = serde_json::from_slice(proverka_core::json_body(&raw.body))
-        .map_err(|_| malformed(MalformedAnswer::describe))?;
-    let Value::Object(mut map) = value else {
-        return Err(malformed(MalformedAnswer::unexpected_shape));
-    };
+    let mut map =
+        lenient::json_object(Provider::Fns, raw.status, &raw.body).map_err(Error::Malformed)?;
     let message = map.remove("message").and_then(lenient::text_of);
     if raw.status == 200 {
-        let status = match map.remove("status") {
-            Some(Value::Bool(b)) => Some(b),
-            Some(v) => lenient::int_of(&v)
-                .filter(|n| *n == 0 || *n == 1)
-                .map(|n| n == 1),
-            None => None,
-        };
-        return match status {
+        return match map.remove("status").as_ref().and_then(lenient::flag_of) {
             Some(self_employed) => Ok(TaxpayerStatus {
                 self_employed,
                 message,

@@ -2,14 +2,14 @@
 //! `POST /api/v1/tracker/taxpayer_status` with `{"inn", "requestDate"}`, its per-IP limit and
 //! its 422 codes. Never billed.
 
-use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use proverka_core::sandbox::{
-    NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock, seed,
+    NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock,
+    no_setting, seed, setting,
 };
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
@@ -128,21 +128,13 @@ impl Simulator for FnsSimulator {
     /// `per_minute`: the calls a minute answered from one IP address.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
-            "per_minute" => {
-                self.per_minute = value
-                    .parse()
-                    .map_err(|e| format!("per_minute: {value} is not a number ({e})"))?;
-                Ok(())
-            }
-            _ => Err(format!("no setting named {name} (per_minute)")),
+            "per_minute" => self.per_minute = setting(name, value)?,
+            _ => return Err(no_setting(name, &["per_minute"])),
         }
+        Ok(())
     }
 
     fn reset(&self) {
         lock(&self.recent).clear();
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

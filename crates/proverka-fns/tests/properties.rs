@@ -1,6 +1,7 @@
 //! Properties: parsing never panics; validation refuses exactly the service's range.
 
 use proptest::prelude::*;
+use proverka_core::ProviderRefusal as _;
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Bytes, Lookup, RawAnswer};
 use proverka_fns::FnsQuery;

@@ -1,6 +1,7 @@
 //! [`FsspAdapter`]: the FSSP check as the proxy sees it (routes, defaults, validation,
 //! the provider's own refusals, the typed operations).
 
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, QueryInput,
     RoutePath, Routes, Secret, TypedOperation, TypedParam,
@@ -58,7 +59,7 @@ impl Adapter for FsspAdapter {
         );
         FsspQuery::from_pairs_on(&pairs, Date::moscow_date_at(input.now))
             .map(Parsed::stable)
-            .map_err(|e| ProviderReply::new(200, e.provider_body()))
+            .map_err(|e| e.provider_reply())
     }
 
     fn missing_credential(&self) -> ProviderReply {

@@ -1,6 +1,7 @@
 //! FSSP's checks as the command line offers them: `proverka fssp <type> …` and
 //! `proverka batch --check fssp-<type>`, one for each search type of the page.
 
+use proverka_core::ProviderRefusal as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 

@@ -339,7 +339,7 @@ impl Failure for ProviderError {
 /// provider itself would answer, or by one of proverka's own rules ([`RefusedBy::Proverka`]),
 /// which says so.
 ///
-/// The proxy replies with [`ValidationError::provider_body`]: exactly the provider's body for
+/// The proxy replies with [`provider_body`](proverka_core::ProviderRefusal::provider_body): exactly the provider's body for
 /// the page's rules, a body marked `"error":"proverka"` for proverka's own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{param}: {reason} ({})", self.origin())]
@@ -391,11 +391,15 @@ impl ValidationError {
             _ => self.code.name().to_owned(),
         }
     }
+}
 
-    /// The body the provider would answer (with HTTP 200):
-    /// `{"error":"101","message":"MISSING_REQUIRED_lastname_PARAMETER"}`; for proverka's own
-    /// rules `{"error":"proverka","message":"onlyActual: must be …"}`.
-    pub fn provider_body(&self) -> String {
+/// The provider answers with HTTP 200 and
+/// `{"error":"101","message":"MISSING_REQUIRED_lastname_PARAMETER"}`; proverka's own rules
+/// with `{"error":"proverka","message":"onlyActual: must be …"}`.
+impl proverka_core::ProviderRefusal for ValidationError {
+    const HTTP_STATUS: u16 = 200;
+
+    fn provider_body(&self) -> String {
         let code = match self.refused_by {
             RefusedBy::Proverka => RefusedBy::MARKER.to_owned(),
             RefusedBy::Provider => self
@@ -412,6 +416,8 @@ pub type Error = proverka_core::Error<ValidationError, ProviderError>;
 
 #[cfg(test)]
 mod tests {
+    use proverka_core::ProviderRefusal as _;
+
     use super::*;
 
     #[test]

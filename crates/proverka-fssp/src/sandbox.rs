@@ -3,11 +3,10 @@
 //! adapter's validation), answering from the page's samples, and charging a balance that may
 //! go below zero down to a credit line, as the page's `inquiry` shows.
 
-use std::any::Any;
 use std::sync::{Mutex, MutexGuard};
 
 use proverka_core::sandbox::{
-    Fault, Reply, Request, Simulated, Simulator, json_of, lock, param, seed,
+    Fault, Reply, Request, Simulated, Simulator, json_of, lock, no_setting, param, seed,
 };
 use proverka_core::{Date, Lookup, Money, Provider, Secret};
 use serde_json::{Value, json};
@@ -187,17 +186,13 @@ impl Simulator for FsspSimulator {
         match name {
             "balance" => *self = Self::new(amount, self.credit),
             "credit" => self.credit = amount,
-            _ => return Err(format!("no setting named {name} (balance, credit)")),
+            _ => return Err(no_setting(name, &["balance", "credit"])),
         }
         Ok(())
     }
 
     fn reset(&self) {
         *self.lock_balance() = self.initial_balance;
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -23,12 +23,7 @@ async fn server() -> MockServer {
 }
 
 fn client(server: &MockServer) -> FsspClient {
-    FsspClient::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    proverka_testkit::client_at::<FsspClient>(server, Some(TOKEN), Duration::from_secs(5))
 }
 
 fn json(body: String) -> ResponseTemplate {
@@ -151,11 +146,7 @@ async fn provider_errors_with_http_200_are_typed() {
             false,
         ),
     ] {
-        let server = server().await;
-        Mock::given(path("/api/fssp.php"))
-            .respond_with(json(fixture(file)))
-            .mount(&server)
-            .await;
+        let server = proverka_testkit::serving("/api/fssp.php", json(fixture(file))).await;
         let e = client(&server).physical(&physical()).await.unwrap_err();
         assert_no_secret(&e);
         assert_eq!(e.source_kind(), ErrorSource::Provider, "{file}");
@@ -177,11 +168,11 @@ async fn garbage_is_malformed_never_no_debts() {
         (200, fixture("unknown_shape.json"), "application/json"),
         (502, "<html>Bad Gateway</html>".to_owned(), "text/html"),
     ] {
-        let server = server().await;
-        Mock::given(path("/api/fssp.php"))
-            .respond_with(ResponseTemplate::new(status).set_body_raw(body, ctype))
-            .mount(&server)
-            .await;
+        let server = proverka_testkit::serving(
+            "/api/fssp.php",
+            ResponseTemplate::new(status).set_body_raw(body, ctype),
+        )
+        .await;
         let e = client(&server).physical(&physical()).await.unwrap_err();
         assert_no_secret(&e);
         assert_eq!(e.source_kind(), ErrorSource::Decode, "{e}");
@@ -192,17 +183,13 @@ async fn garbage_is_malformed_never_no_debts() {
 
 #[tokio::test]
 async fn a_slow_provider_is_a_timeout() {
-    let server = server().await;
-    Mock::given(path("/api/fssp.php"))
-        .respond_with(json(fixture("physical_found.json")).set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
-    let c = FsspClient::builder()
-        .token(TOKEN)
-        .base_url(server.uri())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let server = proverka_testkit::serving(
+        "/api/fssp.php",
+        json(fixture("physical_found.json")).set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    let c =
+        proverka_testkit::client_at::<FsspClient>(&server, Some(TOKEN), Duration::from_millis(300));
     let e = c.physical(&physical()).await.unwrap_err();
     assert_no_secret(&e);
     match &e {
@@ -234,13 +221,11 @@ async fn a_refused_connection_is_a_connect_error_not_charged() {
 
 #[tokio::test]
 async fn redirects_are_refused() {
-    let server = server().await;
-    Mock::given(path("/api/fssp.php"))
-        .respond_with(
-            ResponseTemplate::new(301).insert_header("Location", "https://elsewhere.invalid/"),
-        )
-        .mount(&server)
-        .await;
+    let server = proverka_testkit::serving(
+        "/api/fssp.php",
+        ResponseTemplate::new(301).insert_header("Location", "https://elsewhere.invalid/"),
+    )
+    .await;
     let e = client(&server).physical(&physical()).await.unwrap_err();
     assert_no_secret(&e);
     assert!(matches!(&e, Error::Transport(t) if t.kind() == TransportErrorKind::Redirect));

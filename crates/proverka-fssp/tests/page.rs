@@ -1,6 +1,7 @@
 //! The adapter against the provider's page (`shared/seeds/000_174d4d2e7888f3ca.txt`): each
 //! test quotes the line it follows.
 
+use proverka_core::ProviderRefusal as _;
 use proverka_core::{Billed, Money, RawAnswer, RefusedBy};
 use proverka_fssp::{ErrorCode, FsspAnswer, FsspQuery, Id, Legal, Physical, QueryType, Region};
 

@@ -1,12 +1,11 @@
 //! [`NpdAdapter`]: the api-assist NPD check as the proxy sees it.
 
-use proverka_core::status_day::{StatusOnDay as _, names_a_date};
+use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{
-    Adapter, Date, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
+    Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
 
-use crate::query::DATE;
-use crate::{NpdQuery, PATH, SPEC, ValidationError};
+use crate::{NpdQuery, PATH, SPEC};
 
 /// api-assist.com NPD (налог на профессиональный доход) for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,16 +25,9 @@ impl Adapter for NpdAdapter {
         }
     }
 
-    /// Without a `date` the query means today (Moscow), which changes at midnight: such a
-    /// query is not [`stable`](Parsed::stable).
+    /// Without a `date` the query means today (Moscow): not [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
-        let dated = names_a_date(input.pairs, DATE);
-        NpdQuery::from_pairs_on(input.pairs, Date::moscow_date_at(input.now))
-            .map(|q| Parsed {
-                stable: dated,
-                ..Parsed::stable(q)
-            })
-            .map_err(|e| ProviderReply::new(ValidationError::HTTP_STATUS, e.provider_body()))
+        NpdQuery::from_input(input)
     }
 
     fn missing_credential(&self) -> ProviderReply {

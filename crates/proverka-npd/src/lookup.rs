@@ -20,12 +20,7 @@ fn judge(query: &NpdQuery, raw: &RawAnswer, now: SystemTime) -> Verdict {
 }
 
 impl Lookup for NpdQuery {
-    fn provider(&self) -> Provider {
-        Provider::Npd
-    }
-    fn query_kind(&self) -> &'static str {
-        "status"
-    }
+    proverka_core::lookup_names!(Provider::Npd, "status");
     fn cache_key(&self) -> CacheKey {
         self.status_key(Provider::Npd, "npd")
     }

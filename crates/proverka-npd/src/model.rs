@@ -2,7 +2,6 @@
 
 use proverka_core::lenient;
 use proverka_core::{Billed, MalformedAnswer, Provider, RawAnswer};
-use serde_json::Value;
 
 use crate::{Error, ProviderError};
 
@@ -23,23 +22,13 @@ pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
     let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
         Error::Malformed(f(Provider::Npd, raw.status, &raw.body))
     };
-    let value: Value = serde_json::from_slice(proverka_core::json_body(&raw.body))
-        .map_err(|_| malformed(MalformedAnswer::describe))?;
-    let Value::Object(mut map) = value else {
-        return Err(malformed(MalformedAnswer::unexpected_shape));
-    };
+    let mut map =
+        lenient::json_object(Provider::Npd, raw.status, &raw.body).map_err(Error::Malformed)?;
     let success = map.remove("success").as_ref().and_then(lenient::int_of);
     let error = map.remove("error").and_then(lenient::text_of);
     let code = map.remove("error_code").as_ref().and_then(lenient::int_of);
     if success == Some(1) && raw.status == 200 {
-        let found = match map.remove("found") {
-            Some(Value::Bool(b)) => Some(b),
-            Some(v) => lenient::int_of(&v)
-                .filter(|n| *n == 0 || *n == 1)
-                .map(|n| n == 1),
-            None => None,
-        };
-        return match found {
+        return match map.remove("found").as_ref().and_then(lenient::flag_of) {
             Some(self_employed) => Ok(NpdStatus {
                 self_employed,
                 extra: map.into_iter().collect(),

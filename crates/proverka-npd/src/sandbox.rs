@@ -1,8 +1,6 @@
 //! The NPD simulator (the `sandbox` feature): `GET /parser/nalog_npd_api/`, refusing what the
 //! page refuses and billing every `success = 1` answer, as the page says.
 
-use std::any::Any;
-
 use proverka_core::sandbox::{
     Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, param,
     seed,
@@ -30,22 +28,23 @@ impl Simulator for NpdSimulator {
     }
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
-        let pairs = request.pairs;
-        if pairs.iter().all(|(k, v)| *k != "key" || v.is_empty()) {
+        if request.param(&["key"]).is_none() {
             return Simulated::Refused(self.provider_error("40301"));
         }
-        if let Err(refused) = page_rules(pairs) {
+        if let Err(refused) = page_rules(request.pairs) {
             return Simulated::Refused(refused);
         }
-        let found = match param(pairs, &["inn"]).unwrap_or_default() {
+        let found = match request.param(&["inn"]).unwrap_or_default() {
             PAYER => true,
             NON_PAYER => false,
-            _ => seed(pairs).is_multiple_of(2),
+            _ => seed(request.pairs).is_multiple_of(2),
         };
         Simulated::Answered {
             reply: Reply::json(200, &json!({"success": 1, "found": i32::from(found)})),
             billed: true,
-            key: NpdQuery::from_pairs(pairs).ok().map(|q| q.cache_key()),
+            key: NpdQuery::from_pairs(request.pairs)
+                .ok()
+                .map(|q| q.cache_key()),
         }
     }
 
@@ -81,10 +80,6 @@ impl Simulator for NpdSimulator {
 
     fn credential(&self) -> Option<&'static str> {
         Some(KEY)
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

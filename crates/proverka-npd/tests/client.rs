@@ -12,12 +12,7 @@ use wiremock::{Mock, MockServer};
 const KEY: &str = "npd-key-SeCrEt-0f9e8d7c6b";
 
 fn client(server: &MockServer) -> NpdClient {
-    NpdClient::builder()
-        .token(KEY)
-        .base_url(server.uri())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    proverka_testkit::client_at::<NpdClient>(server, Some(KEY), Duration::from_secs(5))
 }
 
 fn query() -> NpdQuery {
@@ -110,11 +105,11 @@ async fn access_errors_are_typed_not_retried_and_leak_nothing() {
 
 #[tokio::test]
 async fn garbage_and_5xx_are_malformed() {
-    let server = mock_server().await;
-    Mock::given(path("/parser/nalog_npd_api/"))
-        .respond_with(json_response(503, fixture("npd", "html_page.html")))
-        .mount(&server)
-        .await;
+    let server = proverka_testkit::serving(
+        "/parser/nalog_npd_api/",
+        json_response(503, fixture("npd", "html_page.html")),
+    )
+    .await;
     let e = client(&server).check(&query()).await.unwrap_err();
     assert_eq!(e.source_kind(), ErrorSource::Decode);
 }

@@ -1,5 +1,6 @@
 //! Every fixture under `fixtures/npd/` parsed, judged and snapshotted.
 
+use proverka_core::ProviderRefusal as _;
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, RawAnswer};
 use proverka_npd::NpdQuery;

@@ -1,5 +1,6 @@
 //! Properties: parsing never panics; INN and date validation; cache keys carry the date.
 
+use proverka_core::ProviderRefusal as _;
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;

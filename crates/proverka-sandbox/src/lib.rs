@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use hyper_util::rt::TokioIo;
-use proverka_core::sandbox::{Simulator, lock};
+use proverka_core::sandbox::{AsAny, Simulator, lock};
 use proverka_core::{Adapter, CacheKey, Lookup, Provider};
 use tokio::net::TcpListener;
 
@@ -309,7 +309,7 @@ impl SandboxHandle {
         self.state
             .simulators
             .iter()
-            .find_map(|s| s.as_any().downcast_ref::<T>())
+            .find_map(|s| AsAny::as_any(&**s).downcast_ref::<T>())
     }
 
     /// Clears faults and counters; each simulator forgets what it learned and restores what

@@ -102,6 +102,38 @@ pub async fn mock_server() -> MockServer {
     server
 }
 
+/// A [`mock_server`] that answers requests for `route` with `reply`.
+pub async fn serving(route: &str, reply: ResponseTemplate) -> MockServer {
+    let server = mock_server().await;
+    Mock::given(wiremock::matchers::path(route))
+        .respond_with(reply)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A provider's client sending to `server`, with `token` for a provider whose credential
+/// the client holds (`None` for one that takes none, or the caller's bearer), and the
+/// whole-request `timeout`.
+///
+/// # Panics
+/// When the builder refuses the settings.
+pub fn client_at<C: proverka_core::Connect>(
+    server: &MockServer,
+    token: Option<&str>,
+    timeout: std::time::Duration,
+) -> C {
+    let builder = proverka_core::ClientBuilder::<C>::default()
+        .base_url(server.uri())
+        .timeout(timeout);
+    match token {
+        Some(token) => builder.token(token),
+        None => builder,
+    }
+    .build()
+    .expect("the client's settings")
+}
+
 /// A JSON response with the providers' content type.
 pub fn json_response(status: u16, body: impl Into<String>) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.into(), "application/json; charset=utf-8")
@@ -212,6 +244,34 @@ pub fn own_store() -> String {
         "store_path = {:?}\n",
         own_store_path().display().to_string()
     )
+}
+
+/// Every row of a provider's code table, explained: the code each error is sent as
+/// ([`Failure::code`](proverka_core::Failure::code)) is known to `explain`, with a meaning
+/// and the error's own retry. Returns each row with its meaning, for the crate's checks of
+/// its words and remedies.
+///
+/// # Panics
+/// When a row is not explained so.
+pub fn explained_rows<E, C>(
+    table: &proverka_core::CodeTable<E, C>,
+    explain: impl Fn(&str) -> Option<proverka_core::CodeMeaning>,
+) -> Vec<(&'static C, &'static E, proverka_core::CodeMeaning)>
+where
+    E: proverka_core::Failure,
+    C: std::fmt::Debug,
+{
+    table
+        .rows()
+        .iter()
+        .map(|(code, error)| {
+            let wire = proverka_core::Failure::code(error);
+            let meaning = explain(&wire).unwrap_or_else(|| panic!("{code:?} ({wire}) unexplained"));
+            assert!(!meaning.meaning.is_empty(), "{code:?}");
+            assert_eq!(meaning.retryable, error.retryable(), "{code:?}");
+            (code, error, meaning)
+        })
+        .collect()
 }
 
 /// A fixture's parse as its snapshot shows it: the typed model, or the error's text, where it

@@ -39,6 +39,38 @@ pub fn text_of(v: Value) -> Option<String> {
     }
 }
 
+/// A yes/no answer: `true`/`false`, or a number or numeric string that is `0` or `1`;
+/// anything else is `None` (stricter than [`fields::Flag`], which reads any other number as
+/// yes: a status is read only when it is unambiguous).
+pub fn flag_of(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        v => int_of(v).filter(|n| *n == 0 || *n == 1).map(|n| n == 1),
+    }
+}
+
+/// A provider's body read as a JSON object (a byte-order mark and white space around it
+/// allowed, see [`json_body`](crate::json_body)), the first step of reading an answer by
+/// hand.
+///
+/// # Errors
+/// [`MalformedAnswer::describe`](crate::MalformedAnswer::describe) for a body that is not
+/// JSON, [`MalformedAnswer::unexpected_shape`](crate::MalformedAnswer::unexpected_shape) for
+/// JSON that is not an object.
+pub fn json_object(
+    provider: crate::Provider,
+    status: u16,
+    body: &[u8],
+) -> Result<serde_json::Map<String, Value>, crate::MalformedAnswer> {
+    match serde_json::from_slice(crate::json_body(body)) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(crate::MalformedAnswer::unexpected_shape(
+            provider, status, body,
+        )),
+        Err(_) => Err(crate::MalformedAnswer::describe(provider, status, body)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
