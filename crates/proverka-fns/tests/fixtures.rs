@@ -17,11 +17,6 @@ fn query() -> FnsQuery {
 }
 
 #[test]
-fn there_are_at_least_10_fixtures() {
-    assert!(proverka_testkit::fixture_bodies("fns").len() >= 10);
-}
-
-#[test]
 fn every_fixture_parses_as_snapshotted() {
     let query = query();
     proverka_testkit::snapshot_fixtures!(|name: &str, mut raw: RawAnswer| {

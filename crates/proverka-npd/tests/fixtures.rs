@@ -12,11 +12,6 @@ fn at() -> std::time::SystemTime {
 }
 
 #[test]
-fn there_are_at_least_10_fixtures() {
-    assert!(proverka_testkit::fixture_bodies("npd").len() >= 10);
-}
-
-#[test]
 fn every_fixture_parses_as_snapshotted() {
     // A past date, so the verdict's TTL does not depend on the time of day.
     let query = NpdQuery::new(

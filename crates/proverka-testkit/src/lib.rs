@@ -23,6 +23,7 @@ use proptest::prelude::*;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub use insta;
+pub use proptest;
 pub use proverka_core::{Bytes, RawAnswer};
 
 /// A valid 12-digit individual INN (ИНН физического лица) made of `ten` as its first ten
@@ -201,21 +202,72 @@ pub fn mutate(mut body: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
     body
 }
 
+/// Answers a provider might send on a bad day: arbitrary bytes (up to 512) under a status its
+/// pages use or not, or one of its fixtures (`fixtures/<provider>/`) damaged by
+/// [`mutations`], as HTTP 200.
+///
+/// # Panics
+/// When the provider has no fixtures.
+pub fn hostile_answers(provider: &str) -> impl Strategy<Value = RawAnswer> + use<> {
+    let fixtures: Vec<Vec<u8>> = fixture_bodies(provider)
+        .into_iter()
+        .map(|(_, body)| body)
+        .collect();
+    assert!(!fixtures.is_empty(), "no fixtures for {provider}");
+    let arbitrary = (
+        prop::collection::vec(any::<u8>(), 0..512),
+        prop::sample::select(vec![
+            200u16, 204, 400, 401, 403, 404, 422, 429, 500, 502, 503,
+        ]),
+    )
+        .prop_map(|(body, status)| {
+            let mut raw = RawAnswer::json(Bytes::from(body));
+            raw.status = status;
+            raw
+        });
+    let damaged = (any::<prop::sample::Index>(), mutations()).prop_map(move |(pick, damage)| {
+        let body = fixtures[pick.index(fixtures.len())].clone();
+        RawAnswer::json(Bytes::from(mutate(body, &damage)))
+    });
+    prop_oneof![arbitrary, damaged]
+}
+
+/// A property test named `reading_never_panics`: `read` (a closure taking a
+/// [`RawAnswer`]: the crate's parsers, judges and renderers) never panics on
+/// [`hostile_answers`] of `provider`, over 4,000 cases.
+#[macro_export]
+macro_rules! reading_never_panics {
+    ($provider:literal, $read:expr $(,)?) => {
+        $crate::proptest::proptest! {
+            #![proptest_config($crate::proptest::prelude::ProptestConfig::with_cases(4000))]
+
+            #[test]
+            fn reading_never_panics(raw in $crate::hostile_answers($provider)) {
+                let read: fn($crate::RawAnswer) = $read;
+                read(raw);
+            }
+        }
+    };
+}
+
 /// Snapshots one JSON value per fixture file of the calling test's crate (its `fixtures/`
 /// folder): `snapshot_fixtures!(|name, raw| json!(…))`. Expands at the call site, so the
 /// snapshots live beside the calling test. Every fixture is read as an HTTP 200 JSON answer
-/// unless the closure changes `raw`.
+/// unless the closure changes `raw`. A provider has at least ten fixtures: fewer fail.
 #[macro_export]
 macro_rules! snapshot_fixtures {
     ($describe:expr) => {{
         let describe = $describe;
+        let seen = ::std::cell::Cell::new(0_usize);
         $crate::insta::glob!("../fixtures", "*.{json,html,txt}", |path| {
+            seen.set(seen.get() + 1);
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let body = std::fs::read(path).unwrap();
             let raw = $crate::RawAnswer::json($crate::Bytes::from(body));
             let value: serde_json::Value = describe(&name, raw);
             $crate::insta::assert_json_snapshot!(value);
         });
+        assert!(seen.get() >= 10, "only {} fixtures", seen.get());
     }};
 }
 
@@ -272,6 +324,39 @@ where
             (code, error, meaning)
         })
         .collect()
+}
+
+/// How a status on a day (НПД) changes between two answers of `provider`'s fixtures, named
+/// `[a payer's, a non-payer's, one that cannot be read]`: the status gained or lost
+/// (`self_employed`) is the one change; the same answer twice is none, and an answer that
+/// cannot be read is no answer to compare.
+///
+/// # Panics
+/// When the changes are other than these.
+pub fn assert_status_changes(
+    query: &dyn proverka_core::Lookup,
+    provider: &str,
+    [payer, non_payer, unreadable]: [&str; 3],
+) {
+    use proverka_core::Change;
+    let (payer, non_payer) = (
+        fixture_raw(provider, payer),
+        fixture_raw(provider, non_payer),
+    );
+    let status = |from: &str, to: &str| {
+        vec![Change::new(
+            "self_employed",
+            Some(from.into()),
+            Some(to.into()),
+        )]
+    };
+    assert_eq!(query.changes(&payer, &payer), []);
+    assert_eq!(query.changes(&non_payer, &non_payer), []);
+    assert_eq!(query.changes(&payer, &non_payer), status("true", "false"));
+    assert_eq!(query.changes(&non_payer, &payer), status("false", "true"));
+    let unreadable = fixture_raw(provider, unreadable);
+    assert_eq!(query.changes(&payer, &unreadable), []);
+    assert_eq!(query.changes(&unreadable, &payer), []);
 }
 
 /// A fixture's parse as its snapshot shows it: the typed model, or the error's text, where it
