@@ -4,6 +4,7 @@ use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
+use serde_json::json;
 
 use crate::{PATH_PREFIX, RegistryQuery, SPEC};
 
@@ -36,9 +37,9 @@ impl Adapter for AlfaAdapter {
     }
 
     fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::new(
+        ProviderReply::json(
             400,
-            serde_json::json!({"error": "invalid_request", "error_description": "Authorization header is not present in request headers"}).to_string(),
+            &json!({"error": "invalid_request", "error_description": "Authorization header is not present in request headers"}),
         )
     }
 

@@ -20,16 +20,7 @@ fn uuid() -> impl Strategy<Value = String> {
     "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 }
 
-proverka_testkit::reading_never_panics!("alfa", parse_all);
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
-
-    #[test]
-    fn query_reading_never_panics(id in "\\PC{0,40}", limit in "\\PC{0,6}", offset in "\\PC{0,6}") {
-        let _ = RegistryQuery::from_parts(&id, &[("limit", &limit), ("offset", &offset)]);
-    }
-}
+proverka_testkit::reading_never_panics!("alfa", proverka_alfa::AlfaAdapter, parse_all);
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]

@@ -172,6 +172,11 @@ impl ProviderReply {
             body: body.into(),
         }
     }
+
+    /// A reply of `status` with `body` as JSON text.
+    pub fn json(status: u16, body: &Value) -> Self {
+        Self::new(status, body.to_string())
+    }
 }
 
 /// A query refused before any call (an adapter's `ValidationError`), answered in the

@@ -21,6 +21,12 @@ pub struct RawAnswer {
 }
 
 impl RawAnswer {
+    /// This answer, valid JSON, as none of the shapes `provider` documents
+    /// ([`MalformedAnswer::unexpected_shape`](crate::MalformedAnswer::unexpected_shape)).
+    pub fn unexpected_shape(&self, provider: crate::Provider) -> crate::MalformedAnswer {
+        crate::MalformedAnswer::unexpected_shape(provider, self.status, &self.body)
+    }
+
     /// An answer with status 200 and a JSON content type (tests, simulators).
     pub fn json(body: impl Into<Bytes>) -> Self {
         Self {

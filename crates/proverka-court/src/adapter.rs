@@ -4,6 +4,7 @@ use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
+use serde_json::json;
 
 use crate::{CourtQuery, PATH, SPEC};
 
@@ -33,9 +34,9 @@ impl Adapter for CourtAdapter {
     }
 
     fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::new(
+        ProviderReply::json(
             200,
-            serde_json::json!({"data": {"status": 0, "error": "401 Unauthorized"}}).to_string(),
+            &json!({"data": {"status": 0, "error": "401 Unauthorized"}}),
         )
     }
 

@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use proverka_core::{ErrorSource, Lookup};
-use proverka_court::{Address, Coords, CourtClient, CourtQuery, Error, ProviderError};
-use proverka_testkit::{assert_no_leak, fixture, json_response, mock_server};
+use proverka_court::{Address, Coords, CourtClient, CourtQuery, ProviderError};
+use proverka_testkit::{
+    assert_no_leak, assert_provider_error, fixture, json_response, mock_server,
+};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer};
 
@@ -64,13 +66,8 @@ async fn business_errors_are_typed_and_carry_no_token() {
         let server =
             proverka_testkit::serving("/api", json_response(200, fixture("court", file))).await;
         let e = client(&server).find(&kazan()).await.unwrap_err();
-        assert_no_leak(&e, &[TOKEN]);
-        assert_eq!(e.source_kind(), ErrorSource::Provider);
+        assert_provider_error(&e, &expected, &[TOKEN]);
         assert_eq!(e.retryable(), retry, "{file}");
-        assert!(
-            matches!(e, Error::Provider(ref p) if *p == expected),
-            "{file}: {e:?}"
-        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`TaxpayerStatus`] and [`parse`]: reading an answer leniently.
 
 use proverka_core::lenient;
-use proverka_core::{MalformedAnswer, Provider, RawAnswer};
+use proverka_core::{Provider, RawAnswer};
 
 use crate::{Error, ProviderError};
 
@@ -22,9 +22,6 @@ pub struct TaxpayerStatus {
 /// # Errors
 /// [`Error::Provider`] or [`Error::Malformed`].
 pub fn parse(raw: &RawAnswer) -> Result<TaxpayerStatus, Error> {
-    let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
-        Error::Malformed(f(Provider::Fns, raw.status, &raw.body))
-    };
     let mut map =
         lenient::json_object(Provider::Fns, raw.status, &raw.body).map_err(Error::Malformed)?;
     let message = map.remove("message").and_then(lenient::text_of);
@@ -35,12 +32,12 @@ pub fn parse(raw: &RawAnswer) -> Result<TaxpayerStatus, Error> {
                 message,
                 extra: map.into_iter().collect(),
             }),
-            None => Err(malformed(MalformedAnswer::unexpected_shape)),
+            None => Err(Error::Malformed(raw.unexpected_shape(Provider::Fns))),
         };
     }
     let code = map.remove("code").and_then(lenient::text_of);
     if code.is_none() {
-        return Err(malformed(MalformedAnswer::unexpected_shape));
+        return Err(Error::Malformed(raw.unexpected_shape(Provider::Fns)));
     }
     Err(Error::Provider(ProviderError::from_code(code, message)))
 }

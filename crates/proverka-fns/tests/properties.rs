@@ -11,7 +11,7 @@ fn at() -> std::time::SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800)
 }
 
-proverka_testkit::reading_never_panics!("fns", |raw| {
+proverka_testkit::reading_never_panics!("fns", proverka_fns::FnsAdapter, |raw| {
     let _ = proverka_fns::parse(&raw);
     let query = FnsQuery::parse("540304378234", Some("2024-02-01")).unwrap();
     let _ = query.judge(&raw, at());

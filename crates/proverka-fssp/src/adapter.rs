@@ -6,6 +6,7 @@ use proverka_core::{
     AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, QueryInput,
     RoutePath, Routes, Secret, TypedOperation, TypedParam,
 };
+use serde_json::json;
 
 use crate::{ACCOUNT_PATH, FsspQuery, PATH, QueryType, SPEC};
 
@@ -63,10 +64,9 @@ impl Adapter for FsspAdapter {
     }
 
     fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::new(
+        ProviderReply::json(
             200,
-            serde_json::json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"})
-                .to_string(),
+            &json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"}),
         )
     }
 

@@ -48,7 +48,7 @@ fn query(p: &[(&'static str, String)]) -> Result<FsspQuery, proverka_fssp::Valid
     FsspQuery::from_pairs(&borrowed)
 }
 
-proverka_testkit::reading_never_panics!("fssp", parse_all_ways);
+proverka_testkit::reading_never_panics!("fssp", proverka_fssp::FsspAdapter, parse_all_ways);
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]

@@ -4,6 +4,7 @@ use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
+use serde_json::json;
 
 use crate::{NpdQuery, PATH, SPEC};
 
@@ -31,9 +32,9 @@ impl Adapter for NpdAdapter {
     }
 
     fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::new(
+        ProviderReply::json(
             403,
-            serde_json::json!({"error": "Invalid access key", "error_code": 40301}).to_string(),
+            &json!({"error": "Invalid access key", "error_code": 40301}),
         )
     }
 

@@ -19,9 +19,6 @@ pub struct NpdStatus {
 /// # Errors
 /// [`Error::Provider`] or [`Error::Malformed`].
 pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
-    let malformed = |f: fn(Provider, u16, &[u8]) -> MalformedAnswer| {
-        Error::Malformed(f(Provider::Npd, raw.status, &raw.body))
-    };
     let mut map =
         lenient::json_object(Provider::Npd, raw.status, &raw.body).map_err(Error::Malformed)?;
     let success = map.remove("success").as_ref().and_then(lenient::int_of);
@@ -44,7 +41,7 @@ pub fn parse(raw: &RawAnswer) -> Result<NpdStatus, Error> {
     }
     if error.is_none() && code.is_none() {
         if raw.status >= 500 {
-            return Err(malformed(MalformedAnswer::unexpected_shape));
+            return Err(Error::Malformed(raw.unexpected_shape(Provider::Npd)));
         }
         return Err(Error::Provider(ProviderError::SourceUnavailable));
     }

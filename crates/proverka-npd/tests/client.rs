@@ -5,7 +5,7 @@ use std::time::Duration;
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{ErrorSource, RetryPolicy};
 use proverka_npd::{Error, NpdClient, NpdQuery, ProviderError};
-use proverka_testkit::{assert_no_leak, fixture, json_response, mock_server};
+use proverka_testkit::{assert_provider_error, fixture, json_response, mock_server};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer};
 
@@ -94,12 +94,7 @@ async fn access_errors_are_typed_not_retried_and_leak_nothing() {
             .check_retrying(&query(), &RetryPolicy::default())
             .await
             .unwrap_err();
-        assert_no_leak(&e, &[KEY, "540304378234"]);
-        assert_eq!(e.source_kind(), ErrorSource::Provider);
-        assert!(
-            matches!(e, Error::Provider(ref p) if *p == expected),
-            "{e:?}"
-        );
+        assert_provider_error(&e, &expected, &[KEY, "540304378234"]);
     }
 }
 

@@ -35,16 +35,7 @@ fn individual_inn() -> impl Strategy<Value = String> {
     })
 }
 
-proverka_testkit::reading_never_panics!("npd", parse_all);
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
-
-    #[test]
-    fn query_reading_never_panics(inn in "\\PC{0,14}", date in "\\PC{0,12}") {
-        let _ = NpdQuery::from_pairs(&[("inn", &inn), ("date", &date)]);
-    }
-}
+proverka_testkit::reading_never_panics!("npd", proverka_npd::NpdAdapter, parse_all);
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]

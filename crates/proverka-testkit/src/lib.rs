@@ -157,6 +157,27 @@ pub fn assert_no_leak(error: &(dyn StdError + 'static), secrets: &[&str]) {
     }
 }
 
+/// Asserts that a client's `error` is the provider's `expected` error (its source the
+/// provider), with none of `secrets` in its text ([`assert_no_leak`]).
+///
+/// # Panics
+/// When it is another error, or a secret leaks.
+pub fn assert_provider_error<V, P>(
+    error: &proverka_core::Error<V, P>,
+    expected: &P,
+    secrets: &[&str],
+) where
+    V: StdError + std::fmt::Debug + 'static,
+    P: proverka_core::Failure + PartialEq + std::fmt::Debug,
+{
+    assert_no_leak(error, secrets);
+    assert_eq!(error.source_kind(), proverka_core::ErrorSource::Provider);
+    match error {
+        proverka_core::Error::Provider(p) => assert_eq!(p, expected),
+        other => panic!("not the provider's {expected:?}: {other:?}"),
+    }
+}
+
 /// One random change to a body.
 #[derive(Debug, Clone)]
 pub enum Mutation {
@@ -232,12 +253,72 @@ pub fn hostile_answers(provider: &str) -> impl Strategy<Value = RawAnswer> + use
     prop_oneof![arbitrary, damaged]
 }
 
-/// A property test named `reading_never_panics`: `read` (a closure taking a
-/// [`RawAnswer`]: the crate's parsers, judges and renderers) never panics on
-/// [`hostile_answers`] of `provider`, over 4,000 cases.
+/// A query a front end might pass an adapter ([`Adapter::parse`](proverka_core::Adapter::parse)):
+/// a path tail and up to six parameters, named as the adapter's typed operations name them
+/// (or `type`, `token`, `key`, or anything), with any values, at any time.
+pub fn hostile_queries(
+    adapter: &dyn proverka_core::Adapter,
+) -> impl Strategy<Value = HostileQuery> + use<> {
+    let mut names: Vec<String> = adapter
+        .operations()
+        .iter()
+        .flat_map(|op| op.params.iter().map(|p| p.name.to_owned()))
+        .chain(["type", "token", "key", ""].map(str::to_owned))
+        .collect();
+    names.sort();
+    names.dedup();
+    let name = prop_oneof![prop::sample::select(names), "\\PC{0,8}"];
+    (
+        "\\PC{0,40}",
+        prop::collection::vec((name, "\\PC{0,40}"), 0..6),
+        any::<bool>(),
+        any::<u32>(),
+    )
+        .prop_map(|(tail, pairs, typed, seconds)| HostileQuery {
+            tail,
+            pairs,
+            typed,
+            now: std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(seconds) * 2),
+        })
+}
+
+/// One of [`hostile_queries`], owned.
+#[derive(Debug, Clone)]
+pub struct HostileQuery {
+    /// The path's tail after a prefix route.
+    pub tail: String,
+    /// The parameters, in order.
+    pub pairs: Vec<(String, String)>,
+    /// On the typed route or the provider's own.
+    pub typed: bool,
+    /// When it came.
+    pub now: std::time::SystemTime,
+}
+
+impl HostileQuery {
+    /// Passes it to `adapter`: a query or the provider's refusal, never a panic.
+    pub fn parse_with(&self, adapter: &dyn proverka_core::Adapter) {
+        let pairs: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let _ = adapter.parse(&proverka_core::QueryInput {
+            tail: &self.tail,
+            pairs: &pairs,
+            typed: self.typed,
+            now: self.now,
+        });
+    }
+}
+
+/// Two property tests, `reading_never_panics` and `queries_never_panic`: `read` (a closure
+/// taking a [`RawAnswer`]: the crate's parsers, judges and renderers) never panics on
+/// [`hostile_answers`] of `provider`, over 4,000 cases, nor does `adapter` reading
+/// [`hostile_queries`], over 2,000.
 #[macro_export]
 macro_rules! reading_never_panics {
-    ($provider:literal, $read:expr $(,)?) => {
+    ($provider:literal, $adapter:expr, $read:expr $(,)?) => {
         $crate::proptest::proptest! {
             #![proptest_config($crate::proptest::prelude::ProptestConfig::with_cases(4000))]
 
@@ -245,6 +326,15 @@ macro_rules! reading_never_panics {
             fn reading_never_panics(raw in $crate::hostile_answers($provider)) {
                 let read: fn($crate::RawAnswer) = $read;
                 read(raw);
+            }
+        }
+
+        $crate::proptest::proptest! {
+            #![proptest_config($crate::proptest::prelude::ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn queries_never_panic(query in $crate::hostile_queries(&$adapter)) {
+                query.parse_with(&$adapter);
             }
         }
     };
