@@ -13,8 +13,9 @@ use proverka_core::checks::{
 use proverka_core::sandbox::{Reply, Request, Simulated, Simulator, param, seed};
 use proverka_core::{
     Adapter, Billed, CacheKey, CodeMeaning, Cost, CredentialStyle, ErrorSource, Inn, Lookup,
-    PagePrice, Parsed, Provider, ProviderReply, ProviderSpec, QueryInput, RawAnswer, RenderError,
-    Reported, RoutePath, Routes, TypedOperation, TypedParam, UpstreamRequest, Verdict, json_body,
+    PagePrice, PageReply, Parsed, Provider, ProviderReply, ProviderSpec, QueryInput, RawAnswer,
+    RenderError, Reported, RoutePath, Routes, TypedOperation, TypedParam, UpstreamRequest, Verdict,
+    json_body,
 };
 use proverka_sandbox::Sandbox;
 use proverka_tests::{InProcess, config_for};
@@ -101,6 +102,10 @@ impl Adapter for SixthAdapter {
             credential: CredentialStyle::QueryParam("token"),
             price: PagePrice::Tariff,
             calls_per_minute: None,
+            missing_credential: Some(PageReply {
+                status: 401,
+                body: r#"{"error":"no token"}"#,
+            }),
         }
     }
 
@@ -121,10 +126,6 @@ impl Adapter for SixthAdapter {
         inn.parse::<Inn>()
             .map(|inn| Parsed::stable(SixthQuery { inn }))
             .map_err(|_| ProviderReply::new(400, r#"{"error":"bad inn"}"#))
-    }
-
-    fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::new(401, r#"{"error":"no token"}"#)
     }
 
     fn operations(&self) -> Vec<TypedOperation> {

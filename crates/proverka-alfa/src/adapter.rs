@@ -4,7 +4,6 @@ use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
-use serde_json::json;
 
 use crate::{PATH_PREFIX, RegistryQuery, SPEC};
 
@@ -34,13 +33,6 @@ impl Adapter for AlfaAdapter {
         RegistryQuery::from_parts(input.tail, input.pairs)
             .map(Parsed::stable)
             .map_err(|e| e.provider_reply())
-    }
-
-    fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::json(
-            400,
-            &json!({"error": "invalid_request", "error_description": "Authorization header is not present in request headers"}),
-        )
     }
 
     fn operations(&self) -> Vec<TypedOperation> {

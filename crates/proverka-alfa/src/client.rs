@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec, Secret};
+use proverka_core::{CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, Secret};
 
 use crate::{Error, ProviderError, Registry, RegistryQuery, ValidationError, parse};
 
@@ -44,6 +44,10 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     credential: CredentialStyle::CallerBearer,
     price: PagePrice::Free,
     calls_per_minute: None,
+    missing_credential: Some(PageReply {
+        status: 400,
+        body: r#"{"error":"invalid_request","error_description":"Authorization header is not present in request headers"}"#,
+    }),
 };
 
 proverka_core::client! {

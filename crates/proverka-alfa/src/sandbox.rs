@@ -63,11 +63,7 @@ impl Simulator for AlfaSimulator {
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
         let Some(bearer) = request.bearer.filter(|b| !b.is_empty()) else {
-            return Simulated::Refused(refusal(
-                400,
-                "invalid_request",
-                "Authorization header is not present in request headers",
-            ));
+            return Simulated::Refused(Reply::without_credential(&crate::SPEC));
         };
         if bearer == INVALID_BEARER {
             return Simulated::Refused(refusal(

@@ -308,6 +308,7 @@ pub(crate) mod tests {
                 credential: proverka_core::CredentialStyle::None,
                 price: PagePrice::Tariff,
                 calls_per_minute: None,
+                missing_credential: None,
             }
         }
         fn routes(&self) -> proverka_core::Routes {
@@ -321,9 +322,6 @@ pub(crate) mod tests {
             _input: &proverka_core::QueryInput<'_>,
         ) -> Result<proverka_core::Parsed, proverka_core::ProviderReply> {
             unreachable!("the command line plans through its checks")
-        }
-        fn missing_credential(&self) -> proverka_core::ProviderReply {
-            proverka_core::ProviderReply::new(401, "{}")
         }
         fn operations(&self) -> Vec<proverka_core::TypedOperation> {
             Vec::new()

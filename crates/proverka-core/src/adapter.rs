@@ -107,6 +107,18 @@ pub struct ProviderSpec {
     /// such a limit: the proxy then paces its calls (across replicas through Redis, as one
     /// egress address usually serves them all). `None`: no limit to pace.
     pub calls_per_minute: Option<u32>,
+    /// What the provider answers a call without its credential, as its page shows it: the
+    /// proxy answers so a caller that sends none (`None` for a provider that takes none).
+    pub missing_credential: Option<PageReply>,
+}
+
+/// A reply a provider's page shows (status and JSON body), known before any call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageReply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body, as the provider sends it.
+    pub body: &'static str,
 }
 
 /// One incoming query for a provider, as the proxy received it.
@@ -331,8 +343,15 @@ pub trait Adapter: Send + Sync + fmt::Debug {
     /// The provider-style refusal.
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply>;
 
-    /// The provider's own answer to a query without its credential.
-    fn missing_credential(&self) -> ProviderReply;
+    /// The provider's own answer to a query without its credential: its spec's
+    /// [`missing_credential`](ProviderSpec::missing_credential) (a bare 401 for a provider
+    /// that takes none, which the proxy never asks for).
+    fn missing_credential(&self) -> ProviderReply {
+        self.spec().missing_credential.map_or_else(
+            || ProviderReply::new(401, "{}"),
+            |r| ProviderReply::new(r.status, r.body),
+        )
+    }
 
     /// Its account endpoints (the balance), passed through by the proxy (default: none).
     fn account_routes(&self) -> Vec<AccountRoute> {

@@ -204,6 +204,7 @@ mod tests {
                     credential: $style,
                     price: crate::PagePrice::Tariff,
                     calls_per_minute: None,
+                    missing_credential: None,
                 };
                 fn check_credential(credential: &Secret) -> Result<(), ConfigError> {
                     if credential.expose().len() > 8 {

@@ -23,6 +23,7 @@
 ///     credential: CredentialStyle::QueryParam("key"),
 ///     price: PagePrice::Tariff,
 ///     calls_per_minute: None,
+///     missing_credential: None,
 /// };
 ///
 /// proverka_core::client! {
@@ -51,6 +52,7 @@
 ///     credential: CredentialStyle::CallerBearer,
 ///     price: PagePrice::Free,
 ///     calls_per_minute: None,
+///     missing_credential: None,
 /// };
 ///
 /// proverka_core::client! {

@@ -58,7 +58,7 @@ mod secret;
 pub mod status_day;
 
 pub use adapter::{
-    AccountRoute, Adapter, CredentialStyle, PagePrice, Params, Parsed, ProviderRefusal,
+    AccountRoute, Adapter, CredentialStyle, PagePrice, PageReply, Params, Parsed, ProviderRefusal,
     ProviderReply, ProviderSpec, QueryInput, RenderError, RoutePath, Routes, TypedOperation,
     TypedParam, render_model,
 };

@@ -46,6 +46,25 @@ impl Reply {
         }
     }
 
+    /// A reply a provider's page shows.
+    pub fn page(reply: crate::PageReply) -> Self {
+        Self::new(
+            reply.status,
+            "application/json; charset=utf-8",
+            Bytes::from_static(reply.body.as_bytes()),
+        )
+    }
+
+    /// The reply to a call without the provider's credential, as its spec
+    /// ([`ProviderSpec::missing_credential`](crate::ProviderSpec::missing_credential)) writes
+    /// it: the proxy answers a caller without one the same way.
+    pub fn without_credential(spec: &crate::ProviderSpec) -> Self {
+        spec.missing_credential.map_or_else(
+            || Self::new(401, "application/json; charset=utf-8", "{}"),
+            Self::page,
+        )
+    }
+
     /// A JSON reply.
     pub fn json(status: u16, value: &Value) -> Self {
         Self::new(

@@ -4,7 +4,6 @@ use proverka_core::ProviderRefusal as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
-use serde_json::json;
 
 use crate::{CourtQuery, PATH, SPEC};
 
@@ -31,13 +30,6 @@ impl Adapter for CourtAdapter {
         CourtQuery::from_pairs(input.pairs)
             .map(Parsed::stable)
             .map_err(|e| e.provider_reply())
-    }
-
-    fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::json(
-            200,
-            &json!({"data": {"status": 0, "error": "401 Unauthorized"}}),
-        )
     }
 
     fn operations(&self) -> Vec<TypedOperation> {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec};
+use proverka_core::{CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec};
 
 use crate::Error;
 use crate::model::{Jurisdiction, parse};
@@ -24,6 +24,10 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     credential: CredentialStyle::QueryParam("token"),
     price: PagePrice::Tariff,
     calls_per_minute: None,
+    missing_credential: Some(PageReply {
+        status: 200,
+        body: r#"{"data":{"error":"401 Unauthorized","status":0}}"#,
+    }),
 };
 
 proverka_core::client! {

@@ -72,7 +72,7 @@ impl Simulator for CourtSimulator {
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
         if request.param(&["token"]).is_none() {
-            return Simulated::Refused(error("401 Unauthorized", 0));
+            return Simulated::Refused(Reply::without_credential(&crate::SPEC));
         }
         let pairs = request.pairs;
         let point = match page_rules(pairs) {

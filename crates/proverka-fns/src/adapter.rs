@@ -38,11 +38,6 @@ impl Adapter for FnsAdapter {
         FnsQuery::from_input(input)
     }
 
-    /// Never sent: the service takes no credential.
-    fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::new(500, "{}")
-    }
-
     fn operations(&self) -> Vec<TypedOperation> {
         vec![TypedOperation {
             path: "/v1/fns".into(),

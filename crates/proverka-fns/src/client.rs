@@ -24,6 +24,7 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     credential: CredentialStyle::None,
     price: PagePrice::Free,
     calls_per_minute: Some(DEFAULT_CALLS_PER_MINUTE),
+    missing_credential: None,
 };
 
 proverka_core::client! {

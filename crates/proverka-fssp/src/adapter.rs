@@ -6,7 +6,6 @@ use proverka_core::{
     AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, QueryInput,
     RoutePath, Routes, Secret, TypedOperation, TypedParam,
 };
-use serde_json::json;
 
 use crate::{ACCOUNT_PATH, FsspQuery, PATH, QueryType, SPEC};
 
@@ -61,13 +60,6 @@ impl Adapter for FsspAdapter {
         FsspQuery::from_pairs_on(&pairs, Date::moscow_date_at(input.now))
             .map(Parsed::stable)
             .map_err(|e| e.provider_reply())
-    }
-
-    fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::json(
-            200,
-            &json!({"error": "502", "message": "MISSING_REQUIRED_TOKEN_PARAMETER"}),
-        )
     }
 
     fn operations(&self) -> Vec<TypedOperation> {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use proverka_core::{
-    ConfigError, CredentialStyle, Lookup, PagePrice, Provider, ProviderSpec, Secret,
+    ConfigError, CredentialStyle, Lookup, PagePrice, PageReply, Provider, ProviderSpec, Secret,
 };
 
 use crate::Error;
@@ -26,6 +26,10 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     credential: CredentialStyle::QueryParam("token"),
     price: PagePrice::ReportedUpTo(crate::MAX_PRICE),
     calls_per_minute: None,
+    missing_credential: Some(PageReply {
+        status: 200,
+        body: r#"{"error":"502","message":"MISSING_REQUIRED_TOKEN_PARAMETER"}"#,
+    }),
 };
 
 proverka_core::client! {

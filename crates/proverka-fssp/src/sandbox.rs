@@ -77,7 +77,7 @@ fn error(code: &str, message: &str) -> Reply {
 /// The token check, as the page's codes 502 and 499 refuse it.
 fn token(pairs: &[(&str, &str)]) -> Result<(), Reply> {
     match pairs.iter().find(|(k, _)| *k == "token").map(|(_, v)| *v) {
-        None | Some("") => Err(error("502", "MISSING_REQUIRED_TOKEN_PARAMETER")),
+        None | Some("") => Err(Reply::without_credential(&crate::SPEC)),
         Some(t) if check_token(&Secret::new(t)).is_err() => Err(error("499", "WRONG_TOKEN_KEY")),
         Some(_) => Ok(()),
     }

@@ -4,7 +4,6 @@ use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{
     Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
 };
-use serde_json::json;
 
 use crate::{NpdQuery, PATH, SPEC};
 
@@ -29,13 +28,6 @@ impl Adapter for NpdAdapter {
     /// Without a `date` the query means today (Moscow): not [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
         NpdQuery::from_input(input)
-    }
-
-    fn missing_credential(&self) -> ProviderReply {
-        ProviderReply::json(
-            403,
-            &json!({"error": "Invalid access key", "error_code": 40301}),
-        )
     }
 
     fn operations(&self) -> Vec<TypedOperation> {

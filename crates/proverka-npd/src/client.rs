@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec, RetryPolicy};
+use proverka_core::{CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RetryPolicy};
 
 use crate::{Error, NpdQuery, NpdStatus, parse};
 
@@ -21,6 +21,10 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     credential: CredentialStyle::QueryParam("key"),
     price: PagePrice::Tariff,
     calls_per_minute: None,
+    missing_credential: Some(PageReply {
+        status: 403,
+        body: r#"{"error":"Invalid access key","error_code":40301}"#,
+    }),
 };
 
 proverka_core::client! {

@@ -29,7 +29,7 @@ impl Simulator for NpdSimulator {
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
         if request.param(&["key"]).is_none() {
-            return Simulated::Refused(self.provider_error("40301"));
+            return Simulated::Refused(Reply::without_credential(&crate::SPEC));
         }
         if let Err(refused) = page_rules(request.pairs) {
             return Simulated::Refused(refused);

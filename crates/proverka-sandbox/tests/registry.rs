@@ -25,3 +25,48 @@ fn every_provider_of_the_registry_is_simulated() {
         );
     }
 }
+
+/// What the proxy answers a caller without a credential (the provider's spec) is what the
+/// provider's simulator answers such a call: the page's reply, written once in the spec.
+#[test]
+fn a_call_without_its_credential_is_refused_as_the_spec_says() {
+    use proverka_core::sandbox::{Request, Simulated};
+    use proverka_core::{CredentialStyle, PageReply};
+    for adapter in proverka::adapters() {
+        let spec = adapter.spec();
+        let simulator = adapter.simulator().expect("a simulator");
+        if spec.credential == CredentialStyle::None {
+            assert_eq!(spec.missing_credential, None, "{}", spec.provider);
+            continue;
+        }
+        let PageReply { status, body } = spec.missing_credential.unwrap_or_else(|| {
+            panic!(
+                "{} takes a credential: its reply without one",
+                spec.provider
+            )
+        });
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800);
+        let request = Request {
+            method: "GET",
+            tail: "6f0b1c2d-1111-4222-8333-944455556666",
+            pairs: &[("inn", "540304378234"), ("address", "Казань, Кремль 1")],
+            bearer: None,
+            body: b"",
+            peer: std::net::Ipv4Addr::LOCALHOST.into(),
+            now: std::time::Instant::now(),
+            at,
+        };
+        match simulator.answer(&request) {
+            Simulated::Refused(reply) => {
+                assert_eq!(reply.status, status, "{}", spec.provider);
+                let sent: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+                let page: serde_json::Value = serde_json::from_str(body).unwrap();
+                assert_eq!(sent, page, "{}", spec.provider);
+            }
+            other => panic!(
+                "{}: answered without a credential: {other:?}",
+                spec.provider
+            ),
+        }
+    }
+}
