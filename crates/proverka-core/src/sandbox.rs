@@ -305,6 +305,22 @@ pub fn no_setting(name: &str, known: &[&str]) -> String {
     format!("no setting named {name} ({})", known.join(", "))
 }
 
+/// The provider's refusal of a call without its credential (a blank one is none), as its
+/// spec writes it ([`Reply::without_credential`]): the sandbox answers so before asking the
+/// simulator, which therefore never sees such a call. `None` when the call carries one, or
+/// the provider takes none.
+pub fn refusal_without_credential(
+    spec: &crate::ProviderSpec,
+    request: &Request<'_>,
+) -> Option<Reply> {
+    let missing = match spec.credential {
+        crate::CredentialStyle::QueryParam(name) => request.param(&[name]).is_none(),
+        crate::CredentialStyle::CallerBearer => request.bearer.is_none_or(|b| b.trim().is_empty()),
+        crate::CredentialStyle::None => false,
+    };
+    missing.then(|| Reply::without_credential(spec))
+}
+
 /// The value of the first of `names` present in `pairs`, trimmed; `None` when blank. The first
 /// value of a repeated name wins, as the providers' backends read it.
 pub fn param<'a>(pairs: &[(&str, &'a str)], names: &[&str]) -> Option<&'a str> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use proverka_core::{ErrorSource, Lookup};
 use proverka_court::{Address, Coords, CourtClient, CourtQuery, ProviderError};
 use proverka_testkit::{
-    assert_no_leak, assert_provider_error, fixture, json_response, mock_server,
+    assert_no_leak, assert_provider_error, fixture, json_response, mock_server, serving_fixture,
 };
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer};
@@ -63,8 +63,7 @@ async fn business_errors_are_typed_and_carry_no_token() {
             false,
         ),
     ] {
-        let server =
-            proverka_testkit::serving("/api", json_response(200, fixture("court", file))).await;
+        let server = serving_fixture("/api", 200, "court", file).await;
         let e = client(&server).find(&kazan()).await.unwrap_err();
         assert_provider_error(&e, &expected, &[TOKEN]);
         assert_eq!(e.retryable(), retry, "{file}");
@@ -73,11 +72,7 @@ async fn business_errors_are_typed_and_carry_no_token() {
 
 #[tokio::test]
 async fn garbage_and_timeouts_are_typed() {
-    let server = proverka_testkit::serving(
-        "/api",
-        json_response(200, fixture("court", "html_page.html")),
-    )
-    .await;
+    let server = serving_fixture("/api", 200, "court", "html_page.html").await;
     let e = client(&server).find(&kazan()).await.unwrap_err();
     assert_eq!(e.source_kind(), ErrorSource::Decode);
 

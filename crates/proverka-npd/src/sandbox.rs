@@ -28,9 +28,6 @@ impl Simulator for NpdSimulator {
     }
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
-        if request.param(&["key"]).is_none() {
-            return Simulated::Refused(Reply::without_credential(&crate::SPEC));
-        }
         if let Err(refused) = page_rules(request.pairs) {
             return Simulated::Refused(refused);
         }

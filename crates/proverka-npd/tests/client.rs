@@ -5,7 +5,9 @@ use std::time::Duration;
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{ErrorSource, RetryPolicy};
 use proverka_npd::{Error, NpdClient, NpdQuery, ProviderError};
-use proverka_testkit::{assert_provider_error, fixture, json_response, mock_server};
+use proverka_testkit::{
+    assert_provider_error, fixture, json_response, mock_server, serving_fixture,
+};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer};
 
@@ -100,11 +102,7 @@ async fn access_errors_are_typed_not_retried_and_leak_nothing() {
 
 #[tokio::test]
 async fn garbage_and_5xx_are_malformed() {
-    let server = proverka_testkit::serving(
-        "/parser/nalog_npd_api/",
-        json_response(503, fixture("npd", "html_page.html")),
-    )
-    .await;
+    let server = serving_fixture("/parser/nalog_npd_api/", 503, "npd", "html_page.html").await;
     let e = client(&server).check(&query()).await.unwrap_err();
     assert_eq!(e.source_kind(), ErrorSource::Decode);
 }

@@ -11,8 +11,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use proverka_core::sandbox::{
     Fault, FaultRule, Reply, Request as SimRequest, Simulated, Simulator, lock,
+    refusal_without_credential,
 };
-use proverka_core::{Adapter, Provider, RoutePath};
+use proverka_core::{Adapter, Provider, ProviderSpec, RoutePath};
 use serde_json::{Value, json};
 
 use crate::{State, faults};
@@ -41,6 +42,7 @@ enum Place<'a> {
 #[derive(Debug)]
 pub(crate) struct Route {
     provider: Provider,
+    spec: ProviderSpec,
     path: RoutePath,
     account: bool,
 }
@@ -51,9 +53,11 @@ pub(crate) fn routes(adapters: &[Arc<dyn Adapter>]) -> Vec<Route> {
     let mut all = Vec::new();
     for adapter in adapters {
         let provider = adapter.provider();
+        let spec = adapter.spec();
         for account in adapter.account_routes() {
             all.push(Route {
                 provider,
+                spec,
                 path: RoutePath::Exact(account.path),
                 account: true,
             });
@@ -61,6 +65,7 @@ pub(crate) fn routes(adapters: &[Arc<dyn Adapter>]) -> Vec<Route> {
         for path in adapter.upstream_paths() {
             all.push(Route {
                 provider,
+                spec,
                 path,
                 account: false,
             });
@@ -70,11 +75,11 @@ pub(crate) fn routes(adapters: &[Arc<dyn Adapter>]) -> Vec<Route> {
 }
 
 /// The provider whose own path `path` is.
-fn provider_at<'a>(routes: &[Route], path: &'a str) -> Option<(Provider, Place<'a>)> {
+fn provider_at<'r, 'a>(routes: &'r [Route], path: &'a str) -> Option<(&'r Route, Place<'a>)> {
     routes.iter().find_map(|route| {
         let tail = route.path.tail(path)?;
         Some((
-            route.provider,
+            route,
             if route.account {
                 Place::Account
             } else {
@@ -144,12 +149,13 @@ pub(crate) async fn handle(
     if let Some(control) = path.strip_prefix("/__sandbox/") {
         return Ok(respond(control_endpoint(state, &method, control, &body)));
     }
-    let Some((provider, place)) = provider_at(&state.routes, &path) else {
+    let Some((route, place)) = provider_at(&state.routes, &path) else {
         return Ok(respond(Reply::json(
             404,
             &json!({"error": "unknown_endpoint", "error_description": "no such sandbox path"}),
         )));
     };
+    let provider = route.provider;
     let Some(simulator) = state.simulator(provider) else {
         return Ok(respond(Reply::json(
             404,
@@ -197,7 +203,10 @@ pub(crate) async fn handle(
         fault => match fault.as_ref().and_then(|f| fault_reply(simulator, f)) {
             Some(reply) => Outcome::Respond(reply),
             None => {
-                let reply = match simulator.answer(&request(tail)) {
+                let request = request(tail);
+                let simulated = refusal_without_credential(&route.spec, &request)
+                    .map_or_else(|| simulator.answer(&request), Simulated::Refused);
+                let reply = match simulated {
                     Simulated::Answered { reply, billed, key } => {
                         if billed {
                             state.bill(provider);

@@ -27,14 +27,18 @@ fn every_provider_of_the_registry_is_simulated() {
 }
 
 /// What the proxy answers a caller without a credential (the provider's spec) is what the
-/// provider's simulator answers such a call: the page's reply, written once in the spec.
-#[test]
-fn a_call_without_its_credential_is_refused_as_the_spec_says() {
-    use proverka_core::sandbox::{Request, Simulated};
-    use proverka_core::{CredentialStyle, PageReply};
+/// sandbox answers such a call on the provider's own path: the page's reply, written once in
+/// the spec, for every provider that takes a credential.
+#[tokio::test]
+async fn a_call_without_its_credential_is_refused_as_the_spec_says() {
+    use proverka_core::{CredentialStyle, PageReply, RoutePath};
+    let sandbox = proverka_sandbox::Sandbox::builder()
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
     for adapter in proverka::adapters() {
         let spec = adapter.spec();
-        let simulator = adapter.simulator().expect("a simulator");
         if spec.credential == CredentialStyle::None {
             assert_eq!(spec.missing_credential, None, "{}", spec.provider);
             continue;
@@ -45,28 +49,30 @@ fn a_call_without_its_credential_is_refused_as_the_spec_says() {
                 spec.provider
             )
         });
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_706_806_800);
-        let request = Request {
-            method: "GET",
-            tail: "6f0b1c2d-1111-4222-8333-944455556666",
-            pairs: &[("inn", "540304378234"), ("address", "Казань, Кремль 1")],
-            bearer: None,
-            body: b"",
-            peer: std::net::Ipv4Addr::LOCALHOST.into(),
-            now: std::time::Instant::now(),
-            at,
+        let path = match adapter.upstream_paths()[0] {
+            RoutePath::Exact(path) => path.to_owned(),
+            RoutePath::Prefix(prefix) => format!("{prefix}6f0b1c2d-1111-4222-8333-944455556666"),
         };
-        match simulator.answer(&request) {
-            Simulated::Refused(reply) => {
-                assert_eq!(reply.status, status, "{}", spec.provider);
-                let sent: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
-                let page: serde_json::Value = serde_json::from_str(body).unwrap();
-                assert_eq!(sent, page, "{}", spec.provider);
-            }
-            other => panic!(
-                "{}: answered without a credential: {other:?}",
-                spec.provider
-            ),
-        }
+        let reply = http
+            .get(format!(
+                "{}{path}?inn=540304378234&address=Kazan",
+                sandbox.url()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), status, "{}", spec.provider);
+        let sent: serde_json::Value =
+            serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+        let page: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(sent, page, "{}", spec.provider);
     }
+    assert_eq!(
+        proverka::adapters()
+            .iter()
+            .map(|a| sandbox.billed(a.provider()))
+            .sum::<u64>(),
+        0,
+        "a refused call is never billed"
+    );
 }

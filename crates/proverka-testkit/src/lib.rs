@@ -113,6 +113,12 @@ pub async fn serving(route: &str, reply: ResponseTemplate) -> MockServer {
     server
 }
 
+/// A [`mock_server`] that answers requests for `route` with `provider`'s fixture `name` as a
+/// JSON body of `status`.
+pub async fn serving_fixture(route: &str, status: u16, provider: &str, name: &str) -> MockServer {
+    serving(route, json_response(status, fixture(provider, name))).await
+}
+
 /// A provider's client sending to `server`, with `token` for a provider whose credential
 /// the client holds (`None` for one that takes none, or the caller's bearer), and the
 /// whole-request `timeout`.
