@@ -23,16 +23,9 @@ fn kazan() -> CourtQuery {
 #[tokio::test]
 async fn finds_courts_by_address_and_sends_token() {
     let server = mock_server().await;
-    Mock::given(path("/api"))
-        .and(query_param("address", "Казань, Московская 1"))
-        .and(query_param("token", TOKEN))
-        .respond_with(json_response(
-            200,
-            fixture("court", "found_both_courts.json"),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let found = json_response(200, fixture("court", "found_both_courts.json"));
+    let sent = [("address", "Казань, Московская 1"), ("token", TOKEN)];
+    proverka_testkit::expect_calls(&server, "/api", &sent, found, 1).await;
     let q = CourtQuery::address(Address::building_only("Казань, Московская 1, кв. 3").unwrap());
     let j = client(&server).find(&q).await.unwrap();
     assert_eq!(j.queries_left, Some(48));

@@ -8,7 +8,7 @@ use proverka_npd::{Error, NpdClient, NpdQuery, ProviderError};
 use proverka_testkit::{
     assert_provider_error, fixture, json_response, mock_server, serving_fixture,
 };
-use wiremock::matchers::{path, query_param};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer};
 
 const KEY: &str = "npd-key-SeCrEt-0f9e8d7c6b";
@@ -24,17 +24,13 @@ fn query() -> NpdQuery {
 #[tokio::test]
 async fn a_charged_answer_is_typed() {
     let server = mock_server().await;
-    Mock::given(path("/parser/nalog_npd_api/"))
-        .and(query_param("inn", "540304378234"))
-        .and(query_param("date", "2022-01-01"))
-        .and(query_param("key", KEY))
-        .respond_with(json_response(
-            200,
-            fixture("npd", "found_self_employed.json"),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let sent = [
+        ("inn", "540304378234"),
+        ("date", "2022-01-01"),
+        ("key", KEY),
+    ];
+    let reply = json_response(200, fixture("npd", "found_self_employed.json"));
+    proverka_testkit::expect_calls(&server, "/parser/nalog_npd_api/", &sent, reply, 1).await;
     assert!(client(&server).check(&query()).await.unwrap().self_employed);
 }
 

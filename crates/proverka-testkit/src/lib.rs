@@ -119,6 +119,22 @@ pub async fn serving_fixture(route: &str, status: u16, provider: &str, name: &st
     serving(route, json_response(status, fixture(provider, name))).await
 }
 
+/// Mounts on `server` the answer `reply` to requests for `route` that carry each of `params`
+/// in their query, expected exactly `times` times (wiremock checks when the server drops).
+pub async fn expect_calls(
+    server: &MockServer,
+    route: &str,
+    params: &[(&str, &str)],
+    reply: ResponseTemplate,
+    times: u64,
+) {
+    let mut mock = Mock::given(wiremock::matchers::path(route));
+    for (name, value) in params {
+        mock = mock.and(wiremock::matchers::query_param(*name, *value));
+    }
+    mock.respond_with(reply).expect(times).mount(server).await;
+}
+
 /// A provider's client sending to `server`, with `token` for a provider whose credential
 /// the client holds (`None` for one that takes none, or the caller's bearer), and the
 /// whole-request `timeout`.
