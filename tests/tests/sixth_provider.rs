@@ -89,31 +89,36 @@ impl Lookup for SixthQuery {
     }
 }
 
+/// The throwaway provider: what it is and how proverka serves it.
+const SPEC: ProviderSpec = ProviderSpec {
+    provider: SIXTH,
+    base_url: "https://sixth.invalid",
+    timeout: Duration::from_secs(10),
+    credential: CredentialStyle::QueryParam("token"),
+    price: PagePrice::Tariff,
+    calls_per_minute: None,
+    missing_credential: Some(PageReply {
+        status: 401,
+        body: r#"{"error":"no token"}"#,
+    }),
+    routes: Routes {
+        drop_in: &[RoutePath::Exact(PATH)],
+        typed: RoutePath::Exact("/v1/sixth"),
+    },
+    operations: &[TypedOperation::new(
+        "/v1/sixth",
+        "Whether a person is disqualified (a throwaway provider)",
+        &[TypedParam::required("inn", "INN")],
+    )],
+};
+
 /// Its adapter: what the proxy and the sandbox read of it.
 #[derive(Debug)]
 struct SixthAdapter;
 
 impl Adapter for SixthAdapter {
     fn spec(&self) -> ProviderSpec {
-        ProviderSpec {
-            provider: SIXTH,
-            base_url: "https://sixth.invalid",
-            timeout: Duration::from_secs(10),
-            credential: CredentialStyle::QueryParam("token"),
-            price: PagePrice::Tariff,
-            calls_per_minute: None,
-            missing_credential: Some(PageReply {
-                status: 401,
-                body: r#"{"error":"no token"}"#,
-            }),
-        }
-    }
-
-    fn routes(&self) -> Routes {
-        Routes {
-            drop_in: vec![RoutePath::Exact(PATH)],
-            typed: RoutePath::Exact("/v1/sixth"),
-        }
+        SPEC
     }
 
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
@@ -126,14 +131,6 @@ impl Adapter for SixthAdapter {
         inn.parse::<Inn>()
             .map(|inn| Parsed::stable(SixthQuery { inn }))
             .map_err(|_| ProviderReply::new(400, r#"{"error":"bad inn"}"#))
-    }
-
-    fn operations(&self) -> Vec<TypedOperation> {
-        vec![TypedOperation {
-            path: "/v1/sixth".into(),
-            summary: "Whether a person is disqualified (a throwaway provider)".into(),
-            params: vec![TypedParam::required("inn", "INN")],
-        }]
     }
 
     fn explain(&self, code: &str) -> Option<CodeMeaning> {

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, Secret};
+use proverka_core::{
+    CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RoutePath, Routes, Secret,
+    TypedOperation, TypedParam,
+};
 
 use crate::{Error, ProviderError, Registry, RegistryQuery, ValidationError, parse};
 
@@ -48,6 +51,19 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         status: 400,
         body: r#"{"error":"invalid_request","error_description":"Authorization header is not present in request headers"}"#,
     }),
+    routes: Routes {
+        drop_in: &[RoutePath::Prefix(crate::PATH_PREFIX)],
+        typed: RoutePath::Prefix("/v1/alfa/registries/"),
+    },
+    operations: &[TypedOperation::new(
+        "/v1/alfa/registries/{requestId}",
+        "Alfa-Bank self-employed registry status (Authorization: Bearer required)",
+        &[
+            TypedParam::optional("limit", "1–1000"),
+            TypedParam::optional("offset", "records to skip"),
+            TypedParam::path("requestId", "The registry's requestId (uuid)"),
+        ],
+    )],
 };
 
 proverka_core::client! {

@@ -309,12 +309,11 @@ pub(crate) mod tests {
                 price: PagePrice::Tariff,
                 calls_per_minute: None,
                 missing_credential: None,
-            }
-        }
-        fn routes(&self) -> proverka_core::Routes {
-            proverka_core::Routes {
-                drop_in: vec![RoutePath::Exact("/sample")],
-                typed: RoutePath::Prefix("/v1/sample/"),
+                routes: proverka_core::Routes {
+                    drop_in: &[RoutePath::Exact("/sample")],
+                    typed: RoutePath::Prefix("/v1/sample/"),
+                },
+                operations: &[],
             }
         }
         fn parse(
@@ -322,9 +321,6 @@ pub(crate) mod tests {
             _input: &proverka_core::QueryInput<'_>,
         ) -> Result<proverka_core::Parsed, proverka_core::ProviderReply> {
             unreachable!("the command line plans through its checks")
-        }
-        fn operations(&self) -> Vec<proverka_core::TypedOperation> {
-            Vec::new()
         }
         fn explain(&self, code: &str) -> Option<proverka_core::CodeMeaning> {
             (code == "7").then(|| {

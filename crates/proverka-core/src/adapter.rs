@@ -5,6 +5,7 @@
 //! the OpenAPI document and the simulators' credentials all come from here. A new provider is
 //! its own crate implementing this trait, one [`Provider`] variant and one registry line.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,10 +51,10 @@ impl RoutePath {
 }
 
 /// The paths the proxy serves for a provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Routes {
     /// The provider's own paths (drop-in): same query, the provider's bytes back.
-    pub drop_in: Vec<RoutePath>,
+    pub drop_in: &'static [RoutePath],
     /// The typed path under `/v1/…`: the adapter's model as JSON.
     pub typed: RoutePath,
 }
@@ -89,8 +90,9 @@ pub enum PagePrice {
     Tariff,
 }
 
-/// What a provider is, from its page: stated once in its crate (its `SPEC`), read by its
-/// client's builder (`Connect::SPEC`) and by the proxy's registry ([`Adapter::spec`]), so the two can never disagree.
+/// What a provider is, from its page, and how proverka serves it: stated once in its crate
+/// (its `SPEC`), read by its client's builder (`Connect::SPEC`), by the proxy's registry and
+/// the sandbox ([`Adapter::spec`]), so none of them can disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProviderSpec {
     /// Which provider.
@@ -110,6 +112,10 @@ pub struct ProviderSpec {
     /// What the provider answers a call without its credential, as its page shows it: the
     /// proxy answers so a caller that sends none (`None` for a provider that takes none).
     pub missing_credential: Option<PageReply>,
+    /// The paths the proxy serves for it: the provider's own (drop-in) and its typed route.
+    pub routes: Routes,
+    /// Its typed API's operations, for the OpenAPI document.
+    pub operations: &'static [TypedOperation],
 }
 
 /// A reply a provider's page shows (status and JSON body), known before any call.
@@ -293,11 +299,26 @@ impl TypedParam {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypedOperation {
     /// Its path (`/v1/…`, path parameters as `{name}`).
-    pub path: String,
+    pub path: Cow<'static, str>,
     /// One line about it.
-    pub summary: String,
+    pub summary: Cow<'static, str>,
     /// Its parameters.
-    pub params: Vec<TypedParam>,
+    pub params: Cow<'static, [TypedParam]>,
+}
+
+impl TypedOperation {
+    /// An operation at `path` (a constant: a provider's [`ProviderSpec::operations`]).
+    pub const fn new(
+        path: &'static str,
+        summary: &'static str,
+        params: &'static [TypedParam],
+    ) -> Self {
+        Self {
+            path: Cow::Borrowed(path),
+            summary: Cow::Borrowed(summary),
+            params: Cow::Borrowed(params),
+        }
+    }
 }
 
 /// A provider as the proxy sees it. Object-safe: the proxy holds `Arc<dyn Adapter>`s.
@@ -315,14 +336,16 @@ pub trait Adapter: Send + Sync + fmt::Debug {
         self.spec().credential
     }
 
-    /// The paths the proxy serves for it.
-    fn routes(&self) -> Routes;
+    /// The paths the proxy serves for it (its spec's).
+    fn routes(&self) -> Routes {
+        self.spec().routes
+    }
 
     /// The provider's own paths its queries go to (what a simulator of it serves): by
     /// default the drop-in paths, which repeat them; a provider the proxy serves no drop-in
     /// route for names them here.
     fn upstream_paths(&self) -> Vec<RoutePath> {
-        self.routes().drop_in
+        self.routes().drop_in.to_vec()
     }
 
     /// Checks a configured query-parameter credential as the provider would refuse it (FSSP:
@@ -358,8 +381,10 @@ pub trait Adapter: Send + Sync + fmt::Debug {
         Vec::new()
     }
 
-    /// The typed API's operations, for the OpenAPI document.
-    fn operations(&self) -> Vec<TypedOperation>;
+    /// The typed API's operations, for the OpenAPI document (its spec's).
+    fn operations(&self) -> Vec<TypedOperation> {
+        self.spec().operations.to_vec()
+    }
 
     /// What one of the provider's error codes means and what to do about it, for a code as
     /// its error's [`Failure::code`](crate::Failure::code) gives it (what metrics and the

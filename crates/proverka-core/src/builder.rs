@@ -205,6 +205,11 @@ mod tests {
                     price: crate::PagePrice::Tariff,
                     calls_per_minute: None,
                     missing_credential: None,
+                    routes: crate::Routes {
+                        drop_in: &[],
+                        typed: crate::RoutePath::Exact("/v1/example"),
+                    },
+                    operations: &[],
                 };
                 fn check_credential(credential: &Secret) -> Result<(), ConfigError> {
                     if credential.expose().len() > 8 {

@@ -24,6 +24,11 @@
 ///     price: PagePrice::Tariff,
 ///     calls_per_minute: None,
 ///     missing_credential: None,
+///     routes: proverka_core::Routes {
+///         drop_in: &[],
+///         typed: proverka_core::RoutePath::Exact("/v1/example"),
+///     },
+///     operations: &[],
 /// };
 ///
 /// proverka_core::client! {
@@ -53,6 +58,11 @@
 ///     price: PagePrice::Free,
 ///     calls_per_minute: None,
 ///     missing_credential: None,
+///     routes: proverka_core::Routes {
+///         drop_in: &[],
+///         typed: proverka_core::RoutePath::Exact("/v1/example"),
+///     },
+///     operations: &[],
 /// };
 ///
 /// proverka_core::client! {

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec};
+use proverka_core::{
+    CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RoutePath, Routes,
+    TypedOperation, TypedParam,
+};
 
 use crate::Error;
 use crate::model::{Jurisdiction, parse};
@@ -28,6 +31,19 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         status: 200,
         body: r#"{"data":{"error":"401 Unauthorized","status":0}}"#,
     }),
+    // The page documents `/api`; `/api/` is served the same.
+    routes: Routes {
+        drop_in: &[RoutePath::Exact(crate::PATH), RoutePath::Exact("/api/")],
+        typed: RoutePath::Exact("/v1/court"),
+    },
+    operations: &[TypedOperation::new(
+        "/v1/court",
+        "Court jurisdiction by address or coordinates",
+        &[
+            TypedParam::optional("address", "Address to the building"),
+            TypedParam::optional("coords", "\"lon lat\""),
+        ],
+    )],
 };
 
 proverka_core::client! {

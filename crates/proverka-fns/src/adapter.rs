@@ -1,9 +1,7 @@
 //! [`FnsAdapter`]: the tax service's free status check as the proxy sees it.
 
 use proverka_core::status_day::StatusOnDay as _;
-use proverka_core::{
-    Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
-};
+use proverka_core::{Adapter, Parsed, ProviderReply, QueryInput, RoutePath};
 
 use crate::{FnsQuery, PATH, SPEC};
 
@@ -18,14 +16,6 @@ impl Adapter for FnsAdapter {
         checks: crate::checks::checks(),
         simulator: crate::sandbox::FnsSimulator::default(),
     }
-    /// Only the typed route: the service's own path is a POST of JSON, and the proxy serves
-    /// GET (a drop-in caller of api-assist's NPD route gets it through `source`).
-    fn routes(&self) -> Routes {
-        Routes {
-            drop_in: Vec::new(),
-            typed: RoutePath::Exact("/v1/fns"),
-        }
-    }
 
     /// The service's own path: the proxy serves no drop-in route for it (it is asked only as
     /// NPD's free source and on `/v1/fns`).
@@ -36,17 +26,5 @@ impl Adapter for FnsAdapter {
     /// Without a `date` the query means today (Moscow): not [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
         FnsQuery::from_input(input)
-    }
-
-    fn operations(&self) -> Vec<TypedOperation> {
-        vec![TypedOperation {
-            path: "/v1/fns".into(),
-            summary: "Self-employed (НПД) status from the tax service's free check (rate-limited)"
-                .into(),
-            params: vec![
-                TypedParam::required("inn", "12-digit INN"),
-                TypedParam::optional("date", "YYYY-MM-DD from 2019-01-01, default today (Moscow)"),
-            ],
-        }]
     }
 }

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, Provider, ProviderSpec};
+use proverka_core::{
+    CredentialStyle, PagePrice, Provider, ProviderSpec, RoutePath, Routes, TypedOperation,
+    TypedParam,
+};
 
 use crate::{Error, FnsQuery, TaxpayerStatus, parse};
 
@@ -25,6 +28,20 @@ pub const SPEC: ProviderSpec = ProviderSpec {
     price: PagePrice::Free,
     calls_per_minute: Some(DEFAULT_CALLS_PER_MINUTE),
     missing_credential: None,
+    // Only the typed route: the service's own path is a POST of JSON, and the proxy serves
+    // GET (a drop-in caller of api-assist's NPD route gets it through `source`).
+    routes: Routes {
+        drop_in: &[],
+        typed: RoutePath::Exact("/v1/fns"),
+    },
+    operations: &[TypedOperation::new(
+        "/v1/fns",
+        "Self-employed (НПД) status from the tax service's free check (rate-limited)",
+        &[
+            TypedParam::required("inn", "12-digit INN"),
+            TypedParam::optional("date", "YYYY-MM-DD from 2019-01-01, default today (Moscow)"),
+        ],
+    )],
 };
 
 proverka_core::client! {

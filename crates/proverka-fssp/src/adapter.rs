@@ -3,14 +3,10 @@
 
 use proverka_core::ProviderRefusal as _;
 use proverka_core::{
-    AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, QueryInput,
-    RoutePath, Routes, Secret, TypedOperation, TypedParam,
+    AccountRoute, Adapter, ConfigError, Connect, Date, Parsed, ProviderReply, QueryInput, Secret,
 };
 
-use crate::{ACCOUNT_PATH, FsspQuery, PATH, QueryType, SPEC};
-
-/// The typed route's prefix: the query type follows it (`/v1/fssp/physical`).
-const TYPED_PREFIX: &str = "/v1/fssp/";
+use crate::{ACCOUNT_PATH, FsspQuery, SPEC};
 
 /// api-cloud.ru FSSP for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,12 +18,6 @@ impl Adapter for FsspAdapter {
         explain: crate::ErrorCode::explain,
         checks: crate::checks::checks(),
         simulator: crate::sandbox::FsspSimulator::default(),
-    }
-    fn routes(&self) -> Routes {
-        Routes {
-            drop_in: vec![RoutePath::Exact(PATH)],
-            typed: RoutePath::Prefix(TYPED_PREFIX),
-        }
     }
 
     fn account_routes(&self) -> Vec<AccountRoute> {
@@ -61,30 +51,6 @@ impl Adapter for FsspAdapter {
             .map(Parsed::stable)
             .map_err(|e| e.provider_reply())
     }
-
-    fn operations(&self) -> Vec<TypedOperation> {
-        QueryType::ALL
-            .iter()
-            .map(|kind| TypedOperation {
-                path: format!("{TYPED_PREFIX}{kind}", kind = kind.as_str()),
-                summary: format!("FSSP `{}` (api-cloud.ru)", kind.as_str()),
-                params: vec![
-                    TypedParam::optional("lastname", "Фамилия (physical, alim)"),
-                    TypedParam::optional("firstname", "Имя (physical, alim)"),
-                    TypedParam::optional("secondname", "Отчество"),
-                    TypedParam::optional("birthdate", "dd.mm.yyyy"),
-                    TypedParam::optional("region", "Region number or -1"),
-                    TypedParam::optional("nameLegal", "Legal entity name (legal)"),
-                    TypedParam::optional("address", "Legal entity address (legal)"),
-                    TypedParam::optional("number", "Proceeding (ip) or document (id) number"),
-                    TypedParam::optional("typeid", "Document type (id)"),
-                    TypedParam::optional("inn", "INN (inn)"),
-                    TypedParam::optional("fio", "Full name (wanted)"),
-                    TypedParam::optional("onlyActual", "1: open proceedings only"),
-                ],
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -110,6 +76,20 @@ mod tests {
             now: UNIX_EPOCH + Duration::from_secs(now),
         };
         FsspAdapter.parse(&input).is_ok()
+    }
+
+    #[test]
+    fn one_typed_operation_per_query_type_each_on_the_typed_route() {
+        use crate::QueryType;
+        let typed = FsspAdapter.routes().typed;
+        let paths: Vec<String> = FsspAdapter
+            .operations()
+            .iter()
+            .map(|op| op.path.to_string())
+            .collect();
+        let kinds: Vec<&str> = paths.iter().filter_map(|p| typed.tail(p)).collect();
+        let expected: Vec<&str> = QueryType::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, expected);
     }
 
     #[test]

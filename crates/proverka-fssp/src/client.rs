@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use proverka_core::{
-    ConfigError, CredentialStyle, Lookup, PagePrice, PageReply, Provider, ProviderSpec, Secret,
+    ConfigError, CredentialStyle, Lookup, PagePrice, PageReply, Provider, ProviderSpec, RoutePath,
+    Routes, Secret, TypedOperation, TypedParam,
 };
 
 use crate::Error;
@@ -16,6 +17,50 @@ pub const DEFAULT_BASE_URL: &str = "https://api-cloud.ru";
 
 /// The provider advises a 400 s timeout: answers can take minutes while it solves captchas.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(400);
+
+/// The parameters of the typed routes: each takes those of its query type.
+const TYPED_PARAMS: &[TypedParam] = &[
+    TypedParam::optional("lastname", "Фамилия (physical, alim)"),
+    TypedParam::optional("firstname", "Имя (physical, alim)"),
+    TypedParam::optional("secondname", "Отчество"),
+    TypedParam::optional("birthdate", "dd.mm.yyyy"),
+    TypedParam::optional("region", "Region number or -1"),
+    TypedParam::optional("nameLegal", "Legal entity name (legal)"),
+    TypedParam::optional("address", "Legal entity address (legal)"),
+    TypedParam::optional("number", "Proceeding (ip) or document (id) number"),
+    TypedParam::optional("typeid", "Document type (id)"),
+    TypedParam::optional("inn", "INN (inn)"),
+    TypedParam::optional("fio", "Full name (wanted)"),
+    TypedParam::optional("onlyActual", "1: open proceedings only"),
+];
+
+/// One typed operation per query type, in [`QueryType::ALL`](crate::QueryType::ALL)'s order.
+const OPERATIONS: &[TypedOperation] = &[
+    TypedOperation::new(
+        "/v1/fssp/regionsList",
+        "FSSP `regionsList` (api-cloud.ru)",
+        TYPED_PARAMS,
+    ),
+    TypedOperation::new(
+        "/v1/fssp/physical",
+        "FSSP `physical` (api-cloud.ru)",
+        TYPED_PARAMS,
+    ),
+    TypedOperation::new(
+        "/v1/fssp/legal",
+        "FSSP `legal` (api-cloud.ru)",
+        TYPED_PARAMS,
+    ),
+    TypedOperation::new("/v1/fssp/ip", "FSSP `ip` (api-cloud.ru)", TYPED_PARAMS),
+    TypedOperation::new("/v1/fssp/id", "FSSP `id` (api-cloud.ru)", TYPED_PARAMS),
+    TypedOperation::new("/v1/fssp/inn", "FSSP `inn` (api-cloud.ru)", TYPED_PARAMS),
+    TypedOperation::new(
+        "/v1/fssp/wanted",
+        "FSSP `wanted` (api-cloud.ru)",
+        TYPED_PARAMS,
+    ),
+    TypedOperation::new("/v1/fssp/alim", "FSSP `alim` (api-cloud.ru)", TYPED_PARAMS),
+];
 
 /// api-cloud.ru FSSP (ФССП, банк данных исполнительных производств), once for its client
 /// and its adapter: a token in the `token` parameter, each answer reporting its own price.
@@ -30,6 +75,12 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         status: 200,
         body: r#"{"error":"502","message":"MISSING_REQUIRED_TOKEN_PARAMETER"}"#,
     }),
+    // On the typed route the query type is the path's tail (`/v1/fssp/physical`).
+    routes: Routes {
+        drop_in: &[RoutePath::Exact(crate::PATH)],
+        typed: RoutePath::Prefix("/v1/fssp/"),
+    },
+    operations: OPERATIONS,
 };
 
 proverka_core::client! {

@@ -1,11 +1,9 @@
 //! [`NpdAdapter`]: the api-assist NPD check as the proxy sees it.
 
 use proverka_core::status_day::StatusOnDay as _;
-use proverka_core::{
-    Adapter, Parsed, ProviderReply, QueryInput, RoutePath, Routes, TypedOperation, TypedParam,
-};
+use proverka_core::{Adapter, Parsed, ProviderReply, QueryInput};
 
-use crate::{NpdQuery, PATH, SPEC};
+use crate::{NpdQuery, SPEC};
 
 /// api-assist.com NPD (налог на профессиональный доход) for the proxy's registry.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,27 +16,10 @@ impl Adapter for NpdAdapter {
         checks: crate::checks::checks(),
         simulator: crate::sandbox::NpdSimulator,
     }
-    fn routes(&self) -> Routes {
-        Routes {
-            drop_in: vec![RoutePath::Exact(PATH)],
-            typed: RoutePath::Exact("/v1/npd"),
-        }
-    }
 
     /// Without a `date` the query means today (Moscow): not [`stable`](Parsed::stable).
     fn parse(&self, input: &QueryInput<'_>) -> Result<Parsed, ProviderReply> {
         NpdQuery::from_input(input)
-    }
-
-    fn operations(&self) -> Vec<TypedOperation> {
-        vec![TypedOperation {
-            path: "/v1/npd".into(),
-            summary: "Self-employed (НПД) status of an INN on a date".into(),
-            params: vec![
-                TypedParam::required("inn", "12-digit INN"),
-                TypedParam::optional("date", "YYYY-MM-DD, default today (Moscow)"),
-            ],
-        }]
     }
 }
 

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use proverka_core::{CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RetryPolicy};
+use proverka_core::{
+    CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RetryPolicy, RoutePath, Routes,
+    TypedOperation, TypedParam,
+};
 
 use crate::{Error, NpdQuery, NpdStatus, parse};
 
@@ -25,6 +28,18 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         status: 403,
         body: r#"{"error":"Invalid access key","error_code":40301}"#,
     }),
+    routes: Routes {
+        drop_in: &[RoutePath::Exact(crate::PATH)],
+        typed: RoutePath::Exact("/v1/npd"),
+    },
+    operations: &[TypedOperation::new(
+        "/v1/npd",
+        "Self-employed (НПД) status of an INN on a date",
+        &[
+            TypedParam::required("inn", "12-digit INN"),
+            TypedParam::optional("date", "YYYY-MM-DD, default today (Moscow)"),
+        ],
+    )],
 };
 
 proverka_core::client! {

@@ -42,14 +42,14 @@ pub(crate) fn document(state: &AppState) -> Value {
         let upstream = state.engine.upstream(*provider);
         names.push(provider.as_str());
         for op in upstream.adapter().operations() {
-            let mut list = op.params.clone();
+            let mut list = op.params.to_vec();
             if let CredentialStyle::QueryParam(name) = upstream.credential_style() {
                 list.push(TypedParam::optional(
                     name,
                     "The provider's credential when the proxy holds none (passed through, cache partitioned by it)",
                 ));
             }
-            paths.insert(op.path.clone(), operation(&op.summary, params(&list)));
+            paths.insert(op.path.to_string(), operation(&op.summary, params(&list)));
         }
     }
     paths.insert(

@@ -97,7 +97,7 @@ impl RouteTable {
             labels.push(name.to_owned());
             let typed = RouteId(labels.len());
             labels.push(format!("v1.{name}"));
-            entries.extend(routes.drop_in.into_iter().map(|path| Entry {
+            entries.extend(routes.drop_in.iter().map(|&path| Entry {
                 path,
                 provider: index,
                 typed: false,

@@ -26,7 +26,8 @@ fn needles(adapter: &dyn Adapter) -> Vec<String> {
     let routes = adapter.routes();
     let paths = routes
         .drop_in
-        .into_iter()
+        .iter()
+        .copied()
         .chain([routes.typed])
         .chain(adapter.upstream_paths())
         .map(|(RoutePath::Exact(p) | RoutePath::Prefix(p))| p)
