@@ -111,12 +111,14 @@ async fn errors_by_status_are_typed_and_leak_no_bearer() {
 async fn fetch_all_walks_pages_by_total_count() {
     let server = mock_server().await;
     for (offset, n) in [(0, 2), (2, 2), (4, 1)] {
-        Mock::given(path(path_for_id()))
-            .and(query_param("offset", offset.to_string().as_str()))
-            .respond_with(json_response(200, page(offset, n, Some(5))))
-            .expect(1)
-            .mount(&server)
-            .await;
+        proverka_testkit::expect_calls(
+            &server,
+            &path_for_id(),
+            &[("offset", offset.to_string().as_str())],
+            json_response(200, page(offset, n, Some(5))),
+            1,
+        )
+        .await;
     }
     let all = client(&server)
         .fetch_all(&Secret::new(BEARER), ID, 2)
@@ -128,18 +130,22 @@ async fn fetch_all_walks_pages_by_total_count() {
 #[tokio::test]
 async fn fetch_all_refuses_a_list_shorter_than_its_total() {
     let server = mock_server().await;
-    Mock::given(path(path_for_id()))
-        .and(query_param("offset", "0"))
-        .respond_with(json_response(200, page(0, 2, Some(1_000_000))))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path(path_for_id()))
-        .and(query_param("offset", "2"))
-        .respond_with(json_response(200, page(2, 0, Some(1_000_000))))
-        .expect(1)
-        .mount(&server)
-        .await;
+    proverka_testkit::expect_calls(
+        &server,
+        &path_for_id(),
+        &[("offset", "0")],
+        json_response(200, page(0, 2, Some(1_000_000))),
+        1,
+    )
+    .await;
+    proverka_testkit::expect_calls(
+        &server,
+        &path_for_id(),
+        &[("offset", "2")],
+        json_response(200, page(2, 0, Some(1_000_000))),
+        1,
+    )
+    .await;
     // Never a silently short list: an empty page before the total is an error.
     let e = client(&server)
         .fetch_all(&Secret::new(BEARER), ID, 2)
@@ -170,11 +176,14 @@ async fn fetch_all_is_bounded_when_pages_never_end() {
     // Without any total, a bank that never sends an empty page is cut at 1000 pages, and
     // what it sent is not passed off as the whole list.
     let no_total = mock_server().await;
-    Mock::given(path(path_for_id()))
-        .respond_with(json_response(200, page(0, 1, None)))
-        .expect(1000)
-        .mount(&no_total)
-        .await;
+    proverka_testkit::expect_calls(
+        &no_total,
+        &path_for_id(),
+        &[],
+        json_response(200, page(0, 1, None)),
+        1000,
+    )
+    .await;
     let e = client(&no_total)
         .fetch_all(&Secret::new(BEARER), ID, 2)
         .await

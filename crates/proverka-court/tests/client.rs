@@ -7,8 +7,7 @@ use proverka_court::{Address, Coords, CourtClient, CourtQuery, ProviderError};
 use proverka_testkit::{
     assert_no_leak, assert_provider_error, fixture, json_response, mock_server, serving_fixture,
 };
-use wiremock::matchers::{path, query_param};
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 const TOKEN: &str = "court-token-SeCrEt-77a1f0";
 
@@ -85,36 +84,34 @@ async fn garbage_and_timeouts_are_typed() {
 #[tokio::test]
 async fn swapped_retry_spends_one_more_query_only_when_nothing_was_found() {
     let server = mock_server().await;
-    Mock::given(path("/api"))
-        .and(query_param("coords", "49.108795 55.796289"))
-        .respond_with(json_response(
-            200,
-            fixture("court", "not_found_both_null.json"),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api"))
-        .and(query_param("coords", "55.796289 49.108795"))
-        .respond_with(json_response(
-            200,
-            fixture("court", "page_sample_fs_only.json"),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    proverka_testkit::expect_calls(
+        &server,
+        "/api",
+        &[("coords", "49.108795 55.796289")],
+        json_response(200, fixture("court", "not_found_both_null.json")),
+        1,
+    )
+    .await;
+    proverka_testkit::expect_calls(
+        &server,
+        "/api",
+        &[("coords", "55.796289 49.108795")],
+        json_response(200, fixture("court", "page_sample_fs_only.json")),
+        1,
+    )
+    .await;
     let j = client(&server).find_trying_swapped(&kazan()).await.unwrap();
     assert!(j.found());
 
     let found_first = mock_server().await;
-    Mock::given(path("/api"))
-        .respond_with(json_response(
-            200,
-            fixture("court", "page_sample_fs_only.json"),
-        ))
-        .expect(1)
-        .mount(&found_first)
-        .await;
+    proverka_testkit::expect_calls(
+        &found_first,
+        "/api",
+        &[],
+        json_response(200, fixture("court", "page_sample_fs_only.json")),
+        1,
+    )
+    .await;
     assert!(
         client(&found_first)
             .find_trying_swapped(&kazan())

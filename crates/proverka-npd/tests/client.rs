@@ -46,14 +46,14 @@ async fn success_zero_is_retried_and_never_not_self_employed() {
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(path("/parser/nalog_npd_api/"))
-        .respond_with(json_response(
-            200,
-            fixture("npd", "found_not_self_employed.json"),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    proverka_testkit::expect_calls(
+        &server,
+        "/parser/nalog_npd_api/",
+        &[],
+        json_response(200, fixture("npd", "found_not_self_employed.json")),
+        1,
+    )
+    .await;
     let c = client(&server);
     let e = c.check(&query()).await.unwrap_err();
     assert!(matches!(
@@ -83,11 +83,14 @@ async fn access_errors_are_typed_not_retried_and_leak_nothing() {
         ),
     ] {
         let server = mock_server().await;
-        Mock::given(path("/parser/nalog_npd_api/"))
-            .respond_with(json_response(status, fixture("npd", file)))
-            .expect(1)
-            .mount(&server)
-            .await;
+        proverka_testkit::expect_calls(
+            &server,
+            "/parser/nalog_npd_api/",
+            &[],
+            json_response(status, fixture("npd", file)),
+            1,
+        )
+        .await;
         let e = client(&server)
             .check_retrying(&query(), &RetryPolicy::default())
             .await
