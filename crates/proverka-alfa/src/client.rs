@@ -37,6 +37,27 @@ impl Environment {
     }
 }
 
+proverka_core::client! {
+    /// A client of the registry status API. The bearer is given with each call.
+    ///
+    /// ```no_run
+    /// use proverka_alfa::{AlfaClient, Environment};
+    /// use proverka_core::Secret;
+    /// # async fn run() -> Result<(), proverka_alfa::Error> {
+    /// let client = AlfaClient::builder().base_url(Environment::Sandbox.base_url()).build()?;
+    /// let bearer = Secret::new(std::env::var("ALFA_BEARER").unwrap_or_default());
+    /// let all = client.fetch_all(&bearer, "4e817e78-5876-4608-a873-bcc141454045", 1000).await?;
+    /// println!("{:?}: {} people", all.list_status, all.selfemployed_account.len());
+    /// # Ok(()) }
+    /// ```
+    pub struct AlfaClient;
+    /// Builds an [`AlfaClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (no credential:
+    /// bearers go with each call).
+    pub type AlfaClientBuilder;
+    spec: SPEC,
+    per_call: bearer,
+}
+
 /// Alfa-Bank BaaS registry status (реестр самозанятых), once for its client and its adapter:
 /// the bank does not bill status calls, and the bearer belongs to the bank's customer, so it
 /// is always the caller's own.
@@ -65,27 +86,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         ],
     )],
 };
-
-proverka_core::client! {
-    /// A client of the registry status API. The bearer is given with each call.
-    ///
-    /// ```no_run
-    /// use proverka_alfa::{AlfaClient, Environment};
-    /// use proverka_core::Secret;
-    /// # async fn run() -> Result<(), proverka_alfa::Error> {
-    /// let client = AlfaClient::builder().base_url(Environment::Sandbox.base_url()).build()?;
-    /// let bearer = Secret::new(std::env::var("ALFA_BEARER").unwrap_or_default());
-    /// let all = client.fetch_all(&bearer, "4e817e78-5876-4608-a873-bcc141454045", 1000).await?;
-    /// println!("{:?}: {} people", all.list_status, all.selfemployed_account.len());
-    /// # Ok(()) }
-    /// ```
-    pub struct AlfaClient;
-    /// Builds an [`AlfaClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (no credential:
-    /// bearers go with each call).
-    pub type AlfaClientBuilder;
-    spec: SPEC,
-    per_call: bearer,
-}
 
 impl AlfaClient {
     /// One page of a registry.

@@ -162,9 +162,9 @@ proverka_core::lenient_struct! {
     #[serde(rename_all = "camelCase")]
     pub struct Pagination {
         /// Records per page.
-        pub limit: Option<i64> = "limit" => Int,
+        pub limit: Option<i64> => Int,
         /// Records skipped.
-        pub offset: Option<i64> = "offset" => Int,
+        pub offset: Option<i64> => Int,
         /// All records of the list.
         pub total_count: Option<i64> = "totalCount" => Int,
     }
@@ -176,7 +176,7 @@ proverka_core::lenient_struct! {
     #[serde(rename_all = "camelCase")]
     pub struct Registry {
         /// Paging data.
-        pub pagination: Option<Pagination> = "pagination" => Object<Pagination>,
+        pub pagination: Option<Pagination> => Object<Pagination>,
         /// The request's id.
         pub request_id: Option<String> = "requestId" => Text,
         /// The client's own id for the request.
@@ -188,7 +188,7 @@ proverka_core::lenient_struct! {
         /// The people on this page.
         pub selfemployed_account: Vec<Account> = "selfemployedAccount" => Many<Account>,
         /// Errors processing the list as a whole.
-        pub error: Option<ListError> = "error" => Object<ListError>,
+        pub error: Option<ListError> => Object<ListError>,
     }
 }
 
@@ -198,9 +198,9 @@ proverka_core::lenient_struct! {
     #[serde(rename_all = "camelCase")]
     pub struct Account {
         /// The person's data.
-        pub selfemployed: Option<SelfEmployed> = "selfemployed" => Object<SelfEmployed>,
+        pub selfemployed: Option<SelfEmployed> => Object<SelfEmployed>,
         /// The person's status.
-        pub status: Option<AccountStatus> = "status" => Opt<AccountStatus>,
+        pub status: Option<AccountStatus> => Opt<AccountStatus>,
         /// When the status changed.
         pub updated_date: Option<String> = "updatedDate" => Text,
         /// Errors processing this record.
@@ -216,19 +216,19 @@ proverka_core::lenient_struct! {
         /// Name and INN.
         pub personal_information: Option<PersonalInformation> = "personalInformation" => Object<PersonalInformation>,
         /// Телефон.
-        pub phone: Option<String> = "phone" => Text,
+        pub phone: Option<String> => Text,
         /// Дата рождения.
         pub birth_date: Option<LenientDate> = "birthDate" => DateField,
         /// Место рождения.
         pub birth_place: Option<String> = "birthPlace" => Text,
         /// Гражданство.
-        pub citizenship: Option<Citizenship> = "citizenship" => Opt<Citizenship>,
+        pub citizenship: Option<Citizenship> => Opt<Citizenship>,
         /// Паспорт.
-        pub passport: Option<Passport> = "passport" => Object<Passport>,
+        pub passport: Option<Passport> => Object<Passport>,
         /// Адрес проживания.
-        pub address: Option<String> = "address" => Text,
+        pub address: Option<String> => Text,
         /// Email.
-        pub email: Option<String> = "email" => Text,
+        pub email: Option<String> => Text,
         /// Documents of the right to live in Russia (the page says a list, its sample shows one
         /// object: both are read).
         pub id_card: Vec<IdCard> = "idCard" => Many<IdCard>,
@@ -240,13 +240,13 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct PersonalInformation {
         /// ИНН (kept as sent: the page's sample is not a valid INN).
-        pub vatin: Option<String> = "vatin" => Text,
+        pub vatin: Option<String> => Text,
         /// Фамилия.
-        pub surname: Option<String> = "surname" => Text,
+        pub surname: Option<String> => Text,
         /// Имя.
-        pub name: Option<String> = "name" => Text,
+        pub name: Option<String> => Text,
         /// Отчество.
-        pub patronymic: Option<String> = "patronymic" => Text,
+        pub patronymic: Option<String> => Text,
     }
 }
 
@@ -256,9 +256,9 @@ proverka_core::lenient_struct! {
     #[serde(rename_all = "camelCase")]
     pub struct Passport {
         /// Серия (Russian passports).
-        pub series: Option<String> = "series" => Text,
+        pub series: Option<String> => Text,
         /// Номер.
-        pub number: Option<String> = "number" => Text,
+        pub number: Option<String> => Text,
         /// Дата выдачи.
         pub date_of_issue: Option<LenientDate> = "dateOfIssue" => DateField,
         /// Код подразделения (Russian passports).
@@ -266,7 +266,7 @@ proverka_core::lenient_struct! {
         /// Дата окончания действия (foreign passports).
         pub date_of_expiry: Option<LenientDate> = "dateOfExpiry" => DateField,
         /// Кем выдан.
-        pub authority: Option<String> = "authority" => Text,
+        pub authority: Option<String> => Text,
     }
 }
 
@@ -279,7 +279,7 @@ proverka_core::lenient_struct! {
         #[serde(rename = "type")]
         pub kind: Option<IdCardType> = "type" => Opt<IdCardType>,
         /// Номер.
-        pub number: Option<String> = "number" => Text,
+        pub number: Option<String> => Text,
         /// Valid from.
         pub date_of_effective: Option<LenientDate> = "dateOfEffective" => DateField,
         /// Valid until.
@@ -292,9 +292,9 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct ErrorRecord {
         /// The field at fault.
-        pub field: Option<String> = "field" => Text,
+        pub field: Option<String> => Text,
         /// What is wrong.
-        pub message: Option<String> = "message" => Text,
+        pub message: Option<String> => Text,
     }
 }
 
@@ -303,9 +303,9 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct ListError {
         /// Код ошибки.
-        pub code: Option<String> = "code" => Text,
+        pub code: Option<String> => Text,
         /// Описание ошибки.
-        pub message: Option<String> = "message" => Text,
+        pub message: Option<String> => Text,
     }
 }
 

@@ -18,6 +18,24 @@ pub const DEFAULT_BASE_URL: &str = "https://api.территориальная-�
 /// The timeout unless set (answers by address take seconds, by coordinates less).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+proverka_core::client! {
+    /// A client of the court jurisdiction API.
+    ///
+    /// ```no_run
+    /// use proverka_court::{Address, CourtClient, CourtQuery};
+    /// # async fn run() -> Result<(), proverka_court::Error> {
+    /// let client = CourtClient::builder().token("…").build()?;
+    /// let address = Address::building_only("Казань, Московская 1, кв. 5").map_err(proverka_court::Error::Invalid)?;
+    /// let found = client.find(&CourtQuery::address(address)).await?;
+    /// println!("{:?} ({:?} queries left today)", found.court_fs, found.queries_left);
+    /// # Ok(()) }
+    /// ```
+    pub struct CourtClient;
+    /// Builds a [`CourtClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder).
+    pub type CourtClientBuilder;
+    spec: SPEC,
+}
+
 /// Территориальная подсудность, once for its client and its adapter: a token in the `token`
 /// parameter, priced by the customer's tariff.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -45,24 +63,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         ],
     )],
 };
-
-proverka_core::client! {
-    /// A client of the court jurisdiction API.
-    ///
-    /// ```no_run
-    /// use proverka_court::{Address, CourtClient, CourtQuery};
-    /// # async fn run() -> Result<(), proverka_court::Error> {
-    /// let client = CourtClient::builder().token("…").build()?;
-    /// let address = Address::building_only("Казань, Московская 1, кв. 5").map_err(proverka_court::Error::Invalid)?;
-    /// let found = client.find(&CourtQuery::address(address)).await?;
-    /// println!("{:?} ({:?} queries left today)", found.court_fs, found.queries_left);
-    /// # Ok(()) }
-    /// ```
-    pub struct CourtClient;
-    /// Builds a [`CourtClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder).
-    pub type CourtClientBuilder;
-    spec: SPEC,
-}
 
 impl CourtClient {
     /// The courts for an address or a point.

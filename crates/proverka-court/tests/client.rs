@@ -103,22 +103,12 @@ async fn swapped_retry_spends_one_more_query_only_when_nothing_was_found() {
     let j = client(&server).find_trying_swapped(&kazan()).await.unwrap();
     assert!(j.found());
 
-    let found_first = mock_server().await;
-    proverka_testkit::expect_calls(
-        &found_first,
-        "/api",
-        &[],
-        json_response(200, fixture("court", "page_sample_fs_only.json")),
-        1,
-    )
-    .await;
-    assert!(
-        client(&found_first)
-            .find_trying_swapped(&kazan())
-            .await
-            .unwrap()
-            .found()
-    );
+    // Found on the first try: no second query is spent.
+    let found_first = serving_fixture("/api", 200, "court", "page_sample_fs_only.json").await;
+    let j = client(&found_first).find_trying_swapped(&kazan()).await;
+    assert!(j.unwrap().found());
+    let spent = found_first.received_requests().await.unwrap_or_default();
+    assert_eq!(spent.len(), 1);
 }
 
 #[test]

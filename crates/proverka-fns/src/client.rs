@@ -18,6 +18,27 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(65);
 /// space their calls about 30 s apart.
 pub const DEFAULT_CALLS_PER_MINUTE: u32 = 2;
 
+proverka_core::client! {
+    /// A client of the free status check. It sends what it is asked to, when it is asked: the
+    /// service limits requests per IP address, so space calls (public clients wait about 30 s
+    /// between them) or put the proxy in front, which paces them across replicas.
+    ///
+    /// ```no_run
+    /// use proverka_fns::{FnsClient, FnsQuery, StatusOnDay};
+    /// # async fn run() -> Result<(), proverka_fns::Error> {
+    /// let client = FnsClient::builder().build()?;
+    /// let q = FnsQuery::parse("540304378234", None).map_err(proverka_fns::Error::Invalid)?;
+    /// let status = client.check(&q).await?;
+    /// println!("self-employed on {}: {}", q.date(), status.self_employed);
+    /// # Ok(()) }
+    /// ```
+    pub struct FnsClient;
+    /// Builds an [`FnsClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder). The service needs no
+    /// credential; one given is refused, so it cannot leak to a public endpoint.
+    pub type FnsClientBuilder;
+    spec: SPEC,
+}
+
 /// ФНС «Проверка статуса налогоплательщика НПД», once for its client and its adapter: free,
 /// no credential, about two requests a minute from one IP address.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -43,27 +64,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         ],
     )],
 };
-
-proverka_core::client! {
-    /// A client of the free status check. It sends what it is asked to, when it is asked: the
-    /// service limits requests per IP address, so space calls (public clients wait about 30 s
-    /// between them) or put the proxy in front, which paces them across replicas.
-    ///
-    /// ```no_run
-    /// use proverka_fns::{FnsClient, FnsQuery, StatusOnDay};
-    /// # async fn run() -> Result<(), proverka_fns::Error> {
-    /// let client = FnsClient::builder().build()?;
-    /// let q = FnsQuery::parse("540304378234", None).map_err(proverka_fns::Error::Invalid)?;
-    /// let status = client.check(&q).await?;
-    /// println!("self-employed on {}: {}", q.date(), status.self_employed);
-    /// # Ok(()) }
-    /// ```
-    pub struct FnsClient;
-    /// Builds an [`FnsClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder). The service needs no
-    /// credential; one given is refused, so it cannot leak to a public endpoint.
-    pub type FnsClientBuilder;
-    spec: SPEC,
-}
 
 impl FnsClient {
     /// One check.

@@ -62,27 +62,6 @@ const OPERATIONS: &[TypedOperation] = &[
     TypedOperation::new("/v1/fssp/alim", "FSSP `alim` (api-cloud.ru)", TYPED_PARAMS),
 ];
 
-/// api-cloud.ru FSSP (ФССП, банк данных исполнительных производств), once for its client
-/// and its adapter: a token in the `token` parameter, each answer reporting its own price.
-pub const SPEC: ProviderSpec = ProviderSpec {
-    provider: Provider::Fssp,
-    base_url: DEFAULT_BASE_URL,
-    timeout: DEFAULT_TIMEOUT,
-    credential: CredentialStyle::QueryParam("token"),
-    price: PagePrice::ReportedUpTo(crate::MAX_PRICE),
-    calls_per_minute: None,
-    missing_credential: Some(PageReply {
-        status: 200,
-        body: r#"{"error":"502","message":"MISSING_REQUIRED_TOKEN_PARAMETER"}"#,
-    }),
-    // On the typed route the query type is the path's tail (`/v1/fssp/physical`).
-    routes: Routes {
-        drop_in: &[RoutePath::Exact(crate::PATH)],
-        typed: RoutePath::Prefix("/v1/fssp/"),
-    },
-    operations: OPERATIONS,
-};
-
 proverka_core::client! {
     /// A client of the api-cloud.ru FSSP API.
     ///
@@ -107,6 +86,27 @@ proverka_core::client! {
     spec: SPEC,
     check: check_token,
 }
+
+/// api-cloud.ru FSSP (ФССП, банк данных исполнительных производств), once for its client
+/// and its adapter: a token in the `token` parameter, each answer reporting its own price.
+pub const SPEC: ProviderSpec = ProviderSpec {
+    provider: Provider::Fssp,
+    base_url: DEFAULT_BASE_URL,
+    timeout: DEFAULT_TIMEOUT,
+    credential: CredentialStyle::QueryParam("token"),
+    price: PagePrice::ReportedUpTo(crate::MAX_PRICE),
+    calls_per_minute: None,
+    missing_credential: Some(PageReply {
+        status: 200,
+        body: r#"{"error":"502","message":"MISSING_REQUIRED_TOKEN_PARAMETER"}"#,
+    }),
+    // On the typed route the query type is the path's tail (`/v1/fssp/physical`).
+    routes: Routes {
+        drop_in: &[RoutePath::Exact(crate::PATH)],
+        typed: RoutePath::Prefix("/v1/fssp/"),
+    },
+    operations: OPERATIONS,
+};
 
 impl FsspClient {
     async fn debtors<Q: Query + Lookup>(&self, q: &Q) -> Result<DebtorSearch, Error> {

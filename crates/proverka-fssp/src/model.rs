@@ -16,15 +16,15 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct Inquiry {
         /// Списание за запрос: the price of this query.
-        pub price: Option<Money> = "price" => MoneyField,
+        pub price: Option<Money> => MoneyField,
         /// Баланс после запроса: the balance after it (may be negative on credit).
-        pub balance: Option<Money> = "balance" => MoneyField,
+        pub balance: Option<Money> => MoneyField,
         /// Кредитный лимит.
-        pub credit: Option<Money> = "credit" => MoneyField,
+        pub credit: Option<Money> => MoneyField,
         /// Скорость запроса.
-        pub speed: Option<i64> = "speed" => Int,
+        pub speed: Option<i64> => Int,
         /// Попыток.
-        pub attempts: Option<i64> = "attempts" => Int,
+        pub attempts: Option<i64> => Int,
     }
 }
 
@@ -65,7 +65,7 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct DebtorSearch {
         /// Статус запроса (200), sent as a number or a string.
-        pub status: Option<i64> = "status" => Int,
+        pub status: Option<i64> => Int,
         /// Всего записей.
         #[serde(rename = "countAll")]
         pub count_all: Option<i64> = "countAll" => Int,
@@ -73,7 +73,7 @@ proverka_core::lenient_struct! {
         #[serde(rename = "pagesAll")]
         pub pages_all: Option<i64> = "pagesAll" => Int,
         /// Количество записей в результате.
-        pub count: Option<i64> = "count" => Int,
+        pub count: Option<i64> => Int,
         /// Загружено страниц в результате.
         #[serde(rename = "totalLoadedPage")]
         pub total_loaded_page: Option<i64> = "totalLoadedPage" => Int,
@@ -81,12 +81,12 @@ proverka_core::lenient_struct! {
         #[serde(rename = "onlyActual")]
         pub only_actual: Option<bool> = "onlyActual" => Flag,
         /// The records found.
-        pub records: Vec<DebtRecord> = "records" => Many<DebtRecord>,
+        pub records: Vec<DebtRecord> => Many<DebtRecord>,
         /// The provider's message (`В базе ФССП отсутствует` when nothing was found).
-        pub message: Option<String> = "message" => Text,
+        pub message: Option<String> => Text,
         /// The cost of the query; see [`DebtorSearch::inquiry`] for the misplaced case.
         #[serde(rename = "inquiry")]
-        pub inquiry: Option<Inquiry> = "inquiry" => InquiryField;
+        pub inquiry: Option<Inquiry> => InquiryField;
         /// Records loaded into this answer (`count`, else the records present): proverka's field.
         pub loaded: i64,
         /// Whether this answer holds everything found: `false` when the provider loaded fewer
@@ -116,17 +116,17 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct DebtRecord {
         /// ФИО or name of the debtor.
-        pub debtor_name: Option<String> = "debtor_name" => Text,
+        pub debtor_name: Option<String> => Text,
         /// Address (legal entities) or place of birth (individuals).
-        pub debtor_address: Option<String> = "debtor_address" => Text,
+        pub debtor_address: Option<String> => Text,
         /// Birth date of an individual, often masked (`31.03.****`); an INN for legal entities.
-        pub debtor_dob: Option<DebtorDob> = "debtor_dob" => DobField,
+        pub debtor_dob: Option<DebtorDob> => DobField,
         /// Номер исполнительного производства.
-        pub process_title: Option<String> = "process_title" => Text,
+        pub process_title: Option<String> => Text,
         /// Дата начала производства; sometimes followed by another number.
-        pub process_date: Option<ProcessDate> = "process_date" => ProcessDateField,
+        pub process_date: Option<ProcessDate> => ProcessDateField,
         /// Сводное исполнительное производство.
-        pub process_total: Option<String> = "process_total" => Text,
+        pub process_total: Option<String> => Text,
         /// Реквизиты исполнительного документа, as one line.
         #[serde(rename = "recIspDoc")]
         pub rec_isp_doc: Option<String> = "recIspDoc" => Text,
@@ -143,26 +143,26 @@ proverka_core::lenient_struct! {
         #[serde(rename = "stopIPReason")]
         pub stop_ip_reason: Option<String> = "stopIPReason" => Text,
         /// Предмет исполнения.
-        pub subject: Option<String> = "subject" => Text,
+        pub subject: Option<String> => Text,
         /// The items of the debt, paid and unpaid.
         #[serde(rename = "subjectArray")]
         pub subject_array: Vec<DebtItem> = "subjectArray" => Many<DebtItem>,
         /// Общая сумма непогашенной задолженности.
-        pub sum: Option<Money> = "sum" => MoneyField,
+        pub sum: Option<Money> => MoneyField,
         /// Отдел судебных приставов.
-        pub document_organization: Option<String> = "document_organization" => Text,
+        pub document_organization: Option<String> => Text,
         /// Наименование отдела.
-        pub department_title: Option<String> = "department_title" => Text,
+        pub department_title: Option<String> => Text,
         /// Адрес отдела.
-        pub department_address: Option<String> = "department_address" => Text,
+        pub department_address: Option<String> => Text,
         /// Вид исполнительного документа.
-        pub document_type: Option<String> = "document_type" => Text,
+        pub document_type: Option<String> => Text,
         /// Пристав.
-        pub officer_name: Option<String> = "officer_name" => Text,
+        pub officer_name: Option<String> => Text,
         /// The officer's phones, flattened from the nested arrays the provider sends.
-        pub officer_phones: Vec<String> = "officer_phones" => PhonesField,
+        pub officer_phones: Vec<String> => PhonesField,
         /// An `inquiry` printed inside a record (seen on the page's `ip` sample).
-        pub inquiry: Option<Inquiry> = "inquiry" => InquiryField,
+        pub inquiry: Option<Inquiry> => InquiryField,
     }
 }
 
@@ -311,9 +311,9 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct DebtItem {
         /// Наименование.
-        pub title: Option<String> = "title" => Text,
+        pub title: Option<String> => Text,
         /// Сумма, parsed from `" 18422.50 руб."`.
-        pub sum: Option<Money> = "sum" => MoneyField,
+        pub sum: Option<Money> => MoneyField,
     }
 }
 
@@ -322,7 +322,7 @@ proverka_core::lenient_struct! {
     #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
     pub struct WantedSearch {
         /// Статус ответа.
-        pub status: Option<i64> = "status" => Int,
+        pub status: Option<i64> => Int,
         /// Всего найдено записей.
         #[serde(rename = "countAll")]
         pub count_all: Option<i64> = "countAll" => Int,
@@ -330,7 +330,7 @@ proverka_core::lenient_struct! {
         #[serde(rename = "pagesAll")]
         pub pages_all: Option<i64> = "pagesAll" => Int,
         /// Количество записей в результате (when sent).
-        pub count: Option<i64> = "count" => Int,
+        pub count: Option<i64> => Int,
         /// Всего загружено записей.
         #[serde(rename = "totalLoadedCount")]
         pub total_loaded_count: Option<i64> = "totalLoadedCount" => Int,
@@ -338,11 +338,11 @@ proverka_core::lenient_struct! {
         #[serde(rename = "totalLoadedPage")]
         pub total_loaded_page: Option<i64> = "totalLoadedPage" => Int,
         /// The records.
-        pub records: Vec<WantedRecord> = "records" => Many<WantedRecord>,
+        pub records: Vec<WantedRecord> => Many<WantedRecord>,
         /// The provider's message, when nothing was found.
-        pub message: Option<String> = "message" => Text,
+        pub message: Option<String> => Text,
         /// The cost of the query.
-        pub inquiry: Option<Inquiry> = "inquiry" => InquiryField;
+        pub inquiry: Option<Inquiry> => InquiryField;
         /// Records loaded into this answer (`totalLoadedCount`, else `count`, else the records
         /// present): proverka's field.
         pub loaded: i64,

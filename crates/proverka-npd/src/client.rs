@@ -15,6 +15,24 @@ pub const DEFAULT_BASE_URL: &str = "https://service.api-assist.com";
 /// The timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+proverka_core::client! {
+    /// A client of the NPD check.
+    ///
+    /// ```no_run
+    /// use proverka_npd::{NpdClient, NpdQuery, StatusOnDay};
+    /// # async fn run() -> Result<(), proverka_npd::Error> {
+    /// let client = NpdClient::builder().token("…").build()?;
+    /// let q = NpdQuery::parse("540304378234", None).map_err(proverka_npd::Error::Invalid)?;
+    /// let status = client.check_retrying(&q, &Default::default()).await?;
+    /// println!("self-employed on {}: {}", q.date(), status.self_employed);
+    /// # Ok(()) }
+    /// ```
+    pub struct NpdClient;
+    /// Builds an [`NpdClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (its `token` is the access `key`).
+    pub type NpdClientBuilder;
+    spec: SPEC,
+}
+
 /// api-assist.com NPD (налог на профессиональный доход), once for its client and its adapter:
 /// an access key in the `key` parameter, priced by the customer's tariff.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -41,24 +59,6 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         ],
     )],
 };
-
-proverka_core::client! {
-    /// A client of the NPD check.
-    ///
-    /// ```no_run
-    /// use proverka_npd::{NpdClient, NpdQuery, StatusOnDay};
-    /// # async fn run() -> Result<(), proverka_npd::Error> {
-    /// let client = NpdClient::builder().token("…").build()?;
-    /// let q = NpdQuery::parse("540304378234", None).map_err(proverka_npd::Error::Invalid)?;
-    /// let status = client.check_retrying(&q, &Default::default()).await?;
-    /// println!("self-employed on {}: {}", q.date(), status.self_employed);
-    /// # Ok(()) }
-    /// ```
-    pub struct NpdClient;
-    /// Builds an [`NpdClient`]: see [`ClientBuilder`](proverka_core::ClientBuilder) (its `token` is the access `key`).
-    pub type NpdClientBuilder;
-    spec: SPEC,
-}
 
 impl NpdClient {
     /// One check.

@@ -277,8 +277,9 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
     }
 }
 
-/// Declares a struct of lenient fields, each field written once: its type, its JSON key and
-/// its reader newtype (`.0` taken). The struct gets an `extra` field that keeps every key it
+/// Declares a struct of lenient fields, each field written once: its type, its JSON key
+/// (`= "key"`, left out where the key is the field's name) and its reader newtype (`.0`
+/// taken). The struct gets an `extra` field that keeps every key it
 /// does not name (serialised flat, as it came), and `Deserialize`: it starts from `Default`,
 /// and anything but an object is an error (callers treat it as garbage). Fields after a `;`
 /// are not read from the JSON (proverka's own, filled in after parsing). The struct must
@@ -293,15 +294,15 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
 ///     #[derive(Debug, Default, serde::Serialize)]
 ///     pub struct Inquiry {
 ///         /// The price.
-///         pub price: Option<Money> = "price" => MoneyField,
-///         /// The speed.
-///         pub speed: Option<i64> = "speed" => Int;
+///         pub price: Option<Money> => MoneyField,
+///         /// The speed, under another key.
+///         pub speed: Option<i64> = "speedSec" => Int;
 ///         /// Not in the JSON: proverka's own.
 ///         pub checked: bool,
 ///     }
 /// }
 ///
-/// let i: Inquiry = serde_json::from_str(r#"{"price":" 1.40 руб.","speed":"3","new":1}"#)?;
+/// let i: Inquiry = serde_json::from_str(r#"{"price":" 1.40 руб.","speedSec":"3","new":1}"#)?;
 /// assert_eq!((i.price, i.speed), (Some(Money::from_kopecks(140)), Some(3)));
 /// assert!(i.extra.contains_key("new") && !i.checked);
 /// # Ok::<(), serde_json::Error>(())
@@ -313,7 +314,7 @@ macro_rules! lenient_struct {
         $vis:vis struct $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                $fvis:vis $field:ident : $fty:ty = $wire:literal => $reader:ty
+                $fvis:vis $field:ident : $fty:ty $(= $wire:literal)? => $reader:ty
             ),* $(,)?
             $(;
                 $(
@@ -344,7 +345,7 @@ macro_rules! lenient_struct {
                         let mut out = <$name as ::std::default::Default>::default();
                         while let Some(key) = map.next_key::<::std::borrow::Cow<'de, str>>()? {
                             match key.as_ref() {
-                                $($wire => out.$field = map.next_value::<$reader>()?.0,)*
+                                $($crate::lenient_struct!(@key $field $($wire)?) => out.$field = map.next_value::<$reader>()?.0,)*
                                 _ => {
                                     let value = map.next_value::<::serde_json::Value>()?;
                                     out.extra.insert(key.into_owned(), value);
@@ -358,4 +359,6 @@ macro_rules! lenient_struct {
             }
         }
     };
+    (@key $field:ident $wire:literal) => { $wire };
+    (@key $field:ident) => { stringify!($field) };
 }
