@@ -1,5 +1,6 @@
 //! Court answers (ответ), read leniently.
 
+use proverka_core::lenient::fields::{Text, Words};
 use proverka_core::lenient::{self, Extra};
 use proverka_core::{MalformedAnswer, Provider, RawAnswer};
 use serde::Serialize;
@@ -7,51 +8,30 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ProviderError};
 
-/// A court: the district/city court (`court_fs`, районный/городской суд) or the magistrate's
-/// precinct (`court_ms`, участок мирового судьи).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct Court {
-    /// Наименование суда.
-    pub title: Option<String>,
-    /// Адрес суда.
-    pub address: Option<String>,
-    /// Сайт суда: several space-separated values are split.
-    pub site: Vec<String>,
-    /// Email суда: several space-separated values are split.
-    pub email: Vec<String>,
-    /// Телефон суда (`phone` in the sample, `tel` in the field list and in the wild).
-    pub phone: Option<String>,
-    /// A court code, where sent.
-    pub code: Option<String>,
-    /// Fields not named above.
-    pub extra: Extra,
+proverka_core::lenient_struct! {
+    /// A court: the district/city court (`court_fs`, районный/городской суд) or the
+    /// magistrate's precinct (`court_ms`, участок мирового судьи).
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct Court {
+        /// Наименование суда.
+        pub title: Option<String> => Text,
+        /// Адрес суда.
+        pub address: Option<String> => Text,
+        /// Сайт суда: several space-separated values are split.
+        pub site: Vec<String> => Words,
+        /// Email суда: several space-separated values are split.
+        pub email: Vec<String> => Words,
+        /// Телефон суда (`phone` in the sample, `tel` in the field list and in the wild).
+        pub phone: Option<String> = "phone" | "tel" => Text,
+        /// A court code, where sent.
+        pub code: Option<String> => Text,
+    }
 }
 
 impl Court {
+    /// A court from its JSON object; anything else is none.
     fn from_value(v: Value) -> Option<Self> {
-        let Value::Object(map) = v else {
-            return None;
-        };
-        let mut court = Self::default();
-        let split = |v: Value| {
-            lenient::text_of(v)
-                .map(|s| s.split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_default()
-        };
-        for (k, v) in map {
-            match k.as_str() {
-                "title" => court.title = lenient::text_of(v),
-                "address" => court.address = lenient::text_of(v),
-                "site" => court.site = split(v),
-                "email" => court.email = split(v),
-                "phone" | "tel" if court.phone.is_none() => court.phone = lenient::text_of(v),
-                "code" => court.code = lenient::text_of(v),
-                _ => {
-                    court.extra.insert(k, v);
-                }
-            }
-        }
-        Some(court)
+        serde_json::from_value(v).ok()
     }
 }
 

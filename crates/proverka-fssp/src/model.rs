@@ -1,6 +1,6 @@
 //! FSSP answers (ответы) as typed models, parsed leniently: see `docs/providers/fssp.md`.
 
-use proverka_core::lenient::{self, Extra};
+use proverka_core::lenient;
 use proverka_core::{Date, LenientDate, Money};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -226,68 +226,50 @@ fn process_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProcessDate>, 
     }))
 }
 
-/// `recIspDocDetail`: the executive document's particulars. Arrives as an object, as a list of
-/// `[key, value]` pairs, or as a list of one-key objects; all three are read.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct DocDetail {
-    /// Наименование органа, выдавшего документ.
-    pub doc_organization: Option<String>,
-    /// ИНН взыскателя-организации (as printed: the page's samples are not all valid INNs).
-    pub doc_claimer_inn: Option<String>,
-    /// Вид документа.
-    pub doc_type: Option<String>,
-    /// Дата принятия органом.
-    pub doc_date: Option<LenientDate>,
-    /// Номер документа.
-    pub document_num: Option<String>,
-    /// Keys not named above.
-    pub extra: Extra,
-}
-
-impl DocDetail {
-    fn set(&mut self, key: String, value: Value) {
-        let text = || lenient::text_of(value.clone());
-        match key.as_str() {
-            "doc_organization" => self.doc_organization = text(),
-            "doc_claimer_inn" => self.doc_claimer_inn = text(),
-            "doc_type" => self.doc_type = text(),
-            "doc_date" => self.doc_date = text().map(|s| LenientDate::parse(&s)),
-            "document_num" => self.document_num = text(),
-            _ => {
-                self.extra.insert(key, value);
-            }
-        }
+proverka_core::lenient_struct! {
+    /// `recIspDocDetail`: the executive document's particulars. Arrives as an object, as a
+    /// list of `[key, value]` pairs, or as a list of one-key objects; all three are read.
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    pub struct DocDetail {
+        /// Наименование органа, выдавшего документ.
+        pub doc_organization: Option<String> => Text,
+        /// ИНН взыскателя-организации (as printed: the page's samples are not all valid INNs).
+        pub doc_claimer_inn: Option<String> => Text,
+        /// Вид документа.
+        pub doc_type: Option<String> => Text,
+        /// Дата принятия органом.
+        pub doc_date: Option<LenientDate> => DateField,
+        /// Номер документа.
+        pub document_num: Option<String> => Text,
     }
 }
 
+/// The particulars in any of their three shapes, gathered into one object (a later key wins);
+/// `None` when there are none.
 fn doc_detail<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DocDetail>, D::Error> {
-    let mut detail = DocDetail::default();
-    let mut any = false;
-    let mut take = |detail: &mut DocDetail, k: String, v: Value| {
-        any = true;
-        detail.set(k, v);
-    };
+    let mut keys = serde_json::Map::new();
     match Value::deserialize(d)? {
-        Value::Object(map) => map.into_iter().for_each(|(k, v)| take(&mut detail, k, v)),
+        Value::Object(map) => keys.extend(map),
         Value::Array(items) => {
             for item in items {
                 match item {
                     Value::Array(pair) if pair.len() == 2 => {
                         let mut it = pair.into_iter();
                         if let (Some(Value::String(k)), Some(v)) = (it.next(), it.next()) {
-                            take(&mut detail, k, v);
+                            keys.insert(k, v);
                         }
                     }
-                    Value::Object(map) => {
-                        map.into_iter().for_each(|(k, v)| take(&mut detail, k, v));
-                    }
+                    Value::Object(map) => keys.extend(map),
                     _ => {}
                 }
             }
         }
         _ => {}
     }
-    Ok(any.then_some(detail))
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    Ok(serde_json::from_value(Value::Object(keys)).ok())
 }
 
 fn phones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

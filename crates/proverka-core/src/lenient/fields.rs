@@ -150,6 +150,21 @@ impl<'de> serde::Deserialize<'de> for Flag {
     }
 }
 
+/// Words of a text (a court's `"site1 site2"`): the text split at white space; `null` or
+/// blank is none.
+#[derive(Debug, Default)]
+pub struct Words(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Words {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Text(t) = Text::deserialize(d)?;
+        Ok(Self(
+            t.map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+        ))
+    }
+}
+
 /// A date in `dd.mm.yyyy` or `YYYY-MM-DD`, the raw text kept otherwise.
 #[derive(Debug, Default)]
 pub struct DateField(pub Option<LenientDate>);
@@ -278,8 +293,9 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Opt<T> {
 }
 
 /// Declares a struct of lenient fields, each field written once: its type, its JSON key
-/// (`= "key"`, left out where the key is the field's name) and its reader newtype (`.0`
-/// taken). The struct gets an `extra` field that keeps every key it
+/// (`= "key"`, left out where the key is the field's name; `= "key" | "other"` for a field
+/// sent under either, an `Option` of which the first key present wins) and its reader newtype
+/// (`.0` taken). The struct gets an `extra` field that keeps every key it
 /// does not name (serialised flat, as it came), and `Deserialize`: it starts from `Default`,
 /// and anything but an object is an error (callers treat it as garbage). Fields after a `;`
 /// are not read from the JSON (proverka's own, filled in after parsing). The struct must
@@ -314,7 +330,7 @@ macro_rules! lenient_struct {
         $vis:vis struct $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                $fvis:vis $field:ident : $fty:ty $(= $wire:literal)? => $reader:ty
+                $fvis:vis $field:ident : $fty:ty $(= $wire:literal $(| $alias:literal)*)? => $reader:ty
             ),* $(,)?
             $(;
                 $(
@@ -345,7 +361,13 @@ macro_rules! lenient_struct {
                         let mut out = <$name as ::std::default::Default>::default();
                         while let Some(key) = map.next_key::<::std::borrow::Cow<'de, str>>()? {
                             match key.as_ref() {
-                                $($crate::lenient_struct!(@key $field $($wire)?) => out.$field = map.next_value::<$reader>()?.0,)*
+                                $(
+                                    $crate::lenient_struct!(@key $field $($wire $(| $alias)*)?)
+                                        if $crate::lenient_struct!(@unset out.$field $($(, $alias)*)?) =>
+                                    {
+                                        out.$field = map.next_value::<$reader>()?.0;
+                                    }
+                                )*
                                 _ => {
                                     let value = map.next_value::<::serde_json::Value>()?;
                                     out.extra.insert(key.into_owned(), value);
@@ -359,6 +381,8 @@ macro_rules! lenient_struct {
             }
         }
     };
-    (@key $field:ident $wire:literal) => { $wire };
+    (@key $field:ident $wire:literal $(| $alias:literal)*) => { $wire $(| $alias)* };
     (@key $field:ident) => { stringify!($field) };
+    (@unset $place:expr) => { true };
+    (@unset $place:expr, $($alias:literal),+) => { $place.is_none() };
 }

@@ -120,4 +120,24 @@ mod tests {
             (Some(3), Some("true".into()))
         );
     }
+
+    crate::lenient_struct! {
+        #[derive(Debug, Default, PartialEq, serde::Serialize)]
+        struct Aliased {
+            phone: Option<String> = "phone" | "tel" => Text,
+            site: Vec<String> => crate::lenient::fields::Words,
+        }
+    }
+
+    #[test]
+    fn of_two_keys_for_one_field_the_first_present_wins_and_the_other_is_kept() {
+        // In the order read (a `serde_json::Value`'s keys are sorted: read from its text).
+        let a: Aliased =
+            serde_json::from_str(r#"{"tel": "1", "phone": "2", "site": " a  b "}"#).unwrap();
+        assert_eq!(a.phone.as_deref(), Some("1"));
+        assert_eq!(a.extra["phone"], json!("2"));
+        assert_eq!(a.site, ["a", "b"]);
+        let a: Aliased = serde_json::from_value(json!({"phone": "2", "site": null})).unwrap();
+        assert_eq!((a.phone.as_deref(), a.site.len()), (Some("2"), 0));
+    }
 }
