@@ -446,7 +446,7 @@ impl<'a> Params<'a> {
 ///         spec: SPEC,
 ///         explain: crate::ProviderError::explain,
 ///         checks: crate::checks::checks(),
-///         simulator: crate::sandbox::NpdSimulator,
+///         simulator: crate::sandbox::NpdSimulator::default(),
 ///     }
 ///     // routes, parse, missing_credential, operations…
 /// }

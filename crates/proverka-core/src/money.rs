@@ -32,6 +32,15 @@ pub enum MoneyError {
     Overflow,
 }
 
+impl std::str::FromStr for Money {
+    type Err = MoneyError;
+
+    /// As [`Money::parse`].
+    fn from_str(text: &str) -> Result<Self, MoneyError> {
+        Self::parse(text)
+    }
+}
+
 impl Money {
     /// Zero rubles.
     pub const ZERO: Self = Self(0);

@@ -1,12 +1,15 @@
 //! The FSSP simulator (the `sandbox` feature): `GET /api/fssp.php` and the account's
 //! `GET /api/apilk.php?type=balance`, refusing what the page refuses (its codes, not the
 //! adapter's validation), answering from the page's samples, and charging a balance that may
-//! go below zero down to a credit line, as the page's `inquiry` shows.
+//! go below zero down to a credit line, as the page's `inquiry` shows. One debtor
+//! ([`CHANGING`]) gets a new proceeding and has another closed while the sandbox runs, for
+//! monitoring to notice.
 
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use proverka_core::sandbox::{
-    Fault, Reply, Request, Simulated, Simulator, json_of, lock, no_setting, param, seed,
+    Fault, Reply, Request, Simulated, Simulator, json_of, lock, no_setting, param, seed, setting,
 };
 use proverka_core::{Date, Lookup, Money, Provider, Secret};
 use serde_json::{Value, json};
@@ -19,6 +22,19 @@ pub const DEBTOR: (&str, &str, &str) = ("Иванов", "Иван", "31.03.1980"
 pub const CLEAN: (&str, &str, &str) = ("Чистов", "Пётр", "01.01.1990");
 /// A token the simulator accepts (any 32 letters and digits are accepted).
 pub const TOKEN: &str = "sandbox0fssp0token00000000000000";
+/// A debtor (lastname `Переменов`) with two open proceedings ([`OPEN_THROUGHOUT`] and
+/// [`CLOSES`]) until [`CHANGE_AFTER`] of the sandbox's time has passed since the simulator was
+/// first asked about them; from then on [`CLOSES`] is closed (its `stopIPDate` the day it
+/// happened) and [`APPEARS`] is open too.
+pub const CHANGING: (&str, &str, &str) = ("Переменов", "Павел", "15.05.1985");
+/// [`CHANGING`]'s proceeding that stays open.
+pub const OPEN_THROUGHOUT: &str = "1001/24/77001-ИП";
+/// [`CHANGING`]'s proceeding that is closed after [`CHANGE_AFTER`].
+pub const CLOSES: &str = "1002/24/77001-ИП";
+/// [`CHANGING`]'s proceeding that appears after [`CHANGE_AFTER`].
+pub const APPEARS: &str = "1003/25/77001-ИП";
+/// How long [`CHANGING`]'s proceedings stay as first seen (the setting `change_s`).
+pub const CHANGE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// An HTML captcha page, as the FSSP site answers when it is not the API.
 const CAPTCHA: &str = include_str!("../fixtures/html_captcha_page.html");
@@ -29,6 +45,8 @@ pub struct FsspSimulator {
     balance: Mutex<Money>,
     initial_balance: Money,
     credit: Money,
+    change_after: Duration,
+    first_asked: Mutex<Option<SystemTime>>,
 }
 
 impl Default for FsspSimulator {
@@ -47,6 +65,41 @@ impl FsspSimulator {
             balance: Mutex::new(balance),
             initial_balance: balance,
             credit,
+            change_after: CHANGE_AFTER,
+            first_asked: Mutex::new(None),
+        }
+    }
+
+    /// [`CHANGING`]'s records asked at `at` on the sandbox's clock, made from `record` (a
+    /// closed proceeding of the page's sample).
+    fn changing_records(&self, record: &Value, at: SystemTime) -> Vec<Value> {
+        let first = *lock(&self.first_asked).get_or_insert(at);
+        let proceeding = |number: &str, closed: Option<SystemTime>| {
+            let mut r = record.clone();
+            r["process_title"] = json!(number);
+            match closed {
+                Some(day) => {
+                    let day = Date::moscow_date_at(day).to_dmy();
+                    r["stopIPDate"] = json!(day);
+                    r["stopIP"] = json!(format!("{day}, ст. 46, ч. 1, п. 3"));
+                }
+                None => {
+                    for key in ["stopIP", "stopIPDate", "stopIPReason"] {
+                        r[key] = json!("");
+                    }
+                }
+            }
+            r
+        };
+        let changed = first + self.change_after;
+        if at < changed {
+            vec![proceeding(OPEN_THROUGHOUT, None), proceeding(CLOSES, None)]
+        } else {
+            vec![
+                proceeding(OPEN_THROUGHOUT, None),
+                proceeding(CLOSES, Some(changed)),
+                proceeding(APPEARS, None),
+            ]
         }
     }
 
@@ -101,7 +154,7 @@ impl Simulator for FsspSimulator {
     }
 
     fn answer(&self, request: &Request<'_>) -> Simulated {
-        match self.query(request.pairs) {
+        match self.query(request.pairs, request.at) {
             Ok((reply, billed)) => Simulated::Answered {
                 reply,
                 billed,
@@ -179,26 +232,27 @@ impl Simulator for FsspSimulator {
         json!({"balance": self.balance().to_string()})
     }
 
-    /// `balance` (rubles at start) and `credit` (the credit line, rubles).
+    /// `balance` (rubles at start), `credit` (the credit line, rubles) and `change_s` (how long
+    /// [`CHANGING`]'s proceedings stay as first seen, in seconds).
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let amount =
-            Money::parse(value).map_err(|e| format!("{name}: {value} is not an amount ({e})"))?;
         match name {
-            "balance" => *self = Self::new(amount, self.credit),
-            "credit" => self.credit = amount,
-            _ => return Err(no_setting(name, &["balance", "credit"])),
+            "balance" => *self = Self::new(setting(name, value)?, self.credit),
+            "credit" => self.credit = setting(name, value)?,
+            "change_s" => self.change_after = Duration::from_secs(setting(name, value)?),
+            _ => return Err(no_setting(name, &["balance", "credit", "change_s"])),
         }
         Ok(())
     }
 
     fn reset(&self) {
         *self.lock_balance() = self.initial_balance;
+        *lock(&self.first_asked) = None;
     }
 }
 
 impl FsspSimulator {
     /// One query: the answer and whether it was billed, or the refusal.
-    fn query(&self, pairs: &[(&str, &str)]) -> Result<(Reply, bool), Reply> {
+    fn query(&self, pairs: &[(&str, &str)], at: SystemTime) -> Result<(Reply, bool), Reply> {
         token(pairs)?;
         let kind = page_rules(pairs)?;
         if kind == QueryType::RegionsList {
@@ -214,7 +268,7 @@ impl FsspSimulator {
             _ => None,
         };
         let found = match lastname.as_deref() {
-            Some("иванов") => true,
+            Some("иванов" | "переменов") => true,
             Some("чистов") => false,
             _ => !seed(pairs).is_multiple_of(3),
         };
@@ -244,11 +298,15 @@ impl FsspSimulator {
             _ => include_str!("../fixtures/physical_found.json"),
         });
         if kind != QueryType::Wanted {
-            let n = 1 + usize::from(seed(pairs) % 3);
             let record = body["records"][0].clone();
-            body["records"] = Value::Array(vec![record; n]);
-            body["count"] = json!(n);
-            body["countAll"] = json!(n.to_string());
+            let records = if lastname.as_deref() == Some("переменов") {
+                self.changing_records(&record, at)
+            } else {
+                vec![record; 1 + usize::from(seed(pairs) % 3)]
+            };
+            body["count"] = json!(records.len());
+            body["countAll"] = json!(records.len().to_string());
+            body["records"] = Value::Array(records);
         }
         body["inquiry"] = inquiry;
         Ok((Reply::json(200, &body), true))

@@ -14,7 +14,7 @@ impl Adapter for NpdAdapter {
         spec: SPEC,
         explain: crate::ProviderError::explain,
         checks: crate::checks::checks(),
-        simulator: crate::sandbox::NpdSimulator,
+        simulator: crate::sandbox::NpdSimulator::default(),
     }
 
     /// Without a `date` the query means today (Moscow): not [`stable`](Parsed::stable).

@@ -1,9 +1,13 @@
 //! The NPD simulator (the `sandbox` feature): `GET /parser/nalog_npd_api/`, refusing what the
-//! page refuses and billing every `success = 1` answer, as the page says.
+//! page refuses and billing every `success = 1` answer, as the page says. One person
+//! ([`LAPSING`]) loses the status while the sandbox runs, for monitoring to notice.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use proverka_core::sandbox::{
-    Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, param,
-    seed,
+    Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock,
+    no_setting, param, seed, setting,
 };
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
@@ -17,10 +21,39 @@ pub const PAYER: &str = SELF_EMPLOYED_INN;
 pub const NON_PAYER: &str = NOT_SELF_EMPLOYED_INN;
 /// A key the simulator accepts (any non-empty one is).
 pub const KEY: &str = "sandbox-npd-key";
+/// A person who is self-employed until [`LAPSE_AFTER`] of the sandbox's time has passed since
+/// the simulator was first asked about them, and not from the Moscow day that happens on:
+/// asked about a day before it, self-employed; about that day or later, not (the status on a
+/// date gone by does not change).
+pub const LAPSING: &str = "771014067988";
+/// How long [`LAPSING`] keeps the status after the first question (the setting `lapse_s`).
+pub const LAPSE_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-/// The simulated api-assist NPD check. It keeps no state.
-#[derive(Debug, Default)]
-pub struct NpdSimulator;
+/// The simulated api-assist NPD check. Its one state: when it was first asked about
+/// [`LAPSING`].
+#[derive(Debug)]
+pub struct NpdSimulator {
+    lapse_after: Duration,
+    first_asked: Mutex<Option<SystemTime>>,
+}
+
+impl Default for NpdSimulator {
+    /// [`LAPSING`] lapses [`LAPSE_AFTER`] after the first question.
+    fn default() -> Self {
+        Self {
+            lapse_after: LAPSE_AFTER,
+            first_asked: Mutex::new(None),
+        }
+    }
+}
+
+impl NpdSimulator {
+    /// Whether [`LAPSING`] is self-employed on `day`, asked at `at` on the sandbox's clock.
+    fn lapsing_on(&self, day: Date, at: SystemTime) -> bool {
+        let first = *lock(&self.first_asked).get_or_insert(at);
+        day < Date::moscow_date_at(first + self.lapse_after)
+    }
+}
 
 impl Simulator for NpdSimulator {
     fn provider(&self) -> Provider {
@@ -34,6 +67,14 @@ impl Simulator for NpdSimulator {
         let found = match request.param(&["inn"]).unwrap_or_default() {
             PAYER => true,
             NON_PAYER => false,
+            LAPSING => {
+                let today = Date::moscow_date_at(request.at);
+                let day = request
+                    .param(&["date"])
+                    .and_then(|d| Date::parse_iso(d).ok())
+                    .unwrap_or(today);
+                self.lapsing_on(day, request.at)
+            }
             _ => seed(request.pairs).is_multiple_of(2),
         };
         Simulated::Answered {
@@ -77,6 +118,20 @@ impl Simulator for NpdSimulator {
 
     fn credential(&self) -> Option<&'static str> {
         Some(KEY)
+    }
+
+    /// `lapse_s`: how long [`LAPSING`] keeps the status after the first question, in seconds.
+    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        match name {
+            "lapse_s" => self.lapse_after = Duration::from_secs(setting(name, value)?),
+            _ => return Err(no_setting(name, &["lapse_s"])),
+        }
+        Ok(())
+    }
+
+    /// [`LAPSING`] is self-employed again until it has been asked about for a while.
+    fn reset(&self) {
+        *lock(&self.first_asked) = None;
     }
 }
 

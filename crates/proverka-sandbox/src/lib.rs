@@ -247,6 +247,12 @@ impl SandboxHandle {
             .push(FaultRule { fault, times });
     }
 
+    /// Now on the simulated providers' clock (what "today" is for them): the real time, moved
+    /// ahead by every [`Self::advance`].
+    pub fn now(&self) -> SystemTime {
+        self.state.now().1
+    }
+
     /// Moves the simulated providers' clock `by` ahead (a registry's progress, a per-minute
     /// limit): tests move time instead of sleeping through it.
     pub fn advance(&self, by: Duration) {
