@@ -3,7 +3,7 @@
 //! The proxy is built from a list of adapters (the registry in the `proverka` crate) and names
 //! no provider itself: routes, configuration sections, environment variables, metric labels,
 //! the OpenAPI document and the simulators' credentials all come from here. A new provider is
-//! its own crate implementing this trait, one [`Provider`] variant and one registry line.
+//! its own crate implementing this trait, a [`Provider`] name and one registry line.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -448,7 +448,7 @@ impl<'a> Params<'a> {
 ///         checks: crate::checks::checks(),
 ///         simulator: crate::sandbox::NpdSimulator::default(),
 ///     }
-///     // routes, parse, missing_credential, operations…
+///     // then what differs: parse, account routes, …
 /// }
 /// ```
 #[macro_export]
