@@ -300,6 +300,14 @@ where
         .map_err(|e| format!("{name}: {value} cannot be read ({e})"))
 }
 
+/// The value of a setting in whole seconds (`lapse_s`, `change_s`), as a duration.
+///
+/// # Errors
+/// As [`setting`].
+pub fn seconds(name: &str, value: &str) -> Result<std::time::Duration, String> {
+    setting(name, value).map(std::time::Duration::from_secs)
+}
+
 /// The refusal of a setting a simulator does not have, naming the ones it has.
 pub fn no_setting(name: &str, known: &[&str]) -> String {
     format!("no setting named {name} ({})", known.join(", "))

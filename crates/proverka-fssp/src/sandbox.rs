@@ -9,7 +9,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use proverka_core::sandbox::{
-    Fault, Reply, Request, Simulated, Simulator, json_of, lock, no_setting, param, seed, setting,
+    Fault, Reply, Request, Simulated, Simulator, json_of, lock, no_setting, param, seconds, seed,
+    setting,
 };
 use proverka_core::{Date, Lookup, Money, Provider, Secret};
 use serde_json::{Value, json};
@@ -238,7 +239,7 @@ impl Simulator for FsspSimulator {
         match name {
             "balance" => *self = Self::new(setting(name, value)?, self.credit),
             "credit" => self.credit = setting(name, value)?,
-            "change_s" => self.change_after = Duration::from_secs(setting(name, value)?),
+            "change_s" => self.change_after = seconds(name, value)?,
             _ => return Err(no_setting(name, &["balance", "credit", "change_s"])),
         }
         Ok(())

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use proverka_core::sandbox::{
     Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock,
-    no_setting, param, seed, setting,
+    no_setting, param, seconds, seed,
 };
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
@@ -123,7 +123,7 @@ impl Simulator for NpdSimulator {
     /// `lapse_s`: how long [`LAPSING`] keeps the status after the first question, in seconds.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
-            "lapse_s" => self.lapse_after = Duration::from_secs(setting(name, value)?),
+            "lapse_s" => self.lapse_after = seconds(name, value)?,
             _ => return Err(no_setting(name, &["lapse_s"])),
         }
         Ok(())

@@ -121,3 +121,26 @@ async fn an_fssp_proceeding_closes_and_another_appears_on_the_sandbox_s_clock() 
     let debtor_after = client.fetch_raw(&debtor).await.unwrap();
     assert_eq!(debtor.changes(&debtor_before, &debtor_after), []);
 }
+
+#[tokio::test]
+async fn how_long_a_status_lasts_is_a_setting() {
+    let s = Sandbox::builder()
+        .set("npd", "lapse_s", "172800")
+        .unwrap()
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = npd(&s);
+    let on = |day: Date| ask(&client, LAPSING, day);
+    assert!(self_employed(&on(Date::moscow_date_at(s.now())).await.1));
+    s.advance(DAY);
+    assert!(self_employed(&on(Date::moscow_date_at(s.now())).await.1));
+    s.advance(2 * DAY);
+    assert!(!self_employed(&on(Date::moscow_date_at(s.now())).await.1));
+    assert!(
+        Sandbox::builder()
+            .set("npd", "lapse_s", "a day")
+            .unwrap_err()
+            .contains("lapse_s")
+    );
+}
