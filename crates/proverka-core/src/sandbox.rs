@@ -308,6 +308,22 @@ pub fn seconds(name: &str, value: &str) -> Result<std::time::Duration, String> {
     setting(name, value).map(std::time::Duration::from_secs)
 }
 
+/// [`Simulator::set`] for a simulator with one setting, `known`: `target` read from `value`.
+///
+/// # Errors
+/// Another name ([`no_setting`]), or a value that does not read as `T` ([`setting`]).
+pub fn only_setting<T>(name: &str, value: &str, known: &str, target: &mut T) -> Result<(), String>
+where
+    T: std::str::FromStr,
+    T::Err: fmt::Display,
+{
+    if name != known {
+        return Err(no_setting(name, &[known]));
+    }
+    *target = setting(name, value)?;
+    Ok(())
+}
+
 /// The refusal of a setting a simulator does not have, naming the ones it has.
 pub fn no_setting(name: &str, known: &[&str]) -> String {
     format!("no setting named {name} ({})", known.join(", "))

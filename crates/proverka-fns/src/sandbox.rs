@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proverka_core::sandbox::{
     NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock,
-    no_setting, seed, setting,
+    only_setting, seed,
 };
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
@@ -127,11 +127,7 @@ impl Simulator for FnsSimulator {
 
     /// `per_minute`: the calls a minute answered from one IP address.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        match name {
-            "per_minute" => self.per_minute = setting(name, value)?,
-            _ => return Err(no_setting(name, &["per_minute"])),
-        }
-        Ok(())
+        only_setting(name, value, "per_minute", &mut self.per_minute)
     }
 
     fn reset(&self) {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use proverka_core::sandbox::{
     Fault, NOT_SELF_EMPLOYED_INN, Reply, Request, SELF_EMPLOYED_INN, Simulated, Simulator, lock,
-    no_setting, param, seconds, seed,
+    only_setting, param, seed,
 };
 use proverka_core::status_day::StatusOnDay as _;
 use proverka_core::{Date, Lookup, Provider};
@@ -33,7 +33,7 @@ pub const LAPSE_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// [`LAPSING`].
 #[derive(Debug)]
 pub struct NpdSimulator {
-    lapse_after: Duration,
+    lapse_s: u64,
     first_asked: Mutex<Option<SystemTime>>,
 }
 
@@ -41,7 +41,7 @@ impl Default for NpdSimulator {
     /// [`LAPSING`] lapses [`LAPSE_AFTER`] after the first question.
     fn default() -> Self {
         Self {
-            lapse_after: LAPSE_AFTER,
+            lapse_s: LAPSE_AFTER.as_secs(),
             first_asked: Mutex::new(None),
         }
     }
@@ -51,7 +51,7 @@ impl NpdSimulator {
     /// Whether [`LAPSING`] is self-employed on `day`, asked at `at` on the sandbox's clock.
     fn lapsing_on(&self, day: Date, at: SystemTime) -> bool {
         let first = *lock(&self.first_asked).get_or_insert(at);
-        day < Date::moscow_date_at(first + self.lapse_after)
+        day < Date::moscow_date_at(first + Duration::from_secs(self.lapse_s))
     }
 }
 
@@ -122,11 +122,7 @@ impl Simulator for NpdSimulator {
 
     /// `lapse_s`: how long [`LAPSING`] keeps the status after the first question, in seconds.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        match name {
-            "lapse_s" => self.lapse_after = seconds(name, value)?,
-            _ => return Err(no_setting(name, &["lapse_s"])),
-        }
-        Ok(())
+        only_setting(name, value, "lapse_s", &mut self.lapse_s)
     }
 
     /// [`LAPSING`] is self-employed again until it has been asked about for a while.
