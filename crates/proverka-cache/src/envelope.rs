@@ -16,16 +16,15 @@
 //! `None`: a miss, never a panic. Unbound plain values of the first format (flags 0), and
 //! values encrypted without a key id (flags 1, before key rotation), are misses too.
 //!
-//! Keys: each configured [`EncryptionKey`] is a master key; HKDF-SHA256 derives from it the
-//! value-encryption key and a public 4-byte key id, and from the last one of a [`Keyring`] the
-//! key that names entries in Redis. So the cipher never shares a key with the naming HMAC, a
-//! new key can be put first (it encrypts) while values sealed under the older ones still
-//! decrypt (each names its key), and names stay the same through the rotation.
+//! Keys: the encrypted part is [`Keyring::seal`]'s (`proverka_core::seal`, shared with the
+//! store): each configured `EncryptionKey` is a master key from which the value-encryption key
+//! and a public key id are derived, and from the last one of a [`Keyring`] the key that names
+//! entries in Redis; a new key put first encrypts while values sealed under the older ones
+//! still decrypt, and names stay the same through the rotation.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use proverka_core::seal::Keyring;
 use proverka_core::{Billed, Bytes, Money, RawAnswer, Reported, Verdict};
 
 use crate::Answer;
@@ -34,20 +33,6 @@ const MAGIC: &[u8; 4] = b"PVK\x01";
 const PLAIN_BOUND: u8 = 2;
 const ENCRYPTED_WITH_ID: u8 = 3;
 
-/// HKDF's salt and the labels of the keys derived from a master key.
-const HKDF_SALT: &[u8] = b"proverka-cache-v1";
-const VALUE_KEY: &[u8] = b"value encryption";
-const KEY_ID: &[u8] = b"key id";
-const NAMING_KEY: &[u8] = b"entry naming";
-
-/// `info`'s 32 bytes from `master` by HKDF-SHA256.
-fn derive(master: &EncryptionKey, info: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // 32 bytes is far below HKDF-SHA256's limit (255 × 32): expand cannot fail.
-    let _ = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), &master.0).expand(info, &mut out);
-    out
-}
-
 /// The first 16 bytes of SHA-256 of a key name: what binds a plain value to its name.
 fn name_digest(aad: &[u8]) -> [u8; 16] {
     use sha2::Digest;
@@ -55,122 +40,6 @@ fn name_digest(aad: &[u8]) -> [u8; 16] {
     let mut out = [0u8; 16];
     out.copy_from_slice(&full[..16]);
     out
-}
-
-/// A 256-bit key for encrypting values at rest in Redis (ChaCha20-Poly1305).
-#[derive(Clone)]
-pub struct EncryptionKey([u8; 32]);
-
-impl std::fmt::Debug for EncryptionKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EncryptionKey([redacted])")
-    }
-}
-
-impl EncryptionKey {
-    /// A key from 32 bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    /// A key from 64 hexadecimal digits.
-    ///
-    /// # Errors
-    /// When the text is not exactly 64 hex digits (the message never repeats it).
-    pub fn from_hex(hex: &str) -> Result<Self, &'static str> {
-        let hex = hex.trim();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err("the encryption key must be 64 hexadecimal digits (32 bytes)");
-        }
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-                .map_err(|_| "the encryption key must be hexadecimal")?;
-        }
-        Ok(Self(out))
-    }
-}
-
-/// One master key's derived keys.
-#[derive(Clone)]
-struct ValueKey {
-    id: [u8; 4],
-    cipher: [u8; 32],
-}
-
-impl ValueKey {
-    fn of(master: &EncryptionKey) -> Self {
-        let full = derive(master, KEY_ID);
-        Self {
-            id: [full[0], full[1], full[2], full[3]],
-            cipher: derive(master, VALUE_KEY),
-        }
-    }
-}
-
-/// The cache's encryption keys: the first seals new values, every one opens the values sealed
-/// under it (rotation: put the new key first, keep the old ones until their entries expire).
-/// Entries are named with a key derived from the last one, so names do not change when a key
-/// is put in front.
-#[derive(Clone)]
-pub struct Keyring {
-    keys: Vec<ValueKey>,
-    naming: [u8; 32],
-}
-
-impl std::fmt::Debug for Keyring {
-    // Key ids are public (every value carries one); the keys never show.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ids: Vec<String> = self
-            .keys
-            .iter()
-            .map(|k| k.id.iter().map(|b| format!("{b:02x}")).collect())
-            .collect();
-        f.debug_struct("Keyring").field("key_ids", &ids).finish()
-    }
-}
-
-impl Keyring {
-    /// A keyring from master keys, the one that encrypts first.
-    ///
-    /// # Errors
-    /// No key, or the same key twice (the message never shows a key).
-    pub fn new(keys: impl IntoIterator<Item = EncryptionKey>) -> Result<Self, &'static str> {
-        let masters: Vec<EncryptionKey> = keys.into_iter().collect();
-        let last = masters
-            .last()
-            .ok_or("at least one encryption key is needed")?;
-        let naming = derive(last, NAMING_KEY);
-        let mut keys: Vec<ValueKey> = Vec::with_capacity(masters.len());
-        for m in &masters {
-            let key = ValueKey::of(m);
-            if keys.iter().any(|k| k.id == key.id) {
-                return Err("the same encryption key is given twice");
-            }
-            keys.push(key);
-        }
-        Ok(Self { keys, naming })
-    }
-
-    /// The id of the key that encrypts (as each value written now carries it), in hex.
-    pub fn current_key_id(&self) -> String {
-        self.keys[0].id.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// The key that names entries in Redis (an HMAC key, never a cipher key).
-    pub(crate) fn naming_key(&self) -> &[u8; 32] {
-        &self.naming
-    }
-}
-
-impl From<EncryptionKey> for Keyring {
-    /// A keyring of one key.
-    fn from(key: EncryptionKey) -> Self {
-        Self {
-            keys: vec![ValueKey::of(&key)],
-            naming: derive(&key, NAMING_KEY),
-        }
-    }
 }
 
 fn millis(t: SystemTime) -> u64 {
@@ -229,23 +98,15 @@ pub fn encode(answer: &Answer, keys: Option<&Keyring>, aad: &[u8]) -> Vec<u8> {
 
     let mut out = Vec::with_capacity(p.len() + 40);
     out.extend_from_slice(MAGIC);
-    match keys.map(|ring| &ring.keys[0]) {
+    match keys {
         None => {
             out.push(PLAIN_BOUND);
             out.extend_from_slice(&name_digest(aad));
             out.extend_from_slice(&p);
         }
-        Some(k) => {
+        Some(ring) => {
             out.push(ENCRYPTED_WITH_ID);
-            out.extend_from_slice(&k.id);
-            let cipher = ChaCha20Poly1305::new(Key::from_slice(&k.cipher));
-            let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-            // Encryption with a fresh nonce and an in-memory buffer cannot fail.
-            let sealed = cipher
-                .encrypt(&nonce, Payload { msg: &p, aad })
-                .unwrap_or_default();
-            out.extend_from_slice(&nonce);
-            out.extend_from_slice(&sealed);
+            out.extend_from_slice(&ring.seal(&p, aad));
         }
     }
     out
@@ -331,17 +192,8 @@ pub fn decode(bytes: &[u8], keys: Option<&Keyring>, aad: &[u8]) -> Option<Answer
             &rest[16..]
         }
         (ENCRYPTED_WITH_ID, Some(ring)) => {
-            if rest.len() < 16 {
-                return None;
-            }
-            let (id, rest) = rest.split_at(4);
             // A value sealed under a key no longer configured is a miss.
-            let k = ring.keys.iter().find(|k| k.id == id)?;
-            let (nonce, sealed) = rest.split_at(12);
-            let cipher = ChaCha20Poly1305::new(Key::from_slice(&k.cipher));
-            plain = cipher
-                .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
-                .ok()?;
+            plain = ring.open(rest, aad)?;
             &plain
         }
         _ => return None,

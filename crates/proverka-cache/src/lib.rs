@@ -57,10 +57,11 @@ use std::time::{Duration, SystemTime};
 use proverka_core::{Billed, RawAnswer, Verdict};
 
 pub use breaker::BreakerConfig;
-pub use envelope::{EncryptionKey, Keyring, decode as decode_envelope, encode as encode_envelope};
+pub use envelope::{decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
 pub use free_first::{FreeAttempt, FreeQueue, QueueEvent};
 pub use pacing::Ticket;
+pub use proverka_core::seal::{EncryptionKey, Keyring};
 /// The cache reads time through core's clock (injectable; see [`TieredCacheBuilder::clock`]).
 pub use proverka_core::{Clock, ManualClock, SystemClock};
 pub use redis_store::{RedisOptions, RedisStore};

@@ -164,3 +164,23 @@ fn a_keyring_refuses_no_key_and_the_same_key_twice_and_never_shows_one() {
         "{shown}"
     );
 }
+
+/// A value a proxy sealed before the keys moved into `proverka_core::seal` (commit e0f05ce):
+/// still read after an upgrade, so no entry in Redis is lost (or paid again).
+#[test]
+fn a_value_sealed_by_the_previous_version_still_opens() {
+    const SEALED: &str = "50564b010339f5dc832102625d789698176c70efaf2e30c18684aee0b111f7eb019a5c5873e2ef9fbc33b2e7172838a186fb0e53e04e909b295fa0309db274e106059855b7ed114edeaafe877fa83fcd93330fac788ff6dad27611fd47958e2379c175de4d258d00df";
+    let bytes: Vec<u8> = (0..SEALED.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&SEALED[i..i + 2], 16).unwrap())
+        .collect();
+    let ring = Keyring::from(EncryptionKey::from_bytes([7; 32]));
+    let answer = decode_envelope(&bytes, Some(&ring), b"pvk:npd:abc").expect("still opens");
+    assert_eq!(&answer.raw.body[..], br#"{"found":1}"#);
+    assert_eq!(answer.raw.status, 200);
+    assert_eq!(
+        answer.fetched_at,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)
+    );
+    assert!(decode_envelope(&bytes, Some(&ring), b"pvk:npd:abd").is_none());
+}

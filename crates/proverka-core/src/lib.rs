@@ -54,6 +54,8 @@ mod remedy;
 mod retry;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+#[cfg(feature = "seal")]
+pub mod seal;
 mod secret;
 pub mod status_day;
 

@@ -11,10 +11,10 @@ use super::inner::{Inner, Timing};
 use super::remote_tier::Remote;
 use super::turns::TurnQueues;
 use crate::breaker::{Breaker, BreakerConfig};
-use crate::envelope::{EncryptionKey, Keyring};
 use crate::remote::RemoteStore;
 use crate::stats::Counters;
 use crate::{Answer, Clock, SystemClock};
+use proverka_core::seal::{EncryptionKey, Keyring};
 
 /// Builds a [`TieredCache`].
 #[derive(Debug)]

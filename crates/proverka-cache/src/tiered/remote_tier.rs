@@ -8,11 +8,12 @@ use chacha20poly1305::aead::OsRng;
 use chacha20poly1305::aead::rand_core::RngCore;
 use hmac::{Hmac, Mac};
 use proverka_core::CacheKey;
+use proverka_core::seal::Keyring;
 use sha2::Sha256;
 
 use crate::Answer;
 use crate::breaker::Breaker;
-use crate::envelope::{self, Keyring};
+use crate::envelope;
 use crate::remote::{BoxFuture, RemoteError, RemoteStore};
 use crate::stats::{Counters, bump};
 
