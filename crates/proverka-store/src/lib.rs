@@ -38,6 +38,7 @@ mod error;
 mod model;
 mod schema;
 mod sql;
+mod watch;
 
 use std::fmt;
 use std::future::Future;
@@ -53,6 +54,9 @@ pub use model::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use sql::SqlStore;
+pub use watch::{
+    RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
+};
 
 /// A boxed future, so that [`Store`] is object-safe (`Arc<dyn Store>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -180,4 +184,100 @@ pub trait Store: Send + Sync + fmt::Debug {
         only_new: bool,
         at: SystemTime,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Makes a watch list, or changes its settings (its subjects and history stay).
+    fn watch_list_put<'a>(&'a self, list: &'a WatchList) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Every watch list, by name.
+    fn watch_lists(&self) -> BoxFuture<'_, Result<Vec<WatchList>, StoreError>>;
+
+    /// Removes a watch list and its subjects; `false` when there was none. Its history
+    /// (answers, changes, runs) stays: it is evidence.
+    fn watch_list_remove<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Adds subjects to a list, in one transaction; one it has already stays as it is. How
+    /// many were new.
+    fn watch_subjects_add<'a>(
+        &'a self,
+        list: &'a str,
+        subjects: &'a [WatchSubject],
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
+
+    /// Removes subjects from a list by id; how many it had.
+    fn watch_subjects_remove<'a>(
+        &'a self,
+        list: &'a str,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<u64, StoreError>>;
+
+    /// A list's subjects, in the order they were added.
+    fn watch_subjects<'a>(
+        &'a self,
+        list: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<WatchSubject>, StoreError>>;
+
+    /// Starts a run of a list at `at`, or takes up its run that did not finish (one run of a
+    /// list at a time: the caller holds the list's batch). The first run is the baseline.
+    fn watch_run_start<'a>(
+        &'a self,
+        list: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<RunStart, StoreError>>;
+
+    /// Marks a run finished.
+    fn watch_run_finish(&self, run: i64, at: SystemTime) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// A list's runs, oldest first.
+    fn watch_runs<'a>(&'a self, list: &'a str) -> BoxFuture<'a, Result<Vec<WatchRun>, StoreError>>;
+
+    /// Records a subject's answer in a run, the changes it shows and when the subject is next
+    /// due, in one transaction; `false` (nothing written) when the run has recorded that
+    /// subject already.
+    fn watch_record<'a>(
+        &'a self,
+        list: &'a str,
+        answer: &'a WatchAnswer,
+        changes: &'a [WatchChange],
+        next_due: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// A list's answers (one subject's, when given), oldest first.
+    fn watch_answers<'a>(
+        &'a self,
+        list: &'a str,
+        subject: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<WatchAnswer>, StoreError>>;
+
+    /// Each subject's latest answer that kept the provider's bytes: what its next answer is
+    /// compared with.
+    fn watch_latest<'a>(
+        &'a self,
+        list: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<WatchAnswer>, StoreError>>;
+
+    /// A list's changes found at `since` or later, oldest first.
+    fn watch_changes<'a>(
+        &'a self,
+        list: &'a str,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<Vec<WatchChange>, StoreError>>;
+
+    /// Keeps a run's notification until it is delivered (one per run: a second is ignored).
+    fn watch_delivery_put<'a>(
+        &'a self,
+        delivery: &'a WatchDelivery,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// A list's notifications not delivered yet, oldest run first.
+    fn watch_deliveries_pending<'a>(
+        &'a self,
+        list: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<WatchDelivery>, StoreError>>;
+
+    /// Counts an attempt to deliver a run's notification; `delivered` when it was.
+    fn watch_delivery_attempted(
+        &self,
+        run: i64,
+        delivered: Option<SystemTime>,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
 }

@@ -6,7 +6,7 @@
 //! second copy of both drivers) for three statements; this is one loop.
 
 /// The newest schema version this binary reads and writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The migrations in order: version, what it does, its DDL (`{ID}` is the backend's
 /// auto-increment primary key).
@@ -84,6 +84,69 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         answers BIGINT NOT NULL,
         saved_kopecks BIGINT NOT NULL,
         PRIMARY KEY (day, provider)
+    );",
+    ),
+    (
+        3,
+        "watch lists: lists, sealed subjects, runs, answers, changes, notifications",
+        "CREATE TABLE watch_lists (
+        name TEXT PRIMARY KEY,
+        check_name TEXT NOT NULL,
+        every_s BIGINT NOT NULL,
+        schedule TEXT NOT NULL,
+        webhook_sealed TEXT,
+        options TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE watch_subjects (
+        list TEXT NOT NULL,
+        id TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        added_ms BIGINT NOT NULL,
+        due_ms BIGINT NOT NULL,
+        PRIMARY KEY (list, id)
+    );
+    CREATE TABLE watch_runs (
+        id {ID},
+        list TEXT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        finished_ms BIGINT,
+        baseline BIGINT NOT NULL
+    );
+    CREATE INDEX watch_runs_list ON watch_runs (list, id);
+    CREATE TABLE watch_answers (
+        id {ID},
+        list TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        run BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        source TEXT NOT NULL,
+        billed TEXT NOT NULL,
+        price_kopecks BIGINT,
+        request_id TEXT NOT NULL,
+        body_sha256 TEXT,
+        sealed TEXT
+    );
+    CREATE INDEX watch_answers_subject ON watch_answers (list, subject, id);
+    CREATE INDEX watch_answers_run ON watch_answers (run);
+    CREATE TABLE watch_changes (
+        id {ID},
+        list TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        run BIGINT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        what TEXT NOT NULL,
+        sealed TEXT NOT NULL
+    );
+    CREATE INDEX watch_changes_list ON watch_changes (list, at_ms);
+    CREATE TABLE watch_deliveries (
+        run BIGINT PRIMARY KEY,
+        list TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        delivered_ms BIGINT
     );",
     ),
 ];

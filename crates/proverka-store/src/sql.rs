@@ -29,6 +29,7 @@ macro_rules! with_pool {
 
 mod records;
 mod statements;
+mod watch;
 
 /// How long one store operation may take before the store counts as unreachable: a hung
 /// database must not hold a paid call (or a request) for long.

@@ -38,12 +38,18 @@ async fn a_store_of_the_first_version_is_migrated_and_keeps_its_money_state() {
         proverka_store::Opened::Reserved(_)
     ));
     drop(store);
-    // Back to what the first version wrote: no savings table, version 1 only.
+    // Back to what the first version wrote: no savings or watch tables, version 1 only.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{location}"))
         .await
         .unwrap();
     for undo in [
         "DROP TABLE savings",
+        "DROP TABLE watch_lists",
+        "DROP TABLE watch_subjects",
+        "DROP TABLE watch_runs",
+        "DROP TABLE watch_answers",
+        "DROP TABLE watch_changes",
+        "DROP TABLE watch_deliveries",
         "DELETE FROM proverka_schema WHERE version > 1",
     ] {
         sqlx::query(undo).execute(&pool).await.unwrap();
@@ -61,6 +67,7 @@ async fn a_store_of_the_first_version_is_migrated_and_keeps_its_money_state() {
             .unwrap()
             .is_empty()
     );
+    assert!(again.watch_lists().await.unwrap().is_empty());
 }
 
 #[tokio::test]

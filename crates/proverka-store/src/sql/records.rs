@@ -11,7 +11,8 @@ use super::{Pool, SqlStore};
 use crate::model::{from_ms, ms};
 use crate::{
     Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, Opened, RowRef,
-    RowState, Saving, Settlement, SpendQuery, SpendRow, Store, StoreError,
+    RowState, RunStart, Saving, Settlement, SpendQuery, SpendRow, Store, StoreError, WatchAnswer,
+    WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
 };
 
 /// An instance as a row gives it.
@@ -526,5 +527,111 @@ impl Store for SqlStore {
                 Ok(done.rows_affected() > 0)
             })
         }))
+    }
+
+    fn watch_list_put<'a>(&'a self, list: &'a WatchList) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.timed(self.watch_list_put_now(list)))
+    }
+
+    fn watch_lists(&self) -> BoxFuture<'_, Result<Vec<WatchList>, StoreError>> {
+        Box::pin(self.timed(self.watch_lists_now()))
+    }
+
+    fn watch_list_remove<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.timed(self.watch_list_remove_now(name)))
+    }
+
+    fn watch_subjects_add<'a>(
+        &'a self,
+        list: &'a str,
+        subjects: &'a [WatchSubject],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(self.timed(self.watch_subjects_add_now(list, subjects)))
+    }
+
+    fn watch_subjects_remove<'a>(
+        &'a self,
+        list: &'a str,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(self.timed(self.watch_subjects_remove_now(list, ids)))
+    }
+
+    fn watch_subjects<'a>(
+        &'a self,
+        list: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<WatchSubject>, StoreError>> {
+        Box::pin(self.timed(self.watch_subjects_now(list)))
+    }
+
+    fn watch_run_start<'a>(
+        &'a self,
+        list: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<RunStart, StoreError>> {
+        Box::pin(self.timed(self.watch_run_start_now(list, at)))
+    }
+
+    fn watch_run_finish(&self, run: i64, at: SystemTime) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.timed(self.watch_run_finish_now(run, at)))
+    }
+
+    fn watch_runs<'a>(&'a self, list: &'a str) -> BoxFuture<'a, Result<Vec<WatchRun>, StoreError>> {
+        Box::pin(self.timed(self.watch_runs_now(list)))
+    }
+
+    fn watch_record<'a>(
+        &'a self,
+        list: &'a str,
+        answer: &'a WatchAnswer,
+        changes: &'a [WatchChange],
+        next_due: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.timed(self.watch_record_now(list, answer, changes, next_due)))
+    }
+
+    fn watch_answers<'a>(
+        &'a self,
+        list: &'a str,
+        subject: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<WatchAnswer>, StoreError>> {
+        Box::pin(self.timed(self.watch_answers_now(list, subject, false)))
+    }
+
+    fn watch_latest<'a>(
+        &'a self,
+        list: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<WatchAnswer>, StoreError>> {
+        Box::pin(self.timed(self.watch_answers_now(list, None, true)))
+    }
+
+    fn watch_changes<'a>(
+        &'a self,
+        list: &'a str,
+        since: SystemTime,
+    ) -> BoxFuture<'a, Result<Vec<WatchChange>, StoreError>> {
+        Box::pin(self.timed(self.watch_changes_now(list, since)))
+    }
+
+    fn watch_delivery_put<'a>(
+        &'a self,
+        delivery: &'a WatchDelivery,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.timed(self.watch_delivery_put_now(delivery)))
+    }
+
+    fn watch_deliveries_pending<'a>(
+        &'a self,
+        list: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<WatchDelivery>, StoreError>> {
+        Box::pin(self.timed(self.watch_deliveries_pending_now(list)))
+    }
+
+    fn watch_delivery_attempted(
+        &self,
+        run: i64,
+        delivered: Option<SystemTime>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.timed(self.watch_delivery_attempted_now(run, delivered)))
     }
 }

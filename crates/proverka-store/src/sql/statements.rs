@@ -127,7 +127,10 @@ mod tests {
             ROW_BY_REQUEST,
             ROW_NEW,
             ROW_DONE,
-        ] {
+        ]
+        .iter()
+        .chain(super::super::watch::ALL)
+        {
             for (i, _) in text.match_indices('$') {
                 assert!(
                     text[i + 1..].starts_with(|c: char| c.is_ascii_digit()),

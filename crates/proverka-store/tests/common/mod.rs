@@ -19,6 +19,7 @@ macro_rules! conformance {
             spend_is_reported_per_tenant_provider_and_kind,
             money_state_survives_reopening,
             savings_add_up_per_day_and_provider_across_handles,
+            watch_lists_keep_their_history_and_runs_resume,
         );
     };
     (@cases $fresh:path; $($name:ident),* $(,)?) => {$(
@@ -36,7 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use proverka_core::{Billed, Date, Money, Provider};
 use proverka_store::{
     Claim, Instance, Intent, IntentState, Opened, RowRef, RowState, Saving, Settlement, SpendQuery,
-    SqlStore, Store, StoreError,
+    SqlStore, Store, StoreError, WatchAnswer,
 };
 
 /// 2026-12-06 12:00 Moscow.
@@ -572,5 +573,271 @@ pub async fn a_newer_schema_is_refused(
     assert!(
         matches!(refused, StoreError::TooNew { found: 99, .. }),
         "{refused}"
+    );
+}
+
+fn subject(id: &str, at: SystemTime) -> proverka_store::WatchSubject {
+    proverka_store::WatchSubject {
+        id: id.into(),
+        sealed: format!("sealed-{id}"),
+        added: at,
+        due: at,
+    }
+}
+
+fn answer(subject: &str, run: i64, at: SystemTime, body: Option<&str>) -> WatchAnswer {
+    WatchAnswer {
+        subject: subject.into(),
+        run,
+        at,
+        status: "ok".into(),
+        source: "provider".into(),
+        billed: "charged".into(),
+        price: Some(Money::from_kopecks(150)),
+        request_id: format!("watch-{run}-{subject}"),
+        body_sha256: body.map(|b| format!("sha-{b}")),
+        sealed: body.map(str::to_owned),
+    }
+}
+
+/// Watch lists: subjects added once, runs that resume, one answer per subject and run (a
+/// second record of it is refused, so a resumed run writes nothing twice), the latest answer
+/// with bytes, changes since a time, notifications kept until delivered; a removed list
+/// keeps its history.
+pub async fn watch_lists_keep_their_history_and_runs_resume(location: String) {
+    use proverka_store::{RunStart, WatchChange, WatchDelivery, WatchList};
+    let (store, other) = (open(&location).await, open(&location).await);
+    let t0 = noon();
+    let list = WatchList {
+        name: "contractors".into(),
+        check: "npd".into(),
+        every_s: 86_400,
+        schedule: "1d".into(),
+        webhook_sealed: Some("sealed-url".into()),
+        options: "{}".into(),
+        created: t0,
+    };
+    store.watch_list_put(&list).await.unwrap();
+    store
+        .watch_list_put(&WatchList {
+            name: "debtors".into(),
+            check: "fssp".into(),
+            ..list.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        other
+            .watch_lists()
+            .await
+            .unwrap()
+            .iter()
+            .map(|l| (l.name.as_str(), l.check.as_str()))
+            .collect::<Vec<_>>(),
+        [("contractors", "npd"), ("debtors", "fssp")]
+    );
+    let added = store
+        .watch_subjects_add("contractors", &[subject("a", t0), subject("b", t0)])
+        .await
+        .unwrap();
+    assert_eq!(added, 2);
+    let again = other
+        .watch_subjects_add("contractors", &[subject("a", t0), subject("c", t0)])
+        .await
+        .unwrap();
+    assert_eq!(again, 1, "a subject the list has stays as it is");
+    assert_eq!(store.watch_subjects("debtors").await.unwrap(), []);
+
+    // The first run is the baseline; until it finishes, starting again takes it up.
+    let RunStart::New(first) = store.watch_run_start("contractors", t0).await.unwrap() else {
+        panic!("a new run")
+    };
+    assert!(first.baseline);
+    let later = t0 + Duration::from_secs(60);
+    let next_due = t0 + Duration::from_secs(86_400);
+    assert!(
+        store
+            .watch_record(
+                "contractors",
+                &answer("a", first.id, later, Some("A1")),
+                &[],
+                next_due
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        other.watch_run_start("contractors", later).await.unwrap(),
+        RunStart::Resumed(first.clone())
+    );
+    assert!(
+        !other
+            .watch_record(
+                "contractors",
+                &answer("a", first.id, later, Some("A1")),
+                &[],
+                next_due
+            )
+            .await
+            .unwrap(),
+        "a subject is recorded once per run"
+    );
+    // A run that stopped after paying records the outcome without the bytes.
+    assert!(
+        store
+            .watch_record(
+                "contractors",
+                &answer("b", first.id, later, None),
+                &[],
+                next_due
+            )
+            .await
+            .unwrap()
+    );
+    store.watch_run_finish(first.id, later).await.unwrap();
+    let due: Vec<(String, SystemTime)> = store
+        .watch_subjects("contractors")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.id, s.due))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("a".to_owned(), next_due),
+            ("b".to_owned(), next_due),
+            ("c".to_owned(), t0)
+        ]
+    );
+
+    // The second run compares with the latest answer that kept its bytes.
+    let RunStart::New(second) = store
+        .watch_run_start("contractors", next_due)
+        .await
+        .unwrap()
+    else {
+        panic!("a new run after the first finished")
+    };
+    assert!(!second.baseline);
+    let change = WatchChange {
+        subject: "a".into(),
+        run: second.id,
+        at: next_due,
+        what: "self_employed".into(),
+        sealed: "sealed-change".into(),
+    };
+    assert!(
+        store
+            .watch_record(
+                "contractors",
+                &answer("a", second.id, next_due, Some("A2")),
+                std::slice::from_ref(&change),
+                next_due + Duration::from_secs(86_400)
+            )
+            .await
+            .unwrap()
+    );
+    let latest: Vec<(String, Option<String>)> = other
+        .watch_latest("contractors")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.subject, a.sealed))
+        .collect();
+    assert_eq!(latest, [("a".to_owned(), Some("A2".to_owned()))]);
+    assert_eq!(
+        other
+            .watch_answers("contractors", Some("a"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| (a.run, a.price, a.request_id.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                first.id,
+                Some(Money::from_kopecks(150)),
+                format!("watch-{}-a", first.id).as_str()
+            ),
+            (
+                second.id,
+                Some(Money::from_kopecks(150)),
+                format!("watch-{}-a", second.id).as_str()
+            ),
+        ]
+    );
+    assert_eq!(
+        store
+            .watch_answers("contractors", None)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        store.watch_changes("contractors", t0).await.unwrap(),
+        [change.clone()]
+    );
+    assert_eq!(
+        store
+            .watch_changes("contractors", next_due + Duration::from_millis(1))
+            .await
+            .unwrap(),
+        []
+    );
+
+    // A notification is kept until it is delivered; one per run.
+    let delivery = WatchDelivery {
+        run: second.id,
+        list: "contractors".into(),
+        key: "idem".into(),
+        sealed: "sealed-body".into(),
+        attempts: 0,
+        delivered: None,
+    };
+    store.watch_delivery_put(&delivery).await.unwrap();
+    other
+        .watch_delivery_put(&WatchDelivery {
+            key: "another".into(),
+            ..delivery.clone()
+        })
+        .await
+        .unwrap();
+    store
+        .watch_delivery_attempted(second.id, None)
+        .await
+        .unwrap();
+    let pending = other.watch_deliveries_pending("contractors").await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].key.as_str(), pending[0].attempts), ("idem", 1));
+    store
+        .watch_delivery_attempted(second.id, Some(next_due))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.watch_deliveries_pending("contractors").await.unwrap(),
+        []
+    );
+
+    // A removed list loses its subjects, keeps its history.
+    assert!(store.watch_list_remove("contractors").await.unwrap());
+    assert!(!store.watch_list_remove("contractors").await.unwrap());
+    assert_eq!(store.watch_subjects("contractors").await.unwrap(), []);
+    assert_eq!(
+        store
+            .watch_answers("contractors", None)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(store.watch_runs("contractors").await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .watch_subjects_remove("debtors", &["x".to_owned()])
+            .await
+            .unwrap(),
+        0
     );
 }
