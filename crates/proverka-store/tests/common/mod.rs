@@ -777,7 +777,7 @@ pub async fn watch_lists_keep_their_history_and_runs_resume(location: String) {
     );
     assert_eq!(
         store.watch_changes("contractors", t0).await.unwrap(),
-        [change.clone()]
+        std::slice::from_ref(&change)
     );
     assert_eq!(
         store
