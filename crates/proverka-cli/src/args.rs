@@ -172,6 +172,8 @@ pub(crate) enum Invocation {
     Batch(BatchCmd),
     /// `spend`.
     Spend(SpendCmd),
+    /// `watch …`.
+    Watch(crate::watch::WatchCmd),
 }
 
 /// The flag of the caller's bearer, on a check of a provider that takes one.
@@ -232,12 +234,22 @@ pub(crate) fn build(checks: &[Check]) -> clap::Command {
                 .about("Check every row of a CSV, XLSX or JSONL file; resumable"),
         )
         .mut_arg("check", |a| {
-            a.value_parser(PossibleValuesParser::new(names))
+            a.value_parser(PossibleValuesParser::new(names.clone()))
         }),
     )
     .subcommand(SpendCmd::augment_args(clap::Command::new("spend").about(
         "What was spent, per client, provider and kind: to reconcile with an invoice",
     )))
+    .subcommand(
+        <crate::watch::WatchCmd as clap::Subcommand>::augment_subcommands(
+            clap::Command::new("watch")
+                .about("Watch lists: check their subjects again on a schedule, keep every answer, report what changed")
+                .subcommand_required(true),
+        )
+        .mut_subcommand("add", |add| {
+            add.mut_arg("check", |a| a.value_parser(PossibleValuesParser::new(names.clone())))
+        }),
+    )
 }
 
 /// One check's subcommand: a flag (or the positional argument) for each parameter, and
@@ -291,6 +303,7 @@ pub(crate) fn invocation(
     match name {
         "batch" => return BatchCmd::from_arg_matches(sub).map(Invocation::Batch),
         "spend" => return SpendCmd::from_arg_matches(sub).map(Invocation::Spend),
+        "watch" => return crate::watch::WatchCmd::from_arg_matches(sub).map(Invocation::Watch),
         _ => {}
     }
     let (words, leaf) = match sub.subcommand() {

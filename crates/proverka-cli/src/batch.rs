@@ -26,7 +26,8 @@ use crate::target::{Fatal, Target};
 use progress::{Stats, confirm, progress_bar};
 pub(crate) use report::result_headers;
 use report::{columns, dry_run};
-use rows::{RowParams, row_params};
+use rows::RowParams;
+pub(crate) use rows::row_params;
 
 /// What `proverka batch` was asked.
 #[derive(Debug)]
@@ -163,7 +164,7 @@ async fn run_claimed(
         .iter()
         .map(|r| match &r.refused {
             Some(refused) => Err(refused.clone()),
-            None => plan(check, &r.params, std::time::SystemTime::now()),
+            None => plan(check, &r.params, target.presence().clock().now()),
         })
         .collect();
     let journal_path = crate::journal::path_for(&args.out);
@@ -189,7 +190,7 @@ async fn run_claimed(
             continue;
         }
         let outcome = match view {
-            RowView::Done(o) => o,
+            RowView::Done(o) => *o,
             RowView::Unsent => continue,
             // Sent through a proxy by a run that stopped: asked again (a hit, or the flight in
             // progress joined) unless the proxy's ledger says it may have been billed.
@@ -352,7 +353,13 @@ async fn run_claimed(
                         return;
                     }
                     let outcome = target
-                        .check(&check, &planned, (!via_proxy).then_some(row), &request_id)
+                        .check(
+                            &check,
+                            &planned,
+                            (!via_proxy).then_some(row),
+                            &request_id,
+                            None,
+                        )
                         .await;
                     let _ = tx.send((key, outcome));
                     drop(permit);

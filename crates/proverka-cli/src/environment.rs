@@ -30,3 +30,37 @@ pub(crate) fn var(name: &str) -> Option<String> {
     };
     value.filter(|v| !v.trim().is_empty())
 }
+
+/// The clock a run reads (due subjects, "today", the store's times, the engine's day): the
+/// system's, or, with `PROVERKA_NOW=<unix seconds>`, one that starts at that time and runs
+/// on from there. For tests that move a simulator's clock instead of waiting, and for
+/// replaying a schedule; a production run leaves it unset.
+///
+/// # Errors
+/// `PROVERKA_NOW` that is not a number of seconds.
+pub(crate) fn clock() -> Result<std::sync::Arc<dyn proverka_core::Clock>, String> {
+    let Some(text) = var("PROVERKA_NOW") else {
+        return Ok(std::sync::Arc::new(proverka_core::SystemClock));
+    };
+    let seconds: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("PROVERKA_NOW: {text:?} is not a number of seconds since 1970"))?;
+    Ok(std::sync::Arc::new(Shifted {
+        start: std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+        real: std::time::Instant::now(),
+    }))
+}
+
+/// A clock that showed `start` when it was made, and runs on at the real pace.
+#[derive(Debug)]
+struct Shifted {
+    start: std::time::SystemTime,
+    real: std::time::Instant,
+}
+
+impl proverka_core::Clock for Shifted {
+    fn now(&self) -> std::time::SystemTime {
+        self.start + self.real.elapsed()
+    }
+}

@@ -16,6 +16,7 @@ mod one_off;
 mod spend;
 mod table;
 mod target;
+mod watch;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -142,6 +143,28 @@ async fn run_parsed(
             }
         },
     };
+    let clock = match environment::clock() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("proverka: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let invocation = match invocation {
+        Invocation::Watch(w) if !w.needs_engine() => {
+            let store = match proverka_store::SqlStore::open(&store) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("proverka: --store: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let ended = watch::manage(w, &store, &*clock, global.lang).await;
+            let _ = proverka_store::Store::close(&store).await;
+            return watch_exit(ended);
+        }
+        other => other,
+    };
     if let Invocation::Spend(s) = invocation {
         let args = SpendArgs {
             month: s.month,
@@ -176,6 +199,7 @@ async fn run_parsed(
         bearer,
         sources,
         store,
+        clock: Some(clock),
     };
     let engine = match Target::new(settings).await {
         Ok(e) => Arc::new(e),
@@ -239,8 +263,11 @@ async fn execute(
             };
         }
         Invocation::Check { check, pairs, .. } => (*check, pairs),
+        Invocation::Watch(watch::WatchCmd::Run(r)) => {
+            return watch_exit(watch::run(r, Arc::clone(&engine), lang).await);
+        }
         // Answered before anything was built.
-        Invocation::Spend(_) => return ExitCode::from(2),
+        Invocation::Spend(_) | Invocation::Watch(_) => return ExitCode::from(2),
     };
     let outcome = match one_off(&check, &pairs, &engine).await {
         Ok(o) => o,
@@ -254,6 +281,18 @@ async fn execute(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// A watch command's exit code: 0 done, 1 some rows or subjects failed, 2 could not run.
+fn watch_exit(ended: Result<watch::Ending, String>) -> ExitCode {
+    match ended {
+        Ok(watch::Ending::Done) => ExitCode::SUCCESS,
+        Ok(watch::Ending::SomeFailed) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("proverka: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -17,12 +17,14 @@ pub(crate) async fn one_off(
     pairs: &[(String, String)],
     engine: &Target,
 ) -> Result<Outcome, target::Fatal> {
-    let now = std::time::SystemTime::now();
+    let now = engine.presence().clock().now();
     let ask = |pairs: Vec<(String, String)>| async move {
         Ok(match plan(check, &pairs, now) {
             Err(e) => Outcome::invalid(e.code, e.message),
             Ok(planned) => {
-                let mut o = engine.check(check, &planned, None, &one_off_id()).await?;
+                let mut o = engine
+                    .check(check, &planned, None, &one_off_id(), None)
+                    .await?;
                 check::show_params(check, &planned, &mut o);
                 o
             }

@@ -93,6 +93,8 @@ pub(crate) struct Settings {
     pub(crate) sources: Vec<(Provider, SourceChoice)>,
     /// The store of record's location (a path or a `postgres://` URL).
     pub(crate) store: String,
+    /// What the run reads time from ([`crate::environment::clock`]).
+    pub(crate) clock: Option<Arc<dyn proverka_core::Clock>>,
 }
 
 /// A `PROVERKA_…` setting from the environment (or its `_FILE` form).
@@ -148,6 +150,10 @@ impl Target {
     /// # Errors
     /// An unusable proxy URL, store, Redis URL, base URL or credential.
     pub(crate) async fn new(settings: Settings) -> Result<Self, Fatal> {
+        let clock: Arc<dyn proverka_core::Clock> = settings
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(proverka_core::SystemClock));
         let store: Arc<dyn Store> =
             Arc::new(SqlStore::open(&settings.store).map_err(|e| Fatal(format!("--store: {e}")))?);
         if let Some(base) = settings.proxy {
@@ -173,7 +179,7 @@ impl Target {
                     key: settings.key,
                     limiter,
                 },
-                presence: Presence::start(store, Arc::new(proverka_core::SystemClock), &program()),
+                presence: Presence::start(store, clock, &program()),
                 bearer: settings.bearer,
             });
         }
@@ -214,6 +220,7 @@ impl Target {
             .providers(providers)
             .cache(cache)
             .store(store)
+            .clock(clock)
             .program(program())
             .build()
             .map_err(|e| Fatal(e.to_string()))?;
@@ -293,6 +300,7 @@ impl Target {
         planned: &Planned,
         row: Option<RowTask>,
         request_id: &str,
+        max_age: Option<Duration>,
     ) -> Result<Outcome, Fatal> {
         let bearer = self.bearer(check)?;
         match self {
@@ -307,6 +315,7 @@ impl Target {
                 if let Some(bearer) = bearer {
                     request.credential = Credential::PassThrough(bearer);
                 }
+                request.options.max_age = max_age;
                 let one_off = row.is_none();
                 request.row = row;
                 let mut outcome = engine.check(request).await;

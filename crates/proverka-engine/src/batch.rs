@@ -56,7 +56,7 @@ fn since(t: std::time::SystemTime) -> String {
 #[non_exhaustive]
 pub enum RowView {
     /// Decided: its outcome.
-    Done(Outcome),
+    Done(Box<Outcome>),
     /// Sent straight to a provider by a process that died before the answer was recorded:
     /// the provider may have billed it (settled `unknown`).
     Abandoned,
@@ -118,9 +118,8 @@ impl Batch {
             .map(|r| {
                 let view = match r.state {
                     // An outcome this binary cannot read is not a reason to pay again.
-                    RowState::Done(json) => {
-                        Outcome::from_json(&json).map_or(RowView::Abandoned, RowView::Done)
-                    }
+                    RowState::Done(json) => Outcome::from_json(&json)
+                        .map_or(RowView::Abandoned, |o| RowView::Done(Box::new(o))),
                     RowState::Sending {
                         intent: Some((_, state)),
                         ..

@@ -65,6 +65,10 @@ pub struct Outcome {
     /// personal data).
     #[serde(skip)]
     pub result: Option<serde_json::Value>,
+    /// The provider's answer as it came (status, content type, bytes), when one did: what a
+    /// watch list keeps and compares (sealed); never kept in a batch row.
+    #[serde(skip)]
+    pub raw: Option<proverka_core::RawAnswer>,
 }
 
 impl Outcome {
@@ -79,6 +83,7 @@ impl Outcome {
             price_rub: Some("0.00".to_owned()),
             source: "local".to_owned(),
             result: None,
+            raw: None,
         }
     }
 
@@ -93,6 +98,7 @@ impl Outcome {
             price_rub: None,
             source: String::new(),
             result: None,
+            raw: None,
         }
     }
 
@@ -113,6 +119,7 @@ impl Outcome {
             price_rub: None,
             source: source.to_owned(),
             result: None,
+            raw: None,
         }
     }
 
@@ -163,6 +170,7 @@ pub(crate) fn of_answer(
             price_rub: None,
             source: source.to_owned(),
             result: Some(result),
+            raw: None,
         },
         (v, rendered) => Outcome::failed(
             Outcome::failure_status(billed.as_str(), v.retryable()),
@@ -174,6 +182,7 @@ pub(crate) fn of_answer(
     };
     // A cached answer cost nothing now; it is shown with what it cost when it was paid.
     outcome.price_rub = Some(price.to_string());
+    outcome.raw = Some(raw.clone());
     outcome
 }
 

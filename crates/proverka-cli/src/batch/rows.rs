@@ -7,12 +7,12 @@ use crate::lang::{Lang, Note};
 
 /// One row's parameters, and what proverka changed in them for the row to be read as meant.
 #[derive(Debug, Default)]
-pub(super) struct RowParams {
-    pub(super) params: Vec<(String, String)>,
+pub(crate) struct RowParams {
+    pub(crate) params: Vec<(String, String)>,
     /// Said in the row's `note` column.
-    pub(super) note: Option<String>,
+    pub(crate) note: Option<String>,
     /// Why the row cannot be sent, found before validation (an ambiguous ФИО).
-    pub(super) refused: Option<Invalid>,
+    pub(crate) refused: Option<Invalid>,
 }
 
 /// The parameter `--region` gives a default for, where the check has one.
@@ -24,7 +24,7 @@ const REGION: &str = "region";
 /// check that asks for a surname, a name and a patronymic; `region`, where the check has a
 /// default for it, is `--region`'s. proverka's conveniences, each said in the row's note; the
 /// value is otherwise sent as given.
-pub(super) fn row_params(
+pub(crate) fn row_params(
     check: &Check,
     headers: &[Option<String>],
     row: &[String],

@@ -88,6 +88,7 @@ impl ViaProxy {
                 price_rub: price.clone(),
                 source: source.to_owned(),
                 result: Some(body["result"].clone()),
+                raw: None,
             },
             400 => {
                 let pb = &body["error"]["provider_body"];

@@ -1,0 +1,886 @@
+//! `proverka watch` (`docs/watch.md`): lists of subjects kept in the store of record and
+//! checked again on a schedule; every answer kept per subject, each change between two answers
+//! found as the subject's provider reads it ([`Lookup::changes`](proverka_core::Lookup::changes)),
+//! a run that found changes posted, signed, to the list's webhook.
+//!
+//! What the store holds of a subject (its parameters, its answers' bytes, its changes, the
+//! webhook URL) is sealed with the cache's encryption keys (`PROVERKA_CACHE_ENCRYPTION_KEY`,
+//! or `…_KEYS` for a rotation) and bound to the list and the subject; a subject is named by
+//! an HMAC of its parameters. A run is a batch of the store: it pays through the engine (budget
+//! reservation and ledger record before each call), and a run that stops is taken up by the
+//! next `watch run`, which sends nothing that may have been billed.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use proverka_core::seal::{EncryptionKey, Keyring};
+use proverka_core::{Change, Clock, Date, Money, RawAnswer};
+use proverka_engine::{Batch, Outcome, RowTask, RowView, Status};
+use proverka_store::{RunStart, Store, WatchAnswer, WatchChange, WatchList, WatchSubject};
+use tokio::task::JoinSet;
+
+use crate::check::{Check, Planned, plan};
+use crate::lang::Lang;
+use crate::spend::SpendFormat;
+use crate::table::{Cell, ReadOptions, Table};
+use crate::target::Target;
+
+mod deliver;
+mod report;
+
+/// `proverka watch …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum WatchCmd {
+    /// Add a file's rows to a list as its subjects (made on first use; `--every` and
+    /// `--webhook` change its settings).
+    Add(AddCmd),
+    /// Remove a file's rows from a list, or the whole list (its history stays).
+    Remove(RemoveCmd),
+    /// The lists: check, schedule, subjects, subjects due, runs.
+    List,
+    /// Check every subject that is due, then exit (for a systemd timer or cron).
+    Run(RunCmd),
+    /// What changed, one row per change with before and after.
+    Changes(ChangesCmd),
+}
+
+impl WatchCmd {
+    /// Whether it needs the engine (a run, dry or not: it asks the cache); the rest reads and
+    /// writes the store only.
+    pub(crate) fn needs_engine(&self) -> bool {
+        matches!(self, Self::Run(_))
+    }
+}
+
+/// Where a list's subjects come from: the batch's input formats and column mapping.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InputArgs {
+    /// The subjects: .csv (UTF-8 or Windows-1251), .xlsx or .jsonl, with a header.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) input: Option<PathBuf>,
+    /// The CSV's encoding (default: detected).
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub(crate) encoding: Option<crate::table::Encoding>,
+    /// The workbook's sheet (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sheet: Option<String>,
+    /// Read a column as a parameter: `--map "Дата выплаты=date"` (repeatable).
+    #[arg(long, value_name = "COLUMN=PARAM", value_parser = crate::args::parse_map)]
+    pub(crate) map: Vec<(String, String)>,
+    /// The region of rows without one, for a check whose region may be "all" (-1).
+    #[arg(long, default_value = "-1", allow_hyphen_values = true)]
+    pub(crate) region: String,
+}
+
+/// `watch add`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AddCmd {
+    /// The list's name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) list: String,
+    /// What its subjects get (one of the registry's checks); needed when the list is new.
+    #[arg(long, value_name = "CHECK")]
+    pub(crate) check: Option<String>,
+    /// How often a subject is asked again: a number and s, m, h or d (`1d`, `12h`).
+    /// Default for a new list: 1d.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_every)]
+    pub(crate) every: Option<(i64, String)>,
+    /// Post each run's changes here (signed with `PROVERKA_WEBHOOK_SECRET`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) webhook: Option<String>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `watch remove`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RemoveCmd {
+    /// The list's name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) list: String,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `watch run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunCmd {
+    /// Only this list (default: every list).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) list: Option<String>,
+    /// Show what is due, how many calls and at most how many rubles; send nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Provider calls at once (default: the check's own).
+    #[arg(long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
+}
+
+/// `watch changes`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ChangesCmd {
+    /// The list's name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) list: String,
+    /// Changes found on this Moscow day (YYYY-MM-DD) or later (default: all).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) since: Option<String>,
+    /// csv, xlsx or json (default: by --out's extension, else csv).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<SpendFormat>,
+    /// Where to write it (default: standard output; xlsx needs a file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `--every`: seconds, and the text as written.
+fn parse_every(text: &str) -> Result<(i64, String), String> {
+    let t = text.trim();
+    let unit = match t.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86_400,
+        _ => return Err("a number and s, m, h or d: 1d, 12h, 30m".into()),
+    };
+    let n: i64 = t[..t.len() - 1]
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or("a whole number above 0, then s, m, h or d: 1d, 12h, 30m")?;
+    Ok((n.saturating_mul(unit), t.to_owned()))
+}
+
+/// The keys that seal what the store keeps of a subject: the cache's
+/// (`PROVERKA_CACHE_ENCRYPTION_KEYS`, the one that seals first, or `…_KEY`).
+///
+/// # Errors
+/// No key (the store would hold personal data in the clear), or one that is not 64 hex digits.
+pub(crate) fn keyring() -> Result<Keyring, String> {
+    let texts: Vec<String> = match crate::environment::var("PROVERKA_CACHE_ENCRYPTION_KEYS") {
+        Some(list) => list.split(',').map(|k| k.trim().to_owned()).collect(),
+        None => crate::environment::var("PROVERKA_CACHE_ENCRYPTION_KEY")
+            .into_iter()
+            .collect(),
+    };
+    if texts.is_empty() {
+        return Err("watch lists keep personal data, sealed: set PROVERKA_CACHE_ENCRYPTION_KEY (64 hex digits, `openssl rand -hex 32`; the proxy's, to share its keys)".into());
+    }
+    let keys = texts
+        .iter()
+        .map(|t| EncryptionKey::from_hex(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("PROVERKA_CACHE_ENCRYPTION_KEY(S): {e}"))?;
+    Keyring::new(keys).map_err(|e| format!("PROVERKA_CACHE_ENCRYPTION_KEYS: {e}"))
+}
+
+/// Sealing and naming for one list.
+struct Vault<'a> {
+    keys: &'a Keyring,
+    list: &'a str,
+}
+
+impl Vault<'_> {
+    fn aad(&self, subject: &str, run: Option<i64>) -> Vec<u8> {
+        let mut aad = format!("proverka-watch\0{}\0{subject}", self.list).into_bytes();
+        if let Some(run) = run {
+            aad.extend_from_slice(format!("\0{run}").as_bytes());
+        }
+        aad
+    }
+
+    fn seal(&self, plaintext: &[u8], subject: &str, run: Option<i64>) -> String {
+        base64::engine::general_purpose::STANDARD
+            .encode(self.keys.seal(plaintext, &self.aad(subject, run)))
+    }
+
+    fn open(&self, sealed: &str, subject: &str, run: Option<i64>) -> Option<Vec<u8>> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .ok()?;
+        self.keys.open(&bytes, &self.aad(subject, run))
+    }
+
+    /// A subject's name: an HMAC of the list and its parameters (no personal data).
+    fn subject_id(&self, pairs: &[(String, String)]) -> String {
+        use hmac::Mac as _;
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.keys.naming_key())
+                .expect("HMAC takes a key of any length");
+        mac.update(b"proverka-watch-subject\0");
+        mac.update(self.list.as_bytes());
+        mac.update(b"\0");
+        mac.update(serde_json::to_string(pairs).unwrap_or_default().as_bytes());
+        hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    fn pairs(&self, s: &WatchSubject) -> Option<Vec<(String, String)>> {
+        serde_json::from_slice(&self.open(&s.sealed, &s.id, None)?).ok()
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A provider's answer as the store keeps it (sealed).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptAnswer {
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+impl KeptAnswer {
+    fn of(raw: &RawAnswer) -> Self {
+        Self {
+            status: raw.status,
+            content_type: raw.content_type.clone(),
+            body: base64::engine::general_purpose::STANDARD.encode(&raw.body),
+        }
+    }
+
+    fn raw(self) -> Option<RawAnswer> {
+        Some(RawAnswer {
+            status: self.status,
+            content_type: self.content_type,
+            body: base64::engine::general_purpose::STANDARD
+                .decode(self.body)
+                .ok()?
+                .into(),
+        })
+    }
+}
+
+/// A change as the store keeps it (sealed) and a report shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct KeptChange {
+    pub(crate) what: String,
+    pub(crate) item: Option<String>,
+    pub(crate) before: Option<String>,
+    pub(crate) after: Option<String>,
+}
+
+impl From<&Change> for KeptChange {
+    fn from(c: &Change) -> Self {
+        Self {
+            what: c.what.to_string(),
+            item: c.item.clone(),
+            before: c.before.clone(),
+            after: c.after.clone(),
+        }
+    }
+}
+
+/// A subject's parameters (provider-style names).
+type Params = Vec<(String, String)>;
+
+/// A row refused: its line, and why.
+type Refused = (usize, String);
+
+/// A line on standard output (what a command answers; progress and warnings go to standard
+/// error).
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// How a watch command ended (its exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Done.
+    Done,
+    /// Done, with rows refused or subjects that failed (said on standard error).
+    SomeFailed,
+}
+
+async fn list_named(store: &dyn Store, name: &str) -> Result<Option<WatchList>, String> {
+    Ok(store
+        .watch_lists()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|l| l.name == name))
+}
+
+/// The subjects a file gives for `check`: valid rows' parameters, and the refused rows
+/// (line, code, message).
+fn subjects_of(
+    check: &Check,
+    input: &InputArgs,
+    lang: Lang,
+    now: SystemTime,
+) -> Result<(Vec<Params>, Vec<Refused>), String> {
+    let Some(path) = &input.input else {
+        return Err("--input FILE: the subjects".into());
+    };
+    let table = Table::read(
+        path,
+        &ReadOptions {
+            encoding: input.encoding,
+            sheet: input.sheet.clone(),
+        },
+    )?;
+    let params: Vec<Option<String>> = table
+        .headers
+        .iter()
+        .map(|h| check.param_for(h, &input.map))
+        .collect();
+    if params.iter().all(Option::is_none) {
+        return Err(format!(
+            "{}: no column names a parameter of {}; use --map COLUMN=PARAM",
+            path.display(),
+            check.spec.name
+        ));
+    }
+    let (mut valid, mut refused) = (Vec::new(), Vec::new());
+    for (line, row) in &table.rows {
+        let texts: Vec<String> = row.iter().map(Cell::text).collect();
+        let prepared = crate::batch::row_params(check, &params, &texts, &input.region, lang);
+        let checked = match prepared.refused {
+            Some(r) => Err(r),
+            None => plan(check, &prepared.params, now).map(|_| ()),
+        };
+        match checked {
+            Ok(()) => valid.push(prepared.params),
+            Err(e) => refused.push((*line, format!("{}: {}", e.code, e.message))),
+        }
+    }
+    Ok((valid, refused))
+}
+
+/// `watch add`, `remove`, `list`, `changes`: the store only.
+///
+/// # Errors
+/// A missing key, an unreadable input, an unknown list or check, the store's failure.
+pub(crate) async fn manage(
+    cmd: WatchCmd,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    lang: Lang,
+) -> Result<Ending, String> {
+    let now = clock.now();
+    match cmd {
+        WatchCmd::Add(add) => {
+            let keys = keyring()?;
+            let existing = list_named(store, &add.list).await?;
+            let check_name = match (&add.check, &existing) {
+                (Some(c), Some(l)) if *c != l.check => {
+                    return Err(format!(
+                        "list {}: its check is {}, not {c} (a list has one check: use another list)",
+                        add.list, l.check
+                    ));
+                }
+                (Some(c), _) => c.clone(),
+                (None, Some(l)) => l.check.clone(),
+                (None, None) => return Err(format!("list {} is new: --check CHECK", add.list)),
+            };
+            let check = Check::named(&check_name)
+                .ok_or_else(|| format!("--check {check_name}: no such check"))?;
+            let vault = Vault {
+                keys: &keys,
+                list: &add.list,
+            };
+            let (every_s, schedule) = add
+                .every
+                .clone()
+                .or_else(|| existing.as_ref().map(|l| (l.every_s, l.schedule.clone())))
+                .unwrap_or((86_400, "1d".to_owned()));
+            let webhook_sealed = match &add.webhook {
+                Some(url) => {
+                    let parsed = url::Url::parse(url).map_err(|e| format!("--webhook: {e}"))?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err("--webhook: an http(s) URL".into());
+                    }
+                    Some(vault.seal(url.as_bytes(), "webhook", None))
+                }
+                None => existing.as_ref().and_then(|l| l.webhook_sealed.clone()),
+            };
+            let (valid, refused) = match add.input.input {
+                Some(_) => subjects_of(&check, &add.input, lang, now)?,
+                None if existing.is_some() => (Vec::new(), Vec::new()),
+                None => return Err("--input FILE: the list's subjects".into()),
+            };
+            store
+                .watch_list_put(&WatchList {
+                    name: add.list.clone(),
+                    check: check_name,
+                    every_s,
+                    schedule,
+                    webhook_sealed,
+                    options: "{}".into(),
+                    created: existing.as_ref().map_or(now, |l| l.created),
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            let subjects: Vec<WatchSubject> = valid
+                .iter()
+                .map(|pairs| {
+                    let id = vault.subject_id(pairs);
+                    let sealed = vault.seal(
+                        serde_json::to_string(pairs).unwrap_or_default().as_bytes(),
+                        &id,
+                        None,
+                    );
+                    WatchSubject {
+                        id,
+                        sealed,
+                        added: now,
+                        due: now,
+                    }
+                })
+                .collect();
+            let added = store
+                .watch_subjects_add(&add.list, &subjects)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "list {}: {added} subjects added, {} already there, {} rows refused",
+                add.list,
+                subjects.len() as u64 - added,
+                refused.len()
+            );
+            report_refused(&refused)
+        }
+        WatchCmd::Remove(remove) => {
+            let Some(list) = list_named(store, &remove.list).await? else {
+                return Err(format!("no list {}", remove.list));
+            };
+            if remove.input.input.is_none() {
+                store
+                    .watch_list_remove(&list.name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                eprintln!(
+                    "list {} removed (its history stays in the store: watch changes)",
+                    list.name
+                );
+                return Ok(Ending::Done);
+            }
+            let keys = keyring()?;
+            let vault = Vault {
+                keys: &keys,
+                list: &list.name,
+            };
+            let check = Check::named(&list.check)
+                .ok_or_else(|| format!("list {}: no check {}", list.name, list.check))?;
+            let (valid, refused) = subjects_of(&check, &remove.input, lang, now)?;
+            let ids: Vec<String> = valid.iter().map(|p| vault.subject_id(p)).collect();
+            let removed = store
+                .watch_subjects_remove(&list.name, &ids)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "list {}: {removed} subjects removed, {} were not in it",
+                list.name,
+                ids.len() as u64 - removed
+            );
+            report_refused(&refused)
+        }
+        WatchCmd::List => {
+            say("list\tcheck\tevery\tsubjects\tdue\truns\tlast run");
+            for l in store.watch_lists().await.map_err(|e| e.to_string())? {
+                let subjects = store
+                    .watch_subjects(&l.name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let due = subjects.iter().filter(|s| s.due <= now).count();
+                let runs = store.watch_runs(&l.name).await.map_err(|e| e.to_string())?;
+                let last = runs.last().map_or_else(
+                    || "-".to_owned(),
+                    |r| match r.finished {
+                        Some(f) => report::moscow_time(f),
+                        None => "interrupted: watch run resumes it".to_owned(),
+                    },
+                );
+                say(&format!(
+                    "{}\t{}\t{}\t{}\t{due}\t{}\t{last}",
+                    l.name,
+                    l.check,
+                    l.schedule,
+                    subjects.len(),
+                    runs.len()
+                ));
+            }
+            Ok(Ending::Done)
+        }
+        WatchCmd::Changes(c) => report::changes(c, store, lang).await,
+        WatchCmd::Run(_) => Err("watch run needs the engine".into()),
+    }
+}
+
+fn report_refused(refused: &[Refused]) -> Result<Ending, String> {
+    for (line, why) in refused.iter().take(20) {
+        eprintln!("  line {line}: {why}");
+    }
+    if refused.len() > 20 {
+        eprintln!("  … and {} more", refused.len() - 20);
+    }
+    Ok(if refused.is_empty() {
+        Ending::Done
+    } else {
+        Ending::SomeFailed
+    })
+}
+
+/// What a run did to one list.
+#[derive(Debug, Default)]
+struct RunTally {
+    asked: u64,
+    calls: u64,
+    from_cache: u64,
+    changes: u64,
+    failed: u64,
+    spent: Money,
+}
+
+/// `watch run`: every list (or one), its due subjects checked through the engine.
+///
+/// # Errors
+/// Through a proxy (not yet), an unknown list, a missing key, the store's failure.
+pub(crate) async fn run(cmd: RunCmd, target: Arc<Target>, lang: Lang) -> Result<Ending, String> {
+    if target.via_proxy() {
+        return Err("watch run goes straight to the providers (their tokens in the environment, or --sandbox); through --proxy it is not supported yet".into());
+    }
+    let _ = lang;
+    let keys = keyring()?;
+    let presence = Arc::clone(target.presence());
+    let store = Arc::clone(presence.store());
+    let mut lists = store.watch_lists().await.map_err(|e| e.to_string())?;
+    if let Some(only) = &cmd.list {
+        lists.retain(|l| &l.name == only);
+        if lists.is_empty() {
+            return Err(format!("no list {only}"));
+        }
+    }
+    let mut ending = Ending::Done;
+    for list in lists {
+        let Some(check) = Check::named(&list.check) else {
+            eprintln!(
+                "list {}: no check {} in this build; skipped",
+                list.name, list.check
+            );
+            ending = Ending::SomeFailed;
+            continue;
+        };
+        // One run of a list at a time, whichever host runs it.
+        let lock = Batch::claim(
+            Arc::clone(&presence),
+            format!("watch-{}", short_hash(&list.name)),
+            &format!("watch list {}", list.name),
+        )
+        .await
+        .map_err(|e| format!("list {}: {e}", list.name))?;
+        let ran = run_list(&cmd, &list, &check, &target, &keys).await;
+        lock.release().await;
+        match ran {
+            Ok((tally, failed)) => {
+                eprintln!(
+                    "list {}: {} subjects asked, {} provider calls, {} from the cache, {} changes, {} failed, {} RUB",
+                    list.name,
+                    tally.asked,
+                    tally.calls,
+                    tally.from_cache,
+                    tally.changes,
+                    tally.failed,
+                    tally.spent
+                );
+                if failed {
+                    ending = Ending::SomeFailed;
+                }
+            }
+            Err(e) => return Err(format!("list {}: {e}", list.name)),
+        }
+    }
+    Ok(ending)
+}
+
+fn short_hash(text: &str) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(text.as_bytes())[..8])
+}
+
+/// One list's run: `(what it did, whether something failed)`.
+async fn run_list(
+    cmd: &RunCmd,
+    list: &WatchList,
+    check: &Check,
+    target: &Arc<Target>,
+    keys: &Keyring,
+) -> Result<(RunTally, bool), String> {
+    let presence = Arc::clone(target.presence());
+    let store = Arc::clone(presence.store());
+    let clock = Arc::clone(presence.clock());
+    let vault = Vault {
+        keys,
+        list: &list.name,
+    };
+    let now = clock.now();
+    if list.webhook_sealed.is_some() && !cmd.dry_run {
+        deliver::secret()?;
+    }
+    let subjects = store
+        .watch_subjects(&list.name)
+        .await
+        .map_err(|e| e.to_string())?;
+    let due: Vec<&WatchSubject> = subjects.iter().filter(|s| s.due <= now).collect();
+    let mut planned: Vec<(&WatchSubject, Planned)> = Vec::new();
+    let mut unreadable = 0u64;
+    for s in &due {
+        let Some(pairs) = vault.pairs(s) else {
+            unreadable += 1;
+            continue;
+        };
+        match plan(check, &pairs, now) {
+            Ok(p) => planned.push((s, p)),
+            Err(_) => unreadable += 1,
+        }
+    }
+    if unreadable > 0 {
+        eprintln!(
+            "list {}: {unreadable} subjects cannot be read (sealed under a key no longer configured, or no longer valid): skipped",
+            list.name
+        );
+    }
+    if cmd.dry_run {
+        let mut cached = 0u64;
+        for (_, p) in &planned {
+            cached += u64::from(target.is_cached(p).await);
+        }
+        let calls = planned.len() as u64 - cached;
+        let price = target.max_price(check, planned.first().map(|(_, p)| p));
+        let at_most = price.map_or_else(
+            || "an unknown amount (no price configured)".to_owned(),
+            |p| format!("{} RUB", Money::from_kopecks(p.kopecks() * calls as i64)),
+        );
+        say(&format!(
+            "list {}: {} subjects due of {}; {} answered from the cache; at most {calls} provider calls, at most {at_most}",
+            list.name,
+            planned.len(),
+            subjects.len(),
+            cached
+        ));
+        return Ok((RunTally::default(), false));
+    }
+    if planned.is_empty() {
+        return Ok((RunTally::default(), unreadable > 0));
+    }
+    let start = store
+        .watch_run_start(&list.name, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let run = start.run().clone();
+    if let RunStart::Resumed(r) = &start {
+        eprintln!(
+            "list {}: taking up run {} (interrupted); nothing it may have paid for is sent again",
+            list.name, r.id
+        );
+    }
+    let batch = Batch::claim(
+        Arc::clone(&presence),
+        format!("watch-{}-run-{}", short_hash(&list.name), run.id),
+        &format!("watch list {} run {}", list.name, run.id),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let concurrency = cmd.concurrency.unwrap_or(check.spec.concurrency).max(1);
+    let ran = run_claimed(
+        list,
+        check,
+        target,
+        &vault,
+        &batch,
+        &run,
+        planned,
+        concurrency,
+    )
+    .await;
+    batch.release().await;
+    let (tally, failed) = ran?;
+    store
+        .watch_run_finish(run.id, clock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut undelivered = false;
+    if let Some(sealed_url) = &list.webhook_sealed {
+        undelivered = !deliver::after_run(&*store, &vault, list, &run, sealed_url, &*clock).await?;
+    }
+    Ok((tally, failed || unreadable > 0 || undelivered))
+}
+
+/// The calls of a run, and what each answer is recorded as.
+#[allow(clippy::too_many_arguments)]
+async fn run_claimed(
+    list: &WatchList,
+    check: &Check,
+    target: &Arc<Target>,
+    vault: &Vault<'_>,
+    batch: &Batch,
+    run: &proverka_store::WatchRun,
+    planned: Vec<(&WatchSubject, Planned)>,
+    concurrency: usize,
+) -> Result<(RunTally, bool), String> {
+    let presence = target.presence();
+    let store = Arc::clone(presence.store());
+    let clock = Arc::clone(presence.clock());
+    let every = Duration::from_secs(u64::try_from(list.every_s).unwrap_or(86_400));
+    let earlier = batch.rows().await.map_err(|e| e.to_string())?;
+    let latest: HashMap<String, WatchAnswer> = store
+        .watch_latest(&list.name)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|a| (a.subject.clone(), a))
+        .collect();
+    let mut tally = RunTally::default();
+    let mut failed = false;
+    let summarize: proverka_engine::Summarizer = Arc::new(check.spec.fields);
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut calls: JoinSet<(usize, String, Outcome)> = JoinSet::new();
+    let mut known: Vec<(usize, String, Outcome)> = Vec::new();
+    for (i, (subject, p)) in planned.iter().enumerate() {
+        let key = p.key();
+        let request_id = format!("watch-{}-{}", run.id, &subject.id[..12]);
+        match earlier.get(&key) {
+            Some(RowView::Done(o)) => {
+                known.push((i, request_id, (**o).clone()));
+                continue;
+            }
+            Some(RowView::Unsent) | None => {}
+            Some(_) => {
+                known.push((i, request_id, abandoned()));
+                continue;
+            }
+        }
+        let (target, check, p) = (Arc::clone(target), check.clone(), p.clone());
+        let row = RowTask::new(batch.row(&key), Arc::clone(&summarize));
+        let permit = Arc::clone(&limit)
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        calls.spawn(async move {
+            let outcome = match target
+                .check(&check, &p, Some(row), &request_id, Some(every))
+                .await
+            {
+                Ok(o) => o,
+                Err(fatal) => Outcome::failed(Status::Error, "fatal", fatal.0, "free", "proverka"),
+            };
+            drop(permit);
+            (i, request_id, outcome)
+        });
+    }
+    let mut finished: Vec<(usize, String, Outcome)> = known;
+    while let Some(done) = calls.join_next().await {
+        finished.push(done.map_err(|e| e.to_string())?);
+    }
+    finished.sort_by_key(|(i, _, _)| *i);
+    for (i, request_id, outcome) in finished {
+        let (subject, p) = &planned[i];
+        let at = clock.now();
+        if outcome.source == "provider" {
+            tally.calls += 1;
+        }
+        if outcome.source == "cache" {
+            tally.from_cache += 1;
+        }
+        if outcome.billed == "charged"
+            && let Some(price) = outcome
+                .price_rub
+                .as_deref()
+                .and_then(|t| Money::parse(t).ok())
+        {
+            tally.spent = tally.spent.saturating_add(price);
+        }
+        let mut changes = Vec::new();
+        if outcome.status == Status::Ok
+            && !run.baseline
+            && let Some(after) = &outcome.raw
+            && let Some(before) = latest.get(&subject.id).and_then(|a| {
+                let sealed = a.sealed.as_deref()?;
+                let kept: KeptAnswer =
+                    serde_json::from_slice(&vault.open(sealed, &subject.id, Some(a.run))?).ok()?;
+                kept.raw()
+            })
+        {
+            changes = p.lookup.changes(&before, after);
+        }
+        tally.changes += changes.len() as u64;
+        let ok = outcome.status == Status::Ok;
+        if !ok {
+            failed = true;
+            tally.failed += 1;
+        }
+        let answer = WatchAnswer {
+            subject: subject.id.clone(),
+            run: run.id,
+            at,
+            status: outcome.status.as_str().to_owned(),
+            source: outcome.source.clone(),
+            billed: outcome.billed.clone(),
+            price: outcome
+                .price_rub
+                .as_deref()
+                .and_then(|t| Money::parse(t).ok()),
+            request_id,
+            body_sha256: outcome.raw.as_ref().map(|r| {
+                use sha2::Digest as _;
+                hex(&sha2::Sha256::digest(&r.body))
+            }),
+            sealed: outcome.raw.as_ref().map(|r| {
+                vault.seal(
+                    &serde_json::to_vec(&KeptAnswer::of(r)).unwrap_or_default(),
+                    &subject.id,
+                    Some(run.id),
+                )
+            }),
+        };
+        let kept: Vec<WatchChange> = changes
+            .iter()
+            .map(|c| WatchChange {
+                subject: subject.id.clone(),
+                run: run.id,
+                at,
+                what: c.what.to_string(),
+                sealed: vault.seal(
+                    &serde_json::to_vec(&KeptChange::from(c)).unwrap_or_default(),
+                    &subject.id,
+                    Some(run.id),
+                ),
+            })
+            .collect();
+        // A failure that may succeed later and cost nothing is asked again next run.
+        let next_due = if outcome.status == Status::RetryLater {
+            at
+        } else {
+            at + every
+        };
+        store
+            .watch_record(&list.name, &answer, &kept, next_due)
+            .await
+            .map_err(|e| e.to_string())?;
+        tally.asked += 1;
+    }
+    Ok((tally, failed))
+}
+
+/// A subject sent by a run that stopped before recording the answer: it may have been billed,
+/// and is not sent again in this run.
+fn abandoned() -> Outcome {
+    Outcome::failed(
+        Status::BilledUnknown,
+        "interrupted",
+        "a run that stopped before recording the answer had sent it: the provider may have billed it",
+        "unknown",
+        "provider",
+    )
+}
+
+/// The start of a Moscow day.
+pub(crate) fn moscow_day_start(day: Date) -> SystemTime {
+    let secs = day.days_since_epoch() * 86_400 - 3 * 3600;
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+}

@@ -1,0 +1,228 @@
+//! `proverka watch` end to end on the sandbox, whose simulators change subjects on their
+//! clock: the command's clock (`PROVERKA_NOW`) and the sandbox's move together between runs,
+//! nothing waits. Each run pays once per due subject (counted at the simulated provider), the
+//! first run is the baseline, and the changes reported are exactly the simulators' changes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use common::*;
+use proverka_core::Provider;
+use proverka_sandbox::SandboxHandle;
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+const KEY: &str = "5151515151515151515151515151515151515151515151515151515151515151";
+
+/// The command, pointed at the sandbox and `store`, its clock at the sandbox's now.
+fn watch(s: &SandboxHandle, store: &Path, args: &[&str]) -> tokio::process::Command {
+    let mut c = proverka(s);
+    let now = s.now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    c.env("PROVERKA_NOW", now.to_string())
+        .env("PROVERKA_CACHE_ENCRYPTION_KEY", KEY)
+        .env_remove("PROVERKA_CACHE_ENCRYPTION_KEYS")
+        .env_remove("PROVERKA_WEBHOOK_SECRET")
+        .arg("--store")
+        .arg(store)
+        .arg("watch")
+        .args(args);
+    c
+}
+
+async fn ok(c: tokio::process::Command) -> String {
+    let (code, log) = run(c).await;
+    assert_eq!(code, 0, "{log}");
+    log
+}
+
+/// `watch changes --format json`'s rows: (what, item, before, after).
+async fn changes(
+    s: &SandboxHandle,
+    store: &Path,
+    list: &str,
+) -> Vec<(String, Option<String>, Option<String>, Option<String>)> {
+    let out = watch(s, store, &["changes", "--list", list, "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().map(str::to_owned);
+            (
+                text("what").unwrap(),
+                text("item"),
+                text("before"),
+                text("after"),
+            )
+        })
+        .collect()
+}
+
+fn file(d: &Path, name: &str, text: &str) -> PathBuf {
+    let path = d.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_npd_status_lost_is_reported_once_and_nothing_else_over_several_runs() {
+    use proverka_npd::sandbox::{LAPSE_AFTER, LAPSING, NON_PAYER, PAYER};
+    let s = sandbox().await;
+    let d = dir("watch-npd");
+    let store = d.join("store.sqlite");
+    let input = file(
+        &d,
+        "contractors.csv",
+        &format!("inn\n{LAPSING}\n{PAYER}\n{NON_PAYER}\n"),
+    );
+    let input = input.to_str().unwrap();
+    let log = ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "contractors",
+            "--check",
+            "npd",
+            "--input",
+            input,
+        ],
+    ))
+    .await;
+    assert!(log.contains("3 subjects added"), "{log}");
+
+    // The baseline: every subject asked once, no change.
+    let log = ok(watch(&s, &store, &["run"])).await;
+    assert_eq!(s.calls(Provider::Npd), 3, "{log}");
+    assert!(
+        log.contains("3 subjects asked") && log.contains("0 changes"),
+        "{log}"
+    );
+    // Asked again at once: nothing is due, nothing is paid.
+    let log = ok(watch(&s, &store, &["run"])).await;
+    assert_eq!(s.calls(Provider::Npd), 3, "{log}");
+
+    // A day and a bit later the lapsing contractor has lost the status.
+    s.advance(LAPSE_AFTER + DAY);
+    let log = ok(watch(&s, &store, &["run"])).await;
+    assert_eq!(s.calls(Provider::Npd), 6, "{log}");
+    assert!(log.contains("1 changes"), "{log}");
+    // Later runs find nothing new.
+    for _ in 0..2 {
+        s.advance(DAY + Duration::from_secs(60));
+        ok(watch(&s, &store, &["run"])).await;
+    }
+    assert_eq!(s.calls(Provider::Npd), 12);
+    assert_eq!(
+        changes(&s, &store, "contractors").await,
+        [(
+            "self_employed".to_owned(),
+            None,
+            Some("true".to_owned()),
+            Some("false".to_owned())
+        )]
+    );
+    // The store holds the subjects sealed: no INN in it.
+    let bytes = std::fs::read(&store).unwrap();
+    for inn in [LAPSING, PAYER, NON_PAYER] {
+        assert!(
+            !bytes.windows(inn.len()).any(|w| w == inn.as_bytes()),
+            "{inn} in the store"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_fssp_proceeding_closed_and_one_opened_are_reported_by_their_numbers() {
+    use proverka_fssp::sandbox::{APPEARS, CHANGE_AFTER, CHANGING, CLOSES, DEBTOR};
+    let s = sandbox().await;
+    let d = dir("watch-fssp");
+    let store = d.join("store.sqlite");
+    let row = |(last, first, born): (&str, &str, &str)| format!("{last},{first},{born},77\n");
+    let input = file(
+        &d,
+        "debtors.csv",
+        &format!(
+            "Фамилия,Имя,Дата рождения,Регион\n{}{}",
+            row(CHANGING),
+            row(DEBTOR)
+        ),
+    );
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "debtors",
+            "--check",
+            "fssp-physical",
+            "--every",
+            "12h",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    ok(watch(&s, &store, &["run"])).await;
+    let baseline = s.calls(Provider::Fssp);
+    assert!(baseline > 0);
+    s.advance(CHANGE_AFTER + Duration::from_secs(3600));
+    let log = ok(watch(&s, &store, &["run"])).await;
+    assert!(log.contains("2 changes"), "{log}");
+    s.advance(Duration::from_secs(13 * 3600));
+    let log = ok(watch(&s, &store, &["run"])).await;
+    assert!(
+        log.contains("2 subjects asked") && log.contains("0 changes"),
+        "{log}"
+    );
+    let found = changes(&s, &store, "debtors").await;
+    let seen: Vec<(&str, Option<&str>)> = found
+        .iter()
+        .map(|(what, item, _, _)| (what.as_str(), item.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("closed", Some(CLOSES)), ("proceeding", Some(APPEARS))],
+        "{found:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_refuses_a_store_without_a_key_and_a_list_without_a_check() {
+    let s = sandbox().await;
+    let d = dir("watch-refusals");
+    let store = d.join("store.sqlite");
+    let input = file(&d, "inns.csv", "inn\n771014067988\n");
+    let mut no_key = watch(
+        &s,
+        &store,
+        &["add", "--list", "l", "--check", "npd", "--input"],
+    );
+    no_key
+        .arg(&input)
+        .env_remove("PROVERKA_CACHE_ENCRYPTION_KEY");
+    let (code, log) = run(no_key).await;
+    assert_eq!(code, 2);
+    assert!(log.contains("PROVERKA_CACHE_ENCRYPTION_KEY"), "{log}");
+    let mut no_check = watch(&s, &store, &["add", "--list", "l", "--input"]);
+    no_check.arg(&input);
+    let (code, log) = run(no_check).await;
+    assert_eq!(code, 2);
+    assert!(log.contains("--check"), "{log}");
+    let (code, log) = run(watch(&s, &store, &["run", "--list", "missing"])).await;
+    assert_eq!(code, 2);
+    assert!(log.contains("no list missing"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 0);
+}
