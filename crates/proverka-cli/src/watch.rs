@@ -666,7 +666,13 @@ async fn run_list(
         return Ok((RunTally::default(), false));
     }
     if planned.is_empty() {
-        return Ok((RunTally::default(), unreadable > 0));
+        // Nothing due; a notification an earlier run could not deliver is sent again.
+        let mut undelivered = false;
+        if let Some(sealed_url) = &list.webhook_sealed {
+            undelivered =
+                !deliver::after_run(&*store, &vault, list, None, sealed_url, &*clock).await?;
+        }
+        return Ok((RunTally::default(), unreadable > 0 || undelivered));
     }
     let start = store
         .watch_run_start(&list.name, now)
@@ -706,7 +712,8 @@ async fn run_list(
         .map_err(|e| e.to_string())?;
     let mut undelivered = false;
     if let Some(sealed_url) = &list.webhook_sealed {
-        undelivered = !deliver::after_run(&*store, &vault, list, &run, sealed_url, &*clock).await?;
+        undelivered =
+            !deliver::after_run(&*store, &vault, list, Some(&run), sealed_url, &*clock).await?;
     }
     Ok((tally, failed || unreadable > 0 || undelivered))
 }

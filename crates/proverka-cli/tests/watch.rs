@@ -226,3 +226,196 @@ async fn watch_refuses_a_store_without_a_key_and_a_list_without_a_check() {
     assert!(log.contains("no list missing"), "{log}");
     assert_eq!(s.calls(Provider::Npd), 0);
 }
+
+/// A list of `n` NPD subjects then, a second later, the lapsing one (so that it comes last in
+/// a run: subjects are asked in the order they were added).
+async fn lapsing_last(s: &SandboxHandle, store: &Path, d: &Path, n: u64, webhook: &str) {
+    let mut text = "inn\n".to_owned();
+    for i in 0..n {
+        text.push_str(&format!(
+            "{}\n",
+            proverka_testkit::individual_inn(300_000 + i)
+        ));
+    }
+    let many = file(d, "many.csv", &text);
+    ok(watch(
+        s,
+        store,
+        &[
+            "add",
+            "--list",
+            "pay",
+            "--check",
+            "npd",
+            "--webhook",
+            webhook,
+            "--input",
+            many.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    s.advance(Duration::from_secs(1));
+    let last = file(
+        d,
+        "last.csv",
+        &format!("inn\n{}\n", proverka_npd::sandbox::LAPSING),
+    );
+    ok(watch(
+        s,
+        store,
+        &["add", "--list", "pay", "--input", last.to_str().unwrap()],
+    ))
+    .await;
+}
+
+const SECRET: &str = "whsec-test";
+
+/// The requests the receiver got: (idempotency key, signature checked, body).
+async fn received(server: &wiremock::MockServer) -> Vec<(String, serde_json::Value)> {
+    use hmac::Mac as _;
+    let mut out = Vec::new();
+    for r in server.received_requests().await.unwrap_or_default() {
+        let header = |n: &str| {
+            r.headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let signature = header("x-proverka-signature");
+        let (t, v1) = signature
+            .strip_prefix("t=")
+            .and_then(|rest| rest.split_once(",v1="))
+            .expect("t=…,v1=…");
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(&r.body);
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(v1, expected, "the signature verifies");
+        out.push((
+            header("idempotency-key"),
+            serde_json::from_slice(&r.body).unwrap(),
+        ));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_gets_each_run_s_changes_once_signed_and_retried_until_taken() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let s = sandbox().await;
+    let d = dir("watch-webhook");
+    let store = d.join("store.sqlite");
+    let server = MockServer::start().await;
+    // Refused three times (one run's tries), then taken.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    lapsing_last(&s, &store, &d, 2, &server.uri()).await;
+    let run_ = |s: &SandboxHandle| {
+        let mut c = watch(s, &store, &["run"]);
+        c.env("PROVERKA_WEBHOOK_SECRET", SECRET);
+        c
+    };
+    // The baseline tells nobody.
+    ok(run_(&s)).await;
+    assert!(received(&server).await.is_empty());
+    s.advance(proverka_npd::sandbox::LAPSE_AFTER + DAY);
+    // Changes found; the receiver refuses every try of this run: the notification is kept.
+    let (code, log) = run(run_(&s)).await;
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("is kept"), "{log}");
+    assert_eq!(received(&server).await.len(), 3);
+    // The next run has nothing due and sends it again: taken.
+    let log = ok(run_(&s)).await;
+    let got = received(&server).await;
+    assert_eq!(got.len(), 4, "{log}");
+    assert!(
+        got.iter()
+            .all(|(key, body)| *key == got[0].0 && *body == got[0].1),
+        "the same changes, the same key and body: {got:?}"
+    );
+    let changes = got[0].1["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{got:?}");
+    assert_eq!(changes[0]["what"], "self_employed");
+    // Nothing more to tell: nothing more is sent.
+    s.advance(DAY + Duration::from_secs(60));
+    ok(run_(&s)).await;
+    assert_eq!(received(&server).await.len(), 4);
+    // A list with a webhook and no secret is refused before anything is paid.
+    s.advance(DAY + Duration::from_secs(60));
+    let calls = s.calls(Provider::Npd);
+    let (code, log) = run(watch(&s, &store, &["run"])).await;
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("PROVERKA_WEBHOOK_SECRET"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_mid_way_resumes_paying_nothing_twice_and_notifies_once() {
+    use proverka_sandbox::Fault;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let s = sandbox().await;
+    let d = dir("watch-kill");
+    let store = d.join("store.sqlite");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    lapsing_last(&s, &store, &d, 12, &server.uri()).await;
+    let run_ = |s: &SandboxHandle| {
+        let mut c = watch(s, &store, &["run", "--concurrency", "4"]);
+        c.env("PROVERKA_WEBHOOK_SECRET", SECRET);
+        c
+    };
+    ok(run_(&s)).await;
+    assert_eq!(s.calls(Provider::Npd), 13);
+    s.advance(proverka_npd::sandbox::LAPSE_AFTER + DAY);
+
+    s.inject(Provider::Npd, Fault::latency(Duration::from_secs(3)), None);
+    let mut child = run_(&s).spawn().unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        s.wait_until(|s| s.calls(Provider::Npd) >= 13 + 4),
+    )
+    .await
+    .expect("four calls in flight");
+    child.kill().await.unwrap(); // SIGKILL: nothing recorded of the calls in flight
+    let in_flight = s.calls(Provider::Npd) - 13;
+    s.clear_faults();
+    assert!(received(&server).await.is_empty());
+
+    // Taken up again: the subjects in flight may have been billed and are not sent again.
+    let (code, log) = run(run_(&s)).await;
+    assert_eq!(code, 1, "the subjects in flight stay billed_unknown: {log}");
+    assert!(log.contains("taking up run"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 26, "{log}");
+    assert!(log.contains(&format!("{in_flight} failed")), "{log}");
+    // Again: nothing is due, nothing is paid, nothing is sent twice.
+    ok(run_(&s)).await;
+    assert_eq!(s.calls(Provider::Npd), 26);
+    let got = received(&server).await;
+    assert_eq!(got.len(), 1, "one notification for the run: {got:?}");
+    let changes = got[0].1["changes"].as_array().unwrap();
+    assert_eq!(
+        changes.len(),
+        1,
+        "only the lapsing subject changed: {got:?}"
+    );
+    assert_eq!(changes[0]["what"], "self_employed");
+}

@@ -36,9 +36,9 @@ pub(crate) fn signature(secret: &str, t: u64, body: &[u8]) -> String {
     format!("t={t},v1={}", hex(&mac.finalize().into_bytes()))
 }
 
-/// After a run: its notification kept (when it found changes and is not the list's baseline),
-/// then every notification of the list not delivered yet sent, oldest first. `false` when one
-/// is still pending.
+/// After a run (`None`: nothing was due): its notification kept (when it found changes and is
+/// not the list's baseline), then every notification of the list not delivered yet sent,
+/// oldest first. `false` when one is still pending.
 ///
 /// # Errors
 /// The webhook URL cannot be opened, the store's failure.
@@ -46,7 +46,7 @@ pub(super) async fn after_run(
     store: &dyn Store,
     vault: &Vault<'_>,
     list: &WatchList,
-    run: &WatchRun,
+    run: Option<&WatchRun>,
     sealed_url: &str,
     clock: &dyn Clock,
 ) -> Result<bool, String> {
@@ -55,7 +55,7 @@ pub(super) async fn after_run(
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or("the list's webhook URL cannot be opened (sealed under a key no longer configured): give it again with watch add --webhook URL")?;
     let secret = secret()?;
-    if !run.baseline {
+    if let Some(run) = run.filter(|r| !r.baseline) {
         let changes: Vec<report::ChangeRow> = report::rows(store, &list.name, run.started)
             .await?
             .into_iter()
