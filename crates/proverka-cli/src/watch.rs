@@ -29,6 +29,7 @@ use crate::table::{Cell, ReadOptions, Table};
 use crate::target::Target;
 
 mod deliver;
+mod evidence;
 mod report;
 
 /// `proverka watch …`.
@@ -45,6 +46,9 @@ pub(crate) enum WatchCmd {
     Run(RunCmd),
     /// What changed, one row per change with before and after.
     Changes(ChangesCmd),
+    /// For an audit: one subject's every answer, with its time, source, request id, ledger
+    /// record and the SHA-256 of the provider's bytes (JSON, or a printable HTML page).
+    Evidence(evidence::EvidenceCmd),
 }
 
 impl WatchCmd {
@@ -508,6 +512,7 @@ pub(crate) async fn manage(
             Ok(Ending::Done)
         }
         WatchCmd::Changes(c) => report::changes(c, store, lang).await,
+        WatchCmd::Evidence(e) => evidence::run(e, store).await,
         WatchCmd::Run(_) => Err("watch run needs the engine".into()),
     }
 }

@@ -419,3 +419,128 @@ async fn a_run_killed_mid_way_resumes_paying_nothing_twice_and_notifies_once() {
     );
     assert_eq!(changes[0]["what"], "self_employed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_date_column_keeps_the_status_on_that_day_and_evidence_shows_every_answer() {
+    use proverka_npd::sandbox::{LAPSE_AFTER, LAPSING};
+    let s = sandbox().await;
+    let d = dir("watch-dated");
+    let store = d.join("store.sqlite");
+    let paid_on = proverka_core::Date::moscow_date_at(s.now() - DAY);
+    // The same contractor twice: once on the day of yesterday's payment, once with no date
+    // (today, each time it is asked).
+    let input = file(
+        &d,
+        "payments.csv",
+        &format!(
+            "ИНН,Дата выплаты\n{LAPSING},{}\n{LAPSING},\n",
+            paid_on.to_dmy()
+        ),
+    );
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "payments",
+            "--check",
+            "npd",
+            "--map",
+            "Дата выплаты=date",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    ok(watch(&s, &store, &["run"])).await;
+    s.advance(LAPSE_AFTER + DAY);
+    ok(watch(&s, &store, &["run"])).await;
+    assert_eq!(s.calls(Provider::Npd), 4);
+    // Only the undated subject changed: the status on the payment day stays what it was.
+    let found = changes(&s, &store, "payments").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "self_employed");
+
+    // Evidence of the payment day: both answers of the dated subject, each with its ledger
+    // record and the digest of the bytes it carries.
+    let out = watch(
+        &s,
+        &store,
+        &[
+            "evidence",
+            "--inn",
+            LAPSING,
+            "--date",
+            &paid_on.to_iso(),
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subjects = doc["evidence"].as_array().unwrap();
+    assert_eq!(
+        subjects.len(),
+        1,
+        "only the subject with answers that day: {doc}"
+    );
+    let dated = subjects
+        .iter()
+        .find(|s| {
+            s["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p[0] == "date" && p[1] == paid_on.to_iso())
+        })
+        .expect("the dated subject");
+    let answers = dated["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 2, "{dated}");
+    for a in answers {
+        use sha2::Digest as _;
+        let body = a["provider_answer"]["body"].as_str().unwrap();
+        let digest: String = sha2::Sha256::digest(body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(a["body_sha256"], digest);
+        assert_eq!(a["provider_answer"]["sha256"], digest);
+        let ledger = a["ledger"].as_array().unwrap();
+        assert_eq!(ledger.len(), 1, "{a}");
+        assert_eq!(ledger[0]["billed"], "charged");
+        assert_eq!(ledger[0]["provider"], "npd");
+        assert!(a["request_id"].as_str().unwrap().starts_with("watch-"));
+    }
+    // The printable page.
+    let page = d.join("evidence.html");
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "evidence",
+            "--inn",
+            LAPSING,
+            "--out",
+            page.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains(LAPSING),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("<section>").count(),
+        4,
+        "every answer of both subjects"
+    );
+}

@@ -55,7 +55,8 @@ pub use model::{
 pub use schema::SCHEMA_VERSION;
 pub use sql::SqlStore;
 pub use watch::{
-    RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
+    LedgerRecord, RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun,
+    WatchSubject,
 };
 
 /// A boxed future, so that [`Store`] is object-safe (`Arc<dyn Store>`).
@@ -280,4 +281,11 @@ pub trait Store: Send + Sync + fmt::Debug {
         run: i64,
         delivered: Option<SystemTime>,
     ) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The ledger's rows of the calls made under one request id (evidence of what a watch
+    /// list's answer cost), oldest first.
+    fn ledger_of_request<'a>(
+        &'a self,
+        request_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<LedgerRecord>, StoreError>>;
 }

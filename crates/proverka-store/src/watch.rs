@@ -133,3 +133,39 @@ pub struct WatchDelivery {
     /// When it was delivered; `None` while pending.
     pub delivered: Option<SystemTime>,
 }
+
+/// One ledger row, as evidence shows it: a provider call and how it was settled (no personal
+/// data: the query is named by its key's digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRecord {
+    /// The row's id.
+    pub id: i64,
+    /// When the intent was written (before the call left).
+    pub created: SystemTime,
+    /// The client's configured name.
+    pub tenant_name: String,
+    /// The provider called.
+    pub provider: String,
+    /// The query kind.
+    pub kind: String,
+    /// The first 16 hex digits of the query's cache key digest.
+    pub query_key: String,
+    /// The request id.
+    pub request_id: String,
+    /// 1 for a flight's first call, then free retries.
+    pub attempt: i64,
+    /// What was reserved.
+    pub reserved: Money,
+    /// When it was settled; `None` while open.
+    pub settled: Option<SystemTime>,
+    /// `free`, `charged` or `unknown`.
+    pub billed: Option<String>,
+    /// What it counts for.
+    pub price: Option<Money>,
+    /// `ok`, the provider's code, `unreadable`, `abandoned`.
+    pub code: Option<String>,
+    /// The HTTP status, when an answer came.
+    pub http_status: Option<i64>,
+    /// `call` or `recovery`.
+    pub settled_by: Option<String>,
+}

@@ -10,9 +10,9 @@ use super::statements::*;
 use super::{Pool, SqlStore};
 use crate::model::{from_ms, ms};
 use crate::{
-    Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, Opened, RowRef,
-    RowState, RunStart, Saving, Settlement, SpendQuery, SpendRow, Store, StoreError, WatchAnswer,
-    WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
+    Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, LedgerRecord,
+    Opened, RowRef, RowState, RunStart, Saving, Settlement, SpendQuery, SpendRow, Store,
+    StoreError, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
 };
 
 /// An instance as a row gives it.
@@ -633,5 +633,12 @@ impl Store for SqlStore {
         delivered: Option<SystemTime>,
     ) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.timed(self.watch_delivery_attempted_now(run, delivered)))
+    }
+
+    fn ledger_of_request<'a>(
+        &'a self,
+        request_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<LedgerRecord>, StoreError>> {
+        Box::pin(self.timed(self.ledger_of_request_now(request_id)))
     }
 }

@@ -10,7 +10,8 @@ use super::{Pool, SqlStore};
 use crate::StoreError;
 use crate::model::{from_ms, ms};
 use crate::watch::{
-    RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
+    LedgerRecord, RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun,
+    WatchSubject,
 };
 
 pub(super) const LIST_PUT: &str = "INSERT INTO watch_lists
@@ -64,6 +65,9 @@ pub(super) const DELIVERY_PUT: &str = "INSERT INTO watch_deliveries
     ON CONFLICT (run) DO NOTHING";
 pub(super) const DELIVERIES_PENDING: &str = "SELECT run, list, idempotency_key, sealed, attempts,
     delivered_ms FROM watch_deliveries WHERE list = $1 AND delivered_ms IS NULL ORDER BY run";
+pub(super) const LEDGER_OF_REQUEST: &str = "SELECT id, created_ms, tenant_name, provider, kind,
+    query_key, request_id, attempt, reserved_kopecks, settled_ms, billed, price_kopecks, code,
+    http_status, settled_by FROM ledger WHERE request_id = $1 ORDER BY id";
 pub(super) const DELIVERY_ATTEMPTED: &str =
     "UPDATE watch_deliveries SET attempts = attempts + 1, delivered_ms = $2 WHERE run = $1";
 
@@ -92,6 +96,7 @@ pub(super) const ALL: &[&str] = &[
     DELIVERY_PUT,
     DELIVERIES_PENDING,
     DELIVERY_ATTEMPTED,
+    LEDGER_OF_REQUEST,
 ];
 
 /// A row's column, read the same on both drivers.
@@ -465,6 +470,41 @@ impl SqlStore {
                 .execute(pool)
                 .await?;
             Ok(())
+        })
+    }
+
+    pub(super) async fn ledger_of_request_now(
+        &self,
+        request_id: &str,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(&self.sql(LEDGER_OF_REQUEST))
+                .bind(request_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(LedgerRecord {
+                        id: get!(r, "id"),
+                        created: from_ms(get!(r, "created_ms")),
+                        tenant_name: get!(r, "tenant_name"),
+                        provider: get!(r, "provider"),
+                        kind: get!(r, "kind"),
+                        query_key: get!(r, "query_key"),
+                        request_id: get!(r, "request_id"),
+                        attempt: get!(r, "attempt"),
+                        reserved: Money::from_kopecks(get!(r, "reserved_kopecks")),
+                        settled: r.try_get::<Option<i64>, _>("settled_ms")?.map(from_ms),
+                        billed: get!(r, "billed"),
+                        price: r
+                            .try_get::<Option<i64>, _>("price_kopecks")?
+                            .map(Money::from_kopecks),
+                        code: get!(r, "code"),
+                        http_status: get!(r, "http_status"),
+                        settled_by: get!(r, "settled_by"),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
         })
     }
 }

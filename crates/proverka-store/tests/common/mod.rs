@@ -820,6 +820,45 @@ pub async fn watch_lists_keep_their_history_and_runs_resume(location: String) {
         []
     );
 
+    // Evidence: the ledger's record of the call an answer was paid with.
+    let mut call = intent("a", "crm", 150, None);
+    call.request_id = format!("watch-{}-a", second.id);
+    let Opened::Reserved(id) = store.open_intent(&call).await.unwrap() else {
+        panic!("reserved")
+    };
+    assert!(
+        store
+            .settle(id, &settlement(Billed::Yes(None), 150))
+            .await
+            .unwrap()
+    );
+    let records = other.ledger_of_request(&call.request_id).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(
+        (
+            r.id,
+            r.request_id.as_str(),
+            r.billed.as_deref(),
+            r.price,
+            r.settled_by.as_deref()
+        ),
+        (
+            id,
+            call.request_id.as_str(),
+            Some("charged"),
+            Some(Money::from_kopecks(150)),
+            Some("call")
+        )
+    );
+    assert!(
+        other
+            .ledger_of_request("req-none")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     // A removed list loses its subjects, keeps its history.
     assert!(store.watch_list_remove("contractors").await.unwrap());
     assert!(!store.watch_list_remove("contractors").await.unwrap());
