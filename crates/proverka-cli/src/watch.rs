@@ -31,6 +31,9 @@ use crate::target::Target;
 mod deliver;
 mod evidence;
 mod report;
+mod schedule;
+
+use schedule::Schedule;
 
 /// `proverka watch …`.
 #[derive(Debug, clap::Subcommand)]
@@ -90,8 +93,12 @@ pub(crate) struct AddCmd {
     pub(crate) check: Option<String>,
     /// How often a subject is asked again: a number and s, m, h or d (`1d`, `12h`).
     /// Default for a new list: 1d.
-    #[arg(long, value_name = "INTERVAL", value_parser = parse_every)]
-    pub(crate) every: Option<(i64, String)>,
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_every, conflicts_with = "cron")]
+    pub(crate) every: Option<String>,
+    /// When subjects are asked again, as a cron expression in Moscow time: five fields,
+    /// `"0 9 * * Mon-Fri"` (a subject is due at the first time it names after its answer).
+    #[arg(long, value_name = "EXPR", value_parser = parse_cron)]
+    pub(crate) cron: Option<String>,
     /// Post each run's changes here (signed with `PROVERKA_WEBHOOK_SECRET`).
     #[arg(long, value_name = "URL")]
     pub(crate) webhook: Option<String>,
@@ -140,22 +147,14 @@ pub(crate) struct ChangesCmd {
     pub(crate) out: Option<PathBuf>,
 }
 
-/// `--every`: seconds, and the text as written.
-fn parse_every(text: &str) -> Result<(i64, String), String> {
-    let t = text.trim();
-    let unit = match t.chars().last() {
-        Some('s') => 1,
-        Some('m') => 60,
-        Some('h') => 3600,
-        Some('d') => 86_400,
-        _ => return Err("a number and s, m, h or d: 1d, 12h, 30m".into()),
-    };
-    let n: i64 = t[..t.len() - 1]
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or("a whole number above 0, then s, m, h or d: 1d, 12h, 30m")?;
-    Ok((n.saturating_mul(unit), t.to_owned()))
+/// `--every`, checked.
+fn parse_every(text: &str) -> Result<String, String> {
+    Schedule::every(text).map(|_| text.trim().to_owned())
+}
+
+/// `--cron`, checked; kept as the store keeps it.
+fn parse_cron(text: &str) -> Result<String, String> {
+    Schedule::cron(text).map(|_| format!("cron:{}", text.trim()))
 }
 
 /// The keys that seal what the store keeps of a subject: the cache's
@@ -388,11 +387,14 @@ pub(crate) async fn manage(
                 keys: &keys,
                 list: &add.list,
             };
-            let (every_s, schedule) = add
+            let schedule = add
                 .every
                 .clone()
-                .or_else(|| existing.as_ref().map(|l| (l.every_s, l.schedule.clone())))
-                .unwrap_or((86_400, "1d".to_owned()));
+                .or_else(|| add.cron.clone())
+                .or_else(|| existing.as_ref().map(|l| l.schedule.clone()))
+                .unwrap_or_else(|| "1d".to_owned());
+            let every_s = i64::try_from(Schedule::parse(&schedule)?.interval(now).as_secs())
+                .unwrap_or(i64::MAX);
             let webhook_sealed = match &add.webhook {
                 Some(url) => {
                     let parsed = url::Url::parse(url).map_err(|e| format!("--webhook: {e}"))?;
@@ -504,7 +506,7 @@ pub(crate) async fn manage(
                     "{}\t{}\t{}\t{}\t{due}\t{}\t{last}",
                     l.name,
                     l.check,
-                    l.schedule,
+                    l.schedule.strip_prefix("cron:").unwrap_or(&l.schedule),
                     subjects.len(),
                     runs.len()
                 ));
@@ -738,7 +740,8 @@ async fn run_claimed(
     let presence = target.presence();
     let store = Arc::clone(presence.store());
     let clock = Arc::clone(presence.clock());
-    let every = Duration::from_secs(u64::try_from(list.every_s).unwrap_or(86_400));
+    let schedule = Schedule::parse(&list.schedule).map_err(|e| format!("its schedule: {e}"))?;
+    let every = schedule.interval(clock.now());
     let earlier = batch.rows().await.map_err(|e| e.to_string())?;
     let latest: HashMap<String, WatchAnswer> = store
         .watch_latest(&list.name)
@@ -868,7 +871,7 @@ async fn run_claimed(
         let next_due = if outcome.status == Status::RetryLater {
             at
         } else {
-            at + every
+            schedule.next_after(at)
         };
         store
             .watch_record(&list.name, &answer, &kept, next_due)

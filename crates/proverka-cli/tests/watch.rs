@@ -221,6 +221,38 @@ async fn watch_refuses_a_store_without_a_key_and_a_list_without_a_check() {
     let (code, log) = run(no_check).await;
     assert_eq!(code, 2);
     assert!(log.contains("--check"), "{log}");
+    let input_text = input.to_str().unwrap();
+    let bad_cron = [
+        "add",
+        "--list",
+        "c",
+        "--check",
+        "npd",
+        "--cron",
+        "61 9 * * *",
+        "--input",
+        input_text,
+    ];
+    let (code, log) = run(watch(&s, &store, &bad_cron)).await;
+    assert_eq!(code, 2, "{log}");
+    let cron = [
+        "add",
+        "--list",
+        "c",
+        "--check",
+        "npd",
+        "--cron",
+        "0 9 * * Mon-Fri",
+        "--input",
+        input_text,
+    ];
+    ok(watch(&s, &store, &cron)).await;
+    let listed = watch(&s, &store, &["list"]).output().await.unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains("c\tnpd\t0 9 * * Mon-Fri\t1\t1\t0"),
+        "{listed}"
+    );
     let (code, log) = run(watch(&s, &store, &["run", "--list", "missing"])).await;
     assert_eq!(code, 2);
     assert!(log.contains("no list missing"), "{log}");
