@@ -154,6 +154,9 @@ help_text() { # binary, output file
 pkg=$stage/deb-proxy
 install -D -m 0755 "$bin_linux/proverka-proxy" "$pkg/usr/bin/proverka-proxy"
 install -D -m 0644 packaging/proverka-proxy.service "$pkg/lib/systemd/system/proverka-proxy.service"
+# Watch lists' timer, beside the proxy's unit (the proverka package's command runs it; not
+# enabled: `systemctl enable --now proverka-watch.timer`, docs/watch.md).
+install -m 0644 packaging/proverka-watch.service packaging/proverka-watch.timer "$pkg/lib/systemd/system/"
 # The example, with the store of record in the service's state directory (not an environment
 # setting in the unit, which would silently override an operator's store_path).
 install -d "$pkg/etc/proverka"

@@ -55,7 +55,7 @@ pub(crate) struct BatchCmd {
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
     /// Read a column as a parameter: `--map "Налоговый номер=inn"` (repeatable).
-    #[arg(long, value_name = "COLUMN=PARAM", value_parser = parse_map)]
+    #[arg(long, value_name = "COLUMN=PARAM", value_parser = crate::check::parse_map)]
     pub(crate) map: Vec<(String, String)>,
     /// The region of rows without one, for a check whose region may be "all" (-1).
     #[arg(long, default_value = "-1", allow_hyphen_values = true)]
@@ -81,13 +81,6 @@ pub(crate) struct BatchCmd {
     /// Send again the rows marked billed_unknown (they may have been paid already).
     #[arg(long)]
     pub(crate) retry_unknown: bool,
-}
-
-pub(crate) fn parse_map(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(c, p)| (c.trim().to_owned(), p.trim().to_owned()))
-        .filter(|(c, p)| !c.is_empty() && !p.is_empty())
-        .ok_or_else(|| "expected COLUMN=PARAM".to_owned())
 }
 
 pub(crate) fn parse_rub(s: &str) -> Result<Money, String> {

@@ -93,6 +93,14 @@ pub(crate) const FIO: &str = "fio";
 /// The headers of a ФИО column.
 const FIO_HEADERS: &[&str] = &["фио", "fio"];
 
+/// `COLUMN=PARAM` (`--map`), or `PARAM=VALUE` (`--match`): both sides trimmed, neither empty.
+pub(crate) fn parse_map(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(c, p)| (c.trim().to_owned(), p.trim().to_owned()))
+        .filter(|(c, p)| !c.is_empty() && !p.is_empty())
+        .ok_or_else(|| "expected COLUMN=PARAM".to_owned())
+}
+
 /// A row's query, validated: what to send and how to key it.
 #[derive(Clone)]
 pub(crate) struct Planned {

@@ -75,7 +75,7 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) sheet: Option<String>,
     /// Read a column as a parameter: `--map "Дата выплаты=date"` (repeatable).
-    #[arg(long, value_name = "COLUMN=PARAM", value_parser = crate::args::parse_map)]
+    #[arg(long, value_name = "COLUMN=PARAM", value_parser = crate::check::parse_map)]
     pub(crate) map: Vec<(String, String)>,
     /// The region of rows without one, for a check whose region may be "all" (-1).
     #[arg(long, default_value = "-1", allow_hyphen_values = true)]
@@ -753,47 +753,73 @@ async fn run_claimed(
     let mut tally = RunTally::default();
     let mut failed = false;
     let summarize: proverka_engine::Summarizer = Arc::new(check.spec.fields);
-    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let mut calls: JoinSet<(usize, String, Outcome)> = JoinSet::new();
-    let mut known: Vec<(usize, String, Outcome)> = Vec::new();
+    // Calls go out as permits allow; each answer is recorded as it comes, while the next calls
+    // are in flight (the store's writes overlap the provider's latency).
+    let (tx, mut rx) =
+        tokio::sync::mpsc::unbounded_channel::<(usize, String, Result<Outcome, String>)>();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut to_send = Vec::new();
     for (i, (subject, p)) in planned.iter().enumerate() {
         let key = p.key();
         let request_id = format!("watch-{}-{}", run.id, &subject.id[..12]);
-        match earlier.get(&key) {
-            Some(RowView::Done(o)) => {
-                known.push((i, request_id, (**o).clone()));
+        let known = match earlier.get(&key) {
+            Some(RowView::Done(o)) => (**o).clone(),
+            Some(RowView::Unsent) | None => {
+                to_send.push((
+                    i,
+                    request_id,
+                    p.clone(),
+                    RowTask::new(batch.row(&key), Arc::clone(&summarize)),
+                ));
                 continue;
             }
-            Some(RowView::Unsent) | None => {}
-            Some(_) => {
-                known.push((i, request_id, abandoned()));
+            Some(_) => abandoned(),
+        };
+        let _ = tx.send((i, request_id, Ok(known)));
+    }
+    let dispatcher = {
+        let (target, check, stop, tx) = (
+            Arc::clone(target),
+            check.clone(),
+            Arc::clone(&stop),
+            tx.clone(),
+        );
+        let limit = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        tokio::spawn(async move {
+            let mut calls = JoinSet::new();
+            for (i, request_id, p, row) in to_send {
+                let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
+                    break;
+                };
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let (target, check, tx) = (Arc::clone(&target), check.clone(), tx.clone());
+                calls.spawn(async move {
+                    let outcome = target
+                        .check(&check, &p, Some(row), &request_id, Some(every))
+                        .await
+                        .map_err(|fatal| fatal.0);
+                    drop(permit);
+                    let _ = tx.send((i, request_id, outcome));
+                });
+            }
+            while calls.join_next().await.is_some() {}
+        })
+    };
+    drop(tx);
+    let mut fatal: Option<String> = None;
+    while let Some((i, request_id, outcome)) = rx.recv().await {
+        let outcome = match outcome {
+            Ok(o) => o,
+            // The run cannot go on (no credential, …): no new calls, nothing recorded for this
+            // subject (it stays due).
+            Err(message) => {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                fatal.get_or_insert(message);
                 continue;
             }
-        }
-        let (target, check, p) = (Arc::clone(target), check.clone(), p.clone());
-        let row = RowTask::new(batch.row(&key), Arc::clone(&summarize));
-        let permit = Arc::clone(&limit)
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
-        calls.spawn(async move {
-            let outcome = match target
-                .check(&check, &p, Some(row), &request_id, Some(every))
-                .await
-            {
-                Ok(o) => o,
-                Err(fatal) => Outcome::failed(Status::Error, "fatal", fatal.0, "free", "proverka"),
-            };
-            drop(permit);
-            (i, request_id, outcome)
-        });
-    }
-    let mut finished: Vec<(usize, String, Outcome)> = known;
-    while let Some(done) = calls.join_next().await {
-        finished.push(done.map_err(|e| e.to_string())?);
-    }
-    finished.sort_by_key(|(i, _, _)| *i);
-    for (i, request_id, outcome) in finished {
+        };
         let (subject, p) = &planned[i];
         let at = clock.now();
         if outcome.source == "provider" {
@@ -878,6 +904,10 @@ async fn run_claimed(
             .await
             .map_err(|e| e.to_string())?;
         tally.asked += 1;
+    }
+    let _ = dispatcher.await;
+    if let Some(message) = fatal {
+        return Err(message);
     }
     Ok((tally, failed))
 }

@@ -23,7 +23,7 @@ pub(crate) struct EvidenceCmd {
     pub(crate) inn: Option<String>,
     /// The subject by another parameter: `--match lastname=Иванов` (repeatable; every one
     /// must hold).
-    #[arg(long = "match", value_name = "PARAM=VALUE", value_parser = crate::args::parse_map)]
+    #[arg(long = "match", value_name = "PARAM=VALUE", value_parser = crate::check::parse_map)]
     pub(crate) matches: Vec<(String, String)>,
     /// Only this Moscow day (YYYY-MM-DD): the subject's own `date` (a payment date), or the
     /// day an answer came.

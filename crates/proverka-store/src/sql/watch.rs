@@ -41,11 +41,16 @@ pub(super) const RUN_FINISH: &str =
     "UPDATE watch_runs SET finished_ms = $2 WHERE id = $1 AND finished_ms IS NULL";
 pub(super) const RUNS: &str = "SELECT id, list, started_ms, finished_ms, baseline FROM watch_runs
     WHERE list = $1 ORDER BY id";
-pub(super) const ANSWERED_IN_RUN: &str =
-    "SELECT 1 AS one FROM watch_answers WHERE run = $1 AND subject = $2";
+/// The answer, unless the run has one for the subject: one statement, so that a transaction
+/// begins with its write (SQLite refuses at once, without waiting, a transaction that read
+/// first and then wants to write while another connection writes).
 pub(super) const ANSWER_ADD: &str = "INSERT INTO watch_answers (list, subject, run, at_ms, status,
     source, billed, price_kopecks, request_id, body_sha256, sealed)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+    WHERE NOT EXISTS (SELECT 1 FROM watch_answers WHERE run = $3 AND subject = $2)";
+/// A write first, for the same reason: the list's row, locked (PostgreSQL) or the database's
+/// write lock taken (SQLite), before the run is looked for.
+pub(super) const LOCK_LIST: &str = "UPDATE watch_lists SET name = name WHERE name = $1";
 pub(super) const CHANGE_ADD: &str =
     "INSERT INTO watch_changes (list, subject, run, at_ms, what, sealed)
     VALUES ($1, $2, $3, $4, $5, $6)";
@@ -86,8 +91,8 @@ pub(super) const ALL: &[&str] = &[
     RUN_NEW,
     RUN_FINISH,
     RUNS,
-    ANSWERED_IN_RUN,
     ANSWER_ADD,
+    LOCK_LIST,
     CHANGE_ADD,
     DUE,
     ANSWERS,
@@ -263,6 +268,10 @@ impl SqlStore {
     ) -> Result<RunStart, StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            sqlx::query(&self.sql(LOCK_LIST))
+                .bind(list)
+                .execute(&mut *tx)
+                .await?;
             if let Some(r) = sqlx::query(&self.sql(OPEN_RUN))
                 .bind(list)
                 .fetch_optional(&mut *tx)
@@ -329,16 +338,7 @@ impl SqlStore {
     ) -> Result<bool, StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let already = sqlx::query(&self.sql(ANSWERED_IN_RUN))
-                .bind(a.run)
-                .bind(&a.subject)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if already.is_some() {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            sqlx::query(&self.sql(ANSWER_ADD))
+            let added = sqlx::query(&self.sql(ANSWER_ADD))
                 .bind(list)
                 .bind(&a.subject)
                 .bind(a.run)
@@ -351,7 +351,12 @@ impl SqlStore {
                 .bind(&a.body_sha256)
                 .bind(&a.sealed)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+            if added == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
             for c in changes {
                 sqlx::query(&self.sql(CHANGE_ADD))
                     .bind(list)

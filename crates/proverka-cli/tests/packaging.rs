@@ -1,0 +1,54 @@
+//! The watch lists' systemd units (`packaging/proverka-watch.service` and `.timer`, shipped
+//! beside the proxy's unit) are valid for `systemd-analyze verify`, and the service runs the
+//! command that exists.
+
+use std::path::Path;
+use std::process::Command;
+
+fn repository_file(path: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_watch_service_and_timer_verify() {
+    let service = repository_file("packaging/proverka-watch.service");
+    let timer = repository_file("packaging/proverka-watch.timer");
+    assert!(service.contains("ExecStart=/usr/bin/proverka watch run\n"));
+    let dir = std::env::temp_dir().join(format!("proverka-watch-units-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // As installed, pointing at the binary just built.
+    std::fs::write(
+        dir.join("proverka-watch.service"),
+        service.replace("/usr/bin/proverka", env!("CARGO_BIN_EXE_proverka")),
+    )
+    .unwrap();
+    std::fs::write(dir.join("proverka-watch.timer"), timer).unwrap();
+    for unit in ["proverka-watch.service", "proverka-watch.timer"] {
+        let out = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(dir.join(unit))
+            .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.display()))
+            .output()
+            .expect("systemd-analyze (Debian package systemd; scripts/ensure-deps.sh installs it)");
+        let complaints = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{unit}: {complaints}");
+        // verify exits 0 on settings it ignores: any line about our units is a defect.
+        assert!(
+            !complaints.contains("proverka-watch"),
+            "{unit}: {complaints}"
+        );
+    }
+    // The command the service runs exists and takes those words.
+    let help = Command::new(env!("CARGO_BIN_EXE_proverka"))
+        .args(["watch", "run", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
