@@ -278,6 +278,35 @@ impl Target {
         check.page_max_price().or(configured)
     }
 
+    /// How long `calls` calls to `check`'s provider take, `concurrency` at a time: the average
+    /// of its recent calls in the ledger, each turn of `concurrency` calls taking that long, and
+    /// no faster than the provider's pace allows. `None` before the ledger has a call to it.
+    pub(crate) async fn estimated_time(
+        &self,
+        check: &Check,
+        calls: u64,
+        concurrency: usize,
+    ) -> Option<Duration> {
+        let provider = check.provider();
+        let latency = self
+            .presence()
+            .store()
+            .recent_latency(provider.as_str(), 200)
+            .await
+            .ok()
+            .flatten()?;
+        let turns = calls.div_ceil(concurrency.max(1) as u64);
+        let by_latency = latency.saturating_mul(u32::try_from(turns).unwrap_or(u32::MAX));
+        let by_pace = match self {
+            Self::Direct { engine, .. } => engine
+                .upstream(provider)
+                .pace()
+                .map(|p| p.saturating_mul(u32::try_from(calls).unwrap_or(u32::MAX))),
+            Self::Proxy { .. } => None,
+        };
+        Some(by_pace.map_or(by_latency, |p| p.max(by_latency)))
+    }
+
     /// Whether an answer is already cached (free to ask: no provider call).
     pub(crate) async fn is_cached(&self, planned: &Planned) -> bool {
         match self {

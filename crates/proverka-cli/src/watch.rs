@@ -663,8 +663,14 @@ async fn run_list(
             || "an unknown amount (no price configured)".to_owned(),
             |p| format!("{} RUB", Money::from_kopecks(p.kopecks() * calls as i64)),
         );
+        let concurrency = cmd.concurrency.unwrap_or(check.spec.concurrency).max(1);
+        let how_long = match target.estimated_time(check, calls, concurrency).await {
+            Some(t) => format!("about {} s at {concurrency} at once", t.as_secs().max(1)),
+            None if calls == 0 => "no time".to_owned(),
+            None => "a time not known until the ledger has a call to its provider".to_owned(),
+        };
         say(&format!(
-            "list {}: {} subjects due of {}; {} answered from the cache; at most {calls} provider calls, at most {at_most}",
+            "list {}: {} subjects due of {}; {} answered from the cache; at most {calls} provider calls, at most {at_most}, {how_long}",
             list.name,
             planned.len(),
             subjects.len(),

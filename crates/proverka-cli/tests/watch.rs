@@ -113,8 +113,25 @@ async fn an_npd_status_lost_is_reported_once_and_nothing_else_over_several_runs(
     let log = ok(watch(&s, &store, &["run"])).await;
     assert_eq!(s.calls(Provider::Npd), 3, "{log}");
 
-    // A day and a bit later the lapsing contractor has lost the status.
+    // A day and a bit later the lapsing contractor has lost the status. A dry run first: what
+    // is due, what it may cost and take; nothing sent.
     s.advance(LAPSE_AFTER + DAY);
+    let dry = watch(&s, &store, &["run", "--dry-run"])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        said.contains("3 subjects due of 3")
+            && said.contains("at most 3 provider calls, at most 4.50 RUB, about "),
+        "{said}"
+    );
+    assert_eq!(s.calls(Provider::Npd), 3, "a dry run sends nothing");
     let log = ok(watch(&s, &store, &["run"])).await;
     assert_eq!(s.calls(Provider::Npd), 6, "{log}");
     assert!(log.contains("1 changes"), "{log}");

@@ -288,4 +288,12 @@ pub trait Store: Send + Sync + fmt::Debug {
         &'a self,
         request_id: &'a str,
     ) -> BoxFuture<'a, Result<Vec<LedgerRecord>, StoreError>>;
+
+    /// How long the last `calls` settled calls to `provider` took on average, from sending to
+    /// the end of the answer (`None` before any): what a dry run's estimate of time rests on.
+    fn recent_latency<'a>(
+        &'a self,
+        provider: &'a str,
+        calls: i64,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, StoreError>>;
 }

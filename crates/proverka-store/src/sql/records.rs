@@ -641,4 +641,12 @@ impl Store for SqlStore {
     ) -> BoxFuture<'a, Result<Vec<LedgerRecord>, StoreError>> {
         Box::pin(self.timed(self.ledger_of_request_now(request_id)))
     }
+
+    fn recent_latency<'a>(
+        &'a self,
+        provider: &'a str,
+        calls: i64,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, StoreError>> {
+        Box::pin(self.timed(self.recent_latency_now(provider, calls)))
+    }
 }

@@ -73,6 +73,9 @@ pub(super) const DELIVERIES_PENDING: &str = "SELECT run, list, idempotency_key, 
 pub(super) const LEDGER_OF_REQUEST: &str = "SELECT id, created_ms, tenant_name, provider, kind,
     query_key, request_id, attempt, reserved_kopecks, settled_ms, billed, price_kopecks, code,
     http_status, settled_by FROM ledger WHERE request_id = $1 ORDER BY id";
+pub(super) const RECENT_LATENCY: &str = "SELECT CAST(AVG(latency_ms) AS BIGINT) AS ms FROM
+    (SELECT latency_ms FROM ledger WHERE provider = $1 AND latency_ms IS NOT NULL
+    AND settled_by = 'call' ORDER BY id DESC LIMIT $2) recent";
 pub(super) const DELIVERY_ATTEMPTED: &str =
     "UPDATE watch_deliveries SET attempts = attempts + 1, delivered_ms = $2 WHERE run = $1";
 
@@ -102,6 +105,7 @@ pub(super) const ALL: &[&str] = &[
     DELIVERIES_PENDING,
     DELIVERY_ATTEMPTED,
     LEDGER_OF_REQUEST,
+    RECENT_LATENCY,
 ];
 
 /// A row's column, read the same on both drivers.
@@ -510,6 +514,22 @@ impl SqlStore {
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()
+        })
+    }
+
+    pub(super) async fn recent_latency_now(
+        &self,
+        provider: &str,
+        calls: i64,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        with_pool!(self, pool => {
+            let ms: Option<i64> = sqlx::query(&self.sql(RECENT_LATENCY))
+                .bind(provider)
+                .bind(calls)
+                .fetch_one(pool)
+                .await?
+                .try_get("ms")?;
+            Ok(ms.map(|ms| std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0))))
         })
     }
 }

@@ -858,6 +858,15 @@ pub async fn watch_lists_keep_their_history_and_runs_resume(location: String) {
             .unwrap()
             .is_empty()
     );
+    // What a dry run's estimate of time rests on: the latency of recent calls.
+    assert_eq!(
+        other
+            .recent_latency(call.provider.as_str(), 100)
+            .await
+            .unwrap(),
+        Some(settlement(Billed::Yes(None), 150).latency)
+    );
+    assert_eq!(other.recent_latency("nobody", 100).await.unwrap(), None);
 
     // A removed list loses its subjects, keeps its history.
     assert!(store.watch_list_remove("contractors").await.unwrap());
