@@ -284,11 +284,13 @@ async fn execute(
     }
 }
 
-/// A watch command's exit code: 0 done, 1 some rows or subjects failed, 2 could not run.
+/// A watch command's exit code: 0 done, 1 some rows or subjects failed, 2 could not run, 130
+/// interrupted.
 fn watch_exit(ended: Result<watch::Ending, String>) -> ExitCode {
     match ended {
         Ok(watch::Ending::Done) => ExitCode::SUCCESS,
         Ok(watch::Ending::SomeFailed) => ExitCode::from(1),
+        Ok(watch::Ending::Interrupted) => ExitCode::from(130),
         Err(e) => {
             eprintln!("proverka: {e}");
             ExitCode::from(2)

@@ -298,6 +298,8 @@ pub(crate) enum Ending {
     Done,
     /// Done, with rows refused or subjects that failed (said on standard error).
     SomeFailed,
+    /// Stopped by Ctrl-C: what was answered is kept; the next run takes the rest up.
+    Interrupted,
 }
 
 async fn list_named(store: &dyn Store, name: &str) -> Result<Option<WatchList>, String> {
@@ -536,6 +538,8 @@ fn report_refused(refused: &[Refused]) -> Result<Ending, String> {
 /// What a run did to one list.
 #[derive(Debug, Default)]
 struct RunTally {
+    /// Stopped by Ctrl-C (SIGINT): the calls in flight were recorded, the run is not finished.
+    interrupted: bool,
     asked: u64,
     calls: u64,
     from_cache: u64,
@@ -584,6 +588,13 @@ pub(crate) async fn run(cmd: RunCmd, target: Arc<Target>, lang: Lang) -> Result<
         let ran = run_list(&cmd, &list, &check, &target, &keys).await;
         lock.release().await;
         match ran {
+            Ok((tally, _)) if tally.interrupted => {
+                eprintln!(
+                    "list {}: interrupted after {} subjects; the next watch run takes the run up without paying twice",
+                    list.name, tally.asked
+                );
+                return Ok(Ending::Interrupted);
+            }
             Ok((tally, failed)) => {
                 eprintln!(
                     "list {}: {} subjects asked, {} provider calls, {} from the cache, {} changes, {} failed, {} RUB",
@@ -719,6 +730,9 @@ async fn run_list(
     .await;
     batch.release().await;
     let (tally, failed) = ran?;
+    if tally.interrupted {
+        return Ok((tally, true));
+    }
     store
         .watch_run_finish(run.id, clock.now())
         .await
@@ -814,6 +828,21 @@ async fn run_claimed(
         })
     };
     drop(tx);
+    // Ctrl-C (or the service's stop): no new calls; the calls in flight are paid, so their
+    // answers are waited for and recorded; the next run takes the rest up.
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let listener = {
+        let (stop, interrupted) = (Arc::clone(&stop), Arc::clone(&interrupted));
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                eprintln!(
+                    "interrupted: no new calls; waiting for the calls in flight (they are paid: their answers are kept)"
+                );
+            }
+        })
+    };
     let mut fatal: Option<String> = None;
     while let Some((i, request_id, outcome)) = rx.recv().await {
         let outcome = match outcome {
@@ -912,9 +941,11 @@ async fn run_claimed(
         tally.asked += 1;
     }
     let _ = dispatcher.await;
+    listener.abort();
     if let Some(message) = fatal {
         return Err(message);
     }
+    tally.interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     Ok((tally, failed))
 }
 

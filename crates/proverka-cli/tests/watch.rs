@@ -593,3 +593,64 @@ async fn a_payment_date_column_keeps_the_status_on_that_day_and_evidence_shows_e
         "every answer of both subjects"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_waits_for_the_calls_in_flight_and_the_next_run_takes_up_the_rest() {
+    use proverka_sandbox::Fault;
+    let s = sandbox().await;
+    let d = dir("watch-sigint");
+    let store = d.join("store.sqlite");
+    let mut text = "inn\n".to_owned();
+    for i in 0..12 {
+        text.push_str(&format!(
+            "{}\n",
+            proverka_testkit::individual_inn(400_000 + i)
+        ));
+    }
+    let input = file(&d, "inns.csv", &text);
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "l",
+            "--check",
+            "npd",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    s.inject(Provider::Npd, Fault::latency(Duration::from_secs(1)), None);
+    let child = watch(&s, &store, &["run", "--concurrency", "4"])
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        s.wait_until(|s| s.calls(Provider::Npd) >= 4),
+    )
+    .await
+    .expect("four calls in flight");
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().await.unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{log}");
+    assert!(log.contains("interrupted after 4 subjects"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 4, "no new call after Ctrl-C: {log}");
+    s.clear_faults();
+    // The calls in flight were answered and kept: the next run asks only the other eight.
+    let log = ok(watch(&s, &store, &["run"])).await;
+    assert!(
+        log.contains("taking up run") && log.contains("8 subjects asked"),
+        "{log}"
+    );
+    assert_eq!(s.calls(Provider::Npd), 12, "{log}");
+}
