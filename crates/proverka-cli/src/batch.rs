@@ -113,44 +113,7 @@ async fn run_claimed(
 ) -> Result<Ending, String> {
     let check = &args.check;
     let input = Table::read(&args.input, &args.read)?;
-    let params: Vec<Option<String>> = input
-        .headers
-        .iter()
-        .map(|h| check.param_for(h, &args.map))
-        .collect();
-    if params.iter().all(Option::is_none) {
-        return Err(format!(
-            "{}: no column names a parameter of {} ({}); use --map COLUMN=PARAM",
-            args.input.display(),
-            check.spec.name,
-            check
-                .spec
-                .params
-                .iter()
-                .map(|p| format!("{}/{}", p.label, p.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    for (i, p) in params.iter().enumerate() {
-        let Some(p) = p else { continue };
-        if let Some(j) = params[..i].iter().position(|q| q.as_ref() == Some(p)) {
-            let column = |c: usize| {
-                format!(
-                    "{} («{}»)",
-                    crate::table::column_letter(c),
-                    input.headers[c]
-                )
-            };
-            return Err(format!(
-                "{}: columns {} and {} both give {p}: delete or rename one, or say which with --map \"{}={p}\"",
-                args.input.display(),
-                column(j),
-                column(i),
-                input.headers[j]
-            ));
-        }
-    }
+    let params = check.columns(&input.headers, &args.map, &args.input)?;
     // Every row validated before anything is sent.
     let prepared: Vec<RowParams> = input
         .rows

@@ -67,6 +67,48 @@ impl Check {
         (self.spec.fields)(result)
     }
 
+    /// The parameter each column of a file gives (`--map` first, then the columns' names).
+    ///
+    /// # Errors
+    /// No column gives a parameter, or two give the same one (which would be sent is
+    /// ambiguous): said with `input`'s name, the columns' letters and what `--map` fixes it.
+    pub(crate) fn columns(
+        &self,
+        headers: &[String],
+        map: &[(String, String)],
+        input: &std::path::Path,
+    ) -> Result<Vec<Option<String>>, String> {
+        let params: Vec<Option<String>> = headers.iter().map(|h| self.param_for(h, map)).collect();
+        if params.iter().all(Option::is_none) {
+            return Err(format!(
+                "{}: no column names a parameter of {} ({}); use --map COLUMN=PARAM",
+                input.display(),
+                self.spec.name,
+                self.spec
+                    .params
+                    .iter()
+                    .map(|p| format!("{}/{}", p.label, p.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for (i, p) in params.iter().enumerate() {
+            let Some(p) = p else { continue };
+            if let Some(j) = params[..i].iter().position(|q| q.as_ref() == Some(p)) {
+                let column =
+                    |c: usize| format!("{} («{}»)", crate::table::column_letter(c), headers[c]);
+                return Err(format!(
+                    "{}: columns {} and {} both give {p}: delete or rename one, or say which with --map \"{}={p}\"",
+                    input.display(),
+                    column(j),
+                    column(i),
+                    headers[j]
+                ));
+            }
+        }
+        Ok(params)
+    }
+
     /// The parameter a column header fills: `--map` first, then the headers the check's
     /// parameters name, then a ФИО column where the check splits one.
     pub(crate) fn param_for(&self, header: &str, map: &[(String, String)]) -> Option<String> {

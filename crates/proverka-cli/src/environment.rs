@@ -32,7 +32,7 @@ pub(crate) fn var(name: &str) -> Option<String> {
 }
 
 /// The clock a run reads (due subjects, "today", the store's times, the engine's day): the
-/// system's, or, with `PROVERKA_NOW=<unix seconds>`, one that starts at that time and runs
+/// system's, or, with `PROVERKA_NOW=<seconds since 1970>` (decimals allowed), one that starts at that time and runs
 /// on from there. For tests that move a simulator's clock instead of waiting, and for
 /// replaying a schedule; a production run leaves it unset.
 ///
@@ -42,14 +42,25 @@ pub(crate) fn clock() -> Result<std::sync::Arc<dyn proverka_core::Clock>, String
     let Some(text) = var("PROVERKA_NOW") else {
         return Ok(std::sync::Arc::new(proverka_core::SystemClock));
     };
-    let seconds: u64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("PROVERKA_NOW: {text:?} is not a number of seconds since 1970"))?;
+    let start = since_1970(text.trim()).ok_or_else(|| {
+        format!("PROVERKA_NOW: {text:?} is not a number of seconds since 1970 (`1796626800.25`)")
+    })?;
     Ok(std::sync::Arc::new(Shifted {
-        start: std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+        start: std::time::UNIX_EPOCH + start,
         real: std::time::Instant::now(),
     }))
+}
+
+/// Seconds since 1970, with up to nine decimals (a test hands on its clock to the nanosecond,
+/// so that a command started later never reads an earlier time).
+fn since_1970(text: &str) -> Option<std::time::Duration> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds: u64 = whole.parse().ok()?;
+    let nanos: u32 = format!("{fraction:0<9}").parse().ok()?;
+    Some(std::time::Duration::new(seconds, nanos))
 }
 
 /// A clock that showed `start` when it was made, and runs on at the real pace.
@@ -62,5 +73,25 @@ struct Shifted {
 impl proverka_core::Clock for Shifted {
     fn now(&self) -> std::time::SystemTime {
         self.start + self.real.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::since_1970;
+
+    #[test]
+    fn a_time_is_read_to_the_nanosecond() {
+        assert_eq!(since_1970("12"), Some(Duration::from_secs(12)));
+        assert_eq!(since_1970("12.5"), Some(Duration::from_millis(12_500)));
+        assert_eq!(
+            since_1970("1796626800.000000001"),
+            Some(Duration::new(1_796_626_800, 1))
+        );
+        for bad in ["", "x", "-1", "1.x", "1.0000000001", "1e9"] {
+            assert_eq!(since_1970(bad), None, "{bad}");
+        }
     }
 }

@@ -22,6 +22,33 @@ pub(crate) enum SpendFormat {
     Json,
 }
 
+impl SpendFormat {
+    /// The format asked for, else the one `out`'s extension names, else CSV (a report's
+    /// `--format` and `--out`: spend, watch changes).
+    pub(crate) fn chosen(format: Option<Self>, out: Option<&std::path::Path>) -> Self {
+        format.unwrap_or_else(
+            || match out.and_then(|o| o.extension()).and_then(|e| e.to_str()) {
+                Some(e) if e.eq_ignore_ascii_case("xlsx") => Self::Xlsx,
+                Some(e) if e.eq_ignore_ascii_case("json") => Self::Json,
+                _ => Self::Csv,
+            },
+        )
+    }
+}
+
+/// A report's bytes to `out`, or to standard output.
+///
+/// # Errors
+/// The file (named) or standard output could not be written.
+pub(crate) fn emit(bytes: &[u8], out: Option<&std::path::Path>) -> Result<(), String> {
+    match out {
+        Some(out) => std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display())),
+        None => std::io::stdout()
+            .write_all(bytes)
+            .map_err(|e| e.to_string()),
+    }
+}
+
 /// What `proverka spend` was asked.
 #[derive(Debug)]
 pub(crate) struct SpendArgs {
@@ -101,16 +128,7 @@ pub(crate) async fn run(
         None => from_store(store, from, to).await?,
     };
     lines.sort_by(|a, b| (&a.client, &a.provider, &a.kind).cmp(&(&b.client, &b.provider, &b.kind)));
-    let format = match (args.format, &args.out) {
-        (Some(f), _) => f,
-        (None, Some(out)) => match out.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("xlsx") => SpendFormat::Xlsx,
-            Some(e) if e.eq_ignore_ascii_case("json") => SpendFormat::Json,
-            _ => SpendFormat::Csv,
-        },
-        (None, None) => SpendFormat::Csv,
-    };
-    let bytes = match format {
+    let bytes = match SpendFormat::chosen(args.format, args.out.as_deref()) {
         SpendFormat::Csv => csv_bytes(&lines)?,
         SpendFormat::Json => {
             let total = lines
@@ -130,12 +148,7 @@ pub(crate) async fn run(
             return write_xlsx(&lines, out, from, to);
         }
     };
-    match &args.out {
-        Some(out) => std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display())),
-        None => std::io::stdout()
-            .write_all(&bytes)
-            .map_err(|e| e.to_string()),
-    }
+    emit(&bytes, args.out.as_deref())
 }
 
 async fn from_store(location: &str, from: Date, to: Date) -> Result<Vec<SpendLine>, String> {

@@ -329,18 +329,7 @@ fn subjects_of(
             sheet: input.sheet.clone(),
         },
     )?;
-    let params: Vec<Option<String>> = table
-        .headers
-        .iter()
-        .map(|h| check.param_for(h, &input.map))
-        .collect();
-    if params.iter().all(Option::is_none) {
-        return Err(format!(
-            "{}: no column names a parameter of {}; use --map COLUMN=PARAM",
-            path.display(),
-            check.spec.name
-        ));
-    }
+    let params = check.columns(&table.headers, &input.map, path)?;
     let (mut valid, mut refused) = (Vec::new(), Vec::new());
     for (line, row) in &table.rows {
         let texts: Vec<String> = row.iter().map(Cell::text).collect();

@@ -29,21 +29,10 @@ fn the_watch_service_and_timer_verify() {
     )
     .unwrap();
     std::fs::write(dir.join("proverka-watch.timer"), timer).unwrap();
-    for unit in ["proverka-watch.service", "proverka-watch.timer"] {
-        let out = Command::new("systemd-analyze")
-            .arg("verify")
-            .arg(dir.join(unit))
-            .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.display()))
-            .output()
-            .expect("systemd-analyze (Debian package systemd; scripts/ensure-deps.sh installs it)");
-        let complaints = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{unit}: {complaints}");
-        // verify exits 0 on settings it ignores: any line about our units is a defect.
-        assert!(
-            !complaints.contains("proverka-watch"),
-            "{unit}: {complaints}"
-        );
-    }
+    proverka_testkit::systemd::assert_units_verify(
+        &dir,
+        &["proverka-watch.service", "proverka-watch.timer"],
+    );
     // The command the service runs exists and takes those words.
     let help = Command::new(env!("CARGO_BIN_EXE_proverka"))
         .args(["watch", "run", "--help"])

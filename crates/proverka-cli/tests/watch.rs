@@ -18,15 +18,19 @@ const KEY: &str = "5151515151515151515151515151515151515151515151515151515151515
 /// The command, pointed at the sandbox and `store`, its clock at the sandbox's now.
 fn watch(s: &SandboxHandle, store: &Path, args: &[&str]) -> tokio::process::Command {
     let mut c = proverka(s);
-    let now = s.now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    c.env("PROVERKA_NOW", now.to_string())
-        .env("PROVERKA_CACHE_ENCRYPTION_KEY", KEY)
-        .env_remove("PROVERKA_CACHE_ENCRYPTION_KEYS")
-        .env_remove("PROVERKA_WEBHOOK_SECRET")
-        .arg("--store")
-        .arg(store)
-        .arg("watch")
-        .args(args);
+    // To the nanosecond: a command started later never reads an earlier time.
+    let now = s.now().duration_since(UNIX_EPOCH).unwrap();
+    c.env(
+        "PROVERKA_NOW",
+        format!("{}.{:09}", now.as_secs(), now.subsec_nanos()),
+    )
+    .env("PROVERKA_CACHE_ENCRYPTION_KEY", KEY)
+    .env_remove("PROVERKA_CACHE_ENCRYPTION_KEYS")
+    .env_remove("PROVERKA_WEBHOOK_SECRET")
+    .arg("--store")
+    .arg(store)
+    .arg("watch")
+    .args(args);
     c
 }
 

@@ -4,7 +4,6 @@
 //! FSSP's 400 s calls. (scripts/test-artifacts.sh checks the unit as installed by the package.)
 
 use std::path::Path;
-use std::process::Command;
 
 fn repository_file(path: &str) -> String {
     std::fs::read_to_string(
@@ -48,20 +47,7 @@ fn verifies(unit: &str, drop_in: Option<&str>, name: &str) {
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("credentials.conf"), drop_in).unwrap();
     }
-    let out = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        // Drop-ins are read from the unit search path: the unit's own directory first.
-        .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.display()))
-        .output()
-        .expect("systemd-analyze (Debian package systemd; scripts/ensure-deps.sh installs it)");
-    let complaints = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{complaints}");
-    // verify exits 0 on settings it ignores: any line about the unit is a defect.
-    assert!(
-        !complaints.contains("proverka-proxy.service"),
-        "{complaints}"
-    );
+    proverka_testkit::systemd::assert_units_verify(&dir, &["proverka-proxy.service"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

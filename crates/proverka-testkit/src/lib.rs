@@ -15,6 +15,7 @@
 pub mod neutral;
 pub mod postgres;
 pub mod redis;
+pub mod systemd;
 
 use std::error::Error as StdError;
 use std::path::PathBuf;

@@ -184,15 +184,7 @@ pub(crate) async fn run(cmd: EvidenceCmd, store: &dyn Store) -> Result<Ending, S
         b.push(b'\n');
         b
     };
-    match &cmd.out {
-        Some(out) => std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?,
-        None => {
-            use std::io::Write as _;
-            std::io::stdout()
-                .write_all(&bytes)
-                .map_err(|e| e.to_string())?;
-        }
-    }
+    crate::spend::emit(&bytes, cmd.out.as_deref())?;
     Ok(Ending::Done)
 }
 

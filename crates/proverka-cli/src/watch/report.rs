@@ -148,16 +148,7 @@ pub(crate) async fn changes(
         None => UNIX_EPOCH,
     };
     let rows = rows(store, &c.list, since).await?;
-    let format = match (c.format, &c.out) {
-        (Some(f), _) => f,
-        (None, Some(out)) => match out.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("xlsx") => SpendFormat::Xlsx,
-            Some(e) if e.eq_ignore_ascii_case("json") => SpendFormat::Json,
-            _ => SpendFormat::Csv,
-        },
-        (None, None) => SpendFormat::Csv,
-    };
-    let bytes = match format {
+    let bytes = match SpendFormat::chosen(c.format, c.out.as_deref()) {
         SpendFormat::Csv => {
             let mut out = "\u{feff}".as_bytes().to_vec();
             {
@@ -192,15 +183,7 @@ pub(crate) async fn changes(
             return Ok(Ending::Done);
         }
     };
-    match &c.out {
-        Some(out) => std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?,
-        None => {
-            use std::io::Write as _;
-            std::io::stdout()
-                .write_all(&bytes)
-                .map_err(|e| e.to_string())?;
-        }
-    }
+    crate::spend::emit(&bytes, c.out.as_deref())?;
     Ok(Ending::Done)
 }
 
