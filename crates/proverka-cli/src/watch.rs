@@ -291,6 +291,9 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
+/// The most answers one transaction of a run writes.
+const RECORDS_PER_COMMIT: usize = 256;
+
 /// How a watch command ended (its exit code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
@@ -339,7 +342,13 @@ fn subjects_of(
             None => plan(check, &prepared.params, now).map(|_| ()),
         };
         match checked {
-            Ok(()) => valid.push(prepared.params),
+            // In one order, whatever the file's: the same person from another file is the
+            // same subject.
+            Ok(()) => {
+                let mut params = prepared.params;
+                params.sort();
+                valid.push(params);
+            }
             Err(e) => refused.push((*line, format!("{}: {}", e.code, e.message))),
         }
     }
@@ -833,101 +842,120 @@ async fn run_claimed(
         })
     };
     let mut fatal: Option<String> = None;
-    while let Some((i, request_id, outcome)) = rx.recv().await {
-        let outcome = match outcome {
-            Ok(o) => o,
-            // The run cannot go on (no credential, …): no new calls, nothing recorded for this
-            // subject (it stays due).
-            Err(message) => {
-                stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                fatal.get_or_insert(message);
-                continue;
+    // Answers are written in groups: what came in while the last group was being written
+    // goes in the next one, in one transaction (one commit to disk for many answers). A run
+    // that dies loses no money state by this: each row's outcome was recorded with its call.
+    let mut records: Vec<proverka_store::WatchRecord> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut arrived = vec![first];
+        while arrived.len() < RECORDS_PER_COMMIT
+            && let Ok(more) = rx.try_recv()
+        {
+            arrived.push(more);
+        }
+        for (i, request_id, outcome) in arrived {
+            let outcome = match outcome {
+                Ok(o) => o,
+                // The run cannot go on (no credential, …): no new calls, nothing recorded for this
+                // subject (it stays due).
+                Err(message) => {
+                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                    fatal.get_or_insert(message);
+                    continue;
+                }
+            };
+            let (subject, p) = &planned[i];
+            let at = clock.now();
+            if outcome.source == "provider" {
+                tally.calls += 1;
             }
-        };
-        let (subject, p) = &planned[i];
-        let at = clock.now();
-        if outcome.source == "provider" {
-            tally.calls += 1;
-        }
-        if outcome.source == "cache" {
-            tally.from_cache += 1;
-        }
-        if outcome.billed == "charged"
-            && let Some(price) = outcome
-                .price_rub
-                .as_deref()
-                .and_then(|t| Money::parse(t).ok())
-        {
-            tally.spent = tally.spent.saturating_add(price);
-        }
-        let mut changes = Vec::new();
-        if outcome.status == Status::Ok
-            && !run.baseline
-            && let Some(after) = &outcome.raw
-            && let Some(before) = latest.get(&subject.id).and_then(|a| {
-                let sealed = a.sealed.as_deref()?;
-                let kept: KeptAnswer =
-                    serde_json::from_slice(&vault.open(sealed, &subject.id, Some(a.run))?).ok()?;
-                kept.raw()
-            })
-        {
-            changes = p.lookup.changes(&before, after);
-        }
-        tally.changes += changes.len() as u64;
-        let ok = outcome.status == Status::Ok;
-        if !ok {
-            failed = true;
-            tally.failed += 1;
-        }
-        let answer = WatchAnswer {
-            subject: subject.id.clone(),
-            run: run.id,
-            at,
-            status: outcome.status.as_str().to_owned(),
-            source: outcome.source.clone(),
-            billed: outcome.billed.clone(),
-            price: outcome
-                .price_rub
-                .as_deref()
-                .and_then(|t| Money::parse(t).ok()),
-            request_id,
-            body_sha256: outcome.raw.as_ref().map(|r| {
-                use sha2::Digest as _;
-                hex(&sha2::Sha256::digest(&r.body))
-            }),
-            sealed: outcome.raw.as_ref().map(|r| {
-                vault.seal(
-                    &serde_json::to_vec(&KeptAnswer::of(r)).unwrap_or_default(),
-                    &subject.id,
-                    Some(run.id),
-                )
-            }),
-        };
-        let kept: Vec<WatchChange> = changes
-            .iter()
-            .map(|c| WatchChange {
+            if outcome.source == "cache" {
+                tally.from_cache += 1;
+            }
+            if outcome.billed == "charged"
+                && let Some(price) = outcome
+                    .price_rub
+                    .as_deref()
+                    .and_then(|t| Money::parse(t).ok())
+            {
+                tally.spent = tally.spent.saturating_add(price);
+            }
+            let mut changes = Vec::new();
+            if outcome.status == Status::Ok
+                && !run.baseline
+                && let Some(after) = &outcome.raw
+                && let Some(before) = latest.get(&subject.id).and_then(|a| {
+                    let sealed = a.sealed.as_deref()?;
+                    let kept: KeptAnswer =
+                        serde_json::from_slice(&vault.open(sealed, &subject.id, Some(a.run))?)
+                            .ok()?;
+                    kept.raw()
+                })
+            {
+                changes = p.lookup.changes(&before, after);
+            }
+            tally.changes += changes.len() as u64;
+            let ok = outcome.status == Status::Ok;
+            if !ok {
+                failed = true;
+                tally.failed += 1;
+            }
+            let answer = WatchAnswer {
                 subject: subject.id.clone(),
                 run: run.id,
                 at,
-                what: c.what.to_string(),
-                sealed: vault.seal(
-                    &serde_json::to_vec(&KeptChange::from(c)).unwrap_or_default(),
-                    &subject.id,
-                    Some(run.id),
-                ),
-            })
-            .collect();
-        // A failure that may succeed later and cost nothing is asked again next run.
-        let next_due = if outcome.status == Status::RetryLater {
-            at
-        } else {
-            schedule.next_after(at)
-        };
-        store
-            .watch_record(&list.name, &answer, &kept, next_due)
+                status: outcome.status.as_str().to_owned(),
+                source: outcome.source.clone(),
+                billed: outcome.billed.clone(),
+                price: outcome
+                    .price_rub
+                    .as_deref()
+                    .and_then(|t| Money::parse(t).ok()),
+                request_id,
+                body_sha256: outcome.raw.as_ref().map(|r| {
+                    use sha2::Digest as _;
+                    hex(&sha2::Sha256::digest(&r.body))
+                }),
+                sealed: outcome.raw.as_ref().map(|r| {
+                    vault.seal(
+                        &serde_json::to_vec(&KeptAnswer::of(r)).unwrap_or_default(),
+                        &subject.id,
+                        Some(run.id),
+                    )
+                }),
+            };
+            let kept: Vec<WatchChange> = changes
+                .iter()
+                .map(|c| WatchChange {
+                    subject: subject.id.clone(),
+                    run: run.id,
+                    at,
+                    what: c.what.to_string(),
+                    sealed: vault.seal(
+                        &serde_json::to_vec(&KeptChange::from(c)).unwrap_or_default(),
+                        &subject.id,
+                        Some(run.id),
+                    ),
+                })
+                .collect();
+            // A failure that may succeed later and cost nothing is asked again next run.
+            let next_due = if outcome.status == Status::RetryLater {
+                at
+            } else {
+                schedule.next_after(at)
+            };
+            records.push(proverka_store::WatchRecord {
+                answer,
+                changes: kept,
+                next_due,
+            });
+        }
+        let written = store
+            .watch_record(&list.name, &records)
             .await
             .map_err(|e| e.to_string())?;
-        tally.asked += 1;
+        tally.asked += written.iter().filter(|w| **w).count() as u64;
+        records.clear();
     }
     let _ = dispatcher.await;
     listener.abort();

@@ -196,6 +196,28 @@ async fn an_fssp_proceeding_closed_and_one_opened_are_reported_by_their_numbers(
         ],
     ))
     .await;
+    // The same people from a file with its columns in another order are the same subjects.
+    let reordered = file(
+        &d,
+        "reordered.csv",
+        &format!(
+            "Регион,Дата рождения,Имя,Фамилия\n77,{},{},{}\n",
+            CHANGING.2, CHANGING.1, CHANGING.0
+        ),
+    );
+    let log = ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "debtors",
+            "--input",
+            reordered.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert!(log.contains("0 subjects added, 1 already there"), "{log}");
     ok(watch(&s, &store, &["run"])).await;
     let baseline = s.calls(Provider::Fssp);
     assert!(baseline > 0);

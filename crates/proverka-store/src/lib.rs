@@ -55,8 +55,8 @@ pub use model::{
 pub use schema::SCHEMA_VERSION;
 pub use sql::SqlStore;
 pub use watch::{
-    LedgerRecord, RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun,
-    WatchSubject,
+    LedgerRecord, RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRecord,
+    WatchRun, WatchSubject,
 };
 
 /// A boxed future, so that [`Store`] is object-safe (`Arc<dyn Store>`).
@@ -231,16 +231,15 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// A list's runs, oldest first.
     fn watch_runs<'a>(&'a self, list: &'a str) -> BoxFuture<'a, Result<Vec<WatchRun>, StoreError>>;
 
-    /// Records a subject's answer in a run, the changes it shows and when the subject is next
-    /// due, in one transaction; `false` (nothing written) when the run has recorded that
-    /// subject already.
+    /// Records subjects' answers in a run, the changes each shows and when each is next due,
+    /// in one transaction (one commit for many answers: a run writes what came in while it
+    /// wrote the last); for each, `false` (nothing written of it) when the run has recorded
+    /// that subject already.
     fn watch_record<'a>(
         &'a self,
         list: &'a str,
-        answer: &'a WatchAnswer,
-        changes: &'a [WatchChange],
-        next_due: SystemTime,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+        records: &'a [WatchRecord],
+    ) -> BoxFuture<'a, Result<Vec<bool>, StoreError>>;
 
     /// A list's answers (one subject's, when given), oldest first.
     fn watch_answers<'a>(

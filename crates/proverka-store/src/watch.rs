@@ -102,6 +102,17 @@ pub struct WatchAnswer {
     pub sealed: Option<String>,
 }
 
+/// What a run records of one subject: its answer, the changes it shows, when it is next due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchRecord {
+    /// The answer.
+    pub answer: WatchAnswer,
+    /// The changes since the subject's previous answer.
+    pub changes: Vec<WatchChange>,
+    /// When the subject is next due.
+    pub next_due: SystemTime,
+}
+
 /// One change a run found in a subject's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchChange {

@@ -12,7 +12,8 @@ use crate::model::{from_ms, ms};
 use crate::{
     Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, LedgerRecord,
     Opened, RowRef, RowState, RunStart, Saving, Settlement, SpendQuery, SpendRow, Store,
-    StoreError, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun, WatchSubject,
+    StoreError, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRecord, WatchRun,
+    WatchSubject,
 };
 
 /// An instance as a row gives it.
@@ -583,11 +584,9 @@ impl Store for SqlStore {
     fn watch_record<'a>(
         &'a self,
         list: &'a str,
-        answer: &'a WatchAnswer,
-        changes: &'a [WatchChange],
-        next_due: SystemTime,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.timed(self.watch_record_now(list, answer, changes, next_due)))
+        records: &'a [WatchRecord],
+    ) -> BoxFuture<'a, Result<Vec<bool>, StoreError>> {
+        Box::pin(self.timed(self.watch_records_now(list, records)))
     }
 
     fn watch_answers<'a>(

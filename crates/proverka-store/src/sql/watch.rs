@@ -10,8 +10,8 @@ use super::{Pool, SqlStore};
 use crate::StoreError;
 use crate::model::{from_ms, ms};
 use crate::watch::{
-    LedgerRecord, RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRun,
-    WatchSubject,
+    LedgerRecord, RunStart, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRecord,
+    WatchRun, WatchSubject,
 };
 
 pub(super) const LIST_PUT: &str = "INSERT INTO watch_lists
@@ -333,53 +333,55 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn watch_record_now(
+    pub(super) async fn watch_records_now(
         &self,
         list: &str,
-        a: &WatchAnswer,
-        changes: &[WatchChange],
-        next_due: SystemTime,
-    ) -> Result<bool, StoreError> {
+        records: &[WatchRecord],
+    ) -> Result<Vec<bool>, StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let added = sqlx::query(&self.sql(ANSWER_ADD))
-                .bind(list)
-                .bind(&a.subject)
-                .bind(a.run)
-                .bind(ms(a.at))
-                .bind(&a.status)
-                .bind(&a.source)
-                .bind(&a.billed)
-                .bind(a.price.map(Money::kopecks))
-                .bind(&a.request_id)
-                .bind(&a.body_sha256)
-                .bind(&a.sealed)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if added == 0 {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            for c in changes {
-                sqlx::query(&self.sql(CHANGE_ADD))
+            let mut written = Vec::with_capacity(records.len());
+            for r in records {
+                let a = &r.answer;
+                let added = sqlx::query(&self.sql(ANSWER_ADD))
                     .bind(list)
-                    .bind(&c.subject)
-                    .bind(c.run)
-                    .bind(ms(c.at))
-                    .bind(&c.what)
-                    .bind(&c.sealed)
+                    .bind(&a.subject)
+                    .bind(a.run)
+                    .bind(ms(a.at))
+                    .bind(&a.status)
+                    .bind(&a.source)
+                    .bind(&a.billed)
+                    .bind(a.price.map(Money::kopecks))
+                    .bind(&a.request_id)
+                    .bind(&a.body_sha256)
+                    .bind(&a.sealed)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                written.push(added > 0);
+                if added == 0 {
+                    continue;
+                }
+                for c in &r.changes {
+                    sqlx::query(&self.sql(CHANGE_ADD))
+                        .bind(list)
+                        .bind(&c.subject)
+                        .bind(c.run)
+                        .bind(ms(c.at))
+                        .bind(&c.what)
+                        .bind(&c.sealed)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(&self.sql(DUE))
+                    .bind(list)
+                    .bind(&a.subject)
+                    .bind(ms(r.next_due))
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(&self.sql(DUE))
-                .bind(list)
-                .bind(&a.subject)
-                .bind(ms(next_due))
-                .execute(&mut *tx)
-                .await?;
             tx.commit().await?;
-            Ok(true)
+            Ok(written)
         })
     }
 

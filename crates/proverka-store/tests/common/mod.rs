@@ -600,6 +600,14 @@ fn answer(subject: &str, run: i64, at: SystemTime, body: Option<&str>) -> WatchA
     }
 }
 
+fn record(answer: WatchAnswer, next_due: SystemTime) -> proverka_store::WatchRecord {
+    proverka_store::WatchRecord {
+        answer,
+        changes: Vec::new(),
+        next_due,
+    }
+}
+
 /// Watch lists: subjects added once, runs that resume, one answer per subject and run (a
 /// second record of it is refused, so a resumed run writes nothing twice), the latest answer
 /// with bytes, changes since a time, notifications kept until delivered; a removed list
@@ -655,44 +663,34 @@ pub async fn watch_lists_keep_their_history_and_runs_resume(location: String) {
     assert!(first.baseline);
     let later = t0 + Duration::from_secs(60);
     let next_due = t0 + Duration::from_secs(86_400);
-    assert!(
+    assert_eq!(
         store
             .watch_record(
                 "contractors",
-                &answer("a", first.id, later, Some("A1")),
-                &[],
-                next_due
+                &[record(answer("a", first.id, later, Some("A1")), next_due)]
             )
             .await
-            .unwrap()
+            .unwrap(),
+        [true]
     );
     assert_eq!(
         other.watch_run_start("contractors", later).await.unwrap(),
         RunStart::Resumed(first.clone())
     );
-    assert!(
-        !other
+    // A subject is recorded once per run; the others of the same commit are written. A run
+    // that stopped after paying records the outcome without the bytes.
+    assert_eq!(
+        other
             .watch_record(
                 "contractors",
-                &answer("a", first.id, later, Some("A1")),
-                &[],
-                next_due
+                &[
+                    record(answer("a", first.id, later, Some("A1")), next_due),
+                    record(answer("b", first.id, later, None), next_due),
+                ]
             )
             .await
             .unwrap(),
-        "a subject is recorded once per run"
-    );
-    // A run that stopped after paying records the outcome without the bytes.
-    assert!(
-        store
-            .watch_record(
-                "contractors",
-                &answer("b", first.id, later, None),
-                &[],
-                next_due
-            )
-            .await
-            .unwrap()
+        [false, true],
     );
     store.watch_run_finish(first.id, later).await.unwrap();
     let due: Vec<(String, SystemTime)> = store
@@ -727,16 +725,17 @@ pub async fn watch_lists_keep_their_history_and_runs_resume(location: String) {
         what: "self_employed".into(),
         sealed: "sealed-change".into(),
     };
-    assert!(
+    let mut with_change = record(
+        answer("a", second.id, next_due, Some("A2")),
+        next_due + Duration::from_secs(86_400),
+    );
+    with_change.changes.push(change.clone());
+    assert_eq!(
         store
-            .watch_record(
-                "contractors",
-                &answer("a", second.id, next_due, Some("A2")),
-                std::slice::from_ref(&change),
-                next_due + Duration::from_secs(86_400)
-            )
+            .watch_record("contractors", &[with_change])
             .await
-            .unwrap()
+            .unwrap(),
+        [true]
     );
     let latest: Vec<(String, Option<String>)> = other
         .watch_latest("contractors")
