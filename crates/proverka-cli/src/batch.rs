@@ -322,6 +322,7 @@ async fn run_claimed(
                             (!via_proxy).then_some(row),
                             &request_id,
                             None,
+                            false,
                         )
                         .await;
                     let _ = tx.send((key, outcome));

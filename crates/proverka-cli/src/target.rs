@@ -312,14 +312,23 @@ impl Target {
         match self {
             Self::Direct { engine, .. } => engine.is_cached(&*planned.lookup).await,
             Self::Proxy { proxy, .. } => proxy
-                .get(planned, None, true, None)
+                .get(
+                    planned,
+                    None,
+                    via_proxy::Ask {
+                        only_cached: true,
+                        ..via_proxy::Ask::default()
+                    },
+                )
                 .await
                 .is_ok_and(|o| o.status == proverka_engine::Status::Ok),
         }
     }
 
     /// Runs one check; a batch row's outcome is recorded in the store (straight to a
-    /// provider, with the call's settlement).
+    /// provider, with the call's settlement). `max_age`: only a cached answer this young;
+    /// `provider_answer`: the provider's own reply in the outcome's `raw` through a proxy too
+    /// (straight to a provider it always is).
     ///
     /// # Errors
     /// [`Fatal`] when the run cannot go on (a client key the proxy refuses, no credential).
@@ -330,6 +339,7 @@ impl Target {
         row: Option<RowTask>,
         request_id: &str,
         max_age: Option<Duration>,
+        provider_answer: bool,
     ) -> Result<Outcome, Fatal> {
         let bearer = self.bearer(check)?;
         match self {
@@ -356,9 +366,13 @@ impl Target {
                 Ok(outcome)
             }
             Self::Proxy { proxy, .. } => {
-                let outcome = proxy
-                    .get(planned, bearer.as_ref(), false, Some(request_id))
-                    .await?;
+                let ask = via_proxy::Ask {
+                    request_id: Some(request_id),
+                    max_age,
+                    with_provider_answer: provider_answer,
+                    ..via_proxy::Ask::default()
+                };
+                let outcome = proxy.get(planned, bearer.as_ref(), ask).await?;
                 Ok(Outcome {
                     fields: outcome.result.as_ref().map_or_else(Default::default, |r| {
                         if outcome.status == proverka_engine::Status::Ok {

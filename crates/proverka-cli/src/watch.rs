@@ -551,9 +551,6 @@ struct RunTally {
 /// # Errors
 /// Through a proxy (not yet), an unknown list, a missing key, the store's failure.
 pub(crate) async fn run(cmd: RunCmd, target: Arc<Target>, lang: Lang) -> Result<Ending, String> {
-    if target.via_proxy() {
-        return Err("watch run goes straight to the providers (their tokens in the environment, or --sandbox); through --proxy it is not supported yet".into());
-    }
     let _ = lang;
     let keys = keyring()?;
     let presence = Arc::clone(target.presence());
@@ -780,19 +777,27 @@ async fn run_claimed(
     for (i, (subject, p)) in planned.iter().enumerate() {
         let key = p.key();
         let request_id = format!("watch-{}-{}", run.id, &subject.id[..12]);
-        let known = match earlier.get(&key) {
-            Some(RowView::Done(o)) => (**o).clone(),
-            Some(RowView::Unsent) | None => {
-                to_send.push((
-                    i,
-                    request_id,
-                    p.clone(),
-                    RowTask::new(batch.row(&key), Arc::clone(&summarize)),
-                ));
+        let send_again = match earlier.get(&key) {
+            Some(RowView::Done(o)) => {
+                let _ = tx.send((i, request_id, Ok((**o).clone())));
                 continue;
             }
-            Some(_) => abandoned(),
+            Some(RowView::Unsent) | None => true,
+            // Sent through a proxy by a run that stopped: asked again (a hit, or its flight
+            // joined) unless the proxy's ledger says it may have been billed.
+            Some(RowView::ViaProxy(sent_as)) => target.may_ask_again(p, sent_as).await,
+            Some(_) => false,
         };
+        if send_again {
+            to_send.push((
+                i,
+                request_id,
+                p.clone(),
+                RowTask::new(batch.row(&key), Arc::clone(&summarize)),
+            ));
+            continue;
+        }
+        let known = abandoned();
         let _ = tx.send((i, request_id, Ok(known)));
     }
     let dispatcher = {
@@ -814,10 +819,7 @@ async fn run_claimed(
                 }
                 let (target, check, tx) = (Arc::clone(&target), check.clone(), tx.clone());
                 calls.spawn(async move {
-                    let outcome = target
-                        .check(&check, &p, Some(row), &request_id, Some(every))
-                        .await
-                        .map_err(|fatal| fatal.0);
+                    let outcome = ask(&target, &check, &p, row, &request_id, every).await;
                     drop(permit);
                     let _ = tx.send((i, request_id, outcome));
                 });
@@ -899,6 +901,17 @@ async fn run_claimed(
             if !ok {
                 failed = true;
                 tally.failed += 1;
+                // What went wrong, for the first few (the subject by its id, never its data).
+                if tally.failed <= 5 {
+                    eprintln!(
+                        "list {}: subject {}: {} {}: {}",
+                        list.name,
+                        &subject.id[..12],
+                        outcome.status.as_str(),
+                        outcome.error_code.as_deref().unwrap_or_default(),
+                        outcome.error_message.as_deref().unwrap_or_default()
+                    );
+                }
             }
             let answer = WatchAnswer {
                 subject: subject.id.clone(),
@@ -964,6 +977,42 @@ async fn run_claimed(
     }
     tally.interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     Ok((tally, failed))
+}
+
+/// One subject asked. Straight to a provider the engine records its row with the call's
+/// settlement; through a proxy the row is marked as sent first (a run that stops then leaves
+/// it to the proxy's cache and ledger, not to a second payment) and recorded after.
+async fn ask(
+    target: &Target,
+    check: &Check,
+    planned: &Planned,
+    row: RowTask,
+    request_id: &str,
+    max_age: Duration,
+) -> Result<Outcome, String> {
+    let presence = target.presence();
+    if target.via_proxy() {
+        let now = presence.clock().now();
+        presence
+            .store()
+            .row_sending(&row.row, request_id, now)
+            .await
+            .map_err(|e| format!("the store of record: {e}"))?;
+        let outcome = target
+            .check(check, planned, None, request_id, Some(max_age), true)
+            .await
+            .map_err(|fatal| fatal.0)?;
+        presence
+            .store()
+            .row_done(&row.row, &outcome.to_json(), false, presence.clock().now())
+            .await
+            .map_err(|e| format!("the store of record: {e}"))?;
+        return Ok(outcome);
+    }
+    target
+        .check(check, planned, Some(row), request_id, Some(max_age), true)
+        .await
+        .map_err(|fatal| fatal.0)
 }
 
 /// A subject sent by a run that stopped before recording the answer: it may have been billed,

@@ -680,3 +680,56 @@ async fn ctrl_c_waits_for_the_calls_in_flight_and_the_next_run_takes_up_the_rest
     );
     assert_eq!(s.calls(Provider::Npd), 12, "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_proxy_a_run_pays_through_it_and_reports_the_same_changes() {
+    use proverka_npd::sandbox::{LAPSE_AFTER, LAPSING, PAYER};
+    let s = std::sync::Arc::new(sandbox().await);
+    // The proxy's days are the simulators' (its engine reads their clock).
+    let proxy = start_proxy_on(
+        &s,
+        &proverka_testkit::own_store(),
+        "",
+        std::sync::Arc::clone(&s) as std::sync::Arc<dyn proverka_core::Clock>,
+    )
+    .await;
+    let d = dir("watch-proxy");
+    let store = d.join("store.sqlite");
+    let input = file(&d, "c.csv", &format!("inn\n{LAPSING}\n{PAYER}\n"));
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "c",
+            "--check",
+            "npd",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    let via = |args: &[&str]| {
+        let mut c = watch(&s, &store, args);
+        // No provider credential here: the proxy holds it.
+        c.env("PROVERKA_PROXY", &proxy)
+            .env_remove("PROVERKA_PROVIDERS_NPD_KEY");
+        c
+    };
+    ok(via(&["run"])).await;
+    assert_eq!(s.calls(Provider::Npd), 2);
+    s.advance(LAPSE_AFTER + DAY);
+    let log = ok(via(&["run"])).await;
+    assert_eq!(s.calls(Provider::Npd), 4, "{log}");
+    assert!(log.contains("1 changes"), "{log}");
+    assert_eq!(
+        changes(&s, &store, "c").await,
+        [(
+            "self_employed".to_owned(),
+            None,
+            Some("true".to_owned()),
+            Some("false".to_owned())
+        )]
+    );
+}

@@ -89,7 +89,10 @@ impl From<EngineError> for StartError {
 }
 
 impl AppState {
-    pub(crate) fn new(config: Config) -> Result<Self, StartError> {
+    pub(crate) fn new(
+        config: Config,
+        clock: Arc<dyn proverka_core::Clock>,
+    ) -> Result<Self, StartError> {
         let routes = RouteTable::new(&crate::registry::adapters());
         let metrics = Arc::new(Metrics::new(&routes));
         let cache = config
@@ -102,6 +105,7 @@ impl AppState {
             .providers(config.providers.clone())
             .cache(cache)
             .store(Arc::new(store))
+            .clock(clock)
             .observer(Arc::clone(&metrics) as Arc<dyn proverka_engine::Observer>)
             .program(format!("proverka-proxy {}", env!("CARGO_PKG_VERSION")))
             .ledger_path(config.ledger_path.clone())

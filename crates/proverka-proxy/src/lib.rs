@@ -59,7 +59,20 @@ impl Proxy {
     /// # Errors
     /// [`StartError`] for unusable provider or cache settings.
     pub fn new(config: Config) -> Result<Self, StartError> {
-        let state = Arc::new(app::AppState::new(config)?);
+        Self::with_clock(config, Arc::new(proverka_core::SystemClock))
+    }
+
+    /// A proxy for `config` whose engine reads time from `clock` (its Moscow day, the ledger's
+    /// times, what "today" is to a query): a test moves it with a sandbox's clock instead of
+    /// waiting. Call within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`StartError`] for unusable provider or cache settings.
+    pub fn with_clock(
+        config: Config,
+        clock: Arc<dyn proverka_core::Clock>,
+    ) -> Result<Self, StartError> {
+        let state = Arc::new(app::AppState::new(config, clock)?);
         status::roll_days(Arc::downgrade(&state));
         Ok(Self {
             state,

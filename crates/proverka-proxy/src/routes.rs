@@ -23,7 +23,7 @@ mod render;
 
 use money::{calls, me, spend};
 use ops::{metrics_route, readyz, status, status_page};
-use render::{billed_header, drop_in, typed};
+use render::{billed_header, drop_in, typed, wants_provider_answer};
 
 type Reply = Response<Full<Bytes>>;
 
@@ -457,7 +457,8 @@ async fn proxied(
             let mut r = if typed_route {
                 let billed = served.answer.verdict.billed();
                 let price = state.engine.known_price(provider, billed, lookup.cost());
-                typed(provider, &*lookup, &served, source, price, now)
+                let with_answer = wants_provider_answer(&req.headers);
+                typed(provider, &*lookup, &served, source, price, now, with_answer)
             } else {
                 drop_in(&served, now)
             };

@@ -252,7 +252,11 @@ mod tests {
     #[tokio::test]
     async fn the_page_counts_from_the_start_of_the_day() {
         let toml = proverka_testkit::own_store();
-        let state = AppState::new(crate::Config::from_toml(&toml, &[]).unwrap()).unwrap();
+        let state = AppState::new(
+            crate::Config::from_toml(&toml, &[]).unwrap(),
+            std::sync::Arc::new(proverka_core::SystemClock),
+        )
+        .unwrap();
         let [drop_in, typed] = state.routes.routes_of(0);
         let provider = state.providers()[0].as_str();
         let requests = |v: &Value| {

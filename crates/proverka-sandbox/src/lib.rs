@@ -221,11 +221,19 @@ impl SandboxBuilder {
 }
 
 /// A running sandbox: its address, its counters, its faults. Dropping it stops the server.
+/// It is a [`Clock`](proverka_core::Clock) too, the simulated providers' one: a proxy or an
+/// engine under test that reads it sees the days the simulators see.
 #[derive(Debug)]
 pub struct SandboxHandle {
     addr: SocketAddr,
     state: Arc<State>,
     _stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl proverka_core::Clock for SandboxHandle {
+    fn now(&self) -> SystemTime {
+        SandboxHandle::now(self)
+    }
 }
 
 impl SandboxHandle {

@@ -129,7 +129,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         sealed TEXT
     );
     CREATE INDEX watch_answers_subject ON watch_answers (list, subject, id);
-    CREATE INDEX watch_answers_run ON watch_answers (run);
+    CREATE UNIQUE INDEX watch_answers_run ON watch_answers (run, subject);
     CREATE TABLE watch_changes (
         id {ID},
         list TEXT NOT NULL,

@@ -15,18 +15,58 @@ fn free_source_named(name: &str) -> Option<&'static str> {
         .find(|n| *n == name)
 }
 
+/// How one check asks the proxy.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Ask<'a> {
+    /// Without letting it pay (`Cache-Control: only-if-cached`).
+    pub(super) only_cached: bool,
+    /// Sent as `X-Request-Id` (the proxy's ledger names it).
+    pub(super) request_id: Option<&'a str>,
+    /// Only an answer this young from its cache (`Cache-Control: max-age`).
+    pub(super) max_age: Option<std::time::Duration>,
+    /// The provider's own reply too (`X-Proverka-Include: provider-answer`), as the outcome's
+    /// `raw`.
+    pub(super) with_provider_answer: bool,
+}
+
+/// The provider's reply a proxy sent along (`X-Proverka-Include: provider-answer`), when its
+/// bytes match the digest sent with them.
+fn provider_answer(v: &Value) -> Option<proverka_core::RawAnswer> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(v["body_base64"].as_str()?)
+        .ok()?;
+    let digest: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if v["sha256"].as_str() != Some(digest.as_str()) {
+        return None;
+    }
+    Some(proverka_core::RawAnswer {
+        status: u16::try_from(v["status"].as_u64()?).ok()?,
+        content_type: v["content_type"].as_str().map(str::to_owned),
+        body: body.into(),
+    })
+}
+
 impl ViaProxy {
     /// One check on the proxy's typed route, with the caller's `bearer` for a provider that
-    /// takes one; `only_cached` asks without letting it pay; `request_id` is sent as
-    /// `X-Request-Id` (the proxy's ledger names it). The outcome's fields are the caller's to
-    /// fill from its `result`.
+    /// takes one, asked as `ask` says. The outcome's fields are the caller's to fill from its
+    /// `result`.
     pub(super) async fn get(
         &self,
         planned: &Planned,
         bearer: Option<&Secret>,
-        only_cached: bool,
-        request_id: Option<&str>,
+        ask: Ask<'_>,
     ) -> Result<Outcome, Fatal> {
+        let Ask {
+            only_cached,
+            request_id,
+            max_age,
+            with_provider_answer,
+        } = ask;
         if !only_cached && let Some(l) = &self.limiter {
             l.until_ready().await;
         }
@@ -42,6 +82,11 @@ impl ViaProxy {
         }
         if only_cached {
             req = req.header("Cache-Control", "only-if-cached");
+        } else if let Some(age) = max_age {
+            req = req.header("Cache-Control", format!("max-age={}", age.as_secs()));
+        }
+        if with_provider_answer {
+            req = req.header("X-Proverka-Include", "provider-answer");
         }
         if let Some(id) = request_id {
             req = req.header("X-Request-Id", id);
@@ -88,7 +133,7 @@ impl ViaProxy {
                 price_rub: price.clone(),
                 source: source.to_owned(),
                 result: Some(body["result"].clone()),
-                raw: None,
+                raw: provider_answer(&body["provider_answer"]),
             },
             400 => {
                 let pb = &body["error"]["provider_body"];

@@ -113,12 +113,31 @@ pub fn npd_list(d: &Path, n: u64) -> PathBuf {
 /// A proxy in process on a free loopback port, in front of `s` for NPD (price 1.50) with
 /// `store` (a top-level TOML line) and `extra` TOML after the NPD section; its URL.
 pub async fn start_proxy(s: &SandboxHandle, store: &str, extra: &str) -> String {
+    start_proxy_on(
+        s,
+        store,
+        extra,
+        std::sync::Arc::new(proverka_core::SystemClock),
+    )
+    .await
+}
+
+/// [`start_proxy`], its engine reading time from `clock` (the sandbox's, to see its days).
+pub async fn start_proxy_on(
+    s: &SandboxHandle,
+    store: &str,
+    extra: &str,
+    clock: std::sync::Arc<dyn proverka_core::Clock>,
+) -> String {
     let toml = format!(
         "{store}listen = \"127.0.0.1:0\"\n[providers.npd]\nbase_url = \"{}\"\nkey = \"npd-key\"\nprice_rub = 1.5\n{extra}",
         s.url()
     );
-    let proxy =
-        proverka_proxy::Proxy::new(proverka_proxy::Config::from_toml(&toml, &[]).unwrap()).unwrap();
+    let proxy = proverka_proxy::Proxy::with_clock(
+        proverka_proxy::Config::from_toml(&toml, &[]).unwrap(),
+        clock,
+    )
+    .unwrap();
     let (listener, addr) = proxy.bind().await.unwrap();
     tokio::spawn(proxy.serve(listener, std::future::pending()));
     format!("http://{addr}")

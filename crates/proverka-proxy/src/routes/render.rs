@@ -57,6 +57,7 @@ pub(crate) fn typed(
     source: Option<&'static str>,
     price: Option<proverka_core::Money>,
     now: SystemTime,
+    with_provider_answer: bool,
 ) -> Reply {
     let parsed = lookup.render(&served.answer.raw);
     // The price the provider reported, else the one the proxy knows (`price_rub`); null when
@@ -74,6 +75,9 @@ pub(crate) fn typed(
     if let Some(name) = source {
         body["source"] = name.into();
     }
+    if with_provider_answer {
+        body["provider_answer"] = provider_answer(&served.answer.raw);
+    }
     let status = match parsed {
         Ok(result) => {
             body["result"] = result;
@@ -87,4 +91,32 @@ pub(crate) fn typed(
     let mut r = json_reply(status, &body);
     cache_headers(&mut r, served, now);
     r
+}
+
+/// `X-Proverka-Include: provider-answer` on a typed request: the answer also carries the
+/// provider's own reply (its status, content type and bytes in base64, with their SHA-256),
+/// for a caller that keeps evidence or compares answers the way the provider's adapter does
+/// (`proverka watch` through a proxy).
+pub(crate) fn wants_provider_answer(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all("x-proverka-include")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| part.trim().eq_ignore_ascii_case("provider-answer"))
+}
+
+fn provider_answer(raw: &proverka_core::RawAnswer) -> Value {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest: String = sha2::Sha256::digest(&raw.body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    json!({
+        "status": raw.status,
+        "content_type": raw.content_type,
+        "body_base64": base64::engine::general_purpose::STANDARD.encode(&raw.body),
+        "sha256": digest,
+    })
 }
