@@ -733,3 +733,132 @@ async fn through_a_proxy_a_run_pays_through_it_and_reports_the_same_changes() {
         )]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_in_front_still_opens_the_list_and_a_forgotten_one_is_said() {
+    use proverka_npd::sandbox::{NON_PAYER, PAYER};
+    const NEW: &str = "7272727272727272727272727272727272727272727272727272727272727272";
+    let s = sandbox().await;
+    let d = dir("watch-rotation");
+    let store = d.join("store.sqlite");
+    let input = file(&d, "c.csv", &format!("inn\n{PAYER}\n{NON_PAYER}\n"));
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "c",
+            "--check",
+            "npd",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    ok(watch(&s, &store, &["run"])).await;
+    // Rotation: the new key seals, the old one still opens.
+    s.advance(DAY + Duration::from_secs(60));
+    let mut rotated = watch(&s, &store, &["run"]);
+    rotated.env("PROVERKA_CACHE_ENCRYPTION_KEYS", format!("{NEW},{KEY}"));
+    let log = ok(rotated).await;
+    assert!(log.contains("2 subjects asked"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 4);
+    // The old key dropped: what it sealed cannot be read, is said, and nothing is paid for it.
+    s.advance(DAY + Duration::from_secs(60));
+    let mut forgotten = watch(&s, &store, &["run"]);
+    forgotten
+        .env_remove("PROVERKA_CACHE_ENCRYPTION_KEY")
+        .env("PROVERKA_CACHE_ENCRYPTION_KEYS", NEW);
+    let (code, log) = run(forgotten).await;
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("2 subjects cannot be read"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_come_as_csv_in_russian_by_default_and_as_a_workbook() {
+    use proverka_npd::sandbox::{LAPSE_AFTER, LAPSING};
+    let s = sandbox().await;
+    let d = dir("watch-formats");
+    let store = d.join("store.sqlite");
+    let input = file(&d, "c.csv", &format!("inn\n{LAPSING}\n"));
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "c",
+            "--check",
+            "npd",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    ok(watch(&s, &store, &["run"])).await;
+    s.advance(LAPSE_AFTER + DAY);
+    ok(watch(&s, &store, &["run"])).await;
+    let csv_out = d.join("changes.csv");
+    let mut russian = watch(
+        &s,
+        &store,
+        &["changes", "--list", "c", "--out", csv_out.to_str().unwrap()],
+    );
+    russian.env_remove("PROVERKA_LANG");
+    ok(russian).await;
+    let rows = read_csv(&csv_out, b',');
+    // UTF-8 with a BOM, as Excel wants it.
+    assert!(
+        std::fs::read(&csv_out)
+            .unwrap()
+            .starts_with("\u{feff}".as_bytes())
+    );
+    assert_eq!(
+        rows[0],
+        [
+            "Время (МСК)",
+            "Запуск",
+            "Субъект",
+            "Что изменилось",
+            "Элемент",
+            "Было",
+            "Стало"
+        ]
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][2], format!("ИНН {LAPSING}"));
+    assert_eq!(
+        (rows[1][5].as_str(), rows[1][6].as_str()),
+        ("true", "false")
+    );
+    // Nothing since tomorrow.
+    let tomorrow = proverka_core::Date::moscow_date_at(s.now() + DAY).to_iso();
+    let none = d.join("none.json");
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "changes",
+            "--list",
+            "c",
+            "--since",
+            &tomorrow,
+            "--out",
+            none.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&none).unwrap()).unwrap();
+    assert_eq!(doc["changes"].as_array().unwrap().len(), 0);
+    let book = d.join("changes.xlsx");
+    ok(watch(
+        &s,
+        &store,
+        &["changes", "--list", "c", "--out", book.to_str().unwrap()],
+    ))
+    .await;
+    let bytes = std::fs::read(&book).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx is a zip");
+}
