@@ -10,7 +10,8 @@ use hmac::Mac as _;
 use proverka_core::Clock;
 use proverka_store::{Store, WatchDelivery, WatchList, WatchRun};
 
-use super::{Vault, hex, report};
+use super::report;
+use super::vault::{Vault, hex};
 
 /// Tries per run for one notification; the waits between them double from this.
 const TRIES: u32 = 3;

@@ -9,7 +9,8 @@ use proverka_core::Date;
 use proverka_store::Store;
 use serde_json::{Value, json};
 
-use super::{Ending, KeptAnswer, Vault, hex, keyring, report};
+use super::vault::{KeptAnswer, Vault, hex, keyring};
+use super::{Ending, report};
 use crate::check::Check;
 
 /// `watch evidence`.

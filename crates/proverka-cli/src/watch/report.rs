@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use proverka_core::Date;
 use proverka_store::Store;
 
-use super::{ChangesCmd, Ending, KeptChange, Vault, keyring, list_named, moscow_day_start};
+use super::vault::{KeptChange, Vault, keyring};
+use super::{ChangesCmd, Ending, list_named, moscow_day_start};
 use crate::check::Check;
 use crate::lang::Lang;
 use crate::spend::SpendFormat;
