@@ -862,3 +862,59 @@ async fn changes_come_as_csv_in_russian_by_default_and_as_a_workbook() {
     let bytes = std::fs::read(&book).unwrap();
     assert!(bytes.starts_with(b"PK"), "an xlsx is a zip");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npd_subjects_go_to_the_free_check_first_where_configured() {
+    use proverka_npd::sandbox::{NON_PAYER, PAYER};
+    let s = proverka_sandbox::Sandbox::builder()
+        .set("fns", "per_minute", "1000")
+        .expect("the free check's simulator has per_minute")
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let d = dir("watch-free");
+    let store = d.join("store.sqlite");
+    let input = file(&d, "c.csv", &format!("inn\n{PAYER}\n{NON_PAYER}\n"));
+    ok(watch(
+        &s,
+        &store,
+        &[
+            "add",
+            "--list",
+            "c",
+            "--check",
+            "npd",
+            "--input",
+            input.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    let mut free = watch(&s, &store, &["run"]);
+    free.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
+        .env("PROVERKA_PROVIDERS_FNS_PER_MINUTE", "6000")
+        .env("PROVERKA_NPD_SOURCE", "free");
+    let log = ok(free).await;
+    assert_eq!(
+        (s.calls(Provider::Fns), s.calls(Provider::Npd)),
+        (2, 0),
+        "{log}"
+    );
+    assert!(
+        log.contains("0 provider calls") || log.contains("2 subjects asked"),
+        "{log}"
+    );
+    // Its history says which source answered, and that it cost nothing.
+    let out = watch(&s, &store, &["evidence", "--inn", PAYER])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answer = &doc["evidence"][0]["answers"][0];
+    assert_eq!(answer["source"], "fns", "{doc}");
+    assert_eq!(answer["billed"], "free", "{doc}");
+}
