@@ -161,7 +161,7 @@ async fn run_claimed(
                 let Some(p) = planned.iter().flatten().find(|p| p.key() == key) else {
                     continue;
                 };
-                if target.may_ask_again(p, &request_id).await {
+                if target.may_ask_again(p, &request_id, None).await {
                     continue;
                 }
                 abandoned()
@@ -321,8 +321,7 @@ async fn run_claimed(
                             &planned,
                             (!via_proxy).then_some(row),
                             &request_id,
-                            None,
-                            false,
+                            &crate::target::Asking::default(),
                         )
                         .await;
                     let _ = tx.send((key, outcome));

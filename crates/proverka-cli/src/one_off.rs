@@ -23,7 +23,7 @@ pub(crate) async fn one_off(
             Err(e) => Outcome::invalid(e.code, e.message),
             Ok(planned) => {
                 let mut o = engine
-                    .check(check, &planned, None, &one_off_id(), None, false)
+                    .check(check, &planned, None, &one_off_id(), &Default::default())
                     .await?;
                 check::show_params(check, &planned, &mut o);
                 o

@@ -97,6 +97,19 @@ pub(crate) struct Settings {
     pub(crate) clock: Option<Arc<dyn proverka_core::Clock>>,
 }
 
+/// How one check is asked, beyond its query.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Asking {
+    /// Only a cached answer this young.
+    pub(crate) max_age: Option<Duration>,
+    /// The provider's own reply in the outcome's `raw` through a proxy too (straight to a
+    /// provider it always is).
+    pub(crate) provider_answer: bool,
+    /// Through a proxy, this client's key instead of the run's (a watch list's own client:
+    /// its budget and spend).
+    pub(crate) client_key: Option<Secret>,
+}
+
 /// A `PROVERKA_…` setting from the environment (or its `_FILE` form).
 fn env(name: &str) -> Option<String> {
     crate::environment::var(name)
@@ -325,10 +338,8 @@ impl Target {
         }
     }
 
-    /// Runs one check; a batch row's outcome is recorded in the store (straight to a
-    /// provider, with the call's settlement). `max_age`: only a cached answer this young;
-    /// `provider_answer`: the provider's own reply in the outcome's `raw` through a proxy too
-    /// (straight to a provider it always is).
+    /// Runs one check, asked as `asking` says; a batch row's outcome is recorded in the store
+    /// (straight to a provider, with the call's settlement).
     ///
     /// # Errors
     /// [`Fatal`] when the run cannot go on (a client key the proxy refuses, no credential).
@@ -338,9 +349,14 @@ impl Target {
         planned: &Planned,
         row: Option<RowTask>,
         request_id: &str,
-        max_age: Option<Duration>,
-        provider_answer: bool,
+        asking: &Asking,
     ) -> Result<Outcome, Fatal> {
+        let Asking {
+            max_age,
+            provider_answer,
+            client_key,
+        } = asking;
+        let (max_age, provider_answer) = (*max_age, *provider_answer);
         let bearer = self.bearer(check)?;
         match self {
             Self::Direct { engine, tenant, .. } => {
@@ -370,6 +386,7 @@ impl Target {
                     request_id: Some(request_id),
                     max_age,
                     with_provider_answer: provider_answer,
+                    client_key: client_key.as_ref(),
                     ..via_proxy::Ask::default()
                 };
                 let outcome = proxy.get(planned, bearer.as_ref(), ask).await?;
@@ -414,12 +431,17 @@ impl Target {
     /// Whether a row sent through the proxy under `request_id` by a run that stopped may be
     /// asked again without paying twice: yes when no call made for it may have been billed, or
     /// its answer is cached (a call in flight is joined, not repeated). Without a proxy, or when
-    /// the proxy cannot tell, no.
-    pub(crate) async fn may_ask_again(&self, planned: &Planned, request_id: &str) -> bool {
+    /// the proxy cannot tell, no. `key`: the client key it was sent with, when not the run's.
+    pub(crate) async fn may_ask_again(
+        &self,
+        planned: &Planned,
+        request_id: &str,
+        key: Option<&Secret>,
+    ) -> bool {
         let Self::Proxy { proxy, .. } = self else {
             return false;
         };
-        match proxy.calls(request_id).await {
+        match proxy.calls(request_id, key).await {
             Ok(calls) => {
                 let maybe_billed = calls
                     .iter()

@@ -100,6 +100,15 @@ pub(crate) struct AddCmd {
     /// Post each run's changes here (signed with `PROVERKA_WEBHOOK_SECRET`).
     #[arg(long, value_name = "URL")]
     pub(crate) webhook: Option<String>,
+    /// Through a proxy, this list's runs pay as this client (its key: its budget and spend),
+    /// not as the run's `--key`. Kept sealed.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "PROVERKA_LIST_KEY",
+        hide_env_values = true
+    )]
+    pub(crate) proxy_key: Option<String>,
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }
@@ -284,6 +293,12 @@ pub(crate) async fn manage(
                 None if existing.is_some() => (Vec::new(), Vec::new()),
                 None => return Err("--input FILE: the list's subjects".into()),
             };
+            let mut options = existing
+                .as_ref()
+                .map_or_else(|| "{}".to_owned(), |l| l.options.clone());
+            if let Some(key) = &add.proxy_key {
+                options = vault.with_proxy_key(&options, key);
+            }
             store
                 .watch_list_put(&WatchList {
                     name: add.list.clone(),
@@ -291,7 +306,7 @@ pub(crate) async fn manage(
                     every_s,
                     schedule,
                     webhook_sealed,
-                    options: "{}".into(),
+                    options,
                     created: existing.as_ref().map_or(now, |l| l.created),
                 })
                 .await

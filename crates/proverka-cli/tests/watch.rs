@@ -915,3 +915,59 @@ async fn npd_subjects_go_to_the_free_check_first_where_configured() {
     assert_eq!(answer["source"], "fns", "{doc}");
     assert_eq!(answer["billed"], "free", "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_proxy_a_list_pays_as_its_own_client_within_its_budget() {
+    use proverka_npd::sandbox::{NON_PAYER, PAYER};
+    let s = std::sync::Arc::new(sandbox().await);
+    // A budget needs every paid provider's price.
+    let clients = "[providers.court]\nprice_rub = 2.0\n\
+                   [[clients]]\nname = \"crm\"\nkey = \"crm-client-key\"\ndaily_budget_rub = 1.5\n\
+                   [[clients]]\nname = \"hr\"\nkey = \"hr-client-key\"\n";
+    let proxy = start_proxy_on(
+        &s,
+        &proverka_testkit::own_store(),
+        clients,
+        std::sync::Arc::clone(&s) as std::sync::Arc<dyn proverka_core::Clock>,
+    )
+    .await;
+    let d = dir("watch-proxy-client");
+    let store = d.join("store.sqlite");
+    let input = file(&d, "c.csv", &format!("inn\n{PAYER}\n{NON_PAYER}\n"));
+    let add = |list: &str, key: Option<&str>| {
+        let mut args = vec![
+            "add",
+            "--list",
+            list,
+            "--check",
+            "npd",
+            "--input",
+            input.to_str().unwrap(),
+        ];
+        if let Some(k) = key {
+            args.extend(["--proxy-key", k]);
+        }
+        watch(&s, &store, &args)
+    };
+    ok(add("crm-list", Some("crm-client-key"))).await;
+    ok(add("hr-list", None)).await;
+    let via = |list: &str| {
+        let mut c = watch(&s, &store, &["run", "--list", list]);
+        c.env("PROVERKA_PROXY", &proxy)
+            .env("PROVERKA_KEY", "hr-client-key")
+            .env_remove("PROVERKA_PROVIDERS_NPD_KEY");
+        c
+    };
+    // The list's own client: its budget holds one call a day; the other subject waits.
+    let (code, log) = run(via("crm-list")).await;
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("budget_exceeded"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 1, "{log}");
+    // The run's own client has no budget: the same subjects are answered (one from the cache).
+    let log = ok(via("hr-list")).await;
+    assert!(log.contains("2 subjects asked"), "{log}");
+    assert_eq!(s.calls(Provider::Npd), 2, "{log}");
+    // The key is kept sealed: not in the store's bytes.
+    let bytes = std::fs::read(&store).unwrap();
+    assert!(!bytes.windows(14).any(|w| w == b"crm-client-key"));
+}

@@ -27,6 +27,8 @@ pub(super) struct Ask<'a> {
     /// The provider's own reply too (`X-Proverka-Include: provider-answer`), as the outcome's
     /// `raw`.
     pub(super) with_provider_answer: bool,
+    /// This client key instead of the run's.
+    pub(super) client_key: Option<&'a Secret>,
 }
 
 /// The provider's reply a proxy sent along (`X-Proverka-Include: provider-answer`), when its
@@ -66,6 +68,7 @@ impl ViaProxy {
             request_id,
             max_age,
             with_provider_answer,
+            client_key,
         } = ask;
         if !only_cached && let Some(l) = &self.limiter {
             l.until_ready().await;
@@ -77,7 +80,7 @@ impl ViaProxy {
         if let Some(b) = bearer {
             req = req.bearer_auth(b.expose());
         }
-        if let Some(k) = &self.key {
+        if let Some(k) = client_key.or(self.key.as_ref()) {
             req = req.header("X-Proverka-Key", k.expose());
         }
         if only_cached {
@@ -182,11 +185,16 @@ impl ViaProxy {
         Ok(outcome)
     }
 
-    /// A GET of the proxy's `path` with the client key; the answer's JSON when it is a
-    /// success.
-    async fn json(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, Fatal> {
+    /// A GET of the proxy's `path` with `key` (else the run's client key); the answer's JSON
+    /// when it is a success.
+    async fn json(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        key: Option<&Secret>,
+    ) -> Result<Value, Fatal> {
         let mut req = self.http.get(format!("{}{path}", self.base)).query(query);
-        if let Some(k) = &self.key {
+        if let Some(k) = key.or(self.key.as_ref()) {
             req = req.header("X-Proverka-Key", k.expose());
         }
         let fail = |e: reqwest::Error| Fatal(format!("proxy: {}", e.without_url()));
@@ -197,10 +205,15 @@ impl ViaProxy {
         r.json().await.map_err(fail)
     }
 
-    /// How the proxy's ledger settled the calls made under `request_id` (`None`: in flight).
-    pub(super) async fn calls(&self, request_id: &str) -> Result<Vec<Option<String>>, Fatal> {
+    /// How the proxy's ledger settled the calls made under `request_id` (`None`: in flight),
+    /// asked with the key they were made with (a client sees its own calls only).
+    pub(super) async fn calls(
+        &self,
+        request_id: &str,
+        key: Option<&Secret>,
+    ) -> Result<Vec<Option<String>>, Fatal> {
         let body = self
-            .json("/v1/calls", &[("request_id", request_id)])
+            .json("/v1/calls", &[("request_id", request_id)], key)
             .await?;
         Ok(body["calls"]
             .as_array()

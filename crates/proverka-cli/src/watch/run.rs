@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use proverka_core::Money;
 use proverka_core::seal::Keyring;
@@ -16,7 +15,7 @@ use super::vault::{KeptAnswer, KeptChange, Vault, hex, keyring};
 use super::{Ending, RunCmd, Schedule, deliver, say};
 use crate::check::{Check, Planned, plan};
 use crate::lang::Lang;
-use crate::target::Target;
+use crate::target::{Asking, Target};
 
 /// The most answers one transaction of a run writes.
 const RECORDS_PER_COMMIT: usize = 256;
@@ -245,7 +244,11 @@ async fn run_claimed(
     let store = Arc::clone(presence.store());
     let clock = Arc::clone(presence.clock());
     let schedule = Schedule::parse(&list.schedule).map_err(|e| format!("its schedule: {e}"))?;
-    let every = schedule.interval(clock.now());
+    let asking = Arc::new(Asking {
+        max_age: Some(schedule.interval(clock.now())),
+        provider_answer: true,
+        client_key: vault.proxy_key(list)?,
+    });
     let earlier = batch.rows().await.map_err(|e| e.to_string())?;
     let latest: HashMap<String, WatchAnswer> = store
         .watch_latest(&list.name)
@@ -274,7 +277,11 @@ async fn run_claimed(
             Some(RowView::Unsent) | None => true,
             // Sent through a proxy by a run that stopped: asked again (a hit, or its flight
             // joined) unless the proxy's ledger says it may have been billed.
-            Some(RowView::ViaProxy(sent_as)) => target.may_ask_again(p, sent_as).await,
+            Some(RowView::ViaProxy(sent_as)) => {
+                target
+                    .may_ask_again(p, sent_as, asking.client_key.as_ref())
+                    .await
+            }
             Some(_) => false,
         };
         if send_again {
@@ -307,8 +314,9 @@ async fn run_claimed(
                     break;
                 }
                 let (target, check, tx) = (Arc::clone(&target), check.clone(), tx.clone());
+                let asking = Arc::clone(&asking);
                 calls.spawn(async move {
-                    let outcome = ask(&target, &check, &p, row, &request_id, every).await;
+                    let outcome = ask(&target, &check, &p, row, &request_id, &asking).await;
                     drop(permit);
                     let _ = tx.send((i, request_id, outcome));
                 });
@@ -477,7 +485,7 @@ async fn ask(
     planned: &Planned,
     row: RowTask,
     request_id: &str,
-    max_age: Duration,
+    asking: &Asking,
 ) -> Result<Outcome, String> {
     let presence = target.presence();
     if target.via_proxy() {
@@ -488,7 +496,7 @@ async fn ask(
             .await
             .map_err(|e| format!("the store of record: {e}"))?;
         let outcome = target
-            .check(check, planned, None, request_id, Some(max_age), true)
+            .check(check, planned, None, request_id, asking)
             .await
             .map_err(|fatal| fatal.0)?;
         presence
@@ -499,7 +507,7 @@ async fn ask(
         return Ok(outcome);
     }
     target
-        .check(check, planned, Some(row), request_id, Some(max_age), true)
+        .check(check, planned, Some(row), request_id, asking)
         .await
         .map_err(|fatal| fatal.0)
 }

@@ -2,9 +2,13 @@
 //! the list and the subject; a subject named by an HMAC of its parameters.
 
 use base64::Engine as _;
+use proverka_core::Secret;
 use proverka_core::seal::{EncryptionKey, Keyring};
 use proverka_core::{Change, RawAnswer};
-use proverka_store::WatchSubject;
+use proverka_store::{WatchList, WatchSubject};
+
+/// Where a list's settings keep its own client key for a proxy (sealed), and what it is bound to.
+const PROXY_KEY: &str = "proxy_key";
 
 /// The keys that seal what the store keeps of a subject: the cache's
 /// (`PROVERKA_CACHE_ENCRYPTION_KEYS`, the one that seals first, or `…_KEY`).
@@ -67,6 +71,31 @@ impl Vault<'_> {
         mac.update(b"\0");
         mac.update(serde_json::to_string(pairs).unwrap_or_default().as_bytes());
         hex(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// The list's own client key for a proxy (`watch add --proxy-key`), opened.
+    ///
+    /// # Errors
+    /// It is there but sealed under a key no longer configured.
+    pub(super) fn proxy_key(&self, list: &WatchList) -> Result<Option<Secret>, String> {
+        let options: serde_json::Value = serde_json::from_str(&list.options).unwrap_or_default();
+        let Some(sealed) = options[PROXY_KEY].as_str() else {
+            return Ok(None);
+        };
+        self.open(sealed, PROXY_KEY, None)
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|k| Some(Secret::new(k)))
+            .ok_or_else(|| "its client key cannot be opened (sealed under a key no longer configured): give it again with watch add --proxy-key".to_owned())
+    }
+
+    /// The list's settings with its own client key for a proxy, sealed.
+    pub(super) fn with_proxy_key(&self, options: &str, key: &str) -> String {
+        let mut o: serde_json::Value = serde_json::from_str(options).unwrap_or_default();
+        if !o.is_object() {
+            o = serde_json::json!({});
+        }
+        o[PROXY_KEY] = self.seal(key.as_bytes(), PROXY_KEY, None).into();
+        o.to_string()
     }
 
     pub(super) fn pairs(&self, s: &WatchSubject) -> Option<Vec<(String, String)>> {
