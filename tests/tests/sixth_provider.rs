@@ -169,6 +169,7 @@ const CHECK: CheckSpec = CheckSpec {
     fields: |result| Fields::from([("disqualified".into(), field_text(&result["disqualified"]))]),
     details: None,
     paging: None,
+    changes: &[("disqualified", "Дисквалификация")],
     plan: |pairs, _now| {
         let inn = pairs
             .iter()

@@ -44,6 +44,10 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
         total: "/pagination/totalCount",
     }),
     plan,
+    changes: &[
+        ("list_status", "Статус реестра"),
+        ("person_status", "Статус самозанятого в реестре"),
+    ],
 }];
 
 /// The registry check, for [`Adapter::checks`](proverka_core::Adapter::checks).

@@ -344,6 +344,7 @@ pub(crate) mod tests {
         details: None,
         paging: None,
         plan: sample_plan,
+        changes: &[],
     };
 
     #[derive(Debug)]

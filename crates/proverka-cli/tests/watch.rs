@@ -829,10 +829,9 @@ async fn changes_come_as_csv_in_russian_by_default_and_as_a_workbook() {
     );
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[1][2], format!("ИНН {LAPSING}"));
-    assert_eq!(
-        (rows[1][5].as_str(), rows[1][6].as_str()),
-        ("true", "false")
-    );
+    assert_eq!((rows[1][5].as_str(), rows[1][6].as_str()), ("да", "нет"));
+    // In Russian: the kind of change as the check names it, yes and no.
+    assert_eq!(rows[1][3], "Статус самозанятого (НПД)");
     // Nothing since tomorrow.
     let tomorrow = proverka_core::Date::moscow_date_at(s.now() + DAY).to_iso();
     let none = d.join("none.json");

@@ -307,9 +307,21 @@ pub struct CheckSpec {
     pub paging: Option<Paging>,
     /// Validates its parameters.
     pub plan: Plan,
+    /// What each kind of change its answers show ([`Change::what`](crate::Change::what)) is
+    /// called in Russian (a watch list's report): `("self_employed", "Статус самозанятого")`.
+    /// A kind not listed is shown as it is.
+    pub changes: &'static [(&'static str, &'static str)],
 }
 
 impl CheckSpec {
+    /// The Russian name of a kind of change its answers show, when it declares one.
+    pub fn change_in_russian(&self, what: &str) -> Option<&'static str> {
+        self.changes
+            .iter()
+            .find(|(w, _)| *w == what)
+            .map(|(_, russian)| *russian)
+    }
+
     /// What the provider (or proverka, for it) refuses of these parameters (the fixed ones
     /// included) as of `now`; `None` for a query it would send.
     pub fn refusal(&self, pairs: &[(&str, &str)], now: SystemTime) -> Option<Refusal> {

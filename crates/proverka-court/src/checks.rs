@@ -23,6 +23,10 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
     about: "The court with jurisdiction over an address or a point (территориальная подсудность)",
     group_about: "",
     plan,
+    changes: &[
+        ("court_fs", "Районный (городской) суд"),
+        ("court_ms", "Участок мирового судьи"),
+    ],
     fields,
     details: None,
     paging: None,

@@ -92,8 +92,17 @@ const fn search(
         details: Some(PROCEEDINGS),
         paging: None,
         plan,
+        changes: CHANGES,
     }
 }
+
+/// What its changes are called in Russian (`Lookup::changes` of a search).
+const CHANGES: &[(&str, &str)] = &[
+    ("proceeding", "Исполнительное производство"),
+    ("closed", "Производство окончено"),
+    ("debt", "Сумма задолженности"),
+    ("wanted", "Розыск"),
+];
 
 /// One check for each search type.
 const CHECKS: &[CheckSpec] = &[

@@ -46,6 +46,7 @@ const CHECKS: &[CheckSpec] = &[CheckSpec {
     details: None,
     paging: None,
     plan,
+    changes: &[("self_employed", "Статус самозанятого (НПД)")],
 }];
 
 /// The NPD check, for [`Adapter::checks`](proverka_core::Adapter::checks).

@@ -57,11 +57,12 @@ pub(super) async fn after_run(
         .ok_or("the list's webhook URL cannot be opened (sealed under a key no longer configured): give it again with watch add --webhook URL")?;
     let secret = secret()?;
     if let Some(run) = run.filter(|r| !r.baseline) {
-        let changes: Vec<report::ChangeRow> = report::rows(store, &list.name, run.started)
-            .await?
-            .into_iter()
-            .filter(|c| c.run == run.id)
-            .collect();
+        let changes: Vec<report::ChangeRow> =
+            report::rows(store, &list.name, run.started, crate::lang::Lang::En)
+                .await?
+                .into_iter()
+                .filter(|c| c.run == run.id)
+                .collect();
         if !changes.is_empty() {
             let body = serde_json::to_vec(&serde_json::json!({
                 "list": list.name,

@@ -80,11 +80,22 @@ fn headers(lang: Lang) -> [&'static str; 7] {
     }
 }
 
-/// A list's changes, opened, oldest first.
+/// `true`/`false` as people read them in Russian; anything else as it is.
+fn yes_no(value: String) -> String {
+    match value.as_str() {
+        "true" => "да".to_owned(),
+        "false" => "нет".to_owned(),
+        _ => value,
+    }
+}
+
+/// A list's changes, opened, oldest first; in Russian (the kinds of change their checks name,
+/// yes and no) or as the providers' terms (`Lang::En`: what a program reads).
 pub(crate) async fn rows(
     store: &dyn Store,
     list: &str,
     since: SystemTime,
+    lang: Lang,
 ) -> Result<Vec<ChangeRow>, String> {
     let Some(l) = list_named(store, list).await? else {
         return Err(format!("no list {list}"));
@@ -118,6 +129,8 @@ pub(crate) async fn rows(
             let kept: Option<KeptChange> = vault
                 .open(&c.sealed, &c.subject, Some(c.run))
                 .and_then(|b| serde_json::from_slice(&b).ok());
+            let russian = lang == Lang::Ru;
+            let value = |v: Option<String>| v.map(|v| if russian { yes_no(v) } else { v });
             ChangeRow {
                 at: moscow_time(c.at),
                 run: c.run,
@@ -127,10 +140,14 @@ pub(crate) async fn rows(
                     .filter(|t| !t.is_empty())
                     .cloned()
                     .unwrap_or_else(|| c.subject.clone()),
-                what: c.what.clone(),
+                what: check
+                    .as_ref()
+                    .filter(|_| russian)
+                    .and_then(|ch| ch.spec.change_in_russian(&c.what))
+                    .map_or_else(|| c.what.clone(), str::to_owned),
                 item: kept.as_ref().and_then(|k| k.item.clone()),
-                before: kept.as_ref().and_then(|k| k.before.clone()),
-                after: kept.as_ref().and_then(|k| k.after.clone()),
+                before: value(kept.as_ref().and_then(|k| k.before.clone())),
+                after: value(kept.as_ref().and_then(|k| k.after.clone())),
             }
         })
         .collect())
@@ -148,7 +165,7 @@ pub(crate) async fn changes(
         ),
         None => UNIX_EPOCH,
     };
-    let rows = rows(store, &c.list, since).await?;
+    let rows = rows(store, &c.list, since, lang).await?;
     let bytes = match SpendFormat::chosen(c.format, c.out.as_deref()) {
         SpendFormat::Csv => {
             let mut out = "\u{feff}".as_bytes().to_vec();
