@@ -78,6 +78,8 @@ pub(crate) async fn run(cmd: RunCmd, target: Arc<Target>, lang: Lang) -> Result<
                 );
                 return Ok(Ending::Interrupted);
             }
+            // A dry run said what it would do, and did nothing.
+            Ok(_) if cmd.dry_run => {}
             Ok((tally, failed)) => {
                 eprintln!(
                     "list {}: {} subjects asked, {} provider calls, {} from the cache, {} changes, {} failed, {} RUB",
