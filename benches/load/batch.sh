@@ -8,6 +8,7 @@
 # Prints the figures and one SUMMARY line; exits non-zero only when it could not run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benches/load/lib.sh
 
 ROWS=${ROWS:-2000}
 DUP_PERCENT=${DUP_PERCENT:-20}
@@ -19,30 +20,17 @@ cargo build --release --quiet -p proverka-cli -p proverka-sandbox
 work=$(mktemp -d)
 trap 'kill "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-target/release/proverka-sandbox --listen "127.0.0.1:$PORT" 2>"$work/sandbox.log" &
-sandbox_pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/__sandbox/calls" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf -X POST "http://127.0.0.1:$PORT/__sandbox/faults/npd" \
-  -d "{\"fault\":{\"kind\":\"latency\",\"ms\":$LATENCY_MS}}" >/dev/null
+start_sandbox "$PORT" "$work/sandbox.log"
+npd_latency "$PORT" "$LATENCY_MS"
 
-# Valid individual INNs (both check digits), DUP_PERCENT % of the rows repeating earlier ones.
-python3 - "$ROWS" "$DUP_PERCENT" >"$work/in.csv" <<'PY'
+# Valid individual INNs, DUP_PERCENT % of the rows repeating earlier ones.
+distinct_rows=$((ROWS - ROWS * DUP_PERCENT / 100))
+valid_inns 7700000000 "$distinct_rows" >"$work/inns.txt"
+python3 - "$ROWS" "$work/inns.txt" >"$work/in.csv" <<'PY'
 import random, sys
-rows, dup = int(sys.argv[1]), int(sys.argv[2])
-def inn(n):
-    d = [int(c) for c in f"{n:010d}"]
-    w1 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    d.append(sum(a * b for a, b in zip(d, w1)) % 11 % 10)
-    w2 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    d.append(sum(a * b for a, b in zip(d, w2)) % 11 % 10)
-    return "".join(map(str, d))
-distinct = rows - rows * dup // 100
-inns = [inn(7_700_000_000 + i) for i in range(distinct)]
+rows, inns = int(sys.argv[1]), open(sys.argv[2]).read().split()
 random.seed(7)
-all_rows = inns + [random.choice(inns) for _ in range(rows - distinct)]
+all_rows = inns + [random.choice(inns) for _ in range(rows - len(inns))]
 random.shuffle(all_rows)
 print("ИНН,Дата")
 for i in all_rows:
@@ -57,7 +45,7 @@ PROVERKA_PROVIDERS_NPD_PRICE_RUB=1.50 \
   --input "$work/in.csv" --out "$work/out.csv" 2>"$work/cli.log"
 end=$(date +%s.%N)
 
-calls=$(curl -sf "http://127.0.0.1:$PORT/__sandbox/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("npd", 0))')
+calls=$(npd_calls "$PORT")
 python3 - "$start" "$end" "$distinct" "$LATENCY_MS" "$CONCURRENCY" "$calls" "$ROWS" <<'PY'
 import sys
 start, end, distinct, latency, conc, calls, rows = map(float, sys.argv[1:])

@@ -9,6 +9,7 @@
 # Prints the figures and one SUMMARY line; exits non-zero only when it could not run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benches/load/lib.sh
 
 SUBJECTS=${SUBJECTS:-10000}
 LATENCY_MS=${LATENCY_MS:-50}
@@ -19,29 +20,9 @@ cargo build --release --quiet -p proverka-cli -p proverka-sandbox
 work=$(mktemp -d)
 trap 'kill "$sandbox_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-target/release/proverka-sandbox --listen "127.0.0.1:$PORT" 2>"$work/sandbox.log" &
-sandbox_pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/__sandbox/calls" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf -X POST "http://127.0.0.1:$PORT/__sandbox/faults/npd" \
-  -d "{\"fault\":{\"kind\":\"latency\",\"ms\":$LATENCY_MS}}" >/dev/null
-
-# Valid individual INNs (both check digits), all distinct.
-python3 - "$SUBJECTS" >"$work/in.csv" <<'PY'
-import sys
-def inn(n):
-    d = [int(c) for c in f"{n:010d}"]
-    w1 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    d.append(sum(a * b for a, b in zip(d, w1)) % 11 % 10)
-    w2 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    d.append(sum(a * b for a, b in zip(d, w2)) % 11 % 10)
-    return "".join(map(str, d))
-print("ИНН")
-for i in range(int(sys.argv[1])):
-    print(inn(7_800_000_000 + i))
-PY
+start_sandbox "$PORT" "$work/sandbox.log"
+npd_latency "$PORT" "$LATENCY_MS"
+{ echo "ИНН"; valid_inns 7800000000 "$SUBJECTS"; } >"$work/in.csv"
 
 export PROVERKA_PROVIDERS_NPD_BASE_URL="http://127.0.0.1:$PORT" PROVERKA_PROVIDERS_NPD_KEY=bench \
   PROVERKA_PROVIDERS_NPD_PRICE_RUB=1.50 PROVERKA_STORE="$work/store.sqlite" \
@@ -53,7 +34,7 @@ estimate=$(grep -o 'at most [0-9]* provider calls' "$work/dry.txt" | grep -o '[0
 start=$(date +%s.%N)
 target/release/proverka watch run --concurrency "$CONCURRENCY" 2>"$work/run.log"
 end=$(date +%s.%N)
-calls=$(curl -sf "http://127.0.0.1:$PORT/__sandbox/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("npd", 0))')
+calls=$(npd_calls "$PORT")
 
 python3 - "$start" "$end" "$estimate" "$calls" "$LATENCY_MS" "$CONCURRENCY" "$SUBJECTS" <<'PY'
 import sys

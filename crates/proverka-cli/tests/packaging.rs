@@ -2,17 +2,9 @@
 //! beside the proxy's unit) are valid for `systemd-analyze verify`, and the service runs the
 //! command that exists.
 
-use std::path::Path;
 use std::process::Command;
 
-fn repository_file(path: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(path),
-    )
-    .unwrap()
-}
+use proverka_testkit::systemd::repository_file;
 
 #[test]
 fn the_watch_service_and_timer_verify() {

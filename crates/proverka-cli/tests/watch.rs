@@ -40,6 +40,21 @@ async fn ok(c: tokio::process::Command) -> String {
     log
 }
 
+/// `watch add --list LIST --check CHECK --input FILE [extra…]`, which must succeed: its log.
+async fn add(
+    s: &SandboxHandle,
+    store: &Path,
+    list: &str,
+    check: &str,
+    input: &Path,
+    extra: &[&str],
+) -> String {
+    let input = input.to_str().unwrap();
+    let mut args = vec!["add", "--list", list, "--check", check, "--input", input];
+    args.extend(extra);
+    ok(watch(s, store, &args)).await
+}
+
 /// `watch changes --format json`'s rows: (what, item, before, after).
 async fn changes(
     s: &SandboxHandle,
@@ -89,21 +104,7 @@ async fn an_npd_status_lost_is_reported_once_and_nothing_else_over_several_runs(
         "contractors.csv",
         &format!("inn\n{LAPSING}\n{PAYER}\n{NON_PAYER}\n"),
     );
-    let input = input.to_str().unwrap();
-    let log = ok(watch(
-        &s,
-        &store,
-        &[
-            "add",
-            "--list",
-            "contractors",
-            "--check",
-            "npd",
-            "--input",
-            input,
-        ],
-    ))
-    .await;
+    let log = add(&s, &store, "contractors", "npd", &input, &[]).await;
     assert!(log.contains("3 subjects added"), "{log}");
 
     // The baseline: every subject asked once, no change.
@@ -180,21 +181,14 @@ async fn an_fssp_proceeding_closed_and_one_opened_are_reported_by_their_numbers(
             row(DEBTOR)
         ),
     );
-    ok(watch(
+    add(
         &s,
         &store,
-        &[
-            "add",
-            "--list",
-            "debtors",
-            "--check",
-            "fssp-physical",
-            "--every",
-            "12h",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
+        "debtors",
+        "fssp-physical",
+        &input,
+        &["--every", "12h"],
+    )
     .await;
     // The same people from a file with its columns in another order are the same subjects.
     let reordered = file(
@@ -313,22 +307,7 @@ async fn lapsing_last(s: &SandboxHandle, store: &Path, d: &Path, n: u64, webhook
         ));
     }
     let many = file(d, "many.csv", &text);
-    ok(watch(
-        s,
-        store,
-        &[
-            "add",
-            "--list",
-            "pay",
-            "--check",
-            "npd",
-            "--webhook",
-            webhook,
-            "--input",
-            many.to_str().unwrap(),
-        ],
-    ))
-    .await;
+    add(s, store, "pay", "npd", &many, &["--webhook", webhook]).await;
     s.advance(Duration::from_secs(1));
     let last = file(
         d,
@@ -512,21 +491,14 @@ async fn a_payment_date_column_keeps_the_status_on_that_day_and_evidence_shows_e
             paid_on.to_dmy()
         ),
     );
-    ok(watch(
+    add(
         &s,
         &store,
-        &[
-            "add",
-            "--list",
-            "payments",
-            "--check",
-            "npd",
-            "--map",
-            "Дата выплаты=date",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
+        "payments",
+        "npd",
+        &input,
+        &["--map", "Дата выплаты=date"],
+    )
     .await;
     ok(watch(&s, &store, &["run"])).await;
     s.advance(LAPSE_AFTER + DAY);
@@ -634,20 +606,7 @@ async fn ctrl_c_waits_for_the_calls_in_flight_and_the_next_run_takes_up_the_rest
         ));
     }
     let input = file(&d, "inns.csv", &text);
-    ok(watch(
-        &s,
-        &store,
-        &[
-            "add",
-            "--list",
-            "l",
-            "--check",
-            "npd",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
-    .await;
+    add(&s, &store, "l", "npd", &input, &[]).await;
     s.inject(Provider::Npd, Fault::latency(Duration::from_secs(1)), None);
     let child = watch(&s, &store, &["run", "--concurrency", "4"])
         .spawn()
@@ -696,20 +655,7 @@ async fn through_a_proxy_a_run_pays_through_it_and_reports_the_same_changes() {
     let d = dir("watch-proxy");
     let store = d.join("store.sqlite");
     let input = file(&d, "c.csv", &format!("inn\n{LAPSING}\n{PAYER}\n"));
-    ok(watch(
-        &s,
-        &store,
-        &[
-            "add",
-            "--list",
-            "c",
-            "--check",
-            "npd",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
-    .await;
+    add(&s, &store, "c", "npd", &input, &[]).await;
     let via = |args: &[&str]| {
         let mut c = watch(&s, &store, args);
         // No provider credential here: the proxy holds it.
@@ -742,20 +688,7 @@ async fn a_new_key_in_front_still_opens_the_list_and_a_forgotten_one_is_said() {
     let d = dir("watch-rotation");
     let store = d.join("store.sqlite");
     let input = file(&d, "c.csv", &format!("inn\n{PAYER}\n{NON_PAYER}\n"));
-    ok(watch(
-        &s,
-        &store,
-        &[
-            "add",
-            "--list",
-            "c",
-            "--check",
-            "npd",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
-    .await;
+    add(&s, &store, "c", "npd", &input, &[]).await;
     ok(watch(&s, &store, &["run"])).await;
     // Rotation: the new key seals, the old one still opens.
     s.advance(DAY + Duration::from_secs(60));
@@ -783,20 +716,7 @@ async fn changes_come_as_csv_in_russian_by_default_and_as_a_workbook() {
     let d = dir("watch-formats");
     let store = d.join("store.sqlite");
     let input = file(&d, "c.csv", &format!("inn\n{LAPSING}\n"));
-    ok(watch(
-        &s,
-        &store,
-        &[
-            "add",
-            "--list",
-            "c",
-            "--check",
-            "npd",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
-    .await;
+    add(&s, &store, "c", "npd", &input, &[]).await;
     ok(watch(&s, &store, &["run"])).await;
     s.advance(LAPSE_AFTER + DAY);
     ok(watch(&s, &store, &["run"])).await;
@@ -874,20 +794,7 @@ async fn npd_subjects_go_to_the_free_check_first_where_configured() {
     let d = dir("watch-free");
     let store = d.join("store.sqlite");
     let input = file(&d, "c.csv", &format!("inn\n{PAYER}\n{NON_PAYER}\n"));
-    ok(watch(
-        &s,
-        &store,
-        &[
-            "add",
-            "--list",
-            "c",
-            "--check",
-            "npd",
-            "--input",
-            input.to_str().unwrap(),
-        ],
-    ))
-    .await;
+    add(&s, &store, "c", "npd", &input, &[]).await;
     let mut free = watch(&s, &store, &["run"]);
     free.env_remove("PROVERKA_PROVIDERS_NPD_KEY")
         .env("PROVERKA_PROVIDERS_FNS_PER_MINUTE", "6000")
@@ -933,23 +840,16 @@ async fn through_a_proxy_a_list_pays_as_its_own_client_within_its_budget() {
     let d = dir("watch-proxy-client");
     let store = d.join("store.sqlite");
     let input = file(&d, "c.csv", &format!("inn\n{PAYER}\n{NON_PAYER}\n"));
-    let add = |list: &str, key: Option<&str>| {
-        let mut args = vec![
-            "add",
-            "--list",
-            list,
-            "--check",
-            "npd",
-            "--input",
-            input.to_str().unwrap(),
-        ];
-        if let Some(k) = key {
-            args.extend(["--proxy-key", k]);
-        }
-        watch(&s, &store, &args)
-    };
-    ok(add("crm-list", Some("crm-client-key"))).await;
-    ok(add("hr-list", None)).await;
+    add(
+        &s,
+        &store,
+        "crm-list",
+        "npd",
+        &input,
+        &["--proxy-key", "crm-client-key"],
+    )
+    .await;
+    add(&s, &store, "hr-list", "npd", &input, &[]).await;
     let via = |list: &str| {
         let mut c = watch(&s, &store, &["run", "--list", list]);
         c.env("PROVERKA_PROXY", &proxy)

@@ -3,16 +3,7 @@
 //! `docs/deployment.md` shows, is valid for `systemd-analyze verify`, and its grace covers
 //! FSSP's 400 s calls. (scripts/test-artifacts.sh checks the unit as installed by the package.)
 
-use std::path::Path;
-
-fn repository_file(path: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(path),
-    )
-    .unwrap()
-}
+use proverka_testkit::systemd::repository_file;
 
 /// The unit the package installs.
 fn packaged_unit() -> String {

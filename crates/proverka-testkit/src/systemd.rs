@@ -4,6 +4,17 @@
 use std::path::Path;
 use std::process::Command;
 
+/// A file of the repository (`packaging/proverka-proxy.service`), as the packages install it.
+///
+/// # Panics
+/// No such file.
+pub fn repository_file(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
 /// Verifies each of `units` (file names in `dir`, which also holds what they refer to and
 /// their `.d` drop-ins), and asserts systemd had nothing to say about them: `verify` exits 0
 /// on settings it ignores, so any line naming one is a defect.
