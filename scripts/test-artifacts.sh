@@ -131,6 +131,13 @@ diff <(grep -v '^store_path = ' /etc/proverka/proverka.toml) <(grep -v '^# store
 unit=/lib/systemd/system/proverka-proxy.service
 complaints=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $complaints"
 if grep -q "proverka-proxy.service" <<<"$complaints"; then fail "systemd-analyze verify: $complaints"; fi
+# The watch lists' service and timer, installed beside it (not enabled), run the command the
+# other package installed.
+for watch_unit in /lib/systemd/system/proverka-watch.service /lib/systemd/system/proverka-watch.timer; do
+  [ -f "$watch_unit" ] || fail "$watch_unit is not installed"
+  complaints=$(systemd-analyze verify "$watch_unit" 2>&1) || fail "systemd-analyze verify $watch_unit: $complaints"
+  if grep -q "proverka-watch" <<<"$complaints"; then fail "systemd-analyze verify: $complaints"; fi
+done
 
 # The service as its unit runs it: its user and group, its working directory, its umask and
 # environment, its command line split as systemd splits it. One simple command, so that a
