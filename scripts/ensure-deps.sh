@@ -22,6 +22,9 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 /usr/bin/python3 -c 'import openpyxl' >/dev/null 2>&1 || need+=(python3-openpyxl)
 # Certificates for the TLS Redis of the rediss:// tests (proverka-testkit).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# A virtual environment for PyPI's tools the tests run (Debian's python3 has no ensurepip
+# without python3-venv).
+/usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
     echo "ensure-deps: missing ${need[*]} and not root: install them with apt-get" >&2
@@ -31,4 +34,14 @@ if [ "${#need[@]}" -gt 0 ]; then
   echo "ensure-deps: installing ${need[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# PyPI's openapi-spec-validator, an independent check of the typed API's document
+# (tests/tests/openapi.rs), in the repository's target/python.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/target/python"
+if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+  echo "ensure-deps: installing openapi-spec-validator into $venv" >&2
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check 'openapi-spec-validator==0.9.0'
 fi

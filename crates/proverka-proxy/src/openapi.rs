@@ -16,7 +16,12 @@ fn params(params: &[TypedParam]) -> Value {
     )
 }
 
-fn operation(summary: &str, parameters: Value) -> Value {
+fn operation(summary: &str, mut parameters: Value) -> Value {
+    if let Some(list) = parameters.as_array_mut() {
+        list.push(json!({"name": "X-Proverka-Include", "in": "header", "required": false,
+            "description": "`provider-answer`: the answer also carries the provider's own reply (`provider_answer`)",
+            "schema": {"type": "string", "enum": ["provider-answer"]}}));
+    }
     json!({
         "get": {
             "summary": summary,
@@ -72,6 +77,9 @@ pub(crate) fn document(state: &AppState) -> Value {
             "age_secs": {"type": "integer"},
             "charge": {"type": "object", "description": "What the provider billed for this answer: {\"kind\":\"free\"}, {\"kind\":\"charged\",\"price\":\"0.80\"} (price null when not reported) or {\"kind\":\"unknown\"} (may have been billed, could not be read: never cached, never re-sent)", "properties": {"kind": {"type": "string", "enum": ["free", "charged", "unknown"]}, "price": {"type": "string", "nullable": true}}},
             "result": {"type": "object", "description": "The adapter's model"},
+            "provider_answer": {"type": "object", "description": "With X-Proverka-Include: provider-answer: the provider's own reply", "properties": {
+                "status": {"type": "integer"}, "content_type": {"type": "string", "nullable": true},
+                "body_base64": {"type": "string", "format": "byte"}, "sha256": {"type": "string"}}},
             "error": {"type": "object", "properties": {"source": {"type": "string"}, "message": {"type": "string"}, "retryable": {"type": "boolean"}, "charged": {"type": "string"}}}
         }}}}
     })
