@@ -208,6 +208,10 @@ dir=$win/proverka-$version-x86_64-windows
 # only, never in an artifact (packaging/wine/bcryptprimitives.c).
 x86_64-w64-mingw32-gcc -shared -O2 -o "$dir/bcryptprimitives.dll" packaging/wine/bcryptprimitives.c -ladvapi32
 export WINEPREFIX=$win/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# The new prefix made first, and waited for: a program's first run in a prefix still being made
+# may lose its output (seen once in CI).
+wineboot --init >/dev/null 2>&1 || fail "wineboot --init"
+wineserver -w
 wine_run() { (cd "$dir" && wine ./proverka.exe "$@") 2>"$win/wine.log"; }
 wine_run --version | tr -d '\r' | grep -q "^proverka $version (" || fail "proverka.exe --version: $(cat "$win/wine.log")"
 out=$(wine_run --sandbox npd --inn 540304378234 --date 2024-03-01) || fail "proverka.exe sandbox check: $(cat "$win/wine.log")"
