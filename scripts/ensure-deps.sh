@@ -22,6 +22,10 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 /usr/bin/python3 -c 'import openpyxl' >/dev/null 2>&1 || need+=(python3-openpyxl)
 # Certificates for the TLS Redis of the rediss:// tests (proverka-testkit).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The shell and PHP examples of the typed API, run as written (tests/tests/examples.rs).
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v php >/dev/null 2>&1 || need+=(php-cli)
 # A virtual environment for PyPI's tools the tests run (Debian's python3 has no ensurepip
 # without python3-venv).
 /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
@@ -37,11 +41,19 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # PyPI's openapi-spec-validator, an independent check of the typed API's document
-# (tests/tests/openapi.rs), in the repository's target/python.
+# (tests/tests/openapi.rs), and what the Python client's generator and tests need
+# (clients/python/requirements-dev.txt, tests/tests/python_client.rs), in the repository's
+# target/python.
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/target/python"
 if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
   echo "ensure-deps: installing openapi-spec-validator into $venv" >&2
   /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'openapi-spec-validator==0.9.0'
+fi
+requirements="$root/clients/python/requirements-dev.txt"
+if ! cmp -s "$requirements" "$venv/.client-requirements"; then
+  echo "ensure-deps: installing the Python client's requirements into $venv" >&2
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/.client-requirements"
 fi

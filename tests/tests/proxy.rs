@@ -554,7 +554,7 @@ async fn typed_api_openapi_and_cache_control() {
         .await;
     assert_eq!(bad.status, 400);
     let doc = proxy.get("/v1/openapi.json", &[]).await.json();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/v1/fssp/physical"]["get"].is_object());
 
     let url = "/api/fssp.php";

@@ -78,7 +78,11 @@ impl Lookup for SixthQuery {
     fn render(&self, raw: &RawAnswer) -> Result<Value, RenderError> {
         let body: Value = serde_json::from_slice(json_body(&raw.body)).unwrap_or(Value::Null);
         match body["found"].as_bool() {
-            Some(found) => Ok(json!({"inn": self.inn.to_string(), "disqualified": found})),
+            Some(found) => Ok(serde_json::to_value(Disqualification {
+                inn: self.inn.to_string(),
+                disqualified: found,
+            })
+            .unwrap_or(Value::Null)),
             None => Err(RenderError {
                 source: ErrorSource::Decode,
                 message: "no `found` in the answer".into(),
@@ -87,6 +91,15 @@ impl Lookup for SixthQuery {
             }),
         }
     }
+}
+
+/// Its model: what the typed route answers (and the OpenAPI document describes).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Disqualification {
+    /// The INN asked about.
+    inn: String,
+    /// Whether the person is disqualified.
+    disqualified: bool,
 }
 
 /// The throwaway provider: what it is and how proverka serves it.
@@ -109,6 +122,7 @@ const SPEC: ProviderSpec = ProviderSpec {
         "/v1/sixth",
         "Whether a person is disqualified (a throwaway provider)",
         &[TypedParam::required("inn", "INN")],
+        proverka_core::schema_of::<Disqualification>,
     )],
 };
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use proverka_core::{
-    CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RoutePath, Routes, Secret,
-    TypedOperation, TypedParam,
+    CredentialStyle, PagePrice, PageReply, ParamFormat, Provider, ProviderSpec, RoutePath, Routes,
+    Secret, TypedOperation, TypedParam, schema_of,
 };
 
 use crate::{Error, ProviderError, Registry, RegistryQuery, ValidationError, parse};
@@ -80,10 +80,19 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         "/v1/alfa/registries/{requestId}",
         "Alfa-Bank self-employed registry status (Authorization: Bearer required)",
         &[
-            TypedParam::optional("limit", "1–1000"),
-            TypedParam::optional("offset", "records to skip"),
-            TypedParam::path("requestId", "The registry's requestId (uuid)"),
+            TypedParam::optional("limit", "Records on the page")
+                .taking(ParamFormat::Integer { min: 1, max: 1000 }),
+            TypedParam::optional("offset", "Records to skip").taking(ParamFormat::Integer {
+                min: 0,
+                max: i64::MAX,
+            }),
+            TypedParam::path("requestId", "The registry's requestId (uuid)").taking(
+                ParamFormat::Pattern(
+                    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                ),
+            ),
         ],
+        schema_of::<Registry>,
     )],
 };
 

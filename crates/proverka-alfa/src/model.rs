@@ -43,6 +43,21 @@ macro_rules! string_enum {
             }
         }
 
+        /// A string: the values the page lists, or another one kept as sent.
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let listed: &[&str] = &[$($text),*];
+                schemars::json_schema!({
+                    "type": "string",
+                    "description": format!("One of {} as the page lists them; a value it does not list is kept as sent", listed.join(", ")),
+                })
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 Ok(Self::parse(&Text::deserialize(d)?.0.unwrap_or_default()))
@@ -158,7 +173,7 @@ string_enum!(
 
 proverka_core::lenient_struct! {
     /// `pagination`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct Pagination {
         /// Records per page.
@@ -172,7 +187,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// The 200 answer: one page of a registry.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct Registry {
         /// Paging data.
@@ -194,7 +209,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// One person of the list and their status.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct Account {
         /// The person's data.
@@ -210,7 +225,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// The self-employed person (персональные данные: handle as such).
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct SelfEmployed {
         /// Name and INN.
@@ -237,7 +252,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// `personalInformation`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct PersonalInformation {
         /// ИНН (kept as sent: the page's sample is not a valid INN).
         pub vatin: Option<String> => Text,
@@ -252,7 +267,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// `passport`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct Passport {
         /// Серия (Russian passports).
@@ -272,7 +287,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// `idCard`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct IdCard {
         /// The document's type.
@@ -289,7 +304,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// `errorRecord`: an error processing one record.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct ErrorRecord {
         /// The field at fault.
         pub field: Option<String> => Text,
@@ -300,7 +315,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// `error`: an error processing the list.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct ListError {
         /// Код ошибки.
         pub code: Option<String> => Text,

@@ -216,7 +216,7 @@ pub trait ProviderRefusal {
 }
 
 /// Why an answer could not be rendered as the adapter's model: the typed API's `error`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RenderError {
     /// Where the failure came from.
     pub source: ErrorSource,
@@ -250,6 +250,44 @@ where
     }
 }
 
+/// What values a typed operation's parameter takes, as the provider's page states them: the
+/// parameter's schema in the OpenAPI document (a client generated from it checks them before
+/// sending; the proxy checks them again, as the adapter's validation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamFormat {
+    /// Any text.
+    Text,
+    /// Text matching a regular expression (ECMA 262, as JSON Schema reads it).
+    Pattern(&'static str),
+    /// A calendar date, `YYYY-MM-DD`.
+    IsoDate,
+    /// An integer between two bounds, both included.
+    Integer {
+        /// The least value allowed.
+        min: i64,
+        /// The greatest value allowed.
+        max: i64,
+    },
+    /// One of a fixed list of values.
+    OneOf(&'static [&'static str]),
+}
+
+impl ParamFormat {
+    /// The JSON Schema of the parameter's value.
+    pub fn schema(self) -> Value {
+        match self {
+            Self::Text => serde_json::json!({"type": "string"}),
+            Self::Pattern(pattern) => serde_json::json!({"type": "string", "pattern": pattern}),
+            Self::IsoDate => serde_json::json!({"type": "string", "format": "date"}),
+            Self::Integer { min, max } => {
+                serde_json::json!({"type": "integer", "minimum": min, "maximum": max})
+            }
+            Self::OneOf(values) => serde_json::json!({"type": "string", "enum": values}),
+        }
+    }
+}
+
 /// One parameter of a typed operation, for the OpenAPI document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypedParam {
@@ -261,6 +299,8 @@ pub struct TypedParam {
     pub in_path: bool,
     /// What it means, with the provider's Russian term where it helps.
     pub description: &'static str,
+    /// What values it takes ([`ParamFormat::Text`] unless the page says more).
+    pub format: ParamFormat,
 }
 
 impl TypedParam {
@@ -271,6 +311,7 @@ impl TypedParam {
             required: false,
             in_path: false,
             description,
+            format: ParamFormat::Text,
         }
     }
 
@@ -281,6 +322,7 @@ impl TypedParam {
             required: true,
             in_path: false,
             description,
+            format: ParamFormat::Text,
         }
     }
 
@@ -291,12 +333,30 @@ impl TypedParam {
             required: true,
             in_path: true,
             description,
+            format: ParamFormat::Text,
         }
+    }
+
+    /// The same parameter, taking the values `format` allows.
+    #[must_use]
+    pub const fn taking(self, format: ParamFormat) -> Self {
+        Self { format, ..self }
     }
 }
 
+/// Writes the JSON Schema of a typed operation's `result` into a generator (its definitions
+/// become the document's components) and returns the schema or a reference to it.
+pub type ResultSchema = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// A [`ResultSchema`] for a model type: `schema_of::<NpdStatus>`.
+pub fn schema_of<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
 /// One operation of the typed API, for the OpenAPI document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TypedOperation {
     /// Its path (`/v1/…`, path parameters as `{name}`).
     pub path: Cow<'static, str>,
@@ -304,19 +364,34 @@ pub struct TypedOperation {
     pub summary: Cow<'static, str>,
     /// Its parameters.
     pub params: Cow<'static, [TypedParam]>,
+    /// The schema of its answer's `result`: the model the query renders.
+    pub result: ResultSchema,
 }
 
+/// Two operations are the same when their paths, summaries and parameters are: the result
+/// schemas are functions, which cannot be compared meaningfully (one path renders one model).
+impl PartialEq for TypedOperation {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.path, &self.summary, &self.params) == (&other.path, &other.summary, &other.params)
+    }
+}
+
+impl Eq for TypedOperation {}
+
 impl TypedOperation {
-    /// An operation at `path` (a constant: a provider's [`ProviderSpec::operations`]).
+    /// An operation at `path` (a constant: a provider's [`ProviderSpec::operations`]) whose
+    /// `result` is described by `result` ([`schema_of`]).
     pub const fn new(
         path: &'static str,
         summary: &'static str,
         params: &'static [TypedParam],
+        result: ResultSchema,
     ) -> Self {
         Self {
             path: Cow::Borrowed(path),
             summary: Cow::Borrowed(summary),
             params: Cow::Borrowed(params),
+            result,
         }
     }
 }
@@ -391,6 +466,13 @@ pub trait Adapter: Send + Sync + fmt::Debug {
     /// status page carry); `None` for a code its page does not list.
     fn explain(&self, code: &str) -> Option<CodeMeaning>;
 
+    /// Every error code its page documents, once each, as its simulator's
+    /// [`provider_error`](crate::sandbox::Simulator::provider_error) takes them: what a test
+    /// walks to meet every error a caller can meet (default: none).
+    fn documented_codes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The checks the command line offers for it (`proverka …`, `proverka batch --check …`);
     /// default: none (a provider reached only through the proxy, or a free source).
     fn checks(&self) -> Vec<crate::checks::CheckSpec> {
@@ -445,6 +527,7 @@ impl<'a> Params<'a> {
 ///     proverka_core::adapter_parts! {
 ///         spec: SPEC,
 ///         explain: crate::ProviderError::explain,
+///         codes: crate::ProviderError::documented_codes,
 ///         checks: crate::checks::checks(),
 ///         simulator: crate::sandbox::NpdSimulator::default(),
 ///     }
@@ -456,6 +539,7 @@ macro_rules! adapter_parts {
     (
         spec: $spec:expr,
         explain: $explain:path,
+        codes: $codes:path,
         checks: $checks:expr,
         simulator: $simulator:expr $(,)?
     ) => {
@@ -465,6 +549,10 @@ macro_rules! adapter_parts {
 
         fn explain(&self, code: &str) -> Option<$crate::CodeMeaning> {
             $explain(code)
+        }
+
+        fn documented_codes(&self) -> Vec<String> {
+            $codes()
         }
 
         fn checks(&self) -> Vec<$crate::checks::CheckSpec> {

@@ -42,7 +42,7 @@ impl RawAnswer {
 ///
 /// Serialised as `{"kind": "free"}`, `{"kind": "charged", "price": "1.40"}` (price `null` when
 /// the provider does not report it) or `{"kind": "unknown"}`: the `/v1` API's `charge` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "price", rename_all = "snake_case")]
 pub enum Billed {
     /// Certainly not billed: a free query, or a failure the provider documents as free.

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::{Billed, Provider};
 
 /// Where a failure came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorSource {
@@ -29,7 +29,7 @@ pub enum ErrorSource {
 /// caller did not ask for, or that no real value can have) say so: their provider-style bodies
 /// carry the marker `proverka` in place of a provider code, so nobody mistakes them for the
 /// provider's. Each is listed in `docs/providers/<provider>.md` with its reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusedBy {
     /// The provider's page documents this refusal (code and message as the provider's).
@@ -44,7 +44,7 @@ impl RefusedBy {
 }
 
 /// Whether the provider billed a failed call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Charged {
     /// Certainly not billed.
@@ -191,7 +191,7 @@ pub enum ConfigError {
 }
 
 /// What went wrong in the network or HTTP layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TransportErrorKind {

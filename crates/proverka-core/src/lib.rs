@@ -60,9 +60,9 @@ mod secret;
 pub mod status_day;
 
 pub use adapter::{
-    AccountRoute, Adapter, CredentialStyle, PagePrice, PageReply, Params, Parsed, ProviderRefusal,
-    ProviderReply, ProviderSpec, QueryInput, RenderError, RoutePath, Routes, TypedOperation,
-    TypedParam, render_model,
+    AccountRoute, Adapter, CredentialStyle, PagePrice, PageReply, ParamFormat, Params, Parsed,
+    ProviderRefusal, ProviderReply, ProviderSpec, QueryInput, RenderError, ResultSchema, RoutePath,
+    Routes, TypedOperation, TypedParam, render_model, schema_of,
 };
 pub use answer::{Billed, RawAnswer, Reported, Verdict, bodies_read, json_body};
 #[cfg(feature = "http")]

@@ -160,6 +160,20 @@ impl serde::Serialize for Money {
     }
 }
 
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+\\.[0-9]{2}$",
+            "description": "Rubles with two decimals (`\"18422.50\"`): exact, unlike a float",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,6 +159,18 @@ impl serde::Serialize for Provider {
     }
 }
 
+/// A provider's name (`fssp`, `npd`, …): the registry decides which exist, so the schema
+/// lists none; the OpenAPI document narrows it to the registered ones.
+impl schemars::JsonSchema for Provider {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Provider".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "pattern": "^[a-z][a-z0-9_]*$"})
+    }
+}
+
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use proverka_core::{
     CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RoutePath, Routes,
-    TypedOperation, TypedParam,
+    TypedOperation, TypedParam, schema_of,
 };
 
 use crate::Error;
@@ -58,9 +58,10 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         "/v1/court",
         "Court jurisdiction by address or coordinates",
         &[
-            TypedParam::optional("address", "Address to the building"),
-            TypedParam::optional("coords", "\"lon lat\""),
+            TypedParam::optional("address", "Адрес: to the building (one of address, coords)"),
+            TypedParam::optional("coords", "Координаты: \"lon lat\" (one of address, coords)"),
         ],
+        schema_of::<Jurisdiction>,
     )],
 };
 

@@ -150,6 +150,16 @@ impl ProviderError {
         }
     }
 
+    /// Every code the page's table lists, once each (what the simulator's `provider_error`
+    /// takes).
+    pub fn documented_codes() -> Vec<String> {
+        TEXTS
+            .rows()
+            .iter()
+            .map(|(text, _)| (*text).to_owned())
+            .collect()
+    }
+
     /// What a code as [`Failure::code`] gives it (the provider's text) means; `None` for a
     /// text the page does not list.
     pub fn explain(code: &str) -> Option<CodeMeaning> {

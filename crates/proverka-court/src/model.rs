@@ -11,7 +11,7 @@ use crate::error::{Error, ProviderError};
 proverka_core::lenient_struct! {
     /// A court: the district/city court (`court_fs`, районный/городской суд) or the
     /// magistrate's precinct (`court_ms`, участок мирового судьи).
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct Court {
         /// Наименование суда.
         pub title: Option<String> => Text,
@@ -36,7 +36,7 @@ impl Court {
 }
 
 /// A successful answer (`data.status = 1`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
 pub struct Jurisdiction {
     /// `data.last`: queries left today.
     pub queries_left: Option<i64>,

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use proverka_core::{
-    CredentialStyle, PagePrice, Provider, ProviderSpec, RoutePath, Routes, TypedOperation,
-    TypedParam,
+    CredentialStyle, PagePrice, ParamFormat, Provider, ProviderSpec, RoutePath, Routes,
+    TypedOperation, TypedParam, schema_of,
 };
 
 use crate::{Error, FnsQuery, TaxpayerStatus, parse};
@@ -59,9 +59,15 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         "/v1/fns",
         "Self-employed (НПД) status from the tax service's free check (rate-limited)",
         &[
-            TypedParam::required("inn", "12-digit INN"),
-            TypedParam::optional("date", "YYYY-MM-DD from 2019-01-01, default today (Moscow)"),
+            TypedParam::required("inn", "ИНН физического лица: 12 digits")
+                .taking(ParamFormat::Pattern("^[0-9]{12}$")),
+            TypedParam::optional(
+                "date",
+                "Дата: YYYY-MM-DD from 2019-01-01, default today (Moscow)",
+            )
+            .taking(ParamFormat::IsoDate),
         ],
+        schema_of::<TaxpayerStatus>,
     )],
 };
 

@@ -60,6 +60,16 @@ impl ProviderError {
 }
 
 impl ProviderError {
+    /// Every code the page's table lists, once each (what the simulator's `provider_error`
+    /// takes).
+    pub fn documented_codes() -> Vec<String> {
+        CODES
+            .rows()
+            .iter()
+            .map(|(code, _)| (*code).to_owned())
+            .collect()
+    }
+
     /// What a code as [`Failure::code`] gives it means, as the service describes it, and
     /// what to do; `None` for one it does not list.
     pub fn explain(code: &str) -> Option<CodeMeaning> {

@@ -6,7 +6,7 @@ use proverka_core::{Provider, RawAnswer};
 use crate::{Error, ProviderError};
 
 /// An answer (HTTP 200): whether the INN is a self-employed (НПД) tax payer on the date.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TaxpayerStatus {
     /// `status`: the INN is a payer of the professional income tax on the date.
     pub self_employed: bool,

@@ -16,6 +16,7 @@ impl Adapter for FsspAdapter {
     proverka_core::adapter_parts! {
         spec: SPEC,
         explain: crate::ErrorCode::explain,
+        codes: crate::ErrorCode::documented_codes,
         checks: crate::checks::checks(),
         simulator: crate::sandbox::FsspSimulator::default(),
     }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use proverka_core::{
-    ConfigError, CredentialStyle, Lookup, PagePrice, PageReply, Provider, ProviderSpec, RoutePath,
-    Routes, Secret, TypedOperation, TypedParam,
+    ConfigError, CredentialStyle, Lookup, PagePrice, PageReply, ParamFormat, Provider,
+    ProviderSpec, RoutePath, Routes, Secret, TypedOperation, TypedParam, schema_of,
 };
 
 use crate::Error;
@@ -18,48 +18,107 @@ pub const DEFAULT_BASE_URL: &str = "https://api-cloud.ru";
 /// The provider advises a 400 s timeout: answers can take minutes while it solves captchas.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(400);
 
-/// The parameters of the typed routes: each takes those of its query type.
-const TYPED_PARAMS: &[TypedParam] = &[
-    TypedParam::optional("lastname", "Фамилия (physical, alim)"),
-    TypedParam::optional("firstname", "Имя (physical, alim)"),
-    TypedParam::optional("secondname", "Отчество"),
-    TypedParam::optional("birthdate", "dd.mm.yyyy"),
-    TypedParam::optional("region", "Region number or -1"),
-    TypedParam::optional("nameLegal", "Legal entity name (legal)"),
-    TypedParam::optional("address", "Legal entity address (legal)"),
-    TypedParam::optional("number", "Proceeding (ip) or document (id) number"),
-    TypedParam::optional("typeid", "Document type (id)"),
-    TypedParam::optional("inn", "INN (inn)"),
-    TypedParam::optional("fio", "Full name (wanted)"),
-    TypedParam::optional("onlyActual", "1: open proceedings only"),
+// The characters the page allows in each parameter (`query::Charset`), as JSON Schema
+// patterns; the proxy reads values trimmed, the document shows them as they should be sent.
+const NAME: ParamFormat = ParamFormat::Pattern("^[A-Za-zА-Яа-яЁё0-9-]+$");
+const NAME_WITH_SPACES: ParamFormat = ParamFormat::Pattern("^[A-Za-zА-Яа-яЁё0-9 -]+$");
+const DIGITS: ParamFormat = ParamFormat::Pattern("^[0-9]+$");
+const REGION: ParamFormat = ParamFormat::Pattern("^[0-9-]+$");
+const ONLY_ACTUAL: ParamFormat = ParamFormat::OneOf(&["1", "0", "true", "false"]);
+
+const REGION_REQUIRED: TypedParam = TypedParam::required(
+    "region",
+    "Регион: a region number, or -1 for every region (slower)",
+)
+.taking(REGION);
+const ONLY_ACTUAL_PARAM: TypedParam =
+    TypedParam::optional("onlyActual", "1: open proceedings only (только актуальные)")
+        .taking(ONLY_ACTUAL);
+
+/// `physical` and `alim`: a person by name and birth date.
+const PERSON: &[TypedParam] = &[
+    TypedParam::required("lastname", "Фамилия").taking(NAME),
+    TypedParam::required("firstname", "Имя").taking(NAME),
+    TypedParam::optional("secondname", "Отчество").taking(NAME),
+    TypedParam::required("birthdate", "Дата рождения, dd.mm.yyyy, not in the future")
+        .taking(ParamFormat::Pattern("^[0-9]{2}\\.[0-9]{2}\\.[0-9]{4}$")),
+    REGION_REQUIRED,
+    ONLY_ACTUAL_PARAM,
 ];
 
-/// One typed operation per query type, in [`QueryType::ALL`](crate::QueryType::ALL)'s order.
+/// One typed operation per query type, in [`QueryType::ALL`](crate::QueryType::ALL)'s order;
+/// every `result` is an [`FsspAnswer`] (`kind` says which).
 const OPERATIONS: &[TypedOperation] = &[
     TypedOperation::new(
         "/v1/fssp/regionsList",
-        "FSSP `regionsList` (api-cloud.ru)",
-        TYPED_PARAMS,
+        "FSSP `regionsList` (api-cloud.ru): the region numbers, free of charge",
+        &[],
+        schema_of::<FsspAnswer>,
     ),
     TypedOperation::new(
         "/v1/fssp/physical",
-        "FSSP `physical` (api-cloud.ru)",
-        TYPED_PARAMS,
+        "FSSP `physical` (api-cloud.ru): proceedings against a person (физическое лицо)",
+        PERSON,
+        schema_of::<FsspAnswer>,
     ),
     TypedOperation::new(
         "/v1/fssp/legal",
-        "FSSP `legal` (api-cloud.ru)",
-        TYPED_PARAMS,
+        "FSSP `legal` (api-cloud.ru): proceedings against a legal entity (юридическое лицо)",
+        &[
+            TypedParam::required("nameLegal", "Наименование юридического лица (also `name`)")
+                .taking(NAME_WITH_SPACES),
+            TypedParam::required("region", "Регион: a number, -1, or a name").taking(NAME),
+            TypedParam::optional("address", "Адрес (also `adress`)").taking(NAME_WITH_SPACES),
+            ONLY_ACTUAL_PARAM,
+        ],
+        schema_of::<FsspAnswer>,
     ),
-    TypedOperation::new("/v1/fssp/ip", "FSSP `ip` (api-cloud.ru)", TYPED_PARAMS),
-    TypedOperation::new("/v1/fssp/id", "FSSP `id` (api-cloud.ru)", TYPED_PARAMS),
-    TypedOperation::new("/v1/fssp/inn", "FSSP `inn` (api-cloud.ru)", TYPED_PARAMS),
+    TypedOperation::new(
+        "/v1/fssp/ip",
+        "FSSP `ip` (api-cloud.ru): one enforcement proceeding by its number",
+        &[
+            TypedParam::required("number", "Номер исполнительного производства")
+                .taking(ParamFormat::Pattern("^[A-Za-zА-Яа-яЁё0-9/-]+$")),
+        ],
+        schema_of::<FsspAnswer>,
+    ),
+    TypedOperation::new(
+        "/v1/fssp/id",
+        "FSSP `id` (api-cloud.ru): proceedings by an executive document's number",
+        &[
+            TypedParam::required("number", "Номер исполнительного документа")
+                .taking(ParamFormat::Pattern("^[A-Za-zА-Яа-яЁё0-9/ №.-]+$")),
+            TypedParam::required("region", "Регион: a region number (not -1)").taking(REGION),
+            TypedParam::optional("typeid", "Тип исполнительного документа").taking(DIGITS),
+        ],
+        schema_of::<FsspAnswer>,
+    ),
+    TypedOperation::new(
+        "/v1/fssp/inn",
+        "FSSP `inn` (api-cloud.ru): proceedings by INN",
+        &[
+            TypedParam::required("inn", "ИНН").taking(DIGITS),
+            REGION_REQUIRED,
+            ONLY_ACTUAL_PARAM,
+        ],
+        schema_of::<FsspAnswer>,
+    ),
     TypedOperation::new(
         "/v1/fssp/wanted",
-        "FSSP `wanted` (api-cloud.ru)",
-        TYPED_PARAMS,
+        "FSSP `wanted` (api-cloud.ru): the wanted register (розыск)",
+        &[
+            TypedParam::required("fio", "ФИО")
+                .taking(ParamFormat::Pattern("^[A-Za-zА-Яа-яЁё0-9\\s-]+$")),
+            TypedParam::optional("region", "Регион").taking(REGION),
+        ],
+        schema_of::<FsspAnswer>,
     ),
-    TypedOperation::new("/v1/fssp/alim", "FSSP `alim` (api-cloud.ru)", TYPED_PARAMS),
+    TypedOperation::new(
+        "/v1/fssp/alim",
+        "FSSP `alim` (api-cloud.ru): alimony debtors (алименты)",
+        PERSON,
+        schema_of::<FsspAnswer>,
+    ),
 ];
 
 proverka_core::client! {

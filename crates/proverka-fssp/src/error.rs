@@ -262,6 +262,18 @@ impl ErrorCode {
         }
     }
 
+    /// Every code the page's table lists, once each (what the simulator's `provider_error`
+    /// takes).
+    pub fn documented_codes() -> Vec<String> {
+        let mut codes: Vec<String> = TABLE
+            .rows()
+            .iter()
+            .map(|(r, _)| r.number.to_string())
+            .collect();
+        codes.dedup();
+        codes
+    }
+
     /// What a code as [`Failure::code`] gives it (`"5"`, `"TIME_MAX_CONNECT"`) means, from the
     /// page's table; 107, whose two meanings only the message tells apart, gets both. `None`
     /// for a code the table does not list.

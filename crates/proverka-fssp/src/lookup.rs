@@ -286,7 +286,7 @@ fn changes(kind: QueryType, before: &RawAnswer, after: &RawAnswer) -> Vec<Change
 }
 
 /// Any parsed FSSP answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FsspAnswer {

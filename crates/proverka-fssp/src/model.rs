@@ -13,7 +13,7 @@ pub use regions::{RegionEntry, Regions};
 
 proverka_core::lenient_struct! {
     /// `inquiry`: what the query cost and what is left (Информация о запросе).
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct Inquiry {
         /// Списание за запрос: the price of this query.
         pub price: Option<Money> => MoneyField,
@@ -62,7 +62,7 @@ use proverka_core::lenient::fields::{DateField, Flag, Int, Many, MoneyField, Tex
 proverka_core::lenient_struct! {
     /// The answer of `physical`, `legal`, `ip`, `id`, `inn` and `alim`: debtor records, or the
     /// paid "not found" answer (`count: 0`, `message: "В базе ФССП отсутствует"`).
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct DebtorSearch {
         /// Статус запроса (200), sent as a number or a string.
         pub status: Option<i64> => Int,
@@ -113,7 +113,7 @@ impl DebtorSearch {
 
 proverka_core::lenient_struct! {
     /// One enforcement proceeding (исполнительное производство) of a debtor.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct DebtRecord {
         /// ФИО or name of the debtor.
         pub debtor_name: Option<String> => Text,
@@ -167,7 +167,7 @@ proverka_core::lenient_struct! {
 }
 
 /// What `debtor_dob` holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DebtorDob {
@@ -199,7 +199,7 @@ fn debtor_dob<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DebtorDob>, D::E
 
 /// `process_date`: a date, sometimes followed by another number
 /// (`"18.05.2017 1555/19/23072-СД"`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProcessDate {
     /// The date, when the field starts with a whole one.
     pub date: Option<Date>,
@@ -229,7 +229,7 @@ fn process_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ProcessDate>, 
 proverka_core::lenient_struct! {
     /// `recIspDocDetail`: the executive document's particulars. Arrives as an object, as a
     /// list of `[key, value]` pairs, or as a list of one-key objects; all three are read.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct DocDetail {
         /// Наименование органа, выдавшего документ.
         pub doc_organization: Option<String> => Text,
@@ -290,7 +290,7 @@ fn phones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 
 proverka_core::lenient_struct! {
     /// One item of a debt (`subjectArray`): what it is for and how much.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct DebtItem {
         /// Наименование.
         pub title: Option<String> => Text,
@@ -301,7 +301,7 @@ proverka_core::lenient_struct! {
 
 proverka_core::lenient_struct! {
     /// The answer of `wanted`: the wanted register's records.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     pub struct WantedSearch {
         /// Статус ответа.
         pub status: Option<i64> => Int,
@@ -360,7 +360,7 @@ impl Completeness {
 
 proverka_core::lenient_struct! {
     /// One record of the wanted register.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
     #[serde(rename_all = "camelCase")]
     pub struct WantedRecord {
         /// Who or what is wanted.

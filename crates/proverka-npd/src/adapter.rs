@@ -13,6 +13,7 @@ impl Adapter for NpdAdapter {
     proverka_core::adapter_parts! {
         spec: SPEC,
         explain: crate::ProviderError::explain,
+        codes: crate::ProviderError::documented_codes,
         checks: crate::checks::checks(),
         simulator: crate::sandbox::NpdSimulator::default(),
     }

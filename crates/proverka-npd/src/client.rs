@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use proverka_core::{
-    CredentialStyle, PagePrice, PageReply, Provider, ProviderSpec, RetryPolicy, RoutePath, Routes,
-    TypedOperation, TypedParam,
+    CredentialStyle, PagePrice, PageReply, ParamFormat, Provider, ProviderSpec, RetryPolicy,
+    RoutePath, Routes, TypedOperation, TypedParam, schema_of,
 };
 
 use crate::{Error, NpdQuery, NpdStatus, parse};
@@ -54,9 +54,12 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         "/v1/npd",
         "Self-employed (НПД) status of an INN on a date",
         &[
-            TypedParam::required("inn", "12-digit INN"),
-            TypedParam::optional("date", "YYYY-MM-DD, default today (Moscow)"),
+            TypedParam::required("inn", "ИНН физического лица: 12 digits")
+                .taking(ParamFormat::Pattern("^[0-9]{12}$")),
+            TypedParam::optional("date", "Дата: YYYY-MM-DD, default today (Moscow)")
+                .taking(ParamFormat::IsoDate),
         ],
+        schema_of::<NpdStatus>,
     )],
 };
 

@@ -6,7 +6,7 @@ use proverka_core::{Billed, MalformedAnswer, Provider, RawAnswer};
 use crate::{Error, ProviderError};
 
 /// A charged answer (`success = 1`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct NpdStatus {
     /// `found`: whether the INN is a self-employed (НПД) tax payer on the date.
     pub self_employed: bool,

@@ -22,6 +22,7 @@
 //!
 //! See `docs/proxy.md` (configuration) and `docs/deployment.md`.
 
+mod api;
 mod app;
 pub mod config;
 mod metrics;

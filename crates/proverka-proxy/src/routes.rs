@@ -9,8 +9,9 @@ use hyper::body::Bytes;
 use proverka_cache::FetchOptions;
 use proverka_core::{CredentialStyle, Provider, QueryInput, Secret};
 use proverka_engine::{CallError, Credential, Request, Upstream};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::api::{ErrorCode, Problem, Refusal, Refused};
 use crate::app::{AppState, Client};
 use crate::registry::{Matched, RouteId};
 use crate::request_id::{REQUEST_ID, RequestId};
@@ -36,7 +37,8 @@ fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Repl
     r
 }
 
-fn json_reply(status: StatusCode, value: &Value) -> Reply {
+/// A JSON body: a typed one of [`crate::api`] (written straight to bytes) or a `Value`.
+fn json_reply(status: StatusCode, value: &impl serde::Serialize) -> Reply {
     reply(
         status,
         "application/json; charset=utf-8",
@@ -44,16 +46,20 @@ fn json_reply(status: StatusCode, value: &Value) -> Reply {
     )
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Reply {
-    json_reply(status, &json!({"error": code, "message": message}))
+fn error(status: StatusCode, code: ErrorCode, message: &str) -> Reply {
+    json_reply(status, &(Problem::new(code, message)))
 }
 
 /// 503 for a call refused before it was sent: free, worth asking again later (the body says
 /// so in the same fields as a provider failure: `retryable`, `charge`).
-fn unavailable(code: &str, message: &str) -> Reply {
+fn unavailable(code: ErrorCode, message: &str) -> Reply {
     let mut r = json_reply(
         StatusCode::SERVICE_UNAVAILABLE,
-        &json!({"error": code, "message": message, "retryable": true, "charge": proverka_core::Billed::No}),
+        &Problem {
+            retryable: Some(true),
+            charge: Some(proverka_core::Billed::No),
+            ..Problem::new(code, message)
+        },
     );
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -122,7 +128,7 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
     if req.method != http::Method::GET {
         let mut r = error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "only GET is served",
         );
         r.headers_mut()
@@ -134,7 +140,7 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
             RouteId::UNKNOWN,
             error(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 "only /metrics, /healthz and /readyz here",
             ),
             None,
@@ -182,7 +188,7 @@ async fn route(state: &Arc<AppState>, req: &Incoming) -> (RouteId, Reply, Option
             }
             None => (
                 RouteId::UNKNOWN,
-                error(StatusCode::NOT_FOUND, "not_found", "no such route"),
+                error(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route"),
                 None,
             ),
         },
@@ -231,17 +237,42 @@ impl Rejection<'_> {
         match self {
             Self::Unauthorized => error(
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "a valid client key is required (X-Proverka-Key)",
             ),
             Self::OperatorKey => error(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "an operator's key queries no provider: use a client key",
             ),
             Self::MissingCredential(upstream) => {
                 provider_reply(&upstream.adapter().missing_credential())
             }
+        }
+    }
+
+    /// On a typed route: the typed API's bodies only (a provider's own reply to a missing
+    /// credential can be an HTTP 200 with an error inside, which a typed caller would read
+    /// as an answer).
+    fn typed_reply(self) -> Reply {
+        match self {
+            Self::MissingCredential(upstream) => {
+                let mut r = json_reply(
+                    StatusCode::UNAUTHORIZED,
+                    &Problem {
+                        provider: Some(upstream.provider()),
+                        retryable: Some(false),
+                        charge: Some(proverka_core::Billed::No),
+                        ..Problem::new(
+                            ErrorCode::MissingCredential,
+                            "the proxy holds no credential for this provider and the request carries none; nothing was sent",
+                        )
+                    },
+                );
+                billed_header(&mut r, proverka_core::Billed::No);
+                r
+            }
+            other => other.reply(),
         }
     }
 }
@@ -364,7 +395,7 @@ async fn proxied(
         return (
             error(
                 StatusCode::URI_TOO_LONG,
-                "query_too_long",
+                ErrorCode::QueryTooLong,
                 "the query string is too long",
             ),
             None,
@@ -418,9 +449,14 @@ async fn proxied(
                 if typed_route {
                     json_reply(
                         StatusCode::BAD_REQUEST,
-                        &json!({
-                            "provider": provider, "error": {"source": "validation", "provider_body": serde_json::from_str::<Value>(&refusal.body).unwrap_or(Value::Null)}
-                        }),
+                        &Refused {
+                            provider,
+                            error: Refusal {
+                                source: proverka_core::ErrorSource::Validation,
+                                provider_body: serde_json::from_str::<Value>(&refusal.body)
+                                    .unwrap_or(Value::Null),
+                            },
+                        },
                     )
                 } else {
                     provider_reply(&refusal)
@@ -433,7 +469,14 @@ async fn proxied(
         Ok(c) => c,
         Err(r) => {
             refused(r.reason());
-            return (r.reply(), name);
+            return (
+                if typed_route {
+                    r.typed_reply()
+                } else {
+                    r.reply()
+                },
+                name,
+            );
         }
     };
     let (options, refresh_denied, only_if_cached) = fetch_options(&req.headers, &client);
@@ -503,30 +546,32 @@ fn no_answer(provider: Provider, e: CallError) -> Reply {
     match e {
         CallError::Budget(b) => json_reply(
             StatusCode::PAYMENT_REQUIRED,
-            &json!({
-                "error": "budget_exceeded",
-                "message": "this query would exceed the client's daily budget; nothing was sent",
-                "budget_rub": b.budget.to_string(),
-                "spent_today_rub": b.spent.to_string(),
-                "price_rub": b.price.to_string(),
-            }),
+            &Problem {
+                budget_rub: Some(b.budget),
+                spent_today_rub: Some(b.spent),
+                price_rub: Some(b.price),
+                ..Problem::new(
+                    ErrorCode::BudgetExceeded,
+                    "this query would exceed the client's daily budget; nothing was sent",
+                )
+            },
         ),
         CallError::Degraded => unavailable(
-            "cache_degraded",
+            ErrorCode::CacheDegraded,
             "the shared cache refuses writes (Redis full or read-only): replicas cannot keep this query to one call, so nothing was sent; ask again later",
         ),
         CallError::Busy => unavailable(
-            "busy",
+            ErrorCode::Busy,
             "too many provider calls in progress (cache.max_flights); nothing was sent, ask again later",
         ),
         CallError::StoreUnavailable(_) => unavailable(
-            "store_unavailable",
+            ErrorCode::StoreUnavailable,
             "the store of record does not answer: no paid call goes out unrecorded, so nothing was sent; ask again later (cached answers are still served)",
         ),
         // RFC 9111: a request with only-if-cached that the cache cannot answer gets 504.
         CallError::NotCached => error(
             StatusCode::GATEWAY_TIMEOUT,
-            "not_cached",
+            ErrorCode::NotCached,
             "only-if-cached: no cached answer; nothing was sent",
         ),
         CallError::Upstream {
@@ -536,9 +581,9 @@ fn no_answer(provider: Provider, e: CallError) -> Reply {
             ..
         } => {
             let (status, code) = match (timeout, too_large) {
-                (true, _) => (StatusCode::GATEWAY_TIMEOUT, "provider_timeout"),
-                (_, true) => (StatusCode::BAD_GATEWAY, "provider_answer_too_large"),
-                _ => (StatusCode::BAD_GATEWAY, "provider_unreachable"),
+                (true, _) => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::ProviderTimeout),
+                (_, true) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderAnswerTooLarge),
+                _ => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderUnreachable),
             };
             let message = if billed.is_no() {
                 "no answer came back; the call was not billed"
@@ -547,15 +592,22 @@ fn no_answer(provider: Provider, e: CallError) -> Reply {
             };
             let mut r = json_reply(
                 status,
-                &json!({"error": code, "provider": provider, "retryable": true, "charge": billed, "message": message}),
+                &Problem {
+                    provider: Some(provider),
+                    retryable: Some(true),
+                    charge: Some(billed),
+                    ..Problem::new(code, message)
+                },
             );
             billed_header(&mut r, billed);
             r
         }
-        CallError::NotForwarded(n) => {
-            error(StatusCode::BAD_REQUEST, "not_forwarded", &n.to_string())
-        }
+        CallError::NotForwarded(n) => error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::NotForwarded,
+            &n.to_string(),
+        ),
         // A refusal this proxy does not know yet (the engine's list can grow): nothing sent.
-        other => unavailable("unavailable", &format!("{other:?}")),
+        other => unavailable(ErrorCode::Unavailable, &format!("{other:?}")),
     }
 }

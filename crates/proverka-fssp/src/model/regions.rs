@@ -11,7 +11,7 @@ use super::Inquiry;
 /// The page shows no sample of this answer, so the reader accepts the shapes such lists take:
 /// a list of objects (`id`/`code`/`region` with `name`/`title`) or an object mapping numbers to
 /// names, at the top level or under `records`/`regions`/`result`/`data`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
 pub struct Regions {
     /// The regions, in the provider's order.
     pub regions: Vec<RegionEntry>,
@@ -20,7 +20,7 @@ pub struct Regions {
 }
 
 /// One region of `regionsList`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RegionEntry {
     /// The number to send as `region=`.
     pub code: String,

@@ -58,7 +58,9 @@ impl Denied {
     pub(super) fn reply(self) -> Reply {
         match self {
             Self::Unauthorized => Rejection::Unauthorized.reply(),
-            Self::Forbidden(why) => error(StatusCode::FORBIDDEN, "forbidden", why),
+            Self::Forbidden(why) => {
+                error(StatusCode::FORBIDDEN, crate::api::ErrorCode::Forbidden, why)
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ pub(super) async fn account(
         return (
             error(
                 StatusCode::URI_TOO_LONG,
-                "query_too_long",
+                crate::api::ErrorCode::QueryTooLong,
                 "the query string is too long",
             ),
             None,

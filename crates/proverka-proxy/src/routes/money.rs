@@ -7,10 +7,10 @@ use std::sync::Arc;
 use http::StatusCode;
 use proverka_core::{Date, Money};
 use proverka_store::{SpendQuery, SpendRow};
-use serde_json::{Value, json};
 
 use super::access::{Caller, Denied, caller};
 use super::{Incoming, Reply, error, json_reply, unavailable};
+use crate::api::{CallState, Calls, Me, MeToday, Spend, SpendCell, SpendLine};
 use crate::app::{AppState, Client};
 
 /// The tenant a caller may see the spend of: `None` for all (an operator, or no keys).
@@ -32,7 +32,7 @@ fn name_of(caller: &Caller) -> Option<Arc<str>> {
 
 fn store_unavailable() -> Reply {
     unavailable(
-        "store_unavailable",
+        crate::api::ErrorCode::StoreUnavailable,
         "the store of record does not answer; ask again later",
     )
 }
@@ -69,7 +69,7 @@ pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
         return (
             error(
                 StatusCode::BAD_REQUEST,
-                "invalid_day",
+                crate::api::ErrorCode::InvalidDay,
                 "day, from and to must be YYYY-MM-DD (Moscow days)",
             ),
             name,
@@ -92,50 +92,43 @@ pub(crate) async fn spend(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
     let total = rows
         .iter()
         .fold(Money::ZERO, |t, r| t.saturating_add(r.charged));
-    let mut clients: BTreeMap<&str, BTreeMap<&str, (Money, i64, i64)>> = BTreeMap::new();
+    let mut clients: BTreeMap<String, BTreeMap<String, SpendCell>> = BTreeMap::new();
     for r in &rows {
         let cell = clients
-            .entry(&r.tenant_name)
+            .entry(r.tenant_name.clone())
             .or_default()
-            .entry(&r.provider)
-            .or_default();
-        cell.0 = cell.0.saturating_add(r.charged);
-        cell.1 += r.calls;
-        cell.2 += r.unknown_calls + r.open_calls;
+            .entry(r.provider.clone())
+            .or_insert(SpendCell {
+                spent_rub: Money::ZERO,
+                calls: 0,
+                billed_unknown: 0,
+            });
+        cell.spent_rub = cell.spent_rub.saturating_add(r.charged);
+        cell.calls += r.calls;
+        cell.billed_unknown += r.unknown_calls + r.open_calls;
     }
-    let clients: BTreeMap<&str, BTreeMap<&str, Value>> = clients
+    let rows = rows
         .into_iter()
-        .map(|(client, providers)| {
-            let providers = providers
-                .into_iter()
-                .map(|(p, (spent, calls, unknown))| {
-                    (
-                        p,
-                        json!({"spent_rub": spent, "calls": calls, "billed_unknown": unknown}),
-                    )
-                })
-                .collect();
-            (client, providers)
+        .map(|r| SpendLine {
+            unknown_calls: r.unknown_calls + r.open_calls,
+            unknown_rub: r.unknown.saturating_add(r.open),
+            client: r.tenant_name,
+            client_id: r.tenant,
+            provider: r.provider,
+            kind: r.kind,
+            calls: r.calls,
+            charged_calls: r.charged_calls,
+            spent_rub: r.charged,
         })
         .collect();
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "client": r.tenant_name, "client_id": r.tenant, "provider": r.provider,
-                "kind": r.kind, "calls": r.calls, "charged_calls": r.charged_calls,
-                "unknown_calls": r.unknown_calls + r.open_calls, "spent_rub": r.charged,
-                "unknown_rub": r.unknown.saturating_add(r.open),
-            })
-        })
-        .collect();
-    let mut body = json!({
-        "from": from.to_iso(), "to": to.to_iso(), "total_rub": total,
-        "clients": clients, "rows": rows,
-    });
-    if from == to {
-        body["day"] = from.to_iso().into();
-    }
+    let body = Spend {
+        from,
+        to,
+        day: (from == to).then_some(from),
+        total_rub: total,
+        clients,
+        rows,
+    };
     (json_reply(StatusCode::OK, &body), name)
 }
 
@@ -185,7 +178,7 @@ pub(crate) async fn calls(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
         return (
             error(
                 StatusCode::BAD_REQUEST,
-                "missing_request_id",
+                crate::api::ErrorCode::MissingRequestId,
                 "request_id is required",
             ),
             name,
@@ -201,7 +194,13 @@ pub(crate) async fn calls(state: &AppState, req: &Incoming) -> (Reply, Option<Ar
         Ok(billed) => (
             json_reply(
                 StatusCode::OK,
-                &json!({"request_id": request_id, "calls": billed.iter().map(|b| json!({"billed": b})).collect::<Vec<_>>()}),
+                &Calls {
+                    request_id,
+                    calls: billed
+                        .into_iter()
+                        .map(|billed| CallState { billed })
+                        .collect(),
+                },
             ),
             name,
         ),
@@ -248,18 +247,20 @@ pub(crate) async fn me(state: &AppState, req: &Incoming) -> (Reply, Option<Arc<s
     (
         json_reply(
             StatusCode::OK,
-            &json!({
-                "client": client.tenant.name, "id": client.tenant.id,
-                "daily_budget_rub": budget, "may_refresh": client.tenant.may_refresh,
-                "today": {
-                    "day": day.to_iso(),
-                    "spent_rub": charged,
-                    "possibly_billed_rub": unknown,
-                    "reserved_rub": open,
-                    "committed_rub": committed,
-                    "left_rub": budget.map(|b| b.saturating_sub(committed).max(Money::ZERO)),
+            &Me {
+                client: client.tenant.name.to_string(),
+                id: client.tenant.id.to_string(),
+                daily_budget_rub: budget,
+                may_refresh: client.tenant.may_refresh,
+                today: MeToday {
+                    day,
+                    spent_rub: charged,
+                    possibly_billed_rub: unknown,
+                    reserved_rub: open,
+                    committed_rub: committed,
+                    left_rub: budget.map(|b| b.saturating_sub(committed).max(Money::ZERO)),
                 },
-            }),
+            },
         ),
         name,
     )

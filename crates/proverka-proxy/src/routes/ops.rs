@@ -18,7 +18,7 @@ pub(crate) async fn metrics_route(state: &AppState, req: &Incoming) -> Reply {
         (Listener::Main, true) => {
             return error(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                crate::api::ErrorCode::NotFound,
                 "metrics are on metrics_listen",
             );
         }

@@ -3,10 +3,10 @@
 
 use std::time::SystemTime;
 
+use crate::api::{Envelope, ProviderAnswer};
 use http::{HeaderValue, StatusCode, header};
 use proverka_cache::Served;
 use proverka_core::Lookup;
-use serde_json::{Value, json};
 
 use super::{Reply, json_reply, reply};
 
@@ -66,27 +66,24 @@ pub(crate) fn typed(
         proverka_core::Billed::Yes(None) => proverka_core::Billed::Yes(price),
         other => other,
     };
-    let mut body = json!({
-        "provider": provider,
-        "cache": served.status.as_header(),
-        "age_secs": served.age(now).as_secs(),
-        "charge": charge,
-    });
-    if let Some(name) = source {
-        body["source"] = name.into();
-    }
-    if with_provider_answer {
-        body["provider_answer"] = provider_answer(&served.answer.raw);
-    }
-    let status = match parsed {
-        Ok(result) => {
-            body["result"] = result;
-            StatusCode::OK
-        }
-        Err(e) => {
-            body["error"] = serde_json::to_value(e).unwrap_or(Value::Null);
-            StatusCode::BAD_GATEWAY
-        }
+    let status = if parsed.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    let (result, error) = match parsed {
+        Ok(result) => (Some(result), None),
+        Err(e) => (None, Some(e)),
+    };
+    let body = Envelope {
+        provider,
+        cache: served.status.into(),
+        age_secs: served.age(now).as_secs(),
+        charge,
+        source,
+        provider_answer: with_provider_answer.then(|| provider_answer(&served.answer.raw)),
+        result,
+        error,
     };
     let mut r = json_reply(status, &body);
     cache_headers(&mut r, served, now);
@@ -106,17 +103,17 @@ pub(crate) fn wants_provider_answer(headers: &http::HeaderMap) -> bool {
         .any(|part| part.trim().eq_ignore_ascii_case("provider-answer"))
 }
 
-fn provider_answer(raw: &proverka_core::RawAnswer) -> Value {
+fn provider_answer(raw: &proverka_core::RawAnswer) -> ProviderAnswer {
     use base64::Engine as _;
     use sha2::Digest as _;
     let digest: String = sha2::Sha256::digest(&raw.body)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    json!({
-        "status": raw.status,
-        "content_type": raw.content_type,
-        "body_base64": base64::engine::general_purpose::STANDARD.encode(&raw.body),
-        "sha256": digest,
-    })
+    ProviderAnswer {
+        status: raw.status,
+        content_type: raw.content_type.clone(),
+        body_base64: base64::engine::general_purpose::STANDARD.encode(&raw.body),
+        sha256: digest,
+    }
 }
