@@ -289,3 +289,22 @@ impl InProcess {
         self.get("/metrics", &[]).await.text()
     }
 }
+
+/// The repository's root (for the files the tests read: docs, examples, the Python client).
+///
+/// # Panics
+/// When the path cannot be resolved.
+pub fn repository() -> std::path::PathBuf {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .canonicalize()
+        .unwrap()
+}
+
+/// A finished process's output and errors, to show when it failed.
+pub fn shown(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

@@ -3,16 +3,9 @@
 //! prints) and the PHP example (`docs/examples/typed.php`, with Debian's `php-cli`). `curl`,
 //! `jq` and `php` are installed by `scripts/ensure-deps.sh`; a missing one fails.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use proverka_tests::{config_for, start_proxy, start_sandbox};
-
-fn repository() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .canonicalize()
-        .unwrap()
-}
+use proverka_tests::{config_for, repository, shown, start_proxy, start_sandbox};
 
 /// The first fenced block of `fence` (` ```sh `) after `after` in `text`.
 fn block<'a>(text: &'a str, after: &str, fence: &str) -> &'a str {
@@ -33,14 +26,6 @@ async fn run(command: impl FnOnce() -> Command + Send + 'static) -> Output {
     })
     .await
     .unwrap()
-}
-
-fn shown(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,18 +8,13 @@
 //! (`tests/openapi_answers.py`, with PyPI's `jsonschema`).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 use proverka_core::Provider;
 use proverka_core::sandbox::Fault;
 use proverka_testkit::individual_inn;
-use proverka_tests::{InProcess, Reply, config_for, start_sandbox};
+use proverka_tests::{InProcess, Reply, config_for, repository, start_sandbox};
 use serde_json::{Value, json};
-
-fn repository() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_committed_document_is_the_served_one_and_a_validator_accepts_it() {

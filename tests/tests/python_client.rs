@@ -4,16 +4,9 @@
 //! Python example as a user would paste it. Run with the Python of `target/python`, where
 //! `scripts/ensure-deps.sh` installs what the client needs (a missing one fails, never skips).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use proverka_tests::{config_for, start_proxy, start_sandbox};
-
-fn repository() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .canonicalize()
-        .unwrap()
-}
+use proverka_tests::{config_for, repository, shown, start_proxy, start_sandbox};
 
 fn python() -> Command {
     let python = repository().join("target/python/bin/python");
@@ -27,14 +20,6 @@ fn python() -> Command {
         .env("PYTHONPATH", repository().join("clients/python/src"))
         .env("PYTHONDONTWRITEBYTECODE", "1");
     command
-}
-
-fn shown(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -176,11 +176,7 @@ impl ProviderError {
     /// Every code the page's table lists, once each (what the simulator's `provider_error`
     /// takes).
     pub fn documented_codes() -> Vec<String> {
-        CODES
-            .rows()
-            .iter()
-            .map(|(code, _)| (*code).to_owned())
-            .collect()
+        CODES.codes()
     }
 
     /// What a code as [`Failure::code`] gives it (`"invalid_token"`, a bodiless `"503"`)

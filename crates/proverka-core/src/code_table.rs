@@ -71,6 +71,19 @@ impl<E, C: std::fmt::Display> CodeTable<E, C> {
             .map(ToString::to_string)
             .unwrap_or_default()
     }
+
+    /// Every code the table lists, as text, once each, in the page's order (a code several
+    /// rows share, once): what a simulator's `provider_error` takes.
+    pub fn codes(&self) -> Vec<String> {
+        let mut codes: Vec<String> = Vec::new();
+        for (code, _) in self.rows {
+            let code = code.to_string();
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        codes
+    }
 }
 
 impl<E: Clone, C> CodeTable<E, C> {

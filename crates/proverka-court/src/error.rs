@@ -153,11 +153,7 @@ impl ProviderError {
     /// Every code the page's table lists, once each (what the simulator's `provider_error`
     /// takes).
     pub fn documented_codes() -> Vec<String> {
-        TEXTS
-            .rows()
-            .iter()
-            .map(|(text, _)| (*text).to_owned())
-            .collect()
+        TEXTS.codes()
     }
 
     /// What a code as [`Failure::code`] gives it (the provider's text) means; `None` for a

@@ -88,6 +88,13 @@ struct Documented {
     meaning: &'static str,
 }
 
+/// A row's code as the page numbers it (`107`: two rows share it).
+impl std::fmt::Display for Documented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number)
+    }
+}
+
 impl Documented {
     const fn row(number: u32, name: &'static str, retryable: bool, meaning: &'static str) -> Self {
         Self {
@@ -265,13 +272,7 @@ impl ErrorCode {
     /// Every code the page's table lists, once each (what the simulator's `provider_error`
     /// takes).
     pub fn documented_codes() -> Vec<String> {
-        let mut codes: Vec<String> = TABLE
-            .rows()
-            .iter()
-            .map(|(r, _)| r.number.to_string())
-            .collect();
-        codes.dedup();
-        codes
+        TABLE.codes()
     }
 
     /// What a code as [`Failure::code`] gives it (`"5"`, `"TIME_MAX_CONNECT"`) means, from the
