@@ -1,4 +1,6 @@
-//! The proxy's in-process hit path: a drop-in FSSP request in, the cached bytes out, no socket.
+//! The proxy's in-process hit path: a drop-in FSSP request in, the cached bytes out, no socket;
+//! and a typed hit (`/v1/npd`: the envelope with the adapter's model rendered from the cached
+//! bytes).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use proverka_core::Bytes;
@@ -7,8 +9,14 @@ use std::hint::black_box;
 
 const QUERY: &str = "/api/fssp.php?type=physical&lastname=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2&firstname=%D0%98%D0%B2%D0%B0%D0%BD&birthdate=12.12.1982&region=50";
 
+const TYPED: &str = "/v1/npd?inn=540304378234&date=2026-01-15";
+
 fn request() -> http::Request<Bytes> {
     http::Request::get(QUERY).body(Bytes::new()).unwrap()
+}
+
+fn typed() -> http::Request<Bytes> {
+    http::Request::get(TYPED).body(Bytes::new()).unwrap()
 }
 
 fn proxy(c: &mut Criterion) {
@@ -32,6 +40,8 @@ fn proxy(c: &mut Criterion) {
         let proxy = Proxy::with_sandbox(config).await.unwrap();
         let warm = proxy.handle(request()).await;
         assert_eq!(warm.headers()["x-cache"], "MISS");
+        let warm = proxy.handle(typed()).await;
+        assert_eq!(warm.headers()["x-cache"], "MISS");
         proxy
     });
     let size = rt.block_on(proxy.handle(request())).body().len();
@@ -40,6 +50,13 @@ fn proxy(c: &mut Criterion) {
     group.bench_function("drop_in_fssp_hit_in_process", |b| {
         b.to_async(&rt).iter(|| async {
             let response = proxy.handle(request()).await;
+            debug_assert_eq!(response.headers()["x-cache"], "HIT");
+            black_box(response)
+        })
+    });
+    group.bench_function("typed_npd_hit_in_process", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = proxy.handle(typed()).await;
             debug_assert_eq!(response.headers()["x-cache"], "HIT");
             black_box(response)
         })
