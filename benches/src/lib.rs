@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod dictionaries;
+
 /// A provider's fixtures: the `fixtures/` folder of its crate.
 pub fn fixtures_dir(provider: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -118,6 +118,7 @@ const SPEC: ProviderSpec = ProviderSpec {
         drop_in: &[RoutePath::Exact(PATH)],
         typed: RoutePath::Exact("/v1/sixth"),
     },
+    dictionaries: &[],
     operations: &[TypedOperation::new(
         "/v1/sixth",
         "Whether a person is disqualified (a throwaway provider)",

@@ -76,6 +76,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         drop_in: &[RoutePath::Prefix(crate::PATH_PREFIX)],
         typed: RoutePath::Prefix("/v1/alfa/registries/"),
     },
+    // Trained by `train-dictionaries` (proverka-benches); newest first.
+    dictionaries: &[include_bytes!("../dictionary/zstd-414537810.dict")],
     operations: &[TypedOperation::new(
         "/v1/alfa/registries/{requestId}",
         "Alfa-Bank self-employed registry status (Authorization: Bearer required)",

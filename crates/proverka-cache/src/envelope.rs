@@ -1,9 +1,11 @@
 //! The value stored in Redis: a versioned binary envelope, optionally encrypted.
 //!
 //! ```text
-//! "PVK" 0x01 | flags (3: encrypted with a key id, 2: plain and bound)
-//! encrypted: key id (4) | nonce (12) | ChaCha20-Poly1305(payload, aad = the Redis key name)
-//! plain:     SHA-256(the Redis key name)[..16] | payload
+//! "PVK" 0x01 | flags (5: compressed and encrypted with a key id, 4: compressed, plain and bound;
+//!                     3 and 2: the same uncompressed, as written before compression)
+//! encrypted: key id (4) | nonce (12) | ChaCha20-Poly1305(body, aad = the Redis key name)
+//! plain:     SHA-256(the Redis key name)[..16] | body
+//! body:      flags 4 and 5: compressed payload (`compress`: codec | zstd frame); 2 and 3: payload
 //! payload:   fetched_at_ms u64 | status u16 | verdict | ct_len u16 | ct | body_len u32 | body
 //! verdict:   0 | charge (0 free, 1 charged, 2 charged with kopecks i64) | keep_for_ms u64
 //!            1 | billed | retryable u8 | code_len u16 | code
@@ -16,6 +18,9 @@
 //! `None`: a miss, never a panic. Unbound plain values of the first format (flags 0), and
 //! values encrypted without a key id (flags 1, before key rotation), are misses too.
 //!
+//! Compression comes before sealing (a sealed value does not compress): the memory tier keeps
+//! the answer as served, so only a read from Redis decompresses.
+//!
 //! Keys: the encrypted part is [`Keyring::seal`]'s (`proverka_core::seal`, shared with the
 //! store): each configured `EncryptionKey` is a master key from which the value-encryption key
 //! and a public key id are derived, and from the last one of a [`Keyring`] the key that names
@@ -25,13 +30,26 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proverka_core::seal::Keyring;
-use proverka_core::{Billed, Bytes, Money, RawAnswer, Reported, Verdict};
+use proverka_core::{Billed, Bytes, Money, Provider, RawAnswer, Reported, Verdict};
 
 use crate::Answer;
+use crate::compress::Dictionaries;
 
 const MAGIC: &[u8; 4] = b"PVK\x01";
 const PLAIN_BOUND: u8 = 2;
 const ENCRYPTED_WITH_ID: u8 = 3;
+const PLAIN_BOUND_COMPRESSED: u8 = 4;
+const ENCRYPTED_COMPRESSED: u8 = 5;
+
+/// How [`encode`] compresses a value: with `provider`'s current dictionary in `dictionaries`
+/// (plain zstd when it has none).
+#[derive(Debug, Clone, Copy)]
+pub struct Compression<'a> {
+    /// What the cache compresses with.
+    pub dictionaries: &'a Dictionaries,
+    /// Whose answer it is.
+    pub provider: Provider,
+}
 
 /// The first 16 bytes of SHA-256 of a key name: what binds a plain value to its name.
 fn name_digest(aad: &[u8]) -> [u8; 16] {
@@ -51,8 +69,14 @@ fn duration_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Serialises an answer; `aad` is the Redis key name it is stored under.
-pub fn encode(answer: &Answer, keys: Option<&Keyring>, aad: &[u8]) -> Vec<u8> {
+/// Serialises an answer; `aad` is the Redis key name it is stored under. Without
+/// `compression`, the format written before compression (still read).
+pub fn encode(
+    answer: &Answer,
+    keys: Option<&Keyring>,
+    aad: &[u8],
+    compression: Option<Compression<'_>>,
+) -> Vec<u8> {
     let raw = &answer.raw;
     let ct = raw.content_type.as_deref().unwrap_or("").as_bytes();
     let ct = &ct[..ct.len().min(usize::from(u16::MAX))];
@@ -96,16 +120,28 @@ pub fn encode(answer: &Answer, keys: Option<&Keyring>, aad: &[u8]) -> Vec<u8> {
     p.extend_from_slice(&(u32::try_from(raw.body.len()).unwrap_or(u32::MAX)).to_be_bytes());
     p.extend_from_slice(&raw.body);
 
+    let (p, compressed) = match compression {
+        Some(c) => (c.dictionaries.compress(c.provider, &p), true),
+        None => (p, false),
+    };
     let mut out = Vec::with_capacity(p.len() + 40);
     out.extend_from_slice(MAGIC);
     match keys {
         None => {
-            out.push(PLAIN_BOUND);
+            out.push(if compressed {
+                PLAIN_BOUND_COMPRESSED
+            } else {
+                PLAIN_BOUND
+            });
             out.extend_from_slice(&name_digest(aad));
             out.extend_from_slice(&p);
         }
         Some(ring) => {
-            out.push(ENCRYPTED_WITH_ID);
+            out.push(if compressed {
+                ENCRYPTED_COMPRESSED
+            } else {
+                ENCRYPTED_WITH_ID
+            });
             out.extend_from_slice(&ring.seal(&p, aad));
         }
     }
@@ -179,24 +215,37 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Reads an envelope; `None` for anything that does not decode, decrypt or authenticate.
-pub fn decode(bytes: &[u8], keys: Option<&Keyring>, aad: &[u8]) -> Option<Answer> {
+/// Reads an envelope, compressed (with one of `dictionaries`, or none) or written before
+/// compression; `None` for anything that does not decode, decrypt or authenticate.
+pub fn decode(
+    bytes: &[u8],
+    keys: Option<&Keyring>,
+    aad: &[u8],
+    dictionaries: &Dictionaries,
+) -> Option<Answer> {
     let rest = bytes.strip_prefix(MAGIC.as_slice())?;
     let (&flags, rest) = rest.split_first()?;
-    let plain;
-    let payload: &[u8] = match (flags, keys) {
-        (PLAIN_BOUND, _) => {
+    let opened;
+    let body: &[u8] = match (flags, keys) {
+        (PLAIN_BOUND | PLAIN_BOUND_COMPRESSED, _) => {
             if rest.len() < 16 || rest[..16] != name_digest(aad) {
                 return None;
             }
             &rest[16..]
         }
-        (ENCRYPTED_WITH_ID, Some(ring)) => {
+        (ENCRYPTED_WITH_ID | ENCRYPTED_COMPRESSED, Some(ring)) => {
             // A value sealed under a key no longer configured is a miss.
-            plain = ring.open(rest, aad)?;
-            &plain
+            opened = ring.open(rest, aad)?;
+            &opened
         }
         _ => return None,
+    };
+    let decompressed;
+    let payload = if matches!(flags, PLAIN_BOUND_COMPRESSED | ENCRYPTED_COMPRESSED) {
+        decompressed = dictionaries.decompress(body)?;
+        &decompressed[..]
+    } else {
+        body
     };
     let mut r = Reader(payload);
     let fetched_at = UNIX_EPOCH + Duration::from_millis(r.u64()?);

@@ -41,6 +41,7 @@
 //! ```
 
 mod breaker;
+mod compress;
 mod envelope;
 mod fetch;
 mod free_first;
@@ -57,7 +58,8 @@ use std::time::{Duration, SystemTime};
 use proverka_core::{Billed, RawAnswer, Verdict};
 
 pub use breaker::BreakerConfig;
-pub use envelope::{decode as decode_envelope, encode as encode_envelope};
+pub use compress::{Dictionaries, DictionaryError};
+pub use envelope::{Compression, decode as decode_envelope, encode as encode_envelope};
 pub use fetch::{Fetch, ProviderCall, Refusal};
 pub use free_first::{FreeAttempt, FreeQueue, QueueEvent};
 pub use pacing::Ticket;

@@ -3,8 +3,61 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use proptest::prelude::*;
-use proverka_cache::{Answer, EncryptionKey, Keyring, decode_envelope, encode_envelope};
+use proverka_cache::{
+    Answer, Compression, Dictionaries, EncryptionKey, Keyring, decode_envelope, encode_envelope,
+};
 use proverka_core::{Billed, Bytes, CacheKey, Money, Provider, RawAnswer, Verdict};
+
+/// Reads a value with no dictionaries (plain zstd and uncompressed values read).
+fn decode(bytes: &[u8], keys: Option<&Keyring>, aad: &[u8]) -> Option<Answer> {
+    decode_envelope(bytes, keys, aad, &Dictionaries::new())
+}
+
+/// What binds a plain value to its name (the envelope's first 16 bytes of SHA-256).
+fn name_digest(aad: &[u8]) -> [u8; 16] {
+    use sha2::Digest as _;
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&sha2::Sha256::digest(aad)[..16]);
+    out
+}
+
+/// A dictionary trained on answers of one shape, their field names spelled after `family`.
+fn trained_on(family: &str) -> Vec<u8> {
+    let samples: Vec<Vec<u8>> = (0..400)
+        .map(|i| {
+            format!(
+                r#"{{"status":200,"{family}_count":1,"{family}_records":[{{"{family}_name":"Иванов Иван {i}","{family}_debt":"{}.00","{family}_subject":"Исполнительский сбор"}}]}}"#,
+                i * 37
+            )
+            .into_bytes()
+        })
+        .collect();
+    zstd::dict::from_samples(&samples, 2048).unwrap()
+}
+
+/// FSSP's answers compressed with a dictionary of their shape.
+fn trained() -> Dictionaries {
+    Dictionaries::new()
+        .add(Provider::Fssp, &[&trained_on("fssp")])
+        .unwrap()
+}
+
+/// An answer of the shape [`trained_on`] learnt.
+fn shaped(family: &str, i: u32) -> Answer {
+    let body = format!(
+        r#"{{"status":200,"{family}_count":1,"{family}_records":[{{"{family}_name":"Петров Пётр {i}","{family}_debt":"{}.00","{family}_subject":"Исполнительский сбор"}}]}}"#,
+        i * 11
+    );
+    Answer {
+        raw: RawAnswer::json(body),
+        verdict: Verdict::Answer {
+            billed: Billed::Yes(None),
+            keep_for: Duration::from_secs(3600),
+            reported: proverka_core::Reported::default(),
+        },
+        fetched_at: UNIX_EPOCH + Duration::from_secs(1_796_000_000),
+    }
+}
 
 fn billed() -> impl Strategy<Value = Billed> {
     prop_oneof![
@@ -58,30 +111,56 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
-    fn round_trip_plain_and_encrypted(a in answer(), key in any::<[u8; 32]>(), aad in "[a-z:{}0-9]{1,40}") {
-        let plain = encode_envelope(&a, None, aad.as_bytes());
-        prop_assert_eq!(decode_envelope(&plain, None, aad.as_bytes()), Some(a.clone()));
-        // A plain value is bound to its name too: copied under another, a miss.
-        prop_assert_eq!(decode_envelope(&plain, None, b"another:name"), None);
+    fn round_trip_compressed_plain_and_encrypted(a in answer(), key in any::<[u8; 32]>(), aad in "[a-z:{}0-9]{1,40}") {
+        let (dictionaries, provider) = (Dictionaries::new(), Provider::Npd);
+        let zstd = Some(Compression { dictionaries: &dictionaries, provider });
+        let plain = encode_envelope(&a, None, aad.as_bytes(), zstd);
+        prop_assert_eq!(&plain[..5], b"PVK\x01\x04");
+        prop_assert_eq!(decode(&plain, None, aad.as_bytes()), Some(a.clone()));
+        prop_assert_eq!(decode(&plain, None, b"another:name"), None);
         let k = Keyring::from(EncryptionKey::from_bytes(key));
-        let sealed = encode_envelope(&a, Some(&k), aad.as_bytes());
-        prop_assert_eq!(decode_envelope(&sealed, Some(&k), aad.as_bytes()), Some(a));
+        let sealed = encode_envelope(&a, Some(&k), aad.as_bytes(), zstd);
+        prop_assert_eq!(&sealed[..5], b"PVK\x01\x05");
+        prop_assert_eq!(decode(&sealed, Some(&k), aad.as_bytes()), Some(a.clone()));
+        prop_assert_eq!(decode(&sealed, Some(&k), b"another:name"), None);
+        prop_assert_eq!(decode(&sealed, None, aad.as_bytes()), None);
+    }
+
+    #[test]
+    fn round_trip_plain_and_encrypted(a in answer(), key in any::<[u8; 32]>(), aad in "[a-z:{}0-9]{1,40}") {
+        // The format written before compression: still written without it, and read.
+        let plain = encode_envelope(&a, None, aad.as_bytes(), None);
+        prop_assert_eq!(decode(&plain, None, aad.as_bytes()), Some(a.clone()));
+        // A plain value is bound to its name too: copied under another, a miss.
+        prop_assert_eq!(decode(&plain, None, b"another:name"), None);
+        let k = Keyring::from(EncryptionKey::from_bytes(key));
+        let sealed = encode_envelope(&a, Some(&k), aad.as_bytes(), None);
+        prop_assert_eq!(decode(&sealed, Some(&k), aad.as_bytes()), Some(a));
         // Stored under another name, or read without the key: a miss.
-        prop_assert_eq!(decode_envelope(&sealed, Some(&k), b"another:name"), None);
-        prop_assert_eq!(decode_envelope(&sealed, None, aad.as_bytes()), None);
+        prop_assert_eq!(decode(&sealed, Some(&k), b"another:name"), None);
+        prop_assert_eq!(decode(&sealed, None, aad.as_bytes()), None);
     }
 
     #[test]
     fn decoding_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256), key in any::<[u8; 32]>()) {
         let k = Keyring::from(EncryptionKey::from_bytes(key));
-        let _ = decode_envelope(&bytes, None, b"x");
-        let _ = decode_envelope(&bytes, Some(&k), b"x");
-        for flags in [0u8, 1, 2, 3] {
+        let _ = decode(&bytes, None, b"x");
+        let _ = decode(&bytes, Some(&k), b"x");
+        let dictionaries = trained();
+        for codec in 0u8..=3 {
+            let mut coded = vec![codec];
+            coded.extend_from_slice(&bytes);
+            let mut plain = b"PVK\x01\x04".to_vec();
+            plain.extend_from_slice(&name_digest(b"x"));
+            plain.extend_from_slice(&coded);
+            let _ = decode_envelope(&plain, None, b"x", &dictionaries);
+        }
+        for flags in 0u8..=6 {
             let mut prefixed = b"PVK\x01".to_vec();
             prefixed.push(flags);
             prefixed.extend_from_slice(&bytes);
-            let _ = decode_envelope(&prefixed, None, b"x");
-            let _ = decode_envelope(&prefixed, Some(&k), b"x");
+            let _ = decode(&prefixed, None, b"x");
+            let _ = decode(&prefixed, Some(&k), b"x");
         }
     }
 
@@ -96,22 +175,22 @@ proptest! {
         let before = Keyring::new([old.clone()]).unwrap();
         let rotating = Keyring::new([new.clone(), old.clone()]).unwrap();
         let after = Keyring::new([new]).unwrap();
-        let sealed_before = encode_envelope(&a, Some(&before), b"n");
-        let sealed_rotating = encode_envelope(&a, Some(&rotating), b"n");
+        let sealed_before = encode_envelope(&a, Some(&before), b"n", None);
+        let sealed_rotating = encode_envelope(&a, Some(&rotating), b"n", None);
         // Values sealed under the old key still open while it is configured...
-        prop_assert_eq!(decode_envelope(&sealed_before, Some(&rotating), b"n"), Some(a.clone()));
+        prop_assert_eq!(decode(&sealed_before, Some(&rotating), b"n"), Some(a.clone()));
         // ... new values are sealed under the new one, which a replica without it cannot open...
-        prop_assert_eq!(decode_envelope(&sealed_rotating, Some(&before), b"n"), None);
-        prop_assert_eq!(decode_envelope(&sealed_rotating, Some(&after), b"n"), Some(a));
+        prop_assert_eq!(decode(&sealed_rotating, Some(&before), b"n"), None);
+        prop_assert_eq!(decode(&sealed_rotating, Some(&after), b"n"), Some(a));
         // ... and once the old key is dropped its values are misses, never garbage.
-        prop_assert_eq!(decode_envelope(&sealed_before, Some(&after), b"n"), None);
+        prop_assert_eq!(decode(&sealed_before, Some(&after), b"n"), None);
     }
 
     #[test]
     fn truncated_envelopes_are_misses(a in answer(), cut in 1usize..64) {
-        let bytes = encode_envelope(&a, None, b"n");
+        let bytes = encode_envelope(&a, None, b"n", None);
         let cut = cut.min(bytes.len());
-        prop_assert_eq!(decode_envelope(&bytes[..bytes.len() - cut], None, b"n"), None);
+        prop_assert_eq!(decode(&bytes[..bytes.len() - cut], None, b"n"), None);
     }
 
     #[test]
@@ -144,7 +223,7 @@ fn the_value_key_names_the_key_that_sealed_it() {
         },
         fetched_at: UNIX_EPOCH,
     };
-    let sealed = encode_envelope(&a, Some(&ring), b"n");
+    let sealed = encode_envelope(&a, Some(&ring), b"n", None);
     // "PVK" 1 | flags 3 | the encrypting key's id.
     assert_eq!(&sealed[..5], b"PVK\x01\x03");
     let id: String = sealed[5..9].iter().map(|b| format!("{b:02x}")).collect();
@@ -175,12 +254,136 @@ fn a_value_sealed_by_the_previous_version_still_opens() {
         .map(|i| u8::from_str_radix(&SEALED[i..i + 2], 16).unwrap())
         .collect();
     let ring = Keyring::from(EncryptionKey::from_bytes([7; 32]));
-    let answer = decode_envelope(&bytes, Some(&ring), b"pvk:npd:abc").expect("still opens");
+    let answer = decode(&bytes, Some(&ring), b"pvk:npd:abc").expect("still opens");
     assert_eq!(&answer.raw.body[..], br#"{"found":1}"#);
     assert_eq!(answer.raw.status, 200);
     assert_eq!(
         answer.fetched_at,
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)
     );
-    assert!(decode_envelope(&bytes, Some(&ring), b"pvk:npd:abd").is_none());
+    assert!(decode(&bytes, Some(&ring), b"pvk:npd:abd").is_none());
+}
+
+#[test]
+fn an_entry_written_with_an_older_dictionary_reads_while_the_reader_keeps_that_dictionary() {
+    let (old, new) = (trained_on("fssp"), trained_on("fssp_v2"));
+    let before = Dictionaries::new().add(Provider::Fssp, &[&old]).unwrap();
+    let retrained = Dictionaries::new()
+        .add(Provider::Fssp, &[&new, &old])
+        .unwrap();
+    let new_only = Dictionaries::new().add(Provider::Fssp, &[&new]).unwrap();
+    assert_ne!(
+        before.current(Provider::Fssp),
+        retrained.current(Provider::Fssp)
+    );
+    let keys = Keyring::from(EncryptionKey::from_bytes([3; 32]));
+    let a = shaped("fssp", 5);
+    let written_before = encode_envelope(
+        &a,
+        Some(&keys),
+        b"n",
+        Some(Compression {
+            dictionaries: &before,
+            provider: Provider::Fssp,
+        }),
+    );
+    // The retrained cache still has the old dictionary: the old entry reads.
+    assert_eq!(
+        decode_envelope(&written_before, Some(&keys), b"n", &retrained),
+        Some(a.clone())
+    );
+    // A cache that dropped it misses (it never decodes with the wrong dictionary).
+    assert_eq!(
+        decode_envelope(&written_before, Some(&keys), b"n", &new_only),
+        None
+    );
+    // New entries are written with the new dictionary: a cache with only the old one misses.
+    let b = shaped("fssp_v2", 6);
+    let written_after = encode_envelope(
+        &b,
+        Some(&keys),
+        b"n",
+        Some(Compression {
+            dictionaries: &retrained,
+            provider: Provider::Fssp,
+        }),
+    );
+    assert_eq!(
+        decode_envelope(&written_after, Some(&keys), b"n", &new_only),
+        Some(b.clone())
+    );
+    assert_eq!(
+        decode_envelope(&written_after, Some(&keys), b"n", &before),
+        None
+    );
+}
+
+#[test]
+fn a_provider_without_a_dictionary_is_written_as_plain_zstd_that_every_cache_reads() {
+    let dictionaries = trained();
+    let a = shaped("npd", 1);
+    let npd = Compression {
+        dictionaries: &dictionaries,
+        provider: Provider::Npd,
+    };
+    let plain_zstd = encode_envelope(&a, None, b"n", Some(npd));
+    assert_eq!(
+        decode_envelope(&plain_zstd, None, b"n", &dictionaries),
+        Some(a.clone())
+    );
+    assert_eq!(decode(&plain_zstd, None, b"n"), Some(a));
+}
+
+#[test]
+fn a_dictionary_of_the_answers_shape_compresses_them_better_than_plain_zstd() {
+    let dictionaries = trained();
+    let a = shaped("fssp", 9);
+    let with = |provider| {
+        encode_envelope(
+            &a,
+            None,
+            b"n",
+            Some(Compression {
+                dictionaries: &dictionaries,
+                provider,
+            }),
+        )
+        .len()
+    };
+    let uncompressed = encode_envelope(&a, None, b"n", None).len();
+    let (dictionary, plain) = (with(Provider::Fssp), with(Provider::Npd));
+    assert!(
+        dictionary * 3 < uncompressed * 2 && dictionary * 3 < plain * 2,
+        "with the dictionary {dictionary} B, plain zstd {plain} B, uncompressed {uncompressed} B"
+    );
+}
+
+#[test]
+fn dictionaries_refuse_what_is_not_one_and_two_dictionaries_with_one_id() {
+    assert!(matches!(
+        Dictionaries::new().add(Provider::Fssp, &[b"{\"not\": \"a dictionary\"}"]),
+        Err(proverka_cache::DictionaryError::NotADictionary { index: 0, .. })
+    ));
+    let one = trained_on("fssp");
+    let mut other = one.clone();
+    *other.last_mut().unwrap() ^= 0x55;
+    let refused = Dictionaries::new()
+        .add(Provider::Fssp, &[&one])
+        .unwrap()
+        .add(Provider::Npd, &[&other]);
+    assert!(
+        matches!(
+            refused,
+            Err(proverka_cache::DictionaryError::DuplicateId { .. })
+        ),
+        "{refused:?}"
+    );
+    // The same dictionary for two providers is one dictionary.
+    assert!(
+        Dictionaries::new()
+            .add(Provider::Fssp, &[&one])
+            .unwrap()
+            .add(Provider::Npd, &[&one])
+            .is_ok()
+    );
 }

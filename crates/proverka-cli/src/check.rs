@@ -364,6 +364,7 @@ pub(crate) mod tests {
                     drop_in: &[RoutePath::Exact("/sample")],
                     typed: RoutePath::Prefix("/v1/sample/"),
                 },
+                dictionaries: &[],
                 operations: &[],
             }
         }

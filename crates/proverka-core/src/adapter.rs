@@ -116,6 +116,11 @@ pub struct ProviderSpec {
     pub routes: Routes,
     /// Its typed API's operations, for the OpenAPI document.
     pub operations: &'static [TypedOperation],
+    /// zstd dictionaries trained on its answers, newest first, that the shared cache tier
+    /// compresses its answers with (`train-dictionaries` writes them into its crate): the
+    /// first is written with, every one is read, so a retrained dictionary goes first and the
+    /// older ones stay after it. Empty: plain zstd.
+    pub dictionaries: &'static [&'static [u8]],
 }
 
 /// A reply a provider's page shows (status and JSON body), known before any call.

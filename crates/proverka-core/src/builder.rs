@@ -209,6 +209,7 @@ mod tests {
                         drop_in: &[],
                         typed: crate::RoutePath::Exact("/v1/example"),
                     },
+                    dictionaries: &[],
                     operations: &[],
                 };
                 fn check_credential(credential: &Secret) -> Result<(), ConfigError> {

@@ -28,6 +28,7 @@
 ///         drop_in: &[],
 ///         typed: proverka_core::RoutePath::Exact("/v1/example"),
 ///     },
+///     dictionaries: &[],
 ///     operations: &[],
 /// };
 ///
@@ -62,6 +63,7 @@
 ///         drop_in: &[],
 ///         typed: proverka_core::RoutePath::Exact("/v1/example"),
 ///     },
+///     dictionaries: &[],
 ///     operations: &[],
 /// };
 ///

@@ -54,6 +54,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         drop_in: &[RoutePath::Exact(crate::PATH), RoutePath::Exact("/api/")],
         typed: RoutePath::Exact("/v1/court"),
     },
+    // Trained by `train-dictionaries` (proverka-benches); newest first.
+    dictionaries: &[include_bytes!("../dictionary/zstd-1274460315.dict")],
     operations: &[TypedOperation::new(
         "/v1/court",
         "Court jurisdiction by address or coordinates",

@@ -277,7 +277,8 @@ impl CacheConfig {
             .key_prefix(self.key_prefix.clone())
             .stale_grace(Duration::from_secs(self.stale_grace_secs))
             .lock_ttl(Duration::from_secs(self.lock_ttl_secs.max(1)))
-            .max_flights(self.max_flights);
+            .max_flights(self.max_flights)
+            .dictionaries(registry_dictionaries()?);
         // TLS (`rediss://`) with a private CA when one is configured.
         let ca = match &self.redis_ca_file {
             Some(path) => Some(
@@ -495,4 +496,17 @@ pub fn validate_providers(providers: &BTreeMap<String, ProviderConfig>) -> Resul
         }
     }
     Ok(())
+}
+
+/// The zstd dictionaries every registered provider ships ([`ProviderSpec::dictionaries`]), for
+/// the shared tier's values.
+///
+/// [`ProviderSpec::dictionaries`]: proverka_core::ProviderSpec::dictionaries
+fn registry_dictionaries() -> Result<proverka_cache::Dictionaries, String> {
+    proverka::adapters()
+        .iter()
+        .try_fold(proverka_cache::Dictionaries::new(), |all, adapter| {
+            all.add(adapter.provider(), adapter.spec().dictionaries)
+        })
+        .map_err(|e| format!("the cache's compression dictionaries: {e}"))
 }

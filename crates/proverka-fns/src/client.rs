@@ -55,6 +55,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         drop_in: &[],
         typed: RoutePath::Exact("/v1/fns"),
     },
+    // Trained by `train-dictionaries` (proverka-benches); newest first.
+    dictionaries: &[include_bytes!("../dictionary/zstd-1361692496.dict")],
     operations: &[TypedOperation::new(
         "/v1/fns",
         "Self-employed (НПД) status from the tax service's free check (rate-limited)",

@@ -164,6 +164,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         drop_in: &[RoutePath::Exact(crate::PATH)],
         typed: RoutePath::Prefix("/v1/fssp/"),
     },
+    // Trained by `train-dictionaries` (proverka-benches); newest first.
+    dictionaries: &[include_bytes!("../dictionary/zstd-1377447117.dict")],
     operations: OPERATIONS,
 };
 

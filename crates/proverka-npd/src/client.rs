@@ -50,6 +50,8 @@ pub const SPEC: ProviderSpec = ProviderSpec {
         drop_in: &[RoutePath::Exact(crate::PATH)],
         typed: RoutePath::Exact("/v1/npd"),
     },
+    // Trained by `train-dictionaries` (proverka-benches); newest first.
+    dictionaries: &[include_bytes!("../dictionary/zstd-238947111.dict")],
     operations: &[TypedOperation::new(
         "/v1/npd",
         "Self-employed (НПД) status of an INN on a date",

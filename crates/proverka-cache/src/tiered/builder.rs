@@ -11,6 +11,7 @@ use super::inner::{Inner, Timing};
 use super::remote_tier::Remote;
 use super::turns::TurnQueues;
 use crate::breaker::{Breaker, BreakerConfig};
+use crate::compress::Dictionaries;
 use crate::remote::RemoteStore;
 use crate::stats::Counters;
 use crate::{Answer, Clock, SystemClock};
@@ -24,6 +25,7 @@ pub struct TieredCacheBuilder {
     remote: Option<Arc<dyn RemoteStore>>,
     prefix: String,
     encryption: Option<Keyring>,
+    dictionaries: Dictionaries,
     breaker: BreakerConfig,
     timing: Timing,
     retry: RetryPolicy,
@@ -38,6 +40,7 @@ impl Default for TieredCacheBuilder {
             remote: None,
             prefix: "proverka:".to_owned(),
             encryption: None,
+            dictionaries: Dictionaries::default(),
             breaker: BreakerConfig::default(),
             timing: Timing {
                 stale_grace: Duration::ZERO,
@@ -82,6 +85,14 @@ impl TieredCacheBuilder {
     /// under any of them: key rotation without losing the entries written before it.
     pub fn encryption_keys(mut self, keys: Keyring) -> Self {
         self.encryption = Some(keys);
+        self
+    }
+
+    /// The zstd dictionaries values in the shared tier are compressed with, per provider
+    /// (default: none, plain zstd). Values are compressed before they are sealed; the memory
+    /// tier keeps answers as served.
+    pub fn dictionaries(mut self, dictionaries: Dictionaries) -> Self {
+        self.dictionaries = dictionaries;
         self
     }
 
@@ -158,6 +169,7 @@ impl TieredCacheBuilder {
                 breaker: Breaker::new(self.breaker, Arc::clone(&self.clock)),
                 prefix: self.prefix,
                 encryption: self.encryption,
+                dictionaries: self.dictionaries,
                 naming_key,
             }
         });

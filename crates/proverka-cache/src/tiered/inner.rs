@@ -227,13 +227,13 @@ impl Inner {
             Some(ttl) => {
                 let ttl = ttl + self.timing.stale_grace;
                 remote
-                    .write(&self.counters, &names.value, answer, ttl)
+                    .write(&self.counters, &names.value, answer, key.provider(), ttl)
                     .await;
             }
             None => {
                 let ttl = self.timing.error_share_ttl;
                 remote
-                    .write(&self.counters, &names.error, answer, ttl)
+                    .write(&self.counters, &names.error, answer, key.provider(), ttl)
                     .await;
             }
         }

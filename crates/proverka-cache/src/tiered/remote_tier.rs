@@ -7,13 +7,14 @@ use std::time::Duration;
 use chacha20poly1305::aead::OsRng;
 use chacha20poly1305::aead::rand_core::RngCore;
 use hmac::{Hmac, Mac};
-use proverka_core::CacheKey;
 use proverka_core::seal::Keyring;
+use proverka_core::{CacheKey, Provider};
 use sha2::Sha256;
 
 use crate::Answer;
 use crate::breaker::Breaker;
-use crate::envelope;
+use crate::compress::Dictionaries;
+use crate::envelope::{self, Compression};
 use crate::remote::{BoxFuture, RemoteError, RemoteStore};
 use crate::stats::{Counters, bump};
 
@@ -23,6 +24,7 @@ pub(crate) struct Remote {
     pub(crate) breaker: Breaker,
     pub(crate) prefix: String,
     pub(crate) encryption: Option<Keyring>,
+    pub(crate) dictionaries: Dictionaries,
     pub(crate) naming_key: [u8; 32],
 }
 
@@ -146,17 +148,38 @@ impl Remote {
 
     pub(crate) async fn read(&self, counters: &Counters, name: &str) -> Option<Answer> {
         let bytes = self.call(counters, |s| s.get(name)).await.flatten()?;
-        envelope::decode(&bytes, self.encryption.as_ref(), name.as_bytes())
+        envelope::decode(
+            &bytes,
+            self.encryption.as_ref(),
+            name.as_bytes(),
+            &self.dictionaries,
+        )
     }
 
+    /// Writes `provider`'s answer under `name`, compressed, then sealed.
     pub(crate) async fn write(
         &self,
         counters: &Counters,
         name: &str,
         answer: &Answer,
+        provider: Provider,
         ttl: Duration,
     ) {
-        let bytes = envelope::encode(answer, self.encryption.as_ref(), name.as_bytes());
+        let bytes = self.envelope(name, answer, provider);
         self.call(counters, |s| s.set(name, bytes, ttl)).await;
+    }
+
+    /// `provider`'s answer as stored under `name`: compressed, then sealed.
+    pub(crate) fn envelope(&self, name: &str, answer: &Answer, provider: Provider) -> Vec<u8> {
+        let compression = Compression {
+            dictionaries: &self.dictionaries,
+            provider,
+        };
+        envelope::encode(
+            answer,
+            self.encryption.as_ref(),
+            name.as_bytes(),
+            Some(compression),
+        )
     }
 }
