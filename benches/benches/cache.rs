@@ -26,7 +26,15 @@ fn cache(c: &mut Criterion) {
 
     let memory_only = TieredCache::builder().build();
     let warm: Arc<dyn Lookup> = Arc::new(BenchLookup("warm".into()));
-    let with_redis = TieredCache::builder().remote(Arc::clone(&store)).build();
+    // As a proxy builds it: the shared tier compresses with the providers' dictionaries.
+    let dictionaries = proverka_benches::dictionaries::shipped();
+    let shared = || {
+        TieredCache::builder()
+            .remote(Arc::clone(&store))
+            .dictionaries(dictionaries.clone())
+            .build()
+    };
+    let with_redis = shared();
     rt.block_on(async {
         for cache in [&memory_only, &with_redis] {
             cache
@@ -57,8 +65,22 @@ fn cache(c: &mut Criterion) {
     group.bench_function("tier2_hit_loopback_redis", |b| {
         b.to_async(&rt).iter_batched(
             // A new process: nothing in memory, the answer in Redis.
-            || TieredCache::builder().remote(Arc::clone(&store)).build(),
+            shared,
             |fresh| async move { black_box(fresh.cached(&BenchLookup("warm".into()), None).await) },
+            BatchSize::SmallInput,
+        )
+    });
+    // What the engine does before a paid call: the read that would also take the lock.
+    group.bench_function("tier2_hit_probe_loopback_redis", |b| {
+        b.to_async(&rt).iter_batched(
+            shared,
+            |fresh| async move {
+                black_box(
+                    fresh
+                        .probe(&BenchLookup("warm".into()), FetchOptions::default())
+                        .await,
+                )
+            },
             BatchSize::SmallInput,
         )
     });

@@ -67,9 +67,9 @@ pub use proverka_core::seal::{EncryptionKey, Keyring};
 /// The cache reads time through core's clock (injectable; see [`TieredCacheBuilder::clock`]).
 pub use proverka_core::{Clock, ManualClock, SystemClock};
 pub use redis_store::{RedisOptions, RedisStore};
-pub use remote::{BoxFuture, MemoryStore, RemoteError, RemoteStore, Subscription};
+pub use remote::{BoxFuture, MemoryStore, ReadOrLock, RemoteError, RemoteStore, Subscription};
 pub use stats::CacheStats;
-pub use tiered::{RemoteStatus, TieredCache, TieredCacheBuilder, Turn};
+pub use tiered::{Miss, Probe, RemoteStatus, TieredCache, TieredCacheBuilder, Turn};
 
 /// Bytes of bookkeeping counted per memory entry on top of its body (key, `Arc`, metadata,
 /// moka's node, allocator overhead), so that `memory_bytes` bounds the real resident size.

@@ -9,7 +9,7 @@ use redis::{Cmd, FromRedisValue};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::pacing::Ticket;
-use crate::remote::{BoxFuture, RemoteError, RemoteStore, Subscription};
+use crate::remote::{BoxFuture, ReadOrLock, RemoteError, RemoteStore, Subscription};
 
 /// Extends a lock only while `token` still owns it.
 const RENEW: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
@@ -48,6 +48,39 @@ const TAKE_TURN: &str = "local t = redis.call('time') \
 const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                       return redis.call('del', KEYS[1]) else return 0 end";
 
+/// A miss's first round trip: the value, or (only when there is none) the lock taken for
+/// ARGV[1] for ARGV[2] ms. Returns `{1, value}`, `{2, ''}` (locked) or `{3, ''}` (held).
+const READ_OR_LOCK: &str = "local v = redis.call('get', KEYS[1]) \
+                            if v then return {1, v} end \
+                            if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then \
+                              return {2, ''} end \
+                            return {3, ''}";
+/// A miss's second round trip: the value stored (ARGV[1] for ARGV[2] ms), the lock released
+/// if token ARGV[3] (empty: none) holds it, channel ARGV[4] told. The lock is released and
+/// the channel told even when the write is refused (OOM); the refusal is the reply.
+const STORE_AND_UNLOCK: &str = "local ok = redis.pcall('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) \
+                                if ARGV[3] ~= '' and redis.call('get', KEYS[2]) == ARGV[3] then \
+                                  redis.call('del', KEYS[2]) end \
+                                redis.call('publish', ARGV[4], '1') \
+                                if type(ok) == 'table' and ok.err then return ok end \
+                                return 1";
+
+/// The scripts a miss runs, sent by digest (`EVALSHA`) and by text only to a server that
+/// does not have them yet.
+struct Scripts {
+    read_or_lock: redis::Script,
+    store_and_unlock: redis::Script,
+}
+
+impl Default for Scripts {
+    fn default() -> Self {
+        Self {
+            read_or_lock: redis::Script::new(READ_OR_LOCK),
+            store_and_unlock: redis::Script::new(STORE_AND_UNLOCK),
+        }
+    }
+}
+
 /// Connection and command timeouts: short, so a dead Redis costs milliseconds, not seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RedisOptions {
@@ -84,6 +117,7 @@ enum Conn {
 pub struct RedisStore {
     conn: Conn,
     options: RedisOptions,
+    scripts: Scripts,
 }
 
 impl fmt::Debug for RedisStore {
@@ -192,6 +226,7 @@ impl RedisStore {
         Ok(Self {
             conn: Conn::Single { manager, client },
             options,
+            scripts: Scripts::default(),
         })
     }
 
@@ -242,29 +277,36 @@ impl RedisStore {
                 conn: Mutex::new(None),
             },
             options,
+            scripts: Scripts::default(),
         })
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: Cmd) -> Result<T, RemoteError> {
+        self.query_redis(cmd).await?.map_err(err)
+    }
+
+    /// One command within the timeouts (the outer error), with Redis's own answer inside.
+    async fn query_redis<T: FromRedisValue>(
+        &self,
+        cmd: Cmd,
+    ) -> Result<Result<T, redis::RedisError>, RemoteError> {
         let limit = self.options.connect_timeout + self.options.response_timeout;
         let run = async {
             match &self.conn {
-                Conn::Single { manager, .. } => {
-                    cmd.query_async(&mut manager.clone()).await.map_err(err)
-                }
+                Conn::Single { manager, .. } => cmd.query_async(&mut manager.clone()).await,
                 Conn::Cluster { client, conn } => {
                     let mut c = {
                         let mut guard = conn.lock().await;
                         match guard.as_ref() {
                             Some(c) => c.clone(),
                             None => {
-                                let c = client.get_async_connection().await.map_err(err)?;
+                                let c = client.get_async_connection().await?;
                                 *guard = Some(c.clone());
                                 c
                             }
                         }
                     };
-                    let result = cmd.query_async(&mut c).await.map_err(err);
+                    let result = cmd.query_async(&mut c).await;
                     if result.is_err() {
                         *conn.lock().await = None;
                     }
@@ -274,11 +316,93 @@ impl RedisStore {
         };
         tokio::time::timeout(limit, run)
             .await
-            .map_err(|_| RemoteError::unreachable("timed out"))?
+            .map_err(|_| RemoteError::unreachable("timed out"))
+    }
+
+    /// Runs `script` on `keys` and `args` by its digest, and by its text where the server
+    /// does not know it yet (`NOSCRIPT`: a new or restarted server, a failover).
+    async fn run_script<T: FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        source: &str,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<T, RemoteError> {
+        let command = |name: &str, first: &[u8]| {
+            let mut cmd = redis::cmd(name);
+            cmd.arg(first).arg(keys.len());
+            for key in keys {
+                cmd.arg(*key);
+            }
+            for arg in args {
+                cmd.arg(*arg);
+            }
+            cmd
+        };
+        let by_digest = command("EVALSHA", script.get_hash().as_bytes());
+        match self.query_redis(by_digest).await? {
+            Err(e) if e.code() == Some("NOSCRIPT") => {
+                self.query(command("EVAL", source.as_bytes())).await
+            }
+            result => result.map_err(err),
+        }
     }
 }
 
 impl RemoteStore for RedisStore {
+    fn read_or_lock<'a>(
+        &'a self,
+        value: &'a str,
+        lock: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<ReadOrLock, RemoteError>> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(async move {
+            let (found, bytes): (i64, Vec<u8>) = self
+                .run_script(
+                    &self.scripts.read_or_lock,
+                    READ_OR_LOCK,
+                    &[value, lock],
+                    &[token.as_bytes(), ms.to_string().as_bytes()],
+                )
+                .await?;
+            Ok(match found {
+                1 => ReadOrLock::Value(bytes),
+                2 => ReadOrLock::Locked,
+                _ => ReadOrLock::Held,
+            })
+        })
+    }
+
+    fn store_and_unlock<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        lock: &'a str,
+        token: Option<&'a str>,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        Box::pin(async move {
+            let _: i64 = self
+                .run_script(
+                    &self.scripts.store_and_unlock,
+                    STORE_AND_UNLOCK,
+                    &[key, lock],
+                    &[
+                        &value,
+                        ms.to_string().as_bytes(),
+                        token.unwrap_or("").as_bytes(),
+                        channel.as_bytes(),
+                    ],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, RemoteError>> {
         Box::pin(self.query(redis::cmd("GET").arg(key).clone()))
     }

@@ -68,6 +68,17 @@ impl RemoteError {
     }
 }
 
+/// What [`RemoteStore::read_or_lock`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOrLock {
+    /// The value.
+    Value(Vec<u8>),
+    /// No value, and the lock was free: it is now the caller's token's.
+    Locked,
+    /// No value, and another holder has the lock.
+    Held,
+}
+
 /// Notifications for one channel; dropping it unsubscribes.
 pub type Subscription = mpsc::Receiver<()>;
 
@@ -83,6 +94,54 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         value: Vec<u8>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), RemoteError>>;
+    /// Reads `value` and, only when there is none, takes `lock` for `token` (as
+    /// [`try_lock`](Self::try_lock)), in one step where the store allows: a miss's one round
+    /// trip. The default makes it of the other operations: read, lock, and read again once the
+    /// lock is taken (a value stored in between is returned, and the lock given back).
+    fn read_or_lock<'a>(
+        &'a self,
+        value: &'a str,
+        lock: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<ReadOrLock, RemoteError>> {
+        Box::pin(async move {
+            if let Some(v) = self.get(value).await? {
+                return Ok(ReadOrLock::Value(v));
+            }
+            if !self.try_lock(lock, token, ttl).await? {
+                return Ok(ReadOrLock::Held);
+            }
+            if let Some(v) = self.get(value).await? {
+                self.unlock(lock, token).await?;
+                return Ok(ReadOrLock::Value(v));
+            }
+            Ok(ReadOrLock::Locked)
+        })
+    }
+    /// Writes `value` under `key` for `ttl`, releases `lock` if `token` still holds it, and
+    /// notifies `channel`, in one step where the store allows (a miss's second round trip).
+    /// The lock is released and the channel told even when the write is refused; the write's
+    /// error is returned. The default makes it of the other operations.
+    #[allow(clippy::too_many_arguments)]
+    fn store_and_unlock<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        lock: &'a str,
+        token: Option<&'a str>,
+        channel: &'a str,
+    ) -> BoxFuture<'a, Result<(), RemoteError>> {
+        Box::pin(async move {
+            let stored = self.set(key, value, ttl).await;
+            if let Some(token) = token {
+                self.unlock(lock, token).await?;
+            }
+            self.publish(channel).await?;
+            stored
+        })
+    }
     /// Takes a lock (`SET key token NX PX ttl`): `true` if taken.
     fn try_lock<'a>(
         &'a self,
@@ -263,6 +322,29 @@ impl RemoteStore for MemoryStore {
                 .values
                 .insert(key.to_owned(), (token.as_bytes().to_vec(), now + ttl));
             true
+        }))
+    }
+
+    fn read_or_lock<'a>(
+        &'a self,
+        value: &'a str,
+        lock: &'a str,
+        token: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<ReadOrLock, RemoteError>> {
+        Self::ready(self.check().map(|()| {
+            let now = self.clock.now();
+            let mut cells = self.lock();
+            if let Some(v) = cells.live(value, now) {
+                return ReadOrLock::Value(v.clone());
+            }
+            if cells.live(lock, now).is_some() {
+                return ReadOrLock::Held;
+            }
+            cells
+                .values
+                .insert(lock.to_owned(), (token.as_bytes().to_vec(), now + ttl));
+            ReadOrLock::Locked
         }))
     }
 

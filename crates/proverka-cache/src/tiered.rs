@@ -9,19 +9,23 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::fetch::Fetch;
+use crate::remote::ReadOrLock;
 use crate::stats::{CacheStats, bump};
-use crate::{CacheStatus, FetchError, FetchOptions, Served};
+use crate::{CacheStatus, FetchError, FetchOptions, Served, Tier};
 
 mod builder;
 mod flight;
 mod inner;
 mod lock;
+mod probe;
 mod remote_tier;
 mod turns;
 
 pub use builder::TieredCacheBuilder;
 use flight::{Callers, FLIGHT_CALLERS, Flight, FlightGuard, Joined, served, wait};
-use inner::Inner;
+use inner::{Inner, Probed};
+pub use probe::{Miss, Probe};
+use remote_tier::random_token;
 pub use turns::Turn;
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -233,13 +237,93 @@ impl TieredCache {
         options: FetchOptions,
         fetch: impl Fetch,
     ) -> Result<Served, FetchError> {
-        let key = lookup.cache_key();
-        if !options.force_refresh
-            && let Some(served) = self.cached_by_key(&key, options.max_age).await
-        {
-            return Ok(served);
+        match self.probe(&*lookup, options).await {
+            Probe::Hit(served) => Ok(served),
+            Probe::Miss(miss) => {
+                self.flight_after(miss, lookup, options, move || fetch)
+                    .await
+            }
         }
-        self.flight(lookup, options, move || fetch).await
+    }
+
+    /// Reads the tiers for `lookup` once, as a caller about to ask the provider does: a fresh
+    /// answer from memory or Redis, or a [`Miss`] for [`TieredCache::flight_after`]. On Redis the
+    /// read is one round trip that also takes the cross-replica lock when there is no value,
+    /// so the flight that follows goes straight to the provider. A forced refresh reads
+    /// nothing.
+    pub async fn probe(&self, lookup: &dyn Lookup, options: FetchOptions) -> Probe {
+        let key = lookup.cache_key();
+        let inner = &self.inner;
+        let miss = |probed| {
+            Probe::Miss(Miss {
+                key,
+                probed,
+                inner: Arc::clone(inner),
+            })
+        };
+        if options.force_refresh {
+            return miss(Probed::default());
+        }
+        let now = inner.clock.now();
+        if let Some(a) = inner.memory.get(&key).await
+            && a.is_fresh(now, options.max_age)
+        {
+            bump(&inner.counters.hits_memory);
+            return Probe::Hit(Served {
+                answer: a,
+                status: CacheStatus::Hit(Tier::Memory),
+            });
+        }
+        let Some(remote) = &inner.remote else {
+            return miss(Probed::default());
+        };
+        let names = remote.names(&key);
+        let token = random_token();
+        let found = remote
+            .read_or_lock(&inner.counters, &names, &token, inner.timing.lock_ttl)
+            .await;
+        let lock = match found {
+            Some(ReadOrLock::Value(bytes)) => {
+                if let Some(a) = remote.decode(&names.value, &bytes)
+                    && a.is_fresh(now, options.max_age)
+                {
+                    let answer = Arc::new(a);
+                    inner.memory.insert(key, Arc::clone(&answer)).await;
+                    bump(&inner.counters.hits_remote);
+                    return Probe::Hit(Served {
+                        answer,
+                        status: CacheStatus::Hit(Tier::Remote),
+                    });
+                }
+                None
+            }
+            Some(ReadOrLock::Locked) => {
+                inner.refusing.store(false, Ordering::Relaxed);
+                Some(token)
+            }
+            Some(ReadOrLock::Held) | None => None,
+        };
+        miss(Probed {
+            names: Some(names),
+            lock,
+        })
+    }
+
+    /// Joins the key's flight or leads a new one after [`TieredCache::probe`] found no answer:
+    /// the flight uses what the read left (the entry's names, the lock it took). A caller that
+    /// joins a flight of this process instead gives its lock back. `make` builds the [`Fetch`]
+    /// only if this caller leads.
+    ///
+    /// # Errors
+    /// As [`TieredCache::get_or_fetch`].
+    pub async fn flight_after<F: Fetch>(
+        &self,
+        miss: Miss,
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        make: impl FnOnce() -> F,
+    ) -> Result<Served, FetchError> {
+        self.fly(Some(miss), lookup, options, make).await
     }
 
     /// Joins the key's flight or leads a new one, without reading the tiers first: for a
@@ -254,11 +338,31 @@ impl TieredCache {
         options: FetchOptions,
         make: impl FnOnce() -> F,
     ) -> Result<Served, FetchError> {
+        self.fly(None, lookup, options, make).await
+    }
+
+    /// A flight joined or led, with what a probe left (if one ran).
+    async fn fly<F: Fetch>(
+        &self,
+        mut miss: Option<Miss>,
+        lookup: Arc<dyn Lookup>,
+        options: FetchOptions,
+        make: impl FnOnce() -> F,
+    ) -> Result<Served, FetchError> {
         let key = lookup.cache_key();
+        // A probe of another key (a lookup wrapped under a new key since) is of no use here.
+        if let Some(m) = miss.take_if(|m| m.key != key) {
+            m.release().await;
+        }
         // Join the key's flight while there is one; a caller leads at most once.
         let (rx, tx, guard, seat) = loop {
             match self.join_or_lead(key) {
                 Joined::Waiting(rx, seat) => {
+                    // Another caller of this process flies: a lock this caller's read took is
+                    // given back, so that flight (waiting on it) can take it.
+                    if let Some(m) = miss.take() {
+                        m.release().await;
+                    }
                     bump(&self.inner.counters.coalesced);
                     let result = wait(rx).await;
                     drop(seat);
@@ -274,6 +378,8 @@ impl TieredCache {
             }
         };
         bump(&self.inner.counters.misses);
+        let probed = miss.as_mut().map(Miss::take).unwrap_or_default();
+        drop(miss);
         let fetch = make();
         let inner = Arc::clone(&self.inner);
         let callers = seat.callers();
@@ -282,7 +388,7 @@ impl TieredCache {
             FLIGHT_CALLERS.scope(
                 callers,
                 async move {
-                    let result = inner.resolve(&key, &*lookup, &fetch, options).await;
+                    let result = inner.resolve(&key, &*lookup, &fetch, options, probed).await;
                     // Tier 1 already holds a storable answer: the flight leaves the map first, so
                     // a caller who comes after the result went out reads the answer from memory
                     // or, for a result never stored (an error, billed: unknown), asks anew; only

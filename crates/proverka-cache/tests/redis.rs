@@ -379,3 +379,131 @@ async fn a_wrong_password_is_told_from_an_outage() {
     let none = cache_on(single(&redis));
     assert_eq!(none.remote_status().await, RemoteStatus::Unauthorized);
 }
+
+/// The commands Redis ran since its counters were reset, by name (`INFO commandstats`),
+/// without the ones this count itself sends. Commands a script runs count too: a round trip
+/// is an `evalsha` (or any command outside one).
+async fn commands_since_reset(redis: &RedisServer) -> std::collections::BTreeMap<String, u64> {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|l| l.strip_prefix("cmdstat_"))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .filter(|(name, _)| {
+            !["info", "config", "hello", "client"]
+                .iter()
+                .any(|own| name.starts_with(own))
+        })
+        .collect()
+}
+
+async fn reset_counts(redis: &RedisServer) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_miss_costs_redis_two_round_trips_and_a_shared_hit_one() {
+    let redis = RedisServer::start();
+    let cache = cache_on(single(&redis));
+    let upstream = Upstream::default();
+    // A first miss loads the scripts (EVAL once each): a server's first time only.
+    upstream
+        .serve(&cache, TestLookup::named("warm-up"), "w")
+        .await
+        .unwrap();
+    reset_counts(&redis).await;
+    let miss = upstream
+        .serve(&cache, TestLookup::named("a miss"), "paid once")
+        .await
+        .unwrap();
+    assert_eq!(miss.status, CacheStatus::Miss);
+    // Two round trips, two scripts by digest: read-or-lock (a GET, a SET NX within it), then
+    // store-unlock-notify (a SET, the lock's GET and DEL, a PUBLISH within it); nothing else.
+    let counted = commands_since_reset(&redis).await;
+    let expected = [
+        ("evalsha", 2),
+        ("get", 2),
+        ("set", 2),
+        ("del", 1),
+        ("publish", 1),
+    ];
+    assert_eq!(
+        counted,
+        expected
+            .map(|(n, c)| (n.to_owned(), c))
+            .into_iter()
+            .collect(),
+        "{counted:?}"
+    );
+    // Another replica, its memory cold: one round trip for the hit.
+    reset_counts(&redis).await;
+    let other = cache_on(single(&redis));
+    let hit = upstream
+        .serve(&other, TestLookup::named("a miss"), "never")
+        .await
+        .unwrap();
+    assert_eq!(hit.status, CacheStatus::Hit(Tier::Remote));
+    assert_eq!(&hit.answer.raw.body[..], b"paid once");
+    let counted = commands_since_reset(&redis).await;
+    let expected = [("evalsha", 1), ("get", 1)];
+    assert_eq!(
+        counted,
+        expected
+            .map(|(n, c)| (n.to_owned(), c))
+            .into_iter()
+            .collect(),
+        "{counted:?}"
+    );
+    assert_eq!(upstream.calls(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_redis_without_the_scripts_is_sent_them_again() {
+    let redis = RedisServer::start();
+    let cache = cache_on(single(&redis));
+    let upstream = Upstream::default();
+    upstream
+        .serve(&cache, TestLookup::named("first"), "1")
+        .await
+        .unwrap();
+    // What a restart or a failover to a fresh replica does: the server forgets its scripts.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let served = upstream
+        .serve(&cache, TestLookup::named("second"), "2")
+        .await
+        .unwrap();
+    assert_eq!(served.status, CacheStatus::Miss);
+    let other = cache_on(single(&redis));
+    let hit = other
+        .cached(&*TestLookup::named("second"), None)
+        .await
+        .unwrap();
+    assert_eq!(&hit.answer.raw.body[..], b"2");
+    assert_eq!(cache.stats().remote_errors, 0);
+}

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use proverka_cache::{CacheStatus, Served};
+use proverka_cache::{CacheStatus, Probe, Served};
 use proverka_core::{
     Cost, FreeFirst, Lookup, Provider, Rekeyed, TransportError, TransportErrorKind, Verdict,
 };
@@ -31,16 +31,25 @@ impl Engine {
         };
         let provider = lookup.provider();
         let cost = lookup.cost();
-        // The tiers are read once, here; a miss goes straight to the key's flight.
-        if !req.options.force_refresh
-            && let Some(hit) = inner.cache.cached(&*lookup, req.options.max_age).await
-        {
-            self.saved(provider, &hit, cost);
-            return Ok(hit);
-        }
+        // Only what is cached: a read, no lock.
         if req.only_if_cached {
+            if !req.options.force_refresh
+                && let Some(hit) = inner.cache.cached(&*lookup, req.options.max_age).await
+            {
+                self.saved(provider, &hit, cost);
+                return Ok(hit);
+            }
             return Err(CallError::NotCached);
         }
+        // The tiers are read once, here (with Redis, one round trip that also takes the
+        // cross-replica lock when nothing is there); a miss goes straight to the key's flight.
+        let miss = match inner.cache.probe(&*lookup, req.options).await {
+            Probe::Hit(hit) => {
+                self.saved(provider, &hit, cost);
+                return Ok(hit);
+            }
+            Probe::Miss(miss) => miss,
+        };
         // A miss of a provider with a free source: the flight asks it first.
         let sourced = inner.upstream(provider).free().cloned().map(|route| {
             let first = FreeFirst::new(Arc::clone(&lookup), Arc::clone(&route.source));
@@ -65,7 +74,7 @@ impl Engine {
         };
         match inner
             .cache
-            .flight(Arc::clone(&lookup), req.options, fetch)
+            .flight_after(miss, Arc::clone(&lookup), req.options, fetch)
             .await
         {
             Ok(served) => {

@@ -10,6 +10,16 @@ use proverka_core::{CacheKey, Lookup, RetryPolicy, Verdict};
 use super::flight::{Called, FlightMap, FlightResult, Source};
 use super::lock::{Coordination, Protocol, coordinate, spawn_renewal};
 use super::remote_tier::{Names, Remote};
+
+/// What the caller's read left a flight ([`TieredCache::probe`](crate::TieredCache::probe)):
+/// the entry's names, and the cross-replica lock if the read took it.
+#[derive(Default)]
+pub(crate) struct Probed {
+    /// The entry's remote names, if the read computed them.
+    pub(crate) names: Option<Names>,
+    /// The lock's token, if the read took it (no value was there at that moment).
+    pub(crate) lock: Option<String>,
+}
 use super::turns::TurnQueues;
 use crate::fetch::{Fetch, ProviderCall};
 use crate::stats::{Counters, bump};
@@ -80,15 +90,24 @@ impl Inner {
         Some((answer, Tier::Remote))
     }
 
-    /// A flight's whole life: re-check memory, coordinate with replicas, then reserve, send,
-    /// judge, settle and retry what is free; store and share.
+    /// A flight's whole life: re-check memory, coordinate with replicas (unless the caller's
+    /// read took the lock already), then reserve, send, judge, settle and retry what is free;
+    /// store and share.
     pub(crate) async fn resolve(
         &self,
         key: &CacheKey,
         lookup: &dyn Lookup,
         fetch: &dyn Fetch,
         options: FetchOptions,
+        probed: Probed,
     ) -> FlightResult {
+        // The entry's names, computed once a request: the caller's read computed them, or
+        // they are computed here.
+        let names = match (&self.remote, probed.names) {
+            (Some(remote), None) => Some(remote.names(key)),
+            (_, names) => names,
+        };
+        let mut token = probed.lock;
         // A flight that ended between this caller's read and its start has stored its answer
         // in memory before it left the map: an in-process check, no remote read.
         if !options.force_refresh
@@ -96,24 +115,24 @@ impl Inner {
             && a.is_fresh(self.clock.now(), options.max_age)
         {
             bump(&self.counters.hits_memory);
+            self.unlock(names.as_ref(), token.as_deref()).await;
             return Ok((a, Source::Tier(Tier::Memory)));
         }
         let started = self.clock.now();
-        let token = match &self.remote {
-            None => None,
-            Some(remote) => match coordinate(&self.protocol(), remote, key, options, started).await
-            {
+        if token.is_none()
+            && let (Some(remote), Some(n)) = (&self.remote, &names)
+        {
+            match coordinate(&self.protocol(), remote, n, options, started).await {
                 Coordination::Done(answer) => {
                     if answer.verdict.keep_for().is_some() {
                         self.memory.insert(*key, Arc::clone(&answer)).await;
                     }
                     return Ok((answer, Source::OtherReplica));
                 }
-                Coordination::Fetch(token) => token,
+                Coordination::Fetch(held) => token = held,
                 Coordination::Refused => return Err(FetchError::degraded()),
-            },
-        };
-        let names = self.remote.as_ref().map(|r| r.names(key));
+            }
+        }
         let renewal = match (&self.remote, &names, &token) {
             (Some(r), Some(n), Some(t)) => Some(spawn_renewal(
                 Arc::clone(&r.store),
@@ -130,7 +149,9 @@ impl Inner {
         let result = match called {
             Called::Refused(refusal) => Err(FetchError::refused(refusal)),
             Called::Answered(answer) => {
-                self.store(key, &answer, names.as_ref()).await;
+                // Stored, the lock released and replicas told in one remote step.
+                self.store(key, &answer, names.as_ref(), token.take().as_deref())
+                    .await;
                 // A stale answer stands in only for a failure the provider did not bill.
                 let stale = if answer.verdict.keep_for().is_none()
                     && answer.verdict.billed().is_no()
@@ -158,10 +179,15 @@ impl Inner {
                     .ok_or_else(|| FetchError::no_answer(Arc::new(e), billed))
             }
         };
-        if let (Some(remote), Some(n), Some(t)) = (&self.remote, &names, &token) {
+        self.unlock(names.as_ref(), token.as_deref()).await;
+        result
+    }
+
+    /// Releases the cross-replica lock if `token` holds one.
+    pub(crate) async fn unlock(&self, names: Option<&Names>, token: Option<&str>) {
+        if let (Some(remote), Some(n), Some(t)) = (&self.remote, names, token) {
             remote.call(&self.counters, |s| s.unlock(&n.lock, t)).await;
         }
-        result
     }
 
     /// The provider calls of one flight: reserve, send, judge once, settle; again only while
@@ -214,8 +240,15 @@ impl Inner {
     }
 
     /// Stores a storable answer in both tiers, or shares a non-storable one briefly with
-    /// replicas that wait on this fetch; then tells them.
-    pub(crate) async fn store(&self, key: &CacheKey, answer: &Arc<Answer>, names: Option<&Names>) {
+    /// replicas that wait on this fetch; releases the lock `token` holds and tells them, in the
+    /// same remote step.
+    pub(crate) async fn store(
+        &self,
+        key: &CacheKey,
+        answer: &Arc<Answer>,
+        names: Option<&Names>,
+        token: Option<&str>,
+    ) {
         let keep_for = answer.verdict.keep_for();
         if keep_for.is_some() {
             self.memory.insert(*key, Arc::clone(answer)).await;
@@ -223,22 +256,20 @@ impl Inner {
         let (Some(remote), Some(names)) = (&self.remote, names) else {
             return;
         };
-        match keep_for {
-            Some(ttl) => {
-                let ttl = ttl + self.timing.stale_grace;
-                remote
-                    .write(&self.counters, &names.value, answer, key.provider(), ttl)
-                    .await;
-            }
-            None => {
-                let ttl = self.timing.error_share_ttl;
-                remote
-                    .write(&self.counters, &names.error, answer, key.provider(), ttl)
-                    .await;
-            }
-        }
+        let (name, ttl) = match keep_for {
+            Some(ttl) => (&names.value, ttl + self.timing.stale_grace),
+            None => (&names.error, self.timing.error_share_ttl),
+        };
         remote
-            .call(&self.counters, |s| s.publish(&names.channel))
+            .store_and_unlock(
+                &self.counters,
+                names,
+                name,
+                answer,
+                key.provider(),
+                ttl,
+                token,
+            )
             .await;
     }
 

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use proverka_core::CacheKey;
-
-use super::remote_tier::{LockAttempt, Remote, random_token};
+use super::remote_tier::{LockAttempt, Names, Remote, random_token};
 use crate::remote::RemoteStore;
 use crate::stats::{Counters, bump};
 use crate::{Answer, Clock, FetchOptions};
@@ -72,11 +70,10 @@ pub(crate) struct Protocol<'a> {
 pub(crate) async fn coordinate(
     inner: &Protocol<'_>,
     remote: &Remote,
-    key: &CacheKey,
+    names: &Names,
     options: FetchOptions,
     started: SystemTime,
 ) -> Coordination {
-    let names = remote.names(key);
     let token = random_token();
     let deadline = Instant::now() + inner.max_remote_wait;
     let mut waited = false;

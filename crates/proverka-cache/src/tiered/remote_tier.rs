@@ -15,7 +15,7 @@ use crate::Answer;
 use crate::breaker::Breaker;
 use crate::compress::Dictionaries;
 use crate::envelope::{self, Compression};
-use crate::remote::{BoxFuture, RemoteError, RemoteStore};
+use crate::remote::{BoxFuture, ReadOrLock, RemoteError, RemoteStore};
 use crate::stats::{Counters, bump};
 
 /// The remote tier with its breaker and naming.
@@ -146,27 +146,77 @@ impl Remote {
         }
     }
 
+    /// Reads the value under `name`.
     pub(crate) async fn read(&self, counters: &Counters, name: &str) -> Option<Answer> {
         let bytes = self.call(counters, |s| s.get(name)).await.flatten()?;
+        self.decode(name, &bytes)
+    }
+
+    /// Opens and decompresses a value read under `name`; `None` for one that does not.
+    pub(crate) fn decode(&self, name: &str, bytes: &[u8]) -> Option<Answer> {
         envelope::decode(
-            &bytes,
+            bytes,
             self.encryption.as_ref(),
             name.as_bytes(),
             &self.dictionaries,
         )
     }
 
-    /// Writes `provider`'s answer under `name`, compressed, then sealed.
-    pub(crate) async fn write(
+    /// A miss's first round trip: the entry's value, or the lock taken for `token` when there
+    /// is none. `None` when the tier failed or refused (a refusal, like
+    /// [`try_lock`](Self::try_lock)'s, leaves the breaker alone: the flight's lock protocol
+    /// tells it apart).
+    pub(crate) async fn read_or_lock(
         &self,
         counters: &Counters,
+        names: &Names,
+        token: &str,
+        ttl: Duration,
+    ) -> Option<ReadOrLock> {
+        if !self.breaker.allow() {
+            bump(&counters.remote_errors);
+            bump(&counters.remote_skipped);
+            return None;
+        }
+        match self
+            .store
+            .read_or_lock(&names.value, &names.lock, token, ttl)
+            .await
+        {
+            Ok(found) => {
+                self.breaker.success();
+                Some(found)
+            }
+            Err(e) => {
+                if !e.is_refused() {
+                    self.breaker.failure();
+                }
+                bump(&counters.remote_errors);
+                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
+                None
+            }
+        }
+    }
+
+    /// A miss's second round trip: `provider`'s answer stored under `name` (the entry's value
+    /// or its shared error) for `ttl`, the lock released if `token` holds it, waiting replicas
+    /// told.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn store_and_unlock(
+        &self,
+        counters: &Counters,
+        names: &Names,
         name: &str,
         answer: &Answer,
         provider: Provider,
         ttl: Duration,
+        token: Option<&str>,
     ) {
         let bytes = self.envelope(name, answer, provider);
-        self.call(counters, |s| s.set(name, bytes, ttl)).await;
+        self.call(counters, |s| {
+            s.store_and_unlock(name, bytes, ttl, &names.lock, token, &names.channel)
+        })
+        .await;
     }
 
     /// `provider`'s answer as stored under `name`: compressed, then sealed.
