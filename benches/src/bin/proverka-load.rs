@@ -8,6 +8,10 @@
 //! - `proverka-load misses BASE_URL N FIRST`: N distinct NPD queries (INNs from FIRST on), one
 //!   after the other, each a paid miss; prints the latency percentiles (the store of record's
 //!   cost on the miss path, `benches/load/paid-miss.sh`).
+//! - `proverka-load fleet BASE_URLS N REPEAT FIRST CONCURRENCY`: N distinct NPD queries (INNs
+//!   from FIRST on) over comma-separated proxies round robin, each asked REPEAT times in a row
+//!   (at once, on different proxies), CONCURRENCY at a time; prints the rate, p50, p99 and the
+//!   status counts (`benches/load/fleet.sh`).
 //! - `proverka-load wide BASE_URL N BYTES CONCURRENCY`: N distinct FSSP `legal` queries whose
 //!   query strings are about BYTES long (a long address), CONCURRENCY at a time; prints the
 //!   time and the status counts (what memory the proxy holds for them,
@@ -85,7 +89,7 @@ fn zipf_sample(n: u64, total: u64, seed: u64) -> Vec<u64> {
         .collect()
 }
 
-async fn run(urls: Vec<String>, concurrency: usize) -> (f64, BTreeMap<String, usize>) {
+async fn run(urls: Vec<String>, concurrency: usize) -> (f64, BTreeMap<String, usize>, Vec<f64>) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .timeout(std::time::Duration::from_secs(600))
@@ -99,9 +103,11 @@ async fn run(urls: Vec<String>, concurrency: usize) -> (f64, BTreeMap<String, us
             let (client, urls, next) = (client.clone(), Arc::clone(&urls), Arc::clone(&next));
             tokio::spawn(async move {
                 let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                let mut took = Vec::new();
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(url) = urls.get(i) else { break };
+                    let sent = Instant::now();
                     let label = match client.get(url).send().await {
                         Ok(r) => {
                             let status = r.status().as_u16().to_string();
@@ -110,19 +116,24 @@ async fn run(urls: Vec<String>, concurrency: usize) -> (f64, BTreeMap<String, us
                         }
                         Err(_) => "error".to_owned(),
                     };
+                    took.push(sent.elapsed().as_secs_f64() * 1000.0);
                     *counts.entry(label).or_insert(0) += 1;
                 }
-                counts
+                (counts, took)
             })
         })
         .collect();
     let mut all = BTreeMap::new();
+    let mut took = Vec::new();
     for w in workers {
-        for (k, v) in w.await.unwrap_or_default() {
+        let (counts, times) = w.await.unwrap_or_default();
+        for (k, v) in counts {
             *all.entry(k).or_insert(0) += v;
         }
+        took.extend(times);
     }
-    (started.elapsed().as_secs_f64(), all)
+    took.sort_by(f64::total_cmp);
+    (started.elapsed().as_secs_f64(), all, took)
 }
 
 /// A valid 12-digit individual INN whose first ten digits are `ten`.
@@ -190,6 +201,7 @@ async fn main() -> std::process::ExitCode {
             }
         };
     }
+    let mut fleet = false;
     let (urls, concurrency) = match args.first().map(String::as_str) {
         Some("burst") if args.len() == 3 && loopback(&args[1]) => {
             let n = parse(2).unwrap_or(200) as usize;
@@ -208,6 +220,28 @@ async fn main() -> std::process::ExitCode {
                 .collect();
             (urls, concurrency as usize)
         }
+        // Distinct NPD queries over several proxies, round robin: each asked `repeat` times
+        // in a row (so at once, on different replicas).
+        Some("fleet") if args.len() == 6 && args[1].split(',').all(loopback) => {
+            let bases: Vec<&str> = args[1].split(',').collect();
+            let (n, repeat, first, concurrency) = (
+                parse(2).unwrap_or(1000),
+                parse(3).unwrap_or(1).max(1),
+                parse(4).unwrap_or(1),
+                parse(5).unwrap_or(64) as usize,
+            );
+            let urls = (0..n * repeat)
+                .map(|i| {
+                    format!(
+                        "{}/parser/nalog_npd_api/?inn={}&date=2024-02-01",
+                        bases[i as usize % bases.len()],
+                        inn(first + i / repeat)
+                    )
+                })
+                .collect();
+            fleet = true;
+            (urls, concurrency)
+        }
         Some("wide") if args.len() == 5 && loopback(&args[1]) => {
             let (n, bytes, concurrency) = (
                 parse(2).unwrap_or(40_000),
@@ -219,15 +253,29 @@ async fn main() -> std::process::ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: proverka-load burst URL N | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED | misses BASE_URL N FIRST | wide BASE_URL N BYTES CONCURRENCY (loopback URLs only)"
+                "usage: proverka-load burst URL N | fleet BASE_URL[,BASE_URL…] N REPEAT FIRST CONCURRENCY | zipf BASE_URL TOTAL DISTINCT CONCURRENCY SEED | misses BASE_URL N FIRST | wide BASE_URL N BYTES CONCURRENCY (loopback URLs only)"
             );
             return std::process::ExitCode::from(2);
         }
     };
-    let (secs, counts) = run(urls, concurrency).await;
+    let total = urls.len();
+    let (secs, counts, took) = run(urls, concurrency).await;
     let statuses: Vec<String> = counts.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    let at = |q: f64| {
+        took.get(((took.len().max(1) - 1) as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     #[allow(clippy::print_stdout)]
-    {
+    if fleet {
+        println!(
+            "seconds={secs:.3} rps={:.0} p50_ms={:.2} p99_ms={:.2} statuses={}",
+            total as f64 / secs,
+            at(0.5),
+            at(0.99),
+            statuses.join(",")
+        );
+    } else {
         println!("seconds={secs:.3} statuses={}", statuses.join(","));
     }
     std::process::ExitCode::SUCCESS
