@@ -97,7 +97,8 @@ if [[ " $PARTS " == *" miss "* ]]; then
     done
   done
   keys=$(redis-cli -p "$RP" dbsize)
-  bytes=$(redis-cli -p "$RP" --scan --pattern '*:v' | head -1000 | while read -r k; do redis-cli -p "$RP" strlen "$k"; done | python3 -c 'import sys; v=[int(x) for x in sys.stdin if x.strip()]; print(round(sum(v)/max(len(v),1)))')
+  redis-cli -p "$RP" --scan --pattern '*:v' >"$WORK/keys"
+  bytes=$(sed -n 1,1000p "$WORK/keys" | while read -r k; do redis-cli -p "$RP" strlen "$k"; done | python3 -c 'import sys; v=[int(x) for x in sys.stdin if x.strip()]; print(round(sum(v)/max(len(v),1)))')
   body=$(curl -s "http://127.0.0.1:$PM/parser/nalog_npd_api/?inn=500100732259&date=2024-02-01" | wc -c)
   median() { python3 -c 'import sys,statistics; print(statistics.median([float(x) for x in sys.argv[1:]]))' "$@"; }
   echo "   Redis holds $keys keys; a value averages $bytes bytes for an NPD answer of $body bytes"
@@ -181,6 +182,6 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   wait "$load"
   fo_calls=$(( $(npd_calls) - before ))
   echo "== failover (replica on $replica_port took over master $master_port): $(cat "$WORK/failover.out"); provider calls $fo_calls for $((N * 2)) distinct queries; recovered in $(python3 -c "print(round($t1-$t0,2))") s"
-  failed=$(sed -E 's/.*statuses=//' "$WORK/failover.out" | tr ',' '\n' | grep -v '^200:' | awk -F: '{s+=$2} END{print s+0}')
+  failed=$(sed -E 's/.*statuses=//' "$WORK/failover.out" | tr ',' '\n' | awk -F: '$1!="200"{s+=$2} END{print s+0}')
   echo "SUMMARY cluster: cold burst $calls calls for $N queries asked 3x; tier-2 $(echo "$warm" | sed -E 's/.*rps=([0-9]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 req\/s p50 \2 ms p99 \3 ms/'); misses $(echo "$misses" | sed -E 's/.*rps=([0-9]+).*/\1/')/s; failover: $failed failed, $((fo_calls - N * 2)) paid twice, recovered in $(python3 -c "print(round($t1-$t0,2))") s"
 fi
