@@ -27,18 +27,9 @@ MIXED_LATENCY_MS=${MIXED_LATENCY_MS:-6000}
 
 die() { echo "compare-nginx: $*" >&2; exit 1; }
 
-need=()
-command -v nginx >/dev/null 2>&1 || need+=(nginx)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ "${#need[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
-      || die "could not install ${need[*]}"
-  else
-    die "missing ${need[*]}: sudo apt-get install -y ${need[*]}"
-  fi
-fi
+# shellcheck source=benches/load/lib.sh
+source benches/load/lib.sh
+install_missing nginx wrk curl || die "the tools above are needed"
 
 echo "== building (release)"
 cargo build --release -q -p proverka-sandbox -p proverka-proxy

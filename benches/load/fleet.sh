@@ -29,18 +29,9 @@ CONCURRENCY=${CONCURRENCY:-96}
 KEY=6f7e6b6f6e6f6d6963732d62656e63682d6b65792d6e6f742d612d7365637265
 
 die() { echo "fleet: $*" >&2; exit 1; }
-need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ "${#need[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
-      || die "could not install ${need[*]}"
-  else
-    die "missing ${need[*]}: sudo apt-get install -y ${need[*]}"
-  fi
-fi
+# shellcheck source=benches/load/lib.sh
+source benches/load/lib.sh
+install_missing redis-server redis-cli:redis-tools wrk curl || die "the tools above are needed"
 
 echo "== building (release)"
 cargo build --release -q -p proverka-sandbox -p proverka-proxy
@@ -58,9 +49,8 @@ wait_http() { for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:
 wait_redis() { for _ in $(seq 1 200); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.05; done; die "redis on $1 does not answer"; }
 
 SB=$(free_port)
-"$BIN/proverka-sandbox" --listen "127.0.0.1:$SB" 2>"$WORK/sandbox.log" & PIDS+=($!)
-wait_http "$SB" /__sandbox/calls
-npd_calls() { curl -s "http://127.0.0.1:$SB/__sandbox/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"].get("npd",0))'; }
+start_sandbox "$SB" "$WORK/sandbox.log" || die "no sandbox"
+PIDS+=("$sandbox_pid")
 
 # start_proxy PORT NAME [ENV…]: a proxy on PORT for the simulator's NPD, its store in tmpfs.
 start_proxy() {
@@ -139,18 +129,18 @@ if [[ " $PARTS " == *" cluster "* ]]; then
     done
   }
   first=7000000000
-  before=$(npd_calls)
+  before=$(npd_calls "$SB")
   cold=$("$BIN/proverka-load" fleet "$BASES" "$N" 3 "$first" "$CONCURRENCY")
-  calls=$(( $(npd_calls) - before ))
+  calls=$(( $(npd_calls "$SB") - before ))
   echo "== cold burst: $N new queries, each asked on all 3 proxies at once: $cold; provider calls $calls (distinct $N)"
   restart_replicas
-  before=$(npd_calls)
+  before=$(npd_calls "$SB")
   warm=$("$BIN/proverka-load" fleet "$BASES" "$N" 1 "$first" "$CONCURRENCY")
-  hit_calls=$(( $(npd_calls) - before ))
+  hit_calls=$(( $(npd_calls "$SB") - before ))
   echo "== tier-2 hits, memory tiers cold (proxies restarted): $warm; provider calls $hit_calls"
-  before=$(npd_calls)
+  before=$(npd_calls "$SB")
   misses=$("$BIN/proverka-load" fleet "$BASES" "$N" 1 $((first + 10 * N)) "$CONCURRENCY")
-  miss_calls=$(( $(npd_calls) - before ))
+  miss_calls=$(( $(npd_calls "$SB") - before ))
   echo "== new misses across the fleet: $misses; provider calls $miss_calls"
   # Failover: a burst of new queries (each asked on every proxy at once); a replica takes over
   # its master in the middle of it.
@@ -162,7 +152,7 @@ if [[ " $PARTS " == *" cluster "* ]]; then
     if redis-cli -p "$p" info replication | tr -d '\r' | grep -q "master_port:$master_port"; then replica_port=$p; fi
   done
   [ -n "$replica_port" ] || die "no replica of $master_port"
-  before=$(npd_calls)
+  before=$(npd_calls "$SB")
   fo_first=$((first + 20 * N))
   "$BIN/proverka-load" fleet "$BASES" $((N * 2)) 3 "$fo_first" "$CONCURRENCY" >"$WORK/failover.out" &
   load=$!
@@ -180,7 +170,7 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   done
   t1=$(date +%s.%N)
   wait "$load"
-  fo_calls=$(( $(npd_calls) - before ))
+  fo_calls=$(( $(npd_calls "$SB") - before ))
   echo "== failover (replica on $replica_port took over master $master_port): $(cat "$WORK/failover.out"); provider calls $fo_calls for $((N * 2)) distinct queries; recovered in $(python3 -c "print(round($t1-$t0,2))") s"
   failed=$(sed -E 's/.*statuses=//' "$WORK/failover.out" | tr ',' '\n' | awk -F: '$1!="200"{s+=$2} END{print s+0}')
   echo "SUMMARY cluster: cold burst $calls calls for $N queries asked 3x; tier-2 $(echo "$warm" | sed -E 's/.*rps=([0-9]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 req\/s p50 \2 ms p99 \3 ms/'); misses $(echo "$misses" | sed -E 's/.*rps=([0-9]+).*/\1/')/s; failover: $failed failed, $((fo_calls - N * 2)) paid twice, recovered in $(python3 -c "print(round($t1-$t0,2))") s"

@@ -1,6 +1,24 @@
 # Shared by the bench scripts that drive the sandbox (source it after `set -euo pipefail` and
 # `cd` to the repository root).
 
+# Installs the Debian packages named after the commands given as `command:package` (or a bare
+# command named as its package) that are missing: as root with apt, else it says what to run.
+install_missing() {
+  local need=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+  done
+  [ "${#need[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
+      && return 0
+    echo "could not install ${need[*]}" >&2
+  else
+    echo "missing ${need[*]}: sudo apt-get install -y ${need[*]}" >&2
+  fi
+  return 1
+}
+
 # Starts target/release/proverka-sandbox on 127.0.0.1:$1 (its stderr in $2), sets
 # $sandbox_pid, and waits until it answers.
 start_sandbox() {

@@ -134,6 +134,11 @@ impl fmt::Debug for RedisStore {
     }
 }
 
+/// A time to live in whole milliseconds, at least one (Redis refuses `PX 0`).
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
 fn err(e: redis::RedisError) -> RemoteError {
     // redis errors can quote the URL (and so a password) on connection failures: keep only
     // the kind and category.
@@ -357,7 +362,7 @@ impl RemoteStore for RedisStore {
         token: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<ReadOrLock, RemoteError>> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = ttl_ms(ttl);
         Box::pin(async move {
             let (found, bytes): (i64, Vec<u8>) = self
                 .run_script(
@@ -384,7 +389,7 @@ impl RemoteStore for RedisStore {
         token: Option<&'a str>,
         channel: &'a str,
     ) -> BoxFuture<'a, Result<(), RemoteError>> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = ttl_ms(ttl);
         Box::pin(async move {
             let _: i64 = self
                 .run_script(
@@ -413,7 +418,7 @@ impl RemoteStore for RedisStore {
         value: Vec<u8>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), RemoteError>> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = ttl_ms(ttl);
         Box::pin(
             self.query(
                 redis::cmd("SET")
@@ -432,7 +437,7 @@ impl RemoteStore for RedisStore {
         token: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, RemoteError>> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = ttl_ms(ttl);
         Box::pin(async move {
             let set: Option<String> = self
                 .query(
@@ -455,7 +460,7 @@ impl RemoteStore for RedisStore {
         token: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, RemoteError>> {
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = ttl_ms(ttl);
         Box::pin(async move {
             let n: i64 = self
                 .query(

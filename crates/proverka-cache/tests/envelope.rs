@@ -21,16 +21,17 @@ fn name_digest(aad: &[u8]) -> [u8; 16] {
     out
 }
 
+/// An answer of one shape, its field names spelled after `family`.
+fn body_of(family: &str, name: &str, debt: u32) -> String {
+    format!(
+        r#"{{"status":200,"{family}_count":1,"{family}_records":[{{"{family}_name":"{name}","{family}_debt":"{debt}.00","{family}_subject":"Исполнительский сбор"}}]}}"#
+    )
+}
+
 /// A dictionary trained on answers of one shape, their field names spelled after `family`.
 fn trained_on(family: &str) -> Vec<u8> {
     let samples: Vec<Vec<u8>> = (0..400)
-        .map(|i| {
-            format!(
-                r#"{{"status":200,"{family}_count":1,"{family}_records":[{{"{family}_name":"Иванов Иван {i}","{family}_debt":"{}.00","{family}_subject":"Исполнительский сбор"}}]}}"#,
-                i * 37
-            )
-            .into_bytes()
-        })
+        .map(|i| body_of(family, &format!("Иванов Иван {i}"), i * 37).into_bytes())
         .collect();
     zstd::dict::from_samples(&samples, 2048).unwrap()
 }
@@ -44,12 +45,8 @@ fn trained() -> Dictionaries {
 
 /// An answer of the shape [`trained_on`] learnt.
 fn shaped(family: &str, i: u32) -> Answer {
-    let body = format!(
-        r#"{{"status":200,"{family}_count":1,"{family}_records":[{{"{family}_name":"Петров Пётр {i}","{family}_debt":"{}.00","{family}_subject":"Исполнительский сбор"}}]}}"#,
-        i * 11
-    );
     Answer {
-        raw: RawAnswer::json(body),
+        raw: RawAnswer::json(body_of(family, &format!("Петров Пётр {i}"), i * 11)),
         verdict: Verdict::Answer {
             billed: Billed::Yes(None),
             keep_for: Duration::from_secs(3600),

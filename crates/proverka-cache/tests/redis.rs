@@ -309,8 +309,7 @@ async fn turns_are_shared_by_replicas_through_redis() {
         Some(Duration::ZERO)
     );
     // A queue is named by its own kind, hashed, never by a query's key or a provider.
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = admin(&redis).await;
     let names: Vec<String> = redis::cmd("KEYS")
         .arg("*")
         .query_async(&mut conn)
@@ -380,12 +379,17 @@ async fn a_wrong_password_is_told_from_an_outage() {
     assert_eq!(none.remote_status().await, RemoteStatus::Unauthorized);
 }
 
+/// A connection of the test's own to `redis` (counting, flushing scripts).
+async fn admin(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(redis.url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
 /// The commands Redis ran since its counters were reset, by name (`INFO commandstats`),
 /// without the ones this count itself sends. Commands a script runs count too: a round trip
 /// is an `evalsha` (or any command outside one).
 async fn commands_since_reset(redis: &RedisServer) -> std::collections::BTreeMap<String, u64> {
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = admin(redis).await;
     let info: String = redis::cmd("INFO")
         .arg("commandstats")
         .query_async(&mut conn)
@@ -412,8 +416,7 @@ async fn commands_since_reset(redis: &RedisServer) -> std::collections::BTreeMap
 }
 
 async fn reset_counts(redis: &RedisServer) {
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = admin(redis).await;
     let () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query_async(&mut conn)
@@ -487,8 +490,7 @@ async fn a_restarted_redis_without_the_scripts_is_sent_them_again() {
         .await
         .unwrap();
     // What a restart or a failover to a fresh replica does: the server forgets its scripts.
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = admin(&redis).await;
     let () = redis::cmd("SCRIPT")
         .arg("FLUSH")
         .query_async(&mut conn)
