@@ -13,13 +13,16 @@
 #          every proxy at once: provider calls), tier-2 hits with the proxies' memory cold
 #          (restarted), new misses, and a master failover (`CLUSTER FAILOVER` on a replica)
 #          in the middle of a burst: requests failed, provider calls paid twice (must be 0),
-#          time until a write to the failed-over slots answers again.
+#          time until a write to the failed-over slots answers again. FAILOVER=kill kills the
+#          master (kill -9) instead: its slots go unanswered until the cluster promotes the
+#          replica (cluster-node-timeout 2 s).
 #
 # Installs redis-server and wrk when missing (as root). Prints a SUMMARY line per part.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PARTS=${PARTS:-miss cluster}
+FAILOVER=${FAILOVER:-graceful}
 DURATION=${DURATION:-10s}
 PAIRS=${PAIRS:-3}
 THREADS=${THREADS:-2}
@@ -146,10 +149,9 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   # its master in the middle of it.
   master_port=${NODES[0]}
   replica_port=""
-  master_id=$(redis-cli -p "$master_port" cluster myid | tr -d '\r')
   for p in "${NODES[@]}"; do
-    if redis-cli -p "$p" cluster nodes | tr -d '\r' | awk -v id="$master_id" '$2 ~ /myself/ && $3 ~ /slave/ && $4==id {found=1} END{exit !found}' 2>/dev/null; then replica_port=$p; fi
-    if redis-cli -p "$p" info replication | tr -d '\r' | grep -q "master_port:$master_port"; then replica_port=$p; fi
+    of=$(redis-cli -p "$p" info replication | tr -d '\r' | awk -F: '/^master_port/{print $2}')
+    [ "$of" = "$master_port" ] && replica_port=$p
   done
   [ -n "$replica_port" ] || die "no replica of $master_port"
   before=$(npd_calls "$SB")
@@ -158,9 +160,13 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   load=$!
   sleep 1
   t0=$(date +%s.%N)
-  redis-cli -p "$replica_port" cluster failover >/dev/null
+  if [ "$FAILOVER" = kill ]; then
+    kill -9 "$(redis-cli -p "$master_port" info server | tr -d '\r' | awk -F: '/^process_id/{print $2}')"
+  else
+    redis-cli -p "$replica_port" cluster failover >/dev/null
+  fi
   for _ in $(seq 1 400); do
-    redis-cli -p "$replica_port" role | head -1 | grep -q master && break
+    [ "$(redis-cli -p "$replica_port" role 2>/dev/null | sed -n 1p)" = master ] && break
     sleep 0.025
   done
   # Back when a write to a slot the old master served goes through again.
@@ -171,7 +177,7 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   t1=$(date +%s.%N)
   wait "$load"
   fo_calls=$(( $(npd_calls "$SB") - before ))
-  echo "== failover (replica on $replica_port took over master $master_port): $(cat "$WORK/failover.out"); provider calls $fo_calls for $((N * 2)) distinct queries; recovered in $(python3 -c "print(round($t1-$t0,2))") s"
+  echo "== failover ($FAILOVER: replica on $replica_port took over master $master_port): $(cat "$WORK/failover.out"); provider calls $fo_calls for $((N * 2)) distinct queries; recovered in $(python3 -c "print(round($t1-$t0,2))") s"
   failed=$(sed -E 's/.*statuses=//' "$WORK/failover.out" | tr ',' '\n' | awk -F: '$1!="200"{s+=$2} END{print s+0}')
-  echo "SUMMARY cluster: cold burst $calls calls for $N queries asked 3x; tier-2 $(echo "$warm" | sed -E 's/.*rps=([0-9]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 req\/s p50 \2 ms p99 \3 ms/'); misses $(echo "$misses" | sed -E 's/.*rps=([0-9]+).*/\1/')/s; failover: $failed failed, $((fo_calls - N * 2)) paid twice, recovered in $(python3 -c "print(round($t1-$t0,2))") s"
+  echo "SUMMARY cluster ($FAILOVER failover): cold burst $calls calls for $N queries asked 3x; tier-2 $(echo "$warm" | sed -E 's/.*rps=([0-9]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 req\/s p50 \2 ms p99 \3 ms/'); misses $(echo "$misses" | sed -E 's/.*rps=([0-9]+).*/\1/')/s; failover: $failed failed, $((fo_calls - N * 2)) paid twice, recovered in $(python3 -c "print(round($t1-$t0,2))") s"
 fi
