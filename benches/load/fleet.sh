@@ -151,7 +151,7 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   replica_port=""
   for p in "${NODES[@]}"; do
     of=$(redis-cli -p "$p" info replication | tr -d '\r' | awk -F: '/^master_port/{print $2}')
-    [ "$of" = "$master_port" ] && replica_port=$p
+    if [ "$of" = "$master_port" ]; then replica_port=$p; fi
   done
   [ -n "$replica_port" ] || die "no replica of $master_port"
   before=$(npd_calls "$SB")
