@@ -95,7 +95,7 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), RemoteError>>;
     /// Reads `value` and, only when there is none, takes `lock` for `token` (as
-    /// [`try_lock`](Self::try_lock)), in one step where the store allows: a miss's one round
+    /// [`try_lock`](Self::try_lock)), in one step where the store allows: a miss's lock in one round
     /// trip. The default makes it of the other operations: read, lock, and read again once the
     /// lock is taken (a value stored in between is returned, and the lock given back).
     fn read_or_lock<'a>(
@@ -120,7 +120,7 @@ pub trait RemoteStore: Send + Sync + fmt::Debug {
         })
     }
     /// Writes `value` under `key` for `ttl`, releases `lock` if `token` still holds it, and
-    /// notifies `channel`, in one step where the store allows (a miss's second round trip).
+    /// notifies `channel`, in one step where the store allows (a miss's last round trip).
     /// The lock is released and the channel told even when the write is refused; the write's
     /// error is returned. The default makes it of the other operations.
     #[allow(clippy::too_many_arguments)]

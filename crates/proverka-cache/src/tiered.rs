@@ -9,7 +9,6 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 
 use crate::fetch::Fetch;
-use crate::remote::ReadOrLock;
 use crate::stats::{CacheStats, bump};
 use crate::{CacheStatus, FetchError, FetchOptions, Served, Tier};
 
@@ -25,7 +24,6 @@ pub use builder::TieredCacheBuilder;
 use flight::{Callers, FLIGHT_CALLERS, Flight, FlightGuard, Joined, served, wait};
 use inner::{Inner, Probed};
 pub use probe::{Miss, Probe};
-use remote_tier::random_token;
 pub use turns::Turn;
 
 /// A two-tier cache of provider answers with a single flight per key, in the process and
@@ -247,20 +245,13 @@ impl TieredCache {
     }
 
     /// Reads the tiers for `lookup` once, as a caller about to ask the provider does: a fresh
-    /// answer from memory or Redis, or a [`Miss`] for [`TieredCache::flight_after`]. On Redis the
-    /// read is one round trip that also takes the cross-replica lock when there is no value,
-    /// so the flight that follows goes straight to the provider. A forced refresh reads
-    /// nothing.
+    /// answer from memory or Redis (one `GET`), or a [`Miss`] for [`TieredCache::flight_after`],
+    /// which carries the entry's Redis names so they are computed once a request. A forced
+    /// refresh reads nothing.
     pub async fn probe(&self, lookup: &dyn Lookup, options: FetchOptions) -> Probe {
         let key = lookup.cache_key();
         let inner = &self.inner;
-        let miss = |probed| {
-            Probe::Miss(Miss {
-                key,
-                probed,
-                inner: Arc::clone(inner),
-            })
-        };
+        let miss = |probed| Probe::Miss(Miss { key, probed });
         if options.force_refresh {
             return miss(Probed::default());
         }
@@ -278,41 +269,23 @@ impl TieredCache {
             return miss(Probed::default());
         };
         let names = remote.names(&key);
-        let token = random_token();
-        let found = remote
-            .read_or_lock(&inner.counters, &names, &token, inner.timing.lock_ttl)
-            .await;
-        let lock = match found {
-            Some(ReadOrLock::Value(bytes)) => {
-                if let Some(a) = remote.decode(&names.value, &bytes)
-                    && a.is_fresh(now, options.max_age)
-                {
-                    let answer = Arc::new(a);
-                    inner.memory.insert(key, Arc::clone(&answer)).await;
-                    bump(&inner.counters.hits_remote);
-                    return Probe::Hit(Served {
-                        answer,
-                        status: CacheStatus::Hit(Tier::Remote),
-                    });
-                }
-                None
-            }
-            Some(ReadOrLock::Locked) => {
-                inner.refusing.store(false, Ordering::Relaxed);
-                Some(token)
-            }
-            Some(ReadOrLock::Held) | None => None,
-        };
-        miss(Probed {
-            names: Some(names),
-            lock,
-        })
+        if let Some(a) = remote.read(&inner.counters, &names.value).await
+            && a.is_fresh(now, options.max_age)
+        {
+            let answer = Arc::new(a);
+            inner.memory.insert(key, Arc::clone(&answer)).await;
+            bump(&inner.counters.hits_remote);
+            return Probe::Hit(Served {
+                answer,
+                status: CacheStatus::Hit(Tier::Remote),
+            });
+        }
+        miss(Probed { names: Some(names) })
     }
 
-    /// Joins the key's flight or leads a new one after [`TieredCache::probe`] found no answer:
-    /// the flight uses what the read left (the entry's names, the lock it took). A caller that
-    /// joins a flight of this process instead gives its lock back. `make` builds the [`Fetch`]
-    /// only if this caller leads.
+    /// Joins the key's flight or leads a new one after [`TieredCache::probe`] found no answer,
+    /// with the names the read computed. `make` builds the [`Fetch`] only if this caller
+    /// leads.
     ///
     /// # Errors
     /// As [`TieredCache::get_or_fetch`].
@@ -351,18 +324,11 @@ impl TieredCache {
     ) -> Result<Served, FetchError> {
         let key = lookup.cache_key();
         // A probe of another key (a lookup wrapped under a new key since) is of no use here.
-        if let Some(m) = miss.take_if(|m| m.key != key) {
-            m.release().await;
-        }
+        miss.take_if(|m| m.key != key);
         // Join the key's flight while there is one; a caller leads at most once.
         let (rx, tx, guard, seat) = loop {
             match self.join_or_lead(key) {
                 Joined::Waiting(rx, seat) => {
-                    // Another caller of this process flies: a lock this caller's read took is
-                    // given back, so that flight (waiting on it) can take it.
-                    if let Some(m) = miss.take() {
-                        m.release().await;
-                    }
                     bump(&self.inner.counters.coalesced);
                     let result = wait(rx).await;
                     drop(seat);
@@ -378,8 +344,7 @@ impl TieredCache {
             }
         };
         bump(&self.inner.counters.misses);
-        let probed = miss.as_mut().map(Miss::take).unwrap_or_default();
-        drop(miss);
+        let probed = miss.map(|m| m.probed).unwrap_or_default();
         let fetch = make();
         let inner = Arc::clone(&self.inner);
         let callers = seat.callers();

@@ -38,14 +38,14 @@ pub(super) const TAKE_TURN: &str = "local t = redis.call('time') \
 pub(super) const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then \
                       return redis.call('del', KEYS[1]) else return 0 end";
 
-/// A miss's first round trip: the value, or (only when there is none) the lock taken for
+/// A miss's read-and-lock: the value, or (only when there is none) the lock taken for
 /// ARGV[1] for ARGV[2] ms. Returns `{1, value}`, `{2, ''}` (locked) or `{3, ''}` (held).
 pub(super) const READ_OR_LOCK: &str = "local v = redis.call('get', KEYS[1]) \
                             if v then return {1, v} end \
                             if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then \
                               return {2, ''} end \
                             return {3, ''}";
-/// A miss's second round trip: the value stored (ARGV[1] for ARGV[2] ms), the lock released
+/// A miss's store: the value stored (ARGV[1] for ARGV[2] ms), the lock released
 /// if token ARGV[3] (empty: none) holds it, channel ARGV[4] told. The lock is released and
 /// the channel told even when the write is refused (OOM); the refusal is the reply.
 pub(super) const STORE_AND_UNLOCK: &str = "local ok = redis.pcall('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) \

@@ -12,13 +12,11 @@ use super::lock::{Coordination, Protocol, coordinate, spawn_renewal};
 use super::remote_tier::{Names, Remote};
 
 /// What the caller's read left a flight ([`TieredCache::probe`](crate::TieredCache::probe)):
-/// the entry's names, and the cross-replica lock if the read took it.
+/// the entry's names, so they are computed once a request.
 #[derive(Default)]
 pub(crate) struct Probed {
     /// The entry's remote names, if the read computed them.
     pub(crate) names: Option<Names>,
-    /// The lock's token, if the read took it (no value was there at that moment).
-    pub(crate) lock: Option<String>,
 }
 use super::turns::TurnQueues;
 use crate::fetch::{Fetch, ProviderCall};
@@ -90,8 +88,7 @@ impl Inner {
         Some((answer, Tier::Remote))
     }
 
-    /// A flight's whole life: re-check memory, coordinate with replicas (unless the caller's
-    /// read took the lock already), then reserve, send, judge, settle and retry what is free;
+    /// A flight's whole life: re-check memory, coordinate with replicas, then reserve, send, judge, settle and retry what is free;
     /// store and share.
     pub(crate) async fn resolve(
         &self,
@@ -107,7 +104,6 @@ impl Inner {
             (Some(remote), None) => Some(remote.names(key)),
             (_, names) => names,
         };
-        let mut token = probed.lock;
         // A flight that ended between this caller's read and its start has stored its answer
         // in memory before it left the map: an in-process check, no remote read.
         if !options.force_refresh
@@ -115,13 +111,11 @@ impl Inner {
             && a.is_fresh(self.clock.now(), options.max_age)
         {
             bump(&self.counters.hits_memory);
-            self.unlock(names.as_ref(), token.as_deref()).await;
             return Ok((a, Source::Tier(Tier::Memory)));
         }
         let started = self.clock.now();
-        if token.is_none()
-            && let (Some(remote), Some(n)) = (&self.remote, &names)
-        {
+        let mut token = None;
+        if let (Some(remote), Some(n)) = (&self.remote, &names) {
             match coordinate(&self.protocol(), remote, n, options, started).await {
                 Coordination::Done(answer) => {
                     if answer.verdict.keep_for().is_some() {

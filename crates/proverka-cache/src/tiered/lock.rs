@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::remote_tier::{LockAttempt, Names, Remote, random_token};
+use super::remote_tier::{LockAttempt, Names, Remote, lock_token};
 use crate::remote::RemoteStore;
 use crate::stats::{Counters, bump};
 use crate::{Answer, Clock, FetchOptions};
@@ -65,6 +65,34 @@ pub(crate) struct Protocol<'a> {
     pub(crate) max_remote_wait: Duration,
 }
 
+/// Whether a lock write took (`Ok`), or what the flight does instead: fetch without Redis
+/// when it cannot be reached (the documented fallback), refuse when it refuses writes and
+/// nobody holds the lock (another replica may be calling unseen).
+async fn answered(
+    inner: &Protocol<'_>,
+    remote: &Remote,
+    names: &Names,
+    attempt: LockAttempt,
+) -> Result<bool, Coordination> {
+    match attempt {
+        LockAttempt::Answered(taken) => {
+            inner.refusing.store(false, Ordering::Relaxed);
+            Ok(taken)
+        }
+        // Redis down: the documented fallback, serve without it.
+        LockAttempt::Unreachable | LockAttempt::Found(_) => Err(Coordination::Fetch(None)),
+        LockAttempt::Refused => {
+            inner.refusing.store(true, Ordering::Relaxed);
+            bump(&inner.counters.remote_errors);
+            // A lock taken before Redis filled up is still there: wait on its holder.
+            match remote.call(inner.counters, |s| s.exists(&names.lock)).await {
+                Some(true) => Ok(false),
+                _ => Err(Coordination::Refused),
+            }
+        }
+    }
+}
+
 /// The cross-replica protocol: take the lock and fetch, or wait for the holder's answer
 /// (notified by pub/sub, polled as a fallback), taking over if its lock lapses.
 pub(crate) async fn coordinate(
@@ -74,39 +102,48 @@ pub(crate) async fn coordinate(
     options: FetchOptions,
     started: SystemTime,
 ) -> Coordination {
-    let token = random_token();
+    let token = lock_token();
     let deadline = Instant::now() + inner.max_remote_wait;
     let mut waited = false;
     let counters = inner.counters;
     // A forced refresh accepts only answers fetched after it started.
     let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
     loop {
-        let taken = match remote
-            .try_lock(counters, &names.lock, &token, inner.lock_ttl)
+        // The value, or the lock when there is none, in one atomic step: no value stored by
+        // another replica can slip in between.
+        let (taken, reread) = match remote
+            .read_or_lock(counters, names, &token, inner.lock_ttl)
             .await
         {
-            LockAttempt::Answered(taken) => {
-                inner.refusing.store(false, Ordering::Relaxed);
-                taken
-            }
-            // Redis down: the documented fallback, serve without it.
-            LockAttempt::Unreachable => return Coordination::Fetch(None),
-            LockAttempt::Refused => {
-                inner.refusing.store(true, Ordering::Relaxed);
-                bump(&counters.remote_errors);
-                // A lock taken before Redis filled up is still there: wait on its holder.
-                match remote.call(counters, |s| s.exists(&names.lock)).await {
-                    Some(true) => false,
-                    _ => return Coordination::Refused,
+            LockAttempt::Found(bytes) => match remote.decode(&names.value, &bytes) {
+                Some(a) if recent(&a) && a.is_fresh(inner.clock.now(), options.max_age) => {
+                    inner.refusing.store(false, Ordering::Relaxed);
+                    return Coordination::Done(Arc::new(a));
                 }
-            }
+                // A value this caller cannot use (too old for it, or one it must refresh):
+                // the lock is taken regardless, and the value read again once it is.
+                _ => {
+                    let attempt = remote
+                        .try_lock(counters, &names.lock, &token, inner.lock_ttl)
+                        .await;
+                    match answered(inner, remote, names, attempt).await {
+                        Ok(taken) => (taken, true),
+                        Err(decided) => return decided,
+                    }
+                }
+            },
+            attempt => match answered(inner, remote, names, attempt).await {
+                Ok(taken) => (taken, false),
+                Err(decided) => return decided,
+            },
         };
         if taken {
             if waited {
                 bump(&counters.lock_takeovers);
             }
             // Another replica may have stored the answer just before we took the lock.
-            if let Some(a) = remote.read(counters, &names.value).await
+            if reread
+                && let Some(a) = remote.read(counters, &names.value).await
                 && recent(&a)
                 && a.is_fresh(inner.clock.now(), options.max_age)
             {

@@ -1,7 +1,8 @@
 //! The remote tier as the cache uses it: its breaker, its naming (keyed hashes), reads and
 //! writes of envelopes, and lock writes that tell a refusal from an outage.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chacha20poly1305::aead::OsRng;
@@ -36,14 +37,25 @@ pub(crate) struct Names {
     pub(crate) channel: String,
 }
 
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A token naming one holder of a cross-replica lock.
+pub(crate) fn lock_token() -> String {
+    // A lock's token only has to be unique to its holder: 8 random bytes drawn once a process
+    // (no other process shares them) and a counter (no other flight of it shares that), so a
+    // miss pays no system call for it.
+    static PROCESS: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let process = PROCESS.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        OsRng.fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    });
+    format!("{process}{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// What a lock write came to.
 pub(crate) enum LockAttempt {
+    /// The entry's value was there (read in the same step): no lock was taken.
+    Found(Vec<u8>),
     /// Redis answered: taken, or held by another replica.
     Answered(bool),
     /// Redis answered with a refusal (OOM, READONLY).
@@ -128,22 +140,8 @@ impl Remote {
             bump(&counters.remote_skipped);
             return LockAttempt::Unreachable;
         }
-        match self.store.try_lock(lock, token, ttl).await {
-            Ok(taken) => {
-                self.breaker.success();
-                LockAttempt::Answered(taken)
-            }
-            Err(e) if e.is_refused() => {
-                tracing::warn!(error = %e, "Redis refuses the lock write; not paying blindly");
-                LockAttempt::Refused
-            }
-            Err(e) => {
-                self.breaker.failure();
-                bump(&counters.remote_errors);
-                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
-                LockAttempt::Unreachable
-            }
-        }
+        let taken = self.store.try_lock(lock, token, ttl).await;
+        self.attempted(counters, taken.map(LockAttempt::Answered))
     }
 
     /// Reads the value under `name`.
@@ -162,43 +160,59 @@ impl Remote {
         )
     }
 
-    /// A miss's first round trip: the entry's value, or the lock taken for `token` when there
-    /// is none. `None` when the tier failed or refused (a refusal, like
-    /// [`try_lock`](Self::try_lock)'s, leaves the breaker alone: the flight's lock protocol
-    /// tells it apart).
+    /// The entry's value or, when there is none, the lock taken for `token`, in one step:
+    /// counted and told apart as [`try_lock`](Self::try_lock) does.
     pub(crate) async fn read_or_lock(
         &self,
         counters: &Counters,
         names: &Names,
         token: &str,
         ttl: Duration,
-    ) -> Option<ReadOrLock> {
+    ) -> LockAttempt {
         if !self.breaker.allow() {
             bump(&counters.remote_errors);
             bump(&counters.remote_skipped);
-            return None;
+            return LockAttempt::Unreachable;
         }
-        match self
+        let found = self
             .store
             .read_or_lock(&names.value, &names.lock, token, ttl)
-            .await
-        {
-            Ok(found) => {
+            .await;
+        self.attempted(
+            counters,
+            found.map(|found| match found {
+                ReadOrLock::Value(bytes) => LockAttempt::Found(bytes),
+                ReadOrLock::Locked => LockAttempt::Answered(true),
+                ReadOrLock::Held => LockAttempt::Answered(false),
+            }),
+        )
+    }
+
+    /// A lock write's result through the breaker: a refusal is the caller's to count.
+    fn attempted(
+        &self,
+        counters: &Counters,
+        result: Result<LockAttempt, RemoteError>,
+    ) -> LockAttempt {
+        match result {
+            Ok(attempt) => {
                 self.breaker.success();
-                Some(found)
+                attempt
+            }
+            Err(e) if e.is_refused() => {
+                tracing::warn!(error = %e, "Redis refuses the lock write; not paying blindly");
+                LockAttempt::Refused
             }
             Err(e) => {
-                if !e.is_refused() {
-                    self.breaker.failure();
-                }
+                self.breaker.failure();
                 bump(&counters.remote_errors);
                 tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
-                None
+                LockAttempt::Unreachable
             }
         }
     }
 
-    /// A miss's second round trip: `provider`'s answer stored under `name` (the entry's value
+    /// A miss's last round trip: `provider`'s answer stored under `name` (the entry's value
     /// or its shared error) for `ttl`, the lock released if `token` holds it, waiting replicas
     /// told.
     #[allow(clippy::too_many_arguments)]
