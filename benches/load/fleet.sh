@@ -48,6 +48,19 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A port for a cluster node: its bus listens 10000 higher, so both must be free and below 65536.
+free_node_port() {
+  python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 45000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+        print(p); break
+    except OSError:
+        pass'
+}
 wait_http() { for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 0.05; done; die "nothing answers on $1$2"; }
 wait_redis() { for _ in $(seq 1 200); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.05; done; die "redis on $1 does not answer"; }
 
@@ -104,7 +117,7 @@ if [[ " $PARTS " == *" cluster "* ]]; then
   command -v redis-cli >/dev/null || die "redis-cli missing"
   NODES=(); NODE_PIDS=()
   for i in 1 2 3 4 5 6; do
-    p=$(free_port); mkdir -p "$WORK/node$p"
+    p=$(free_node_port); mkdir -p "$WORK/node$p"
     (cd "$WORK/node$p" && exec redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
       --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' --appendonly no \
       >"$WORK/node$p/log" 2>&1) & PIDS+=($!)
