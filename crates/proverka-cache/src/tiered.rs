@@ -10,7 +10,7 @@ use tracing::Instrument as _;
 
 use crate::fetch::Fetch;
 use crate::stats::{CacheStats, bump};
-use crate::{CacheStatus, FetchError, FetchOptions, Served, Tier};
+use crate::{CacheStatus, FetchError, FetchOptions, Served};
 
 mod builder;
 mod flight;
@@ -97,7 +97,7 @@ impl TieredCache {
     }
 
     async fn cached_by_key(&self, key: &CacheKey, max_age: Option<Duration>) -> Option<Served> {
-        let (answer, tier) = self.inner.fresh_in_tiers(key, max_age).await?;
+        let (answer, tier) = self.inner.fresh_in_tiers(key, max_age, None).await?;
         Some(Served {
             answer,
             status: CacheStatus::Hit(tier),
@@ -255,32 +255,17 @@ impl TieredCache {
         if options.force_refresh {
             return miss(Probed::default());
         }
-        let now = inner.clock.now();
-        if let Some(a) = inner.memory.get(&key).await
-            && a.is_fresh(now, options.max_age)
+        let names = inner.remote.as_ref().map(|r| r.names(&key));
+        if let Some((answer, tier)) = inner
+            .fresh_in_tiers(&key, options.max_age, names.as_ref())
+            .await
         {
-            bump(&inner.counters.hits_memory);
-            return Probe::Hit(Served {
-                answer: a,
-                status: CacheStatus::Hit(Tier::Memory),
-            });
-        }
-        let Some(remote) = &inner.remote else {
-            return miss(Probed::default());
-        };
-        let names = remote.names(&key);
-        if let Some(a) = remote.read(&inner.counters, &names.value).await
-            && a.is_fresh(now, options.max_age)
-        {
-            let answer = Arc::new(a);
-            inner.memory.insert(key, Arc::clone(&answer)).await;
-            bump(&inner.counters.hits_remote);
             return Probe::Hit(Served {
                 answer,
-                status: CacheStatus::Hit(Tier::Remote),
+                status: CacheStatus::Hit(tier),
             });
         }
-        miss(Probed { names: Some(names) })
+        miss(Probed { names })
     }
 
     /// Joins the key's flight or leads a new one after [`TieredCache::probe`] found no answer,

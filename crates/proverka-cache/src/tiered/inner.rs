@@ -62,11 +62,13 @@ impl Inner {
         }
     }
 
-    /// A fresh answer (no older than `max_age`) in memory or, refilling memory, the remote tier.
+    /// A fresh answer (no older than `max_age`) in memory or, refilling memory, the remote tier
+    /// (read under `names`, computed here when not given).
     pub(crate) async fn fresh_in_tiers(
         &self,
         key: &CacheKey,
         max_age: Option<Duration>,
+        names: Option<&Names>,
     ) -> Option<(Arc<Answer>, Tier)> {
         let now = self.clock.now();
         if let Some(a) = self.memory.get(key).await
@@ -76,9 +78,10 @@ impl Inner {
             return Some((a, Tier::Memory));
         }
         let remote = self.remote.as_ref()?;
-        let answer = remote
-            .read(&self.counters, &remote.names(key).value)
-            .await?;
+        let answer = match names {
+            Some(n) => remote.read(&self.counters, &n.value).await,
+            None => remote.read(&self.counters, &remote.names(key).value).await,
+        }?;
         if !answer.is_fresh(now, max_age) {
             return None;
         }

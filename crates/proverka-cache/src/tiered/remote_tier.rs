@@ -135,13 +135,11 @@ impl Remote {
         token: &str,
         ttl: Duration,
     ) -> LockAttempt {
-        if !self.breaker.allow() {
-            bump(&counters.remote_errors);
-            bump(&counters.remote_skipped);
-            return LockAttempt::Unreachable;
-        }
-        let taken = self.store.try_lock(lock, token, ttl).await;
-        self.attempted(counters, taken.map(LockAttempt::Answered))
+        let taken = async {
+            let taken = self.store.try_lock(lock, token, ttl).await?;
+            Ok(LockAttempt::Answered(taken))
+        };
+        self.attempted(counters, taken).await
     }
 
     /// Reads the value under `name`.
@@ -169,32 +167,33 @@ impl Remote {
         token: &str,
         ttl: Duration,
     ) -> LockAttempt {
+        let found = async {
+            let found = self
+                .store
+                .read_or_lock(&names.value, &names.lock, token, ttl)
+                .await?;
+            Ok(match found {
+                ReadOrLock::Value(bytes) => LockAttempt::Found(bytes),
+                ReadOrLock::Locked => LockAttempt::Answered(true),
+                ReadOrLock::Held => LockAttempt::Answered(false),
+            })
+        };
+        self.attempted(counters, found).await
+    }
+
+    /// A lock write through the breaker (skipped while it is open): a refusal is the caller's
+    /// to count.
+    async fn attempted(
+        &self,
+        counters: &Counters,
+        write: impl Future<Output = Result<LockAttempt, RemoteError>>,
+    ) -> LockAttempt {
         if !self.breaker.allow() {
             bump(&counters.remote_errors);
             bump(&counters.remote_skipped);
             return LockAttempt::Unreachable;
         }
-        let found = self
-            .store
-            .read_or_lock(&names.value, &names.lock, token, ttl)
-            .await;
-        self.attempted(
-            counters,
-            found.map(|found| match found {
-                ReadOrLock::Value(bytes) => LockAttempt::Found(bytes),
-                ReadOrLock::Locked => LockAttempt::Answered(true),
-                ReadOrLock::Held => LockAttempt::Answered(false),
-            }),
-        )
-    }
-
-    /// A lock write's result through the breaker: a refusal is the caller's to count.
-    fn attempted(
-        &self,
-        counters: &Counters,
-        result: Result<LockAttempt, RemoteError>,
-    ) -> LockAttempt {
-        match result {
+        match write.await {
             Ok(attempt) => {
                 self.breaker.success();
                 attempt
