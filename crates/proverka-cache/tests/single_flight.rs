@@ -527,3 +527,27 @@ async fn a_probe_takes_no_lock_so_a_caller_refused_after_it_holds_nobody_up() {
     ));
     assert_eq!(upstream.calls(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_waiting_on_another_s_unreadable_answer_gets_it_and_sends_nothing() {
+    let store = MemoryStore::new();
+    let (a, b) = (shared_cache(&store), shared_cache(&store));
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("billed unknown across replicas");
+    // Replica a's call comes back unreadable after it was sent: billed unknown.
+    let first = common::spawn_caller(&a, &lookup, upstream.answer("BAD body", SLOW));
+    upstream.started(1).await;
+    // Replica b asks meanwhile: it waits on a's flight and gets its result, never re-sending
+    // a query that may have been billed.
+    let waited = upstream
+        .serve(&b, Arc::clone(&lookup), "never sent")
+        .await
+        .unwrap();
+    assert_eq!(&waited.answer.raw.body[..], b"BAD body");
+    assert!(waited.answer.verdict.billed() == proverka_core::Billed::Unknown);
+    let led = first.await.unwrap().unwrap();
+    assert!(led.answer.verdict.billed() == proverka_core::Billed::Unknown);
+    assert_eq!(upstream.calls(), 1);
+    // And it is stored for nobody: the next caller decides to pay again.
+    assert!(b.cached(&*lookup, None).await.is_none());
+}
