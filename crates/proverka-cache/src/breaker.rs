@@ -32,8 +32,20 @@ enum State {
     Open {
         since: SystemTime,
     },
-    /// One probe is out; others skip until it reports.
-    Probing,
+    /// One probe is out since then; others skip until it reports, or until a pause has
+    /// passed without a report (its caller was dropped mid-call): then another probe goes.
+    Probing {
+        since: SystemTime,
+    },
+}
+
+/// The breaker's state and when the failures began, behind a mutex held for a few
+/// instructions at a time.
+#[derive(Debug)]
+struct Status {
+    state: State,
+    /// When the failures going on now began (`None`: the last call succeeded).
+    failing_since: Option<SystemTime>,
 }
 
 /// The breaker's state, behind a mutex held for a few instructions at a time. Its pause is
@@ -42,7 +54,7 @@ enum State {
 pub(crate) struct Breaker {
     config: BreakerConfig,
     clock: Arc<dyn Clock>,
-    state: Mutex<State>,
+    status: Mutex<Status>,
 }
 
 impl Breaker {
@@ -50,51 +62,63 @@ impl Breaker {
         Self {
             config,
             clock,
-            state: Mutex::new(State::Closed { failures: 0 }),
+            status: Mutex::new(Status {
+                state: State::Closed { failures: 0 },
+                failing_since: None,
+            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
+    fn lock(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.status
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// When the failures going on now began, on the cache's clock: `None` while the last call
+    /// to the remote tier succeeded. Calls the open breaker skips do not end it.
+    pub(crate) fn failing_since(&self) -> Option<SystemTime> {
+        self.lock().failing_since
+    }
+
     /// Whether a call may go to the remote tier now.
     pub(crate) fn allow(&self) -> bool {
-        let mut s = self.lock();
+        let mut status = self.lock();
+        let s = &mut status.state;
+        let now = self.clock.now();
         match *s {
             State::Closed { .. } => true,
             // A clock set back (an error from `duration_since`) ends the pause too: the worst
             // case is one early probe, never a breaker stuck open.
-            State::Open { since }
-                if self
-                    .clock
-                    .now()
+            State::Open { since } | State::Probing { since }
+                if now
                     .duration_since(since)
                     .map_or(true, |open| open >= self.config.open_for) =>
             {
-                *s = State::Probing;
+                *s = State::Probing { since: now };
                 true
             }
-            State::Open { .. } | State::Probing => false,
+            State::Open { .. } | State::Probing { .. } => false,
         }
     }
 
     pub(crate) fn success(&self) {
-        *self.lock() = State::Closed { failures: 0 };
+        *self.lock() = Status {
+            state: State::Closed { failures: 0 },
+            failing_since: None,
+        };
     }
 
     pub(crate) fn failure(&self) {
-        let mut s = self.lock();
-        let failures = match *s {
+        let now = self.clock.now();
+        let mut status = self.lock();
+        status.failing_since.get_or_insert(now);
+        let failures = match status.state {
             State::Closed { failures } => failures + 1,
-            State::Open { .. } | State::Probing => self.config.failures_to_open,
+            State::Open { .. } | State::Probing { .. } => self.config.failures_to_open,
         };
-        *s = if failures >= self.config.failures_to_open {
-            State::Open {
-                since: self.clock.now(),
-            }
+        status.state = if failures >= self.config.failures_to_open {
+            State::Open { since: now }
         } else {
             State::Closed { failures }
         };
@@ -131,6 +155,46 @@ mod tests {
         assert!(b.allow());
         b.success();
         assert!(b.allow() && b.allow());
+    }
+
+    #[test]
+    fn the_outage_begins_at_the_first_failure_and_ends_at_a_success() {
+        let clock = Arc::new(crate::ManualClock::default());
+        let b = Breaker::new(
+            BreakerConfig::default(),
+            Arc::clone(&clock) as Arc<dyn Clock>,
+        );
+        assert_eq!(b.failing_since(), None);
+        let began = clock.now();
+        b.failure();
+        clock.advance(Duration::from_secs(5));
+        b.failure();
+        b.failure();
+        // Skipped calls (the breaker open) and later failures do not move its start.
+        assert!(!b.allow());
+        assert_eq!(b.failing_since(), Some(began));
+        b.success();
+        assert_eq!(b.failing_since(), None);
+    }
+
+    #[test]
+    fn a_probe_that_never_reports_does_not_keep_the_breaker_open() {
+        let clock = Arc::new(crate::ManualClock::default());
+        let config = BreakerConfig {
+            failures_to_open: 1,
+            open_for: Duration::from_secs(2),
+        };
+        let b = Breaker::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
+        b.failure();
+        clock.advance(config.open_for);
+        // The probe's caller is dropped mid-call: no success, no failure.
+        assert!(b.allow());
+        assert!(!b.allow(), "one probe at a time");
+        clock.advance(config.open_for);
+        assert!(
+            b.allow(),
+            "another probe once a pause passed without a report"
+        );
     }
 
     #[test]

@@ -83,8 +83,21 @@ fn err(e: redis::RedisError) -> RemoteError {
     {
         return RemoteError::unauthorized(message);
     }
+    // A cluster between a master's death and its replica's promotion (`CLUSTERDOWN`,
+    // `TRYAGAIN`, `MASTERDOWN`, a slot `MOVED` or `ASK`ed elsewhere while the client's map is
+    // stale) or a server loading its data (`LOADING`) answers, but for the moment only: an
+    // outage that passes, not a refusal.
+    let passing = matches!(
+        e.code(),
+        Some("CLUSTERDOWN" | "TRYAGAIN" | "MASTERDOWN" | "MOVED" | "ASK" | "LOADING")
+    );
     // A server error (OOM, READONLY, …) means Redis is there and said no.
-    if e.code().is_some() && !e.is_io_error() && !e.is_timeout() && !e.is_connection_dropped() {
+    if e.code().is_some()
+        && !passing
+        && !e.is_io_error()
+        && !e.is_timeout()
+        && !e.is_connection_dropped()
+    {
         RemoteError::refused(format!("{message}: {}", e.code().unwrap_or_default()))
     } else {
         RemoteError::unreachable(message)

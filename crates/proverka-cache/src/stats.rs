@@ -26,6 +26,9 @@ pub struct CacheStats {
     pub remote_skipped: u64,
     /// Locks taken over from a replica whose lock expired.
     pub lock_takeovers: u64,
+    /// Flights that could not reach the remote tier and waited for it instead of paying
+    /// without the cross-replica lock (`TieredCacheBuilder::outage_wait`).
+    pub outage_waits: u64,
     /// Expired answers served because the provider failed (stale grace).
     pub stale_served: u64,
     /// Bytes held in memory (weighted size of tier 1).
@@ -46,6 +49,7 @@ pub(crate) struct Counters {
     pub(crate) remote_errors: AtomicU64,
     pub(crate) remote_skipped: AtomicU64,
     pub(crate) lock_takeovers: AtomicU64,
+    pub(crate) outage_waits: AtomicU64,
     pub(crate) stale_served: AtomicU64,
 }
 
@@ -67,6 +71,7 @@ impl Counters {
             remote_errors: get(&self.remote_errors),
             remote_skipped: get(&self.remote_skipped),
             lock_takeovers: get(&self.lock_takeovers),
+            outage_waits: get(&self.outage_waits),
             stale_served: get(&self.stale_served),
             bytes_held,
             entries,

@@ -338,13 +338,18 @@ impl TieredCache {
             FLIGHT_CALLERS.scope(
                 callers,
                 async move {
-                    let result = inner.resolve(&key, &*lookup, &fetch, options, probed).await;
+                    let (result, unfinished) =
+                        inner.resolve(&key, &*lookup, &fetch, options, probed).await;
                     // Tier 1 already holds a storable answer: the flight leaves the map first, so
                     // a caller who comes after the result went out reads the answer from memory
                     // or, for a result never stored (an error, billed: unknown), asks anew; only
                     // the callers already waiting share it.
                     drop(guard);
                     tx.send_replace(Some(result));
+                    // What Redis could not take, its callers served, for the other replicas.
+                    if let Some(unfinished) = unfinished {
+                        inner.finish_store(unfinished).await;
+                    }
                 }
                 .in_current_span(),
             ),

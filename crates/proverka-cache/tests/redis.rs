@@ -67,6 +67,57 @@ async fn two_replicas_on_a_three_node_cluster_make_one_fetch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_master_killed_mid_call_costs_no_second_call() {
+    let mut cluster = RedisCluster::start_replicated(3);
+    let urls = cluster.urls();
+    // Replicas with the default lock TTL, breaker and outage wait.
+    let replica = || {
+        let store = RedisStore::cluster(&urls, options()).unwrap();
+        TieredCache::builder().remote(Arc::new(store)).build()
+    };
+    let (a, b) = (replica(), replica());
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("asked while its master dies");
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    // Replica a holds the lock and calls; replica b waits on it.
+    let on_a = common::spawn_caller(
+        &a,
+        &lookup,
+        upstream.answer_when("paid once", Arc::clone(&gate)),
+    );
+    upstream.started(1).await;
+    let on_b = common::spawn_caller(&b, &lookup, upstream.answer("paid twice", Duration::ZERO));
+    common::until("b waits on a's call", || b.stats().remote_waits == 1).await;
+    // The master serving the entry dies (its replica has the lock); the provider then answers.
+    let name = a.remote_value_name(&*lookup).unwrap();
+    // (The cluster comes back from the blocking task: dropping it would stop every node.)
+    let _cluster = tokio::task::spawn_blocking(move || {
+        cluster.kill_master_serving(&name);
+        cluster
+    })
+    .await
+    .unwrap();
+    gate.add_permits(1);
+    let served = on_a.await.unwrap().unwrap();
+    assert_eq!(&served.answer.raw.body[..], b"paid once");
+    // a stores it once the replica is promoted; b, which waited through the failover, gets it.
+    let waited = on_b.await.unwrap().unwrap();
+    assert_eq!(
+        (&waited.answer.raw.body[..], waited.status),
+        (&b"paid once"[..], CacheStatus::Coalesced)
+    );
+    assert_eq!(
+        upstream.calls(),
+        1,
+        "one provider call through the failover"
+    );
+    assert!(
+        b.stats().outage_waits >= 1,
+        "b saw the outage and waited it out"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_holder_is_taken_over_a_live_one_is_not() {
     let redis = RedisServer::start();
     let store = single(&redis);
@@ -89,6 +140,8 @@ async fn redis_dying_mid_run_costs_no_caller_anything() {
             failures_to_open: FAILURES_TO_OPEN,
             open_for: OPEN_FOR,
         })
+        // Misses go on without Redis at once (waiting it out is tested on the cluster).
+        .outage_wait(Duration::ZERO)
         .clock(Arc::clone(&clock) as Arc<dyn Clock>)
         .build();
     let upstream = Upstream::default();

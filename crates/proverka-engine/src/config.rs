@@ -52,6 +52,12 @@ pub struct CacheConfig {
     /// Cross-replica lock TTL (default 10 s).
     #[serde(default = "default_lock_ttl")]
     pub lock_ttl_secs: u64,
+    /// How long a miss that cannot reach Redis waits for it (a failover, a restart) before it
+    /// calls the provider without the cross-replica lock, counted from when Redis began
+    /// failing (default 20 s; 0: never wait). Set it above your cluster's failover time
+    /// (`cluster-node-timeout` plus a few seconds).
+    #[serde(default = "default_outage_wait")]
+    pub outage_wait_secs: u64,
 }
 
 impl CacheConfig {
@@ -106,6 +112,7 @@ impl Default for CacheConfig {
             key_prefix: default_prefix(),
             stale_grace_secs: 0,
             lock_ttl_secs: default_lock_ttl(),
+            outage_wait_secs: default_outage_wait(),
         }
     }
 }
@@ -221,6 +228,9 @@ fn default_prefix() -> String {
 fn default_lock_ttl() -> u64 {
     10
 }
+fn default_outage_wait() -> u64 {
+    20
+}
 fn default_attempts() -> u32 {
     3
 }
@@ -277,6 +287,7 @@ impl CacheConfig {
             .key_prefix(self.key_prefix.clone())
             .stale_grace(Duration::from_secs(self.stale_grace_secs))
             .lock_ttl(Duration::from_secs(self.lock_ttl_secs.max(1)))
+            .outage_wait(Duration::from_secs(self.outage_wait_secs))
             .max_flights(self.max_flights)
             .dictionaries(registry_dictionaries()?);
         // TLS (`rediss://`) with a private CA when one is configured.

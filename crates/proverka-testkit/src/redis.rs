@@ -19,6 +19,23 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// A free port for a Redis Cluster node: its cluster bus listens 10,000 higher, so both must
+/// be free and the bus's below 65,536 (an ephemeral port may be above 55,535).
+///
+/// # Panics
+/// When no such port is found.
+pub fn free_node_port() -> u16 {
+    for _ in 0..1000 {
+        let port = free_port();
+        let port = if port > 45_000 { port - 20_000 } else { port };
+        let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free(port) && free(port + 10_000) {
+            return port;
+        }
+    }
+    panic!("no free port pair for a cluster node");
+}
+
 fn ping(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
@@ -143,9 +160,84 @@ impl RedisCluster {
     /// # Panics
     /// When `redis-server`/`redis-cli` are missing or the cluster does not form.
     pub fn start(n: usize) -> Self {
+        Self::with_replicas(n, 0)
+    }
+
+    /// Starts `masters` (at least 3) cluster-enabled masters with one replica each, and waits
+    /// until every replica has its master's data: a master killed then fails over.
+    ///
+    /// # Panics
+    /// As [`RedisCluster::start`].
+    pub fn start_replicated(masters: usize) -> Self {
+        let cluster = Self::with_replicas(masters * 2, 1);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !cluster.nodes.iter().all(|n| {
+            let info = redis_cli(n.port(), &["info", "replication"]);
+            !info.contains("role:slave") || info.contains("master_link_status:up")
+        }) {
+            assert!(Instant::now() < deadline, "the replicas did not sync");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
+    }
+
+    /// Kills (SIGKILL) the master that serves `key`'s slot, after making sure its replica has
+    /// every write so far (`WAIT`); the cluster promotes the replica after its node timeout
+    /// (2 s here). Returns the killed node's port.
+    ///
+    /// # Panics
+    /// When no live master serves the slot.
+    pub fn kill_master_serving(&mut self, key: &str) -> u16 {
+        let any = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .map(RedisServer::port);
+        let any = any.expect("a live node");
+        let slot: u16 = redis_cli(any, &["cluster", "keyslot", key])
+            .trim()
+            .parse()
+            .expect("a slot number");
+        let nodes = redis_cli(any, &["cluster", "nodes"]);
+        let port = nodes
+            .lines()
+            .filter(|line| {
+                let fields: Vec<&str> = line.split(' ').collect();
+                fields.get(2).is_some_and(|flags| flags.contains("master"))
+                    && !fields.get(2).is_some_and(|flags| flags.contains("fail"))
+                    && fields.iter().skip(8).any(|range| {
+                        let mut ends = range.split('-').map(str::parse::<u16>);
+                        match (ends.next(), ends.next()) {
+                            (Some(Ok(lo)), Some(Ok(hi))) => (lo..=hi).contains(&slot),
+                            (Some(Ok(one)), None) => one == slot,
+                            _ => false,
+                        }
+                    })
+            })
+            .find_map(|line| {
+                let addr = line.split(' ').nth(1)?;
+                addr.split('@')
+                    .next()?
+                    .rsplit(':')
+                    .next()?
+                    .parse::<u16>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no master serves slot {slot}"));
+        redis_cli(port, &["wait", "1", "2000"]);
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.port() == port)
+            .expect("the master is one of the cluster's nodes");
+        node.stop();
+        port
+    }
+
+    fn with_replicas(n: usize, replicas: usize) -> Self {
         let nodes: Vec<RedisServer> = (0..n)
             .map(|_| {
-                let port = free_port();
+                let port = free_node_port();
                 let conf = format!("nodes-{port}.conf");
                 RedisServer::start_with(
                     port,
@@ -168,7 +260,7 @@ impl RedisCluster {
             .arg("--cluster")
             .arg("create")
             .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -200,6 +292,16 @@ impl RedisCluster {
     pub fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(RedisServer::url).collect()
     }
+}
+
+/// `redis-cli -p port args…`'s output (empty when it cannot run).
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
 }
 
 /// A `redis-server` that also speaks TLS, on a second port, with a certificate for

@@ -46,6 +46,7 @@ impl Default for TieredCacheBuilder {
                 stale_grace: Duration::ZERO,
                 lock_ttl: Duration::from_secs(10),
                 max_remote_wait: Duration::from_secs(900),
+                outage_wait: Duration::from_secs(20),
                 error_share_ttl: Duration::from_secs(10),
             },
             retry: RetryPolicy::NEVER,
@@ -120,6 +121,19 @@ impl TieredCacheBuilder {
     /// Default 15 minutes (a provider call can take 400 s).
     pub fn max_remote_wait(mut self, wait: Duration) -> Self {
         self.timing.max_remote_wait = wait;
+        self
+    }
+
+    /// How long a flight that cannot reach the remote tier waits for it, trying again, before
+    /// it calls the provider without the cross-replica lock, measured from when the remote tier
+    /// began failing. Without the lock a replica cannot see another one calling for the same
+    /// query, so each would pay; a Redis Cluster failover (its `cluster-node-timeout`, 15 s by
+    /// default, and an election) or a Redis restart is waited out instead. A flight that starts
+    /// when the outage has lasted longer calls at once: a long outage costs at most one call
+    /// per replica and query, never the whole proxy. A holder whose answer could not be stored
+    /// keeps trying to store it as long. Default 20 s; zero: never wait.
+    pub fn outage_wait(mut self, wait: Duration) -> Self {
+        self.timing.outage_wait = wait;
         self
     }
 

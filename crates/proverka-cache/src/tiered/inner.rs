@@ -8,8 +8,22 @@ use std::time::{Duration, Instant};
 use proverka_core::{CacheKey, Lookup, RetryPolicy, Verdict};
 
 use super::flight::{Called, FlightMap, FlightResult, Source};
-use super::lock::{Coordination, Protocol, coordinate, spawn_renewal};
-use super::remote_tier::{Names, Remote};
+use super::lock::{Coordination, OutageWait, Protocol, coordinate, spawn_renewal};
+use super::remote_tier::{Names, Remote, Unanswered};
+
+/// A store the remote tier could not take when its flight ended (Redis unreachable), kept
+/// to be tried again after the flight's result went out.
+pub(crate) struct UnfinishedStore {
+    /// The entry's names.
+    names: Names,
+    /// Which of them it goes under: the value's, or the shared error's.
+    name: String,
+    /// The envelope, compressed and sealed.
+    bytes: Vec<u8>,
+    ttl: Duration,
+    /// The lock to release once stored, if the flight held one.
+    token: Option<String>,
+}
 
 /// What the caller's read left a flight ([`TieredCache::probe`](crate::TieredCache::probe)):
 /// the entry's names, so they are computed once a request.
@@ -29,6 +43,7 @@ pub(crate) struct Timing {
     pub(crate) stale_grace: Duration,
     pub(crate) lock_ttl: Duration,
     pub(crate) max_remote_wait: Duration,
+    pub(crate) outage_wait: Duration,
     pub(crate) error_share_ttl: Duration,
 }
 
@@ -59,6 +74,7 @@ impl Inner {
             clock: &*self.clock,
             lock_ttl: self.timing.lock_ttl,
             max_remote_wait: self.timing.max_remote_wait,
+            outage_wait: self.timing.outage_wait,
         }
     }
 
@@ -100,7 +116,7 @@ impl Inner {
         fetch: &dyn Fetch,
         options: FetchOptions,
         probed: Probed,
-    ) -> FlightResult {
+    ) -> (FlightResult, Option<UnfinishedStore>) {
         // The entry's names, computed once a request: the caller's read computed them, or
         // they are computed here.
         let names = match (&self.remote, probed.names) {
@@ -114,7 +130,7 @@ impl Inner {
             && a.is_fresh(self.clock.now(), options.max_age)
         {
             bump(&self.counters.hits_memory);
-            return Ok((a, Source::Tier(Tier::Memory)));
+            return (Ok((a, Source::Tier(Tier::Memory))), None);
         }
         let started = self.clock.now();
         let mut token = None;
@@ -124,10 +140,10 @@ impl Inner {
                     if answer.verdict.keep_for().is_some() {
                         self.memory.insert(*key, Arc::clone(&answer)).await;
                     }
-                    return Ok((answer, Source::OtherReplica));
+                    return (Ok((answer, Source::OtherReplica)), None);
                 }
                 Coordination::Fetch(held) => token = held,
-                Coordination::Refused => return Err(FetchError::degraded()),
+                Coordination::Refused => return (Err(FetchError::degraded()), None),
             }
         }
         let renewal = match (&self.remote, &names, &token) {
@@ -143,12 +159,12 @@ impl Inner {
         if let Some(stop) = renewal {
             let _ = stop.send(());
         }
+        let mut unfinished = None;
         let result = match called {
             Called::Refused(refusal) => Err(FetchError::refused(refusal)),
             Called::Answered(answer) => {
                 // Stored, the lock released and replicas told in one remote step.
-                self.store(key, &answer, names.as_ref(), token.take().as_deref())
-                    .await;
+                unfinished = self.store(key, &answer, names.as_ref(), token.take()).await;
                 // A stale answer stands in only for a failure the provider did not bill.
                 let stale = if answer.verdict.keep_for().is_none()
                     && answer.verdict.billed().is_no()
@@ -177,7 +193,7 @@ impl Inner {
             }
         };
         self.unlock(names.as_ref(), token.as_deref()).await;
-        result
+        (result, unfinished)
     }
 
     /// Releases the cross-replica lock if `token` holds one.
@@ -238,36 +254,83 @@ impl Inner {
 
     /// Stores a storable answer in both tiers, or shares a non-storable one briefly with
     /// replicas that wait on this fetch; releases the lock `token` holds and tells them, in the
-    /// same remote step.
+    /// same remote step. What an unreachable remote tier did not take is returned, to be
+    /// [finished](Self::finish_store) once the flight's result is out.
     pub(crate) async fn store(
         &self,
         key: &CacheKey,
         answer: &Arc<Answer>,
         names: Option<&Names>,
-        token: Option<&str>,
-    ) {
+        token: Option<String>,
+    ) -> Option<UnfinishedStore> {
         let keep_for = answer.verdict.keep_for();
         if keep_for.is_some() {
             self.memory.insert(*key, Arc::clone(answer)).await;
         }
         let (Some(remote), Some(names)) = (&self.remote, names) else {
-            return;
+            return None;
         };
         let (name, ttl) = match keep_for {
             Some(ttl) => (&names.value, ttl + self.timing.stale_grace),
             None => (&names.error, self.timing.error_share_ttl),
         };
-        remote
+        let bytes = remote.envelope(name, answer, key.provider());
+        let stored = remote
             .store_and_unlock(
                 &self.counters,
                 names,
                 name,
-                answer,
-                key.provider(),
+                bytes.clone(),
                 ttl,
-                token,
+                token.as_deref(),
             )
             .await;
+        match stored {
+            Err(Unanswered::Unreachable) => Some(UnfinishedStore {
+                names: names.clone(),
+                name: name.clone(),
+                bytes,
+                ttl,
+                token,
+            }),
+            Ok(()) | Err(Unanswered::Refused) => None,
+        }
+    }
+
+    /// Tries again, while the outage lasts no longer than the cache's outage wait, a store
+    /// the remote tier could not take: replicas waiting on this flight's lock then get the
+    /// answer it paid for (or its billed-unknown result) instead of taking the lock over and
+    /// sending the query again.
+    pub(crate) async fn finish_store(&self, unfinished: UnfinishedStore) {
+        let Some(remote) = &self.remote else {
+            return;
+        };
+        let mut outage = OutageWait::new(&*self.clock, self.timing.outage_wait);
+        while outage.again(remote, &self.counters).await {
+            let UnfinishedStore {
+                names,
+                name,
+                bytes,
+                ttl,
+                token,
+            } = &unfinished;
+            let stored = remote
+                .store_and_unlock(
+                    &self.counters,
+                    names,
+                    name,
+                    bytes.clone(),
+                    *ttl,
+                    token.as_deref(),
+                )
+                .await;
+            if stored != Err(Unanswered::Unreachable) {
+                return;
+            }
+        }
+        tracing::warn!(
+            "the remote cache tier stayed unreachable past the outage wait: a paid answer was not shared with the other replicas"
+        );
     }
 
     /// An expired answer still within the stale grace, from memory or the remote tier.

@@ -63,31 +63,95 @@ pub(crate) struct Protocol<'a> {
     pub(crate) lock_ttl: Duration,
     /// The longest a flight waits for another replica's fetch.
     pub(crate) max_remote_wait: Duration,
+    /// How long past the start of an outage a flight waits for the remote tier to come back.
+    pub(crate) outage_wait: Duration,
 }
 
-/// Whether a lock write took (`Ok`), or what the flight does instead: fetch without Redis
-/// when it cannot be reached (the documented fallback), refuse when it refuses writes and
-/// nobody holds the lock (another replica may be calling unseen).
+/// A flight's patience with a remote tier it cannot reach. Without the lock a replica cannot
+/// know whether another one is calling for the same query, so rather than pay blindly it waits
+/// and tries again (a failover promotes a replica within seconds), until the outage has lasted
+/// `outage_wait`: measured from when the remote tier began failing, on the cache's clock, so a
+/// flight that starts deep into a long outage does not wait at all.
+pub(crate) struct OutageWait<'a> {
+    clock: &'a dyn Clock,
+    wait: Duration,
+    /// When this flight stops waiting, fixed at its first unreachable step (`None` inside: it
+    /// never does, for a wait too long to add to a time).
+    give_up_at: Option<Option<SystemTime>>,
+    pause: Duration,
+}
+
+impl<'a> OutageWait<'a> {
+    /// The longest pause between two tries.
+    const MAX_PAUSE: Duration = Duration::from_millis(500);
+
+    pub(crate) fn new(clock: &'a dyn Clock, wait: Duration) -> Self {
+        Self {
+            clock,
+            wait,
+            give_up_at: None,
+            pause: Duration::from_millis(25),
+        }
+    }
+
+    /// Whether the flight has waited for the remote tier.
+    pub(crate) fn waited(&self) -> bool {
+        self.give_up_at.is_some()
+    }
+
+    /// After a step that could not reach the remote tier: `true` once a pause has passed and
+    /// the step is worth trying again, `false` when the outage has lasted the wait (the flight
+    /// goes on without the remote tier).
+    pub(crate) async fn again(&mut self, remote: &Remote, counters: &Counters) -> bool {
+        let now = self.clock.now();
+        let first = self.give_up_at.is_none();
+        let give_up_at = *self.give_up_at.get_or_insert_with(|| {
+            let since = remote.breaker.failing_since().unwrap_or(now);
+            since.checked_add(self.wait)
+        });
+        if give_up_at.is_some_and(|end| now >= end) {
+            return false;
+        }
+        if first {
+            bump(&counters.outage_waits);
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Self::MAX_PAUSE);
+        true
+    }
+}
+
+/// What a lock write came to, for the protocol.
+enum Step {
+    /// Redis answered: the lock taken, or held by another replica.
+    Taken(bool),
+    /// Redis could not be reached: wait for it, or go on without it.
+    Unreachable,
+    /// The flight is decided (Redis refuses writes and nobody holds the lock).
+    Decided(Coordination),
+}
+
+/// What a lock write means: refuse when Redis refuses writes and nobody holds the lock
+/// (another replica may be calling unseen).
 async fn answered(
     inner: &Protocol<'_>,
     remote: &Remote,
     names: &Names,
     attempt: LockAttempt,
-) -> Result<bool, Coordination> {
+) -> Step {
     match attempt {
         LockAttempt::Answered(taken) => {
             inner.refusing.store(false, Ordering::Relaxed);
-            Ok(taken)
+            Step::Taken(taken)
         }
-        // Redis down: the documented fallback, serve without it.
-        LockAttempt::Unreachable | LockAttempt::Found(_) => Err(Coordination::Fetch(None)),
+        LockAttempt::Unreachable | LockAttempt::Found(_) => Step::Unreachable,
         LockAttempt::Refused => {
             inner.refusing.store(true, Ordering::Relaxed);
             bump(&inner.counters.remote_errors);
             // A lock taken before Redis filled up is still there: wait on its holder.
             match remote.call(inner.counters, |s| s.exists(&names.lock)).await {
-                Some(true) => Ok(false),
-                _ => Err(Coordination::Refused),
+                Some(true) => Step::Taken(false),
+                _ => Step::Decided(Coordination::Refused),
             }
         }
     }
@@ -104,6 +168,7 @@ pub(crate) async fn coordinate(
 ) -> Coordination {
     let token = lock_token();
     let deadline = Instant::now() + inner.max_remote_wait;
+    let mut outage = OutageWait::new(inner.clock, inner.outage_wait);
     let mut waited = false;
     let counters = inner.counters;
     // A forced refresh accepts only answers fetched after it started.
@@ -111,7 +176,7 @@ pub(crate) async fn coordinate(
     loop {
         // The value, or the lock when there is none, in one atomic step: no value stored by
         // another replica can slip in between.
-        let (taken, reread) = match remote
+        let (step, reread) = match remote
             .read_or_lock(counters, names, &token, inner.lock_ttl)
             .await
         {
@@ -126,16 +191,17 @@ pub(crate) async fn coordinate(
                     let attempt = remote
                         .try_lock(counters, &names.lock, &token, inner.lock_ttl)
                         .await;
-                    match answered(inner, remote, names, attempt).await {
-                        Ok(taken) => (taken, true),
-                        Err(decided) => return decided,
-                    }
+                    (answered(inner, remote, names, attempt).await, true)
                 }
             },
-            attempt => match answered(inner, remote, names, attempt).await {
-                Ok(taken) => (taken, false),
-                Err(decided) => return decided,
-            },
+            attempt => (answered(inner, remote, names, attempt).await, false),
+        };
+        let taken = match step {
+            Step::Taken(taken) => taken,
+            Step::Decided(decided) => return decided,
+            // Redis down: wait for it a while, then the documented fallback, serve without it.
+            Step::Unreachable if outage.again(remote, counters).await => continue,
+            Step::Unreachable => return Coordination::Fetch(None),
         };
         if taken {
             if waited {
@@ -164,6 +230,7 @@ pub(crate) async fn coordinate(
             .await
             .flatten();
         let mut pause = Duration::from_millis(10);
+        let mut takeover_after = None;
         loop {
             if let Some(a) = remote.read(counters, &names.value).await
                 && recent(&a)
@@ -177,7 +244,22 @@ pub(crate) async fn coordinate(
                 return Coordination::Done(Arc::new(a));
             }
             match remote.call(counters, |s| s.exists(&names.lock)).await {
+                // Redis down while another replica fetches: wait for it a while (the holder
+                // stores its answer once Redis is back), then serve without it.
+                None if outage.again(remote, counters).await => continue,
                 None => return Coordination::Fetch(None),
+                // The lock is gone and nothing was left. After an outage that may be a living
+                // holder whose lock lapsed while its store could not reach Redis: it keeps
+                // trying, so it gets a lock's time to live to store before it is taken over
+                // (what a dead holder's lapse costs anyway). Otherwise the holder died or its
+                // fetch failed outright: take over now.
+                Some(false) if outage.waited() => {
+                    let now = inner.clock.now();
+                    let grace = *takeover_after.get_or_insert(now + inner.lock_ttl);
+                    if now >= grace {
+                        break;
+                    }
+                }
                 Some(false) => break,
                 Some(true) => {}
             }

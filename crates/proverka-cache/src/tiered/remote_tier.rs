@@ -30,6 +30,7 @@ pub(crate) struct Remote {
 }
 
 /// Redis names of one entry: value, lock, shared error, channel, all with one hash tag.
+#[derive(Clone)]
 pub(crate) struct Names {
     pub(crate) value: String,
     pub(crate) lock: String,
@@ -50,6 +51,24 @@ pub(crate) fn lock_token() -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     });
     format!("{process}{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Why a remote write did not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unanswered {
+    /// Redis answered with a refusal (OOM, READONLY).
+    Refused,
+    /// Redis could not be reached (or the breaker is open): the outage may pass.
+    Unreachable,
+}
+
+impl From<Unanswered> for LockAttempt {
+    fn from(unanswered: Unanswered) -> Self {
+        match unanswered {
+            Unanswered::Refused => Self::Refused,
+            Unanswered::Unreachable => Self::Unreachable,
+        }
+    }
 }
 
 /// What a lock write came to.
@@ -135,11 +154,11 @@ impl Remote {
         token: &str,
         ttl: Duration,
     ) -> LockAttempt {
-        let taken = async {
-            let taken = self.store.try_lock(lock, token, ttl).await?;
-            Ok(LockAttempt::Answered(taken))
-        };
-        self.attempted(counters, taken).await
+        let taken = self.store.try_lock(lock, token, ttl);
+        match self.attempted(counters, taken).await {
+            Ok(taken) => LockAttempt::Answered(taken),
+            Err(unanswered) => unanswered.into(),
+        }
     }
 
     /// Reads the value under `name`.
@@ -167,69 +186,71 @@ impl Remote {
         token: &str,
         ttl: Duration,
     ) -> LockAttempt {
-        let found = async {
-            let found = self
-                .store
-                .read_or_lock(&names.value, &names.lock, token, ttl)
-                .await?;
-            Ok(match found {
-                ReadOrLock::Value(bytes) => LockAttempt::Found(bytes),
-                ReadOrLock::Locked => LockAttempt::Answered(true),
-                ReadOrLock::Held => LockAttempt::Answered(false),
-            })
-        };
-        self.attempted(counters, found).await
+        let found = self
+            .store
+            .read_or_lock(&names.value, &names.lock, token, ttl);
+        match self.attempted(counters, found).await {
+            Ok(ReadOrLock::Value(bytes)) => LockAttempt::Found(bytes),
+            Ok(ReadOrLock::Locked) => LockAttempt::Answered(true),
+            Ok(ReadOrLock::Held) => LockAttempt::Answered(false),
+            Err(unanswered) => unanswered.into(),
+        }
     }
 
-    /// A lock write through the breaker (skipped while it is open): a refusal is the caller's
-    /// to count.
-    async fn attempted(
+    /// A write through the breaker (skipped while it is open), telling a refusal (Redis is up
+    /// and said no: the caller's to count) from an outage (counted here).
+    async fn attempted<T>(
         &self,
         counters: &Counters,
-        write: impl Future<Output = Result<LockAttempt, RemoteError>>,
-    ) -> LockAttempt {
+        write: impl Future<Output = Result<T, RemoteError>>,
+    ) -> Result<T, Unanswered> {
         if !self.breaker.allow() {
             bump(&counters.remote_errors);
             bump(&counters.remote_skipped);
-            return LockAttempt::Unreachable;
+            return Err(Unanswered::Unreachable);
         }
         match write.await {
-            Ok(attempt) => {
+            Ok(done) => {
                 self.breaker.success();
-                attempt
+                Ok(done)
             }
             Err(e) if e.is_refused() => {
-                tracing::warn!(error = %e, "Redis refuses the lock write; not paying blindly");
-                LockAttempt::Refused
+                // Redis answered: it is up (a breaker probing it closes).
+                self.breaker.success();
+                tracing::warn!(error = %e, "Redis refuses a write");
+                Err(Unanswered::Refused)
             }
             Err(e) => {
                 self.breaker.failure();
                 bump(&counters.remote_errors);
-                tracing::debug!(error = %e, "remote cache tier failed; continuing without it");
-                LockAttempt::Unreachable
+                tracing::debug!(error = %e, "remote cache tier failed");
+                Err(Unanswered::Unreachable)
             }
         }
     }
 
-    /// A miss's last round trip: `provider`'s answer stored under `name` (the entry's value
+    /// A miss's last round trip: `bytes` (an envelope) stored under `name` (the entry's value
     /// or its shared error) for `ttl`, the lock released if `token` holds it, waiting replicas
-    /// told.
-    #[allow(clippy::too_many_arguments)]
+    /// told. `Err(Unreachable)`: none of it happened for sure, and it is worth trying again.
     pub(crate) async fn store_and_unlock(
         &self,
         counters: &Counters,
         names: &Names,
         name: &str,
-        answer: &Answer,
-        provider: Provider,
+        bytes: Vec<u8>,
         ttl: Duration,
         token: Option<&str>,
-    ) {
-        let bytes = self.envelope(name, answer, provider);
-        self.call(counters, |s| {
-            s.store_and_unlock(name, bytes, ttl, &names.lock, token, &names.channel)
-        })
-        .await;
+    ) -> Result<(), Unanswered> {
+        let stored =
+            self.store
+                .store_and_unlock(name, bytes, ttl, &names.lock, token, &names.channel);
+        let result = self.attempted(counters, stored).await;
+        if let Err(Unanswered::Refused) = result {
+            // Redis refused the value (OOM); the script still released the lock and told the
+            // waiting replicas.
+            bump(&counters.remote_errors);
+        }
+        result
     }
 
     /// `provider`'s answer as stored under `name`: compressed, then sealed.

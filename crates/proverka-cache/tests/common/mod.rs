@@ -181,6 +181,23 @@ impl Upstream {
         self.respond(None, delay)
     }
 
+    /// A fetch that answers `body` once `gate` gives it a permit (the test decides when the
+    /// provider answers, instead of a delay).
+    pub fn answer_when(&self, body: &'static str, gate: Arc<tokio::sync::Semaphore>) -> Fetch {
+        let calls = Arc::clone(&self.calls);
+        let called = Arc::clone(&self.called);
+        Box::new(move || {
+            let (calls, called, gate) =
+                (Arc::clone(&calls), Arc::clone(&called), Arc::clone(&gate));
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                called.notify_waiters();
+                gate.acquire().await.expect("the gate stays open").forget();
+                Ok(RawAnswer::json(body))
+            })
+        })
+    }
+
     fn respond(&self, body: Option<&'static str>, delay: Duration) -> Fetch {
         let calls = Arc::clone(&self.calls);
         let called = Arc::clone(&self.called);
@@ -281,4 +298,18 @@ pub async fn a_live_holder_keeps_its_lock(
     );
     first.await.unwrap().unwrap();
     assert_eq!(upstream.calls(), 1);
+}
+
+/// Waits until `reached` holds, yielding in between: a wait on a state, never on a clock.
+///
+/// # Panics
+/// When it does not hold within 30 s (`what` says what never happened).
+pub async fn until(what: &str, reached: impl Fn() -> bool) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !reached() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: never happened"));
 }

@@ -74,6 +74,10 @@ pub(super) fn env_keys() -> Vec<(String, Vec<&'static str>)> {
             vec!["cache", "lock_ttl_secs"],
         ),
         (
+            "PROVERKA_CACHE_OUTAGE_WAIT_SECS".into(),
+            vec!["cache", "outage_wait_secs"],
+        ),
+        (
             "PROVERKA_RETRY_MAX_ATTEMPTS".into(),
             vec!["retry", "max_attempts"],
         ),

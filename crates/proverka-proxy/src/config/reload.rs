@@ -58,6 +58,10 @@ pub(super) fn restart_only(c: &Config) -> BTreeMap<String, String> {
     );
     put("cache.max_flights", c.cache.max_flights.to_string());
     put("cache.lock_ttl_secs", c.cache.lock_ttl_secs.to_string());
+    put(
+        "cache.outage_wait_secs",
+        c.cache.outage_wait_secs.to_string(),
+    );
     put("retry.max_attempts", c.retry.max_attempts.to_string());
     put("retry.base_delay_ms", c.retry.base_delay_ms.to_string());
     // Every registered provider, so a section added with defaults changes nothing.

@@ -74,6 +74,11 @@ impl Collector for ScrapeCollector {
                 c.lock_takeovers,
             ),
             (
+                "cache_redis_outage_waits",
+                "Calls that waited for an unreachable Redis instead of paying without its lock",
+                c.outage_waits,
+            ),
+            (
                 "cache_stale",
                 "Expired answers served in the stale grace",
                 c.stale_served,
