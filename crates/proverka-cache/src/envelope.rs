@@ -7,6 +7,8 @@
 //! plain:     SHA-256(the Redis key name)[..16] | body
 //! body:      flags 4 and 5: compressed payload (`compress`: codec | zstd frame); 2 and 3: payload
 //! payload:   fetched_at_ms u64 | status u16 | verdict | ct_len u16 | ct | body_len u32 | body
+//!            (status 0: no reply came, a failure shared with waiting replicas; see
+//!            `tiered/shared_failure.rs`)
 //! verdict:   0 | charge (0 free, 1 charged, 2 charged with kopecks i64) | keep_for_ms u64
 //!            1 | billed | retryable u8 | code_len u16 | code
 //!            3 | billed | what_len u16 | what      (2, version 1's garbage, is still read)

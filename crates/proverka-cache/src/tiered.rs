@@ -18,6 +18,7 @@ mod inner;
 mod lock;
 mod probe;
 mod remote_tier;
+mod shared_failure;
 mod turns;
 
 pub use builder::TieredCacheBuilder;

@@ -706,3 +706,34 @@ async fn a_lock_that_lapsed_in_an_outage_is_not_taken_over_while_its_holder_stor
     assert_eq!(&waited.answer.raw.body[..], b"paid once");
     assert_eq!((upstream.calls(), b.stats().lock_takeovers), (1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_waiting_on_another_s_timed_out_call_gets_its_failure_and_sends_nothing() {
+    let store = MemoryStore::new();
+    let (a, b) = (shared_cache(&store), shared_cache(&store));
+    let upstream = Upstream::default();
+    let lookup = TestLookup::named("timed out across replicas");
+    // Replica a's call times out after its request was sent: billed unknown.
+    let first = common::spawn_caller(&a, &lookup, upstream.time_out(SLOW));
+    upstream.started(1).await;
+    // Replica b asks meanwhile and waits on a's call: it gets that failure, billed unknown,
+    // and never re-sends a query the provider may have billed.
+    let waited = b
+        .get_or_fetch(
+            Arc::clone(&lookup),
+            FetchOptions::default(),
+            upstream.answer("never sent", Duration::ZERO),
+        )
+        .await
+        .unwrap_err();
+    assert!(waited.billed() == proverka_core::Billed::Unknown);
+    let timeout = waited
+        .downcast_ref::<proverka_core::TransportError>()
+        .expect("the failure as the provider call had it");
+    assert_eq!(timeout.kind(), proverka_core::TransportErrorKind::Timeout);
+    let led = first.await.unwrap().unwrap_err();
+    assert!(led.billed() == proverka_core::Billed::Unknown);
+    assert_eq!(upstream.calls(), 1);
+    // Nothing is stored: the next caller decides to pay again.
+    assert!(b.cached(&*lookup, None).await.is_none());
+}

@@ -214,6 +214,37 @@ pub enum TransportErrorKind {
     Other,
 }
 
+impl TransportErrorKind {
+    /// Every kind, for lookups by name.
+    const ALL: [Self; 7] = [
+        Self::Connect,
+        Self::Timeout,
+        Self::Interrupted,
+        Self::Redirect,
+        Self::TooLarge,
+        Self::SourceFailed,
+        Self::Other,
+    ];
+
+    /// The kind's name, as it is serialised (`"timeout"`, `"too_large"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Interrupted => "interrupted",
+            Self::Redirect => "redirect",
+            Self::TooLarge => "too_large",
+            Self::SourceFailed => "source_failed",
+            Self::Other => "other",
+        }
+    }
+
+    /// The kind named `name` ([`as_str`](Self::as_str)'s), `None` for another name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 /// A request that did not complete. Its `Display` names the provider and the path, never
 /// the query string (which holds the token and personal data).
 #[derive(Debug)]
@@ -246,6 +277,11 @@ impl TransportError {
     /// What failed.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
+    }
+
+    /// The provider's path the request went to (no query string).
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// The provider that was being called.
@@ -401,5 +437,22 @@ impl<V, P> From<NotAnAnswer<P>> for Error<V, P> {
             NotAnAnswer::Provider(p) => Self::Provider(p),
             NotAnAnswer::Malformed(m) => Self::Malformed(m),
         }
+    }
+}
+
+#[cfg(test)]
+mod transport_kind_names {
+    use super::TransportErrorKind;
+
+    #[test]
+    fn a_kind_s_name_is_its_serialised_name_and_reads_back() {
+        for kind in TransportErrorKind::ALL {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
+            assert_eq!(TransportErrorKind::from_name(kind.as_str()), Some(kind));
+        }
+        assert_eq!(TransportErrorKind::from_name("teapot"), None);
     }
 }

@@ -10,6 +10,7 @@ use proverka_core::{CacheKey, Lookup, RetryPolicy, Verdict};
 use super::flight::{Called, FlightMap, FlightResult, Source};
 use super::lock::{Coordination, OutageWait, Protocol, coordinate, spawn_renewal};
 use super::remote_tier::{Names, Remote, Unanswered};
+use super::shared_failure;
 
 /// A store the remote tier could not take when its flight ended (Redis unreachable), kept
 /// to be tried again after the flight's result went out.
@@ -137,6 +138,11 @@ impl Inner {
         if let (Some(remote), Some(n)) = (&self.remote, &names) {
             match coordinate(&self.protocol(), remote, n, options, started).await {
                 Coordination::Done(answer) => {
+                    // Another replica's call that brought no answer but may have been billed:
+                    // its failure, never a call of this replica's own.
+                    if let Some(failure) = shared_failure::failure_of(&answer, key.provider()) {
+                        return (Err(failure), None);
+                    }
                     if answer.verdict.keep_for().is_some() {
                         self.memory.insert(*key, Arc::clone(&answer)).await;
                     }
@@ -182,6 +188,14 @@ impl Inner {
             }
             Called::NoAnswer(e, billed) => {
                 bump(&self.counters.fetch_errors);
+                // One the provider may have billed goes to the replicas waiting on this call
+                // (with the lock's release), so that none of them sends it again.
+                if shared_failure::shared(billed) {
+                    let failure = Arc::new(shared_failure::as_answer(&e, self.clock.now()));
+                    unfinished = self
+                        .store(key, &failure, names.as_ref(), token.take())
+                        .await;
+                }
                 let stale = if options.allow_stale && billed.is_no() {
                     self.stale(key, names.as_ref()).await
                 } else {

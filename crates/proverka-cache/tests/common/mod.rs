@@ -105,6 +105,17 @@ pub fn unreachable() -> TransportError {
     )
 }
 
+/// A call that timed out after its request was sent: billed unknown.
+pub fn timed_out_after_sending() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Timeout,
+        Provider::Fssp,
+        "/test",
+        true,
+        None,
+    )
+}
+
 /// Whether a fetch error is the one [`unreachable`] makes.
 pub fn is_unreachable(e: &proverka_cache::FetchError) -> bool {
     e.downcast_ref::<TransportError>()
@@ -194,6 +205,21 @@ impl Upstream {
                 called.notify_waiters();
                 gate.acquire().await.expect("the gate stays open").forget();
                 Ok(RawAnswer::json(body))
+            })
+        })
+    }
+
+    /// A fetch that times out after `delay`, its request sent (billed unknown).
+    pub fn time_out(&self, delay: Duration) -> Fetch {
+        let calls = Arc::clone(&self.calls);
+        let called = Arc::clone(&self.called);
+        Box::new(move || {
+            let (calls, called) = (Arc::clone(&calls), Arc::clone(&called));
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                called.notify_waiters();
+                tokio::time::sleep(delay).await;
+                Err(timed_out_after_sending())
             })
         })
     }
