@@ -85,20 +85,21 @@ impl Breaker {
     pub(crate) fn allow(&self) -> bool {
         let mut status = self.lock();
         let s = &mut status.state;
+        let since = match *s {
+            State::Closed { .. } => return true,
+            State::Open { since } | State::Probing { since } => since,
+        };
+        // A clock set back (an error from `duration_since`) ends the pause too: the worst case
+        // is one early probe, never a breaker stuck open.
         let now = self.clock.now();
-        match *s {
-            State::Closed { .. } => true,
-            // A clock set back (an error from `duration_since`) ends the pause too: the worst
-            // case is one early probe, never a breaker stuck open.
-            State::Open { since } | State::Probing { since }
-                if now
-                    .duration_since(since)
-                    .map_or(true, |open| open >= self.config.open_for) =>
-            {
-                *s = State::Probing { since: now };
-                true
-            }
-            State::Open { .. } | State::Probing { .. } => false,
+        if now
+            .duration_since(since)
+            .map_or(true, |open| open >= self.config.open_for)
+        {
+            *s = State::Probing { since: now };
+            true
+        } else {
+            false
         }
     }
 
