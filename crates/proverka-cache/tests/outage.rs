@@ -7,13 +7,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestLookup, Upstream};
-use proverka_cache::{
-    BreakerConfig, CacheStatus, Clock, ManualClock, MemoryStore, RemoteStore, TieredCache,
-};
+use common::{BREAKER_OPEN_FOR, LOCK_TTL, TestLookup, Upstream, shared_builder};
+use proverka_cache::{CacheStatus, Clock, ManualClock, MemoryStore, TieredCache};
 
-const LOCK_TTL: Duration = Duration::from_millis(300);
-const BREAKER_OPEN_FOR: Duration = Duration::from_millis(100);
 const OUTAGE_WAIT: Duration = Duration::from_secs(20);
 
 /// Two replicas on one store and one clock (the store's expiry, the breakers' pauses and the
@@ -23,13 +19,7 @@ fn replicas_on_one_clock(
     clock: &Arc<ManualClock>,
 ) -> (TieredCache, TieredCache) {
     let replica = || {
-        TieredCache::builder()
-            .remote(Arc::new(store.clone()) as Arc<dyn RemoteStore>)
-            .lock_ttl(LOCK_TTL)
-            .breaker(BreakerConfig {
-                failures_to_open: 2,
-                open_for: BREAKER_OPEN_FOR,
-            })
+        shared_builder(store)
             .clock(Arc::clone(clock) as Arc<dyn Clock>)
             .build()
     };
@@ -104,20 +94,12 @@ async fn a_holder_stores_what_it_paid_for_once_redis_is_back_and_its_waiter_pays
     let (a, b) = replicas_on_one_clock(&store, &clock);
     let upstream = Upstream::default();
     let lookup = TestLookup::named("paid while Redis went away");
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
     // Replica a holds the lock and calls; replica b waits on it.
-    let on_a = common::spawn_caller(
-        &a,
-        &lookup,
-        upstream.answer_when("paid once", Arc::clone(&gate)),
-    );
-    upstream.started(1).await;
-    let on_b = common::spawn_caller(&b, &lookup, upstream.answer("paid twice", Duration::ZERO));
-    common::until("b waits on a's call", || b.stats().remote_waits == 1).await;
+    let run = common::holder_and_waiter(&a, &b, &lookup, &upstream).await;
     // Redis goes away; then the provider answers a, which cannot store it.
     store.set_down(true);
-    gate.add_permits(1);
-    let served = on_a.await.unwrap().unwrap();
+    run.gate.add_permits(1);
+    let served = run.holder.await.unwrap().unwrap();
     assert_eq!(
         (&served.answer.raw.body[..], served.status),
         (&b"paid once"[..], CacheStatus::Miss),
@@ -131,7 +113,7 @@ async fn a_holder_stores_what_it_paid_for_once_redis_is_back_and_its_waiter_pays
     // Redis is back: a stores what it paid for, and b gets it instead of calling again.
     store.set_down(false);
     clock.advance(BREAKER_OPEN_FOR);
-    let waited = on_b.await.unwrap().unwrap();
+    let waited = run.waiter.await.unwrap().unwrap();
     assert_eq!(
         (&waited.answer.raw.body[..], waited.status),
         (&b"paid once"[..], CacheStatus::Coalesced)
@@ -146,18 +128,10 @@ async fn a_lock_that_lapsed_in_an_outage_is_not_taken_over_while_its_holder_stor
     let (a, b) = replicas_on_one_clock(&store, &clock);
     let upstream = Upstream::default();
     let lookup = TestLookup::named("lock lapsed while Redis was away");
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let on_a = common::spawn_caller(
-        &a,
-        &lookup,
-        upstream.answer_when("paid once", Arc::clone(&gate)),
-    );
-    upstream.started(1).await;
-    let on_b = common::spawn_caller(&b, &lookup, upstream.answer("paid twice", Duration::ZERO));
-    common::until("b waits on a's call", || b.stats().remote_waits == 1).await;
+    let run = common::holder_and_waiter(&a, &b, &lookup, &upstream).await;
     store.set_down(true);
-    gate.add_permits(1);
-    on_a.await.unwrap().unwrap();
+    run.gate.add_permits(1);
+    run.holder.await.unwrap().unwrap();
     common::until("both wait for Redis", || {
         a.stats().outage_waits == 1 && b.stats().outage_waits == 1
     })
@@ -166,7 +140,7 @@ async fn a_lock_that_lapsed_in_an_outage_is_not_taken_over_while_its_holder_stor
     // yet. b gives a living holder a lock's time to live (on the clock, which stays) to store.
     clock.advance(LOCK_TTL + BREAKER_OPEN_FOR);
     store.set_down(false);
-    let waited = on_b.await.unwrap().unwrap();
+    let waited = run.waiter.await.unwrap().unwrap();
     assert_eq!(&waited.answer.raw.body[..], b"paid once");
     assert_eq!((upstream.calls(), b.stats().lock_takeovers), (1, 0));
 }

@@ -78,16 +78,8 @@ async fn a_cluster_master_killed_mid_call_costs_no_second_call() {
     let (a, b) = (replica(), replica());
     let upstream = Upstream::default();
     let lookup = TestLookup::named("asked while its master dies");
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
     // Replica a holds the lock and calls; replica b waits on it.
-    let on_a = common::spawn_caller(
-        &a,
-        &lookup,
-        upstream.answer_when("paid once", Arc::clone(&gate)),
-    );
-    upstream.started(1).await;
-    let on_b = common::spawn_caller(&b, &lookup, upstream.answer("paid twice", Duration::ZERO));
-    common::until("b waits on a's call", || b.stats().remote_waits == 1).await;
+    let run = common::holder_and_waiter(&a, &b, &lookup, &upstream).await;
     // The master serving the entry dies (its replica has the lock); the provider then answers.
     let name = a.remote_value_name(&*lookup).unwrap();
     // (The cluster comes back from the blocking task: dropping it would stop every node.)
@@ -97,11 +89,11 @@ async fn a_cluster_master_killed_mid_call_costs_no_second_call() {
     })
     .await
     .unwrap();
-    gate.add_permits(1);
-    let served = on_a.await.unwrap().unwrap();
+    run.gate.add_permits(1);
+    let served = run.holder.await.unwrap().unwrap();
     assert_eq!(&served.answer.raw.body[..], b"paid once");
     // a stores it once the replica is promoted; b, which waited through the failover, gets it.
-    let waited = on_b.await.unwrap().unwrap();
+    let waited = run.waiter.await.unwrap().unwrap();
     assert_eq!(
         (&waited.answer.raw.body[..], waited.status),
         (&b"paid once"[..], CacheStatus::Coalesced)

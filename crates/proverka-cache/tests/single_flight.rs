@@ -6,29 +6,14 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestLookup, Upstream};
+use common::{BREAKER_OPEN_FOR, LOCK_TTL, TestLookup, Upstream, shared_builder};
 use proverka_cache::{
-    BreakerConfig, CacheStatus, FetchOptions, ManualClock, MemoryStore, Probe, RemoteStore, Tier,
-    TieredCache, TieredCacheBuilder,
+    CacheStatus, FetchOptions, ManualClock, MemoryStore, Probe, RemoteStore, Tier, TieredCache,
 };
 
 const SLOW: Duration = Duration::from_millis(300);
-const LOCK_TTL: Duration = Duration::from_millis(300);
-const BREAKER_OPEN_FOR: Duration = Duration::from_millis(100);
-
 fn shared_cache(store: &MemoryStore) -> TieredCache {
     shared_builder(store).build()
-}
-
-/// A replica on `store`: a short lock TTL and a breaker that opens after two failures.
-fn shared_builder(store: &MemoryStore) -> TieredCacheBuilder {
-    TieredCache::builder()
-        .remote(Arc::new(store.clone()) as Arc<dyn RemoteStore>)
-        .lock_ttl(LOCK_TTL)
-        .breaker(BreakerConfig {
-            failures_to_open: 2,
-            open_for: BREAKER_OPEN_FOR,
-        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

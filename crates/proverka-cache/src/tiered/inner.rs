@@ -11,6 +11,10 @@ use super::flight::{Called, FlightMap, FlightResult, Source};
 use super::lock::{Coordination, OutageWait, Protocol, coordinate, spawn_renewal};
 use super::remote_tier::{Names, Remote, Unanswered};
 use super::shared_failure;
+use super::turns::TurnQueues;
+use crate::fetch::{Fetch, ProviderCall};
+use crate::stats::{Counters, bump};
+use crate::{Answer, Clock, FetchError, FetchOptions, Tier};
 
 /// A store the remote tier could not take when its flight ended (Redis unreachable), kept
 /// to be tried again after the flight's result went out.
@@ -26,6 +30,22 @@ pub(crate) struct UnfinishedStore {
     token: Option<String>,
 }
 
+impl UnfinishedStore {
+    /// One try: stored, the lock released and waiting replicas told, in one remote step.
+    async fn attempt(&self, remote: &Remote, counters: &Counters) -> Result<(), Unanswered> {
+        remote
+            .store_and_unlock(
+                counters,
+                &self.names,
+                &self.name,
+                self.bytes.clone(),
+                self.ttl,
+                self.token.as_deref(),
+            )
+            .await
+    }
+}
+
 /// What the caller's read left a flight ([`TieredCache::probe`](crate::TieredCache::probe)):
 /// the entry's names, so they are computed once a request.
 #[derive(Default)]
@@ -33,10 +53,6 @@ pub(crate) struct Probed {
     /// The entry's remote names, if the read computed them.
     pub(crate) names: Option<Names>,
 }
-use super::turns::TurnQueues;
-use crate::fetch::{Fetch, ProviderCall};
-use crate::stats::{Counters, bump};
-use crate::{Answer, Clock, FetchError, FetchOptions, Tier};
 
 /// The cache's times, as its builder set them.
 #[derive(Debug, Clone, Copy)]
@@ -288,25 +304,15 @@ impl Inner {
             Some(ttl) => (&names.value, ttl + self.timing.stale_grace),
             None => (&names.error, self.timing.error_share_ttl),
         };
-        let bytes = remote.envelope(name, answer, key.provider());
-        let stored = remote
-            .store_and_unlock(
-                &self.counters,
-                names,
-                name,
-                bytes.clone(),
-                ttl,
-                token.as_deref(),
-            )
-            .await;
-        match stored {
-            Err(Unanswered::Unreachable) => Some(UnfinishedStore {
-                names: names.clone(),
-                name: name.clone(),
-                bytes,
-                ttl,
-                token,
-            }),
+        let pending = UnfinishedStore {
+            bytes: remote.envelope(name, answer, key.provider()),
+            names: names.clone(),
+            name: name.clone(),
+            ttl,
+            token,
+        };
+        match pending.attempt(remote, &self.counters).await {
+            Err(Unanswered::Unreachable) => Some(pending),
             Ok(()) | Err(Unanswered::Refused) => None,
         }
     }
@@ -321,24 +327,7 @@ impl Inner {
         };
         let mut outage = OutageWait::new(&*self.clock, self.timing.outage_wait);
         while outage.again(remote, &self.counters).await {
-            let UnfinishedStore {
-                names,
-                name,
-                bytes,
-                ttl,
-                token,
-            } = &unfinished;
-            let stored = remote
-                .store_and_unlock(
-                    &self.counters,
-                    names,
-                    name,
-                    bytes.clone(),
-                    *ttl,
-                    token.as_deref(),
-                )
-                .await;
-            if stored != Err(Unanswered::Unreachable) {
+            if unfinished.attempt(remote, &self.counters).await != Err(Unanswered::Unreachable) {
                 return;
             }
         }

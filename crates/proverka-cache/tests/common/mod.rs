@@ -339,3 +339,60 @@ pub async fn until(what: &str, reached: impl Fn() -> bool) {
     .await
     .unwrap_or_else(|_| panic!("{what}: never happened"));
 }
+
+/// The lock TTL of [`shared_builder`]'s replicas.
+pub const LOCK_TTL: Duration = Duration::from_millis(300);
+/// How long [`shared_builder`]'s breaker stays open.
+pub const BREAKER_OPEN_FOR: Duration = Duration::from_millis(100);
+
+/// A replica on `store`: a short lock TTL ([`LOCK_TTL`]) and a breaker that opens after two
+/// failures for [`BREAKER_OPEN_FOR`].
+pub fn shared_builder(store: &proverka_cache::MemoryStore) -> proverka_cache::TieredCacheBuilder {
+    proverka_cache::TieredCache::builder()
+        .remote(Arc::new(store.clone()) as Arc<dyn proverka_cache::RemoteStore>)
+        .lock_ttl(LOCK_TTL)
+        .breaker(proverka_cache::BreakerConfig {
+            failures_to_open: 2,
+            open_for: BREAKER_OPEN_FOR,
+        })
+}
+
+/// Callers on two replicas: the holder's has the lock and is calling (its provider answers
+/// `"paid once"` when `gate` lets it), the waiter's waits on it (its own call would answer
+/// `"paid twice"`).
+pub struct HolderAndWaiter {
+    pub holder: tokio::task::JoinHandle<Result<proverka_cache::Served, proverka_cache::FetchError>>,
+    pub waiter: tokio::task::JoinHandle<Result<proverka_cache::Served, proverka_cache::FetchError>>,
+    pub gate: Arc<tokio::sync::Semaphore>,
+}
+
+/// Starts [`HolderAndWaiter`]: `lookup` asked on replica `holder`, then, once its call has
+/// started, on replica `waiter`, which waits on it (on the count, not on a clock).
+pub async fn holder_and_waiter(
+    holder: &proverka_cache::TieredCache,
+    waiter: &proverka_cache::TieredCache,
+    lookup: &Arc<dyn Lookup>,
+    upstream: &Upstream,
+) -> HolderAndWaiter {
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let on_holder = spawn_caller(
+        holder,
+        lookup,
+        upstream.answer_when("paid once", Arc::clone(&gate)),
+    );
+    upstream.started(1).await;
+    let on_waiter = spawn_caller(
+        waiter,
+        lookup,
+        upstream.answer("paid twice", Duration::ZERO),
+    );
+    until("the waiter waits on the holder's call", || {
+        waiter.stats().remote_waits == 1
+    })
+    .await;
+    HolderAndWaiter {
+        holder: on_holder,
+        waiter: on_waiter,
+        gate,
+    }
+}
