@@ -27,6 +27,7 @@ macro_rules! with_pool {
     };
 }
 
+mod batches;
 mod records;
 mod statements;
 mod watch;

@@ -6,18 +6,20 @@ use std::time::SystemTime;
 use proverka_core::{Date, Money};
 use sqlx::Row as _;
 
-use super::statements::*;
+use super::statements::{
+    ABANDON, COMMITTED, DAY_ROW, HEARTBEAT, INTENT, LIVE, MOVE_BUDGET, NAMES, OF_REQUEST, REGISTER,
+    RESERVE, ROW_BY_INTENT, ROW_DECIDED, SAVE, SAVINGS, SETTLE, SPEND, STOPPED,
+};
 use super::{Pool, SqlStore};
 use crate::model::{from_ms, ms};
 use crate::{
-    Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, IntentState, LedgerRecord,
-    Opened, RowRef, RowState, RunStart, Saving, Settlement, SpendQuery, SpendRow, Store,
-    StoreError, WatchAnswer, WatchChange, WatchDelivery, WatchList, WatchRecord, WatchRun,
-    WatchSubject,
+    Abandoned, BatchRow, BoxFuture, Claim, Instance, Intent, IntentId, LedgerRecord, Opened,
+    RowRef, RunStart, Saving, Settlement, SpendQuery, SpendRow, Store, StoreError, WatchAnswer,
+    WatchChange, WatchDelivery, WatchList, WatchRecord, WatchRun, WatchSubject,
 };
 
 /// An instance as a row gives it.
-fn instance_of<R: sqlx::Row>(row: &R) -> Result<Instance, sqlx::Error>
+pub(super) fn instance_of<R: sqlx::Row>(row: &R) -> Result<Instance, sqlx::Error>
 where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -403,31 +405,7 @@ impl Store for SqlStore {
         holder: &'a str,
         at: SystemTime,
     ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        Box::pin(self.timed(async move {
-            with_pool!(self, pool => {
-                let claimed = sqlx::query(&self.sql(CLAIM))
-                    .bind(batch)
-                    .bind(label)
-                    .bind(holder)
-                    .bind(ms(at))
-                    .fetch_optional(pool)
-                    .await?;
-                if claimed.is_some() {
-                    return Ok(Claim::Claimed);
-                }
-                let row = sqlx::query(&self.sql(HOLDER))
-                    .bind(batch)
-                    .fetch_optional(pool)
-                    .await?;
-                match row {
-                    Some(r) => Ok(Claim::Held(instance_of(&r)?)),
-                    // The holder left between the two statements: ask again.
-                    None => Err(StoreError::Unavailable(
-                        "the batch changed hands while it was claimed; try again".into(),
-                    )),
-                }
-            })
-        }))
+        Box::pin(self.timed(self.claim_batch_now(batch, label, holder, at)))
     }
 
     fn release_batch<'a>(
@@ -436,56 +414,14 @@ impl Store for SqlStore {
         holder: &'a str,
         at: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.timed(async move {
-            with_pool!(self, pool => {
-                sqlx::query(&self.sql(RELEASE))
-                    .bind(batch)
-                    .bind(holder)
-                    .bind(ms(at))
-                    .execute(pool)
-                    .await?;
-            });
-            Ok(())
-        }))
+        Box::pin(self.timed(self.release_batch_now(batch, holder, at)))
     }
 
     fn batch_rows<'a>(
         &'a self,
         batch: &'a str,
     ) -> BoxFuture<'a, Result<Vec<BatchRow>, StoreError>> {
-        Box::pin(self.timed(async move {
-            with_pool!(self, pool => {
-                let rows = sqlx::query(&self.sql(ROWS)).bind(batch).fetch_all(pool).await?;
-                rows.iter()
-                    .map(|r| {
-                        let state: String = r.try_get("state")?;
-                        let state = if state == "done" {
-                            RowState::Done(r.try_get::<Option<String>, _>("outcome")?.unwrap_or_default())
-                        } else {
-                            let intent: Option<i64> = r.try_get("intent")?;
-                            let settled: Option<i64> = r.try_get("settled_ms")?;
-                            let by: Option<String> = r.try_get("settled_by")?;
-                            let billed: Option<String> = r.try_get("billed")?;
-                            let intent_state = match (settled, by.as_deref()) {
-                                (None, _) => IntentState::Open,
-                                (Some(_), Some("recovery")) => IntentState::Abandoned,
-                                (Some(_), _) => IntentState::Settled {
-                                    billed: billed.unwrap_or_default(),
-                                },
-                            };
-                            RowState::Sending {
-                                intent: intent.map(|id| (id, intent_state)),
-                                request_id: r.try_get("request_id")?,
-                            }
-                        };
-                        Ok(BatchRow {
-                            key: r.try_get("row_key")?,
-                            state,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()
-            })
-        }))
+        Box::pin(self.timed(self.batch_rows_now(batch)))
     }
 
     fn row_sending<'a>(
@@ -494,18 +430,7 @@ impl Store for SqlStore {
         request_id: &'a str,
         at: SystemTime,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.timed(async move {
-            with_pool!(self, pool => {
-                sqlx::query(&self.sql(ROW_BY_REQUEST))
-                    .bind(&row.batch)
-                    .bind(&row.key)
-                    .bind(request_id)
-                    .bind(ms(at))
-                    .execute(pool)
-                    .await?;
-            });
-            Ok(())
-        }))
+        Box::pin(self.timed(self.row_sending_now(row, request_id, at)))
     }
 
     fn row_done<'a>(
@@ -515,19 +440,7 @@ impl Store for SqlStore {
         only_new: bool,
         at: SystemTime,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(self.timed(async move {
-            let sql = if only_new { ROW_NEW } else { ROW_DONE };
-            with_pool!(self, pool => {
-                let done = sqlx::query(&self.sql(sql))
-                    .bind(&row.batch)
-                    .bind(&row.key)
-                    .bind(outcome)
-                    .bind(ms(at))
-                    .execute(pool)
-                    .await?;
-                Ok(done.rows_affected() > 0)
-            })
-        }))
+        Box::pin(self.timed(self.row_done_now(row, outcome, only_new, at)))
     }
 
     fn watch_list_put<'a>(&'a self, list: &'a WatchList) -> BoxFuture<'a, Result<(), StoreError>> {
