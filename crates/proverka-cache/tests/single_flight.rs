@@ -523,18 +523,18 @@ async fn a_replica_waiting_on_another_s_unreadable_answer_gets_it_and_sends_noth
     let (a, b) = (shared_cache(&store), shared_cache(&store));
     let upstream = Upstream::default();
     let lookup = TestLookup::named("billed unknown across replicas");
-    // Replica a's call comes back unreadable after it was sent: billed unknown.
-    let first = common::spawn_caller(&a, &lookup, upstream.answer("BAD body", SLOW));
-    upstream.started(1).await;
-    // Replica b asks meanwhile: it waits on a's flight and gets its result, never re-sending
-    // a query that may have been billed.
-    let waited = upstream
-        .serve(&b, Arc::clone(&lookup), "never sent")
-        .await
-        .unwrap();
+    // Replica a's call comes back unreadable after it was sent: billed unknown. Replica b
+    // asks meanwhile: it waits on a's flight and gets its result, never re-sending a query
+    // that may have been billed.
+    let run = common::holder_and_waiter_with(&a, &b, &lookup, &upstream, |gate| {
+        upstream.answer_when("BAD body", gate)
+    })
+    .await;
+    run.gate.add_permits(1);
+    let waited = run.waiter.await.unwrap().unwrap();
     assert_eq!(&waited.answer.raw.body[..], b"BAD body");
     assert!(waited.answer.verdict.billed() == proverka_core::Billed::Unknown);
-    let led = first.await.unwrap().unwrap();
+    let led = run.holder.await.unwrap().unwrap();
     assert!(led.answer.verdict.billed() == proverka_core::Billed::Unknown);
     assert_eq!(upstream.calls(), 1);
     // And it is stored for nobody: the next caller decides to pay again.
@@ -547,25 +547,21 @@ async fn a_replica_waiting_on_another_s_timed_out_call_gets_its_failure_and_send
     let (a, b) = (shared_cache(&store), shared_cache(&store));
     let upstream = Upstream::default();
     let lookup = TestLookup::named("timed out across replicas");
-    // Replica a's call times out after its request was sent: billed unknown.
-    let first = common::spawn_caller(&a, &lookup, upstream.time_out(SLOW));
-    upstream.started(1).await;
-    // Replica b asks meanwhile and waits on a's call: it gets that failure, billed unknown,
-    // and never re-sends a query the provider may have billed.
-    let waited = b
-        .get_or_fetch(
-            Arc::clone(&lookup),
-            FetchOptions::default(),
-            upstream.answer("never sent", Duration::ZERO),
-        )
-        .await
-        .unwrap_err();
+    // Replica a's call will time out after its request was sent: billed unknown. Replica b
+    // asks meanwhile and waits on it; then a's call times out. b gets that failure, billed
+    // unknown, and never re-sends a query the provider may have billed.
+    let run = common::holder_and_waiter_with(&a, &b, &lookup, &upstream, |gate| {
+        upstream.time_out_when(gate)
+    })
+    .await;
+    run.gate.add_permits(1);
+    let waited = run.waiter.await.unwrap().unwrap_err();
     assert!(waited.billed() == proverka_core::Billed::Unknown);
     let timeout = waited
         .downcast_ref::<proverka_core::TransportError>()
         .expect("the failure as the provider call had it");
     assert_eq!(timeout.kind(), proverka_core::TransportErrorKind::Timeout);
-    let led = first.await.unwrap().unwrap_err();
+    let led = run.holder.await.unwrap().unwrap_err();
     assert!(led.billed() == proverka_core::Billed::Unknown);
     assert_eq!(upstream.calls(), 1);
     // Nothing is stored: the next caller decides to pay again.

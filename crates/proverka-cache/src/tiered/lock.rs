@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::remote_tier::{LockAttempt, Names, Remote, lock_token};
 use crate::remote::RemoteStore;
@@ -157,6 +157,17 @@ async fn answered(
     }
 }
 
+/// `t` without its sub-millisecond part.
+fn whole_millis(t: SystemTime) -> SystemTime {
+    let Ok(since) = t.duration_since(UNIX_EPOCH) else {
+        return t;
+    };
+    u64::try_from(since.as_millis())
+        .ok()
+        .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        .unwrap_or(t)
+}
+
 /// The cross-replica protocol: take the lock and fetch, or wait for the holder's answer
 /// (notified by pub/sub, polled as a fallback), taking over if its lock lapses.
 pub(crate) async fn coordinate(
@@ -171,6 +182,10 @@ pub(crate) async fn coordinate(
     let mut outage = OutageWait::new(inner.clock, inner.outage_wait);
     let mut waited = false;
     let counters = inner.counters;
+    // Redis keeps an answer's fetch time in whole milliseconds: `started` is compared in
+    // them too, or a call that ended in the millisecond this flight started would look older
+    // than it (and its failure, or a forced refresh's answer, would be sent again).
+    let started = whole_millis(started);
     // A forced refresh accepts only answers fetched after it started.
     let recent = |a: &Answer| !options.force_refresh || a.fetched_at >= started;
     loop {

@@ -195,6 +195,21 @@ impl Upstream {
     /// A fetch that answers `body` once `gate` gives it a permit (the test decides when the
     /// provider answers, instead of a delay).
     pub fn answer_when(&self, body: &'static str, gate: Arc<tokio::sync::Semaphore>) -> Fetch {
+        self.when(gate, move || Ok(RawAnswer::json(body)))
+    }
+
+    /// A fetch that times out, its request sent (billed unknown), once `gate` gives it a
+    /// permit.
+    pub fn time_out_when(&self, gate: Arc<tokio::sync::Semaphore>) -> Fetch {
+        self.when(gate, || Err(timed_out_after_sending()))
+    }
+
+    /// A fetch that comes to `outcome` once `gate` gives it a permit.
+    fn when(
+        &self,
+        gate: Arc<tokio::sync::Semaphore>,
+        outcome: impl Fn() -> Result<RawAnswer, TransportError> + Copy + Send + Sync + 'static,
+    ) -> Fetch {
         let calls = Arc::clone(&self.calls);
         let called = Arc::clone(&self.called);
         Box::new(move || {
@@ -204,22 +219,7 @@ impl Upstream {
                 calls.fetch_add(1, Ordering::SeqCst);
                 called.notify_waiters();
                 gate.acquire().await.expect("the gate stays open").forget();
-                Ok(RawAnswer::json(body))
-            })
-        })
-    }
-
-    /// A fetch that times out after `delay`, its request sent (billed unknown).
-    pub fn time_out(&self, delay: Duration) -> Fetch {
-        let calls = Arc::clone(&self.calls);
-        let called = Arc::clone(&self.called);
-        Box::new(move || {
-            let (calls, called) = (Arc::clone(&calls), Arc::clone(&called));
-            Box::pin(async move {
-                calls.fetch_add(1, Ordering::SeqCst);
-                called.notify_waiters();
-                tokio::time::sleep(delay).await;
-                Err(timed_out_after_sending())
+                outcome()
             })
         })
     }
@@ -358,7 +358,7 @@ pub fn shared_builder(store: &proverka_cache::MemoryStore) -> proverka_cache::Ti
 }
 
 /// Callers on two replicas: the holder's has the lock and is calling (its provider answers
-/// `"paid once"` when `gate` lets it), the waiter's waits on it (its own call would answer
+/// `"paid once"`, or what the test made it do, when `gate` lets it), the waiter's waits on it (its own call would answer
 /// `"paid twice"`).
 pub struct HolderAndWaiter {
     pub holder: tokio::task::JoinHandle<Result<proverka_cache::Served, proverka_cache::FetchError>>,
@@ -374,12 +374,22 @@ pub async fn holder_and_waiter(
     lookup: &Arc<dyn Lookup>,
     upstream: &Upstream,
 ) -> HolderAndWaiter {
+    holder_and_waiter_with(holder, waiter, lookup, upstream, |gate| {
+        upstream.answer_when("paid once", gate)
+    })
+    .await
+}
+
+/// As [`holder_and_waiter`], the holder's call made by `holder_fetch` from the gate.
+pub async fn holder_and_waiter_with(
+    holder: &proverka_cache::TieredCache,
+    waiter: &proverka_cache::TieredCache,
+    lookup: &Arc<dyn Lookup>,
+    upstream: &Upstream,
+    holder_fetch: impl FnOnce(Arc<tokio::sync::Semaphore>) -> Fetch,
+) -> HolderAndWaiter {
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let on_holder = spawn_caller(
-        holder,
-        lookup,
-        upstream.answer_when("paid once", Arc::clone(&gate)),
-    );
+    let on_holder = spawn_caller(holder, lookup, holder_fetch(Arc::clone(&gate)));
     upstream.started(1).await;
     let on_waiter = spawn_caller(
         waiter,
